@@ -1,0 +1,90 @@
+"""Runtime configuration, read once from ``CLOUDTAP_*`` environment variables.
+
+Every engine has an embedded default that lives in the data dir, so ``cloudtap serve``
+works with no set-up; each can be pointed elsewhere when one machine is outgrown.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+DEFAULT_DATA_DIR = ".cloudtap"
+MASTER_KEY_FILE = "master.key"
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    database_url: str
+    queue_url: str
+    storage_url: str
+    master_key_env: str | None = field(default=None, repr=False)
+    # Webhook SSRF allow-list: hosts or CIDRs that may be private (local development, tests).
+    webhook_allow_hosts: tuple[str, ...] = ()
+    # Ricloud-Await is capped so a client cannot hold a worker forever.
+    await_cap_seconds: float = 30.0
+    result_ttl_seconds: int = 7 * 24 * 3600
+    signed_url_ttl_seconds: int = 3600
+    public_url: str | None = None
+    sandbox_seed: int = 1
+    sandbox_captures_dir: Path | None = None
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
+        env = dict(os.environ if environ is None else environ)
+        data_dir = Path(env.get("CLOUDTAP_DATA_DIR") or DEFAULT_DATA_DIR).expanduser().resolve()
+        captures = env.get("CLOUDTAP_SANDBOX_CAPTURES")
+        allow = env.get("CLOUDTAP_WEBHOOK_ALLOW_HOSTS", "")
+        return cls(
+            data_dir=data_dir,
+            database_url=env.get("CLOUDTAP_DATABASE_URL") or f"sqlite:///{data_dir / 'cloudtap.db'}",
+            queue_url=env.get("CLOUDTAP_QUEUE_URL") or f"sqlite:///{data_dir / 'queue.db'}",
+            storage_url=env.get("CLOUDTAP_STORAGE_URL") or f"file://{data_dir / 'results'}",
+            master_key_env=env.get("CLOUDTAP_MASTER_KEY"),
+            webhook_allow_hosts=tuple(h.strip() for h in allow.split(",") if h.strip()),
+            await_cap_seconds=float(env.get("CLOUDTAP_AWAIT_CAP", "30")),
+            result_ttl_seconds=int(env.get("CLOUDTAP_RESULT_TTL", str(7 * 24 * 3600))),
+            signed_url_ttl_seconds=int(env.get("CLOUDTAP_SIGNED_URL_TTL", "3600")),
+            public_url=env.get("CLOUDTAP_PUBLIC_URL") or None,
+            sandbox_seed=int(env.get("CLOUDTAP_SANDBOX_SEED", "1")),
+            sandbox_captures_dir=Path(captures).expanduser().resolve() if captures else None,
+        )
+
+    @cached_property
+    def master_key(self) -> bytes:
+        """The 32-byte key that seals Apple session state and signs URLs.
+
+        Taken from ``CLOUDTAP_MASTER_KEY`` (hex or urlsafe base64) or generated once into
+        the data dir with owner-only permissions.
+        """
+        from cloudtap.crypto.keys import decode_master_key
+
+        if self.master_key_env:
+            return decode_master_key(self.master_key_env)
+        path = self.data_dir / MASTER_KEY_FILE
+        if not path.exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as fh:
+                fh.write(secrets.token_hex(32))
+        return decode_master_key(path.read_text().strip())
+
+
+_settings: Settings | None = None
+
+
+def get_settings() -> Settings:
+    global _settings
+    if _settings is None:
+        _settings = Settings.from_env()
+    return _settings
+
+
+def set_settings(settings: Settings | None) -> None:
+    """Replace the process-wide settings (the CLI and tests do this)."""
+    global _settings
+    _settings = settings

@@ -1,0 +1,1 @@
+"""Secrets at rest: sealing Apple session state, hashing API tokens, signing URLs."""

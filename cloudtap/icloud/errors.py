@@ -1,0 +1,99 @@
+"""Typed failures of the iCloud client, each with the stable code the API reports.
+
+Sessions and tasks carry these codes in their ``error`` field, so they are part of the
+public contract: never rename one.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class ICloudError(Exception):
+    code = "icloud-error"
+
+    def __init__(self, message: str = "", info: dict[str, Any] | None = None) -> None:
+        super().__init__(message or self.code)
+        self.info = info
+
+
+class CodeRequired(ICloudError):
+    code = "code-required"
+
+
+class ChoiceRequired(ICloudError):
+    code = "choice-required"
+
+
+class CodeInvalid(ICloudError):
+    code = "code-invalid"
+
+
+class ChoiceInvalid(ICloudError):
+    code = "choice-invalid"
+
+
+class InvalidCredentials(ICloudError):
+    code = "invalid-credentials"
+
+
+class AccountLocked(ICloudError):
+    code = "account-locked"
+
+
+class RateLimited(ICloudError):
+    code = "rate-limited"
+
+
+class AdpEnabled(ICloudError):
+    """Advanced Data Protection is on, or 'Access iCloud Data on the Web' is off."""
+
+    code = "adp-enabled"
+
+
+class MfaUnsupported(ICloudError):
+    """The account only offers security keys, which cannot be driven over the API."""
+
+    code = "mfa-unsupported"
+
+
+class TermsUpdateRequired(ICloudError):
+    code = "terms-update-required"
+
+
+class SessionExpired(ICloudError):
+    code = "session-expired"
+
+
+class LoginExpired(ICloudError):
+    """A 2FA/2SV login in progress timed out before the code arrived."""
+
+    code = "login-expired"
+
+
+class ServiceDisabled(ICloudError):
+    """A service (e.g. iCloud Photos) is switched off for the account."""
+
+    code = "service-disabled"
+
+
+class IcplDisabled(ServiceDisabled):
+    code = "icpl-disabled"
+
+
+class CallkitUninitialised(ServiceDisabled):
+    code = "callkit-uninitialised"
+
+
+class CallkitSyncDisabled(ServiceDisabled):
+    code = "callkit-sync-disabled"
+
+
+class NotFound(ICloudError):
+    code = "not-found"
+
+
+class AppleUnavailable(ICloudError):
+    """Apple answered with an unexpected server error or unparseable body."""
+
+    code = "apple-unavailable"

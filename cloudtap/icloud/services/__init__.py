@@ -1,0 +1,1 @@
+"""cloudtap.icloud.services."""

@@ -1,0 +1,1 @@
+"""Scenario and replay accounts of the sandbox."""

@@ -1,0 +1,95 @@
+"""What a sandbox Apple ID is: its credentials, how it signs in, and what data it holds.
+
+Accounts are plain frozen data, built deterministically from a seed, so the same
+scenario always behaves the same way in tests, benchmarks and users' integrations.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+AuthMode = Literal[
+    "none",  # password only (trusted browser after login)
+    "hsa2-device",  # 2FA, code pushed to a trusted device
+    "hsa2-sms",  # 2FA, SMS to a trusted phone only (no trusted devices)
+    "2sv",  # legacy two-step verification (hsaVersion 1), several devices
+    "security-key",  # FIDO key only: cannot be driven over the API
+]
+
+
+@dataclass(frozen=True)
+class TrustedPhone:
+    id: int
+    number_with_dial_code: str  # "+1 (555) 555-0181"
+    obfuscated_number: str  # "(•••) •••-••81"
+    last_two_digits: str
+    push_mode: str = "sms"
+
+
+@dataclass(frozen=True)
+class TwoSVDevice:
+    device_id: str
+    device_type: str  # "SMS" | "IOS"
+    phone_number: str  # "*******03"
+    area_code: str = ""
+    device_name: str | None = None
+
+
+@dataclass(frozen=True)
+class GeneratedLibrary:
+    """A photo library generated lazily: asset ``i`` is a pure function of (seed, i)."""
+
+    count: int
+    seed: int
+    shared_count: int = 0  # assets in a Shared Library zone (SharedSync-<uuid>)
+
+
+@dataclass(frozen=True)
+class ReplayLibrary:
+    """A photo library that is exactly the CPLMaster/CPLAsset records of a VCR capture."""
+
+    cassette: Path
+
+
+PhotoLibrary = GeneratedLibrary | ReplayLibrary
+
+
+@dataclass(frozen=True)
+class SandboxAccount:
+    apple_id: str
+    password: str = field(repr=False)
+    scenario: str
+    dsid: str
+    first_name: str
+    last_name: str
+    auth: AuthMode = "none"
+    # The verification code the sandbox accepts (like Plaid's "1234").
+    code: str | None = None
+    trusted_phones: tuple[TrustedPhone, ...] = ()
+    twosv_devices: tuple[TwoSVDevice, ...] = ()
+    srp_protocol: Literal["s2k", "s2k_fo"] = "s2k"
+    locked: bool = False
+    throttled: bool = False  # signin answers 503
+    adp: bool = False  # Advanced Data Protection: CloudKit answers ACCESS_DENIED
+    china: bool = False  # must use the .com.cn domain
+    repair_required: bool = False  # signin/complete answers 412 (non-2FA account)
+    terms_update: bool = False
+    photos_enabled: bool = True
+    photos: PhotoLibrary | None = None
+    country: str = "USA"
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+    @property
+    def photo_count(self) -> int:
+        if isinstance(self.photos, GeneratedLibrary):
+            return self.photos.count + self.photos.shared_count
+        if isinstance(self.photos, ReplayLibrary):
+            from cloudtap.sandbox.photos.replay import replay_asset_count
+
+            return replay_asset_count(self.photos.cassette)
+        return 0

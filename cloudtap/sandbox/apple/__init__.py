@@ -1,0 +1,1 @@
+"""Emulated Apple hosts: idmsa (sign-in), setup (accountLogin), services."""

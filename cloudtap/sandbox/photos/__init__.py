@@ -1,0 +1,1 @@
+"""iCloud Photos (CloudKit) emulation and lazily generated libraries."""

@@ -1,0 +1,75 @@
+"""The sandbox's shared, in-memory state: accounts and the web sessions issued to them.
+
+Each emulated Apple host (idmsa, setup, CloudKit, content) is a separate app; they share
+one ``SandboxWorld`` the way Apple's hosts share one account database.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from cloudtap.sandbox.accounts.model import SandboxAccount
+
+# The cookie that carries the iCloud web session on every *.icloud.com request.
+WEB_SESSION_COOKIE = "X-APPLE-WEBAUTH-TOKEN"
+
+
+@dataclass
+class WebSession:
+    token: str
+    apple_id: str
+    created: float
+    expires: float
+
+
+@dataclass
+class SandboxWorld:
+    accounts: dict[str, SandboxAccount] = field(default_factory=dict)
+    web_session_ttl: float = 3600.0
+    _sessions: dict[str, WebSession] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @classmethod
+    def with_accounts(cls, accounts: Iterable[SandboxAccount]) -> SandboxWorld:
+        return cls(accounts={a.apple_id.lower(): a for a in accounts})
+
+    def account(self, apple_id: str) -> SandboxAccount | None:
+        return self.accounts.get(apple_id.strip().lower())
+
+    def account_by_dsid(self, dsid: str) -> SandboxAccount | None:
+        return next((a for a in self.accounts.values() if a.dsid == dsid), None)
+
+    def issue_web_session(self, account: SandboxAccount) -> WebSession:
+        now = time.time()
+        session = WebSession(
+            token=secrets.token_urlsafe(32),
+            apple_id=account.apple_id.lower(),
+            created=now,
+            expires=now + self.web_session_ttl,
+        )
+        with self._lock:
+            self._sessions[session.token] = session
+        return session
+
+    def end_web_session(self, token: str) -> None:
+        with self._lock:
+            self._sessions.pop(token, None)
+
+    def expire_sessions_of(self, apple_id: str) -> None:
+        """Test hook: Apple ended every web session of this account (clients see 421)."""
+        with self._lock:
+            for token in [t for t, s in self._sessions.items() if s.apple_id == apple_id.lower()]:
+                del self._sessions[token]
+
+    def account_for_cookies(self, cookies: Mapping[str, str]) -> SandboxAccount | None:
+        """The account whose live web session the request's cookies carry, if any."""
+        token = cookies.get(WEB_SESSION_COOKIE, "").strip('"')
+        with self._lock:
+            session = self._sessions.get(token)
+            if session is None or session.expires < time.time():
+                return None
+        return self.account(session.apple_id)
