@@ -1,0 +1,102 @@
+"""The sandbox as one ASGI app that routes on the ``Host`` header, like Apple's edge.
+
+Each emulated host or service is a small app of its own, registered here by name:
+fixed hosts by exact name, ``pNN-<service>.icloud.com`` hosts by service. A request for a
+host nobody serves gets a 502 as a proxy would answer, which makes gaps obvious.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from starlette.responses import PlainTextResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from cloudtap.sandbox.hosts import parse_service_host
+from cloudtap.sandbox.world import SandboxWorld
+
+AppFactory = Callable[[SandboxWorld], ASGIApp]
+
+# Filled by ``_register_defaults`` (kept lazy so importing one host app stays cheap).
+HOST_APPS: dict[str, AppFactory] = {}
+SERVICE_APPS: dict[str, AppFactory] = {}
+
+
+def register_host(host: str, factory: AppFactory) -> None:
+    HOST_APPS[host] = factory
+
+
+def register_service(service: str, factory: AppFactory) -> None:
+    SERVICE_APPS[service] = factory
+
+
+def _register_defaults() -> None:
+    """Import every emulated host module; each registers itself on import."""
+    import importlib
+
+    for module in _HOST_MODULES:
+        try:
+            importlib.import_module(module)
+        except ModuleNotFoundError as exc:
+            # A host module still being written is skipped, not fatal.
+            if exc.name != module:
+                raise
+
+
+# One line per emulated Apple host/service module (each calls register_host/_service).
+_HOST_MODULES: list[str] = [
+    "cloudtap.sandbox.apple.idmsa",
+    "cloudtap.sandbox.apple.setup",
+    "cloudtap.sandbox.photos.ckdatabase",
+    "cloudtap.sandbox.photos.content",
+    "cloudtap.sandbox.services.findmy",
+    "cloudtap.sandbox.services.contacts",
+    "cloudtap.sandbox.services.calendar",
+    "cloudtap.sandbox.services.account",
+    "cloudtap.sandbox.services.cloudkit",
+]
+
+
+class SandboxApp:
+    def __init__(self, world: SandboxWorld) -> None:
+        _register_defaults()
+        self.world = world
+        self._hosts: dict[str, ASGIApp] = {h: f(world) for h, f in HOST_APPS.items()}
+        self._services: dict[str, ASGIApp] = {s: f(world) for s, f in SERVICE_APPS.items()}
+
+    def app_for_host(self, host: str) -> ASGIApp | None:
+        host = host.split(":", 1)[0].lower().rstrip(".")
+        if host in self._hosts:
+            return self._hosts[host]
+        service = parse_service_host(host)
+        return self._services.get(service) if service else None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await _ignore_lifespan(receive, send)
+            return
+        host = _header(scope, b"host") or ""
+        app = self.app_for_host(host)
+        if app is None:
+            response = PlainTextResponse(f"sandbox: no emulated host {host!r}", status_code=502)
+            await response(scope, receive, send)
+            return
+        await app(scope, receive, send)
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", []):
+        if key.lower() == name:
+            return str(value.decode("latin-1"))
+    return None
+
+
+async def _ignore_lifespan(receive: Receive, send: Send) -> None:
+    while True:
+        message: Any = await receive()
+        if message["type"] == "lifespan.startup":
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            await send({"type": "lifespan.shutdown.complete"})
+            return

@@ -1,0 +1,1 @@
+"""Emulated iCloud services beyond Photos: Find My, contacts, calendar, CloudKit apps."""
