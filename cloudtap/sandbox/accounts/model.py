@@ -55,6 +55,24 @@ class ReplayLibrary:
 
 PhotoLibrary = GeneratedLibrary | ReplayLibrary
 
+CallkitState = Literal["ok", "uninitialised", "sync-disabled"]
+
+
+@dataclass(frozen=True)
+class ContentSpec:
+    """How much non-photo data an account holds; each item is a pure function of
+    (seed, kind, index), generated lazily relative to the sandbox's clock."""
+
+    seed: int = 0
+    devices: int = 0  # Find My devices (iPhone, iPad, Mac, Watch, AirPods ...)
+    family_members: int = 0
+    contacts: int = 0
+    events: int = 0
+    notes: int = 0
+    calls: int = 0
+    history: int = 0  # Safari history entries
+    callkit: CallkitState = "ok"
+
 
 @dataclass(frozen=True)
 class SandboxAccount:
@@ -78,6 +96,7 @@ class SandboxAccount:
     terms_update: bool = False
     photos_enabled: bool = True
     photos: PhotoLibrary | None = None
+    content: ContentSpec = field(default_factory=ContentSpec)
     country: str = "USA"
 
     @property

@@ -1,0 +1,1 @@
+"""A CloudKit web-services emulation (``ckdatabasews``) with pluggable containers."""
