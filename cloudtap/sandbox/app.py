@@ -48,13 +48,12 @@ def _register_defaults() -> None:
 _HOST_MODULES: list[str] = [
     "cloudtap.sandbox.apple.idmsa",
     "cloudtap.sandbox.apple.setup",
-    "cloudtap.sandbox.photos.ckdatabase",
-    "cloudtap.sandbox.photos.content",
+    "cloudtap.sandbox.cloudkit.server",  # ckdatabasews; imports its containers
+    "cloudtap.sandbox.photos.content",  # cvws.icloud-content.com asset bytes
     "cloudtap.sandbox.services.findmy",
     "cloudtap.sandbox.services.contacts",
     "cloudtap.sandbox.services.calendar",
     "cloudtap.sandbox.services.account",
-    "cloudtap.sandbox.services.cloudkit",
 ]
 
 
