@@ -1,0 +1,1 @@
+"""Outbound webhooks: signing, SSRF-safe delivery."""
