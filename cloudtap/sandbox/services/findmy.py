@@ -1,0 +1,188 @@
+"""Find My (``findme`` → ``/fmipservice/client/web/*``).
+
+Like the real service, the first call only *asks* reachable devices to report: their
+locations fill in on a later ``refreshClient``, each 10-30 s after that first call
+(``CLOUDTAP_SANDBOX_FINDMY_DELAY`` = ``"10-30"`` seconds by default; ``"0"`` or ``"0.2"``
+makes tests fast). Family members answer ``LOADING`` on the first call, ``DONE`` after.
+Unreachable devices (AirPods, an offline iMac) never report a location.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp
+
+from cloudtap.sandbox.accounts.model import SandboxAccount
+from cloudtap.sandbox.app import register_service
+from cloudtap.sandbox.services import _web
+from cloudtap.sandbox.services.content import devices as gen
+from cloudtap.sandbox.world import SandboxWorld
+
+DELAY_ENV = "CLOUDTAP_SANDBOX_FINDMY_DELAY"
+DEFAULT_DELAY = (10.0, 30.0)
+
+
+def parse_delay(text: str | None) -> tuple[float, float]:
+    """``"10-30"`` → (10, 30); ``"0.5"`` → (0.5, 0.5); empty → the default."""
+    if not text or not text.strip():
+        return DEFAULT_DELAY
+    low, _, high = text.strip().partition("-")
+    try:
+        lo = float(low)
+        hi = float(high) if high else lo
+    except ValueError as exc:
+        raise ValueError(f"{DELAY_ENV} must look like '10-30' or '0.5', not {text!r}") from exc
+    if lo < 0 or hi < lo:
+        raise ValueError(f"{DELAY_ENV} must be a non-negative range, not {text!r}")
+    return lo, hi
+
+
+@dataclass
+class _LocateState:
+    """When each account's devices were first asked to report (one locate cycle)."""
+
+    requested_at: dict[str, float] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def requested(self, apple_id: str, now: float) -> tuple[float, bool]:
+        """The cycle's start, and whether this call is the one that started it."""
+        with self.lock:
+            if apple_id in self.requested_at:
+                return self.requested_at[apple_id], False
+            self.requested_at[apple_id] = now
+            return now, True
+
+
+class FindMyService:
+    def __init__(self, world: SandboxWorld, delay: tuple[float, float]) -> None:
+        self.world = world
+        self.delay = delay
+        self.state = _LocateState()
+
+    def reply(self, account: SandboxAccount, body: dict[str, Any]) -> dict[str, Any]:
+        context = body.get("clientContext")
+        if context is not None and not isinstance(context, dict):
+            raise _web.BadRequest("clientContext must be an object")
+        with_family = bool((context or {}).get("fmly", False))
+        now = time.time()
+        started, first_call = self.state.requested(account.apple_id.lower(), now)
+        spec = account.content
+        lo, hi = self.delay
+        content = []
+        for device in gen.devices(spec, account.first_name, with_family):
+            located_at = started + lo + (hi - lo) * device.locate_delay_fraction
+            reachable = device.kind.reachable
+            located = reachable and now >= located_at
+            location = gen.location_json(device, int(located_at * 1000)) if located else None
+            content.append(gen.device_json(device, location, reachable and not located))
+        return {
+            "userInfo": self._user_info(account, with_family, first_call),
+            "serverContext": self._server_context(account, now, spec.devices),
+            "alert": None,
+            "userPreferences": {"webPrefs": {"id": "web_prefs", "selectedDeviceId": "all"}},
+            "content": content,
+            "statusCode": "200",
+        }
+
+    def _user_info(
+        self, account: SandboxAccount, with_family: bool, first_call: bool
+    ) -> dict[str, Any]:
+        spec = account.content
+        members: dict[str, Any] = {}
+        for member in range(1, spec.family_members + 1):
+            first, last = gen.member_name(spec.seed, member)
+            members[str(gen.prs_id(spec.seed, member))] = {
+                "firstName": first,
+                "lastName": last,
+                "deviceFetchStatus": "LOADING" if first_call and with_family else "DONE",
+                "useAuthWidget": True,
+                "isContactsLinked": False,
+            }
+        return {
+            "accountFormatter": 0,
+            "firstName": account.first_name,
+            "lastName": account.last_name,
+            "membersInfo": members,
+            "hasMembers": bool(members),
+            "hasCredentials": True,
+        }
+
+    def _server_context(self, account: SandboxAccount, now: float, macs: int) -> dict[str, Any]:
+        return {
+            "id": "server_ctx",
+            "prsId": gen.prs_id(account.content.seed, 0),
+            "callbackIntervalInMS": 2000,
+            "minCallbackIntervalInMS": 1000,
+            "maxLocatingTime": 90000,
+            "maxDeviceLoadTime": 60000,
+            "sessionLifespan": 900000,
+            "serverTimestamp": int(now * 1000),
+            "deviceLoadStatus": "200",
+            "preferredLanguage": "en-us",
+            "timezone": {
+                "tzCurrentName": "Pacific Standard Time",
+                "previousTransition": 0,
+                "previousOffset": -25200000,
+                "currentOffset": -28800000,
+                "tzName": "America/Los_Angeles",
+            },
+            "authToken": None,
+            "lastSessionExtensionTime": None,
+            "validRegion": True,
+            "cloudUser": True,
+            "isHSA": True,
+            "classicUser": False,
+            "useAuthWidget": True,
+            "enableMapStats": True,
+            "macCount": 0 if macs < 3 else 1,
+            "imageBaseUrl": "https://statici.icloud.com",
+            "theftLoss": None,
+            "info": "sandbox",
+        }
+
+
+def findmy_app(world: SandboxWorld) -> ASGIApp:
+    service = FindMyService(world, parse_delay(os.environ.get(DELAY_ENV)))
+
+    async def client(request: Request) -> Response:
+        account = _web.account_of(request)
+        body = await _web.json_body(request)
+        return JSONResponse(service.reply(account, body))
+
+    async def action(request: Request) -> Response:
+        # playSound, sendMessage, lostDevice, remoteWipeWithUserAuth: accepted, nothing moves.
+        account = _web.account_of(request)
+        body = await _web.json_body(request)
+        device_id = body.get("device")
+        reply = service.reply(account, {"clientContext": body.get("clientContext") or {}})
+        if device_id is not None and not any(d["id"] == device_id for d in reply["content"]):
+            return JSONResponse(
+                {"statusCode": "400", "errorMessage": "device not found"}, status_code=400
+            )
+        return JSONResponse(reply)
+
+    base = "/fmipservice/client/web"
+    return _web.service_app(
+        world,
+        [
+            Route(f"{base}/initClient", client, methods=["POST"]),
+            Route(f"{base}/refreshClient", client, methods=["POST"]),
+            *(
+                Route(f"{base}/{name}", action, methods=["POST"])
+                for name in ("playSound", "sendMessage", "lostDevice", "remoteWipeWithUserAuth")
+            ),
+        ],
+    )
+
+
+# Apple's own host is pNN-fmipweb; the sandbox names hosts after the webservices key.
+register_service("findme", findmy_app)
+register_service("fmipweb", findmy_app)

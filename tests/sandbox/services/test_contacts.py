@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+import io
+
+from PIL import Image
+
+from cloudtap.sandbox.accounts.model import ContentSpec
+from cloudtap.sandbox.services.content import contacts as gen
+
+PARAMS = {"locale": "en_US", "order": "last,first", "includePhoneNumbers": "true"}
+
+
+async def test_startup_then_all_contacts(service_client, account) -> None:
+    async with service_client("contacts") as client:
+        startup = (await client.get("/co/startup", params=PARAMS)).json()
+        assert startup["prefToken"] and startup["syncToken"]
+        params = {**PARAMS, "prefToken": startup["prefToken"], "syncToken": startup["syncToken"],
+                  "limit": "0", "offset": "0"}
+        reply = await client.get("/co/contacts", params=params)
+    contacts = reply.json()["contacts"]
+    assert len(contacts) == account.content.contacts
+    assert len({c["contactId"] for c in contacts}) == len(contacts)
+    first = contacts[0]
+    assert first["firstName"] and first["lastName"]
+    assert first["phones"][0]["field"] and first["emails"][0]["field"]
+    with_photo = [c for c in contacts if "photo" in c]
+    assert len(with_photo) >= 150  # "hundreds of contacts with photos"
+
+
+async def test_paging_matches_the_full_listing(service_client) -> None:
+    async with service_client("contacts") as client:
+        everything = (await client.get("/co/contacts", params={"limit": 0})).json()["contacts"]
+        page = (await client.get("/co/contacts", params={"limit": 25, "offset": 50})).json()
+    assert page["contacts"] == everything[50:75]
+
+
+async def test_contacts_are_deterministic_per_seed() -> None:
+    spec = ContentSpec(seed=3, contacts=10)
+    assert gen.contact(spec, 4, "https://x") == gen.contact(spec, 4, "https://x")
+    assert gen.contact(spec, 4, "https://x") != gen.contact(ContentSpec(seed=4, contacts=10), 4,
+                                                            "https://x")
+
+
+async def test_photo_url_serves_a_jpeg(service_client) -> None:
+    async with service_client("contacts") as client:
+        contacts = (await client.get("/co/contacts", params={"limit": 5})).json()["contacts"]
+        url = next(c["photo"]["url"] for c in contacts if "photo" in c)
+        assert url.startswith("https://p61-contacts.icloud.com/co/photo/")
+        reply = await client.get(url)
+    assert reply.status_code == 200
+    assert reply.headers["content-type"] == "image/jpeg"
+    assert Image.open(io.BytesIO(reply.content)).size == (gen.PHOTO_SIZE, gen.PHOTO_SIZE)
+
+
+async def test_mecard_is_the_account_owner(service_client, account) -> None:
+    async with service_client("contacts") as client:
+        me = (await client.get("/co/mecard")).json()["contacts"][0]
+    assert (me["firstName"], me["lastName"]) == (account.first_name, account.last_name)
+
+
+async def test_without_a_web_session_the_answer_is_421(service_client) -> None:
+    async with service_client("contacts", signed_in=False) as client:
+        reply = await client.get("/co/startup")
+    assert reply.status_code == 421
+
+
+async def test_bad_paging_parameters_are_a_400(service_client) -> None:
+    async with service_client("contacts") as client:
+        reply = await client.get("/co/contacts", params={"limit": "lots"})
+    assert reply.status_code == 400
+    assert "limit" in reply.json()["error"]
