@@ -1,0 +1,78 @@
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from cloudtap.sandbox.services.content.rng import today
+
+PARAMS = {"lang": "en-us", "usertz": "America/Los_Angeles", "dsid": "20000001"}
+
+
+def _month(day: date) -> dict[str, str]:
+    first = day.replace(day=1)
+    last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+    return {**PARAMS, "startDate": first.isoformat(), "endDate": last.isoformat()}
+
+
+async def test_events_for_this_month(service_client) -> None:
+    async with service_client("calendar") as client:
+        reply = (await client.get("/ca/events", params=_month(today()))).json()
+    events = reply["Event"]
+    assert 20 <= len(events) <= 200  # 2000 events over ~3.5 years is ~50 a month
+    month = today().strftime("%Y%m")
+    for event in events:
+        assert len(event["startDate"]) == 7 and event["pGuid"] and event["guid"]
+        assert event["startDate"][0][:6] <= month or event["endDate"][0][:6] >= month
+    assert any(e["allDay"] for e in events)
+    assert any(e["tz"] not in ("America/Los_Angeles", "Floating") for e in events)
+
+
+async def test_invitees_alarms_and_recurrences_ride_in_sidecars(service_client) -> None:
+    async with service_client("calendar") as client:
+        reply = (await client.get("/ca/events", params=_month(today()))).json()
+    invitees = {i["guid"]: i for i in reply["Invitee"]}
+    alarms = {a["guid"]: a for a in reply["Alarm"]}
+    with_invitees = [e for e in reply["Event"] if e["invitees"]]
+    with_alarms = [e for e in reply["Event"] if e["alarms"]]
+    assert with_invitees and with_alarms
+    assert all(g in invitees for e in with_invitees for g in e["invitees"])
+    assert all(g in alarms for e in with_alarms for g in e["alarms"])
+    recurring = [e for e in reply["Event"] if "recurrence" in e]
+    assert recurring  # weekly series show up every month
+
+
+async def test_history_and_future_are_populated(service_client) -> None:
+    async with service_client("calendar") as client:
+        past = (await client.get("/ca/events", params=_month(today() - timedelta(days=730))))
+        ahead = (await client.get("/ca/events", params=_month(today() + timedelta(days=120))))
+        far = (await client.get("/ca/events", params=_month(today() + timedelta(days=800))))
+    assert past.json()["Event"] and ahead.json()["Event"]
+    assert far.json()["Event"] == []
+
+
+async def test_collections_and_event_detail(service_client) -> None:
+    async with service_client("calendar") as client:
+        collections = (await client.get("/ca/allcollections", params=PARAMS)).json()["Collection"]
+        events = (await client.get("/ca/events", params=_month(today()))).json()["Event"]
+        event = events[0]
+        detail = await client.get(f"/ca/eventdetail/{event['pGuid']}/{event['guid']}",
+                                  params=PARAMS)
+        occurrence = next(e for e in events if "*" in e["guid"] or e["recurrenceMaster"])
+        series = await client.get(
+            f"/ca/eventdetail/{occurrence['pGuid']}/{occurrence['guid']}", params=PARAMS
+        )
+        missing = await client.get(f"/ca/eventdetail/{event['pGuid']}/NOPE", params=PARAMS)
+    assert {c["title"] for c in collections} >= {"Home", "Work"}
+    assert event["pGuid"] in {c["guid"] for c in collections}
+    assert detail.json()["Event"][0] == event
+    assert series.json()["Event"][0]["guid"] == occurrence["guid"]
+    assert missing.status_code == 404
+
+
+async def test_bad_dates_are_a_400(service_client) -> None:
+    async with service_client("calendar") as client:
+        bad = await client.get("/ca/events", params={**PARAMS, "startDate": "yesterday"})
+        backwards = await client.get(
+            "/ca/events", params={**PARAMS, "startDate": "2025-02-01", "endDate": "2025-01-01"}
+        )
+        zone = await client.get("/ca/events", params={**PARAMS, "usertz": "Mars/Olympus"})
+    assert bad.status_code == backwards.status_code == zone.status_code == 400
