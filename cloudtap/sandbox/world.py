@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from cloudtap.sandbox.accounts.model import SandboxAccount
+from cloudtap.sandbox.apple.signins import SignInBook
 
 # The cookie that carries the iCloud web session on every *.icloud.com request.
 WEB_SESSION_COOKIE = "X-APPLE-WEBAUTH-TOKEN"
@@ -30,12 +31,15 @@ class WebSession:
 class SandboxWorld:
     accounts: dict[str, SandboxAccount] = field(default_factory=dict)
     web_session_ttl: float = 3600.0
+    seed: int = 1  # makes per-account secrets (SRP salts) deterministic
+    # idmsa/setup memory: SRP exchanges, sign-ins awaiting 2FA, trust tokens.
+    sign_ins: SignInBook = field(default_factory=SignInBook)
     _sessions: dict[str, WebSession] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
-    def with_accounts(cls, accounts: Iterable[SandboxAccount]) -> SandboxWorld:
-        return cls(accounts={a.apple_id.lower(): a for a in accounts})
+    def with_accounts(cls, accounts: Iterable[SandboxAccount], seed: int = 1) -> SandboxWorld:
+        return cls(accounts={a.apple_id.lower(): a for a in accounts}, seed=seed)
 
     def account(self, apple_id: str) -> SandboxAccount | None:
         return self.accounts.get(apple_id.strip().lower())

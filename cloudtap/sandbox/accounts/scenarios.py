@@ -1,0 +1,169 @@
+"""The sandbox's scenario accounts: one Apple ID per behaviour worth testing.
+
+Like Plaid's ``user_good``, every account has a memorable Apple ID under
+``sandbox.cloudtap.dev``, the password ``sandbox-password`` and, where a second factor is
+asked for, the code ``123456``. DSIDs and library seeds derive from the sandbox seed, so
+the same seed always yields the same accounts and data.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import replace
+from typing import Any
+
+from cloudtap.sandbox.accounts.model import (
+    ContentSpec,
+    GeneratedLibrary,
+    SandboxAccount,
+    TrustedPhone,
+    TwoSVDevice,
+)
+
+DOMAIN = "sandbox.cloudtap.dev"
+PASSWORD = "sandbox-password"
+CODE = "123456"
+
+_PHONE = TrustedPhone(
+    id=1,
+    number_with_dial_code="+1 (•••) •••-••81",
+    obfuscated_number="(•••) •••-••81",
+    last_two_digits="81",
+)
+_SECOND_PHONE = TrustedPhone(
+    id=2,
+    number_with_dial_code="+44 ••••• ••••27",
+    obfuscated_number="••••• ••••27",
+    last_two_digits="27",
+)
+_TWOSV_DEVICES = (
+    TwoSVDevice(device_id="1", device_type="SMS", phone_number="*******03"),
+    TwoSVDevice(device_id="2", device_type="SMS", phone_number="*******81", area_code="+1"),
+    TwoSVDevice(device_id="3", device_type="IOS", phone_number="", device_name="Sandbox iPhone"),
+)
+
+# name, scenario, first name, model overrides
+_SCENARIOS: list[tuple[str, str, str, dict[str, Any]]] = [
+    ("no2fa", "no-2fa", "Nora", {"photos": ("lib", 40, 0)}),
+    ("s2kfo", "no-2fa-s2k-fo", "Felix", {"srp_protocol": "s2k_fo", "photos": ("lib", 12, 0)}),
+    ("shared", "shared-library", "Shari", {"photos": ("lib", 30, 12)}),
+    (
+        "2fa-device",
+        "2fa-trusted-device",
+        "Devi",
+        {
+            "auth": "hsa2-device",
+            "code": CODE,
+            "trusted_phones": (_PHONE,),
+            "photos": ("lib", 10, 0),
+        },
+    ),
+    (
+        "2fa-sms",
+        "2fa-sms",
+        "Sam",
+        {
+            "auth": "hsa2-sms",
+            "code": CODE,
+            "trusted_phones": (_PHONE, _SECOND_PHONE),
+            "photos": ("lib", 10, 0),
+        },
+    ),
+    (
+        "2sv",
+        "2sv-legacy",
+        "Stella",
+        {"auth": "2sv", "code": CODE, "twosv_devices": _TWOSV_DEVICES, "photos": ("lib", 10, 0)},
+    ),
+    (
+        "security-key",
+        "2fa-security-key",
+        "Kim",
+        {"auth": "security-key", "code": CODE, "trusted_phones": (_PHONE,)},
+    ),
+    ("repair", "repair-required", "Ray", {"repair_required": True, "photos": ("lib", 5, 0)}),
+    ("locked", "locked", "Lock", {"locked": True}),
+    ("throttled", "throttled", "Thea", {"throttled": True}),
+    ("adp", "advanced-data-protection", "Ada", {"adp": True, "photos": ("lib", 5, 0)}),
+    ("china", "china-mainland", "Chen", {"china": True, "country": "CHN", "photos": ("lib", 8, 0)}),
+    ("photos-off", "icloud-photos-off", "Otto", {"photos_enabled": False}),
+    ("terms", "terms-update", "Terry", {"terms_update": True, "photos": ("lib", 5, 0)}),
+    ("photos-10k", "large-library-10k", "Tina", {"photos": ("lib", 10_000, 0)}),
+    ("photos-100k", "large-library-100k", "Hugo", {"photos": ("lib", 100_000, 0)}),
+    (
+        "rich",
+        "rich-content",
+        "Richie",
+        {
+            "photos": ("lib", 60, 6),
+            "content": dict(
+                devices=6,
+                family_members=3,
+                contacts=300,
+                events=2_000,
+                notes=200,
+                calls=1_000,
+                history=2_000,
+            ),
+        },
+    ),
+    ("contacts-10k", "large-contacts-10k", "Connie", {"content": dict(contacts=10_000)}),
+    ("events-10k", "large-calendar-10k", "Eve", {"content": dict(events=10_000)}),
+    ("notes-5k", "large-notes-5k", "Noel", {"content": dict(notes=5_000)}),
+    ("calls-20k", "large-calls-20k", "Cal", {"content": dict(calls=20_000, devices=2)}),
+    ("history-50k", "large-history-50k", "Hester", {"content": dict(history=50_000)}),
+    (
+        "callkit-uninitialised",
+        "callkit-uninitialised",
+        "Una",
+        {"content": dict(contacts=20, calls=0, callkit="uninitialised")},
+    ),
+    (
+        "callkit-sync-off",
+        "callkit-sync-disabled",
+        "Sid",
+        {"content": dict(contacts=20, calls=50, callkit="sync-disabled")},
+    ),
+]
+
+
+def _number(seed: int, name: str, purpose: str, digits: int) -> int:
+    digest = hashlib.sha256(f"cloudtap-sandbox:{seed}:{name}:{purpose}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") % (9 * 10 ** (digits - 1)) + 10 ** (digits - 1)
+
+
+def scenario_accounts(seed: int = 1) -> list[SandboxAccount]:
+    """Every scenario account for ``seed`` (cheap: libraries are generated lazily)."""
+    accounts = []
+    for name, scenario, first_name, overrides in _SCENARIOS:
+        fields = dict(overrides)
+        photos = fields.pop("photos", None)
+        content = fields.pop("content", None)
+        account = SandboxAccount(
+            apple_id=f"{name}@{DOMAIN}",
+            password=PASSWORD,
+            scenario=scenario,
+            dsid=str(_number(seed, name, "dsid", 11)),
+            first_name=first_name,
+            last_name="Sandbox",
+        )
+        if photos is not None:
+            _, count, shared = photos
+            fields["photos"] = GeneratedLibrary(
+                count=count, seed=_number(seed, name, "photos", 9), shared_count=shared
+            )
+        if content is not None:
+            fields["content"] = ContentSpec(seed=_number(seed, name, "content", 9), **content)
+        accounts.append(replace(account, **fields))
+    return accounts
+
+
+def scenario_account(apple_id_or_name: str, seed: int = 1) -> SandboxAccount:
+    """Look one up by Apple ID or by its short name (``"no2fa"``)."""
+    wanted = apple_id_or_name.lower()
+    if "@" not in wanted:
+        wanted = f"{wanted}@{DOMAIN}"
+    for account in scenario_accounts(seed):
+        if account.apple_id == wanted:
+            return account
+    raise KeyError(apple_id_or_name)

@@ -1,0 +1,226 @@
+"""The account document that ``accountLogin`` and ``validate`` answer with.
+
+Shape and key set follow the captured replies (``fixtures/apple-captures/
+successful_auth.yml``); values come from the sandbox account. Service URLs live on the
+account's own partition (``pNN-<key>.icloud.com``), so clients must read them from here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from typing import Any
+
+from cloudtap.sandbox.accounts.model import SandboxAccount
+from cloudtap.sandbox.hosts import SETUP, SETUP_CN, service_url
+
+# Every webservices key public clients read (reference §3), in Apple's order-ish.
+SERVICE_KEYS: tuple[str, ...] = (
+    "reminders",
+    "ckdatabasews",
+    "photosupload",
+    "photos",
+    "drivews",
+    "uploadimagews",
+    "cksharews",
+    "findme",
+    "ckdeviceservice",
+    "iworkthumbnailws",
+    "mccgateway",
+    "calendar",
+    "docws",
+    "settings",
+    "premiummailsettings",
+    "ubiquity",
+    "keyvalue",
+    "archivews",
+    "push",
+    "iwmb",
+    "iworkexportws",
+    "sharedlibrary",
+    "geows",
+    "account",
+    "contacts",
+    "notes",
+    "mail",
+    "fmf",
+    "sharedstreams",
+    "developerapi",
+)
+_PCS_REQUIRED = {"ckdatabasews", "photosupload", "photos", "drivews", "docws", "notes"}
+# Before the second factor Apple hands out only what works with one factor.
+_ONE_FACTOR_KEYS = ("findme", "account")
+
+_APPS: dict[str, dict[str, Any]] = {
+    "calendar": {},
+    "reminders": {},
+    "keynote": {"isQualifiedForBeta": True},
+    "settings": {"canLaunchWithOneFactor": True},
+    "mail": {},
+    "numbers": {"isQualifiedForBeta": True},
+    "photos": {},
+    "pages": {"isQualifiedForBeta": True},
+    "notes3": {},
+    "find": {"canLaunchWithOneFactor": True},
+    "iclouddrive": {},
+    "newspublisher": {"isHidden": True},
+    "contacts": {},
+}
+_APPS_ORDER = [
+    "mail",
+    "contacts",
+    "calendar",
+    "photos",
+    "iclouddrive",
+    "notes3",
+    "reminders",
+    "pages",
+    "numbers",
+    "keynote",
+    "newspublisher",
+    "find",
+    "settings",
+]
+
+
+def partition_of(account: SandboxAccount) -> int:
+    """A stable pNN partition per account (Apple spreads accounts over partitions)."""
+    digest = hashlib.sha256(account.dsid.encode()).digest()
+    return 20 + digest[0] % 60
+
+
+def hsa_version(account: SandboxAccount) -> int:
+    if account.auth == "2sv":
+        return 1
+    return 0 if account.auth == "none" else 2
+
+
+def webservices(account: SandboxAccount, *, trusted: bool) -> dict[str, Any]:
+    partition = partition_of(account)
+    keys = SERVICE_KEYS if trusted else _ONE_FACTOR_KEYS
+    services: dict[str, Any] = {}
+    for key in keys:
+        entry: dict[str, Any] = {"url": service_url(key, partition, account.china)}
+        entry["status"] = "active"
+        if key in _PCS_REQUIRED:
+            entry["pcsRequired"] = True
+        if key == "photos":
+            entry["uploadUrl"] = service_url("photosupload", partition, account.china)
+        if key == "account":
+            entry["iCloudEnv"] = {"shortId": "p", "vipSuffix": "prod"}
+        services[key] = entry
+    if not account.photos_enabled:
+        # iCloud Photos switched off: Apple lists the service but not as active.
+        for key in ("photos", "photosupload"):
+            if key in services:
+                services[key]["status"] = "inactive"
+    if trusted:
+        services["schoolwork"] = {}
+    return services
+
+
+def ds_info(account: SandboxAccount) -> dict[str, Any]:
+    version = hsa_version(account)
+    ads_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"cloudtap-sandbox:{account.dsid}"))
+    language = "zh-cn" if account.china else "en-us"
+    return {
+        "lastName": account.last_name,
+        "iCDPEnabled": False,
+        "tantorMigrated": False,
+        "dsid": account.dsid,
+        "hsaEnabled": version > 0,
+        "ironcadeMigrated": True,
+        "locale": "zh-cn_CN" if account.china else "en-us_US",
+        "brZoneConsolidated": False,
+        "ICDRSCapableDeviceList": "",
+        "isManagedAppleID": False,
+        "isCustomDomainsFeatureAvailable": True,
+        "isHideMyEmailFeatureAvailable": True,
+        "ContinueOnDeviceEligibleDeviceInfo": [],
+        "gilligan-invited": True,
+        "appleIdAliases": [],
+        "hsaVersion": version,
+        "ubiquityEOLEnabled": True,
+        "isPaidDeveloper": False,
+        "countryCode": account.country,
+        "notificationId": str(uuid.uuid5(uuid.NAMESPACE_OID, account.dsid)),
+        "primaryEmailVerified": True,
+        "aDsID": ads_id,
+        "locked": account.locked,
+        "ICDRSCapableDeviceCount": 0,
+        "hasICloudQualifyingDevice": version == 2,
+        "primaryEmail": account.apple_id,
+        "appleIdEntries": [{"isPrimary": True, "type": "EMAIL", "value": account.apple_id}],
+        "gilligan-enabled": True,
+        "isWebAccessAllowed": not account.adp,
+        "fullName": account.full_name,
+        "mailFlags": {
+            "isThreadingAvailable": False,
+            "isSearchV2Provisioned": False,
+            "rawBits": [0] * 64,
+            "isCKMail": False,
+            "isMppSupportedInCurrentCountry": True,
+        },
+        "languageCode": language,
+        "appleId": account.apple_id,
+        "analyticsOptInStatus": False,
+        "firstName": account.first_name,
+        "iCloudAppleIdAlias": "",
+        "notesMigrated": True,
+        "beneficiaryInfo": {"isBeneficiary": False},
+        "hasPaymentInfo": False,
+        "pcsDeleted": False,
+        "appleIdAlias": "",
+        "brMigrated": True,
+        "statusCode": 2,
+        "familyEligible": True,
+    }
+
+
+def account_reply(
+    account: SandboxAccount, *, trusted: bool, terms_update_needed: bool = False
+) -> dict[str, Any]:
+    setup_host = SETUP_CN if account.china else SETUP
+    version = hsa_version(account)
+    reply: dict[str, Any] = {
+        "dsInfo": ds_info(account),
+        "hasMinimumDeviceForPhotosWeb": True,
+        "iCDPEnabled": False,
+        "webservices": webservices(account, trusted=trusted),
+        "pcsEnabled": True,
+        "configBag": {
+            "urls": {
+                "accountCreateUI": "https://appleid.apple.com/widget/account/?widgetKey=#!create",
+                "accountLoginUI": "https://idmsa.apple.com/appleauth/auth/signin?widgetKey=",
+                "accountLogin": f"https://{setup_host}/setup/ws/1/accountLogin",
+                "accountRepairUI": "https://appleid.apple.com/widget/account/?widgetKey=#!repair",
+                "downloadICloudTerms": f"https://{setup_host}/setup/ws/1/downloadLiteTerms",
+                "repairDone": f"https://{setup_host}/setup/ws/1/repairDone",
+                "accountAuthorizeUI": (
+                    "https://idmsa.apple.com/appleauth/auth/authorize/signin?client_id="
+                ),
+                "vettingUrlForEmail": "https://id.apple.com/IDMSEmailVetting/vetShareEmail",
+                "accountCreate": f"https://{setup_host}/setup/ws/1/createLiteAccount",
+                "getICloudTerms": f"https://{setup_host}/setup/ws/1/getTerms",
+                "vettingUrlForPhone": "https://id.apple.com/IDMSEmailVetting/vetSharePhone",
+            },
+            "accountCreateEnabled": True,
+        },
+        "hsaTrustedBrowser": trusted,
+        "appsOrder": list(_APPS_ORDER),
+        "version": 2,
+        "isExtendedLogin": True,
+        "pcsServiceIdentitiesIncluded": False,
+        "hsaChallengeRequired": version == 2 and not trusted,
+        "requestInfo": {
+            "country": "CN" if account.china else "US",
+            "timeZone": "GMT",
+            "region": "",
+        },
+        "pcsDeleted": False,
+        "iCloudInfo": {"SafariBookmarksHasMigratedToCloudKit": True},
+        "apps": {name: dict(flags) for name, flags in _APPS.items()},
+    }
+    if terms_update_needed:
+        reply["termsUpdateNeeded"] = True
+    return reply

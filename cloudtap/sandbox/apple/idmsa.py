@@ -1,0 +1,325 @@
+"""idmsa.apple.com: Apple ID sign-in (SRP), HSA2 second factor, repair and trust.
+
+Paths live under ``/appleauth/auth``. State is kept in ``world.sign_ins``; idmsa calls
+after ``signin/complete`` are tied to their sign-in by the ``X-Apple-ID-Session-Id`` and
+``scnt`` headers the client echoes back.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import secrets
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp
+
+from cloudtap.sandbox.accounts.model import SandboxAccount
+from cloudtap.sandbox.app import register_host
+from cloudtap.sandbox.apple import boot_args
+from cloudtap.sandbox.apple.signins import PendingSrp, SignIn
+from cloudtap.sandbox.apple.srp_server import (
+    PROTOCOLS,
+    Protocol,
+    SrpChallenge,
+    decoy_verifier,
+    password_verifier,
+)
+from cloudtap.sandbox.apple.wire import (
+    apple_json,
+    bad_request,
+    empty,
+    json_object,
+    service_errors,
+    throttled,
+)
+from cloudtap.sandbox.hosts import IDMSA
+from cloudtap.sandbox.world import SandboxWorld
+
+PREFIX = "/appleauth/auth"
+WRONG_PASSWORD = "Enter the email or phone number and password for your Apple Account."
+LOCKED = "This Apple Account has been locked for security reasons."
+WRONG_CODE: dict[str, Any] = {
+    "service_errors": [
+        {
+            "code": "-21669",
+            "title": "Incorrect Verification Code",
+            "message": "Incorrect verification code.",
+            "suppressDismissal": False,
+        }
+    ],
+    "hasError": True,
+}
+
+
+class IdmsaHost:
+    def __init__(self, world: SandboxWorld) -> None:
+        self.world = world
+        self.book = world.sign_ins
+
+    # --- helpers -------------------------------------------------------------------
+    def _sign_in(self, request: Request) -> tuple[SignIn, SandboxAccount] | None:
+        sign_in = self.book.by_headers(
+            request.headers.get("X-Apple-ID-Session-Id"), request.headers.get("scnt")
+        )
+        if sign_in is None:
+            return None
+        account = self.world.account(sign_in.apple_id)
+        return (sign_in, account) if account is not None else None
+
+    def _headers(self, sign_in: SignIn, account: SandboxAccount) -> dict[str, str]:
+        attributes = hashlib.sha256(sign_in.session_id.encode()).hexdigest()[:32]
+        return {
+            "X-Apple-Session-Token": sign_in.token,
+            "X-Apple-ID-Session-Id": sign_in.session_id,
+            "X-Apple-ID-Account-Country": account.country,
+            "X-Apple-Auth-Attributes": attributes,
+            "X-Apple-TwoSV-Trust-Eligible": "true",
+            "scnt": sign_in.scnt,
+        }
+
+    @staticmethod
+    def _no_session() -> Response:
+        return service_errors(401, "-20101", "Your session has expired. Sign in again.")
+
+    # --- sign-in ---------------------------------------------------------------------
+    async def authorize_signin(self, request: Request) -> Response:
+        # Only supplies a fresh scnt and session id, as Apple's does.
+        headers = {"scnt": secrets.token_hex(24), "X-Apple-ID-Session-Id": secrets.token_hex(24)}
+        return HTMLResponse("<!DOCTYPE html><html><body></body></html>", headers=headers)
+
+    async def signin_init(self, request: Request) -> Response:
+        body = await json_object(request)
+        if body is None:
+            return bad_request()
+        account_name = body.get("accountName")
+        a = _b64(body.get("a"))
+        if not isinstance(account_name, str) or not account_name or not a:
+            return bad_request()
+        offered = body.get("protocols")
+        offered = [p for p in offered if p in PROTOCOLS] if isinstance(offered, list) else []
+        account = self.world.account(account_name)
+        if account is not None and account.throttled:
+            return throttled()
+        protocol = _pick_protocol(account, offered)
+        if account is None:
+            stored = decoy_verifier(protocol)
+        else:
+            secret_seed = f"{self.world.seed}:{account.apple_id.lower()}"
+            stored = password_verifier(secret_seed, account.password, protocol)
+        challenge = SrpChallenge(account_name, stored, a)
+        if challenge.b is None:
+            return bad_request("Invalid client public value.")
+        scnt = secrets.token_hex(24)
+        key = self.book.add_srp(
+            PendingSrp(
+                apple_id=account.apple_id if account else None, challenge=challenge, scnt=scnt
+            )
+        )
+        reply = {
+            "iteration": stored.iterations,
+            "salt": base64.b64encode(stored.salt).decode(),
+            "protocol": protocol,
+            "version": 1,
+            "b": base64.b64encode(challenge.b).decode(),
+            "c": key,
+        }
+        return apple_json(reply, headers={"scnt": scnt})
+
+    async def signin_complete(self, request: Request) -> Response:
+        body = await json_object(request)
+        if body is None:
+            return bad_request()
+        pending = self.book.take_srp(str(body.get("c", "")))
+        m1, m2 = _b64(body.get("m1")), _b64(body.get("m2"))
+        if pending is None or not m1:
+            return service_errors(401, "-20101", WRONG_PASSWORD)
+        account = self.world.account(pending.apple_id) if pending.apple_id else None
+        if account is not None and account.locked:
+            return service_errors(403, "-20209", LOCKED, {"scnt": pending.scnt})
+        if account is None or not pending.challenge.verify(m1, m2 or None):
+            return service_errors(401, "-20101", WRONG_PASSWORD, {"scnt": pending.scnt})
+
+        sign_in = self.book.start(account.apple_id, pending.scnt)
+        tokens = body.get("trustTokens")
+        trusted = isinstance(tokens, list) and self.book.trusts(account.apple_id, tokens)
+        headers = self._headers(sign_in, account)
+        if account.auth == "none":
+            sign_in.second_factor_done = sign_in.trusted = True
+            if account.repair_required:
+                sign_in.needs_repair = True
+                return apple_json({"auth_type": "sa"}, 412, headers)
+            return apple_json({"authType": "non-sa"}, 200, headers)
+        if trusted:
+            sign_in.second_factor_done = sign_in.trusted = True
+            return apple_json({"authType": _auth_type(account)}, 200, headers)
+        if account.auth == "2sv":
+            # Legacy 2SV is finished on setup.icloud.com (listDevices & co).
+            return apple_json({"authType": "sa"}, 200, headers)
+        return apple_json({"authType": "hsa2"}, 409, headers)
+
+    async def repair_complete(self, request: Request) -> Response:
+        found = self._sign_in(request)
+        if found is None:
+            return self._no_session()
+        sign_in, account = found
+        sign_in.needs_repair = False
+        return empty(200, self._headers(sign_in, account))
+
+    # --- second factor ---------------------------------------------------------------
+    async def auth_context(self, request: Request) -> Response:
+        found = self._sign_in(request)
+        if found is None:
+            return self._no_session()
+        _, account = found
+        if "text/html" in request.headers.get("accept", ""):
+            return HTMLResponse(boot_args.boot_args_html(account))
+        return apple_json(boot_args.auth_options_json(account))
+
+    async def push_trusted_device_code(self, request: Request) -> Response:
+        found = self._sign_in(request)
+        if found is None:
+            return self._no_session()
+        _, account = found
+        if not boot_args.has_trusted_devices(account):
+            return bad_request("This account has no trusted devices.")
+        return apple_json({"securityCode": dict(boot_args.SECURITY_CODE)}, 202)
+
+    async def verify_trusted_device_code(self, request: Request) -> Response:
+        found = self._sign_in(request)
+        body = await json_object(request)
+        if found is None:
+            return self._no_session()
+        sign_in, account = found
+        code = _security_code(body)
+        if not boot_args.has_trusted_devices(account) or not _code_ok(account, code):
+            return apple_json(WRONG_CODE, 400, {"X-Apple-I-Ercd": "-21669", "scnt": sign_in.scnt})
+        return self._second_factor_done(sign_in, account)
+
+    async def send_sms(self, request: Request) -> Response:
+        found = self._sign_in(request)
+        body = await json_object(request)
+        if found is None:
+            return self._no_session()
+        sign_in, account = found
+        phone = _phone(account, body)
+        if phone is None:
+            return bad_request("Unknown trusted phone number.")
+        sign_in.sms_phone_id = phone.id
+        verification = boot_args.phone_number_verification(account)
+        verification["trustedPhoneNumber"] = boot_args.phone_json(phone)
+        verification["mode"] = "sms"
+        verification["type"] = "verification"
+        return apple_json(verification, 200, {"scnt": sign_in.scnt})
+
+    async def verify_sms_code(self, request: Request) -> Response:
+        found = self._sign_in(request)
+        body = await json_object(request)
+        if found is None:
+            return self._no_session()
+        sign_in, account = found
+        if _phone(account, body) is None or not _code_ok(account, _security_code(body)):
+            return apple_json(WRONG_CODE, 400, {"X-Apple-I-Ercd": "-21669", "scnt": sign_in.scnt})
+        return self._second_factor_done(sign_in, account)
+
+    async def verify_security_key(self, request: Request) -> Response:
+        # A FIDO assertion cannot be produced without hardware: the scenario exists to
+        # show the "security key required" path, never to pass it.
+        return service_errors(400, "-21669", "The security key could not be verified.")
+
+    def _second_factor_done(self, sign_in: SignIn, account: SandboxAccount) -> Response:
+        sign_in.second_factor_done = True
+        self.book.new_token(sign_in)
+        return empty(204, self._headers(sign_in, account))
+
+    async def trust(self, request: Request) -> Response:
+        found = self._sign_in(request)
+        if found is None:
+            return self._no_session()
+        sign_in, account = found
+        if not sign_in.second_factor_done:
+            return service_errors(401, "-21669", "Verification is not complete.")
+        sign_in.trusted = True
+        self.book.new_token(sign_in)
+        headers = self._headers(sign_in, account)
+        headers["X-Apple-TwoSV-Trust-Token"] = self.book.issue_trust_token(account.apple_id)
+        return empty(204, headers)
+
+
+def _pick_protocol(account: SandboxAccount | None, offered: list[str]) -> Protocol:
+    """The account's protocol, unless the client does not offer it (then plain s2k)."""
+    wanted: Protocol = account.srp_protocol if account else "s2k"
+    if not offered or wanted in offered:
+        return wanted
+    return "s2k" if "s2k" in offered else "s2k_fo"
+
+
+def _auth_type(account: SandboxAccount) -> str:
+    return "sa" if account.auth == "2sv" else "hsa2"
+
+
+def _b64(value: Any) -> bytes:
+    if not isinstance(value, str) or not value:
+        return b""
+    try:
+        return base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        return b""
+
+
+def _security_code(body: dict[str, Any] | None) -> str | None:
+    code = (body or {}).get("securityCode")
+    value = code.get("code") if isinstance(code, dict) else None
+    return value if isinstance(value, str) else None
+
+
+def _code_ok(account: SandboxAccount, code: str | None) -> bool:
+    return (
+        account.code is not None
+        and code is not None
+        and secrets.compare_digest(code.strip(), account.code)
+    )
+
+
+def _phone(account: SandboxAccount, body: dict[str, Any] | None) -> Any:
+    number = (body or {}).get("phoneNumber")
+    phone_id = number.get("id") if isinstance(number, dict) else None
+    for phone in account.trusted_phones:
+        if str(phone.id) == str(phone_id):
+            return phone
+    return None
+
+
+def idmsa_app(world: SandboxWorld) -> ASGIApp:
+    host = IdmsaHost(world)
+    routes = [
+        Route(f"{PREFIX}/authorize/signin", host.authorize_signin, methods=["GET"]),
+        Route(f"{PREFIX}/signin/init", host.signin_init, methods=["POST"]),
+        Route(f"{PREFIX}/signin/complete", host.signin_complete, methods=["POST"]),
+        Route(f"{PREFIX}/repair/complete", host.repair_complete, methods=["POST"]),
+        Route(PREFIX, host.auth_context, methods=["GET"]),
+        Route(f"{PREFIX}/", host.auth_context, methods=["GET"]),
+        Route(
+            f"{PREFIX}/verify/trusteddevice/securitycode",
+            host.push_trusted_device_code,
+            methods=["PUT"],
+        ),
+        Route(
+            f"{PREFIX}/verify/trusteddevice/securitycode",
+            host.verify_trusted_device_code,
+            methods=["POST"],
+        ),
+        Route(f"{PREFIX}/verify/phone", host.send_sms, methods=["PUT"]),
+        Route(f"{PREFIX}/verify/phone/securitycode", host.verify_sms_code, methods=["POST"]),
+        Route(f"{PREFIX}/verify/security/key", host.verify_security_key, methods=["POST"]),
+        Route(f"{PREFIX}/2sv/trust", host.trust, methods=["GET"]),
+    ]
+    return Starlette(routes=routes)
+
+
+register_host(IDMSA, idmsa_app)
