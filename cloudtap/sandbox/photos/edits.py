@@ -1,0 +1,36 @@
+"""What clients changed in a world's Photos libraries (``records/modify``).
+
+Generated and replayed libraries are immutable; deletions made through the API are an
+overlay, kept per world (see ``cloudkit.context``) and per zone, with an append-only
+log that extends the zone's change feed.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+
+@dataclass
+class ZoneEdits:
+    deleted: set[int] = field(default_factory=set)
+    log: list[int] = field(default_factory=list)  # asset indices, in edit order
+
+
+class PhotosEdits:
+    def __init__(self) -> None:
+        self._zones: dict[tuple[str, str], ZoneEdits] = {}
+        self.lock = threading.Lock()
+
+    def zone(self, dsid: str, zone: str) -> ZoneEdits:
+        with self.lock:
+            return self._zones.setdefault((dsid, zone), ZoneEdits())
+
+    def set_deleted(self, dsid: str, zone: str, index: int, deleted: bool) -> None:
+        edits = self.zone(dsid, zone)
+        with self.lock:
+            if deleted:
+                edits.deleted.add(index)
+            else:
+                edits.deleted.discard(index)
+            edits.log.append(index)

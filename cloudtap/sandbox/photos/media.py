@@ -1,0 +1,164 @@
+"""Real, decodable file bytes of an exact size, deterministic from a seed.
+
+The size a record advertises is fixed before any encoding happens, so each format is
+padded to it in a way its decoders ignore: JPEG comment segments, a private PNG
+chunk, ISO-BMFF ``free`` boxes (HEIC, MOV), trailing bytes after a TIFF's last IFD
+(DNG). Images are drawn with Pillow; HEIC is encoded with pillow-heif.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import struct
+import zlib
+from functools import lru_cache
+
+from PIL import Image, ImageDraw
+
+from cloudtap.sandbox.photos.resources import MediaFormat
+
+
+class MediaTooSmall(ValueError):
+    """The requested size cannot hold a valid file of that format."""
+
+
+def _colors(key: bytes) -> tuple[tuple[int, int, int], tuple[int, int, int]]:
+    return (key[0], key[1], key[2]), (key[3], key[4], key[5])
+
+
+def draw(width: int, height: int, key: bytes, label: str) -> Image.Image:
+    """A smooth, recognisable picture: a two-colour gradient, a disc, a label."""
+    top, bottom = _colors(key)
+    gradient = Image.linear_gradient("L").resize((width, height))
+    image = Image.composite(
+        Image.new("RGB", (width, height), bottom), Image.new("RGB", (width, height), top), gradient
+    )
+    pen = ImageDraw.Draw(image)
+    r = min(width, height) // 4
+    cx, cy = key[6] % max(1, width - 2 * r) + r, key[7] % max(1, height - 2 * r) + r
+    pen.ellipse((cx - r, cy - r, cx + r, cy + r), fill=(key[8], key[9], key[10]))
+    pen.text((8, 8), label, fill=(255, 255, 255))
+    return image
+
+
+def _encode(image: Image.Image, fmt: MediaFormat) -> bytes:
+    out = io.BytesIO()
+    if fmt == "jpeg":
+        image.save(out, format="JPEG", quality=80)
+    elif fmt == "png":
+        image.save(out, format="PNG", optimize=False)
+    elif fmt == "heic":
+        import pillow_heif
+
+        pillow_heif.register_heif_opener()
+        image.save(out, format="HEIF", quality=60)
+    elif fmt == "dng":
+        image.save(out, format="TIFF", compression="tiff_lzw")
+    else:  # pragma: no cover - mov is not an image
+        raise ValueError(fmt)
+    return out.getvalue()
+
+
+def _pad_jpeg(data: bytes, size: int) -> bytes:
+    missing = size - len(data)
+    segments = []
+    while missing > 0:
+        # A COM segment is 4 bytes of header plus up to 65533 bytes of payload.
+        if missing < 4:
+            raise MediaTooSmall("cannot pad a JPEG by fewer than 4 bytes")
+        payload = min(missing - 4, 65533)
+        if 0 < missing - 4 - payload < 4:
+            payload -= 4
+        segments.append(b"\xff\xfe" + struct.pack(">H", payload + 2) + b"\x00" * payload)
+        missing -= payload + 4
+    return data[:2] + b"".join(segments) + data[2:]
+
+
+def _png_chunk(kind: bytes, payload: bytes) -> bytes:
+    crc = zlib.crc32(kind + payload) & 0xFFFFFFFF
+    return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", crc)
+
+
+def _pad_png(data: bytes, size: int) -> bytes:
+    missing = size - len(data)
+    if missing == 0:
+        return data
+    if missing < 12:
+        raise MediaTooSmall("cannot pad a PNG by fewer than 12 bytes")
+    iend = data.rindex(b"IEND") - 4
+    return data[:iend] + _png_chunk(b"ctPd", b"\x00" * (missing - 12)) + data[iend:]
+
+
+def _free_box(length: int) -> bytes:
+    if length < 8:
+        raise MediaTooSmall("an ISO-BMFF box needs at least 8 bytes")
+    return struct.pack(">I", length) + b"free" + b"\x00" * (length - 8)
+
+
+def _pad_bmff(data: bytes, size: int) -> bytes:
+    missing = size - len(data)
+    return data if missing == 0 else data + _free_box(missing)
+
+
+def quicktime(width: int, height: int, key: bytes, size: int) -> bytes:
+    """A minimal QuickTime movie: ``ftyp``, a ``moov`` with its ``mvhd``, ``free`` padding.
+
+    Structurally valid ISO-BMFF (parsers walk it), without media tracks.
+    """
+    ftyp = struct.pack(">I4s4sI4s4s", 24, b"ftyp", b"qt  ", 0x200, b"qt  ", b"isom")
+    timescale, duration = 600, 600 * (1 + key[0] % 5)
+    matrix = struct.pack(">9I", 0x10000, 0, 0, 0, 0x10000, 0, 0, 0, 0x40000000)
+    mvhd_body = (
+        struct.pack(">B3sIIII", 0, b"\0\0\0", 0, 0, timescale, duration)
+        + struct.pack(">IH", 0x10000, 0x100)
+        + b"\0" * 10
+        + matrix
+        + b"\0" * 24
+        + struct.pack(">I", 2)
+    )
+    mvhd = struct.pack(">I4s", 8 + len(mvhd_body), b"mvhd") + mvhd_body
+    moov = struct.pack(">I4s", 8 + len(mvhd), b"moov") + mvhd
+    head = ftyp + moov
+    if size < len(head) + 8:
+        raise MediaTooSmall(f"a QuickTime file needs at least {len(head) + 8} bytes")
+    return head + _free_box(size - len(head))
+
+
+def raw_bytes(key: bytes, size: int) -> bytes:
+    """Deterministic filler for sizes too small for any real container."""
+    out = bytearray()
+    counter = 0
+    while len(out) < size:
+        out += hashlib.blake2b(key + counter.to_bytes(8, "big"), digest_size=64).digest()
+        counter += 1
+    return bytes(out[:size])
+
+
+@lru_cache(maxsize=48)
+def render(fmt: MediaFormat, width: int, height: int, size: int, key: bytes, label: str) -> bytes:
+    """The file of ``size`` bytes for this resource; the same inputs give the same bytes.
+
+    Raises ``MediaTooSmall`` when ``size`` cannot hold the encoded picture.
+    """
+    if fmt == "mov":
+        return quicktime(width, height, key, size)
+    data = _encode(draw(width, height, key, label), fmt)
+    if len(data) > size:
+        raise MediaTooSmall(f"{fmt} {width}x{height} encodes to {len(data)} > {size} bytes")
+    if fmt == "jpeg":
+        return _pad_jpeg(data, size)
+    if fmt == "png":
+        return _pad_png(data, size)
+    if fmt == "heic":
+        return _pad_bmff(data, size)
+    return data + b"\x00" * (size - len(data))  # dng/tiff: readers follow offsets
+
+
+def render_or_filler(
+    fmt: MediaFormat, width: int, height: int, size: int, key: bytes, label: str
+) -> bytes:
+    try:
+        return render(fmt, width, height, size, key, label)
+    except MediaTooSmall:
+        return raw_bytes(key, size)

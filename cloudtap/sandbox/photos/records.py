@@ -1,0 +1,124 @@
+"""CPLMaster / CPLAsset records of a generated asset, shaped like the captured ones."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import plistlib
+from collections.abc import Callable
+
+from cloudtap.sandbox.cloudkit import envelope
+from cloudtap.sandbox.cloudkit.container import Record, Zone
+from cloudtap.sandbox.photos.generator import AssetSpec
+from cloudtap.sandbox.photos.resources import ResourceSpec
+
+JsonDict = dict[str, object]
+UrlFor = Callable[[AssetSpec, ResourceSpec], str]
+
+
+def checksum(*parts: object) -> str:
+    """An Apple-shaped 28-character checksum (base64 of 0x01 + 20 bytes)."""
+    digest = hashlib.blake2b(repr(parts).encode(), digest_size=20).digest()
+    return base64.b64encode(b"\x01" + digest).decode()
+
+
+def resource_fields(spec: AssetSpec, res: ResourceSpec, url_for: UrlFor) -> JsonDict:
+    file_checksum = checksum("file", spec.seed, spec.zone, spec.index, res.prefix)
+    token = {
+        "fileChecksum": file_checksum,
+        "size": res.size,
+        "wrappingKey": base64.b64encode(hashlib.md5(file_checksum.encode()).digest()).decode(),
+        "referenceChecksum": checksum("ref", spec.seed, spec.zone, spec.index, res.prefix),
+        "downloadURL": url_for(spec, res),
+    }
+    return {
+        f"{res.prefix}Res": envelope.field(token, "ASSETID"),
+        f"{res.prefix}FileType": envelope.str_field(res.uti),
+        f"{res.prefix}Width": envelope.int_field(res.width),
+        f"{res.prefix}Height": envelope.int_field(res.height),
+        f"{res.prefix}Fingerprint": envelope.str_field(file_checksum),
+    }
+
+
+def _b64(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
+
+
+def master_record(spec: AssetSpec, zone: Zone, url_for: UrlFor) -> Record:
+    original = spec.resource("resOriginal")
+    fields: JsonDict = {
+        "itemType": envelope.str_field(original.uti if original else "public.jpeg"),
+        "filenameEnc": envelope.enc_field(_b64(spec.filename)),
+        "originalOrientation": envelope.int_field(1),
+        "dataClassType": envelope.int_field(2 if spec.kind == "video" else 1),
+    }
+    for res in spec.master_resources:
+        fields.update(resource_fields(spec, res, url_for))
+    return envelope.record(
+        name=spec.master_name,
+        record_type="CPLMaster",
+        fields=fields,
+        zone=zone,
+        created_ms=spec.added_date_ms,
+    )
+
+
+def _location(spec: AssetSpec) -> str:
+    plist = {
+        "lat": spec.latitude,
+        "lon": spec.longitude,
+        "alt": 12.5,
+        "speed": 0.0,
+        "course": 0.0,
+        "horzAcc": 5.0,
+        "vertAcc": 3.0,
+        "timestamp": spec.asset_date_ms / 1000 - 978_307_200,
+    }
+    return base64.b64encode(plistlib.dumps(plist, fmt=plistlib.FMT_BINARY)).decode()
+
+
+def asset_record(spec: AssetSpec, zone: Zone, url_for: UrlFor, deleted: bool = False) -> Record:
+    live = spec.kind == "live"
+    fields: JsonDict = {
+        "assetDate": envelope.ts_field(spec.asset_date_ms),
+        "addedDate": envelope.ts_field(spec.added_date_ms),
+        "orientation": envelope.int_field(1),
+        "assetSubtype": envelope.int_field(0),
+        "assetSubtypeV2": envelope.int_field(2 if live else 0),
+        "assetHDRType": envelope.int_field(0),
+        "timeZoneOffset": envelope.int_field(spec.tz_offset_s),
+        "masterRef": envelope.field(
+            {
+                "recordName": spec.master_name,
+                "action": "DELETE_SELF",
+                "zoneID": envelope.zone_id(zone, with_type=False),
+            },
+            "REFERENCE",
+        ),
+        "locationEnc": envelope.enc_field(_location(spec)),
+        "adjustmentRenderType": envelope.int_field(0),
+        "isHidden": envelope.int_field(int(spec.hidden)),
+        "isFavorite": envelope.int_field(int(spec.favorite)),
+        "duration": envelope.int_field(3 if spec.kind == "video" else 0),
+        "burstFlags": envelope.int_field(0),
+        "customRenderedValue": envelope.int_field(0),
+        "vidComplDurValue": envelope.int_field(2_500_000_000 if live else 0),
+        "vidComplDurScale": envelope.int_field(1_000_000_000 if live else 0),
+        "vidComplDispValue": envelope.int_field(1_200_000_000 if live else 0),
+        "vidComplDispScale": envelope.int_field(1_000_000_000 if live else 0),
+        "vidComplVisibilityState": envelope.int_field(0),
+    }
+    for res in spec.asset_resources:
+        fields.update(resource_fields(spec, res, url_for))
+    if spec.kind == "edited":
+        fields["adjustmentType"] = envelope.str_field("com.apple.photo")
+    if deleted:
+        fields["isDeleted"] = envelope.int_field(1)
+    return envelope.record(
+        name=spec.asset_name,
+        record_type="CPLAsset",
+        fields=fields,
+        zone=zone,
+        created_ms=spec.added_date_ms,
+        modified_ms=spec.added_date_ms + (1 if deleted else 0),
+    )
