@@ -50,6 +50,10 @@ class LoginOutcome:
 class Filters:
     since: datetime | None = None
     until: datetime | None = None
+    # Optional resume point from a previous listing of the same data type and source:
+    # the ``cursor`` attribute of the stream ``fetch_items`` returned, once exhausted.
+    # With it, a listing yields only what changed since (CloudKit sync tokens).
+    cursor: JSONDict | None = None
 
 
 @dataclass(frozen=True)

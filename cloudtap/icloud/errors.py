@@ -97,3 +97,9 @@ class AppleUnavailable(ICloudError):
     """Apple answered with an unexpected server error or unparseable body."""
 
     code = "apple-unavailable"
+
+
+class PhotosIndexing(ICloudError):
+    """iCloud is still indexing the photo library; try again later."""
+
+    code = "icpl-indexing"

@@ -1,0 +1,112 @@
+"""``ICloudConnector``: the :class:`~cloudtap.icloud.connector.Connector` the job layer uses.
+
+One code path for live Apple and the sandbox; only ``TransportOptions`` differ. Every
+method is stateless between calls: what it needs comes in ``session_state``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+
+from cloudtap.icloud import errors, info
+from cloudtap.icloud.auth import signin
+from cloudtap.icloud.auth.flow import LoginFlow, active_state, session_from_state
+from cloudtap.icloud.client.apple import AppleClient
+from cloudtap.icloud.connector import (
+    Credentials,
+    FileStream,
+    Filters,
+    JSONDict,
+    LoginOutcome,
+    TransportOptions,
+)
+from cloudtap.icloud.datatypes.registry import data_type_ids, fetcher_for
+from cloudtap.icloud.datatypes.stream import CursorSink, ItemStream
+from cloudtap.icloud.files.registry import open_file
+from cloudtap.icloud.session import AppleSession
+from cloudtap.icloud.transport import RequestHook
+
+
+class ICloudConnector:
+    def __init__(
+        self, transport: TransportOptions, *, request_hooks: Sequence[RequestHook] = ()
+    ) -> None:
+        self.transport = transport
+        # Observers of every outgoing request (tests count Apple calls with one).
+        self.request_hooks = tuple(request_hooks)
+
+    def __repr__(self) -> str:
+        return f"ICloudConnector(proxy={self.transport.proxy_url!r})"
+
+    def _client(self, session: AppleSession) -> AppleClient:
+        return AppleClient(
+            self.transport,
+            session,
+            request_hooks=self.request_hooks,
+            refresher=signin.refresh_web_session,
+        )
+
+    def _session(self, session_state: JSONDict) -> AppleSession:
+        if not isinstance(session_state, dict) or session_state.get("kind") != "session":
+            raise errors.SessionExpired("no active Apple session in this state")
+        session = session_from_state(session_state)
+        if session is None or (not session.session_token and not len(session.cookies.jar)):
+            raise errors.SessionExpired("no active Apple session in this state")
+        return session
+
+    async def login(self, credentials: Credentials, saved_state: JSONDict | None) -> LoginOutcome:
+        return await LoginFlow(self.transport, self.request_hooks).login(credentials, saved_state)
+
+    async def validate(self, session_state: JSONDict) -> JSONDict:
+        session = self._session(session_state)
+        async with self._client(session) as client:
+            web = await signin.validate(client)
+            if web is None:
+                await signin.refresh_web_session(client)
+            else:
+                signin.check_account(web)
+            return active_state(client.session)
+
+    async def logout(self, session_state: JSONDict) -> None:
+        try:
+            session = self._session(session_state)
+        except errors.SessionExpired:
+            return
+        async with self._client(session) as client:
+            try:
+                await signin.logout(client)
+            except Exception:
+                return
+
+    def info_types(self) -> list[str]:
+        return [*info.INFO_TYPES, info.DATA_TYPES_INFO]
+
+    def data_types(self) -> list[str]:
+        return data_type_ids()
+
+    async def fetch_info(self, session_state: JSONDict, info_type: str) -> JSONDict:
+        session = self._session(session_state)
+        async with self._client(session) as client:
+            if info_type == info.DATA_TYPES_INFO:
+                return info.available_data_types(client, self.data_types())
+            fetch = info.INFO_TYPES.get(info_type)
+            if fetch is None:
+                raise errors.NotFound(f"unknown info type {info_type!r}")
+            return await fetch(client)
+
+    def fetch_items(self, session_state: JSONDict, data_type: str, filters: Filters) -> ItemStream:
+        fetch = fetcher_for(data_type)
+        session = self._session(session_state)
+
+        async def produce(set_cursor: CursorSink) -> AsyncIterator[JSONDict]:
+            async with self._client(session) as client:
+                async for item in fetch(client, filters, set_cursor):
+                    yield item
+
+        return ItemStream(produce)
+
+    async def open_file(self, session_state: JSONDict, file_id: str) -> FileStream:
+        session = self._session(session_state)
+        state = session.to_state()
+        # Each byte stream gets its own client, built from the same saved session.
+        return await open_file(file_id, lambda: self._client(AppleSession.from_state(state)))

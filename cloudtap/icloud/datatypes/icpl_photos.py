@@ -1,0 +1,245 @@
+"""Data type ``icpl.photos``: iCloud Photo Library assets as the seed's ``icpl.asset`` items.
+
+Each item: ``id`` (stable across polls), ``data_type`` ``icpl.asset``, ``filename``,
+``files`` (original first, then RAW/alternative, edited render, live-photo video, and
+the smaller renditions; each ``{id, data_type, extension, size, width, height}``),
+``date_created`` (``assetDate``) and ``date_uploaded`` (``addedDate``). ``since`` and
+``until`` filter on ``date_uploaded``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import re
+from collections.abc import AsyncIterator
+from contextlib import aclosing
+from datetime import UTC, datetime
+from typing import Any
+
+from cloudtap.icloud.connector import Filters, JSONDict
+from cloudtap.icloud.datatypes.stream import CursorSink
+from cloudtap.icloud.files.icpl import PhotoFileRef
+from cloudtap.icloud.services.cloudkit import Record, Scope, field_value
+from cloudtap.icloud.services.photos import AssetRecords, PhotosLibrary
+
+DATA_TYPE = "icpl.photos"
+ITEM_TYPE = "icpl.asset"
+
+# Resources published per asset, in order; the first is what `--cascade` downloads.
+PUBLISHED_RESOURCES = (
+    "resOriginal",
+    "resOriginalAlt",
+    "resJPEGFull",
+    "resOriginalVidCompl",
+    "resJPEGMed",
+    "resJPEGThumb",
+    "resVidMed",
+    "resVidSmall",
+)
+
+# Uniform type identifiers -> (file extension, data_type).
+_UTI = {
+    "public.jpeg": ("jpg", "image"),
+    "public.heic": ("heic", "image"),
+    "public.heif": ("heif", "image"),
+    "public.png": ("png", "image"),
+    "public.tiff": ("tiff", "image"),
+    "com.compuserve.gif": ("gif", "image"),
+    "org.webmproject.webp": ("webp", "image"),
+    "com.adobe.raw-image": ("dng", "image"),
+    "com.canon.cr2-raw-image": ("cr2", "image"),
+    "com.canon.cr3-raw-image": ("cr3", "image"),
+    "com.canon.crw-raw-image": ("crw", "image"),
+    "com.nikon.raw-image": ("nef", "image"),
+    "com.nikon.nrw-raw-image": ("nrw", "image"),
+    "com.sony.arw-raw-image": ("arw", "image"),
+    "com.fuji.raw-image": ("raf", "image"),
+    "com.olympus.raw-image": ("orf", "image"),
+    "com.olympus.or-raw-image": ("orf", "image"),
+    "com.panasonic.rw2-raw-image": ("rw2", "image"),
+    "com.apple.quicktime-movie": ("mov", "video"),
+    "public.mpeg-4": ("mp4", "video"),
+    "public.avi": ("avi", "video"),
+    "public.mpeg-4-audio": ("m4a", "audio"),
+    "com.apple.m4a-audio": ("m4a", "audio"),
+    "public.mp3": ("mp3", "audio"),
+}
+
+
+def uti_extension(uti: str | None) -> tuple[str, str]:
+    if uti and uti in _UTI:
+        return _UTI[uti]
+    if uti and ("movie" in uti or "video" in uti):
+        return "mov", "video"
+    if uti and "raw" in uti:
+        return "raw", "image"
+    return "bin", "image"
+
+
+def iso_datetime(milliseconds: Any) -> str | None:
+    try:
+        moment = datetime.fromtimestamp(int(milliseconds) / 1000, tz=UTC)
+    except (TypeError, ValueError, OverflowError, OSError):
+        return None
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def decode_filename(master: Record) -> str | None:
+    field = (master.get("fields") or {}).get("filenameEnc")
+    if not isinstance(field, dict) or not isinstance(field.get("value"), str):
+        return None
+    value = field["value"]
+    if field.get("type") == "STRING":
+        return value or None
+    try:
+        return base64.b64decode(value).decode("utf-8") or None
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return None
+
+
+def fallback_filename(master: Record) -> str:
+    """No ``filenameEnc``: a name from the record id and the type, like icloudpd does."""
+    cleaned = re.sub(r"[^0-9A-Za-z]", "", str(master.get("recordName", "")))[:12] or "asset"
+    extension, _ = uti_extension(field_value(master, "itemType"))
+    return f"{cleaned}.{extension.upper()}"
+
+
+def item_id(assets: AssetRecords) -> str:
+    source = f"{assets.zone.key}:{assets.asset.get('recordName')}"
+    return hashlib.sha256(source.encode("utf-8")).hexdigest()[:16]
+
+
+def _resource(assets: AssetRecords, prefix: str) -> tuple[Record, dict[str, Any]] | None:
+    """The record holding ``prefix``'s resource (asset first, then master) and its value."""
+    for record in (assets.asset, assets.master):
+        value = field_value(record, f"{prefix}Res")
+        if isinstance(value, dict):
+            return record, value
+    return None
+
+
+def _int(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def file_entries(assets: AssetRecords) -> list[JSONDict]:
+    files: list[JSONDict] = []
+    for prefix in PUBLISHED_RESOURCES:
+        found = _resource(assets, prefix)
+        if found is None:
+            continue
+        holder, res = found
+        extension, data_type = uti_extension(field_value(holder, f"{prefix}FileType"))
+        ref = PhotoFileRef(
+            scope=assets.zone.scope,
+            zone_name=assets.zone.name,
+            record_name=str(holder.get("recordName")),
+            resource=prefix,
+        )
+        files.append(
+            {
+                "id": ref.to_id(),
+                "data_type": data_type,
+                "extension": extension,
+                "size": _int(res.get("size")),
+                "width": _int(field_value(holder, f"{prefix}Width")),
+                "height": _int(field_value(holder, f"{prefix}Height")),
+            }
+        )
+    return files
+
+
+def to_item(assets: AssetRecords) -> JSONDict:
+    return {
+        "id": item_id(assets),
+        "data_type": ITEM_TYPE,
+        "filename": decode_filename(assets.master) or fallback_filename(assets.master),
+        "files": file_entries(assets),
+        "date_created": iso_datetime(field_value(assets.asset, "assetDate")),
+        "date_uploaded": iso_datetime(field_value(assets.asset, "addedDate")),
+    }
+
+
+def uploaded_at(assets: AssetRecords) -> datetime | None:
+    try:
+        return datetime.fromtimestamp(int(field_value(assets.asset, "addedDate")) / 1000, tz=UTC)
+    except (TypeError, ValueError, OverflowError, OSError):
+        return None
+
+
+def within(assets: AssetRecords, filters: Filters) -> bool:
+    moment = uploaded_at(assets)
+    if moment is None:
+        return filters.since is None and filters.until is None
+    if filters.since is not None and moment <= _aware(filters.since):
+        return False
+    return not (filters.until is not None and moment >= _aware(filters.until))
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+async def fetch(
+    library: PhotosLibrary, filters: Filters, set_cursor: CursorSink
+) -> AsyncIterator[JSONDict]:
+    """Every asset in the library (or what changed since ``filters.cursor``)."""
+    tokens = (filters.cursor or {}).get("zones") if isinstance(filters.cursor, dict) else None
+    if isinstance(tokens, dict) and tokens:
+        async for item in _changed_since(
+            library, {str(k): str(v) for k, v in tokens.items()}, filters, set_cursor
+        ):
+            yield item
+        return
+    incremental = filters.since is not None
+    # An incremental poll trusts the indexing check of the first one and reads the
+    # newest pages only, so an unchanged library costs a couple of requests.
+    zones = await library.zones(assume_primary=incremental)
+    new_tokens: dict[str, str] = {}
+    for zone in zones:
+        token = None if incremental else await library.check_indexed(zone)
+        total, count_token = await library.count(zone)
+        token = token or count_token
+        if token:
+            new_tokens[zone.key] = token
+        pages = (
+            library.iter_newest(zone, total) if incremental else library.iter_assets(zone, total)
+        )
+        async with aclosing(pages):
+            async for page in pages:
+                for assets in page:
+                    if within(assets, filters):
+                        yield to_item(assets)
+                if _reached(page, filters, incremental):
+                    break
+    if len(new_tokens) == len(zones):
+        set_cursor({"zones": new_tokens})
+
+
+async def _changed_since(
+    library: PhotosLibrary, tokens: dict[str, str], filters: Filters, set_cursor: CursorSink
+) -> AsyncIterator[JSONDict]:
+    new_tokens: dict[str, str] = {}
+    scopes: tuple[Scope, ...] = ("private", "shared")
+    for scope in scopes:
+        changed, scope_tokens = await library.changes(scope, tokens)
+        new_tokens.update(scope_tokens)
+        for assets in changed:
+            if within(assets, filters):
+                yield to_item(assets)
+    set_cursor({"zones": new_tokens})
+
+
+def _reached(page: list[AssetRecords], filters: Filters, newest_first: bool) -> bool:
+    """Whether the rest of the zone lies outside the date filters (pages are by date)."""
+    moments = [m for m in map(uploaded_at, page) if m is not None]
+    if not moments:
+        return False
+    if newest_first:
+        return filters.since is not None and min(moments) <= _aware(filters.since)
+    return filters.until is not None and min(moments) >= _aware(filters.until)

@@ -1,0 +1,35 @@
+"""File id scheme -> how to open it (``icpl://`` today; ``mme_contact_image://`` later)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from cloudtap.icloud import errors
+from cloudtap.icloud.client.apple import AppleClient
+from cloudtap.icloud.files import icpl
+from cloudtap.icloud.files.stream import DownloadStream
+from cloudtap.icloud.services.photos import PhotosLibrary
+
+ClientFactory = Callable[[], AppleClient]
+
+
+async def open_photo(file_id: str, open_client: ClientFactory) -> DownloadStream:
+    ref = icpl.PhotoFileRef.parse(file_id)
+    async with open_client() as client:
+        info, url = await icpl.locate(PhotosLibrary(client), ref)
+
+    async def refresh(client: AppleClient) -> str:
+        _, fresh = await icpl.locate(PhotosLibrary(client), ref)
+        return fresh
+
+    return DownloadStream(info, url, open_client, refresh)
+
+
+_OPENERS = {icpl.SCHEME: open_photo}
+
+
+async def open_file(file_id: str, open_client: ClientFactory) -> DownloadStream:
+    for scheme, opener in _OPENERS.items():
+        if file_id.startswith(scheme):
+            return await opener(file_id, open_client)
+    raise errors.NotFound(f"no file type handles {file_id[:40]!r}")

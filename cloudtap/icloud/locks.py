@@ -1,0 +1,46 @@
+"""A per-Apple-ID lock so two logins of one account never run at once in a process.
+
+Job workers may run each job on its own event loop and thread, so the lock is a
+thread lock awaited politely rather than an ``asyncio.Lock`` bound to one loop. Two
+worker *processes* (the Redis queue case) are not covered: their logins could overlap.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from cloudtap.icloud.errors import ICloudError
+
+
+class LockTimeout(ICloudError):
+    code = "login-in-progress"
+
+
+_guard = threading.Lock()
+_locks: dict[str, threading.Lock] = {}
+
+
+def _lock_for(apple_id: str) -> threading.Lock:
+    key = apple_id.strip().lower()
+    with _guard:
+        return _locks.setdefault(key, threading.Lock())
+
+
+@asynccontextmanager
+async def apple_id_lock(apple_id: str, timeout: float = 120.0) -> AsyncIterator[None]:
+    lock = _lock_for(apple_id)
+    deadline = time.monotonic() + timeout
+    delay = 0.01
+    while not lock.acquire(blocking=False):
+        if time.monotonic() > deadline:
+            raise LockTimeout("another login of this Apple ID is still running")
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, 0.25)
+    try:
+        yield
+    finally:
+        lock.release()

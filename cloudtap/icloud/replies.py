@@ -1,0 +1,77 @@
+"""Turning Apple's error replies into typed errors with stable codes.
+
+Apple reports failures in several shapes: idmsa's ``serviceErrors``/``service_errors``
+lists with numeric codes, setup's ``{"success": false, "error": ...}``, CloudKit's
+``serverErrorCode``, and bare status codes (503 throttling, 421/450 session ended).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+
+from cloudtap.icloud import errors
+
+# idmsa service error codes.
+BAD_PASSWORD = "-20101"
+ACCOUNT_LOCKED = "-20209"
+WRONG_CODE = "-21669"
+
+SESSION_ENDED_STATUS = frozenset({401, 421, 450})
+THROTTLED_STATUS = frozenset({429, 503})
+
+
+def json_body(response: httpx.Response) -> Any:
+    """The reply's JSON, or ``None`` when it has no (valid) JSON body."""
+    try:
+        return response.json()
+    except (json.JSONDecodeError, UnicodeDecodeError, ValueError):
+        return None
+
+
+def service_error_codes(body: Any) -> list[str]:
+    if not isinstance(body, dict):
+        return []
+    found: list[str] = []
+    for key in ("serviceErrors", "service_errors", "validationErrors"):
+        for item in body.get(key) or []:
+            if isinstance(item, dict) and item.get("code") is not None:
+                found.append(str(item["code"]))
+    return found
+
+
+def raise_for_common(response: httpx.Response) -> None:
+    """Raise for the outcomes every Apple host shares: throttling, lock, server faults."""
+    body = json_body(response)
+    codes = service_error_codes(body)
+    if ACCOUNT_LOCKED in codes or (isinstance(body, dict) and body.get("locked") is True):
+        raise errors.AccountLocked("Apple has locked this account")
+    if response.status_code in THROTTLED_STATUS:
+        raise errors.RateLimited("Apple is refusing requests for now; try again later")
+    if response.status_code >= 500:
+        raise errors.AppleUnavailable(f"Apple answered HTTP {response.status_code}")
+
+
+def raise_for_signin(response: httpx.Response) -> None:
+    raise_for_common(response)
+    codes = service_error_codes(json_body(response))
+    if response.status_code in (400, 401, 403) or BAD_PASSWORD in codes:
+        raise errors.InvalidCredentials("Apple rejected the Apple ID or password")
+
+
+def raise_for_code_check(response: httpx.Response) -> None:
+    raise_for_common(response)
+    body = json_body(response)
+    if WRONG_CODE in service_error_codes(body) or response.status_code in (400, 401):
+        raise errors.CodeInvalid("Apple rejected the verification code")
+    if response.status_code >= 400:
+        raise errors.AppleUnavailable(f"verification answered HTTP {response.status_code}")
+
+
+def require_json_object(response: httpx.Response, what: str) -> dict[str, Any]:
+    body = json_body(response)
+    if not isinstance(body, dict):
+        raise errors.AppleUnavailable(f"{what}: Apple sent no JSON object")
+    return body

@@ -1,0 +1,61 @@
+"""The one place that builds HTTP clients for talking to Apple (or the sandbox).
+
+Live and sandbox differ only here: the sandbox is reached through its TLS-terminating
+CONNECT proxy and trusts its CA; live uses the system trust store and no proxy. Every
+request carries the headers Apple's web front end sends.
+"""
+
+from __future__ import annotations
+
+import ssl
+from collections.abc import Awaitable, Callable, Sequence
+
+import httpx
+
+from cloudtap.icloud.connector import TransportOptions
+
+HOME_ORIGIN = "https://www.icloud.com"
+# The query string Apple's web client adds to setup and service calls.
+CLIENT_BUILD_NUMBER = "2534Project66"
+CLIENT_MASTERING_NUMBER = "2534B22"
+USER_AGENT = (
+    "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 "
+    "(KHTML, like Gecko) Version/18.3.1 Safari/605.1.15"
+)
+BASE_HEADERS = {
+    "Origin": HOME_ORIGIN,
+    "Referer": f"{HOME_ORIGIN}/",
+    "User-Agent": USER_AGENT,
+    "Accept": "*/*",
+}
+
+RequestHook = Callable[[httpx.Request], Awaitable[None]]
+
+
+def ssl_context(options: TransportOptions) -> ssl.SSLContext:
+    """System trust store, plus the sandbox CA when one is given."""
+    context = ssl.create_default_context()
+    if options.ca_file:
+        context.load_verify_locations(cafile=options.ca_file)
+    return context
+
+
+def build_http_client(
+    options: TransportOptions,
+    *,
+    cookies: httpx.Cookies | None = None,
+    request_hooks: Sequence[RequestHook] = (),
+    max_connections: int = 8,
+) -> httpx.AsyncClient:
+    timeout = httpx.Timeout(options.timeout_seconds, connect=min(options.timeout_seconds, 15.0))
+    return httpx.AsyncClient(
+        proxy=options.proxy_url,
+        verify=ssl_context(options),
+        timeout=timeout,
+        headers=BASE_HEADERS,
+        cookies=cookies,
+        limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=8),
+        # Apple's redirects are never part of the JSON protocol; follow none silently.
+        follow_redirects=False,
+        event_hooks={"request": list(request_hooks)},
+    )
