@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import httpx
@@ -13,12 +13,20 @@ from cloudtap.sandbox.app import SandboxApp
 from cloudtap.sandbox.world import WEB_SESSION_COOKIE, SandboxWorld
 
 RICH = ContentSpec(
-    seed=7, devices=6, family_members=2, contacts=300, events=2000, notes=120, calls=400,
+    seed=7,
+    devices=6,
+    family_members=2,
+    contacts=300,
+    events=2000,
+    notes=120,
+    calls=400,
     history=800,
 )
 
 
-def make_account(content: ContentSpec = RICH, apple_id: str = "rich@sandbox.test") -> SandboxAccount:
+def make_account(
+    content: ContentSpec = RICH, apple_id: str = "rich@sandbox.test"
+) -> SandboxAccount:
     return SandboxAccount(
         apple_id=apple_id,
         password="sandbox-password",
@@ -28,9 +36,6 @@ def make_account(content: ContentSpec = RICH, apple_id: str = "rich@sandbox.test
         last_name="Rich",
         content=content,
     )
-
-
-ClientFactory = Callable[..., "asynccontextmanager[httpx.AsyncClient]"]
 
 
 @pytest.fixture

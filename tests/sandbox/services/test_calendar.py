@@ -42,9 +42,9 @@ async def test_invitees_alarms_and_recurrences_ride_in_sidecars(service_client) 
 
 async def test_history_and_future_are_populated(service_client) -> None:
     async with service_client("calendar") as client:
-        past = (await client.get("/ca/events", params=_month(today() - timedelta(days=730))))
-        ahead = (await client.get("/ca/events", params=_month(today() + timedelta(days=120))))
-        far = (await client.get("/ca/events", params=_month(today() + timedelta(days=800))))
+        past = await client.get("/ca/events", params=_month(today() - timedelta(days=730)))
+        ahead = await client.get("/ca/events", params=_month(today() + timedelta(days=120)))
+        far = await client.get("/ca/events", params=_month(today() + timedelta(days=800)))
     assert past.json()["Event"] and ahead.json()["Event"]
     assert far.json()["Event"] == []
 
@@ -54,8 +54,9 @@ async def test_collections_and_event_detail(service_client) -> None:
         collections = (await client.get("/ca/allcollections", params=PARAMS)).json()["Collection"]
         events = (await client.get("/ca/events", params=_month(today()))).json()["Event"]
         event = events[0]
-        detail = await client.get(f"/ca/eventdetail/{event['pGuid']}/{event['guid']}",
-                                  params=PARAMS)
+        detail = await client.get(
+            f"/ca/eventdetail/{event['pGuid']}/{event['guid']}", params=PARAMS
+        )
         occurrence = next(e for e in events if "*" in e["guid"] or e["recurrenceMaster"])
         series = await client.get(
             f"/ca/eventdetail/{occurrence['pGuid']}/{occurrence['guid']}", params=PARAMS

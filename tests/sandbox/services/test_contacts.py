@@ -14,8 +14,13 @@ async def test_startup_then_all_contacts(service_client, account) -> None:
     async with service_client("contacts") as client:
         startup = (await client.get("/co/startup", params=PARAMS)).json()
         assert startup["prefToken"] and startup["syncToken"]
-        params = {**PARAMS, "prefToken": startup["prefToken"], "syncToken": startup["syncToken"],
-                  "limit": "0", "offset": "0"}
+        params = {
+            **PARAMS,
+            "prefToken": startup["prefToken"],
+            "syncToken": startup["syncToken"],
+            "limit": "0",
+            "offset": "0",
+        }
         reply = await client.get("/co/contacts", params=params)
     contacts = reply.json()["contacts"]
     assert len(contacts) == account.content.contacts
@@ -37,8 +42,9 @@ async def test_paging_matches_the_full_listing(service_client) -> None:
 async def test_contacts_are_deterministic_per_seed() -> None:
     spec = ContentSpec(seed=3, contacts=10)
     assert gen.contact(spec, 4, "https://x") == gen.contact(spec, 4, "https://x")
-    assert gen.contact(spec, 4, "https://x") != gen.contact(ContentSpec(seed=4, contacts=10), 4,
-                                                            "https://x")
+    assert gen.contact(spec, 4, "https://x") != gen.contact(
+        ContentSpec(seed=4, contacts=10), 4, "https://x"
+    )
 
 
 async def test_photo_url_serves_a_jpeg(service_client) -> None:

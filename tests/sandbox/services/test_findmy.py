@@ -29,8 +29,11 @@ async def test_locations_fill_in_on_a_later_refresh(service_client, account) -> 
         assert all(d["location"] is None for d in first["content"])
         assert any(d["isLocating"] for d in first["content"])
         await asyncio.sleep(0.5)
-        body = {"clientContext": {**CONTEXT, "shouldLocate": True, "selectedDevice": "all"},
-                "serverContext": first["serverContext"], "isUpdatingAllLocations": True}
+        body = {
+            "clientContext": {**CONTEXT, "shouldLocate": True, "selectedDevice": "all"},
+            "serverContext": first["serverContext"],
+            "isUpdatingAllLocations": True,
+        }
         later = (await client.post(f"{BASE}/refreshClient", json=body)).json()
     located = [d for d in later["content"] if d["location"]]
     unreachable = [d for d in later["content"] if d["deviceStatus"] == "201"]
@@ -56,8 +59,11 @@ async def test_family_members_load_then_are_done(service_client, account) -> Non
     async with service_client("findme") as client:
         first = (await client.post(f"{BASE}/initClient", json={"clientContext": CONTEXT})).json()
         again = (await client.post(f"{BASE}/refreshClient", json={"clientContext": CONTEXT})).json()
-        own = (await client.post(f"{BASE}/refreshClient",
-                                 json={"clientContext": {**CONTEXT, "fmly": False}})).json()
+        own = (
+            await client.post(
+                f"{BASE}/refreshClient", json={"clientContext": {**CONTEXT, "fmly": False}}
+            )
+        ).json()
     members = first["userInfo"]["membersInfo"]
     assert first["userInfo"]["hasMembers"] and len(members) == account.content.family_members
     assert {m["deviceFetchStatus"] for m in members.values()} == {"LOADING"}
@@ -70,8 +76,9 @@ async def test_family_members_load_then_are_done(service_client, account) -> Non
 async def test_actions_answer_with_the_device_list(service_client) -> None:
     async with service_client("findme") as client:
         devices = (await client.post(f"{BASE}/initClient", json={})).json()["content"]
-        sound = await client.post(f"{BASE}/playSound",
-                                  json={"device": devices[0]["id"], "subject": "Find"})
+        sound = await client.post(
+            f"{BASE}/playSound", json={"device": devices[0]["id"], "subject": "Find"}
+        )
         missing = await client.post(f"{BASE}/playSound", json={"device": "nope"})
     assert sound.status_code == 200 and sound.json()["content"]
     assert missing.status_code == 400

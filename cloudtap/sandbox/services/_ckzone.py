@@ -1,0 +1,157 @@
+"""A CloudKit zone whose records form a fixed, position-addressed change log.
+
+Every emulated app zone here (Notes, call history, Safari history) is generated
+lazily: record ``p`` of the log is a pure function of the account and ``p``. A sync
+token is just a position plus a check of which zone/day it belongs to, so paging
+``changes/zone`` needs no server state and never materialises the whole zone.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import struct
+from collections.abc import Callable
+from typing import Any
+
+from cloudtap.sandbox.cloudkit.container import ChangesPage, CloudKitError, Record, Zone
+
+_TOKEN = struct.Struct(">BQ8s")
+_VERSION = 2
+MAX_SCAN = 100_000  # positions one changes call may skip over while filtering by type
+
+
+def zone_check(*scope: object) -> bytes:
+    return hashlib.blake2b("\x1f".join(map(str, scope)).encode(), digest_size=8).digest()
+
+
+def encode_token(position: int, check: bytes) -> str:
+    return base64.b64encode(_TOKEN.pack(_VERSION, position, check)).decode()
+
+
+def decode_token(token: str, check: bytes) -> int:
+    try:
+        version, position, token_check = _TOKEN.unpack(base64.b64decode(token, validate=True))
+    except (binascii.Error, struct.error, ValueError) as exc:
+        raise CloudKitError("BAD_REQUEST", "Unknown sync continuation type") from exc
+    if version != _VERSION or token_check != check:
+        # A token from another zone, account or day: start over, like an expired token.
+        raise CloudKitError(
+            "CHANGE_TOKEN_EXPIRED", "The sync token has expired; start again without one", 410
+        )
+    return int(position)
+
+
+def page_changes(
+    total: int,
+    check: bytes,
+    sync_token: str | None,
+    limit: int,
+    record_types: list[str] | None,
+    type_at: Callable[[int], str],
+    record_at: Callable[[int], Record],
+) -> ChangesPage:
+    """One ``changes/zone`` page: up to ``limit`` records after the token's position."""
+    position = decode_token(sync_token, check) if sync_token else 0
+    wanted = set(record_types) if record_types else None
+    records: list[Record] = []
+    scanned = 0
+    while position < total and len(records) < max(1, limit) and scanned < MAX_SCAN:
+        if wanted is None or type_at(position) in wanted:
+            records.append(record_at(position))
+        position += 1
+        scanned += 1
+    return ChangesPage(records, encode_token(position, check), more_coming=position < total)
+
+
+def zone_json(zone: Zone) -> dict[str, Any]:
+    return {"zoneName": zone.name, "ownerRecordName": zone.owner, "zoneType": zone.zone_type}
+
+
+def record(
+    zone: Zone,
+    name: str,
+    record_type: str,
+    fields: dict[str, Any],
+    created_ms: int,
+    modified_ms: int,
+) -> Record:
+    """A CloudKit record in the envelope ``records/query`` and ``changes/zone`` return."""
+    tag = hashlib.blake2b(f"{name}:{modified_ms}".encode(), digest_size=4).hexdigest()
+    return {
+        "recordName": name,
+        "recordType": record_type,
+        "fields": fields,
+        "pluginFields": {},
+        "recordChangeTag": tag,
+        "created": {"timestamp": created_ms, "userRecordName": "_defaultOwner", "deviceID": "2"},
+        "modified": {"timestamp": modified_ms, "userRecordName": "_defaultOwner", "deviceID": "2"},
+        "deleted": False,
+        "zoneID": zone_json(zone),
+    }
+
+
+def encrypted(text: str) -> dict[str, Any]:
+    """An ``ENCRYPTED_BYTES`` field: on the web, PCS-decrypted bytes arrive base64'd."""
+    return {"value": base64.b64encode(text.encode()).decode(), "type": "ENCRYPTED_BYTES"}
+
+
+def encrypted_bytes(blob: bytes) -> dict[str, Any]:
+    return {"value": base64.b64encode(blob).decode(), "type": "ENCRYPTED_BYTES"}
+
+
+def string(value: str) -> dict[str, Any]:
+    return {"value": value, "type": "STRING"}
+
+
+def int64(value: int) -> dict[str, Any]:
+    return {"value": value, "type": "INT64"}
+
+
+def double(value: float) -> dict[str, Any]:
+    return {"value": value, "type": "DOUBLE"}
+
+
+def timestamp(ms: int) -> dict[str, Any]:
+    return {"value": ms, "type": "TIMESTAMP"}
+
+
+def reference(zone: Zone, name: str) -> dict[str, Any]:
+    return {
+        "value": {"recordName": name, "action": "VALIDATE", "zoneID": zone_json(zone)},
+        "type": "REFERENCE",
+    }
+
+
+def reference_list(zone: Zone, names: list[str]) -> dict[str, Any]:
+    return {
+        "value": [{"recordName": n, "action": "NONE", "zoneID": zone_json(zone)} for n in names],
+        "type": "REFERENCE_LIST",
+    }
+
+
+def query_offset(marker: Any) -> int:
+    """A ``continuationMarker`` we issued is a position; anything else is a client error."""
+    if marker is None:
+        return 0
+    if isinstance(marker, str):
+        try:
+            raw = base64.b64decode(marker, validate=True)
+            kind, position = raw[:1], int(raw[1:].decode())
+        except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
+            raise CloudKitError("BAD_REQUEST", "Invalid continuationMarker") from exc
+        if kind == b"Q" and position >= 0:
+            return position
+    raise CloudKitError("BAD_REQUEST", "Invalid continuationMarker")
+
+
+def query_marker(position: int) -> str:
+    return base64.b64encode(b"Q" + str(position).encode()).decode()
+
+
+def results_limit(body: dict[str, Any], default: int = 200, cap: int = 1000) -> int:
+    limit = body.get("resultsLimit", default)
+    if not isinstance(limit, int) or isinstance(limit, bool) or limit <= 0:
+        return default
+    return min(limit, cap)

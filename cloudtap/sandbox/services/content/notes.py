@@ -1,0 +1,164 @@
+"""Apple Notes content: folders, notes (pinned, deleted, locked, with attachments).
+
+Layout of the ``Notes`` zone's change log: the folders, then note ``0..N-1`` (oldest
+first; note ``i`` was last modified in slot ``i`` of the past three years), then one
+attachment for every note that has one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import lru_cache
+
+from cloudtap.sandbox.accounts.model import ContentSpec
+from cloudtap.sandbox.services.content import words
+from cloudtap.sandbox.services.content.rng import (
+    day_start,
+    item_rng,
+    item_uuid,
+    spread,
+    today,
+)
+from cloudtap.sandbox.services.notes_proto import (
+    STYLE_CHECKLIST,
+    STYLE_TITLE,
+    InlineAttachment,
+    Paragraph,
+)
+
+KIND = "note"
+DEFAULT_FOLDER = "DefaultFolder-CloudKit"
+TRASH_FOLDER = "TrashFolder-CloudKit"
+PINNED_EVERY, PINNED_AT = 17, 3
+DELETED_EVERY, DELETED_AT = 23, 5
+LOCKED_EVERY, LOCKED_AT = 29, 11
+ATTACHMENT_EVERY, ATTACHMENT_AT = 7, 2
+CHECKLIST_EVERY, CHECKLIST_AT = 5, 1
+PAST_YEARS = 3
+
+ATTACHMENT_KINDS = (
+    ("public.jpeg", "IMG_{n:04d}.jpeg", 850_000),
+    ("com.adobe.pdf", "Scan {n}.pdf", 240_000),
+    ("public.png", "Screenshot {n}.png", 410_000),
+)
+
+
+@dataclass(frozen=True)
+class Folder:
+    name: str  # record name
+    title: str
+    parent: str | None = None
+
+
+def folders(spec: ContentSpec) -> list[Folder]:
+    """The built-in "Notes" and "Recently Deleted" folders plus some of the user's own."""
+    if spec.notes == 0:
+        return [Folder(DEFAULT_FOLDER, "Notes")]
+    out = [Folder(DEFAULT_FOLDER, "Notes"), Folder(TRASH_FOLDER, "Recently Deleted")]
+    own = min(len(words.FOLDER_NAMES), 1 + spec.notes // 20)
+    for n in range(own):
+        # "Recipes" (the 4th) nests inside "Personal" (the 1st), to show sub-folders.
+        parent = out[2].name if n == 3 else None
+        out.append(Folder(item_uuid(spec.seed, "folder", n), words.FOLDER_NAMES[n], parent))
+    return out
+
+
+@dataclass(frozen=True)
+class NoteItem:
+    index: int
+    name: str
+    title: str
+    paragraphs: list[Paragraph]
+    folder: str
+    created_ms: int
+    modified_ms: int
+    pinned: bool
+    deleted: bool
+    locked: bool
+    attachment: InlineAttachment | None
+
+
+def note_name(spec: ContentSpec, index: int) -> str:
+    return item_uuid(spec.seed, KIND, index)
+
+
+def has_attachment(index: int) -> bool:
+    return index % ATTACHMENT_EVERY == ATTACHMENT_AT
+
+
+def is_locked(index: int) -> bool:
+    return index % LOCKED_EVERY == LOCKED_AT
+
+
+def attachment_count(spec: ContentSpec) -> int:
+    return len(range(ATTACHMENT_AT, spec.notes, ATTACHMENT_EVERY))
+
+
+def attachment_note(k: int) -> int:
+    """The note that attachment ``k`` belongs to."""
+    return ATTACHMENT_AT + k * ATTACHMENT_EVERY
+
+
+def attachment_name(spec: ContentSpec, note_index: int) -> str:
+    return item_uuid(spec.seed, "note-attachment", note_index)
+
+
+def note(spec: ContentSpec, index: int) -> NoteItem:
+    rng = item_rng(spec.seed, KIND, index)
+    anchor = day_start(today())
+    modified = spread(
+        index, spec.notes, anchor - timedelta(days=round(365.25 * PAST_YEARS)), anchor, rng
+    )
+    created = modified - timedelta(days=rng.randrange(0, 90), minutes=rng.randrange(0, 1440))
+    name = f"{rng.choice(words.FIRST_NAMES)}"
+    place = rng.choice(words.PLACES)[0]
+    title = rng.choice(words.NOTE_TOPICS).format(name=name, city=place)
+    paragraphs = [Paragraph(title, STYLE_TITLE)]
+    if index % CHECKLIST_EVERY == CHECKLIST_AT:
+        for item in rng.sample(("Milk", "Eggs", "Bread", "Lemons", "Rice", "Coffee"), 3):
+            paragraphs.append(Paragraph(item, STYLE_CHECKLIST, done=rng.random() < 0.5))
+    for _ in range(rng.randrange(1, 5)):
+        paragraphs.append(Paragraph(rng.choice(words.NOTE_LINES).format(name=name)))
+    own_folders = folders(spec)[2:]
+    deleted = index % DELETED_EVERY == DELETED_AT
+    folder = (
+        TRASH_FOLDER
+        if deleted
+        else (
+            rng.choice(own_folders).name if own_folders and rng.random() < 0.6 else DEFAULT_FOLDER
+        )
+    )
+    attachment = None
+    if has_attachment(index):
+        uti, _, _ = ATTACHMENT_KINDS[index % len(ATTACHMENT_KINDS)]
+        attachment = InlineAttachment(attachment_name(spec, index), uti)
+    return NoteItem(
+        index=index,
+        name=note_name(spec, index),
+        title=title,
+        paragraphs=paragraphs,
+        folder=folder,
+        created_ms=int(created.timestamp() * 1000),
+        modified_ms=int(modified.timestamp() * 1000),
+        pinned=index % PINNED_EVERY == PINNED_AT,
+        deleted=deleted,
+        locked=is_locked(index),
+        attachment=attachment,
+    )
+
+
+def locked_ciphertext_for(note: NoteItem) -> bytes:
+    """Stand-in ciphertext for a password-protected body: unreadable without the password."""
+    rng = item_rng(len(note.name), note.name, note.index)
+    return rng.randbytes(64)
+
+
+@lru_cache(maxsize=8)
+def record_names(seed: int, count: int) -> dict[str, tuple[str, int]]:
+    """Record name → ("note", i) or ("attachment", k), for ``records/lookup``."""
+    spec = ContentSpec(seed=seed, notes=count)
+    out: dict[str, tuple[str, int]] = {note_name(spec, i): ("note", i) for i in range(count)}
+    for k in range(attachment_count(spec)):
+        out[attachment_name(spec, attachment_note(k))] = ("attachment", k)
+    return out

@@ -1,0 +1,193 @@
+"""The Notes CloudKit container (``com.apple.notes``, private database, zone ``Notes``).
+
+Record shapes follow what pyicloud reads: ``Folder`` (``TitleEncrypted``,
+``ParentFolder``), ``Note`` / ``PasswordProtectedNote`` (``TitleEncrypted``,
+``SnippetEncrypted``, ``ModificationDate``, ``Deleted``, ``Folder``, ``IsPinned``,
+``Attachments``, ``FirstAttachmentUTIEncrypted``, ``TextDataEncrypted`` = gzip'd
+``NoteStoreProto``) and ``Attachment``. ``SearchIndexes`` with ``indexName == "recents"``
+answers notes newest first, paged by ``continuationMarker``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from cloudtap.sandbox.accounts.model import SandboxAccount
+from cloudtap.sandbox.cloudkit.container import (
+    ChangesPage,
+    CloudKitError,
+    Database,
+    QueryReply,
+    Record,
+    Zone,
+    register_container,
+)
+from cloudtap.sandbox.services import _ckzone as ck
+from cloudtap.sandbox.services.content import notes as gen
+from cloudtap.sandbox.services.content.rng import today
+from cloudtap.sandbox.services.notes_proto import compress, encode_note
+
+CONTAINER = "com.apple.notes"
+ZONE = Zone("Notes")
+
+
+class _Layout:
+    """Positions of the zone's change log: folders, then notes, then attachments."""
+
+    def __init__(self, account: SandboxAccount) -> None:
+        spec = account.content
+        self.spec = spec
+        self.folders = gen.folders(spec)
+        self.notes_start = len(self.folders)
+        self.attachments_start = self.notes_start + spec.notes
+        self.total = self.attachments_start + gen.attachment_count(spec)
+        self.check = ck.zone_check(CONTAINER, account.dsid, spec.seed, spec.notes, today())
+
+    def type_at(self, position: int) -> str:
+        if position < self.notes_start:
+            return "Folder"
+        if position < self.attachments_start:
+            index = position - self.notes_start
+            return "PasswordProtectedNote" if gen.is_locked(index) else "Note"
+        return "Attachment"
+
+    def record_at(self, position: int) -> Record:
+        if position < self.notes_start:
+            return folder_record(self.folders[position])
+        if position < self.attachments_start:
+            return note_record(gen.note(self.spec, position - self.notes_start))
+        note_index = gen.attachment_note(position - self.attachments_start)
+        return attachment_record(gen.note(self.spec, note_index))
+
+
+def folder_record(folder: gen.Folder) -> Record:
+    fields: dict[str, Any] = {"TitleEncrypted": ck.encrypted(folder.title)}
+    if folder.parent:
+        fields["ParentFolder"] = ck.reference(ZONE, folder.parent)
+    created = 1_500_000_000_000
+    return ck.record(ZONE, folder.name, "Folder", fields, created, created)
+
+
+def note_record(note: gen.NoteItem) -> Record:
+    body_lines = [p.text for p in note.paragraphs[1:]]
+    fields: dict[str, Any] = {
+        "TitleEncrypted": ck.encrypted(note.title),
+        "SnippetEncrypted": ck.encrypted(body_lines[0] if body_lines else ""),
+        "ModificationDate": ck.timestamp(note.modified_ms),
+        "CreationDate": ck.timestamp(note.created_ms),
+        "Deleted": ck.int64(int(note.deleted)),
+        "IsPinned": ck.int64(int(note.pinned)),
+        "Folder": ck.reference(ZONE, note.folder),
+    }
+    attachments = [note.attachment] if note.attachment else []
+    if note.attachment:
+        fields["Attachments"] = ck.reference_list(ZONE, [note.attachment.identifier])
+        fields["FirstAttachmentUTIEncrypted"] = ck.encrypted(note.attachment.type_uti)
+    if note.locked:
+        # The body is sealed with the note's own password: the web sees only ciphertext.
+        fields["TextDataEncrypted"] = ck.encrypted_bytes(gen.locked_ciphertext_for(note))
+        fields["CryptoIterationCount"] = ck.int64(20000)
+        fields["CryptoSalt"] = {"value": "c2FuZGJveHNhbHQxMjM0NQ==", "type": "BYTES"}
+        record_type = "PasswordProtectedNote"
+    else:
+        blob = compress(encode_note(note.paragraphs, attachments))
+        fields["TextDataEncrypted"] = ck.encrypted_bytes(blob)
+        record_type = "Note"
+    return ck.record(ZONE, note.name, record_type, fields, note.created_ms, note.modified_ms)
+
+
+def attachment_record(note: gen.NoteItem) -> Record:
+    assert note.attachment is not None
+    uti, filename, size = gen.ATTACHMENT_KINDS[note.index % len(gen.ATTACHMENT_KINDS)]
+    fields = {
+        "AttachmentUTI": ck.string(uti),
+        "Filename": ck.string(filename.format(n=note.index)),
+        "TitleEncrypted": ck.encrypted(filename.format(n=note.index)),
+        "Size": ck.int64(size),
+        "Note": ck.reference(ZONE, note.name),
+    }
+    return ck.record(
+        ZONE, note.attachment.identifier, "Attachment", fields, note.created_ms, note.modified_ms
+    )
+
+
+class NotesContainer:
+    name = CONTAINER
+
+    def zones(self, account: SandboxAccount, database: Database) -> list[Zone]:
+        return [ZONE] if database == "private" else []
+
+    def sync_token(self, account: SandboxAccount, database: Database, zone: Zone) -> str:
+        layout = _Layout(account)
+        return ck.encode_token(layout.total, layout.check)
+
+    def query(
+        self, account: SandboxAccount, database: Database, zone: Zone, body: dict[str, Any]
+    ) -> QueryReply:
+        query = body.get("query") or {}
+        if query.get("recordType") != "SearchIndexes":
+            return QueryReply([])
+        if _index_name(query) != "recents":
+            return QueryReply([])
+        layout = _Layout(account)
+        offset = ck.query_offset(body.get("continuationMarker"))
+        limit = ck.results_limit(body)
+        count = layout.spec.notes
+        # Newest first: note i was modified in slot i, so recents run from the last index.
+        indexes = range(count - 1 - offset, max(-1, count - 1 - offset - limit), -1)
+        records = [note_record(gen.note(layout.spec, i)) for i in indexes]
+        end = offset + len(records)
+        return QueryReply(records, ck.query_marker(end) if end < count else None)
+
+    def changes(
+        self,
+        account: SandboxAccount,
+        database: Database,
+        zone: Zone,
+        sync_token: str | None,
+        limit: int,
+        record_types: list[str] | None,
+    ) -> ChangesPage:
+        layout = _Layout(account)
+        return ck.page_changes(
+            layout.total,
+            layout.check,
+            sync_token,
+            limit,
+            record_types,
+            layout.type_at,
+            layout.record_at,
+        )
+
+    def lookup(
+        self, account: SandboxAccount, database: Database, zone: Zone, names: list[str]
+    ) -> Iterator[Record]:
+        layout = _Layout(account)
+        by_name = _names(layout)
+        for name in names:
+            position = by_name.get(name)
+            if position is not None:
+                yield layout.record_at(position)
+
+
+def _index_name(query: dict[str, Any]) -> str | None:
+    for flt in query.get("filterBy") or []:
+        if isinstance(flt, dict) and flt.get("fieldName") == "indexName":
+            value = flt.get("fieldValue")
+            if isinstance(value, dict):
+                return str(value.get("value"))
+            raise CloudKitError("BAD_REQUEST", "filterBy.fieldValue must be an object")
+    return None
+
+
+def _names(layout: _Layout) -> dict[str, int]:
+    """Record name → change-log position."""
+    out = {f.name: p for p, f in enumerate(layout.folders)}
+    spec = layout.spec
+    for name, (kind, n) in gen.record_names(spec.seed, spec.notes).items():
+        out[name] = (layout.notes_start if kind == "note" else layout.attachments_start) + n
+    return out
+
+
+register_container(NotesContainer())
