@@ -1,0 +1,54 @@
+"""The FastAPI application: ricloud v3 resources, JSON errors, OpenAPI at /openapi.json."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from cloudtap.api.body import JsonBodyMiddleware
+from cloudtap.api.errors import install_error_handlers
+from cloudtap.api.resources import (
+    events,
+    keys,
+    organisation,
+    permissions,
+    polls,
+    results,
+    sessions,
+    sources,
+    storage_configs,
+    tasks,
+    users,
+    webhook_configs,
+)
+from cloudtap.config import Settings, get_settings
+
+RESOURCE_MODULES = (
+    organisation,
+    keys,
+    users,
+    sources,
+    sessions,
+    polls,
+    tasks,
+    results,
+    events,
+    storage_configs,
+    webhook_configs,
+    permissions,
+)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    app = FastAPI(
+        title="cloudtap",
+        version="0.1.0",
+        description="A self-hostable iCloud data API, wire-compatible with ricloud API v3.",
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    app.state.settings = settings or get_settings()
+    for module in RESOURCE_MODULES:
+        app.include_router(module.router)
+    install_error_handlers(app)
+    app.add_middleware(JsonBodyMiddleware)
+    return app

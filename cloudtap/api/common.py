@@ -1,0 +1,114 @@
+"""Pieces every resource module shares: list shape, pagination and Ricloud-Await."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from fastapi import Query, Request
+from pydantic import BaseModel
+from sqlalchemy.orm import Session as DbSession
+
+from cloudtap.api.auth import Caller
+from cloudtap.api.errors import ApiError
+from cloudtap.store.db import transaction
+from cloudtap.store.listing import Page, UnknownCursor
+
+T = TypeVar("T")
+Item = TypeVar("Item", bound=BaseModel)
+
+MAX_LIMIT = 1000
+
+
+class ListOut(BaseModel, Generic[Item]):
+    resource: str = "list"
+    data: list[Item]
+    has_more: bool
+    total_count: int
+    url: str
+
+
+class DeletedOut(BaseModel):
+    """DELETE answers with JSON too: ricloud-py fails on an empty 2xx body."""
+
+    id: str
+    resource: str
+    deleted: bool = True
+    state: str | None = None
+
+
+@dataclass(frozen=True)
+class ListParams:
+    limit: int
+    after_id: str | None
+    before_id: str | None
+
+
+def list_params(
+    limit: int = Query(10, ge=1, le=MAX_LIMIT),
+    after_id: str | None = Query(None),
+    before_id: str | None = Query(None),
+) -> ListParams:
+    return ListParams(limit, after_id, before_id)
+
+
+@contextmanager
+def unit_of_work(caller: Caller) -> Iterator[DbSession]:
+    with transaction(caller.settings.database_url) as db:
+        yield db
+
+
+def paged(fetch: Callable[..., Page[T]], params: ListParams, **kwargs: Any) -> Page[T]:
+    try:
+        return fetch(
+            limit=params.limit, after_id=params.after_id, before_id=params.before_id, **kwargs
+        )
+    except UnknownCursor as exc:
+        raise ApiError(
+            400,
+            "invalid-parameter",
+            f"{exc.parameter} names no object in this list.",
+            {exc.parameter: "unknown id"},
+        ) from exc
+
+
+def list_out(page: Page[T], request: Request, serialize: Callable[[T], Any]) -> dict[str, Any]:
+    return {
+        "resource": "list",
+        "data": [serialize(item) for item in page.items],
+        "has_more": page.has_more,
+        "total_count": page.total_count,
+        "url": request.url.path,
+    }
+
+
+_SETTLED_POLL_INTERVAL = 0.1
+
+
+def await_seconds(request: Request, cap: float) -> float:
+    """The ``Ricloud-Await`` header, capped; ricloud-py sends "0" on every request."""
+    raw = request.headers.get("ricloud-await")
+    if not raw:
+        return 0.0
+    try:
+        return max(0.0, min(float(raw), cap))
+    except ValueError as exc:
+        raise ApiError(
+            400,
+            "invalid-parameter",
+            "Ricloud-Await must be a number of seconds.",
+            {"Ricloud-Await": raw},
+        ) from exc
+
+
+def wait_until_settled(
+    seconds: float, read_state: Callable[[], str | None], unsettled: tuple[str, ...]
+) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if read_state() not in unsettled:
+            return
+        time.sleep(_SETTLED_POLL_INTERVAL)

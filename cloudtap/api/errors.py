@@ -1,0 +1,85 @@
+"""ricloud's error body, ``{"error", "message", "params"}``, for every failure.
+
+ricloud-py crashes on a non-JSON error body, so every path that can fail — validation,
+unknown routes, unexpected exceptions — ends here.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = logging.getLogger(__name__)
+
+
+class ApiError(Exception):
+    def __init__(
+        self, status: int, error: str, message: str, params: dict[str, Any] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.error = error
+        self.message = message
+        self.params = params or {}
+
+
+def not_found(resource: str, object_id: str | None = None) -> ApiError:
+    params = {"id": object_id} if object_id is not None else {}
+    return ApiError(404, "not-found", f"No such {resource}.", params)
+
+
+def invalid_parameter(name: str, detail: str) -> ApiError:
+    return ApiError(400, "invalid-parameter", f"Invalid value for {name}: {detail}", {name: detail})
+
+
+def error_response(status: int, error: str, message: str, params: dict[str, Any]) -> JSONResponse:
+    return JSONResponse({"error": error, "message": message, "params": params}, status_code=status)
+
+
+_STATUS_CODES = {
+    400: "invalid-request",
+    401: "authentication-required",
+    403: "missing-scope",
+    404: "not-found",
+    405: "method-not-allowed",
+    429: "rate-limited",
+}
+
+
+def _validation_params(exc: RequestValidationError) -> tuple[str, str, dict[str, Any]]:
+    params: dict[str, Any] = {}
+    for item in exc.errors():
+        if item.get("type") == "json_invalid":
+            return "invalid-body", "The request body is not valid JSON.", {}
+        location = [str(part) for part in item.get("loc", ()) if part not in ("body", "query")]
+        params[".".join(location) or "body"] = item.get("msg", "invalid")
+    return "invalid-parameter", "Some parameters are invalid.", params
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ApiError)
+    async def _api_error(_request: Request, exc: ApiError) -> JSONResponse:
+        return error_response(exc.status, exc.error, exc.message, exc.params)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        error, message, params = _validation_params(exc)
+        return error_response(400, error, message, params)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = _STATUS_CODES.get(
+            exc.status_code, "server-error" if exc.status_code >= 500 else "invalid-request"
+        )
+        message = exc.detail if isinstance(exc.detail, str) else code
+        return error_response(exc.status_code, code, message, {})
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error: %s", type(exc).__name__)
+        return error_response(500, "server-error", "An unexpected error occurred.", {})

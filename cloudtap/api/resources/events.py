@@ -1,0 +1,76 @@
+"""``/events``: what happened, newest first; webhooks deliver the same objects."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel, ConfigDict
+
+from cloudtap.api.auth import Caller, authenticate
+from cloudtap.api.common import ListOut, ListParams, list_out, list_params, paged, unit_of_work
+from cloudtap.api.errors import not_found
+from cloudtap.store.ids import isoformat
+from cloudtap.store.listing import get_scoped, list_scoped
+from cloudtap.store.models import Event
+
+router = APIRouter(tags=["events"])
+
+
+class EventOut(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    id: str
+    resource: str = "event"
+    organisation: str
+    key: str | None
+    type: str
+    action: str
+    data: dict[str, Any]
+    state: str
+    retries: int
+    date_created: str | None
+    date_delivered: str | None
+
+
+def serialize_event(row: Event) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "resource": "event",
+        "organisation": row.organisation_id,
+        "key": row.key_id,
+        "type": row.type,
+        "action": row.action,
+        "data": row.data,
+        "state": row.state,
+        "retries": row.retries,
+        "date_created": isoformat(row.date_created),
+        "date_delivered": isoformat(row.date_delivered),
+    }
+
+
+@router.get("/events", response_model=ListOut[EventOut])
+def list_events(
+    request: Request,
+    params: ListParams = Depends(list_params),
+    type: str | None = Query(None),
+    action: str | None = Query(None),
+    state: str | None = Query(None),
+    caller: Caller = Depends(authenticate),
+) -> dict[str, Any]:
+    filters = {"type": type, "action": action, "state": state}
+    with unit_of_work(caller) as db:
+        page = paged(
+            lambda **kw: list_scoped(db, Event, caller.organisation_id, filters=filters, **kw),
+            params,
+        )
+        return list_out(page, request, serialize_event)
+
+
+@router.get("/events/{event_id}", response_model=EventOut)
+def retrieve_event(event_id: str, caller: Caller = Depends(authenticate)) -> dict[str, Any]:
+    with unit_of_work(caller) as db:
+        row = get_scoped(db, Event, caller.organisation_id, event_id)
+        if row is None:
+            raise not_found("event", event_id)
+        return serialize_event(row)

@@ -1,0 +1,132 @@
+"""``/organisation``: the caller's organisation, with its configs and permissions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy import select
+from sqlalchemy.orm import Session as DbSession
+
+from cloudtap.api.auth import Caller, authenticate
+from cloudtap.api.common import ListOut, unit_of_work
+from cloudtap.api.errors import invalid_parameter, not_found
+from cloudtap.api.resources.permissions import PermissionsOut, serialize_permissions
+from cloudtap.api.resources.storage_configs import StorageConfigOut, serialize_storage_config
+from cloudtap.api.resources.webhook_configs import WebhookConfigOut, serialize_webhook_config
+from cloudtap.store.ids import isoformat
+from cloudtap.store.listing import get_scoped
+from cloudtap.store.models import Organisation, Permissions, StorageConfig, WebhookConfig
+
+router = APIRouter(tags=["organisation"])
+
+
+class OrganisationOut(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    id: str
+    resource: str = "organisation"
+    name: str
+    slug: str
+    type: str
+    state: str
+    api_version: str
+    config: dict[str, Any]
+    permissions: PermissionsOut | None
+    storage_configs: ListOut[StorageConfigOut]
+    storage_config_default: str | None
+    webhook_configs: ListOut[WebhookConfigOut]
+    webhook_config_default: str | None
+    date_created: str | None
+
+
+class OrganisationUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = None
+    config: dict[str, Any] | None = None
+    storage_config_default: str | None = None
+    webhook_config_default: str | None = None
+
+
+def _nested_list(items: list[Any], url: str) -> dict[str, Any]:
+    return {
+        "resource": "list",
+        "data": items,
+        "has_more": False,
+        "total_count": len(items),
+        "url": url,
+    }
+
+
+def serialize_organisation(db: DbSession, org: Organisation) -> dict[str, Any]:
+    storage = db.scalars(
+        select(StorageConfig)
+        .where(StorageConfig.organisation_id == org.id)
+        .order_by(StorageConfig.pk.desc())
+    )
+    webhooks = db.scalars(
+        select(WebhookConfig)
+        .where(WebhookConfig.organisation_id == org.id)
+        .order_by(WebhookConfig.pk.desc())
+    )
+    permissions = db.scalars(
+        select(Permissions).where(Permissions.organisation_id == org.id).order_by(Permissions.pk)
+    ).first()
+    return {
+        "id": org.id,
+        "resource": "organisation",
+        "name": org.name,
+        "slug": org.slug,
+        "type": org.type,
+        "state": org.state,
+        "api_version": "v3",
+        "config": {"publish_source_files": False, **(org.config or {})},
+        "permissions": serialize_permissions(permissions) if permissions else None,
+        "storage_configs": _nested_list(
+            [serialize_storage_config(c) for c in storage], "/configs/storage"
+        ),
+        "storage_config_default": org.storage_config_default,
+        "webhook_configs": _nested_list(
+            [serialize_webhook_config(c) for c in webhooks], "/configs/webhook"
+        ),
+        "webhook_config_default": org.webhook_config_default,
+        "date_created": isoformat(org.date_created),
+    }
+
+
+def _load(db: DbSession, caller: Caller) -> Organisation:
+    org = db.scalars(select(Organisation).where(Organisation.id == caller.organisation_id)).first()
+    if org is None:
+        raise not_found("organisation")
+    return org
+
+
+@router.get("/organisation", response_model=OrganisationOut)
+def retrieve_organisation(caller: Caller = Depends(authenticate)) -> dict[str, Any]:
+    with unit_of_work(caller) as db:
+        return serialize_organisation(db, _load(db, caller))
+
+
+@router.post("/organisation", response_model=OrganisationOut)
+def update_organisation(
+    update: OrganisationUpdate, caller: Caller = Depends(authenticate)
+) -> dict[str, Any]:
+    with unit_of_work(caller) as db:
+        org = _load(db, caller)
+        if update.name is not None:
+            org.name = update.name
+        if update.config is not None:
+            org.config = {**(org.config or {}), **update.config}
+        for field, model in (
+            ("storage_config_default", StorageConfig),
+            ("webhook_config_default", WebhookConfig),
+        ):
+            value = getattr(update, field)
+            if value is not None:
+                if get_scoped(db, model, org.id, value) is None:
+                    raise invalid_parameter(field, "no such config")
+                setattr(org, field, value)
+        db.flush()
+        return serialize_organisation(db, org)

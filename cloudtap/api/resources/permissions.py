@@ -1,0 +1,106 @@
+"""``/permissions``: scope limits of an organisation (stored; not yet enforced)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel, ConfigDict
+
+from cloudtap.api.auth import Caller, authenticate
+from cloudtap.api.common import ListOut, ListParams, list_out, list_params, paged, unit_of_work
+from cloudtap.api.errors import not_found
+from cloudtap.store.ids import isoformat
+from cloudtap.store.listing import get_scoped, list_scoped
+from cloudtap.store.models import Permissions
+
+router = APIRouter(tags=["permissions"])
+
+
+class PermissionsOut(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    id: str
+    resource: str = "permissions"
+    organisation: str
+    identifier: str
+    scopes: dict[str, Any]
+    date_created: str | None
+
+
+class PermissionsCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    identifier: str
+    scopes: dict[str, list[dict[str, Any]]] = {}
+
+
+class PermissionsUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    identifier: str | None = None
+    scopes: dict[str, list[dict[str, Any]]] | None = None
+
+
+def serialize_permissions(row: Permissions) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "resource": "permissions",
+        "organisation": row.organisation_id,
+        "identifier": row.identifier,
+        "scopes": row.scopes or {},
+        "date_created": isoformat(row.date_created),
+    }
+
+
+@router.get("/permissions", response_model=ListOut[PermissionsOut])
+def list_permissions(
+    request: Request,
+    params: ListParams = Depends(list_params),
+    caller: Caller = Depends(authenticate),
+) -> dict[str, Any]:
+    with unit_of_work(caller) as db:
+        page = paged(
+            lambda **kw: list_scoped(db, Permissions, caller.organisation_id, **kw), params
+        )
+        return list_out(page, request, serialize_permissions)
+
+
+@router.post("/permissions", response_model=PermissionsOut, status_code=201)
+def create_permissions(
+    body: PermissionsCreate, caller: Caller = Depends(authenticate)
+) -> dict[str, Any]:
+    with unit_of_work(caller) as db:
+        row = Permissions(
+            organisation_id=caller.organisation_id, identifier=body.identifier, scopes=body.scopes
+        )
+        db.add(row)
+        db.flush()
+        return serialize_permissions(row)
+
+
+@router.get("/permissions/{permissions_id}", response_model=PermissionsOut)
+def retrieve_permissions(
+    permissions_id: str, caller: Caller = Depends(authenticate)
+) -> dict[str, Any]:
+    with unit_of_work(caller) as db:
+        row = get_scoped(db, Permissions, caller.organisation_id, permissions_id)
+        if row is None:
+            raise not_found("permissions", permissions_id)
+        return serialize_permissions(row)
+
+
+@router.post("/permissions/{permissions_id}", response_model=PermissionsOut)
+def update_permissions(
+    permissions_id: str, body: PermissionsUpdate, caller: Caller = Depends(authenticate)
+) -> dict[str, Any]:
+    with unit_of_work(caller) as db:
+        row = get_scoped(db, Permissions, caller.organisation_id, permissions_id)
+        if row is None:
+            raise not_found("permissions", permissions_id)
+        if body.identifier is not None:
+            row.identifier = body.identifier
+        if body.scopes is not None:
+            row.scopes = body.scopes
+        db.flush()
+        return serialize_permissions(row)

@@ -1,0 +1,252 @@
+"""``/polls``: a request for info types, data types and files of a session, run as a job.
+
+``pending → processing → completed``; one task per requested item. Task failures show
+on the tasks and in ``errors``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
+from sqlalchemy.orm import Session as DbSession
+
+from cloudtap.api.auth import Caller, authenticate
+from cloudtap.api.common import (
+    ListOut,
+    ListParams,
+    await_seconds,
+    list_out,
+    list_params,
+    paged,
+    unit_of_work,
+    wait_until_settled,
+)
+from cloudtap.api.errors import ApiError, invalid_parameter, not_found
+from cloudtap.api.resources.results import ResultOut, serialize_result
+from cloudtap.store.db import on_commit
+from cloudtap.store.ids import isoformat
+from cloudtap.store.listing import get_scoped, list_scoped
+from cloudtap.store.models import Poll, Result, Session, Source, Subscription, Task
+
+router = APIRouter(tags=["polls"])
+
+UNSETTLED = ("pending", "processing")
+MAX_FILES_PER_POLL = 1000
+
+
+class PollPayload(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    info_types: list[str] = Field(default_factory=list)
+    data_types: list[str] = Field(default_factory=list)
+    files: list[str] = Field(default_factory=list, max_length=MAX_FILES_PER_POLL)
+    publish_source_files: bool | None = None
+    since: str | None = None
+    until: str | None = None
+    filters: dict[str, Any] | None = None
+
+
+class PollCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    session: str
+    source: str | None = None
+    subscription: str | None = None
+    payload: PollPayload
+
+
+class PollOut(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    id: str
+    resource: str = "poll"
+    organisation: str
+    key: str | None
+    user: str
+    source: str
+    session: str
+    subscription: str | None
+    payload: dict[str, Any]
+    tasks_pending: list[str]
+    tasks_processing: list[str]
+    tasks_succeeded: list[str]
+    tasks_failed: list[str]
+    tasks_suspended: list[str]
+    results: ListOut[ResultOut]
+    errors: ListOut[Any]
+    state: str
+    error: str | None
+    date_created: str | None
+    date_started: str | None
+    date_completed: str | None
+
+
+def serialize_poll(db: DbSession, row: Poll, request: Request | None) -> dict[str, Any]:
+    tasks = db.execute(
+        select(Task.id, Task.state).where(Task.poll_id == row.id).order_by(Task.pk)
+    ).all()
+    by_state: dict[str, list[str]] = {
+        s: [] for s in ("pending", "processing", "succeeded", "failed", "suspended")
+    }
+    for task_id, state in tasks:
+        by_state.setdefault(state, []).append(task_id)
+    results = list(
+        db.scalars(
+            select(Result)
+            .where(Result.poll_id == row.id, Result.state != "expired")
+            .order_by(Result.pk)
+        )
+    )
+    errors = list(row.errors or [])
+    return {
+        "id": row.id,
+        "resource": "poll",
+        "organisation": row.organisation_id,
+        "key": row.key_id,
+        "user": row.user_id,
+        "source": row.source_id,
+        "session": row.session_id,
+        "subscription": row.subscription_id,
+        "payload": row.payload,
+        **{f"tasks_{state}": ids for state, ids in by_state.items()},
+        "results": {
+            "resource": "list",
+            "data": [serialize_result(r, request) for r in results],
+            "has_more": False,
+            "total_count": len(results),
+            "url": "/results",
+        },
+        "errors": {
+            "resource": "list",
+            "data": errors,
+            "has_more": False,
+            "total_count": len(errors),
+            "url": f"/polls/{row.id}",
+        },
+        "state": row.state,
+        # ricloud's samples read poll.error; a poll itself only fails when its session does.
+        "error": errors[0].get("error") if errors and not tasks else None,
+        "date_created": isoformat(row.date_created),
+        "date_started": isoformat(row.date_started),
+        "date_completed": isoformat(row.date_completed),
+    }
+
+
+def _state_of(caller: Caller, poll_id: str) -> str | None:
+    with unit_of_work(caller) as db:
+        row = get_scoped(db, Poll, caller.organisation_id, poll_id)
+        return row.state if row else None
+
+
+def _load(db: DbSession, caller: Caller, poll_id: str) -> Poll:
+    row = get_scoped(db, Poll, caller.organisation_id, poll_id)
+    if row is None:
+        raise not_found("poll", poll_id)
+    return row
+
+
+@router.get("/polls", response_model=ListOut[PollOut])
+def list_polls(
+    request: Request,
+    params: ListParams = Depends(list_params),
+    session: str | None = Query(None),
+    subscription: str | None = Query(None),
+    source: str | None = Query(None),
+    state: str | None = Query(None),
+    requestor: str | None = Query(None, pattern="^(subscription|user)$"),
+    caller: Caller = Depends(authenticate),
+) -> dict[str, Any]:
+    filters = {
+        "session_id": session,
+        "subscription_id": subscription,
+        "source_id": source,
+        "state": state,
+    }
+    extra: list[Any] = []
+    if requestor == "subscription":
+        extra.append(Poll.subscription_id.is_not(None))
+    elif requestor == "user":
+        extra.append(Poll.subscription_id.is_(None))
+    with unit_of_work(caller) as db:
+        page = paged(
+            lambda **kw: list_scoped(
+                db, Poll, caller.organisation_id, filters=filters, extra=extra, **kw
+            ),
+            params,
+        )
+        return list_out(page, request, lambda p: serialize_poll(db, p, request))
+
+
+def _check_session(db: DbSession, caller: Caller, body: PollCreate) -> tuple[Session, str]:
+    session = get_scoped(db, Session, caller.organisation_id, body.session)
+    if session is None:
+        raise invalid_parameter("session", "no such session")
+    if session.state == "expired":
+        raise ApiError(400, "session-expired", "The session has expired.", {"session": session.id})
+    if session.state != "active":
+        raise invalid_parameter("session", f"the session is {session.state}, not active")
+    source_id = session.source_id
+    if body.source is not None:
+        source = get_scoped(db, Source, caller.organisation_id, body.source)
+        if source is None or (
+            source.id != session.source_id and source.parent_id != session.source_id
+        ):
+            raise invalid_parameter("source", "not the session's source or one of its children")
+        source_id = source.id
+    if body.subscription is not None and (
+        get_scoped(db, Subscription, caller.organisation_id, body.subscription) is None
+    ):
+        raise invalid_parameter("subscription", "no such subscription")
+    return session, source_id
+
+
+@router.post("/polls", response_model=PollOut, status_code=201)
+def create_poll(body: PollCreate, request: Request, caller: Caller = Depends(authenticate)) -> Any:
+    from cloudtap.jobs.dispatch import enqueue_poll
+
+    wait = await_seconds(request, caller.settings.await_cap_seconds)
+    payload = body.payload
+    if not (payload.info_types or payload.data_types or payload.files):
+        raise invalid_parameter("payload", "ask for at least one of info_types, data_types, files")
+    with unit_of_work(caller) as db:
+        session, source_id = _check_session(db, caller, body)
+        poll = Poll(
+            organisation_id=caller.organisation_id,
+            key_id=caller.key_id,
+            user_id=session.user_id,
+            source_id=source_id,
+            session_id=session.id,
+            subscription_id=body.subscription,
+            payload=payload.model_dump(exclude_none=True),
+            errors=[],
+        )
+        db.add(poll)
+        db.flush()
+        from cloudtap.publish.events import emit
+
+        poll_id, settings = poll.id, caller.settings
+        emit(
+            db, poll.organisation_id, poll.key_id, "poll", "created", serialize_poll(db, poll, None)
+        )
+        on_commit(db, lambda: enqueue_poll(settings, poll_id))
+    wait_until_settled(wait, lambda: _state_of(caller, poll_id), UNSETTLED)
+    with unit_of_work(caller) as db:
+        return JSONResponse(
+            serialize_poll(db, _load(db, caller, poll_id), request), status_code=201
+        )
+
+
+@router.get("/polls/{poll_id}", response_model=PollOut)
+def retrieve_poll(
+    poll_id: str, request: Request, caller: Caller = Depends(authenticate)
+) -> dict[str, Any]:
+    wait = await_seconds(request, caller.settings.await_cap_seconds)
+    if _state_of(caller, poll_id) is None:
+        raise not_found("poll", poll_id)
+    wait_until_settled(wait, lambda: _state_of(caller, poll_id), UNSETTLED)
+    with unit_of_work(caller) as db:
+        return serialize_poll(db, _load(db, caller, poll_id), request)

@@ -1,0 +1,206 @@
+"""``/results``: published result files; ack marks them consumed.
+
+A result's ``url`` is ``local:///abs/path`` (ricloud-py copies it natively) and its
+``signed_url`` is an expiring, HMAC-signed link that this API serves itself.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Body, Depends, Query, Request
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy import select
+from sqlalchemy.orm import Session as DbSession
+
+from cloudtap.api.auth import Caller, authenticate, settings_of
+from cloudtap.api.common import ListOut, ListParams, list_out, list_params, paged, unit_of_work
+from cloudtap.api.errors import ApiError, invalid_parameter, not_found
+from cloudtap.config import Settings
+from cloudtap.publish.signing import SignedLink, check_signature, sign_download
+from cloudtap.publish.stores import open_for_read
+from cloudtap.store.db import transaction
+from cloudtap.store.ids import isoformat
+from cloudtap.store.listing import get_scoped, list_scoped
+from cloudtap.store.models import Result
+
+router = APIRouter(tags=["results"])
+
+HIDDEN_BY_DEFAULT = ("consumed", "expired")
+
+
+class SignedUrlOut(BaseModel):
+    url: str
+    date_expires: str | None
+
+
+class ResultOut(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    id: str
+    resource: str = "result"
+    organisation: str
+    poll: str | None
+    task: str | None
+    identifier: str
+    type: str
+    url: str
+    signed_url: SignedUrlOut | None
+    size: int
+    checksum: str
+    state: str
+    date_created: str | None
+    date_expires: str | None
+
+
+class BatchAck(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    ids: list[str]
+
+
+def _base_url(settings: Settings, request: Request | None) -> str | None:
+    if settings.public_url:
+        return settings.public_url.rstrip("/")
+    if request is not None:
+        return str(request.base_url).rstrip("/")
+    return None
+
+
+def serialize_result(row: Result, request: Request | None) -> dict[str, Any]:
+    signed: dict[str, Any] | None = None
+    if request is not None and row.state == "available":
+        settings = settings_of(request)
+        base = _base_url(settings, request)
+        if base is not None:
+            link: SignedLink = sign_download(settings, row.id, base)
+            signed = {"url": link.url, "date_expires": isoformat(link.expires)}
+    return {
+        "id": row.id,
+        "resource": "result",
+        "organisation": row.organisation_id,
+        "poll": row.poll_id,
+        "task": row.task_id,
+        "identifier": row.identifier,
+        "type": row.type,
+        "url": row.url,
+        "signed_url": signed,
+        "size": row.size,
+        "checksum": row.checksum,
+        "state": row.state,
+        "date_created": isoformat(row.date_created),
+        "date_expires": isoformat(row.date_expires),
+    }
+
+
+def _load(db: DbSession, caller: Caller, result_id: str) -> Result:
+    row = get_scoped(db, Result, caller.organisation_id, result_id)
+    if row is None:
+        raise not_found("result", result_id)
+    return row
+
+
+@router.get("/results", response_model=ListOut[ResultOut])
+def list_results(
+    request: Request,
+    params: ListParams = Depends(list_params),
+    task: str | None = Query(None),
+    poll: str | None = Query(None),
+    state: str | None = Query(None),
+    caller: Caller = Depends(authenticate),
+) -> dict[str, Any]:
+    filters = {"task_id": task, "poll_id": poll, "state": state}
+    extra = [] if state else [Result.state.not_in(HIDDEN_BY_DEFAULT)]
+    with unit_of_work(caller) as db:
+        page = paged(
+            lambda **kw: list_scoped(
+                db, Result, caller.organisation_id, filters=filters, extra=extra, **kw
+            ),
+            params,
+        )
+        return list_out(page, request, lambda r: serialize_result(r, request))
+
+
+@router.post("/results/ack", response_model=ListOut[ResultOut])
+def ack_many(
+    request: Request,
+    body: BatchAck | list[str] = Body(...),
+    caller: Caller = Depends(authenticate),
+) -> dict[str, Any]:
+    ids = body if isinstance(body, list) else body.ids
+    if len(ids) > 1000:
+        raise invalid_parameter("ids", "at most 1000 ids")
+    with unit_of_work(caller) as db:
+        rows = [_load(db, caller, result_id) for result_id in ids]
+        for row in rows:
+            if row.state == "available":
+                row.state = "consumed"
+        db.flush()
+        return {
+            "resource": "list",
+            "data": [serialize_result(r, request) for r in rows],
+            "has_more": False,
+            "total_count": len(rows),
+            "url": request.url.path,
+        }
+
+
+@router.get("/results/{result_id}", response_model=ResultOut)
+def retrieve_result(
+    result_id: str, request: Request, caller: Caller = Depends(authenticate)
+) -> dict[str, Any]:
+    with unit_of_work(caller) as db:
+        return serialize_result(_load(db, caller, result_id), request)
+
+
+def _ack(result_id: str, request: Request, caller: Caller) -> dict[str, Any]:
+    with unit_of_work(caller) as db:
+        row = _load(db, caller, result_id)
+        if row.state == "available":
+            row.state = "consumed"
+        db.flush()
+        return serialize_result(row, request)
+
+
+# ricloud-py POSTs the ack with a literal ``null`` body; one doc snapshot says GET. Both work.
+@router.post("/results/{result_id}/ack", response_model=ResultOut)
+def ack_result(
+    result_id: str, request: Request, caller: Caller = Depends(authenticate)
+) -> dict[str, Any]:
+    return _ack(result_id, request, caller)
+
+
+@router.get("/results/{result_id}/ack", response_model=ResultOut)
+def ack_result_get(
+    result_id: str, request: Request, caller: Caller = Depends(authenticate)
+) -> dict[str, Any]:
+    return _ack(result_id, request, caller)
+
+
+@router.get(
+    "/results/{result_id}/download",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"application/octet-stream": {}}}},
+)
+def download_result(
+    result_id: str,
+    request: Request,
+    expires: int = Query(...),
+    signature: str = Query(...),
+) -> StreamingResponse:
+    """The target of ``signed_url``: no token needed, the signature is the authority."""
+    settings = settings_of(request)
+    if not check_signature(settings, result_id, expires, signature):
+        raise ApiError(403, "invalid-signature", "The link is invalid or has expired.")
+    with transaction(settings.database_url) as db:
+        row = db.scalars(select(Result).where(Result.id == result_id)).first()
+        if row is None or row.state == "expired":
+            raise not_found("result", result_id)
+        storage, location, size, kind = row.storage, row.location, row.size, row.type
+    media = "application/json" if kind == "json" else "application/octet-stream"
+    return StreamingResponse(
+        open_for_read(settings, storage, location),
+        media_type=media,
+        headers={"Content-Length": str(size)},
+    )

@@ -1,0 +1,213 @@
+"""``/sessions``: each POST is one Apple login attempt, run as a job.
+
+``pending → active | failed`` (with ``error``/``error_info``, e.g. ``code-required``);
+a later ``expired``. The password and code only travel sealed to the login job.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
+from sqlalchemy.orm import Session as DbSession
+
+from cloudtap.api.auth import Caller, authenticate
+from cloudtap.api.common import (
+    ListOut,
+    ListParams,
+    await_seconds,
+    list_out,
+    list_params,
+    paged,
+    unit_of_work,
+    wait_until_settled,
+)
+from cloudtap.api.errors import invalid_parameter, not_found
+from cloudtap.api.resources.sources import SourceOut, serialize_source, user_of
+from cloudtap.icloud.connector import Credentials
+from cloudtap.publish.cleanup import delete_stored_results
+from cloudtap.store.accounts import get_or_create_source
+from cloudtap.store.db import on_commit
+from cloudtap.store.ids import isoformat, utcnow
+from cloudtap.store.listing import get_scoped, list_scoped
+from cloudtap.store.models import Session, Source
+from cloudtap.store.removal import Removed, delete_polls_of_session
+
+router = APIRouter(tags=["sessions"])
+
+UNSETTLED = ("pending",)
+
+
+class SessionOut(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    id: str
+    resource: str = "session"
+    organisation: str
+    key: str | None
+    user: str
+    source: SourceOut
+    state: str
+    error: str | None
+    error_info: dict[str, Any] | None
+    date_created: str | None
+    date_expired: str | None
+
+
+class SourceRef(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    user: str
+    type: Literal["icloud.account"] = "icloud.account"
+    identifier: str = Field(min_length=1, max_length=500)
+
+
+class LoginPayload(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    password: str | None = Field(default=None, repr=False)
+    code: str | None = Field(default=None, repr=False, max_length=32)
+    choice: str | int | None = None
+
+
+class SessionCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    source: SourceRef | str
+    payload: LoginPayload = Field(default_factory=LoginPayload)
+
+
+def serialize_session(db: DbSession, row: Session) -> dict[str, Any]:
+    source = db.scalars(select(Source).where(Source.id == row.source_id)).first()
+    assert source is not None
+    return {
+        "id": row.id,
+        "resource": "session",
+        "organisation": row.organisation_id,
+        "key": row.key_id,
+        "user": row.user_id,
+        "source": serialize_source(db, source),
+        "state": row.state,
+        "error": row.error,
+        "error_info": row.error_info,
+        "date_created": isoformat(row.date_created),
+        "date_expired": isoformat(row.date_expired),
+    }
+
+
+def _source_for(db: DbSession, caller: Caller, ref: SourceRef | str) -> Source:
+    if isinstance(ref, str):
+        source = get_scoped(db, Source, caller.organisation_id, ref)
+        if source is None:
+            raise invalid_parameter("source", "no such source")
+        return source
+    user = user_of(db, caller, ref.user, "source.user")
+    return get_or_create_source(db, caller.organisation_id, user.id, ref.type, ref.identifier)
+
+
+def _state_of(caller: Caller, session_id: str) -> str | None:
+    with unit_of_work(caller) as db:
+        row = get_scoped(db, Session, caller.organisation_id, session_id)
+        return row.state if row else None
+
+
+def _load(db: DbSession, caller: Caller, session_id: str) -> Session:
+    row = get_scoped(db, Session, caller.organisation_id, session_id)
+    if row is None:
+        raise not_found("session", session_id)
+    return row
+
+
+@router.get("/sessions", response_model=ListOut[SessionOut])
+def list_sessions(
+    request: Request,
+    params: ListParams = Depends(list_params),
+    source: str | None = Query(None),
+    user: str | None = Query(None),
+    state: str | None = Query(None),
+    caller: Caller = Depends(authenticate),
+) -> dict[str, Any]:
+    filters = {"source_id": source, "user_id": user, "state": state}
+    with unit_of_work(caller) as db:
+        page = paged(
+            lambda **kw: list_scoped(db, Session, caller.organisation_id, filters=filters, **kw),
+            params,
+        )
+        return list_out(page, request, lambda s: serialize_session(db, s))
+
+
+@router.post("/sessions", response_model=SessionOut, status_code=201)
+def create_session(
+    body: SessionCreate, request: Request, caller: Caller = Depends(authenticate)
+) -> Any:
+    from cloudtap.jobs.dispatch import enqueue_login
+
+    wait = await_seconds(request, caller.settings.await_cap_seconds)
+    if not (body.payload.password or body.payload.code):
+        raise invalid_parameter("payload.password", "a password is required")
+    with unit_of_work(caller) as db:
+        source = _source_for(db, caller, body.source)
+        session = Session(
+            organisation_id=caller.organisation_id,
+            key_id=caller.key_id,
+            user_id=source.user_id,
+            source_id=source.id,
+            environment=caller.environment,
+        )
+        db.add(session)
+        db.flush()
+        credentials = Credentials(
+            apple_id=source.identifier,
+            password=body.payload.password,
+            code=body.payload.code,
+            choice=None if body.payload.choice is None else str(body.payload.choice),
+        )
+        session_id, settings = session.id, caller.settings
+        on_commit(db, lambda: enqueue_login(settings, session_id, credentials))
+    wait_until_settled(wait, lambda: _state_of(caller, session_id), UNSETTLED)
+    with unit_of_work(caller) as db:
+        return JSONResponse(serialize_session(db, _load(db, caller, session_id)), status_code=201)
+
+
+@router.get("/sessions/{session_id}", response_model=SessionOut)
+def retrieve_session(
+    session_id: str, request: Request, caller: Caller = Depends(authenticate)
+) -> dict[str, Any]:
+    wait = await_seconds(request, caller.settings.await_cap_seconds)
+    if _state_of(caller, session_id) is None:
+        raise not_found("session", session_id)
+    wait_until_settled(wait, lambda: _state_of(caller, session_id), UNSETTLED)
+    with unit_of_work(caller) as db:
+        return serialize_session(db, _load(db, caller, session_id))
+
+
+@router.delete("/sessions/{session_id}", response_model=SessionOut)
+def delete_session(session_id: str, caller: Caller = Depends(authenticate)) -> dict[str, Any]:
+    """Ends the session: destroys its sealed Apple state and removes its polls and results."""
+    from cloudtap.jobs.dispatch import enqueue_logout
+
+    removed = Removed()
+    with unit_of_work(caller) as db:
+        row = _load(db, caller, session_id)
+        sealed_key_id, sealed_blob = row.state_key_id, row.state_sealed
+        delete_polls_of_session(db, row, removed)
+        source = db.scalars(select(Source).where(Source.id == row.source_id)).first()
+        if source is not None:
+            source.trust_sealed = source.trust_key_id = None
+            source.login_sealed = source.login_key_id = None
+        row.state_sealed = row.state_key_id = None
+        if row.state in ("active", "pending"):
+            row.state = "expired"
+        row.date_expired = row.date_expired or utcnow()
+        db.flush()
+        payload = serialize_session(db, row)
+        settings = caller.settings
+        if sealed_key_id and sealed_blob:
+            key_id, blob = sealed_key_id, sealed_blob
+            on_commit(db, lambda: enqueue_logout(settings, session_id, key_id, blob))
+    delete_stored_results(caller.settings, removed.result_locations)
+    payload["removed"] = removed.counts
+    return payload

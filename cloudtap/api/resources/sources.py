@@ -1,0 +1,136 @@
+"""``/sources``: the accounts a user links (``icloud.account``, identifier = Apple ID)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
+from sqlalchemy.orm import Session as DbSession
+
+from cloudtap.api.auth import Caller, authenticate
+from cloudtap.api.common import ListOut, ListParams, list_out, list_params, paged, unit_of_work
+from cloudtap.api.errors import invalid_parameter, not_found
+from cloudtap.store.accounts import get_or_create_source
+from cloudtap.store.ids import isoformat
+from cloudtap.store.listing import get_scoped, list_scoped
+from cloudtap.store.models import Source, User
+
+router = APIRouter(tags=["sources"])
+
+SOURCE_TYPES = ("icloud.account",)
+
+
+class SourceOut(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    id: str
+    resource: str = "source"
+    user: str
+    type: str
+    identifier: str
+    parent: str | None
+    children: ListOut[Any]
+    state: str
+    date_created: str | None
+
+
+class SourceCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    user: str
+    type: Literal["icloud.account"] = "icloud.account"
+    identifier: str = Field(min_length=1, max_length=500)
+
+
+class SourceUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    state: Literal["active", "deactivated"] | None = None
+
+
+def serialize_source(db: DbSession, row: Source, depth: int = 0) -> dict[str, Any]:
+    children = (
+        list(db.scalars(select(Source).where(Source.parent_id == row.id).order_by(Source.pk)))
+        if depth < 1
+        else []
+    )
+    return {
+        "id": row.id,
+        "resource": "source",
+        "user": row.user_id,
+        "type": row.type,
+        "identifier": row.identifier,
+        "parent": row.parent_id,
+        "children": {
+            "resource": "list",
+            "data": [serialize_source(db, c, depth + 1) for c in children],
+            "has_more": False,
+            "total_count": len(children),
+            "url": "/sources",
+        },
+        "state": row.state,
+        "date_created": isoformat(row.date_created),
+    }
+
+
+def user_of(db: DbSession, caller: Caller, user_id: str, field: str = "user") -> User:
+    user = get_scoped(db, User, caller.organisation_id, user_id)
+    if user is None:
+        raise invalid_parameter(field, "no such user")
+    return user
+
+
+@router.get("/sources", response_model=ListOut[SourceOut])
+def list_sources(
+    request: Request,
+    params: ListParams = Depends(list_params),
+    user: str | None = Query(None),
+    identifier: str | None = Query(None),
+    type: str | None = Query(None),
+    state: str | None = Query(None),
+    caller: Caller = Depends(authenticate),
+) -> dict[str, Any]:
+    filters = {"user_id": user, "identifier": identifier, "type": type, "state": state}
+    with unit_of_work(caller) as db:
+        page = paged(
+            lambda **kw: list_scoped(db, Source, caller.organisation_id, filters=filters, **kw),
+            params,
+        )
+        return list_out(page, request, lambda s: serialize_source(db, s))
+
+
+@router.post("/sources", response_model=SourceOut, status_code=201)
+def create_source(body: SourceCreate, caller: Caller = Depends(authenticate)) -> dict[str, Any]:
+    with unit_of_work(caller) as db:
+        user = user_of(db, caller, body.user)
+        source = get_or_create_source(
+            db, caller.organisation_id, user.id, body.type, body.identifier
+        )
+        return serialize_source(db, source)
+
+
+def _load(db: DbSession, caller: Caller, source_id: str) -> Source:
+    row = get_scoped(db, Source, caller.organisation_id, source_id)
+    if row is None:
+        raise not_found("source", source_id)
+    return row
+
+
+@router.get("/sources/{source_id}", response_model=SourceOut)
+def retrieve_source(source_id: str, caller: Caller = Depends(authenticate)) -> dict[str, Any]:
+    with unit_of_work(caller) as db:
+        return serialize_source(db, _load(db, caller, source_id))
+
+
+@router.post("/sources/{source_id}", response_model=SourceOut)
+def update_source(
+    source_id: str, body: SourceUpdate, caller: Caller = Depends(authenticate)
+) -> dict[str, Any]:
+    with unit_of_work(caller) as db:
+        row = _load(db, caller, source_id)
+        if body.state is not None:
+            row.state = body.state
+        db.flush()
+        return serialize_source(db, row)

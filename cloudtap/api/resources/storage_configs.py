@@ -1,0 +1,193 @@
+"""``/configs/storage``: where results are published (local store now; S3 later)."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
+from sqlalchemy.orm import Session as DbSession
+
+from cloudtap.api.auth import Caller, authenticate
+from cloudtap.api.common import (
+    DeletedOut,
+    ListOut,
+    ListParams,
+    list_out,
+    list_params,
+    paged,
+    unit_of_work,
+)
+from cloudtap.api.errors import invalid_parameter, not_found
+from cloudtap.api.resources.tasks import TaskOut, create_config_test_task
+from cloudtap.crypto.sealing import Sealer
+from cloudtap.store.ids import isoformat
+from cloudtap.store.listing import get_scoped, list_scoped
+from cloudtap.store.models import Key, Organisation, StorageConfig
+
+router = APIRouter(tags=["configs"])
+
+STORAGE_SCHEMES = ("local", "file", "s3", "gs")
+
+
+class StorageConfigOut(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    id: str
+    resource: str = "storage_config"
+    organisation: str
+    type: str
+    url: str
+    credentials: dict[str, Any]
+    signed_urls_enabled: bool
+    signed_urls_expiry: int | None
+    state: str
+    date_created: str | None
+
+
+class StorageConfigCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    url: str
+    credentials: dict[str, Any] = Field(default_factory=dict)
+    signed_urls_enabled: bool = False
+    signed_urls_expiry: int | None = Field(default=None, ge=1)
+
+
+class StorageConfigUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    url: str | None = None
+    credentials: dict[str, Any] | None = None
+    signed_urls_enabled: bool | None = None
+    signed_urls_expiry: int | None = Field(default=None, ge=1)
+
+
+def _storage_type(url: str) -> str:
+    scheme = urlsplit(url).scheme
+    if scheme not in STORAGE_SCHEMES or not url.split("://", 1)[-1]:
+        raise invalid_parameter(
+            "url", f"must be one of {', '.join(s + '://' for s in STORAGE_SCHEMES)}"
+        )
+    return "local" if scheme == "file" else scheme
+
+
+def _credentials_context(config_id: str) -> str:
+    return f"storage-config-credentials:{config_id}"
+
+
+def serialize_storage_config(row: StorageConfig) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "resource": "storage_config",
+        "organisation": row.organisation_id,
+        "type": row.type,
+        "url": row.url,
+        # Credentials are write-only: sealed at rest and never echoed back.
+        "credentials": {},
+        "signed_urls_enabled": row.signed_urls_enabled,
+        "signed_urls_expiry": row.signed_urls_expiry,
+        "state": row.state,
+        "date_created": isoformat(row.date_created),
+    }
+
+
+def _seal_credentials(caller: Caller, row: StorageConfig, credentials: dict[str, Any]) -> None:
+    sealed = Sealer(caller.settings.master_key).seal_json(credentials, _credentials_context(row.id))
+    row.credentials_sealed, row.credentials_key_id = sealed.blob, sealed.key_id
+
+
+@router.get("/configs/storage", response_model=ListOut[StorageConfigOut])
+def list_storage_configs(
+    request: Request,
+    params: ListParams = Depends(list_params),
+    caller: Caller = Depends(authenticate),
+) -> dict[str, Any]:
+    with unit_of_work(caller) as db:
+        page = paged(
+            lambda **kw: list_scoped(db, StorageConfig, caller.organisation_id, **kw), params
+        )
+        return list_out(page, request, serialize_storage_config)
+
+
+@router.post("/configs/storage", response_model=StorageConfigOut, status_code=201)
+def create_storage_config(
+    body: StorageConfigCreate, caller: Caller = Depends(authenticate)
+) -> dict[str, Any]:
+    kind = _storage_type(body.url)
+    with unit_of_work(caller) as db:
+        row = StorageConfig(
+            organisation_id=caller.organisation_id,
+            type=kind,
+            url=body.url,
+            signed_urls_enabled=body.signed_urls_enabled,
+            signed_urls_expiry=body.signed_urls_expiry,
+        )
+        db.add(row)
+        db.flush()
+        _seal_credentials(caller, row, body.credentials)
+        org = _organisation(db, caller)
+        if org is not None and org.storage_config_default is None:
+            org.storage_config_default = row.id
+        db.flush()
+        return serialize_storage_config(row)
+
+
+def _organisation(db: DbSession, caller: Caller) -> Organisation | None:
+    return db.scalars(select(Organisation).where(Organisation.id == caller.organisation_id)).first()
+
+
+def _load(db: DbSession, caller: Caller, config_id: str) -> StorageConfig:
+    row = get_scoped(db, StorageConfig, caller.organisation_id, config_id)
+    if row is None:
+        raise not_found("storage_config", config_id)
+    return row
+
+
+@router.get("/configs/storage/{config_id}", response_model=StorageConfigOut)
+def retrieve_storage_config(
+    config_id: str, caller: Caller = Depends(authenticate)
+) -> dict[str, Any]:
+    with unit_of_work(caller) as db:
+        return serialize_storage_config(_load(db, caller, config_id))
+
+
+@router.post("/configs/storage/{config_id}", response_model=StorageConfigOut)
+def update_storage_config(
+    config_id: str, body: StorageConfigUpdate, caller: Caller = Depends(authenticate)
+) -> dict[str, Any]:
+    with unit_of_work(caller) as db:
+        row = _load(db, caller, config_id)
+        if body.url is not None:
+            row.type, row.url, row.state = _storage_type(body.url), body.url, "new"
+        if body.credentials is not None:
+            _seal_credentials(caller, row, body.credentials)
+            row.state = "new"
+        if body.signed_urls_enabled is not None:
+            row.signed_urls_enabled = body.signed_urls_enabled
+        if body.signed_urls_expiry is not None:
+            row.signed_urls_expiry = body.signed_urls_expiry
+        db.flush()
+        return serialize_storage_config(row)
+
+
+@router.delete("/configs/storage/{config_id}", response_model=DeletedOut)
+def delete_storage_config(config_id: str, caller: Caller = Depends(authenticate)) -> dict[str, Any]:
+    with unit_of_work(caller) as db:
+        row = _load(db, caller, config_id)
+        org = _organisation(db, caller)
+        if org is not None and org.storage_config_default == row.id:
+            org.storage_config_default = None
+        for key in db.scalars(select(Key).where(Key.storage_config_id == row.id)):
+            key.storage_config_id = None
+        db.delete(row)
+        return {"id": config_id, "resource": "storage_config", "deleted": True, "state": "deleted"}
+
+
+@router.post("/configs/storage/{config_id}/test", response_model=TaskOut, status_code=201)
+def test_storage_config(config_id: str, caller: Caller = Depends(authenticate)) -> dict[str, Any]:
+    with unit_of_work(caller) as db:
+        row = _load(db, caller, config_id)
+        return create_config_test_task(db, caller, "storage_config.test", row.id)

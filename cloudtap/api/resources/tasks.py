@@ -1,0 +1,124 @@
+"""``/tasks``: units of work of a poll (one per info type, data type or file) or a config test."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy import select
+from sqlalchemy.orm import Session as DbSession
+
+from cloudtap.api.auth import Caller, authenticate
+from cloudtap.api.common import ListOut, ListParams, list_out, list_params, paged, unit_of_work
+from cloudtap.api.errors import not_found
+from cloudtap.store.db import on_commit
+from cloudtap.store.ids import isoformat
+from cloudtap.store.listing import get_scoped, list_scoped
+from cloudtap.store.models import Result, Task
+
+router = APIRouter(tags=["tasks"])
+
+
+class TaskOut(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    id: str
+    resource: str = "task"
+    organisation: str
+    key: str | None
+    user: str | None
+    source: str | None
+    session: str | None
+    poll: str | None
+    source_type: str | None
+    type: str
+    target: str | None
+    state: str
+    results: ListOut[Any]
+    error: str | None
+    date_created: str | None
+    date_started: str | None
+    date_completed: str | None
+
+
+def serialize_task(db: DbSession, row: Task, request: Request | None = None) -> dict[str, Any]:
+    from cloudtap.api.resources.results import serialize_result
+
+    results = list(
+        db.scalars(select(Result).where(Result.task_id == row.id).order_by(Result.pk.desc()))
+    )
+    return {
+        "id": row.id,
+        "resource": "task",
+        "organisation": row.organisation_id,
+        "key": row.key_id,
+        "user": row.user_id,
+        "source": row.source_id,
+        "session": row.session_id,
+        "poll": row.poll_id,
+        "source_type": row.source_type,
+        "type": row.type,
+        "target": row.target,
+        "state": row.state,
+        "results": {
+            "resource": "list",
+            "data": [serialize_result(r, request) for r in results],
+            "has_more": False,
+            "total_count": len(results),
+            "url": "/results",
+        },
+        "error": row.error,
+        "date_created": isoformat(row.date_created),
+        "date_started": isoformat(row.date_started),
+        "date_completed": isoformat(row.date_completed),
+    }
+
+
+def create_config_test_task(
+    db: DbSession, caller: Caller, task_type: str, config_id: str
+) -> dict[str, Any]:
+    """A ``storage_config.test`` / ``webhook_config.test`` task, run as a job after commit."""
+    from cloudtap.jobs.dispatch import enqueue_config_test
+
+    task = Task(
+        organisation_id=caller.organisation_id,
+        key_id=caller.key_id,
+        type=task_type,
+        target=config_id,
+    )
+    db.add(task)
+    db.flush()
+    task_id, settings = task.id, caller.settings
+    on_commit(db, lambda: enqueue_config_test(settings, task_id))
+    return serialize_task(db, task)
+
+
+@router.get("/tasks", response_model=ListOut[TaskOut])
+def list_tasks(
+    request: Request,
+    params: ListParams = Depends(list_params),
+    poll: str | None = Query(None),
+    session: str | None = Query(None),
+    state: str | None = Query(None),
+    type: str | None = Query(None),
+    caller: Caller = Depends(authenticate),
+) -> dict[str, Any]:
+    filters = {"poll_id": poll, "session_id": session, "state": state, "type": type}
+    with unit_of_work(caller) as db:
+        page = paged(
+            lambda **kw: list_scoped(db, Task, caller.organisation_id, filters=filters, **kw),
+            params,
+        )
+        return list_out(page, request, lambda t: serialize_task(db, t, request))
+
+
+@router.get("/tasks/{task_id}", response_model=TaskOut)
+def retrieve_task(
+    task_id: str, request: Request, caller: Caller = Depends(authenticate)
+) -> dict[str, Any]:
+    with unit_of_work(caller) as db:
+        row = get_scoped(db, Task, caller.organisation_id, task_id)
+        if row is None:
+            raise not_found("task", task_id)
+        return serialize_task(db, row, request)

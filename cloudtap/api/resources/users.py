@@ -1,0 +1,142 @@
+"""``/users``: the organisation's end users; ``POST`` with a known identifier returns it."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from cloudtap.api.auth import Caller, authenticate
+from cloudtap.api.common import (
+    DeletedOut,
+    ListOut,
+    ListParams,
+    list_out,
+    list_params,
+    paged,
+    unit_of_work,
+)
+from cloudtap.api.errors import invalid_parameter, not_found
+from cloudtap.publish.cleanup import delete_stored_results
+from cloudtap.store.accounts import get_or_create_user
+from cloudtap.store.ids import isoformat
+from cloudtap.store.listing import get_scoped, list_scoped
+from cloudtap.store.models import User
+from cloudtap.store.removal import delete_user
+
+router = APIRouter(tags=["users"])
+
+
+class UserOut(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    id: str
+    resource: str = "user"
+    organisation: str
+    key: str | None
+    identifier: str
+    state: str
+    date_created: str | None
+
+
+class UserCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    identifier: str = Field(min_length=1, max_length=500)
+    key: str | None = None
+    organisation: str | None = None
+
+
+class UserUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    identifier: str | None = Field(default=None, min_length=1, max_length=500)
+    state: Literal["active", "deactivated"] | None = None
+
+
+def serialize_user(row: User) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "resource": "user",
+        "organisation": row.organisation_id,
+        "key": row.key_id,
+        "identifier": row.identifier,
+        "state": row.state,
+        "date_created": isoformat(row.date_created),
+    }
+
+
+@router.get("/users", response_model=ListOut[UserOut])
+def list_users(
+    request: Request,
+    params: ListParams = Depends(list_params),
+    identifier: str | None = Query(None),
+    state: str | None = Query(None),
+    caller: Caller = Depends(authenticate),
+) -> dict[str, Any]:
+    filters = {"identifier": identifier, "state": state}
+    with unit_of_work(caller) as db:
+        page = paged(
+            lambda **kw: list_scoped(db, User, caller.organisation_id, filters=filters, **kw),
+            params,
+        )
+        return list_out(page, request, serialize_user)
+
+
+@router.post("/users", response_model=UserOut, status_code=201)
+def create_user(body: UserCreate, caller: Caller = Depends(authenticate)) -> Any:
+    if body.organisation is not None and body.organisation != caller.organisation_id:
+        raise invalid_parameter("organisation", "only super organisations may set this")
+    if body.key is not None and body.key != caller.key_id:
+        raise invalid_parameter("key", "must be the calling key")
+    with unit_of_work(caller) as db:
+        user, created = get_or_create_user(
+            db, caller.organisation_id, body.identifier, caller.key_id
+        )
+        payload = serialize_user(user)
+    return JSONResponse(payload, status_code=201 if created else 200)
+
+
+def _load(db: Any, caller: Caller, user_id: str) -> User:
+    row = get_scoped(db, User, caller.organisation_id, user_id)
+    if row is None:
+        raise not_found("user", user_id)
+    return row
+
+
+@router.get("/users/{user_id}", response_model=UserOut)
+def retrieve_user(user_id: str, caller: Caller = Depends(authenticate)) -> dict[str, Any]:
+    with unit_of_work(caller) as db:
+        return serialize_user(_load(db, caller, user_id))
+
+
+@router.post("/users/{user_id}", response_model=UserOut)
+def update_user(
+    user_id: str, body: UserUpdate, caller: Caller = Depends(authenticate)
+) -> dict[str, Any]:
+    with unit_of_work(caller) as db:
+        row = _load(db, caller, user_id)
+        if body.identifier is not None:
+            row.identifier = body.identifier
+        if body.state is not None:
+            row.state = body.state
+        db.flush()
+        return serialize_user(row)
+
+
+@router.delete("/users/{user_id}", response_model=DeletedOut)
+def remove_user(user_id: str, caller: Caller = Depends(authenticate)) -> dict[str, Any]:
+    """Deletes the user and everything below it: sources, sessions, polls, results, files."""
+    with unit_of_work(caller) as db:
+        row = _load(db, caller, user_id)
+        removed = delete_user(db, row)
+    delete_stored_results(caller.settings, removed.result_locations)
+    return {
+        "id": user_id,
+        "resource": "user",
+        "deleted": True,
+        "state": "deleted",
+        "removed": removed.counts,
+    }

@@ -1,0 +1,159 @@
+"""``/configs/webhook``: where events are POSTed (delivery itself lives in publish.webhooks)."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy import select
+from sqlalchemy.orm import Session as DbSession
+
+from cloudtap.api.auth import Caller, authenticate
+from cloudtap.api.common import (
+    DeletedOut,
+    ListOut,
+    ListParams,
+    list_out,
+    list_params,
+    paged,
+    unit_of_work,
+)
+from cloudtap.api.errors import invalid_parameter, not_found
+from cloudtap.api.resources.tasks import TaskOut, create_config_test_task
+from cloudtap.store.ids import isoformat
+from cloudtap.store.listing import get_scoped, list_scoped
+from cloudtap.store.models import Key, Organisation, WebhookConfig
+
+router = APIRouter(tags=["configs"])
+
+
+class WebhookConfigOut(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    id: str
+    resource: str = "webhook_config"
+    organisation: str
+    url: str
+    secret: str
+    state: str
+    date_created: str | None
+
+
+class WebhookConfigCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    url: str
+
+
+class WebhookConfigUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    url: str | None = None
+
+
+def _checked_url(url: str) -> str:
+    # Only the shape is checked here; the SSRF guard runs at delivery time, when the
+    # address the name resolves to is known.
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise invalid_parameter("url", "must be an http:// or https:// URL with a host")
+    return url
+
+
+def serialize_webhook_config(row: WebhookConfig) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "resource": "webhook_config",
+        "organisation": row.organisation_id,
+        "url": row.url,
+        "secret": row.secret,
+        "state": row.state,
+        "date_created": isoformat(row.date_created),
+    }
+
+
+def _organisation(db: DbSession, caller: Caller) -> Organisation | None:
+    return db.scalars(select(Organisation).where(Organisation.id == caller.organisation_id)).first()
+
+
+def _load(db: DbSession, caller: Caller, config_id: str) -> WebhookConfig:
+    row = get_scoped(db, WebhookConfig, caller.organisation_id, config_id)
+    if row is None:
+        raise not_found("webhook_config", config_id)
+    return row
+
+
+@router.get("/configs/webhook", response_model=ListOut[WebhookConfigOut])
+def list_webhook_configs(
+    request: Request,
+    params: ListParams = Depends(list_params),
+    caller: Caller = Depends(authenticate),
+) -> dict[str, Any]:
+    with unit_of_work(caller) as db:
+        page = paged(
+            lambda **kw: list_scoped(db, WebhookConfig, caller.organisation_id, **kw), params
+        )
+        return list_out(page, request, serialize_webhook_config)
+
+
+@router.post("/configs/webhook", response_model=WebhookConfigOut, status_code=201)
+def create_webhook_config(
+    body: WebhookConfigCreate, caller: Caller = Depends(authenticate)
+) -> dict[str, Any]:
+    url = _checked_url(body.url)
+    with unit_of_work(caller) as db:
+        row = WebhookConfig(
+            organisation_id=caller.organisation_id, url=url, secret=secrets.token_urlsafe(32)
+        )
+        db.add(row)
+        db.flush()
+        org = _organisation(db, caller)
+        if org is not None and org.webhook_config_default is None:
+            org.webhook_config_default = row.id  # the first config becomes the default
+        # ricloud queues a test delivery on create.
+        create_config_test_task(db, caller, "webhook_config.test", row.id)
+        db.flush()
+        return serialize_webhook_config(row)
+
+
+@router.get("/configs/webhook/{config_id}", response_model=WebhookConfigOut)
+def retrieve_webhook_config(
+    config_id: str, caller: Caller = Depends(authenticate)
+) -> dict[str, Any]:
+    with unit_of_work(caller) as db:
+        return serialize_webhook_config(_load(db, caller, config_id))
+
+
+@router.post("/configs/webhook/{config_id}", response_model=WebhookConfigOut)
+def update_webhook_config(
+    config_id: str, body: WebhookConfigUpdate, caller: Caller = Depends(authenticate)
+) -> dict[str, Any]:
+    with unit_of_work(caller) as db:
+        row = _load(db, caller, config_id)
+        if body.url is not None:
+            row.url, row.state = _checked_url(body.url), "new"
+        db.flush()
+        return serialize_webhook_config(row)
+
+
+@router.delete("/configs/webhook/{config_id}", response_model=DeletedOut)
+def delete_webhook_config(config_id: str, caller: Caller = Depends(authenticate)) -> dict[str, Any]:
+    with unit_of_work(caller) as db:
+        row = _load(db, caller, config_id)
+        org = _organisation(db, caller)
+        if org is not None and org.webhook_config_default == row.id:
+            org.webhook_config_default = None
+        for key in db.scalars(select(Key).where(Key.webhook_config_id == row.id)):
+            key.webhook_config_id = None
+        db.delete(row)
+        return {"id": config_id, "resource": "webhook_config", "deleted": True, "state": "deleted"}
+
+
+@router.post("/configs/webhook/{config_id}/test", response_model=TaskOut, status_code=201)
+def test_webhook_config(config_id: str, caller: Caller = Depends(authenticate)) -> dict[str, Any]:
+    with unit_of_work(caller) as db:
+        row = _load(db, caller, config_id)
+        return create_config_test_task(db, caller, "webhook_config.test", row.id)

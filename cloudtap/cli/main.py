@@ -1,0 +1,117 @@
+"""The ``cloudtap`` command: serve, worker, keys, db (and the sandbox's own commands)."""
+
+from __future__ import annotations
+
+import logging
+from enum import StrEnum
+
+import typer
+
+from cloudtap.config import get_settings
+
+app = typer.Typer(
+    help="cloudtap: a self-hostable iCloud data API (ricloud v3 compatible).", no_args_is_help=True
+)
+keys_app = typer.Typer(help="API keys.", no_args_is_help=True)
+db_app = typer.Typer(help="The database.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+app.add_typer(db_app, name="db")
+
+try:
+    from cloudtap.cli.sandbox import sandbox_app
+
+    app.add_typer(sandbox_app, name="sandbox")
+except ImportError:  # the sandbox CLI is optional
+    pass
+
+
+class KeyEnvironment(StrEnum):
+    sandbox = "sandbox"
+    live = "live"
+
+
+@app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
+    port: int = typer.Option(8000, help="Port to listen on."),
+    no_worker: bool = typer.Option(False, "--no-worker", help="Do not run jobs in this process."),
+    workers: int = typer.Option(2, help="Job threads when running jobs in-process."),
+) -> None:
+    """Run the API (and, unless --no-worker, the job consumer and the sandbox)."""
+    import uvicorn
+
+    from cloudtap.api.app import create_app
+    from cloudtap.cli.runtime import prepare_database, start_sandbox, stop_sandbox
+    from cloudtap.jobs.consumer import start_embedded_consumer, stop_consumer
+
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    settings = get_settings()
+    token = prepare_database(settings)
+    if token is not None:
+        typer.echo(f"Created organisation and sandbox API key. Token (shown once): {token}")
+    sandbox = start_sandbox(settings) if not no_worker else None
+    consumer = None if no_worker else start_embedded_consumer(settings, workers)
+    typer.echo(f"cloudtap API on http://{host}:{port} (data dir {settings.data_dir})")
+    try:
+        uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    finally:
+        if consumer is not None:
+            stop_consumer(consumer)
+        stop_sandbox(sandbox)
+
+
+@app.command()
+def worker(workers: int = typer.Option(2, help="Job threads.")) -> None:
+    """Run the job consumer on its own (e.g. with CLOUDTAP_QUEUE_URL=redis://...)."""
+    from cloudtap.cli.runtime import start_sandbox, stop_sandbox
+    from cloudtap.jobs.consumer import run_worker
+    from cloudtap.store.migrate import upgrade
+
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    settings = get_settings()
+    upgrade(settings.database_url)
+    sandbox = start_sandbox(settings)
+    try:
+        run_worker(settings, workers)
+    finally:
+        stop_sandbox(sandbox)
+
+
+@keys_app.command("create")
+def keys_create(
+    organisation: str | None = typer.Option(None, help="Organisation name (created if new)."),
+    env: KeyEnvironment = typer.Option(KeyEnvironment.sandbox, "--env", help="sandbox or live."),
+) -> None:
+    """Create an API key and print only its token."""
+    from cloudtap.store.accounts import (
+        create_organisation,
+        first_organisation,
+        issue_key,
+        organisation_by_name,
+    )
+    from cloudtap.store.db import transaction
+    from cloudtap.store.migrate import upgrade
+
+    settings = get_settings()
+    upgrade(settings.database_url)
+    with transaction(settings.database_url) as db:
+        if organisation is None:
+            org = first_organisation(db) or create_organisation(db, "default")
+        else:
+            org = organisation_by_name(db, organisation) or create_organisation(db, organisation)
+        token = issue_key(db, org.id, "live" if env is KeyEnvironment.live else "sandbox").token
+    typer.echo(token)
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply database migrations."""
+    from cloudtap.store.migrate import upgrade
+
+    settings = get_settings()
+    upgrade(settings.database_url)
+    typer.echo("database is up to date")
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,44 @@
+"""Running the huey consumer: threads inside ``cloudtap serve``, or its own process."""
+
+from __future__ import annotations
+
+from huey.consumer import Consumer
+
+from cloudtap.config import Settings
+from cloudtap.jobs.queue import queue_for
+
+# Idle workers back off to at most this delay, so a new job starts within half a second.
+MAX_IDLE_DELAY_SECONDS = 0.5
+
+
+class EmbeddedConsumer(Consumer):
+    """A consumer that leaves signal handling to its host process (uvicorn, pytest)."""
+
+    def _set_signal_handlers(self) -> None:
+        return None
+
+
+def start_embedded_consumer(settings: Settings, workers: int = 2) -> EmbeddedConsumer:
+    consumer = EmbeddedConsumer(
+        queue_for(settings),
+        workers=workers,
+        worker_type="thread",
+        periodic=False,
+        initial_delay=0.05,
+        backoff=1.5,
+        max_delay=MAX_IDLE_DELAY_SECONDS,
+    )
+    consumer.start()
+    return consumer
+
+
+def stop_consumer(consumer: Consumer) -> None:
+    consumer.stop(graceful=True)
+
+
+def run_worker(settings: Settings, workers: int) -> None:
+    """Blocks: a standalone worker process, with huey's own signal handling."""
+    consumer = queue_for(settings).create_consumer(
+        workers=workers, worker_type="thread", periodic=False, max_delay=1.0
+    )
+    consumer.run()

@@ -1,0 +1,180 @@
+"""The session job: one Apple login attempt per ``POST /sessions``.
+
+A login waiting for a 2FA code or 2SV choice is kept sealed on the source for a bounded
+time and handed back as ``saved_state`` to the next attempt, so the code completes the
+login that sent it. An active session's state is sealed on the session and, as the
+trusted state, on the source, so a later login can skip 2FA.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session as DbSession
+
+from cloudtap.config import Settings, get_settings
+from cloudtap.crypto.sealing import Sealed, SealError
+from cloudtap.icloud.connector import Credentials, LoginOutcome
+from cloudtap.icloud.errors import ICloudError
+from cloudtap.jobs.connectors import connector_for
+from cloudtap.jobs.vault import (
+    CredentialsExpired,
+    open_credentials,
+    open_state,
+    seal_state,
+    session_context,
+    source_login_context,
+    source_trust_context,
+)
+from cloudtap.publish.events import emit
+from cloudtap.store.db import transaction
+from cloudtap.store.ids import utcnow
+from cloudtap.store.models import Session, Source
+
+log = logging.getLogger(__name__)
+
+# How long a login waiting for a code or choice stays usable (Apple's codes live ~10 min).
+LOGIN_IN_PROGRESS_TTL = timedelta(minutes=10)
+# Errors after which the login in progress is useless and is dropped.
+_TERMINAL_ERRORS = {
+    "invalid-credentials",
+    "account-locked",
+    "adp-enabled",
+    "mfa-unsupported",
+    "login-expired",
+}
+
+
+def _load(db: DbSession, session_id: str) -> tuple[Session, Source] | None:
+    session = db.scalars(select(Session).where(Session.id == session_id)).first()
+    if session is None:
+        return None
+    source = db.scalars(select(Source).where(Source.id == session.source_id)).first()
+    return (session, source) if source is not None else None
+
+
+def _saved_state(settings: Settings, source: Source) -> dict[str, Any] | None:
+    """The login in progress if still fresh, else the last trusted session, else None."""
+    try:
+        if source.login_sealed and source.login_expires and source.login_expires > utcnow():
+            state = open_state(
+                settings, source_login_context(source.id), source.login_key_id, source.login_sealed
+            )
+            if state is not None:
+                return dict(state)
+        trusted = open_state(
+            settings, source_trust_context(source.id), source.trust_key_id, source.trust_sealed
+        )
+        return dict(trusted) if trusted is not None else None
+    except SealError:
+        log.warning("sealed login state of source %s is unreadable; starting afresh", source.id)
+        return None
+
+
+async def _attempt(
+    environment: str, credentials: Credentials, saved: dict[str, Any] | None
+) -> LoginOutcome:
+    connector = connector_for(environment)
+    return await connector.login(credentials, saved)
+
+
+def _outcome_of(
+    environment: str, credentials: Credentials, saved: dict[str, Any] | None
+) -> LoginOutcome:
+    try:
+        return asyncio.run(_attempt(environment, credentials, saved))
+    except ICloudError as exc:
+        return LoginOutcome(state="failed", error=exc.code, error_info=exc.info)
+    except Exception as exc:
+        # Never log the exception text: a client library might echo request data into it.
+        log.error("login job failed unexpectedly: %s", type(exc).__name__)
+        return LoginOutcome(state="failed", error="internal-error")
+
+
+def _fail(db: DbSession, session: Session, error: str, info: dict[str, Any] | None = None) -> None:
+    session.state, session.error, session.error_info = "failed", error, info
+    _emit_session(db, session, "failed")
+
+
+def _emit_session(db: DbSession, session: Session, action: str) -> None:
+    from cloudtap.api.resources.sessions import serialize_session
+
+    emit(
+        db,
+        session.organisation_id,
+        session.key_id,
+        "session",
+        action,
+        serialize_session(db, session),
+    )
+
+
+def _apply(
+    settings: Settings, db: DbSession, session: Session, source: Source, outcome: LoginOutcome
+) -> None:
+    if outcome.account:
+        source.account = {**(source.account or {}), **outcome.account}
+    if outcome.state == "active":
+        state = outcome.session_state or {}
+        sealed = seal_state(settings, session_context(session.id), state)
+        session.state_sealed, session.state_key_id = sealed.blob, sealed.key_id
+        trusted = seal_state(settings, source_trust_context(source.id), state)
+        source.trust_sealed, source.trust_key_id = trusted.blob, trusted.key_id
+        source.login_sealed = source.login_key_id = source.login_expires = None
+        source.state = "active"
+        session.state, session.error, session.error_info = "active", None, None
+        _emit_session(db, session, "active")
+        return
+    error = outcome.error or "login-failed"
+    if outcome.session_state is not None and error not in _TERMINAL_ERRORS:
+        pending = seal_state(settings, source_login_context(source.id), outcome.session_state)
+        source.login_sealed, source.login_key_id = pending.blob, pending.key_id
+        source.login_expires = utcnow() + LOGIN_IN_PROGRESS_TTL
+    elif error in _TERMINAL_ERRORS:
+        source.login_sealed = source.login_key_id = source.login_expires = None
+    if error == "account-locked":
+        source.state = "locked"
+    _fail(db, session, error, outcome.error_info)
+
+
+def run_login(session_id: str, key_id: str, blob: bytes) -> None:
+    settings = get_settings()
+    with transaction(settings.database_url) as db:
+        loaded = _load(db, session_id)
+        if loaded is None or loaded[0].state != "pending":
+            return  # deleted meanwhile, or a duplicate delivery of this job
+        session, source = loaded
+        try:
+            credentials = open_credentials(settings, session_id, Sealed(key_id, blob))
+        except (CredentialsExpired, SealError):
+            _fail(db, session, "login-expired")
+            return
+        environment, saved = session.environment, _saved_state(settings, source)
+    # Apple is called outside any transaction: a slow login must not hold the database.
+    outcome = _outcome_of(environment, credentials, saved)
+    del credentials
+    with transaction(settings.database_url) as db:
+        loaded = _load(db, session_id)
+        if loaded is None or loaded[0].state != "pending":
+            return
+        _apply(settings, db, loaded[0], loaded[1], outcome)
+
+
+def run_logout(session_id: str, key_id: str, blob: bytes) -> None:
+    """Best effort: tell Apple the web session is over (its sealed state is already gone)."""
+    settings = get_settings()
+    try:
+        state = open_state(settings, session_context(session_id), key_id, blob)
+        environment = "sandbox"
+        with transaction(settings.database_url) as db:
+            row = db.scalars(select(Session).where(Session.id == session_id)).first()
+            if row is not None:
+                environment = row.environment
+        if state is not None:
+            asyncio.run(connector_for(environment).logout(dict(state)))
+    except Exception as exc:
+        log.info("logout of session %s did not complete: %s", session_id, type(exc).__name__)

@@ -1,0 +1,354 @@
+"""The poll job (plan one task per info type, data type and file) and the task job.
+
+Each task streams what the connector yields into a result file through the result
+store, then records the result. A poll is ``completed`` once none of its tasks is left
+pending or processing; the check runs after each task's own commit, so the last task to
+finish always sees the others done.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime, timedelta
+from pathlib import PurePosixPath
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session as DbSession
+
+from cloudtap.config import Settings, get_settings
+from cloudtap.crypto.sealing import SealError
+from cloudtap.icloud.connector import Connector, Filters
+from cloudtap.icloud.errors import ICloudError, SessionExpired
+from cloudtap.jobs.connectors import connector_for
+from cloudtap.jobs.vault import open_state, seal_state, session_context
+from cloudtap.publish.events import emit
+from cloudtap.publish.json_results import JsonDataWriter
+from cloudtap.publish.store import StoredObject
+from cloudtap.publish.stores import default_store
+from cloudtap.store.db import on_commit, transaction
+from cloudtap.store.ids import utcnow
+from cloudtap.store.models import Poll, Result, Session, Task
+
+log = logging.getLogger(__name__)
+
+TASK_INFO, TASK_DATA, TASK_FILE = "icloud.info", "icloud.data", "icloud.file"
+_OPEN_STATES = ("pending", "processing")
+
+
+class UnsupportedTarget(ICloudError):
+    code = "unsupported-type"
+
+
+class InternalError(ICloudError):
+    """Something unexpected broke; details go to the log, never to the API."""
+
+    code = "internal-error"
+
+
+def _parse_datetime(value: Any) -> datetime | None:
+    if not value:
+        return None
+    return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+
+
+def filters_of(payload: dict[str, Any]) -> Filters:
+    nested = payload.get("filters") or {}
+    return Filters(
+        since=_parse_datetime(payload.get("since") or nested.get("since")),
+        until=_parse_datetime(payload.get("until") or nested.get("until")),
+    )
+
+
+def _expand(requested: list[str], available: list[str]) -> list[str]:
+    if "*" in requested:
+        return list(available)
+    return list(dict.fromkeys(requested))
+
+
+def plan_targets(payload: dict[str, Any], connector: Connector) -> list[tuple[str, str]]:
+    targets = [
+        (TASK_INFO, t) for t in _expand(payload.get("info_types", []), connector.info_types())
+    ]
+    targets += [
+        (TASK_DATA, t) for t in _expand(payload.get("data_types", []), connector.data_types())
+    ]
+    targets += [(TASK_FILE, f) for f in dict.fromkeys(payload.get("files", []))]
+    return targets
+
+
+def _serialize_task(db: DbSession, task: Task) -> dict[str, Any]:
+    from cloudtap.api.resources.tasks import serialize_task
+
+    return serialize_task(db, task)
+
+
+def _serialize_poll(db: DbSession, poll: Poll) -> dict[str, Any]:
+    from cloudtap.api.resources.polls import serialize_poll
+
+    return serialize_poll(db, poll, None)
+
+
+def _expire_session(db: DbSession, session: Session) -> None:
+    from cloudtap.api.resources.sessions import serialize_session
+
+    if session.state == "expired":
+        return
+    session.state, session.error, session.date_expired = "expired", "session-expired", utcnow()
+    session.state_sealed = session.state_key_id = None
+    emit(
+        db,
+        session.organisation_id,
+        session.key_id,
+        "session",
+        "expired",
+        serialize_session(db, session),
+    )
+
+
+def _session_state(settings: Settings, session: Session) -> dict[str, Any]:
+    state = open_state(
+        settings, session_context(session.id), session.state_key_id, session.state_sealed
+    )
+    if state is None:
+        raise SessionExpired("the session holds no Apple state")
+    return dict(state)
+
+
+def _complete_if_done(settings: Settings, poll_id: str) -> None:
+    with transaction(settings.database_url) as db:
+        open_tasks = db.scalar(
+            select(func.count()).where(Task.poll_id == poll_id, Task.state.in_(_OPEN_STATES))
+        )
+        if open_tasks:
+            return
+        now = utcnow()
+        changed = db.execute(
+            update(Poll)
+            .where(Poll.id == poll_id, Poll.state != "completed")
+            .values(state="completed", date_completed=now)
+        )
+        if getattr(changed, "rowcount", 0):
+            poll = db.scalars(select(Poll).where(Poll.id == poll_id)).one()
+            emit(
+                db,
+                poll.organisation_id,
+                poll.key_id,
+                "poll",
+                "completed",
+                _serialize_poll(db, poll),
+            )
+
+
+def _fail_poll(db: DbSession, poll: Poll, error: str, message: str) -> None:
+    poll.errors = [*(poll.errors or []), {"error": error, "message": message}]
+
+
+def run_poll(poll_id: str) -> None:
+    from cloudtap.jobs.dispatch import enqueue_task
+
+    settings = get_settings()
+    with transaction(settings.database_url) as db:
+        poll = db.scalars(select(Poll).where(Poll.id == poll_id)).first()
+        if poll is None or poll.state != "pending":
+            return
+        session = db.scalars(select(Session).where(Session.id == poll.session_id)).one()
+        poll.state, poll.date_started = "processing", utcnow()
+        environment, payload = session.environment, dict(poll.payload or {})
+        try:
+            state = _session_state(settings, session)
+        except (SessionExpired, SealError):
+            _expire_session(db, session)
+            _fail_poll(db, poll, "session-expired", "The session has expired.")
+            state = None
+    targets: list[tuple[str, str]] = []
+    failure: ICloudError | None = None
+    if state is not None:
+        try:
+            connector = connector_for(environment)
+            refreshed = asyncio.run(connector.validate(state))
+            targets = plan_targets(payload, connector)
+        except ICloudError as exc:
+            failure, refreshed = exc, None
+        except Exception as exc:
+            log.error("poll %s could not start: %s", poll_id, type(exc).__name__)
+            failure, refreshed = InternalError(), None
+    task_ids: list[str] = []
+    with transaction(settings.database_url) as db:
+        poll = db.scalars(select(Poll).where(Poll.id == poll_id)).one()
+        session = db.scalars(select(Session).where(Session.id == poll.session_id)).one()
+        if isinstance(failure, SessionExpired):
+            _expire_session(db, session)
+            _fail_poll(db, poll, failure.code, "The session has expired.")
+        elif failure is not None:
+            _fail_poll(db, poll, failure.code, str(failure))
+        elif state is not None and refreshed is not None:
+            sealed = seal_state(settings, session_context(session.id), refreshed)
+            session.state_sealed, session.state_key_id = sealed.blob, sealed.key_id
+        for kind, target in targets:
+            task = Task(
+                organisation_id=poll.organisation_id,
+                key_id=poll.key_id,
+                user_id=poll.user_id,
+                source_id=poll.source_id,
+                session_id=poll.session_id,
+                poll_id=poll.id,
+                source_type="icloud.account",
+                type=kind,
+                target=target,
+            )
+            db.add(task)
+            db.flush()
+            task_ids.append(task.id)
+            emit(
+                db, task.organisation_id, task.key_id, "task", "created", _serialize_task(db, task)
+            )
+        ids = list(task_ids)
+
+        def enqueue_all() -> None:
+            for task_id in ids:
+                enqueue_task(settings, task_id)
+
+        on_commit(db, enqueue_all)
+    if not task_ids:
+        _complete_if_done(settings, poll_id)
+
+
+def _result_key(task: Task, extension: str) -> str:
+    safe_ext = "".join(ch for ch in extension.lower() if ch.isalnum())[:10] or "bin"
+    return str(
+        PurePosixPath(task.organisation_id, task.poll_id or "tasks", f"{task.id}.{safe_ext}")
+    )
+
+
+async def _produce(
+    settings: Settings,
+    connector: Connector,
+    state: dict[str, Any],
+    task: Task,
+    payload: dict[str, Any],
+) -> tuple[StoredObject, str]:
+    store = default_store(settings)
+    target = task.target or ""
+    if task.type == TASK_INFO:
+        if target not in connector.info_types():
+            raise UnsupportedTarget(f"unknown info type {target}")
+        info = await connector.fetch_info(state, target)
+        with store.writer(_result_key(task, "json")) as (sink, stored):
+            writer = JsonDataWriter(sink)
+            writer.add(info)
+            writer.close()
+        return stored[0], "json"
+    if task.type == TASK_DATA:
+        if target not in connector.data_types():
+            raise UnsupportedTarget(f"unknown data type {target}")
+        with store.writer(_result_key(task, "json")) as (sink, stored):
+            writer = JsonDataWriter(sink)
+            async for item in connector.fetch_items(state, target, filters_of(payload)):
+                writer.add(item)
+            writer.close()
+        return stored[0], "json"
+    stream = await connector.open_file(state, target)
+    extension = stream.info.extension or "bin"
+    with store.writer(_result_key(task, extension)) as (sink, stored):
+        async for chunk in stream.iter_bytes():
+            sink.write(chunk)
+    return stored[0], extension
+
+
+def _load_task(db: DbSession, task_id: str) -> tuple[Task, Poll, Session] | None:
+    task = db.scalars(select(Task).where(Task.id == task_id)).first()
+    if task is None or task.poll_id is None:
+        return None
+    poll = db.scalars(select(Poll).where(Poll.id == task.poll_id)).first()
+    session = db.scalars(select(Session).where(Session.id == task.session_id)).first()
+    if poll is None or session is None:
+        return None
+    return task, poll, session
+
+
+def run_task(task_id: str) -> None:
+    settings = get_settings()
+    with transaction(settings.database_url) as db:
+        loaded = _load_task(db, task_id)
+        if loaded is None or loaded[0].state != "pending":
+            return
+        task, poll, session = loaded
+        task.state, task.date_started = "processing", utcnow()
+        poll_id, payload, environment = poll.id, dict(poll.payload or {}), session.environment
+        try:
+            state: dict[str, Any] | None = _session_state(settings, session)
+        except (SessionExpired, SealError):
+            state = None
+    stored: StoredObject | None = None
+    kind = "json"
+    error: ICloudError | None = None
+    try:
+        if state is None:
+            raise SessionExpired("the session has expired")
+        connector = connector_for(environment)
+        stored, kind = asyncio.run(_produce(settings, connector, state, task, payload))
+    except ICloudError as exc:
+        error = exc
+    except Exception as exc:
+        log.error("task %s failed unexpectedly: %s", task_id, type(exc).__name__)
+        error = InternalError()
+    with transaction(settings.database_url) as db:
+        loaded = _load_task(db, task_id)
+        if loaded is None:
+            if stored is not None:  # the poll was deleted while we worked
+                default_store(settings).delete(stored.location)
+            return
+        task, poll, session = loaded
+        task.date_completed = utcnow()
+        if stored is not None:
+            result = Result(
+                organisation_id=task.organisation_id,
+                poll_id=poll.id,
+                task_id=task.id,
+                identifier=task.target or "",
+                type=kind,
+                storage=stored.storage,
+                location=stored.location,
+                url=stored.url,
+                size=stored.size,
+                checksum=stored.checksum,
+                date_expires=utcnow() + _ttl(settings),
+            )
+            db.add(result)
+            task.state = "succeeded"
+            db.flush()
+            from cloudtap.api.resources.results import serialize_result
+
+            emit(
+                db,
+                task.organisation_id,
+                task.key_id,
+                "result",
+                "created",
+                serialize_result(result, None),
+            )
+            emit(
+                db,
+                task.organisation_id,
+                task.key_id,
+                "task",
+                "succeeded",
+                _serialize_task(db, task),
+            )
+        else:
+            assert error is not None
+            task.state, task.error = "failed", error.code
+            poll.errors = [
+                *(poll.errors or []),
+                {"task": task.id, "target": task.target, "error": error.code},
+            ]
+            if isinstance(error, SessionExpired):
+                _expire_session(db, session)
+            emit(db, task.organisation_id, task.key_id, "task", "failed", _serialize_task(db, task))
+    _complete_if_done(settings, poll_id)
+
+
+def _ttl(settings: Settings) -> timedelta:
+    return timedelta(seconds=settings.result_ttl_seconds)

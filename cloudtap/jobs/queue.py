@@ -1,0 +1,57 @@
+"""The huey job queue: SQLite in the data dir by default, Redis for scale-out.
+
+Task functions take only ids and sealed blobs, never secrets in clear nor settings
+(which would carry the master key into the queue).
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+from huey import Huey, RedisHuey, SqliteHuey
+
+from cloudtap.config import Settings
+
+QUEUE_NAME = "cloudtap"
+
+_lock = threading.Lock()
+_queues: dict[str, Huey] = {}
+_tasks: dict[str, dict[str, Any]] = {}
+
+
+def _build(queue_url: str) -> Huey:
+    if queue_url.startswith(("redis://", "rediss://", "unix://")):
+        huey: Huey = RedisHuey(QUEUE_NAME, url=queue_url, results=False, utc=True)
+    elif queue_url.startswith("sqlite:///"):
+        path = Path(queue_url.removeprefix("sqlite:///"))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        huey = SqliteHuey(QUEUE_NAME, filename=str(path), results=False, utc=True)
+    else:
+        raise ValueError("CLOUDTAP_QUEUE_URL must be sqlite:///path or redis://host:port/db")
+    return huey
+
+
+def queue_for(settings: Settings) -> Huey:
+    with _lock:
+        if settings.queue_url not in _queues:
+            from cloudtap.jobs.tasks import register
+
+            huey = _build(settings.queue_url)
+            _tasks[settings.queue_url] = register(huey)
+            _queues[settings.queue_url] = huey
+        return _queues[settings.queue_url]
+
+
+def task(settings: Settings, name: str) -> Any:
+    """The registered huey task called ``name`` on this settings' queue."""
+    queue_for(settings)
+    return _tasks[settings.queue_url][name]
+
+
+def forget_queues() -> None:
+    """Drop cached queues (tests switch data dirs between cases)."""
+    with _lock:
+        _queues.clear()
+        _tasks.clear()

@@ -1,0 +1,22 @@
+"""Registration of cloudtap's job functions on a huey instance."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from huey import Huey
+
+from cloudtap.jobs.config_tests import run_config_test
+from cloudtap.jobs.login import run_login, run_logout
+from cloudtap.jobs.polling import run_poll, run_task
+
+
+def register(huey: Huey) -> dict[str, Any]:
+    # Retries are left to the job functions: a login must never be hot-retried.
+    return {
+        "login": huey.task(name="cloudtap.login")(run_login),
+        "logout": huey.task(name="cloudtap.logout")(run_logout),
+        "poll": huey.task(name="cloudtap.poll")(run_poll),
+        "task": huey.task(name="cloudtap.task")(run_task),
+        "config_test": huey.task(name="cloudtap.config_test")(run_config_test),
+    }

@@ -1,0 +1,128 @@
+"""Organisations, API keys, users and sources: the tenancy half of the store."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session as DbSession
+
+from cloudtap.crypto.tokens import Environment, hash_token, new_token
+from cloudtap.store.ids import new_id
+from cloudtap.store.models import Key, Organisation, Permissions, Source, User
+
+
+@dataclass(frozen=True)
+class IssuedKey:
+    key: Key
+    # The only time the token exists in clear: hand it to the caller, never store it.
+    token: str
+
+
+def _slugify(name: str) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+    return slug or "organisation"
+
+
+def create_organisation(db: DbSession, name: str) -> Organisation:
+    base = _slugify(name)
+    slug = base
+    while db.scalar(select(Organisation.id).where(Organisation.slug == slug)) is not None:
+        slug = f"{base}-{new_id()[:8]}"
+    organisation = Organisation(id=new_id(), name=name, slug=slug, config={})
+    db.add(organisation)
+    db.flush()
+    db.add(Permissions(organisation_id=organisation.id, identifier="default", scopes={}))
+    db.flush()
+    return organisation
+
+
+def organisation_by_name(db: DbSession, name: str) -> Organisation | None:
+    return db.scalars(
+        select(Organisation).where(Organisation.name == name).order_by(Organisation.pk)
+    ).first()
+
+
+def first_organisation(db: DbSession) -> Organisation | None:
+    return db.scalars(select(Organisation).order_by(Organisation.pk)).first()
+
+
+def issue_key(
+    db: DbSession, organisation_id: str, environment: Environment, **fields: object
+) -> IssuedKey:
+    token = new_token(environment)
+    key = Key(
+        id=new_id(),
+        organisation_id=organisation_id,
+        environment=environment,
+        token_hash=hash_token(token),
+        token_hint=token[: len(token) - len(token.split("_")[-1])] + token[-4:],
+        config={},
+        **fields,
+    )
+    db.add(key)
+    db.flush()
+    return IssuedKey(key, token)
+
+
+def rotate_key(db: DbSession, key: Key) -> str:
+    environment: Environment = "live" if key.environment == "live" else "sandbox"
+    token = new_token(environment)
+    key.token_hash = hash_token(token)
+    key.token_hint = token[: len(token) - len(token.split("_")[-1])] + token[-4:]
+    db.flush()
+    return token
+
+
+def key_for_token(db: DbSession, token: str) -> Key | None:
+    """The active key whose token hashes to ``token``'s hash (constant-time by lookup)."""
+    key = db.scalars(select(Key).where(Key.token_hash == hash_token(token))).first()
+    if key is None or key.state != "active":
+        return None
+    return key
+
+
+def get_or_create_user(
+    db: DbSession, organisation_id: str, identifier: str, key_id: str | None
+) -> tuple[User, bool]:
+    """ricloud's samples POST the same identifier every run: return the existing user."""
+    stmt = select(User).where(
+        User.organisation_id == organisation_id, User.identifier == identifier
+    )
+    existing = db.scalars(stmt).first()
+    if existing is not None:
+        return existing, False
+    user = User(id=new_id(), organisation_id=organisation_id, identifier=identifier, key_id=key_id)
+    try:
+        with db.begin_nested():
+            db.add(user)
+            db.flush()
+    except IntegrityError:  # a concurrent request created it first
+        found = db.scalars(stmt).first()
+        assert found is not None
+        return found, False
+    return user, True
+
+
+def get_or_create_source(
+    db: DbSession, organisation_id: str, user_id: str, type_: str, identifier: str
+) -> Source:
+    stmt = select(Source).where(
+        Source.user_id == user_id, Source.type == type_, Source.identifier == identifier
+    )
+    existing = db.scalars(stmt).first()
+    if existing is not None:
+        return existing
+    source = Source(
+        id=new_id(),
+        organisation_id=organisation_id,
+        user_id=user_id,
+        type=type_,
+        identifier=identifier,
+        account={},
+    )
+    db.add(source)
+    db.flush()
+    return source

@@ -1,0 +1,75 @@
+"""Engines and sessions for the configured database (SQLite file or PostgreSQL)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session as DbSession
+from sqlalchemy.orm import sessionmaker
+
+_engines: dict[str, Engine] = {}
+_makers: dict[str, sessionmaker[DbSession]] = {}
+_lock = threading.Lock()
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # WAL lets the API read while a job writes; foreign keys make cascades real.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+def _create(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        path = url.split("///", 1)[-1]
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def engine_for(url: str) -> Engine:
+    with _lock:
+        if url not in _engines:
+            _engines[url] = _create(url)
+            _makers[url] = sessionmaker(_engines[url], expire_on_commit=False)
+        return _engines[url]
+
+
+def sessionmaker_for(url: str) -> sessionmaker[DbSession]:
+    engine_for(url)
+    return _makers[url]
+
+
+@contextmanager
+def transaction(url: str) -> Iterator[DbSession]:
+    """One unit of work: committed on success, rolled back on error."""
+    with sessionmaker_for(url)() as db, db.begin():
+        yield db
+
+
+def on_commit(db: DbSession, action: Callable[[], None]) -> None:
+    """Run ``action`` once this unit of work commits (e.g. enqueue a job for its rows)."""
+
+    def _run(_session: DbSession) -> None:
+        action()
+
+    event.listen(db, "after_commit", _run, once=True)
+
+
+def dispose_all() -> None:
+    """Close pooled connections (tests and shutdown)."""
+    with _lock:
+        for engine in _engines.values():
+            engine.dispose()
+        _engines.clear()
+        _makers.clear()

@@ -1,0 +1,79 @@
+"""Scoped lookups and cursor pagination shared by every resource.
+
+Lists are newest first. ``after_id`` continues past an object (older ones);
+``before_id`` returns the objects just newer than it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session as DbSession
+
+from cloudtap.store.models import Base
+
+Row = TypeVar("Row", bound=Base)
+T = TypeVar("T")
+
+
+class UnknownCursor(Exception):
+    """``after_id``/``before_id`` names no object the caller can see."""
+
+    def __init__(self, parameter: str) -> None:
+        super().__init__(parameter)
+        self.parameter = parameter
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    items: list[T]
+    has_more: bool
+    total_count: int
+
+
+def get_scoped(db: DbSession, model: type[Row], organisation_id: str, object_id: str) -> Row | None:
+    """The object with this id if it belongs to the organisation, else None."""
+    column: Any = model
+    stmt = select(model).where(column.id == object_id, column.organisation_id == organisation_id)
+    return db.scalars(stmt).first()
+
+
+def list_scoped(
+    db: DbSession,
+    model: type[Row],
+    organisation_id: str,
+    *,
+    filters: Mapping[str, Any] | None = None,
+    limit: int = 10,
+    after_id: str | None = None,
+    before_id: str | None = None,
+    extra: list[Any] | None = None,
+) -> Page[Row]:
+    column: Any = model
+    conditions: list[Any] = [column.organisation_id == organisation_id]
+    for name, value in (filters or {}).items():
+        if value is not None:
+            conditions.append(getattr(column, name) == value)
+    conditions.extend(extra or [])
+    total = db.scalar(select(func.count()).select_from(model).where(*conditions)) or 0
+
+    def cursor_pk(parameter: str, object_id: str) -> int:
+        pk = db.scalar(select(column.pk).where(column.id == object_id, *conditions[:1]))
+        if pk is None:
+            raise UnknownCursor(parameter)
+        return int(pk)
+
+    stmt = select(model).where(*conditions)
+    if before_id is not None:
+        pk = cursor_pk("before_id", before_id)
+        stmt = stmt.where(column.pk > pk).order_by(column.pk.asc()).limit(limit + 1)
+        rows = list(db.scalars(stmt))
+        has_more = len(rows) > limit
+        return Page(list(reversed(rows[:limit])), has_more, total)
+    if after_id is not None:
+        stmt = stmt.where(column.pk < cursor_pk("after_id", after_id))
+    rows = list(db.scalars(stmt.order_by(column.pk.desc()).limit(limit + 1)))
+    return Page(rows[:limit], len(rows) > limit, total)

@@ -1,0 +1,235 @@
+"""SQLAlchemy 2 models: one table per ricloud v3 resource, plus sealed Apple state.
+
+Every row that belongs to a tenant carries ``organisation_id`` so each query can be
+scoped. ``pk`` is an internal sequence (list order and cursors); ``id`` is the public id.
+Secrets are stored only as ``*_sealed`` blobs with the id of the key that sealed them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from cloudtap.store.ids import new_id, utcnow
+
+JSONValue = dict[str, Any]
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {JSONValue: JSON, datetime: DateTime()}
+
+
+class _Row:
+    """Columns every public object has."""
+
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    id: Mapped[str] = mapped_column(String(36), unique=True, index=True, default=new_id)
+    date_created: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Organisation(_Row, Base):
+    __tablename__ = "organisations"
+
+    name: Mapped[str] = mapped_column(String(200))
+    slug: Mapped[str] = mapped_column(String(200), unique=True)
+    type: Mapped[str] = mapped_column(String(20), default="standard")
+    state: Mapped[str] = mapped_column(String(20), default="active")
+    config: Mapped[JSONValue] = mapped_column(default=dict)
+    storage_config_default: Mapped[str | None] = mapped_column(String(36), default=None)
+    webhook_config_default: Mapped[str | None] = mapped_column(String(36), default=None)
+
+
+class _Owned(_Row):
+    organisation_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("organisations.id", ondelete="CASCADE"), index=True
+    )
+
+
+class Key(_Owned, Base):
+    __tablename__ = "keys"
+
+    environment: Mapped[str] = mapped_column(String(10))
+    # SHA-256 of the token; the token itself is shown once and never stored.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True, index=True)
+    token_hint: Mapped[str] = mapped_column(String(40))
+    type: Mapped[str] = mapped_column(String(20), default="standard")
+    state: Mapped[str] = mapped_column(String(20), default="active")
+    config: Mapped[JSONValue] = mapped_column(default=dict)
+    storage_config_id: Mapped[str | None] = mapped_column(String(36), default=None)
+    webhook_config_id: Mapped[str | None] = mapped_column(String(36), default=None)
+    date_expires: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class User(_Owned, Base):
+    __tablename__ = "users"
+    __table_args__ = (UniqueConstraint("organisation_id", "identifier"),)
+
+    key_id: Mapped[str | None] = mapped_column(String(36), default=None)
+    identifier: Mapped[str] = mapped_column(String(500))
+    state: Mapped[str] = mapped_column(String(20), default="active")
+
+
+class Source(_Owned, Base):
+    __tablename__ = "sources"
+    __table_args__ = (UniqueConstraint("user_id", "type", "identifier"),)
+
+    user_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    type: Mapped[str] = mapped_column(String(50))
+    identifier: Mapped[str] = mapped_column(String(500))
+    parent_id: Mapped[str | None] = mapped_column(String(36), default=None)
+    state: Mapped[str] = mapped_column(String(20), default="unvalidated")
+    # Non-secret facts the connector reported (e.g. full name).
+    account: Mapped[JSONValue] = mapped_column(default=dict)
+    # An Apple login waiting for a 2FA code or 2SV choice, handed back to the next login.
+    login_sealed: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+    login_key_id: Mapped[str | None] = mapped_column(String(20), default=None)
+    login_expires: Mapped[datetime | None] = mapped_column(default=None)
+    # The last trusted web session (trust token, cookies) so later logins skip 2FA.
+    trust_sealed: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+    trust_key_id: Mapped[str | None] = mapped_column(String(20), default=None)
+
+
+class Session(_Owned, Base):
+    __tablename__ = "sessions"
+
+    key_id: Mapped[str | None] = mapped_column(String(36), default=None)
+    user_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    source_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("sources.id", ondelete="CASCADE"), index=True
+    )
+    environment: Mapped[str] = mapped_column(String(10), default="sandbox")
+    state: Mapped[str] = mapped_column(String(20), default="pending")
+    error: Mapped[str | None] = mapped_column(String(100), default=None)
+    error_info: Mapped[JSONValue | None] = mapped_column(default=None)
+    state_sealed: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+    state_key_id: Mapped[str | None] = mapped_column(String(20), default=None)
+    date_expired: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class Subscription(_Owned, Base):
+    __tablename__ = "subscriptions"
+
+    key_id: Mapped[str | None] = mapped_column(String(36), default=None)
+    user_id: Mapped[str] = mapped_column(String(36), index=True)
+    source_id: Mapped[str] = mapped_column(String(36), index=True)
+    session_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("sessions.id", ondelete="CASCADE"), index=True
+    )
+    poll_payload: Mapped[JSONValue] = mapped_column(default=dict)
+    interval: Mapped[int | None] = mapped_column(Integer, default=None)
+    date_start: Mapped[datetime | None] = mapped_column(default=None)
+    date_end: Mapped[datetime | None] = mapped_column(default=None)
+    state: Mapped[str] = mapped_column(String(20), default="pending")
+
+
+class Poll(_Owned, Base):
+    __tablename__ = "polls"
+
+    key_id: Mapped[str | None] = mapped_column(String(36), default=None)
+    user_id: Mapped[str] = mapped_column(String(36), index=True)
+    source_id: Mapped[str] = mapped_column(String(36), index=True)
+    session_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("sessions.id", ondelete="CASCADE"), index=True
+    )
+    subscription_id: Mapped[str | None] = mapped_column(String(36), index=True, default=None)
+    payload: Mapped[JSONValue] = mapped_column(default=dict)
+    state: Mapped[str] = mapped_column(String(20), default="pending")
+    errors: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    date_started: Mapped[datetime | None] = mapped_column(default=None)
+    date_completed: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class Task(_Owned, Base):
+    __tablename__ = "tasks"
+
+    key_id: Mapped[str | None] = mapped_column(String(36), default=None)
+    user_id: Mapped[str | None] = mapped_column(String(36), default=None)
+    source_id: Mapped[str | None] = mapped_column(String(36), default=None)
+    session_id: Mapped[str | None] = mapped_column(String(36), default=None)
+    poll_id: Mapped[str | None] = mapped_column(
+        String(36), ForeignKey("polls.id", ondelete="CASCADE"), index=True, default=None
+    )
+    source_type: Mapped[str | None] = mapped_column(String(50), default=None)
+    # e.g. icloud.info, icloud.data, icloud.file, webhook_config.test
+    type: Mapped[str] = mapped_column(String(50))
+    target: Mapped[str | None] = mapped_column(Text, default=None)
+    state: Mapped[str] = mapped_column(String(20), default="pending")
+    error: Mapped[str | None] = mapped_column(String(100), default=None)
+    date_started: Mapped[datetime | None] = mapped_column(default=None)
+    date_completed: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class Result(_Owned, Base):
+    __tablename__ = "results"
+
+    poll_id: Mapped[str | None] = mapped_column(String(36), index=True, default=None)
+    task_id: Mapped[str | None] = mapped_column(
+        String(36), ForeignKey("tasks.id", ondelete="CASCADE"), index=True, default=None
+    )
+    identifier: Mapped[str] = mapped_column(Text)
+    type: Mapped[str] = mapped_column(String(50))
+    # Which result store holds it ("local" for now) and where, in that store's terms.
+    storage: Mapped[str] = mapped_column(String(20), default="local")
+    location: Mapped[str] = mapped_column(Text)
+    url: Mapped[str] = mapped_column(Text)
+    size: Mapped[int] = mapped_column(Integer)
+    checksum: Mapped[str] = mapped_column(String(32))
+    state: Mapped[str] = mapped_column(String(20), default="available")
+    date_expires: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class Event(_Owned, Base):
+    __tablename__ = "events"
+
+    key_id: Mapped[str | None] = mapped_column(String(36), default=None)
+    type: Mapped[str] = mapped_column(String(50), index=True)
+    action: Mapped[str] = mapped_column(String(50), index=True)
+    data: Mapped[JSONValue] = mapped_column(default=dict)
+    state: Mapped[str] = mapped_column(String(20), default="pending")
+    retries: Mapped[int] = mapped_column(Integer, default=0)
+    date_delivered: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class StorageConfig(_Owned, Base):
+    __tablename__ = "storage_configs"
+
+    type: Mapped[str] = mapped_column(String(10))
+    url: Mapped[str] = mapped_column(Text)
+    # Bucket credentials are secrets: sealed like Apple state.
+    credentials_sealed: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+    credentials_key_id: Mapped[str | None] = mapped_column(String(20), default=None)
+    signed_urls_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    signed_urls_expiry: Mapped[int | None] = mapped_column(Integer, default=None)
+    state: Mapped[str] = mapped_column(String(20), default="new")
+
+
+class WebhookConfig(_Owned, Base):
+    __tablename__ = "webhook_configs"
+
+    url: Mapped[str] = mapped_column(Text)
+    secret: Mapped[str] = mapped_column(String(100))
+    state: Mapped[str] = mapped_column(String(20), default="new")
+
+
+class Permissions(_Owned, Base):
+    __tablename__ = "permissions"
+
+    identifier: Mapped[str] = mapped_column(String(200))
+    scopes: Mapped[JSONValue] = mapped_column(default=dict)

@@ -1,0 +1,63 @@
+"""Deleting a user or a session and everything below it, reporting what went."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session as DbSession
+
+from cloudtap.store.models import Poll, Result, Session, Source, Subscription, Task, User
+
+
+@dataclass
+class Removed:
+    counts: dict[str, int] = field(default_factory=dict)
+    # (storage, location) of every stored result file, for the publisher to delete.
+    result_locations: list[tuple[str, str]] = field(default_factory=list)
+
+
+def _delete_polls_of_sessions(db: DbSession, session_ids: list[str], removed: Removed) -> None:
+    poll_ids = list(db.scalars(select(Poll.id).where(Poll.session_id.in_(session_ids))))
+    task_ids = list(db.scalars(select(Task.id).where(Task.poll_id.in_(poll_ids))))
+    results = db.execute(
+        select(Result.storage, Result.location).where(Result.task_id.in_(task_ids))
+    ).all()
+    removed.result_locations.extend((storage, location) for storage, location in results)
+    for name, model, column, ids in (
+        ("results", Result, Result.task_id, task_ids),
+        ("tasks", Task, Task.poll_id, poll_ids),
+        ("polls", Poll, Poll.session_id, session_ids),
+        ("subscriptions", Subscription, Subscription.session_id, session_ids),
+    ):
+        outcome = db.execute(delete(model).where(column.in_(ids)))
+        removed.counts[name] = removed.counts.get(name, 0) + int(getattr(outcome, "rowcount", 0))
+
+
+def delete_polls_of_session(db: DbSession, session: Session, removed: Removed) -> None:
+    _delete_polls_of_sessions(db, [session.id], removed)
+
+
+def delete_session(db: DbSession, session: Session) -> Removed:
+    removed = Removed()
+    _delete_polls_of_sessions(db, [session.id], removed)
+    db.delete(session)
+    removed.counts["sessions"] = 1
+    db.flush()
+    return removed
+
+
+def delete_user(db: DbSession, user: User) -> Removed:
+    removed = Removed()
+    session_ids = list(db.scalars(select(Session.id).where(Session.user_id == user.id)))
+    _delete_polls_of_sessions(db, session_ids, removed)
+    for name, model, column in (
+        ("sessions", Session, Session.user_id),
+        ("sources", Source, Source.user_id),
+    ):
+        outcome = db.execute(delete(model).where(column == user.id))
+        removed.counts[name] = int(getattr(outcome, "rowcount", 0))
+    db.delete(user)
+    removed.counts["users"] = 1
+    db.flush()
+    return removed
