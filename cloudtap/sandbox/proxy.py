@@ -13,6 +13,8 @@ import asyncio
 import contextlib
 import logging
 import ssl
+from collections import deque
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -26,6 +28,17 @@ log = logging.getLogger(__name__)
 _READ_SIZE = 64 * 1024
 _MAX_REQUEST_BODY = 64 * 1024 * 1024  # generous: uploads are not emulated
 _HANDSHAKE_TIMEOUT = 15.0
+_EXCHANGE_LOG_SIZE = 10_000
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """One served request, kept so tests can check which paths a client really took."""
+
+    method: str
+    host: str
+    path: str
+    status: int
 
 
 class ProxyServer:
@@ -40,6 +53,8 @@ class ProxyServer:
         self._requested_port = port
         self._server: asyncio.base_events.Server | None = None
         self._connections: set[asyncio.Task[None]] = set()
+        # Recent requests, oldest first (bounded; no bodies, headers or query strings).
+        self.exchanges: deque[Exchange] = deque(maxlen=_EXCHANGE_LOG_SIZE)
 
     @property
     def port(self) -> int:
@@ -195,10 +210,15 @@ class _Connection:
         try:
             await self.proxy.app(scope, responder.receive(body), responder.send)
         except Exception:
-            log.exception("sandbox app failed on %s %s", scope["method"], target)
+            log.exception("sandbox app failed on %s %s", scope["method"], path)
             if not responder.started:
                 await self._send_simple(conn, 500, b"sandbox internal error\n")
             return
+        finally:
+            host = _host_header(headers) or server[0]
+            self.proxy.exchanges.append(
+                Exchange(scope["method"], host.split(":")[0], path, responder.status)
+            )
         if not responder.started:
             await self._send_simple(conn, 500, b"sandbox app sent no response\n")
         elif not responder.finished:
@@ -244,7 +264,7 @@ class _Responder:
         self.head_only = method == b"HEAD"
         self.started = False
         self.finished = False
-        self._status = 500
+        self.status = 500
         self._headers: list[tuple[bytes, bytes]] = []
         self._done = asyncio.Event()
 
@@ -264,7 +284,7 @@ class _Responder:
     async def send(self, message: Message) -> None:
         kind = message["type"]
         if kind == "http.response.start":
-            self._status = int(message["status"])
+            self.status = int(message["status"])
             self._headers = [(bytes(k), bytes(v)) for k, v in message.get("headers", [])]
             return
         if kind != "http.response.body" or self.finished:
@@ -272,7 +292,7 @@ class _Responder:
         if not self.started:
             self.started = True
             await self.connection._send(
-                self.conn, h11.Response(status_code=self._status, headers=self._headers)
+                self.conn, h11.Response(status_code=self.status, headers=self._headers)
             )
         chunk = bytes(message.get("body", b""))
         if chunk and not self.head_only:

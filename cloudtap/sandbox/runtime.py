@@ -23,7 +23,7 @@ from cloudtap.sandbox.accounts.model import SandboxAccount
 from cloudtap.sandbox.accounts.scenarios import scenario_accounts
 from cloudtap.sandbox.app import SandboxApp
 from cloudtap.sandbox.ca import CertificateAuthority
-from cloudtap.sandbox.proxy import ProxyServer
+from cloudtap.sandbox.proxy import Exchange, ProxyServer
 from cloudtap.sandbox.world import SandboxWorld
 
 log = logging.getLogger(__name__)
@@ -77,6 +77,10 @@ class RunningSandbox:
         finally:
             self._loop.call_soon_threadsafe(self._loop.stop)
             self._thread.join(timeout=10)
+
+    def exchanges(self) -> list[Exchange]:
+        """Requests served so far (method, host, path, status), oldest first."""
+        return list(self._proxy.exchanges)
 
     def client_env(self) -> dict[str, str]:
         """Environment that points a requests/httpx-based client at the sandbox."""

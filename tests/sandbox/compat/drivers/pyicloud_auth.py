@@ -32,7 +32,11 @@ def main() -> None:
     out["requires_2sa"] = api.requires_2sa
     out["delivery"] = api.two_factor_delivery_method
     out["security_key_names"] = api.security_key_names
-    if api.requires_2fa and code and not api.security_key_names:
+    hsa_version = api.data.get("dsInfo", {}).get("hsaVersion")
+    out["hsa_version"] = hsa_version
+    # pyicloud also flags a legacy (hsaVersion 1) account as requires_2fa; like its CLI
+    # would for such an account, take the listDevices path there.
+    if api.requires_2fa and code and hsa_version != 1 and not api.security_key_names:
         if "--wrong-code-first" in flags:
             out["wrong_code_accepted"] = api.validate_2fa_code("000000")
         out["code_accepted"] = api.validate_2fa_code(code)

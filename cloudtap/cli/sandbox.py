@@ -1,0 +1,83 @@
+"""``cloudtap sandbox``: run the fake Apple on its own and list its scenario accounts."""
+
+from __future__ import annotations
+
+import json
+import signal
+import threading
+from dataclasses import dataclass
+
+import typer
+
+from cloudtap.config import get_settings
+from cloudtap.sandbox.accounts.model import SandboxAccount
+
+sandbox_app = typer.Typer(help="The built-in Apple sandbox (fake Apple behind a TLS proxy).")
+
+
+@dataclass(frozen=True)
+class AccountRow:
+    apple_id: str
+    password: str
+    code: str | None
+    scenario: str
+    photo_count: int
+
+    @classmethod
+    def of(cls, account: SandboxAccount) -> AccountRow:
+        return cls(
+            apple_id=account.apple_id,
+            password=account.password,
+            code=account.code,
+            scenario=account.scenario,
+            photo_count=account.photo_count,
+        )
+
+
+@sandbox_app.command("serve")
+def serve(
+    port: int = typer.Option(0, "--port", "-p", help="Proxy port on 127.0.0.1 (0: any free)."),
+) -> None:
+    """Run the sandbox proxy until Ctrl-C; prints its address and the CA to trust."""
+    from cloudtap.sandbox.runtime import start_sandbox
+
+    sandbox = start_sandbox(get_settings(), port=port)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    typer.echo(f"sandbox proxy: {sandbox.proxy_url}")
+    typer.echo(f"CA certificate: {sandbox.ca_file}")
+    typer.echo(
+        f"clients: HTTPS_PROXY={sandbox.proxy_url} REQUESTS_CA_BUNDLE={sandbox.ca_file}",
+    )
+    typer.echo(f"{len(sandbox.world.accounts)} accounts; `cloudtap sandbox accounts` lists them")
+    try:
+        while not stop.wait(0.5):
+            pass
+    finally:
+        sandbox.close()
+        typer.echo("sandbox stopped")
+
+
+@sandbox_app.command("accounts")
+def accounts(
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable list."),
+) -> None:
+    """List the sandbox's Apple IDs with their password, code and scenario."""
+    from cloudtap.sandbox.runtime import sandbox_accounts
+
+    rows = [AccountRow.of(a) for a in sandbox_accounts(get_settings())]
+    if as_json:
+        typer.echo(json.dumps([row.__dict__ for row in rows], indent=2))
+        return
+    width = max(len(r.apple_id) for r in rows)
+    scenario_width = max(len(r.scenario) for r in rows)
+    typer.echo(
+        f"{'APPLE ID':<{width}}  {'PASSWORD':<16}  {'CODE':<6}  "
+        f"{'SCENARIO':<{scenario_width}}  PHOTOS"
+    )
+    for r in rows:
+        typer.echo(
+            f"{r.apple_id:<{width}}  {r.password:<16}  {r.code or '-':<6}  "
+            f"{r.scenario:<{scenario_width}}  {r.photo_count}"
+        )
