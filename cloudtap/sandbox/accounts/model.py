@@ -75,6 +75,19 @@ class ContentSpec:
 
 
 @dataclass(frozen=True)
+class FaultSpec:
+    """Realism knobs (``cloudtap.sandbox.faults``); zero means off. Per account, these
+    override the process-wide ``CLOUDTAP_SANDBOX_*`` settings."""
+
+    latency_ms: float = 0.0  # added before every answer
+    bandwidth_bps: int = 0  # bytes per second per response body
+    throttle_per_minute: int = 0  # answer 503 after this many requests in a minute
+    reset_after_bytes: int = 0  # cut downloads (non-JSON bodies) after this many bytes
+    download_url_ttl: float = 0.0  # download URLs in JSON answers expire (410) after this
+    malformed_json_every: int = 0  # every Nth JSON answer is cut short
+
+
+@dataclass(frozen=True)
 class SandboxAccount:
     apple_id: str
     password: str = field(repr=False)
@@ -97,6 +110,7 @@ class SandboxAccount:
     photos_enabled: bool = True
     photos: PhotoLibrary | None = None
     content: ContentSpec = field(default_factory=ContentSpec)
+    faults: FaultSpec = field(default_factory=FaultSpec)
     country: str = "USA"
 
     @property
