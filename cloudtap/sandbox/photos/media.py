@@ -12,6 +12,7 @@ import hashlib
 import io
 import struct
 import zlib
+from collections.abc import Iterator
 from functools import lru_cache
 
 from PIL import Image, ImageDraw
@@ -21,6 +22,37 @@ from cloudtap.sandbox.photos.resources import MediaFormat
 
 class MediaTooSmall(ValueError):
     """The requested size cannot hold a valid file of that format."""
+
+
+# A file as pieces: real bytes, or an int standing for that many zero bytes. Padding
+# of a multi-hundred-megabyte replayed video is then a few numbers, streamed on demand.
+Pieces = list[bytes | int]
+_CHUNK = 1 << 16
+
+
+def pieces_size(pieces: Pieces) -> int:
+    return sum(p if isinstance(p, int) else len(p) for p in pieces)
+
+
+def iter_range(pieces: Pieces, first: int, last: int) -> Iterator[bytes]:
+    """Bytes ``first..last`` (inclusive) of the file, in chunks of at most 64 KiB."""
+    offset = 0
+    for piece in pieces:
+        length = piece if isinstance(piece, int) else len(piece)
+        lo, hi = max(first, offset), min(last + 1, offset + length)
+        if lo < hi:
+            if isinstance(piece, int):
+                for start in range(lo, hi, _CHUNK):
+                    yield bytes(min(_CHUNK, hi - start))
+            else:
+                yield piece[lo - offset : hi - offset]
+        offset += length
+        if offset > last:
+            return
+
+
+def join(pieces: Pieces) -> bytes:
+    return b"".join(bytes(p) if isinstance(p, int) else p for p in pieces)
 
 
 def _colors(key: bytes) -> tuple[tuple[int, int, int], tuple[int, int, int]]:
@@ -60,9 +92,9 @@ def _encode(image: Image.Image, fmt: MediaFormat) -> bytes:
     return out.getvalue()
 
 
-def _pad_jpeg(data: bytes, size: int) -> bytes:
+def _pad_jpeg(data: bytes, size: int) -> Pieces:
     missing = size - len(data)
-    segments = []
+    segments: Pieces = []
     while missing > 0:
         # A COM segment is 4 bytes of header plus up to 65533 bytes of payload.
         if missing < 4:
@@ -70,9 +102,9 @@ def _pad_jpeg(data: bytes, size: int) -> bytes:
         payload = min(missing - 4, 65533)
         if 0 < missing - 4 - payload < 4:
             payload -= 4
-        segments.append(b"\xff\xfe" + struct.pack(">H", payload + 2) + b"\x00" * payload)
+        segments += [b"\xff\xfe" + struct.pack(">H", payload + 2), payload]
         missing -= payload + 4
-    return data[:2] + b"".join(segments) + data[2:]
+    return [data[:2], *segments, data[2:]]
 
 
 def _png_chunk(kind: bytes, payload: bytes) -> bytes:
@@ -80,28 +112,32 @@ def _png_chunk(kind: bytes, payload: bytes) -> bytes:
     return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", crc)
 
 
-def _pad_png(data: bytes, size: int) -> bytes:
+def _pad_png(data: bytes, size: int) -> Pieces:
     missing = size - len(data)
     if missing == 0:
-        return data
+        return [data]
     if missing < 12:
         raise MediaTooSmall("cannot pad a PNG by fewer than 12 bytes")
+    if missing > 1 << 24:
+        raise MediaTooSmall("PNG padding is kept in memory; too large")
     iend = data.rindex(b"IEND") - 4
-    return data[:iend] + _png_chunk(b"ctPd", b"\x00" * (missing - 12)) + data[iend:]
+    return [data[:iend], _png_chunk(b"ctPd", b"\x00" * (missing - 12)), data[iend:]]
 
 
-def _free_box(length: int) -> bytes:
+def _free_box(length: int) -> Pieces:
     if length < 8:
         raise MediaTooSmall("an ISO-BMFF box needs at least 8 bytes")
-    return struct.pack(">I", length) + b"free" + b"\x00" * (length - 8)
+    if length < 1 << 32:
+        return [struct.pack(">I", length) + b"free", length - 8]
+    return [struct.pack(">I4sQ", 1, b"free", length), length - 16]  # 64-bit box size
 
 
-def _pad_bmff(data: bytes, size: int) -> bytes:
+def _pad_bmff(data: bytes, size: int) -> Pieces:
     missing = size - len(data)
-    return data if missing == 0 else data + _free_box(missing)
+    return [data] if missing == 0 else [data, *_free_box(missing)]
 
 
-def quicktime(width: int, height: int, key: bytes, size: int) -> bytes:
+def quicktime(width: int, height: int, key: bytes, size: int) -> Pieces:
     """A minimal QuickTime movie: ``ftyp``, a ``moov`` with its ``mvhd``, ``free`` padding.
 
     Structurally valid ISO-BMFF (parsers walk it), without media tracks.
@@ -122,28 +158,36 @@ def quicktime(width: int, height: int, key: bytes, size: int) -> bytes:
     head = ftyp + moov
     if size < len(head) + 8:
         raise MediaTooSmall(f"a QuickTime file needs at least {len(head) + 8} bytes")
-    return head + _free_box(size - len(head))
+    return [head, *_free_box(size - len(head))]
 
 
-def raw_bytes(key: bytes, size: int) -> bytes:
-    """Deterministic filler for sizes too small for any real container."""
-    out = bytearray()
+def raw_bytes(key: bytes, size: int) -> Pieces:
+    """Deterministic filler, for sizes or formats no real container fits."""
+    block = bytearray()
     counter = 0
-    while len(out) < size:
-        out += hashlib.blake2b(key + counter.to_bytes(8, "big"), digest_size=64).digest()
+    while len(block) < min(size, _CHUNK):
+        block += hashlib.blake2b(key + counter.to_bytes(8, "big"), digest_size=64).digest()
         counter += 1
-    return bytes(out[:size])
+    whole, rest = divmod(size, _CHUNK)
+    shared = bytes(block[:_CHUNK])
+    out: Pieces = [shared] * whole
+    return out + [bytes(block[:rest])] if rest else out
 
 
-@lru_cache(maxsize=48)
-def render(fmt: MediaFormat, width: int, height: int, size: int, key: bytes, label: str) -> bytes:
+@lru_cache(maxsize=64)
+def _picture(fmt: MediaFormat, width: int, height: int, key: bytes, label: str) -> bytes:
+    """The encoded picture before padding (small: tens of KB), cached."""
+    return _encode(draw(width, height, key, label), fmt)
+
+
+def render(fmt: MediaFormat, width: int, height: int, size: int, key: bytes, label: str) -> Pieces:
     """The file of ``size`` bytes for this resource; the same inputs give the same bytes.
 
     Raises ``MediaTooSmall`` when ``size`` cannot hold the encoded picture.
     """
     if fmt == "mov":
         return quicktime(width, height, key, size)
-    data = _encode(draw(width, height, key, label), fmt)
+    data = _picture(fmt, width, height, key, label)
     if len(data) > size:
         raise MediaTooSmall(f"{fmt} {width}x{height} encodes to {len(data)} > {size} bytes")
     if fmt == "jpeg":
@@ -152,12 +196,12 @@ def render(fmt: MediaFormat, width: int, height: int, size: int, key: bytes, lab
         return _pad_png(data, size)
     if fmt == "heic":
         return _pad_bmff(data, size)
-    return data + b"\x00" * (size - len(data))  # dng/tiff: readers follow offsets
+    return [data, size - len(data)]  # dng/tiff: readers follow offsets, ignore the tail
 
 
 def render_or_filler(
     fmt: MediaFormat, width: int, height: int, size: int, key: bytes, label: str
-) -> bytes:
+) -> Pieces:
     try:
         return render(fmt, width, height, size, key, label)
     except MediaTooSmall:
