@@ -171,7 +171,7 @@ def raw_bytes(key: bytes, size: int) -> Pieces:
     whole, rest = divmod(size, _CHUNK)
     shared = bytes(block[:_CHUNK])
     out: Pieces = [shared] * whole
-    return out + [bytes(block[:rest])] if rest else out
+    return [*out, bytes(block[:rest])] if rest else out
 
 
 @lru_cache(maxsize=64)

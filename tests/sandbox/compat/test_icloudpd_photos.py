@@ -49,13 +49,17 @@ def run_icloudpd(venv: Path, sandbox: RunningSandbox, home: Path, *extra: str) -
     result = subprocess.run(
         [
             str(venv / "bin" / "icloudpd"),
-            "--username", APPLE_ID,
-            "--password", PASSWORD,
-            "--directory", str(home / "photos"),
-            "--cookie-directory", str(home / "cookies"),
+            "--username",
+            APPLE_ID,
+            "--password",
+            PASSWORD,
+            "--directory",
+            str(home / "photos"),
+            "--cookie-directory",
+            str(home / "cookies"),
             "--no-progress-bar",
             *extra,
-        ],  # fmt: skip
+        ],
         env=client_env(sandbox, home),
         capture_output=True,
         text=True,
