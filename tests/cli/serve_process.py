@@ -1,0 +1,82 @@
+"""Running ``cloudtap serve`` as a real subprocess on a free loopback port."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+REPO = Path(__file__).resolve().parents[2]
+TOKEN_LINE = re.compile(r"Token \(shown once\): (ct_(?:sandbox|live)_\S+)")
+
+
+@dataclass(frozen=True)
+class ServedAPI:
+    url: str
+    token: str
+    data_dir: Path
+    process: subprocess.Popen[str]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _cloudtap_command() -> list[str]:
+    return [sys.executable, "-m", "cloudtap.cli.main"]
+
+
+@contextmanager
+def served_api(data_dir: Path, extra_env: dict[str, str] | None = None) -> Iterator[ServedAPI]:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CLOUDTAP_")}
+    env.update({"CLOUDTAP_DATA_DIR": str(data_dir), "PYTHONUNBUFFERED": "1", **(extra_env or {})})
+    log_path = data_dir.parent / f"serve-{port}.log"
+    data_dir.mkdir(parents=True, exist_ok=True)
+    with open(log_path, "w") as log:
+        process = subprocess.Popen(
+            [*_cloudtap_command(), "serve", "--host", "127.0.0.1", "--port", str(port)],
+            cwd=REPO,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+    try:
+        url = f"http://127.0.0.1:{port}"
+        token = _wait_ready(url, log_path, process)
+        yield ServedAPI(url, token, data_dir, process)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _wait_ready(url: str, log_path: Path, process: subprocess.Popen[str]) -> str:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"cloudtap serve exited:\n{log_path.read_text()}")
+        match = TOKEN_LINE.search(log_path.read_text())
+        if match:
+            try:
+                if httpx.get(f"{url}/openapi.json", timeout=2).status_code == 200:
+                    return match.group(1)
+            except httpx.HTTPError:
+                pass
+        time.sleep(0.2)
+    raise RuntimeError(f"cloudtap serve did not become ready:\n{log_path.read_text()}")
