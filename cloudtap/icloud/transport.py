@@ -7,6 +7,7 @@ request carries the headers Apple's web front end sends.
 
 from __future__ import annotations
 
+import logging
 import ssl
 from collections.abc import Awaitable, Callable, Sequence
 
@@ -30,6 +31,12 @@ BASE_HEADERS = {
 }
 
 RequestHook = Callable[[httpx.Request], Awaitable[None]]
+
+# The HTTP stack's own debug/info logs print Set-Cookie headers, session tokens and
+# pre-signed download URLs. Apple secrets must never reach a log, so keep them quiet
+# (an operator can still lower these levels on purpose while debugging).
+for _name in ("httpx", "httpcore"):
+    logging.getLogger(_name).setLevel(logging.WARNING)
 
 
 def ssl_context(options: TransportOptions) -> ssl.SSLContext:
