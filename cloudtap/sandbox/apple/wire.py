@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import secrets
 import uuid
 from typing import Any
 
@@ -54,5 +55,9 @@ def throttled() -> Response:
         "Service Temporary Unavailable",
         status_code=503,
         media_type="text/html",
-        headers={"Retry-After": "60"},
+        headers={
+            "Retry-After": "60",
+            "scnt": secrets.token_hex(24),
+            "X-Apple-I-Request-ID": str(uuid.uuid4()),
+        },
     )
