@@ -15,6 +15,9 @@ from cloudtap.sandbox.photos.resources import ResourceSpec
 JsonDict = dict[str, object]
 UrlFor = Callable[[AssetSpec, ResourceSpec], str]
 
+# Apple sends a RAW+JPEG partner with only its Res and FileType (see the raw_alt capture).
+ALT_ONLY_TYPE = frozenset({"resOriginalAlt"})
+
 
 def checksum(*parts: object) -> str:
     """An Apple-shaped 28-character checksum (base64 of 0x01 + 20 bytes)."""
@@ -31,9 +34,14 @@ def resource_fields(spec: AssetSpec, res: ResourceSpec, url_for: UrlFor) -> Json
         "referenceChecksum": checksum("ref", spec.seed, spec.zone, spec.index, res.prefix),
         "downloadURL": url_for(spec, res),
     }
-    return {
+    fields: JsonDict = {
         f"{res.prefix}Res": envelope.field(token, "ASSETID"),
         f"{res.prefix}FileType": envelope.str_field(res.uti),
+    }
+    if res.prefix in ALT_ONLY_TYPE:
+        return fields
+    return {
+        **fields,
         f"{res.prefix}Width": envelope.int_field(res.width),
         f"{res.prefix}Height": envelope.int_field(res.height),
         f"{res.prefix}Fingerprint": envelope.str_field(file_checksum),
