@@ -38,6 +38,8 @@ class DeletedOut(BaseModel):
     resource: str
     deleted: bool = True
     state: str | None = None
+    # What went with it (e.g. sessions, polls, results), by kind.
+    removed: dict[str, int] | None = None
 
 
 @dataclass(frozen=True)

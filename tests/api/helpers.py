@@ -38,7 +38,9 @@ def create_poll(
     client: TestClient, tenant: Tenant, session_id: str, payload: dict[str, Any]
 ) -> dict[str, Any]:
     response = client.post(
-        "/polls", json={"session": session_id, "payload": payload}, headers={**tenant.headers, **AWAIT}
+        "/polls",
+        json={"session": session_id, "payload": payload},
+        headers={**tenant.headers, **AWAIT},
     )
     assert response.status_code == 201, response.text
     return response.json()  # type: ignore[no-any-return]

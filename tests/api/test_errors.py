@@ -68,8 +68,11 @@ def test_wrong_types_name_the_parameter(client: TestClient, tenant: Tenant) -> N
     )
     assert "identifier" in body["params"]
     body = assert_error(
-        client.post("/configs/storage", json={"url": "s3://b/p", "signed_urls_enabled": "maybe"},
-                    headers=tenant.headers),
+        client.post(
+            "/configs/storage",
+            json={"url": "s3://b/p", "signed_urls_enabled": "maybe"},
+            headers=tenant.headers,
+        ),
         400,
         "invalid-parameter",
     )
@@ -89,15 +92,18 @@ def test_unknown_fields_are_rejected(client: TestClient, tenant: Tenant) -> None
 def test_non_object_bodies_on_create_are_invalid(
     client: TestClient, tenant: Tenant, body: bytes
 ) -> None:
-    assert_error(client.post("/users", content=body, headers=tenant.headers), 400, "invalid-parameter")
+    assert_error(
+        client.post("/users", content=body, headers=tenant.headers), 400, "invalid-parameter"
+    )
 
 
 def test_null_body_is_accepted_by_action_endpoints(client: TestClient, tenant: Tenant) -> None:
     config = client.post(
         "/configs/storage", json={"url": "file:///nonexistent/dir"}, headers=tenant.headers
     ).json()
-    response = client.post(f"/configs/storage/{config['id']}/test", content=b"null",
-                           headers=tenant.headers)
+    response = client.post(
+        f"/configs/storage/{config['id']}/test", content=b"null", headers=tenant.headers
+    )
     assert response.status_code == 201
     assert response.json()["resource"] == "task"
     assert response.json()["type"] == "storage_config.test"
@@ -106,8 +112,16 @@ def test_null_body_is_accepted_by_action_endpoints(client: TestClient, tenant: T
 @pytest.mark.parametrize(
     "path",
     [
-        "/users/{x}", "/sources/{x}", "/sessions/{x}", "/polls/{x}", "/tasks/{x}", "/results/{x}",
-        "/events/{x}", "/keys/{x}", "/configs/storage/{x}", "/configs/webhook/{x}",
+        "/users/{x}",
+        "/sources/{x}",
+        "/sessions/{x}",
+        "/polls/{x}",
+        "/tasks/{x}",
+        "/results/{x}",
+        "/events/{x}",
+        "/keys/{x}",
+        "/configs/storage/{x}",
+        "/configs/webhook/{x}",
         "/permissions/{x}",
     ],
 )
@@ -125,26 +139,36 @@ def test_unknown_route_and_method_are_json(client: TestClient, tenant: Tenant) -
 
 @pytest.mark.parametrize("query", ["limit=0", "limit=1001", "limit=ten"])
 def test_bad_limits_are_invalid_parameter(client: TestClient, tenant: Tenant, query: str) -> None:
-    body = assert_error(client.get(f"/users?{query}", headers=tenant.headers), 400, "invalid-parameter")
+    body = assert_error(
+        client.get(f"/users?{query}", headers=tenant.headers), 400, "invalid-parameter"
+    )
     assert "limit" in body["params"]
 
 
 def test_unknown_cursor_is_invalid_parameter(client: TestClient, tenant: Tenant) -> None:
-    assert_error(client.get("/users?after_id=nope", headers=tenant.headers), 400, "invalid-parameter")
+    assert_error(
+        client.get("/users?after_id=nope", headers=tenant.headers), 400, "invalid-parameter"
+    )
 
 
 def test_references_to_unknown_objects_are_invalid_parameter(
     client: TestClient, tenant: Tenant
 ) -> None:
     assert_error(
-        client.post("/polls", json={"session": "nope", "payload": {"info_types": ["*"]}},
-                    headers=tenant.headers),
+        client.post(
+            "/polls",
+            json={"session": "nope", "payload": {"info_types": ["*"]}},
+            headers=tenant.headers,
+        ),
         400,
         "invalid-parameter",
     )
     assert_error(
-        client.post("/sessions", json={"source": {"user": "nope", "identifier": "a@b.c"},
-                                       "payload": {"password": "x"}}, headers=tenant.headers),
+        client.post(
+            "/sessions",
+            json={"source": {"user": "nope", "identifier": "a@b.c"}, "payload": {"password": "x"}},
+            headers=tenant.headers,
+        ),
         400,
         "invalid-parameter",
     )

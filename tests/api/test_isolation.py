@@ -18,13 +18,12 @@ def owned(client: TestClient, tenant: Tenant, worker: FakeConnector) -> dict[str
     user = create_user(client, tenant)
     session = create_session(client, tenant, user["id"])
     assert session["state"] == "active"
-    poll = create_poll(
-        client, tenant, session["id"], {"info_types": ["*"], "files": [FILE_ID]}
-    )
+    poll = create_poll(client, tenant, session["id"], {"info_types": ["*"], "files": [FILE_ID]})
     assert poll["state"] == "completed"
     storage = client.post("/configs/storage", json={"url": "s3://b/p"}, headers=tenant.headers)
-    webhook = client.post("/configs/webhook", json={"url": "http://127.0.0.1:9/hook"},
-                          headers=tenant.headers)
+    webhook = client.post(
+        "/configs/webhook", json={"url": "http://127.0.0.1:9/hook"}, headers=tenant.headers
+    )
     permissions = client.post("/permissions", json={"identifier": "p"}, headers=tenant.headers)
     key = client.post("/keys", json={}, headers=tenant.headers)
     events = client.get("/events", headers=tenant.headers).json()["data"]
@@ -44,8 +43,17 @@ def owned(client: TestClient, tenant: Tenant, worker: FakeConnector) -> dict[str
 
 
 RESOURCES = [
-    "users", "sources", "sessions", "polls", "tasks", "results", "events",
-    "configs/storage", "configs/webhook", "permissions", "keys",
+    "users",
+    "sources",
+    "sessions",
+    "polls",
+    "tasks",
+    "results",
+    "events",
+    "configs/storage",
+    "configs/webhook",
+    "permissions",
+    "keys",
 ]
 
 
@@ -101,8 +109,13 @@ def test_updates_and_actions_are_404_for_other_organisation(
 
 
 @pytest.mark.parametrize(
-    "path", ["/users/{users}", "/sessions/{sessions}", "/configs/storage/{configs/storage}",
-             "/configs/webhook/{configs/webhook}"],
+    "path",
+    [
+        "/users/{users}",
+        "/sessions/{sessions}",
+        "/configs/storage/{configs/storage}",
+        "/configs/webhook/{configs/webhook}",
+    ],
 )
 def test_deletes_are_404_for_other_organisation(
     client: TestClient, tenant: Tenant, other_tenant: Tenant, owned: dict[str, str], path: str
@@ -116,26 +129,36 @@ def test_cannot_reference_other_organisation_objects(
     client: TestClient, other_tenant: Tenant, owned: dict[str, str]
 ) -> None:
     poll = client.post(
-        "/polls", json={"session": owned["sessions"], "payload": {"info_types": ["*"]}},
+        "/polls",
+        json={"session": owned["sessions"], "payload": {"info_types": ["*"]}},
         headers=other_tenant.headers,
     )
     assert poll.status_code == 400
     session = client.post(
-        "/sessions", json={"source": owned["sources"], "payload": {"password": "x"}},
+        "/sessions",
+        json={"source": owned["sources"], "payload": {"password": "x"}},
         headers=other_tenant.headers,
     )
     assert session.status_code == 400
     source = client.post(
-        "/sources", json={"user": owned["users"], "identifier": "a@b.c"}, headers=other_tenant.headers
+        "/sources",
+        json={"user": owned["users"], "identifier": "a@b.c"},
+        headers=other_tenant.headers,
     )
     assert source.status_code == 400
-    key = client.post("/keys", json={"webhook_config": owned["configs/webhook"]},
-                      headers=other_tenant.headers)
+    key = client.post(
+        "/keys", json={"webhook_config": owned["configs/webhook"]}, headers=other_tenant.headers
+    )
     assert key.status_code == 400
-    org = client.post("/organisation", json={"storage_config_default": owned["configs/storage"]},
-                      headers=other_tenant.headers)
+    org = client.post(
+        "/organisation",
+        json={"storage_config_default": owned["configs/storage"]},
+        headers=other_tenant.headers,
+    )
     assert org.status_code == 400
-    ack = client.post("/results/ack", json={"ids": [owned["results"]]}, headers=other_tenant.headers)
+    ack = client.post(
+        "/results/ack", json={"ids": [owned["results"]]}, headers=other_tenant.headers
+    )
     assert ack.status_code == 404
 
 

@@ -15,7 +15,7 @@ from tests.support.venvs import client_venv, venv_bin
 pytestmark = pytest.mark.compat
 
 # Every call the issue lists; any exception fails the script (non-zero exit).
-SCRIPT = r'''
+SCRIPT = r"""
 import json
 import ricloud
 from ricloud.exceptions import RequestError
@@ -74,7 +74,7 @@ seen["deleted_session"] = {"id": session.id, "state": session.state}
 webhook.delete()
 seen["deleted_webhook"] = {"deleted": webhook.attrs.get("deleted")}
 print("RESULT " + json.dumps(seen))
-'''
+"""
 
 
 @pytest.fixture(scope="module")

@@ -50,7 +50,9 @@ class FakeConnector:
     logins: list[dict[str, Any]] = field(default_factory=list)
     expired_tokens: set[str] = field(default_factory=set)
 
-    async def login(self, credentials: Credentials, saved_state: dict[str, Any] | None) -> LoginOutcome:
+    async def login(
+        self, credentials: Credentials, saved_state: dict[str, Any] | None
+    ) -> LoginOutcome:
         self.logins.append({"apple_id": credentials.apple_id, "saved": saved_state})
         user = credentials.apple_id.split("@")[0]
         if user == "locked":
@@ -61,9 +63,13 @@ class FakeConnector:
             raise InvalidCredentials("bad password")
         if user == "twofa" or (user == "twosv" and saved_state and saved_state.get("chosen")):
             if credentials.code is None:
-                return LoginOutcome("failed", "code-required", None, {"kind": "login", "chosen": True})
+                return LoginOutcome(
+                    "failed", "code-required", None, {"kind": "login", "chosen": True}
+                )
             if saved_state is None or saved_state.get("kind") != "login":
-                return LoginOutcome("failed", "code-required", None, {"kind": "login", "chosen": True})
+                return LoginOutcome(
+                    "failed", "code-required", None, {"kind": "login", "chosen": True}
+                )
             if credentials.code != CODE:
                 raise CodeInvalid("wrong code")
             return self._active(credentials.apple_id)
@@ -75,9 +81,12 @@ class FakeConnector:
             return LoginOutcome("failed", "code-required", None, {"kind": "login", "chosen": True})
         return self._active(credentials.apple_id)
 
+    @staticmethod
+    def token_for(apple_id: str) -> str:
+        return hashlib.sha256(apple_id.encode()).hexdigest()[:16]
+
     def _active(self, apple_id: str) -> LoginOutcome:
-        token = hashlib.sha256(apple_id.encode()).hexdigest()[:16]
-        state = {"kind": "session", "token": token, "trusted": True}
+        state = {"kind": "session", "token": self.token_for(apple_id), "trusted": True}
         return LoginOutcome("active", session_state=state, account={"full_name": "Test User"})
 
     async def validate(self, session_state: dict[str, Any]) -> dict[str, Any]:
