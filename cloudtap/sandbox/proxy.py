@@ -98,7 +98,8 @@ class ProxyServer:
         finally:
             self._connections.discard(task)
             writer.close()
-            with contextlib.suppress(Exception):
+            # Closing may be interrupted by shutdown; the connection is gone either way.
+            with contextlib.suppress(Exception, asyncio.CancelledError):
                 await writer.wait_closed()
 
 
