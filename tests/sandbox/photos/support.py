@@ -47,16 +47,25 @@ def list_query(
     **extra: str,
 ) -> dict[str, Any]:
     filters: list[dict[str, Any]] = [
-        {"fieldName": "startRank", "comparator": "EQUALS",
-         "fieldValue": {"type": "INT64", "value": start}},
-        {"fieldName": "direction", "comparator": "EQUALS",
-         "fieldValue": {"type": "STRING", "value": direction}},
-    ]  # fmt: skip
+        {
+            "fieldName": "startRank",
+            "comparator": "EQUALS",
+            "fieldValue": {"type": "INT64", "value": start},
+        },
+        {
+            "fieldName": "direction",
+            "comparator": "EQUALS",
+            "fieldValue": {"type": "STRING", "value": direction},
+        },
+    ]
     for name, value in extra.items():
         filters.append(
-            {"fieldName": name, "comparator": "EQUALS",
-             "fieldValue": {"type": "STRING", "value": value}}
-        )  # fmt: skip
+            {
+                "fieldName": name,
+                "comparator": "EQUALS",
+                "fieldValue": {"type": "STRING", "value": value},
+            }
+        )
     return {
         "query": {"recordType": record_type, "filterBy": filters},
         "resultsLimit": limit,

@@ -113,15 +113,16 @@ async def test_albums_and_album_contents(world: SandboxWorld) -> None:
                     "query": {"recordType": "CPLAlbumByPositionLive"},
                     "zoneID": {"zoneName": "PrimarySync"},
                 },
-            )  # fmt: skip
+            )
         ).json()["records"]
         by_name = {r["fields"].get("albumNameEnc", {}).get("value"): r for r in top}
         assert "----Root-Folder----" in {r["recordName"] for r in top}
         holidays = next(r for r in top if r["fields"].get("albumType", {}).get("value") == 0)
         album_id = holidays["recordName"]
         total = await count(c, f"CPLContainerRelationNotDeletedByAssetDate:{album_id}")
-        body = list_query("CPLContainerRelationLiveByAssetDate", 0, "ASCENDING", 300,
-                          parentId=album_id)  # fmt: skip
+        body = list_query(
+            "CPLContainerRelationLiveByAssetDate", 0, "ASCENDING", 300, parentId=album_id
+        )
         page = (await c.post(f"{PHOTOS}/private/records/query", json=body)).json()["records"]
     types = [r["recordType"] for r in page]
     assert types.count("CPLContainerRelation") == types.count("CPLAsset") == total > 0
@@ -132,19 +133,29 @@ async def test_delete_moves_to_recently_deleted_and_shows_in_changes(world: Sand
     who = world.account("photos@example.test")
     async with client_for(world, who) as c:
         before = await count(c, "CPLAssetByAssetDateWithoutHiddenOrDeleted")
-        token = (await c.post(f"{PHOTOS}/private/changes/zone",
-                              json={"zones": [{"zoneID": {"zoneName": "PrimarySync"}}],
-                                    "resultsLimit": 1000})).json()["zones"][0]["syncToken"]  # fmt: skip
+        token = (
+            await c.post(
+                f"{PHOTOS}/private/changes/zone",
+                json={"zones": [{"zoneID": {"zoneName": "PrimarySync"}}], "resultsLimit": 1000},
+            )
+        ).json()["zones"][0]["syncToken"]
         first = (await list_all(c, "CPLAssetAndMasterByAssetDateWithoutHiddenOrDeleted"))[0]
         body = {
             "atomic": True,
             "desiredKeys": ["isDeleted"],
-            "operations": [{"operationType": "update", "record": {
-                "recordName": first["recordName"], "recordType": "CPLAsset",
-                "recordChangeTag": first["recordChangeTag"],
-                "fields": {"isDeleted": {"value": 1}}}}],
+            "operations": [
+                {
+                    "operationType": "update",
+                    "record": {
+                        "recordName": first["recordName"],
+                        "recordType": "CPLAsset",
+                        "recordChangeTag": first["recordChangeTag"],
+                        "fields": {"isDeleted": {"value": 1}},
+                    },
+                }
+            ],
             "zoneID": {"zoneName": "PrimarySync"},
-        }  # fmt: skip
+        }
         reply = await c.post(f"{PHOTOS}/private/records/modify", json=body)
         assert reply.status_code == 200, reply.text
         assert reply.json()["records"][0]["fields"] == {"isDeleted": {"value": 1, "type": "INT64"}}
@@ -154,9 +165,12 @@ async def test_delete_moves_to_recently_deleted_and_shows_in_changes(world: Sand
         assert first["recordName"] not in {a["recordName"] for a in listed}
         deleted = await list_all(c, "CPLAssetAndMasterDeletedByExpungedDate")
         assert [a["recordName"] for a in deleted] == [first["recordName"]]
-        changes = (await c.post(f"{PHOTOS}/private/changes/zone",
-                                json={"zones": [{"zoneID": {"zoneName": "PrimarySync"},
-                                                 "syncToken": token}]})).json()  # fmt: skip
+        changes = (
+            await c.post(
+                f"{PHOTOS}/private/changes/zone",
+                json={"zones": [{"zoneID": {"zoneName": "PrimarySync"}, "syncToken": token}]},
+            )
+        ).json()
     (zone,) = changes["zones"]
     assert [r["recordName"] for r in zone["records"]] == [first["recordName"]]
     assert zone["records"][0]["fields"]["isDeleted"]["value"] == 1
@@ -168,9 +182,19 @@ async def test_deletions_stay_in_their_world() -> None:
     one, other = SandboxWorld.with_accounts([who]), SandboxWorld.with_accounts([who])
     async with client_for(one, who) as c:
         first = (await list_all(c, "CPLAssetAndMasterByAssetDateWithoutHiddenOrDeleted"))[0]
-        body = {"operations": [{"operationType": "forceUpdate", "record": {
-            "recordName": first["recordName"], "recordType": "CPLAsset",
-            "fields": {"isDeleted": {"value": 1}}}}], "zoneID": {"zoneName": "PrimarySync"}}  # fmt: skip
+        body = {
+            "operations": [
+                {
+                    "operationType": "forceUpdate",
+                    "record": {
+                        "recordName": first["recordName"],
+                        "recordType": "CPLAsset",
+                        "fields": {"isDeleted": {"value": 1}},
+                    },
+                }
+            ],
+            "zoneID": {"zoneName": "PrimarySync"},
+        }
         assert (await c.post(f"{PHOTOS}/private/records/modify", json=body)).status_code == 200
         assert await count(c, "CPLAssetDeletedByExpungedDate") == 1
     async with client_for(other, who) as c:
@@ -196,8 +220,10 @@ async def test_photos_off_answers_zone_not_found() -> None:
 
 async def test_lookup_by_name(world: SandboxWorld) -> None:
     master = generator.master_name(SEED, "PrimarySync", 3)
-    body = {"records": [{"recordName": master}, {"recordName": "nope"}],
-            "zoneID": {"zoneName": "PrimarySync"}}  # fmt: skip
+    body = {
+        "records": [{"recordName": master}, {"recordName": "nope"}],
+        "zoneID": {"zoneName": "PrimarySync"},
+    }
     async with client_for(world, world.account("photos@example.test")) as c:
         reply = (await c.post(f"{PHOTOS}/private/records/lookup", json=body)).json()
     assert reply["records"][0]["recordName"] == master
@@ -206,8 +232,10 @@ async def test_lookup_by_name(world: SandboxWorld) -> None:
 
 async def test_bad_queries_get_cloudkit_errors(world: SandboxWorld) -> None:
     async with client_for(world, world.account("photos@example.test")) as c:
-        unknown = await c.post(f"{PHOTOS}/private/records/query",
-                               json={"query": {"recordType": "Nope"}, "zoneID": {"zoneName": "PrimarySync"}})  # fmt: skip
+        unknown = await c.post(
+            f"{PHOTOS}/private/records/query",
+            json={"query": {"recordType": "Nope"}, "zoneID": {"zoneName": "PrimarySync"}},
+        )
         bad_rank = await c.post(
             f"{PHOTOS}/private/records/query",
             json=list_query("CPLAssetAndMasterByAddedDate", -5, "ASCENDING", 10),

@@ -40,7 +40,7 @@ def test_one_no_2fa_account_per_listing_cassette(captures_dir: Path) -> None:
 
 async def test_replay_account_lists_exactly_the_captured_records(captures_dir: Path) -> None:
     cassette = captures_dir / "listing_photos.yml"
-    who = next(a for a in replay_accounts(captures_dir) if a.photos.cassette.name == cassette.name)
+    who = next(a for a in replay_accounts(captures_dir) if a.scenario == f"replay:{cassette.name}")
     world = SandboxWorld.with_accounts([who])
     expected = captured_assets(cassette)
     async with client_for(world, who) as c:
@@ -49,9 +49,11 @@ async def test_replay_account_lists_exactly_the_captured_records(captures_dir: P
         master_names = [a["fields"]["masterRef"]["value"]["recordName"] for a in listed[:3]]
         lookup = await c.post(
             f"{PHOTOS}/private/records/lookup",
-            json={"records": [{"recordName": n} for n in master_names],
-                  "zoneID": {"zoneName": "PrimarySync"}},
-        )  # fmt: skip
+            json={
+                "records": [{"recordName": n} for n in master_names],
+                "zoneID": {"zoneName": "PrimarySync"},
+            },
+        )
     assert total == len(listed) == len(expected)
     assert [a["recordName"] for a in listed] == [a["recordName"] for a in expected]
     assert [a["fields"]["assetDate"] for a in listed] == [
@@ -84,7 +86,7 @@ async def test_replayed_download_has_the_captured_size(captures_dir: Path) -> No
                     "records": [{"recordName": "AY6c+BsE0jjaXx9tmVGJM1D2VcEO"}],
                     "zoneID": {"zoneName": "PrimarySync"},
                 },
-            )  # fmt: skip
+            )
         ).json()["records"][0]
         token = first["fields"]["resOriginalRes"]["value"]
         head = await c.get(

@@ -1,0 +1,121 @@
+"""List a large generated Photos library completely and report the sandbox's memory.
+
+Runs the sandbox in-process (the ASGI app, no sockets) and pages the whole library the
+way icloudpd does (``ASCENDING`` from rank 0, ``resultsLimit`` 200), after a
+CheckIndexingState and a count. Prints a table: assets, requests, seconds, peak RSS.
+
+    .venv/bin/python bench/sandbox_photos_memory.py [--count 100000] [--seed 1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import resource
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from cloudtap.sandbox.accounts.model import GeneratedLibrary, SandboxAccount
+from cloudtap.sandbox.app import SandboxApp
+from cloudtap.sandbox.world import WEB_SESSION_COOKIE, SandboxWorld
+
+BASE = "/database/1/com.apple.photos.cloud/production/private"
+LIST = "CPLAssetAndMasterByAssetDateWithoutHiddenOrDeleted"
+
+
+def rss_mib() -> float:
+    """Current resident set size, from /proc (Linux)."""
+    with open("/proc/self/statm") as handle:
+        pages = int(handle.read().split()[1])
+    return pages * resource.getpagesize() / 2**20
+
+
+def peak_rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def page_body(rank: int) -> dict[str, object]:
+    return {
+        "query": {
+            "recordType": LIST,
+            "filterBy": [
+                {"fieldName": "startRank", "comparator": "EQUALS",
+                 "fieldValue": {"type": "INT64", "value": rank}},
+                {"fieldName": "direction", "comparator": "EQUALS",
+                 "fieldValue": {"type": "STRING", "value": "ASCENDING"}},
+            ],
+        },
+        "resultsLimit": 200,
+        "zoneID": {"zoneName": "PrimarySync"},
+    }  # fmt: skip
+
+
+async def list_library(count: int, seed: int) -> tuple[int, int, float, float, float]:
+    account = SandboxAccount(
+        apple_id="bench@sandbox.cloudtap.dev", password="-", scenario="bench", dsid="99",
+        first_name="Bench", last_name="Mark", photos=GeneratedLibrary(count=count, seed=seed),
+    )  # fmt: skip
+    world = SandboxWorld.with_accounts([account])
+    app = SandboxApp(world)
+    cookies = {WEB_SESSION_COOKIE: world.issue_web_session(account).token}
+    gc.collect()
+    baseline = rss_mib()
+    assets = requests = 0
+    started = time.perf_counter()
+    transport = httpx.ASGITransport(app)
+    async with httpx.AsyncClient(
+        transport=transport, base_url="https://p61-ckdatabasews.icloud.com", cookies=cookies
+    ) as client:
+        await client.post(
+            f"{BASE}/records/query",
+            json={
+                "query": {"recordType": "CheckIndexingState"},
+                "zoneID": {"zoneName": "PrimarySync"},
+            },
+        )
+        requests += 1
+        rank = 0
+        while True:
+            reply = await client.post(f"{BASE}/records/query", json=page_body(rank))
+            requests += 1
+            reply.raise_for_status()
+            page = sum(1 for r in reply.json()["records"] if r["recordType"] == "CPLAsset")
+            if page == 0:
+                break
+            assets += page
+            rank += page
+    seconds = time.perf_counter() - started
+    return assets, requests, seconds, baseline, rss_mib()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=100_000)
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+    assets, requests, seconds, baseline, after = asyncio.run(list_library(args.count, args.seed))
+    rows = [
+        ("library size", f"{args.count}"),
+        ("assets listed", f"{assets}"),
+        ("requests", f"{requests}"),
+        ("seconds", f"{seconds:.1f}"),
+        ("assets / second", f"{assets / seconds:.0f}"),
+        ("RSS before listing (MiB)", f"{baseline:.1f}"),
+        ("RSS after listing (MiB)", f"{after:.1f}"),
+        ("peak RSS of the process (MiB)", f"{peak_rss_mib():.1f}"),
+    ]
+    width = max(len(k) for k, _ in rows)
+    print(f"{'metric'.ljust(width)} | value")
+    print(f"{'-' * width}-|-------")
+    for key, value in rows:
+        print(f"{key.ljust(width)} | {value}")
+
+
+if __name__ == "__main__":
+    main()
