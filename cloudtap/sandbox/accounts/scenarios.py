@@ -14,6 +14,7 @@ from typing import Any
 
 from cloudtap.sandbox.accounts.model import (
     ContentSpec,
+    FaultSpec,
     GeneratedLibrary,
     SandboxAccount,
     TrustedPhone,
@@ -123,6 +124,43 @@ _SCENARIOS: list[tuple[str, str, str, dict[str, Any]]] = [
         "callkit-sync-disabled",
         "Sid",
         {"content": dict(contacts=20, calls=50, callkit="sync-disabled")},
+    ),
+    # Too few calls for the device to ever sync them (the seed's troubleshooting fact).
+    ("calls-few", "callkit-too-few-calls", "Fern", {"content": dict(contacts=5, calls=2)}),
+    # Fault knobs (cloudtap.sandbox.faults), per account.
+    (
+        "slow",
+        "slow-network",
+        "Sloane",
+        {
+            "photos": ("lib", 20, 0),
+            "content": dict(devices=2, contacts=50),
+            "faults": FaultSpec(latency_ms=400, bandwidth_bps=200_000),
+        },
+    ),
+    (
+        "busy",
+        "throttled-after-30-a-minute",
+        "Bea",
+        {
+            "photos": ("lib", 20, 0),
+            "content": dict(contacts=20),
+            "faults": FaultSpec(throttle_per_minute=30),
+        },
+    ),
+    (
+        "flaky",
+        "flaky-downloads",
+        "Flo",
+        {
+            "photos": ("lib", 20, 0),
+            "content": dict(contacts=50, notes=20),
+            # Downloads drop every 64 KB (a Range resume makes progress), download URLs
+            # last two minutes and every 10th JSON answer arrives cut short.
+            "faults": FaultSpec(
+                reset_after_bytes=64_000, download_url_ttl=120, malformed_json_every=10
+            ),
+        },
     ),
 ]
 
