@@ -80,3 +80,25 @@ CONTAINERS: dict[str, Container] = {}
 
 def register_container(container: Container) -> None:
     CONTAINERS[container.name] = container
+
+
+class SupportsSyncToken(Protocol):
+    """Optional: a container that can say where its zone's change log is now.
+
+    The server puts this in every ``records/query`` and ``lookup`` reply's ``syncToken``;
+    containers without it get a constant token.
+    """
+
+    def sync_token(self, account: SandboxAccount, database: Database, zone: Zone) -> str: ...
+
+
+class SupportsModify(Protocol):
+    """Optional: a container that accepts ``records/modify``.
+
+    Returns one record (or a per-record error ``{recordName, serverErrorCode, reason}``)
+    per operation; containers without it answer 403 ``PERMISSION_FAILURE``.
+    """
+
+    def modify(
+        self, account: SandboxAccount, database: Database, zone: Zone, operations: list[Any]
+    ) -> list[Record]: ...
