@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from huey import Huey, RedisHuey, SqliteHuey
 
@@ -21,9 +22,20 @@ _queues: dict[str, Huey] = {}
 _tasks: dict[str, dict[str, Any]] = {}
 
 
+def _split_queue_name(url: str) -> tuple[str, str]:
+    """``redis://h:p/0?queue=name`` → (url without ``queue``, name); lets several
+    cloudtap installs (or test runs) share one Redis without sharing jobs."""
+    parts = urlsplit(url)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    names = [value for key, value in query if key == "queue"]
+    rest = urlencode([(key, value) for key, value in query if key != "queue"])
+    return urlunsplit(parts._replace(query=rest)), (names[-1] if names else QUEUE_NAME)
+
+
 def _build(queue_url: str) -> Huey:
     if queue_url.startswith(("redis://", "rediss://", "unix://")):
-        huey: Huey = RedisHuey(QUEUE_NAME, url=queue_url, results=False, utc=True)
+        url, name = _split_queue_name(queue_url)
+        huey: Huey = RedisHuey(name, url=url, results=False, utc=True)
     elif queue_url.startswith("sqlite:///"):
         path = Path(queue_url.removeprefix("sqlite:///"))
         path.parent.mkdir(parents=True, exist_ok=True)

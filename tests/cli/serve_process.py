@@ -24,6 +24,7 @@ class ServedAPI:
     url: str
     token: str
     data_dir: Path
+    log_path: Path
     process: subprocess.Popen[str]
 
 
@@ -38,11 +39,13 @@ def _cloudtap_command() -> list[str]:
 
 
 @contextmanager
-def served_api(data_dir: Path, extra_env: dict[str, str] | None = None) -> Iterator[ServedAPI]:
+def served_api(
+    data_dir: Path, extra_env: dict[str, str] | None = None, expect_token: bool = True
+) -> Iterator[ServedAPI]:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("CLOUDTAP_")}
     env.update({"CLOUDTAP_DATA_DIR": str(data_dir), "PYTHONUNBUFFERED": "1", **(extra_env or {})})
-    log_path = data_dir.parent / f"serve-{port}.log"
+    log_path = data_dir.parent / f"serve-{port}.log"  # beside, not inside, the data dir
     data_dir.mkdir(parents=True, exist_ok=True)
     with open(log_path, "w") as log:
         process = subprocess.Popen(
@@ -55,8 +58,8 @@ def served_api(data_dir: Path, extra_env: dict[str, str] | None = None) -> Itera
         )
     try:
         url = f"http://127.0.0.1:{port}"
-        token = _wait_ready(url, log_path, process)
-        yield ServedAPI(url, token, data_dir, process)
+        token = _wait_ready(url, log_path, process, expect_token)
+        yield ServedAPI(url, token, data_dir, log_path, process)
     finally:
         process.terminate()
         try:
@@ -66,16 +69,18 @@ def served_api(data_dir: Path, extra_env: dict[str, str] | None = None) -> Itera
             process.wait()
 
 
-def _wait_ready(url: str, log_path: Path, process: subprocess.Popen[str]) -> str:
+def _wait_ready(
+    url: str, log_path: Path, process: subprocess.Popen[str], expect_token: bool
+) -> str:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"cloudtap serve exited:\n{log_path.read_text()}")
         match = TOKEN_LINE.search(log_path.read_text())
-        if match:
+        if match or not expect_token:
             try:
                 if httpx.get(f"{url}/openapi.json", timeout=2).status_code == 200:
-                    return match.group(1)
+                    return match.group(1) if match else ""
             except httpx.HTTPError:
                 pass
         time.sleep(0.2)
