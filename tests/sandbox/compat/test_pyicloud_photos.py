@@ -58,6 +58,13 @@ def test_list_all_and_download_original(
     assert any(key.startswith("shared:SharedSync-") for key in seen["libraries"])
     assert {"Holidays", "Family", "Trips", "Videos", "Live", "Favorites"} <= set(seen["albums"])
 
+    # The change feed from the start: every record, then the purged one's tombstones;
+    # nothing has changed since the cursor taken before it.
+    purged = max(1, library.count // 100)
+    assert seen["changes_updated"] == 2 * (library.count + purged)
+    assert seen["changes_deleted"] == 2 * purged
+    assert seen["changes_since_cursor"] == 0
+
     data = out.read_bytes()
     assert len(data) == seen["first_size"] > 0
     assert data == served_bytes(sandbox, seen["first_url"])

@@ -21,6 +21,9 @@ def main() -> None:
     data = first.download()
     with open(out_file, "wb") as handle:
         handle.write(data or b"")
+    cursor = photos.sync_cursor()
+    events = list(photos.iter_changes())
+    after_cursor = list(photos.iter_changes(since=cursor))
     print(
         json.dumps(
             {
@@ -31,6 +34,9 @@ def main() -> None:
                 "first_size": first.size,
                 "libraries": sorted(photos.libraries),
                 "albums": sorted(a.title for a in photos.albums),
+                "changes_updated": sum(1 for e in events if e.kind == "updated"),
+                "changes_deleted": sum(1 for e in events if e.kind == "deleted"),
+                "changes_since_cursor": len(after_cursor),
             }
         )
     )
