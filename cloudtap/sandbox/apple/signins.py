@@ -130,6 +130,16 @@ class SignInBook:
             for token in [t for t, e in self._trust.items() if e.apple_id == apple_id.lower()]:
                 del self._trust[token]
 
+    def end_sign_ins(self, apple_id: str) -> None:
+        """Test hook: forget this account's sign-ins (their session tokens stop working)."""
+        with self._lock:
+            for sign_in in [
+                s for s in self._by_session_id.values() if s.apple_id == apple_id.lower()
+            ]:
+                del self._by_session_id[sign_in.session_id]
+                for token in sign_in.tokens:
+                    self._by_token.pop(token, None)
+
     # --- terms -----------------------------------------------------------------------
     def accept_terms(self, apple_id: str) -> None:
         with self._lock:

@@ -20,6 +20,10 @@ def login(venv: Path, sandbox: RunningSandbox, tmp_path: Path, *args: str) -> di
     )
 
 
+def served_since(sandbox: RunningSandbox, start: int) -> list[str]:
+    return [f"{e.status} {e.method} {e.path}" for e in sandbox.exchanges()[start:]]
+
+
 def test_srp_login_without_2fa(
     pyicloud_venv: Path, sandbox: RunningSandbox, tmp_path: Path
 ) -> None:
@@ -42,6 +46,7 @@ def test_srp_login_with_s2k_fo(
 def test_2fa_by_trusted_device_code(
     pyicloud_venv: Path, sandbox: RunningSandbox, tmp_path: Path
 ) -> None:
+    start = len(sandbox.exchanges())
     out = login(
         pyicloud_venv,
         sandbox,
@@ -58,6 +63,11 @@ def test_2fa_by_trusted_device_code(
     assert out["code_accepted"] is True
     assert out["is_trusted_session"] is True
     assert "ckdatabasews" in out["webservices"]
+    seen = served_since(sandbox, start)
+    assert "409 POST /appleauth/auth/signin/complete" in seen
+    assert "400 POST /appleauth/auth/verify/trusteddevice/securitycode" in seen
+    assert "204 POST /appleauth/auth/verify/trusteddevice/securitycode" in seen
+    assert "204 GET /appleauth/auth/2sv/trust" in seen
 
 
 def test_trust_token_skips_2fa_on_next_login(
@@ -66,21 +76,32 @@ def test_trust_token_skips_2fa_on_next_login(
     apple_id = "2fa-device@sandbox.cloudtap.dev"
     first = login(pyicloud_venv, sandbox, tmp_path, apple_id, PASSWORD, CODE)
     assert first["is_trusted_session"] is True
-    sandbox.world.expire_sessions_of(apple_id)  # force a full SRP sign-in next time
+    # Apple ends the web session and the session token: only the trust token is left.
+    sandbox.world.expire_sessions_of(apple_id)
+    sandbox.world.sign_ins.end_sign_ins(apple_id)
+    start = len(sandbox.exchanges())
     second = login(pyicloud_venv, sandbox, tmp_path, apple_id, PASSWORD)
     assert second["requires_2fa"] is False
     assert second["is_trusted_session"] is True
+    seen = [f"{e.status} {e.method} {e.path}" for e in sandbox.exchanges()[start:]]
+    assert "200 POST /appleauth/auth/signin/complete" in seen
+    assert not any("/verify/" in line for line in seen)
 
 
 def test_2fa_by_sms(pyicloud_venv: Path, sandbox: RunningSandbox, tmp_path: Path) -> None:
+    start = len(sandbox.exchanges())
     out = login(pyicloud_venv, sandbox, tmp_path, "2fa-sms@sandbox.cloudtap.dev", PASSWORD, CODE)
     assert out["requires_2fa"] is True
     assert out["delivery"] == "sms"
     assert out["code_accepted"] is True
     assert out["is_trusted_session"] is True
+    seen = served_since(sandbox, start)
+    assert "200 PUT /appleauth/auth/verify/phone" in seen
+    assert "204 POST /appleauth/auth/verify/phone/securitycode" in seen
 
 
 def test_legacy_2sa(pyicloud_venv: Path, sandbox: RunningSandbox, tmp_path: Path) -> None:
+    start = len(sandbox.exchanges())
     out = login(
         pyicloud_venv,
         sandbox,
@@ -99,6 +120,10 @@ def test_legacy_2sa(pyicloud_venv: Path, sandbox: RunningSandbox, tmp_path: Path
     assert out["wrong_code_accepted"] is False
     assert out["code_accepted"] is True
     assert out["is_trusted_session"] is True
+    seen = served_since(sandbox, start)
+    assert "200 GET /setup/ws/1/listDevices" in seen
+    assert "200 POST /setup/ws/1/sendVerificationCode" in seen
+    assert seen.count("200 POST /setup/ws/1/validateVerificationCode") == 2
 
 
 def test_security_key_only_account_asks_for_a_key(
