@@ -1,7 +1,8 @@
 """Data type id -> the module that lists it.
 
 A data type module exposes ``DATA_TYPE`` and
-``fetch(library_or_client, filters, set_cursor) -> AsyncIterator[item]``. The registry
+``fetch(client, filters, set_cursor) -> AsyncIterator[item]`` (photos takes its
+``PhotosLibrary``). The registry
 hides the per-service setup (which Apple service client each one needs) behind one call.
 """
 
@@ -12,7 +13,15 @@ from collections.abc import AsyncIterator, Callable
 from cloudtap.icloud import errors
 from cloudtap.icloud.client.apple import AppleClient
 from cloudtap.icloud.connector import Filters, JSONDict
-from cloudtap.icloud.datatypes import icpl_photos
+from cloudtap.icloud.datatypes import (
+    callkit_calls,
+    cloudkit_safari,
+    fmip_devices,
+    icpl_photos,
+    mme_calendar,
+    mme_contacts,
+    mme_notes,
+)
 from cloudtap.icloud.datatypes.stream import CursorSink
 from cloudtap.icloud.services.photos import PhotosLibrary
 
@@ -27,6 +36,12 @@ def _photos(
 
 DATA_TYPES: dict[str, Fetcher] = {
     icpl_photos.DATA_TYPE: _photos,
+    mme_contacts.DATA_TYPE: mme_contacts.fetch,
+    mme_calendar.DATA_TYPE: mme_calendar.fetch,
+    mme_notes.DATA_TYPE: mme_notes.fetch,
+    callkit_calls.DATA_TYPE: callkit_calls.fetch,
+    cloudkit_safari.DATA_TYPE: cloudkit_safari.fetch,
+    fmip_devices.DATA_TYPE: fmip_devices.fetch,
 }
 
 

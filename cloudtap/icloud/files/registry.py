@@ -1,4 +1,7 @@
-"""File id scheme -> how to open it (``icpl://`` today; ``mme_contact_image://`` later)."""
+"""File id scheme -> how to open it.
+
+``icpl://`` are iCloud Photos resources, ``mme_contact_image://`` photos of contacts.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +9,7 @@ from collections.abc import Callable
 
 from cloudtap.icloud import errors
 from cloudtap.icloud.client.apple import AppleClient
-from cloudtap.icloud.files import icpl
+from cloudtap.icloud.files import contact_image, icpl
 from cloudtap.icloud.files.stream import DownloadStream
 from cloudtap.icloud.services.photos import PhotosLibrary
 
@@ -25,7 +28,14 @@ async def open_photo(file_id: str, open_client: ClientFactory) -> DownloadStream
     return DownloadStream(info, url, open_client, refresh)
 
 
-_OPENERS = {icpl.SCHEME: open_photo}
+async def open_contact_image(file_id: str, open_client: ClientFactory) -> DownloadStream:
+    ref = contact_image.ContactImageRef.parse(file_id)
+    async with open_client() as client:
+        info, url = await contact_image.locate(client, ref)
+    return DownloadStream(info, url, open_client)
+
+
+_OPENERS = {icpl.SCHEME: open_photo, contact_image.SCHEME: open_contact_image}
 
 
 async def open_file(file_id: str, open_client: ClientFactory) -> DownloadStream:

@@ -7,7 +7,10 @@ become typed errors.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -99,3 +102,55 @@ def cloudkit_error(reply: Any, status: int) -> errors.ICloudError:
 def field_value(record: Record, name: str) -> Any:
     field = (record.get("fields") or {}).get(name)
     return field.get("value") if isinstance(field, dict) else None
+
+
+async def zone_changes(
+    database: CloudKitDatabase,
+    zone: dict[str, Any],
+    sync_token: str | None = None,
+    record_types: list[str] | None = None,
+) -> AsyncIterator[tuple[list[Record], str | None]]:
+    """Every change to one zone since ``sync_token`` (all records when ``None``), in pages;
+    each page comes with the token that resumes after it."""
+    token = sync_token
+    while True:
+        request: dict[str, Any] = {"zoneID": zone, "reverse": False}
+        if token:
+            request["syncToken"] = token
+        if record_types:
+            request["desiredRecordTypes"] = record_types
+        reply = await database.call("changes/zone", {"zones": [request]})
+        entries = [z for z in reply.get("zones") or [] if isinstance(z, dict)]
+        if not entries:
+            return
+        entry = entries[0]
+        if entry.get("serverErrorCode"):
+            raise cloudkit_error(entry, 200)
+        token = str(entry["syncToken"]) if entry.get("syncToken") else token
+        records = [r for r in entry.get("records") or [] if isinstance(r, dict)]
+        yield records, token
+        if not entry.get("moreComing"):
+            return
+
+
+def decoded_text(record: Record, name: str) -> str | None:
+    """An ``ENCRYPTED_BYTES`` text field (the web receives it PCS-decrypted, base64'd)."""
+    field = (record.get("fields") or {}).get(name)
+    if not isinstance(field, dict) or not isinstance(field.get("value"), str):
+        return None
+    if field.get("type") != "ENCRYPTED_BYTES":
+        return field["value"]
+    try:
+        return base64.b64decode(field["value"]).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return None
+
+
+def decoded_bytes(record: Record, name: str) -> bytes | None:
+    field = (record.get("fields") or {}).get(name)
+    if not isinstance(field, dict) or not isinstance(field.get("value"), str):
+        return None
+    try:
+        return base64.b64decode(field["value"])
+    except (binascii.Error, ValueError):
+        return None

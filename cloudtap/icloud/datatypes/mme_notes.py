@@ -1,0 +1,113 @@
+"""Data type ``mme_notes.notes``: Apple Notes (CloudKit ``com.apple.notes``, zone ``Notes``).
+
+Each item: ``title``, ``body`` (plain text decoded from the protobuf), ``folder``,
+``date_created``, ``date_modified``, ``pinned``, ``locked`` (password-protected notes
+show no body) and ``attachments`` (identifier and type). Deleted notes are skipped;
+``since``/``until`` filter on ``date_modified``. The zone's change feed lists folders
+before notes, so folder names are known when notes arrive.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Any
+
+from cloudtap.icloud import errors
+from cloudtap.icloud.client.apple import AppleClient
+from cloudtap.icloud.connector import Filters, JSONDict
+from cloudtap.icloud.datatypes.common import iso_from_ms, stable_id
+from cloudtap.icloud.datatypes.stream import CursorSink
+from cloudtap.icloud.services.cloudkit import (
+    CloudKitDatabase,
+    Record,
+    decoded_bytes,
+    decoded_text,
+    field_value,
+    zone_changes,
+)
+from cloudtap.icloud.services.notes_proto import decode_body
+
+DATA_TYPE = "mme_notes.notes"
+ITEM_TYPE = "mme_notes.note"
+CONTAINER = "com.apple.notes"
+ZONE = {"zoneName": "Notes"}
+NOTE_TYPES = ("Note", "PasswordProtectedNote")
+
+
+def _reference(record: Record, name: str) -> str | None:
+    value = field_value(record, name)
+    return str(value["recordName"]) if isinstance(value, dict) and "recordName" in value else None
+
+
+def to_item(record: Record, folders: dict[str, str]) -> JSONDict:
+    locked = record.get("recordType") == "PasswordProtectedNote"
+    body = None if locked else decode_body(decoded_bytes(record, "TextDataEncrypted") or b"")
+    attachments: list[JSONDict] = []
+    if body is not None:
+        attachments = [{"id": ident, "type": uti} for ident, uti in body.attachments]
+    else:
+        refs = field_value(record, "Attachments")
+        uti = decoded_text(record, "FirstAttachmentUTIEncrypted")
+        for ref in refs if isinstance(refs, list) else []:
+            if isinstance(ref, dict) and ref.get("recordName"):
+                attachments.append({"id": ref["recordName"], "type": uti})
+    folder = _reference(record, "Folder")
+    created = field_value(record, "CreationDate") or (record.get("created") or {}).get("timestamp")
+    return {
+        "id": stable_id("note", record.get("recordName")),
+        "data_type": ITEM_TYPE,
+        "title": decoded_text(record, "TitleEncrypted"),
+        "body": body.text if body else None,
+        "snippet": decoded_text(record, "SnippetEncrypted"),
+        "folder": folders.get(folder or ""),
+        "date_created": iso_from_ms(created),
+        "date_modified": iso_from_ms(field_value(record, "ModificationDate")),
+        "pinned": bool(field_value(record, "IsPinned")),
+        "locked": locked,
+        "attachments": attachments,
+    }
+
+
+def _modified(record: Record) -> datetime | None:
+    try:
+        return datetime.fromtimestamp(int(field_value(record, "ModificationDate")) / 1000, UTC)
+    except (TypeError, ValueError, OverflowError, OSError):
+        return None
+
+
+def _within(moment: datetime | None, filters: Filters) -> bool:
+    def aware(m: datetime) -> datetime:
+        return m if m.tzinfo else m.replace(tzinfo=UTC)
+
+    if moment is None:
+        return filters.since is None and filters.until is None
+    if filters.since is not None and moment <= aware(filters.since):
+        return False
+    return not (filters.until is not None and moment >= aware(filters.until))
+
+
+async def fetch(
+    client: AppleClient, filters: Filters, set_cursor: CursorSink
+) -> AsyncIterator[JSONDict]:
+    database = CloudKitDatabase(client, CONTAINER, "private")
+    folders: dict[str, str] = {}
+    token: str | None = None
+    try:
+        wanted = ["Folder", *NOTE_TYPES]
+        async for records, page_token in zone_changes(database, ZONE, None, wanted):
+            token = page_token
+            for record in records:
+                kind: Any = record.get("recordType")
+                if record.get("deleted") or field_value(record, "Deleted"):
+                    continue
+                if kind == "Folder":
+                    folders[str(record.get("recordName"))] = (
+                        decoded_text(record, "TitleEncrypted") or ""
+                    )
+                elif kind in NOTE_TYPES and _within(_modified(record), filters):
+                    yield to_item(record, folders)
+    except errors.ServiceDisabled as exc:
+        raise errors.ServiceDisabled("Notes is not set up for this account") from exc
+    if token:
+        set_cursor({"zones": {"private/Notes": token}})

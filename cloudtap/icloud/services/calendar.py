@@ -1,0 +1,89 @@
+"""iCloud Calendar (``calendar`` → ``/ca/*``), read-only.
+
+``/ca/allcollections`` names the calendars; ``/ca/events`` answers a date range (end
+inclusive, dates in ``usertz``) with events plus the sidecar ``Alarm``, ``Invitee`` and
+``Recurrence`` lists they reference. Ranges are asked ``CHUNK_DAYS`` at a time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from cloudtap.icloud import errors
+from cloudtap.icloud.client.apple import AppleClient
+from cloudtap.icloud.replies import json_body, raise_for_common
+
+CHUNK_DAYS = 92
+USER_TZ = "UTC"
+
+
+@dataclass
+class EventBatch:
+    """One ``/ca/events`` reply: events, and their sidecar records by guid."""
+
+    events: list[dict[str, Any]] = field(default_factory=list)
+    alarms: dict[str, dict[str, Any]] = field(default_factory=dict)
+    invitees: dict[str, dict[str, Any]] = field(default_factory=dict)
+    recurrences: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @classmethod
+    def from_reply(cls, body: dict[str, Any]) -> EventBatch:
+        def by_guid(key: str) -> dict[str, dict[str, Any]]:
+            return {str(r.get("guid")): r for r in body.get(key) or [] if isinstance(r, dict)}
+
+        return cls(
+            events=[e for e in body.get("Event") or [] if isinstance(e, dict)],
+            alarms=by_guid("Alarm"),
+            invitees=by_guid("Invitee"),
+            recurrences=by_guid("Recurrence"),
+        )
+
+
+def _root(client: AppleClient) -> str:
+    root = client.session.service_url("calendar")
+    if not root:
+        raise errors.ServiceDisabled("Calendar is not available for this account")
+    return root.rstrip("/")
+
+
+async def _get(client: AppleClient, url: str, params: dict[str, str]) -> dict[str, Any]:
+    response = await client.service("GET", url, params=params)
+    raise_for_common(response)
+    body = json_body(response)
+    if response.status_code >= 400 or not isinstance(body, dict):
+        raise errors.AppleUnavailable(f"Calendar answered HTTP {response.status_code}")
+    return body
+
+
+async def calendars(client: AppleClient) -> dict[str, str]:
+    """Calendar guid -> title."""
+    body = await _get(
+        client, f"{_root(client)}/ca/allcollections", {"lang": "en-us", "usertz": USER_TZ}
+    )
+    return {
+        str(c.get("guid")): str(c.get("title") or "")
+        for c in body.get("Collection") or []
+        if isinstance(c, dict)
+    }
+
+
+async def event_batches(client: AppleClient, first: date, last: date) -> AsyncIterator[EventBatch]:
+    root = _root(client)
+    start = first
+    while start <= last:
+        end = min(last, start + timedelta(days=CHUNK_DAYS - 1))
+        body = await _get(
+            client,
+            f"{root}/ca/events",
+            {
+                "lang": "en-us",
+                "usertz": USER_TZ,
+                "startDate": start.isoformat(),
+                "endDate": end.isoformat(),
+            },
+        )
+        yield EventBatch.from_reply(body)
+        start = end + timedelta(days=1)
