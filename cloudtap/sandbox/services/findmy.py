@@ -4,7 +4,9 @@ Like the real service, the first call only *asks* reachable devices to report: t
 locations fill in on a later ``refreshClient``, each 10-30 s after that first call
 (``CLOUDTAP_SANDBOX_FINDMY_DELAY`` = ``"10-30"`` seconds by default; ``"0"`` or ``"0.2"``
 makes tests fast). Family members answer ``LOADING`` on the first call, ``DONE`` after.
-Unreachable devices (AirPods, an offline iMac) never report a location.
+Unreachable devices (AirPods, an offline iMac) never report a location. A call more than
+``FRESH_FOR`` seconds into a cycle starts the next one; meanwhile the previous fixes
+show with ``isOld: true``.
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ from cloudtap.sandbox.world import SandboxWorld
 
 DELAY_ENV = "CLOUDTAP_SANDBOX_FINDMY_DELAY"
 DEFAULT_DELAY = (10.0, 30.0)
+# A fix this recent is served as is; a call after that asks the devices again.
+FRESH_FOR = 300.0
 
 
 def parse_delay(text: str | None) -> tuple[float, float]:
@@ -46,19 +50,27 @@ def parse_delay(text: str | None) -> tuple[float, float]:
 
 
 @dataclass
-class _LocateState:
-    """When each account's devices were first asked to report (one locate cycle)."""
+class _Cycle:
+    started: float
+    previous: float | None  # the cycle before, whose fixes show as old meanwhile
 
-    requested_at: dict[str, float] = field(default_factory=dict)
+
+@dataclass
+class _LocateState:
+    """Each account's locate cycle: a call starts one when the last is stale."""
+
+    cycles: dict[str, _Cycle] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def requested(self, apple_id: str, now: float) -> tuple[float, bool]:
-        """The cycle's start, and whether this call is the one that started it."""
+    def cycle(self, apple_id: str, now: float) -> tuple[_Cycle, bool]:
+        """The current cycle, and whether this call is the one that started it."""
         with self.lock:
-            if apple_id in self.requested_at:
-                return self.requested_at[apple_id], False
-            self.requested_at[apple_id] = now
-            return now, True
+            cycle = self.cycles.get(apple_id)
+            if cycle is not None and now - cycle.started < FRESH_FOR:
+                return cycle, False
+            cycle = _Cycle(now, cycle.started if cycle else None)
+            self.cycles[apple_id] = cycle
+            return cycle, True
 
 
 class FindMyService:
@@ -73,16 +85,22 @@ class FindMyService:
             raise _web.BadRequest("clientContext must be an object")
         with_family = bool((context or {}).get("fmly", False))
         now = time.time()
-        started, first_call = self.state.requested(account.apple_id.lower(), now)
+        cycle, first_call = self.state.cycle(account.apple_id.lower(), now)
         spec = account.content
         lo, hi = self.delay
         content = []
         for device in gen.devices(spec, account.first_name, with_family):
-            located_at = started + lo + (hi - lo) * device.locate_delay_fraction
-            reachable = device.kind.reachable
-            located = reachable and now >= located_at
-            location = gen.location_json(device, int(located_at * 1000)) if located else None
-            content.append(gen.device_json(device, location, reachable and not located))
+            delay = lo + (hi - lo) * device.locate_delay_fraction
+            location = None
+            locating = device.kind.reachable
+            if device.kind.reachable and now >= cycle.started + delay:
+                location = gen.location_json(device, int((cycle.started + delay) * 1000))
+                locating = False
+            elif device.kind.reachable and cycle.previous is not None:
+                # Until the new fix arrives, the last one shows, marked old.
+                location = gen.location_json(device, int((cycle.previous + delay) * 1000))
+                location["isOld"] = True
+            content.append(gen.device_json(device, location, locating))
         return {
             "userInfo": self._user_info(account, with_family, first_call),
             "serverContext": self._server_context(account, now, spec.devices),

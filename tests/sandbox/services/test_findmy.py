@@ -99,3 +99,21 @@ def test_delay_knob_parsing() -> None:
         parse_delay("soon")
     with pytest.raises(ValueError):
         parse_delay("5-1")
+
+
+async def test_a_stale_cycle_shows_old_fixes_until_new_ones_arrive(
+    service_client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cloudtap.sandbox.services import findmy
+
+    async with service_client("findme") as client:
+        await client.post(f"{BASE}/initClient", json={"clientContext": CONTEXT})
+        await asyncio.sleep(0.5)
+        fresh = (await client.post(f"{BASE}/refreshClient", json={})).json()["content"]
+        monkeypatch.setattr(findmy, "FRESH_FOR", 0.0)  # the next call starts a new cycle
+        stale = (await client.post(f"{BASE}/refreshClient", json={})).json()["content"]
+    fixes = [d["location"] for d in fresh if d["location"]]
+    old = [d["location"] for d in stale if d["location"]]
+    assert fixes and len(old) == len(fixes)
+    assert all(loc["isOld"] for loc in old) and not any(loc["isOld"] for loc in fixes)
+    assert any(d["isLocating"] for d in stale)
