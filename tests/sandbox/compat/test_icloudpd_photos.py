@@ -45,12 +45,14 @@ def expected_files() -> dict[str, int]:
     return files
 
 
-def run_icloudpd(venv: Path, sandbox: RunningSandbox, home: Path, *extra: str) -> str:
+def run_icloudpd(
+    venv: Path, sandbox: RunningSandbox, home: Path, *extra: str, apple_id: str = APPLE_ID
+) -> str:
     result = subprocess.run(
         [
             str(venv / "bin" / "icloudpd"),
             "--username",
-            APPLE_ID,
+            apple_id,
             "--password",
             PASSWORD,
             "--directory",
@@ -91,3 +93,21 @@ def test_full_download_then_until_found_downloads_nothing(
     assert downloads == []
     assert "Downloaded" not in output
     assert on_disk(tmp_path / "photos") == expected
+
+
+@pytest.mark.parametrize(
+    ("apple_id", "message"),
+    [
+        (
+            "photos-off@sandbox.cloudtap.dev",
+            "finish setting up your iCloud service (ZONE_NOT_FOUND)",
+        ),
+        ("adp@sandbox.cloudtap.dev", "private db access disabled for this account"),
+    ],
+)
+def test_photos_off_and_adp_are_reported_like_apple(
+    icloudpd_venv: Path, sandbox: RunningSandbox, tmp_path: Path, apple_id: str, message: str
+) -> None:
+    output = run_icloudpd(icloudpd_venv, sandbox, tmp_path, apple_id=apple_id)
+    assert message in output
+    assert not (tmp_path / "photos").exists() or on_disk(tmp_path / "photos") == {}
