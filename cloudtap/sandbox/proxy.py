@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 _READ_SIZE = 64 * 1024
 _MAX_REQUEST_BODY = 64 * 1024 * 1024  # generous: uploads are not emulated
 _HANDSHAKE_TIMEOUT = 15.0
+_IDLE_TIMEOUT = 300.0  # an idle keep-alive tunnel is closed after this long
 _EXCHANGE_LOG_SIZE = 10_000
 
 
@@ -159,6 +160,9 @@ class _Connection:
     async def _read_body(self, conn: h11.Connection) -> bytes | None:
         chunks: list[bytes] = []
         size = 0
+        if conn.they_are_waiting_for_100_continue:
+            # curl asks before sending larger bodies; say yes instead of making it wait.
+            await self._send(conn, h11.InformationalResponse(status_code=100, headers=[]))
         while True:
             event = await self._next_event(conn)
             if isinstance(event, h11.Data):
@@ -234,7 +238,8 @@ class _Connection:
                     await self._send_simple(conn, 400, b"malformed HTTP request\n")
                 return None
             if event is h11.NEED_DATA:
-                conn.receive_data(await self.reader.read(_READ_SIZE))
+                data = await asyncio.wait_for(self.reader.read(_READ_SIZE), _IDLE_TIMEOUT)
+                conn.receive_data(data)
                 continue
             if event is h11.PAUSED:
                 return None

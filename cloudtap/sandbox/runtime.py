@@ -28,6 +28,8 @@ from cloudtap.sandbox.world import SandboxWorld
 
 log = logging.getLogger(__name__)
 _START_TIMEOUT = 30.0
+# Apple's extended-login web sessions outlive long downloads; 100k-asset runs take hours.
+WEB_SESSION_TTL = 12 * 3600.0
 
 
 def ca_directory(settings: Settings) -> Path:
@@ -47,7 +49,9 @@ def sandbox_accounts(settings: Settings) -> list[SandboxAccount]:
 
 
 def build_world(settings: Settings) -> SandboxWorld:
-    return SandboxWorld.with_accounts(sandbox_accounts(settings), seed=settings.sandbox_seed)
+    world = SandboxWorld.with_accounts(sandbox_accounts(settings), seed=settings.sandbox_seed)
+    world.web_session_ttl = WEB_SESSION_TTL
+    return world
 
 
 def build_app(world: SandboxWorld) -> ASGIApp:

@@ -102,6 +102,24 @@ async def test_head_has_no_body(proxy: ProxyServer) -> None:
     assert response.status_code == 200 and response.content == b""
 
 
+async def test_expect_100_continue_is_answered(proxy: ProxyServer) -> None:
+    request = (
+        b"POST http://setup.icloud.com/upload HTTP/1.1\r\nHost: setup.icloud.com\r\n"
+        b"Content-Length: 3\r\nExpect: 100-continue\r\n\r\n"
+    )
+    reader, writer = await asyncio.open_connection(proxy.host, proxy.port)
+    writer.write(request)
+    await writer.drain()
+    interim = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)
+    assert interim.startswith(b"HTTP/1.1 100")
+    writer.write(b"abc")
+    await writer.drain()
+    final = await asyncio.wait_for(reader.read(4096), 5)
+    writer.close()
+    assert final.startswith(b"HTTP/1.1 200")
+    assert b'"body_length": 3' in final
+
+
 async def test_plain_http_absolute_uri(proxy: ProxyServer) -> None:
     async with httpx.AsyncClient(proxy=proxy.url) as client:
         response = await client.get("http://www.icloud.com/plain?q=2")
