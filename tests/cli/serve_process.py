@@ -28,28 +28,36 @@ class ServedAPI:
     process: subprocess.Popen[str]
 
 
+def cloudtap_env(data_dir: Path, extra_env: dict[str, str] | None = None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CLOUDTAP_")}
+    env.update({"CLOUDTAP_DATA_DIR": str(data_dir), "PYTHONUNBUFFERED": "1", **(extra_env or {})})
+    return env
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
 
 
-def _cloudtap_command() -> list[str]:
+def cloudtap_command() -> list[str]:
     return [sys.executable, "-m", "cloudtap.cli.main"]
 
 
 @contextmanager
 def served_api(
-    data_dir: Path, extra_env: dict[str, str] | None = None, expect_token: bool = True
+    data_dir: Path,
+    extra_env: dict[str, str] | None = None,
+    expect_token: bool = True,
+    extra_args: tuple[str, ...] = (),
 ) -> Iterator[ServedAPI]:
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CLOUDTAP_")}
-    env.update({"CLOUDTAP_DATA_DIR": str(data_dir), "PYTHONUNBUFFERED": "1", **(extra_env or {})})
+    env = cloudtap_env(data_dir, extra_env)
     log_path = data_dir.parent / f"serve-{port}.log"  # beside, not inside, the data dir
     data_dir.mkdir(parents=True, exist_ok=True)
     with open(log_path, "w") as log:
         process = subprocess.Popen(
-            [*_cloudtap_command(), "serve", "--host", "127.0.0.1", "--port", str(port)],
+            [*cloudtap_command(), "serve", "--host", "127.0.0.1", "--port", str(port), *extra_args],
             cwd=REPO,
             env=env,
             stdout=log,
