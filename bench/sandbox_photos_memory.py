@@ -4,7 +4,10 @@ Runs the sandbox in-process (the ASGI app, no sockets) and pages the whole libra
 way icloudpd does (``ASCENDING`` from rank 0, ``resultsLimit`` 200), after a
 CheckIndexingState and a count. Prints a table: assets, requests, seconds, peak RSS.
 
-    .venv/bin/python bench/sandbox_photos_memory.py [--count 100000] [--seed 1]
+    .venv/bin/python bench/sandbox_photos_memory.py [--count 100000] [--seed 1] [--proxy]
+
+``--proxy`` goes through the real TLS-terminating CONNECT proxy (``start_sandbox``) on
+loopback instead; the RSS is then that of the one process holding sandbox and client.
 """
 
 from __future__ import annotations
@@ -13,9 +16,13 @@ import argparse
 import asyncio
 import gc
 import resource
+import shutil
+import ssl
 import sys
+import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -56,22 +63,33 @@ def page_body(rank: int) -> dict[str, object]:
     }  # fmt: skip
 
 
-async def list_library(count: int, seed: int) -> tuple[int, int, float, float, float]:
+def _client(world: SandboxWorld, proxy: bool, tmp: Path) -> tuple[httpx.AsyncClient, Any]:
+    if not proxy:
+        return httpx.AsyncClient(transport=httpx.ASGITransport(SandboxApp(world))), None
+    from cloudtap.config import Settings
+    from cloudtap.sandbox.runtime import start_sandbox
+
+    running = start_sandbox(Settings.from_env({"CLOUDTAP_DATA_DIR": str(tmp)}), world=world)
+    context = ssl.create_default_context(cafile=str(running.ca_file))
+    return httpx.AsyncClient(proxy=running.proxy_url, verify=context), running
+
+
+async def list_library(count: int, seed: int, proxy: bool) -> tuple[int, int, float, float, float]:
     account = SandboxAccount(
         apple_id="bench@sandbox.cloudtap.dev", password="-", scenario="bench", dsid="99",
         first_name="Bench", last_name="Mark", photos=GeneratedLibrary(count=count, seed=seed),
     )  # fmt: skip
     world = SandboxWorld.with_accounts([account])
-    app = SandboxApp(world)
     cookies = {WEB_SESSION_COOKIE: world.issue_web_session(account).token}
+    tmp = Path(tempfile.mkdtemp(prefix="cloudtap-bench-"))
+    client, running = _client(world, proxy, tmp)
+    client.base_url = httpx.URL("https://p61-ckdatabasews.icloud.com")
+    client.cookies.update(cookies)
     gc.collect()
     baseline = rss_mib()
     assets = requests = 0
     started = time.perf_counter()
-    transport = httpx.ASGITransport(app)
-    async with httpx.AsyncClient(
-        transport=transport, base_url="https://p61-ckdatabasews.icloud.com", cookies=cookies
-    ) as client:
+    async with client:
         await client.post(
             f"{BASE}/records/query",
             json={
@@ -91,16 +109,24 @@ async def list_library(count: int, seed: int) -> tuple[int, int, float, float, f
             assets += page
             rank += page
     seconds = time.perf_counter() - started
-    return assets, requests, seconds, baseline, rss_mib()
+    after = rss_mib()
+    if running is not None:
+        running.close()
+    shutil.rmtree(tmp, ignore_errors=True)
+    return assets, requests, seconds, baseline, after
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--proxy", action="store_true", help="go through the TLS proxy")
     args = parser.parse_args()
-    assets, requests, seconds, baseline, after = asyncio.run(list_library(args.count, args.seed))
+    assets, requests, seconds, baseline, after = asyncio.run(
+        list_library(args.count, args.seed, args.proxy)
+    )
     rows = [
+        ("transport", "TLS proxy (loopback)" if args.proxy else "in-process ASGI"),
         ("library size", f"{args.count}"),
         ("assets listed", f"{assets}"),
         ("requests", f"{requests}"),
