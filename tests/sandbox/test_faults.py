@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import socket
 import threading
 import time
@@ -14,7 +15,12 @@ import httpx
 import pytest
 import uvicorn
 
-from cloudtap.sandbox.accounts.model import ContentSpec, FaultSpec, SandboxAccount
+from cloudtap.sandbox.accounts.model import (
+    ContentSpec,
+    FaultSpec,
+    GeneratedLibrary,
+    SandboxAccount,
+)
 from cloudtap.sandbox.app import SandboxApp
 from cloudtap.sandbox.faults import (
     EXPIRES_PARAM,
@@ -187,3 +193,51 @@ def test_bad_knob_values_are_refused() -> None:
         faults_from_env({"CLOUDTAP_SANDBOX_LATENCY_MS": "slow"})
     with pytest.raises(ValueError):
         faults_from_env({"CLOUDTAP_SANDBOX_THROTTLE_PER_MINUTE": "-1"})
+
+
+def test_photo_downloads_resume_through_resets_and_their_urls_expire() -> None:
+    """Photos: stamped downloadURLs, and a resuming client finishes despite resets."""
+    from tests.sandbox.photos.support import PHOTOS, list_query
+
+    account = SandboxAccount(
+        apple_id="photo-faults@sandbox.test",
+        password="pw",
+        scenario="faults",
+        dsid="41000000001",
+        first_name="Pho",
+        last_name="To",
+        photos=GeneratedLibrary(count=4, seed=9),
+        faults=FaultSpec(reset_after_bytes=64_000, download_url_ttl=30),
+    )
+    world = SandboxWorld.with_accounts([account])
+    token = world.issue_web_session(account).token
+    with _live_server(world) as port:
+        base = f"http://127.0.0.1:{port}"
+        with httpx.Client(base_url=base, cookies={WEB_SESSION_COOKIE: token}) as ck:
+            body = list_query("CPLAssetAndMasterByAddedDate", 0, "ASCENDING", 2)
+            page = ck.post(
+                f"{PHOTOS}/private/records/query",
+                json=body,
+                headers={"Host": "p61-ckdatabasews.icloud.com"},
+            ).json()
+        res = page["records"][0]["fields"]["resOriginalRes"]["value"]
+        url = httpx.URL(str(res["downloadURL"]).replace("${f}", "IMG.JPG"))
+        assert EXPIRES_PARAM in str(url) and int(res["size"]) > 64_000
+        received = bytearray()
+        resets = 0
+        with httpx.Client(base_url=base, headers={"Host": url.host}) as content:
+            path = url.raw_path.decode()
+            while len(received) < int(res["size"]):
+                headers = {"Range": f"bytes={len(received)}-"} if received else {}
+                try:
+                    with content.stream("GET", path, headers=headers) as reply:
+                        assert reply.status_code in (200, 206)
+                        for chunk in reply.iter_raw():
+                            received += chunk
+                except httpx.RemoteProtocolError:
+                    resets += 1
+            # The same URL once its stamp is in the past (as after ``download_url_ttl``).
+            stale = re.sub(rf"{EXPIRES_PARAM}=[0-9.]+", f"{EXPIRES_PARAM}=1000", path)
+            expired = content.get(stale)
+    assert resets >= 1 and len(received) == int(res["size"])
+    assert expired.status_code == 410
