@@ -42,7 +42,8 @@ def _reference(record: Record, name: str) -> str | None:
 
 def to_item(record: Record, folders: dict[str, str]) -> JSONDict:
     locked = record.get("recordType") == "PasswordProtectedNote"
-    body = None if locked else decode_body(decoded_bytes(record, "TextDataEncrypted") or b"")
+    blob = None if locked else decoded_bytes(record, "TextDataEncrypted")
+    body = decode_body(blob) if blob else None
     attachments: list[JSONDict] = []
     if body is not None:
         attachments = [{"id": ident, "type": uti} for ident, uti in body.attachments]
