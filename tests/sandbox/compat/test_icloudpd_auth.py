@@ -7,14 +7,15 @@ drive its full download.
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from cloudtap.sandbox.accounts.scenarios import PASSWORD
+from cloudtap.sandbox.accounts.scenarios import CODE, PASSWORD
 from cloudtap.sandbox.runtime import RunningSandbox
-from tests.sandbox.compat.conftest import client_env
+from tests.sandbox.compat.conftest import client_env, run_driver
 
 pytestmark = pytest.mark.compat
 
@@ -75,3 +76,39 @@ def test_repair_412_is_completed(
     assert "412 POST idmsa.apple.com/appleauth/auth/signin/complete" in seen
     assert "200 POST idmsa.apple.com/appleauth/auth/repair/complete" in seen
     assert "200 POST setup.icloud.com/setup/ws/1/accountLogin" in seen
+
+
+def test_2fa_account_with_a_session_trusted_by_pyicloud(
+    icloudpd_venv: Path, pyicloud_venv: Path, sandbox: RunningSandbox, tmp_path: Path
+) -> None:
+    """The binary cannot do fresh 2FA through a proxy, but it reuses a trusted session.
+
+    pyicloud does the 2FA and writes the same session files (icloudpd's cookie jar just
+    has no extension); icloudpd then validates the cookies, and once the web session is
+    gone it signs in again with the saved trust token and skips the second factor.
+    """
+    apple_id = "2fa-device@sandbox.cloudtap.dev"
+    cookies = tmp_path / "cookies"
+    out = run_driver(
+        pyicloud_venv,
+        "pyicloud_auth.py",
+        [apple_id, PASSWORD, str(cookies), CODE],
+        sandbox,
+        tmp_path,
+    )
+    assert out["is_trusted_session"] is True
+    for jar in cookies.glob("*.cookiejar"):
+        shutil.copy(jar, jar.with_suffix(""))
+
+    start = len(sandbox.exchanges())
+    auth_only(icloudpd_venv, sandbox, tmp_path, apple_id)
+    assert paths_since(sandbox, start) == ["200 POST setup.icloud.com/setup/ws/1/validate"]
+
+    sandbox.world.expire_sessions_of(apple_id)
+    sandbox.world.sign_ins.end_sign_ins(apple_id)
+    start = len(sandbox.exchanges())
+    auth_only(icloudpd_venv, sandbox, tmp_path, apple_id)
+    seen = paths_since(sandbox, start)
+    assert "421 POST setup.icloud.com/setup/ws/1/validate" in seen
+    assert "200 POST idmsa.apple.com/appleauth/auth/signin/complete" in seen
+    assert not any("/verify/" in line for line in seen)
