@@ -1,0 +1,28 @@
+"""Bad input gets a clear 4xx in Apple's JSON shape, never a 500."""
+
+from __future__ import annotations
+
+import pytest
+
+CASES = [
+    ("contacts", "GET", "/co/contacts?offset=-1", None),
+    ("contacts", "GET", "/co/contacts?limit=1e9", None),
+    ("contacts", "GET", "/co/photo/not-a-contact", None),
+    ("contacts", "GET", "/co/nothing-here", None),
+    ("calendar", "GET", "/ca/events?startDate=2025-13-01", None),
+    ("calendar", "GET", "/ca/events?startDate=2000-01-01&endDate=2030-01-01", None),
+    ("calendar", "GET", "/ca/eventdetail/x/y*z", None),
+    ("calendar", "POST", "/ca/events/x/y", b"{}"),
+    ("findme", "POST", "/fmipservice/client/web/initClient", b"[1, 2]"),
+    ("findme", "POST", "/fmipservice/client/web/refreshClient", b"\xff\xfe"),
+    ("findme", "GET", "/fmipservice/client/web/initClient", None),
+    ("account", "GET", "/setup/web/family/getMemberPhoto?memberId=1", None),
+]
+
+
+@pytest.mark.parametrize(("service", "method", "path", "body"), CASES)
+async def test_bad_input_is_a_client_error(service_client, service, method, path, body) -> None:  # type: ignore[no-untyped-def]
+    async with service_client(service) as client:
+        reply = await client.request(method, path, content=body)
+    assert 400 <= reply.status_code < 500, (path, reply.status_code, reply.text)
+    assert reply.json()["success"] is False
