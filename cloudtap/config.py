@@ -41,7 +41,8 @@ class Settings:
         allow = env.get("CLOUDTAP_WEBHOOK_ALLOW_HOSTS", "")
         return cls(
             data_dir=data_dir,
-            database_url=env.get("CLOUDTAP_DATABASE_URL") or f"sqlite:///{data_dir / 'cloudtap.db'}",
+            database_url=env.get("CLOUDTAP_DATABASE_URL")
+            or f"sqlite:///{data_dir / 'cloudtap.db'}",
             queue_url=env.get("CLOUDTAP_QUEUE_URL") or f"sqlite:///{data_dir / 'queue.db'}",
             storage_url=env.get("CLOUDTAP_STORAGE_URL") or f"file://{data_dir / 'results'}",
             master_key_env=env.get("CLOUDTAP_MASTER_KEY"),
