@@ -2,8 +2,8 @@
 
 Bytes are never held whole: chunks are yielded as they arrive. A dropped transfer is
 resumed from the last byte received (with backoff); a download URL that stopped working
-(403/404/410) is refreshed once through ``refresh_url``. The total is checked against the
-size Apple's record announced.
+(403/404/410) is refreshed through ``refresh_url``, once per stretch without progress.
+The total is checked against the size Apple's record announced.
 """
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ from cloudtap.icloud.client.apple import AppleClient
 from cloudtap.icloud.connector import FileInfo
 from cloudtap.icloud.retry import TRANSIENT_ERRORS, backoff_delay
 
-MAX_RESUMES = 5
+MAX_RESUMES = 5  # breaks in a row without a single new byte
+MAX_ATTEMPTS = 1000  # breaks in all, however much each one delivered
 _URL_GONE = frozenset({403, 404, 410})
 
 
@@ -44,10 +45,11 @@ class DownloadStream:
 
     async def iter_bytes(self, offset: int = 0) -> AsyncIterator[bytes]:
         received = offset
-        failures = 0
+        failures = attempts = 0
         refreshed = False
         async with self._open_client() as client:
             while True:
+                attempt_start = received
                 headers = {"Range": f"bytes={received}-"} if received else {}
                 try:
                     async with client.http.stream("GET", self._url, headers=headers) as response:
@@ -81,8 +83,13 @@ class DownloadStream:
                         exc, TRANSIENT_ERRORS
                     ):
                         raise
-                    failures += 1
-                    if failures > MAX_RESUMES:
+                    # Only breaks that made no progress count against the limit.
+                    progressed = received > attempt_start
+                    failures = 1 if progressed else failures + 1
+                    # A URL that dies again after delivering bytes may be refreshed again.
+                    refreshed = refreshed and not progressed
+                    attempts += 1
+                    if failures > MAX_RESUMES or attempts > MAX_ATTEMPTS:
                         raise errors.AppleUnavailable(
                             f"download kept breaking after {received} bytes"
                         ) from None

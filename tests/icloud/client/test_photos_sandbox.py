@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from cloudtap.config import Settings
 from cloudtap.icloud import errors
 from cloudtap.icloud.client.connector import ICloudConnector
 from cloudtap.icloud.connector import Credentials, Filters, JSONDict, TransportOptions
 from cloudtap.icloud.transport import ssl_context
+from cloudtap.sandbox.runtime import start_sandbox
 from tests.icloud.client.conftest import PASSWORD, RequestLog, apple_id
 
 
@@ -172,3 +176,28 @@ async def test_info_types(connector: ICloudConnector) -> None:
     assert devices["devices"] and all(d["name"] for d in devices["devices"])
     with pytest.raises(errors.NotFound):
         await connector.fetch_info(state, "icloud.nope")
+
+
+async def test_downloads_survive_resets_and_expired_urls(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # A sandbox of its own that cuts every download after 16 kB and expires download
+    # URLs after one second (410 Gone), as Apple's content hosts do.
+    monkeypatch.setenv("CLOUDTAP_SANDBOX_RESET_AFTER_BYTES", "16000")
+    monkeypatch.setenv("CLOUDTAP_SANDBOX_DOWNLOAD_URL_TTL", "1")
+    with start_sandbox(Settings.from_env({"CLOUDTAP_DATA_DIR": str(tmp_path)})) as sandbox:
+        transport = TransportOptions(proxy_url=sandbox.proxy_url, ca_file=str(sandbox.ca_file))
+        log = RequestLog()
+        connector = ICloudConnector(transport, request_hooks=[log])
+        state = await _session(connector, "no2fa")
+        items, _ = await _list(connector, state, Filters())
+        entry = max((f for i in items for f in i["files"]), key=lambda f: f["size"])
+        assert entry["size"] > 5 * 16000
+        stream = await connector.open_file(state, entry["id"])
+        await asyncio.sleep(1.5)  # the URL we were given is now dead
+        log.clear()
+        got = b"".join([chunk async for chunk in stream.iter_bytes()])
+    assert len(got) == entry["size"]
+    downloads = [u for u in log.urls if "icloud-content" in u]
+    assert len(downloads) >= entry["size"] // 16000  # resumed again and again
+    assert any("records/lookup" in u for u in log.urls)  # the dead URL was refreshed

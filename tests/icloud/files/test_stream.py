@@ -107,7 +107,16 @@ async def test_size_mismatch_is_an_error() -> None:
         _ = [c async for c in download.iter_bytes()]
 
 
-async def test_endless_breakage_gives_up() -> None:
-    download = DownloadStream(_info(), "https://h/B/x", _factory(_content_host([], [10] * 20)))
+async def test_breaks_without_progress_give_up() -> None:
+    log: list[str] = []
+    download = DownloadStream(_info(), "https://h/B/x", _factory(_content_host(log, [0] * 20)))
     with pytest.raises(errors.AppleUnavailable):
         _ = [c async for c in download.iter_bytes()]
+    assert len(log) == stream_module.MAX_RESUMES + 1
+
+
+async def test_breaks_with_progress_keep_going() -> None:
+    log: list[str] = []
+    download = DownloadStream(_info(), "https://h/B/x", _factory(_content_host(log, [100] * 50)))
+    assert b"".join([c async for c in download.iter_bytes()]) == BODY
+    assert len(log) == 51
