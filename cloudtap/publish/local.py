@@ -78,10 +78,18 @@ class LocalResultStore:
         )
 
     def read(self, location: str) -> Iterator[bytes]:
-        path = self._path(Path(location).relative_to(self.root).as_posix())
-        with open(path, "rb") as handle:
-            while chunk := handle.read(CHUNK_SIZE):
-                yield chunk
+        """Opens now (so a missing file fails before a response starts), streams later."""
+        path = Path(location)
+        if not path.is_relative_to(self.root):
+            raise FileNotFoundError(location)
+        handle = open(path, "rb")  # noqa: SIM115 - closed by the generator below
+
+        def chunks() -> Iterator[bytes]:
+            with handle:
+                while chunk := handle.read(CHUNK_SIZE):
+                    yield chunk
+
+        return chunks()
 
     def delete(self, location: str) -> None:
         path = Path(location)

@@ -166,3 +166,14 @@ def test_deleting_a_user_removes_everything_below(
     assert not any(p.exists() for p in paths)
     for path in (f"/users/{user['id']}", f"/sessions/{session['id']}", f"/polls/{poll['id']}"):
         assert client.get(path, headers=tenant.headers).status_code == 404
+
+
+def test_signed_link_to_a_vanished_file_is_404(
+    client: TestClient, tenant: Tenant, worker: FakeConnector
+) -> None:
+    session = create_session(client, tenant, create_user(client, tenant)["id"])
+    poll = create_poll(client, tenant, session["id"], {"files": [FILE_ID]})
+    [result] = poll["results"]["data"]
+    local_path(result["url"]).unlink()
+    response = client.get(result["signed_url"]["url"])
+    assert response.status_code == 404 and response.json()["error"] == "not-found"

@@ -63,3 +63,13 @@ def test_json_results_have_the_ricloud_shape(tmp_path: Path) -> None:
     with store.writer("empty.json") as (sink, stored):
         JsonDataWriter(sink).close()
     assert json.loads(Path(stored[0].location).read_bytes()) == {"data": []}
+
+
+def test_reading_outside_the_store_or_a_missing_file_fails_at_once(tmp_path: Path) -> None:
+    store = LocalResultStore(tmp_path / "results")
+    outside = tmp_path / "secret.txt"
+    outside.write_text("not a result")
+    with pytest.raises(FileNotFoundError):
+        store.read(str(outside))
+    with pytest.raises(FileNotFoundError):
+        store.read(str(tmp_path / "results" / "gone.json"))

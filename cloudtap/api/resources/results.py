@@ -199,8 +199,12 @@ def download_result(
             raise not_found("result", result_id)
         storage, location, size, kind = row.storage, row.location, row.size, row.type
     media = "application/json" if kind == "json" else "application/octet-stream"
+    try:
+        body = open_for_read(settings, storage, location)
+    except (OSError, ValueError) as exc:  # removed from disk, or its store is gone
+        raise not_found("result", result_id) from exc
     return StreamingResponse(
-        open_for_read(settings, storage, location),
+        body,
         media_type=media,
         headers={"Content-Length": str(size)},
     )
