@@ -90,8 +90,10 @@ class ProxyServer:
         self._connections.add(task)
         try:
             await _Connection(self, reader, writer).run()
-        except (ConnectionError, asyncio.IncompleteReadError, ssl.SSLError, TimeoutError):
-            pass  # the client went away or refused our certificate
+        except ConnectionError:
+            writer.transport.abort()  # a reset, as the client (or a fault knob) asked
+        except (asyncio.IncompleteReadError, ssl.SSLError, TimeoutError):
+            pass  # the client went away, idled out or refused our certificate
         except asyncio.CancelledError:
             pass
         except Exception:
@@ -214,6 +216,8 @@ class _Connection:
         responder = _Responder(self, conn, request.method)
         try:
             await self.proxy.app(scope, responder.receive(body), responder.send)
+        except ConnectionError:
+            raise  # the client left, or a fault knob drops the connection on purpose
         except Exception:
             log.exception("sandbox app failed on %s %s", scope["method"], path)
             if not responder.started:

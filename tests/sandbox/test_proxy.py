@@ -23,6 +23,10 @@ async def echo_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
     message = await receive()
     if scope["path"] == "/boom":
         raise RuntimeError("boom")
+    if scope["path"] == "/reset":
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"partial", "more_body": True})
+        raise ConnectionResetError("dropped on purpose")
     if scope["path"] == "/stream":
         await send({"type": "http.response.start", "status": 200, "headers": []})
         for i in range(3):
@@ -132,6 +136,13 @@ async def test_app_failure_is_a_500_and_the_proxy_survives(proxy: ProxyServer) -
     async with httpx.AsyncClient(proxy=proxy.url, verify=trusting(proxy)) as client:
         assert (await client.get("https://setup.icloud.com/boom")).status_code == 500
         assert (await client.get("https://setup.icloud.com/ok")).status_code == 200
+
+
+async def test_app_dropping_the_connection_resets_it(proxy: ProxyServer) -> None:
+    async with httpx.AsyncClient(proxy=proxy.url, verify=trusting(proxy)) as client:
+        with pytest.raises(httpx.TransportError):
+            await client.get("https://cvws.icloud-content.com/reset")
+        assert (await client.get("https://cvws.icloud-content.com/ok")).status_code == 200
 
 
 async def raw_exchange(proxy: ProxyServer, data: bytes) -> bytes:
