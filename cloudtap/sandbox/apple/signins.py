@@ -19,6 +19,11 @@ from cloudtap.sandbox.apple.srp_server import SrpChallenge
 SIGN_IN_TTL = 3600.0
 SRP_TTL = 300.0
 TRUST_TOKEN_TTL = 45 * 24 * 3600.0  # users report 30-60 days
+_PRUNE_EVERY = 30.0  # seconds between sweeps, so heavy sign-in loads stay linear
+
+
+def _now() -> float:
+    return time.time()  # looked up per call, so tests can move the clock
 
 
 @dataclass
@@ -26,7 +31,7 @@ class PendingSrp:
     apple_id: str | None  # None: no such account (the exchange can only fail)
     challenge: SrpChallenge
     scnt: str
-    created: float = field(default_factory=time.time)
+    created: float = field(default_factory=_now)
 
 
 @dataclass
@@ -39,7 +44,7 @@ class SignIn:
     second_factor_done: bool = False  # code verified, trust token shown, or none needed
     trusted: bool = False  # browser trusted: accountLogin reports hsaTrustedBrowser
     sms_phone_id: int | None = None  # the phone a code was sent to
-    created: float = field(default_factory=time.time)
+    created: float = field(default_factory=_now)
 
     @property
     def token(self) -> str:
@@ -60,6 +65,7 @@ class SignInBook:
         self._by_session_id: dict[str, SignIn] = {}
         self._trust: dict[str, TrustToken] = {}
         self._terms_accepted: set[str] = set()
+        self._last_prune = 0.0
 
     # --- SRP exchanges -------------------------------------------------------------
     def add_srp(self, pending: PendingSrp) -> str:
@@ -155,8 +161,11 @@ class SignInBook:
         return sign_in
 
     def _prune(self) -> None:
-        """Drop expired entries (called under the lock on every insert)."""
+        """Drop expired entries (called under the lock on inserts, at most every 30 s)."""
         now = time.time()
+        if now - self._last_prune < _PRUNE_EVERY:
+            return
+        self._last_prune = now
         for key in [k for k, p in self._srp.items() if p.created + SRP_TTL < now]:
             del self._srp[key]
         stale = [s for s in self._by_session_id.values() if s.created + SIGN_IN_TTL < now]
