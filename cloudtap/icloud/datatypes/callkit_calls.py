@@ -20,7 +20,7 @@ from typing import Any
 from cloudtap.icloud import errors
 from cloudtap.icloud.client.apple import AppleClient
 from cloudtap.icloud.connector import Filters, JSONDict
-from cloudtap.icloud.datatypes.common import iso_from_ms, stable_id
+from cloudtap.icloud.datatypes.common import cursor_token, iso_from_ms, stable_id
 from cloudtap.icloud.datatypes.stream import CursorSink
 from cloudtap.icloud.services.cloudkit import (
     CloudKitDatabase,
@@ -34,6 +34,7 @@ DATA_TYPE = "callkit.calls"
 ITEM_TYPE = "callkit.call"
 CONTAINER = "com.apple.callhistory.sync-helper"
 ZONE = {"zoneName": "CallHistory"}
+CURSOR_KEY = "private/CallHistory"
 _APPLE_SERVICES = {
     ("com.apple.Telephony", 1): "phone",
     ("com.apple.FaceTime", 8): "facetime_audio",
@@ -106,12 +107,12 @@ async def fetch(
 ) -> AsyncIterator[JSONDict]:
     database = CloudKitDatabase(client, CONTAINER, "private")
     await check_sync_state(database)
-    token: str | None = None
-    async for records, page_token in zone_changes(database, ZONE, None, ["CallRecord"]):
+    token = cursor_token(filters.cursor, CURSOR_KEY)
+    async for records, page_token in zone_changes(database, ZONE, token, ["CallRecord"]):
         token = page_token
         for record in records:
             wanted = record.get("recordType") == "CallRecord" and not record.get("deleted")
             if wanted and _keep(record, filters):
                 yield to_item(record)
     if token:
-        set_cursor({"zones": {"private/CallHistory": token}})
+        set_cursor({"zones": {CURSOR_KEY: token}})

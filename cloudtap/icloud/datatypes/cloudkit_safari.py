@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from cloudtap.icloud import errors
 from cloudtap.icloud.client.apple import AppleClient
 from cloudtap.icloud.connector import Filters, JSONDict
-from cloudtap.icloud.datatypes.common import iso_from_ms, stable_id
+from cloudtap.icloud.datatypes.common import cursor_token, iso_from_ms, stable_id
 from cloudtap.icloud.datatypes.stream import CursorSink
 from cloudtap.icloud.services.cloudkit import (
     CloudKitDatabase,
@@ -28,6 +28,7 @@ DATA_TYPE = "cloudkit_safari.history"
 ITEM_TYPE = "cloudkit_safari.history_visit"
 CONTAINER = "com.apple.SafariShared.WBSCloudHistoryStore"
 ZONE = {"zoneName": "History"}
+CURSOR_KEY = "private/History"
 
 
 def to_item(record: Record) -> JSONDict:
@@ -58,9 +59,9 @@ async def fetch(
     client: AppleClient, filters: Filters, set_cursor: CursorSink
 ) -> AsyncIterator[JSONDict]:
     database = CloudKitDatabase(client, CONTAINER, "private")
-    token: str | None = None
+    token = cursor_token(filters.cursor, CURSOR_KEY)
     try:
-        async for records, page_token in zone_changes(database, ZONE, None, ["HistoryVisit"]):
+        async for records, page_token in zone_changes(database, ZONE, token, ["HistoryVisit"]):
             token = page_token
             for record in records:
                 wanted = record.get("recordType") == "HistoryVisit" and not record.get("deleted")
@@ -69,4 +70,4 @@ async def fetch(
     except errors.ServiceDisabled as exc:
         raise errors.ServiceDisabled("Safari history is not synced for this account") from exc
     if token:
-        set_cursor({"zones": {"private/History": token}})
+        set_cursor({"zones": {CURSOR_KEY: token}})

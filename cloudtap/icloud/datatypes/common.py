@@ -32,3 +32,10 @@ def as_float(value: Any) -> float | None:
         return float(value)
     except (TypeError, ValueError):
         return None
+
+
+def cursor_token(cursor: Any, zone_key: str) -> str | None:
+    """The sync token a previous listing left for ``zone_key`` in its cursor, if any."""
+    zones = cursor.get("zones") if isinstance(cursor, dict) else None
+    token = zones.get(zone_key) if isinstance(zones, dict) else None
+    return str(token) if token else None

@@ -16,7 +16,7 @@ from typing import Any
 from cloudtap.icloud import errors
 from cloudtap.icloud.client.apple import AppleClient
 from cloudtap.icloud.connector import Filters, JSONDict
-from cloudtap.icloud.datatypes.common import iso_from_ms, stable_id
+from cloudtap.icloud.datatypes.common import cursor_token, iso_from_ms, stable_id
 from cloudtap.icloud.datatypes.stream import CursorSink
 from cloudtap.icloud.services.cloudkit import (
     CloudKitDatabase,
@@ -32,6 +32,7 @@ DATA_TYPE = "mme_notes.notes"
 ITEM_TYPE = "mme_notes.note"
 CONTAINER = "com.apple.notes"
 ZONE = {"zoneName": "Notes"}
+CURSOR_KEY = "private/Notes"
 NOTE_TYPES = ("Note", "PasswordProtectedNote")
 
 
@@ -92,11 +93,14 @@ async def fetch(
     client: AppleClient, filters: Filters, set_cursor: CursorSink
 ) -> AsyncIterator[JSONDict]:
     database = CloudKitDatabase(client, CONTAINER, "private")
+    token = cursor_token(filters.cursor, CURSOR_KEY)
     folders: dict[str, str] = {}
-    token: str | None = None
+    # A full listing meets every folder before its notes; changes since a cursor may
+    # not include them, so their names are read once, when a changed note needs them.
+    folders_complete = token is None
     try:
         wanted = ["Folder", *NOTE_TYPES]
-        async for records, page_token in zone_changes(database, ZONE, None, wanted):
+        async for records, page_token in zone_changes(database, ZONE, token, wanted):
             token = page_token
             for record in records:
                 kind: Any = record.get("recordType")
@@ -107,8 +111,20 @@ async def fetch(
                         decoded_text(record, "TitleEncrypted") or ""
                     )
                 elif kind in NOTE_TYPES and _within(_modified(record), filters):
+                    if not folders_complete:
+                        folders = {**await _folder_names(database), **folders}
+                        folders_complete = True
                     yield to_item(record, folders)
     except errors.ServiceDisabled as exc:
         raise errors.ServiceDisabled("Notes is not set up for this account") from exc
     if token:
-        set_cursor({"zones": {"private/Notes": token}})
+        set_cursor({"zones": {CURSOR_KEY: token}})
+
+
+async def _folder_names(database: CloudKitDatabase) -> dict[str, str]:
+    names: dict[str, str] = {}
+    async for records, _ in zone_changes(database, ZONE, None, ["Folder"]):
+        for record in records:
+            if record.get("recordType") == "Folder" and not record.get("deleted"):
+                names[str(record.get("recordName"))] = decoded_text(record, "TitleEncrypted") or ""
+    return names

@@ -13,7 +13,7 @@ from cloudtap.icloud import errors
 from cloudtap.icloud.client.connector import ICloudConnector
 from cloudtap.icloud.connector import Credentials, Filters, JSONDict, TransportOptions
 from cloudtap.sandbox.runtime import start_sandbox
-from tests.icloud.client.conftest import PASSWORD, apple_id
+from tests.icloud.client.conftest import PASSWORD, RequestLog, apple_id
 
 ALL_DATA_TYPES = {
     "icpl.photos",
@@ -155,3 +155,20 @@ async def test_find_my_locations_arrive_on_a_later_poll(
     location = located[0]["location"]
     assert location["data_type"] == "location"
     assert isinstance(location["latitude"], float) and location["date_created"]
+
+
+@pytest.mark.parametrize(
+    "data_type", ["mme_notes.notes", "callkit.calls", "cloudkit_safari.history"]
+)
+async def test_cloudkit_data_types_resume_from_their_cursor(
+    connector: ICloudConnector, requests_made: RequestLog, data_type: str
+) -> None:
+    state = await _session(connector, "rich")
+    stream = connector.fetch_items(state, data_type, Filters())
+    assert [item async for item in stream]
+    assert stream.cursor
+    requests_made.clear()
+    again = connector.fetch_items(state, data_type, Filters(cursor=stream.cursor))
+    assert [item async for item in again] == []
+    assert len([u for u in requests_made.urls if "changes/zone" in u]) == 1
+    assert len(requests_made.urls) <= 2  # calls also read the CallKit sync state
