@@ -79,7 +79,14 @@ async def test_challenge_cannot_be_replayed(apple: Apple) -> None:
 
 
 @pytest.mark.parametrize(
-    "body", [b"not json", b"[1,2]", b'{"accountName": 5}', b'{"accountName": "a", "a": "%%%"}']
+    "body",
+    [
+        b"not json",
+        b"[1,2]",
+        b'{"accountName": 5}',
+        b'{"accountName": "a", "a": "%%%"}',
+        b'{"accountName": "a", "a": "AA=="}',  # A = 0 fails SRP-6a's safety check
+    ],
 )
 async def test_malformed_init_is_a_400_not_a_crash(apple: Apple, body: bytes) -> None:
     response = await apple.http.post(f"{IDMSA}/signin/init", content=body)
