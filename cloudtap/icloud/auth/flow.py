@@ -82,10 +82,23 @@ def active_state(session: AppleSession) -> JSONDict:
 
 
 def session_from_state(state: JSONDict | None) -> AppleSession | None:
-    """The Apple session inside any state this module produced (active or pending)."""
+    """The Apple session inside any state this module produced (active or pending);
+    ``None`` for anything else, however malformed."""
     if not isinstance(state, dict) or not isinstance(state.get("session"), dict):
         return None
-    return AppleSession.from_state(state["session"])
+    try:
+        return AppleSession.from_state(state["session"])
+    except (TypeError, ValueError, AttributeError):
+        return None
+
+
+def pending_from_state(state: JSONDict | None) -> PendingLogin | None:
+    if not isinstance(state, dict) or state.get("kind") != "pending":
+        return None
+    try:
+        return PendingLogin.from_state(state)
+    except (TypeError, ValueError, AttributeError):
+        return None
 
 
 class _NeedsUser(Exception):
@@ -127,9 +140,7 @@ class LoginFlow:
     async def _login(
         self, credentials: Credentials, apple_id: str, saved: JSONDict | None
     ) -> LoginOutcome:
-        pending = (
-            PendingLogin.from_state(saved) if saved and saved.get("kind") == "pending" else None
-        )
+        pending = pending_from_state(saved)
         if pending is not None and (credentials.code or credentials.choice):
             if pending.expired:
                 raise errors.LoginExpired(

@@ -174,3 +174,25 @@ async def test_logout_ends_the_web_session(connector: ICloudConnector) -> None:
     assert outcome.session_state
     await connector.logout(outcome.session_state)
     await connector.logout({"kind": "garbage"})  # nothing to do, no error
+
+
+@pytest.mark.parametrize(
+    "garbage",
+    [
+        {"kind": "pending", "started": "soon", "session": {"apple_id": apple_id("no2fa")}},
+        {"kind": "pending", "devices": 7, "session": {"apple_id": apple_id("no2fa")}},
+        {"kind": "session", "session": {"apple_id": apple_id("no2fa"), "webservices": 3}},
+        {"kind": "session", "session": "nope"},
+        {"session": {"apple_id": apple_id("2fa-device"), "trust_token": "forged"}},
+    ],
+)
+async def test_malformed_saved_state_is_ignored(connector: ICloudConnector, garbage: dict) -> None:
+    outcome = await _login(connector, "no2fa", garbage, password=PASSWORD, code=CODE)
+    assert (outcome.state, outcome.error) == ("active", None)
+    with pytest.raises(errors.SessionExpired):
+        await connector.validate(garbage)
+
+
+async def test_code_without_a_login_in_progress_starts_one(connector: ICloudConnector) -> None:
+    outcome = await _login(connector, "2fa-sms", None, password=PASSWORD, code=CODE)
+    assert (outcome.state, outcome.error) == ("active", None)
