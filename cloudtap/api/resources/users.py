@@ -7,6 +7,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.orm import Session as DbSession
 
 from cloudtap.api.auth import Caller, authenticate
 from cloudtap.api.common import (
@@ -99,7 +100,7 @@ def create_user(body: UserCreate, caller: Caller = Depends(authenticate)) -> Any
     return JSONResponse(payload, status_code=201 if created else 200)
 
 
-def _load(db: Any, caller: Caller, user_id: str) -> User:
+def _load(db: DbSession, caller: Caller, user_id: str) -> User:
     row = get_scoped(db, User, caller.organisation_id, user_id)
     if row is None:
         raise not_found("user", user_id)
