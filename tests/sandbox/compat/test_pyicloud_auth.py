@@ -35,6 +35,14 @@ def test_srp_login_without_2fa(
     assert out["dsid"] == account.dsid
     assert {"ckdatabasews", "contacts", "calendar", "findme", "account"} <= set(out["webservices"])
 
+    # A second run reuses the saved cookies: /validate, no new SRP sign-in.
+    start = len(sandbox.exchanges())
+    again = login(pyicloud_venv, sandbox, tmp_path, "no2fa@sandbox.cloudtap.dev", PASSWORD)
+    assert again["is_trusted_session"] is True
+    seen = served_since(sandbox, start)
+    assert "200 POST /setup/ws/1/validate" in seen
+    assert not any("signin/init" in line for line in seen)
+
 
 def test_srp_login_with_s2k_fo(
     pyicloud_venv: Path, sandbox: RunningSandbox, tmp_path: Path
