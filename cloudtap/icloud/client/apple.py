@@ -68,6 +68,11 @@ class AppleClient:
     def endpoints(self) -> Endpoints:
         return Endpoints(china=self.session.china)
 
+    def home_headers(self) -> dict[str, str]:
+        """Origin and Referer of the iCloud web app (``.com.cn`` for China accounts)."""
+        home = self.endpoints.home
+        return {"Origin": home, "Referer": f"{home}/"}
+
     def query_params(self, *, with_dsid: bool = True) -> dict[str, str]:
         params = {
             "clientBuildNumber": CLIENT_BUILD_NUMBER,
@@ -108,10 +113,12 @@ class AppleClient:
         with_dsid: bool = True,
     ) -> httpx.Response:
         """A call to setup.icloud.com (accountLogin, validate, 2SV devices...)."""
+        headers = self.home_headers()
         kwargs: dict[str, Any] = {"params": self.query_params(with_dsid=with_dsid)}
+        kwargs["headers"] = headers
         if content is not None:
             kwargs["content"] = content
-            kwargs["headers"] = {"Content-Type": "text/plain"}
+            headers["Content-Type"] = "text/plain"
         elif json is not None:
             kwargs["json"] = json
         response = await self.http.request(method, f"{self.endpoints.setup}{path}", **kwargs)
@@ -132,7 +139,9 @@ class AppleClient:
         query.update(params or {})
 
         async def attempt() -> httpx.Response:
-            response = await self.http.request(method, url, json=json, params=query)
+            response = await self.http.request(
+                method, url, json=json, params=query, headers=self.home_headers()
+            )
             if response.status_code in RETRYABLE_STATUS:
                 raise RetryableStatus(response)
             return response
