@@ -147,6 +147,11 @@ class SetupHost:
             return _json({"success": False, "error": "Invalid email/password combination."}, 401)
         if account.locked:
             return _json({"success": False, "error": "Account is locked."}, 403)
+        if account.auth != "none":
+            # Apple scopes a one-factor session to Find My; the sandbox has no scoped
+            # sessions, so rather than let a password open every service of a 2FA account,
+            # it refuses and clients fall back to a full sign-in.
+            return _json({"success": False, "error": "One-factor sign-in is not available."}, 401)
         response = _json(self._reply(account, trusted=False))
         self._common_cookies(response, account)
         self._web_session_cookies(response, account)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from cloudtap.sandbox.accounts.scenarios import CODE
+from cloudtap.sandbox.accounts.scenarios import CODE, PASSWORD
 from cloudtap.sandbox.apple.account_json import partition_of
 from cloudtap.sandbox.hosts import service_url
 from tests.sandbox.apple.conftest import SETUP, SETUP_CN, Apple
@@ -168,3 +168,17 @@ async def test_terms_update(apple: Apple) -> None:
     )
     assert done.json() == {"success": True}
     assert "termsUpdateNeeded" not in (await apple.account_login()).json()
+
+
+async def test_one_factor_login(apple: Apple) -> None:
+    body = {"appName": "find", "apple_id": "no2fa@sandbox.cloudtap.dev", "password": PASSWORD}
+    ok = await apple.http.post(f"{SETUP}/accountLogin", json=body)
+    assert ok.status_code == 200 and "X-APPLE-WEBAUTH-TOKEN" in set_cookies(ok)
+    wrong = await apple.http.post(f"{SETUP}/accountLogin", json={**body, "password": "x"})
+    assert wrong.status_code == 401
+    not_find = await apple.http.post(f"{SETUP}/accountLogin", json={**body, "appName": "photos"})
+    assert not_find.status_code == 401
+    two_factor = {**body, "apple_id": "2fa-device@sandbox.cloudtap.dev"}
+    refused = await apple.http.post(f"{SETUP}/accountLogin", json=two_factor)
+    assert refused.status_code == 401
+    assert "X-APPLE-WEBAUTH-TOKEN" not in set_cookies(refused)
