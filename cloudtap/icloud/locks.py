@@ -1,4 +1,4 @@
-"""A per-Apple-ID lock so two logins of one account never run at once in a process.
+"""Per-Apple-ID limits: one login at a time, a few file transfers at a time.
 
 Job workers may run each job on its own event loop and thread, so the lock is a
 thread lock awaited politely rather than an ``asyncio.Lock`` bound to one loop. Two
@@ -44,3 +44,28 @@ async def apple_id_lock(apple_id: str, timeout: float = 120.0) -> AsyncIterator[
         yield
     finally:
         lock.release()
+
+
+DOWNLOADS_PER_ACCOUNT = 4
+_slots: dict[str, threading.BoundedSemaphore] = {}
+
+
+def _slots_for(apple_id: str) -> threading.BoundedSemaphore:
+    key = apple_id.strip().lower()
+    with _guard:
+        return _slots.setdefault(key, threading.BoundedSemaphore(DOWNLOADS_PER_ACCOUNT))
+
+
+@asynccontextmanager
+async def download_slot(apple_id: str) -> AsyncIterator[None]:
+    """At most ``DOWNLOADS_PER_ACCOUNT`` file transfers of one account at a time, so a
+    poll with thousands of files does not look like an attack to Apple."""
+    slots = _slots_for(apple_id)
+    delay = 0.01
+    while not slots.acquire(blocking=False):
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, 0.25)
+    try:
+        yield
+    finally:
+        slots.release()

@@ -34,3 +34,20 @@ async def test_waiting_gives_up_after_the_timeout() -> None:
         with pytest.raises(LockTimeout):
             async with apple_id_lock("busy@example.com", timeout=0.05):
                 pass
+
+
+async def test_downloads_of_one_account_are_bounded() -> None:
+    from cloudtap.icloud.locks import DOWNLOADS_PER_ACCOUNT, download_slot
+
+    running = peak = 0
+
+    async def transfer() -> None:
+        nonlocal running, peak
+        async with download_slot("many@example.com"):
+            running += 1
+            peak = max(peak, running)
+            await asyncio.sleep(0.02)
+            running -= 1
+
+    await asyncio.gather(*(transfer() for _ in range(DOWNLOADS_PER_ACCOUNT * 3)))
+    assert peak == DOWNLOADS_PER_ACCOUNT

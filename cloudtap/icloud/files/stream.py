@@ -16,6 +16,7 @@ import httpx
 from cloudtap.icloud import errors
 from cloudtap.icloud.client.apple import AppleClient
 from cloudtap.icloud.connector import FileInfo
+from cloudtap.icloud.locks import download_slot
 from cloudtap.icloud.retry import TRANSIENT_ERRORS, backoff_delay
 
 MAX_RESUMES = 5  # breaks in a row without a single new byte
@@ -47,7 +48,7 @@ class DownloadStream:
         received = offset
         failures = attempts = 0
         refreshed = False
-        async with self._open_client() as client:
+        async with self._open_client() as client, download_slot(client.session.apple_id):
             while True:
                 attempt_start = received
                 headers = {"Range": f"bytes={received}-"} if received else {}
