@@ -49,9 +49,17 @@ def raise_for_common(response: httpx.Response) -> None:
     if ACCOUNT_LOCKED in codes or (isinstance(body, dict) and body.get("locked") is True):
         raise errors.AccountLocked("Apple has locked this account")
     if response.status_code in THROTTLED_STATUS:
-        raise errors.RateLimited("Apple is refusing requests for now; try again later")
+        raise errors.RateLimited(
+            "Apple is refusing requests for now; try again later", info=retry_after(response)
+        )
     if response.status_code >= 500:
         raise errors.AppleUnavailable(f"Apple answered HTTP {response.status_code}")
+
+
+def retry_after(response: httpx.Response) -> dict[str, Any] | None:
+    """Apple's ``Retry-After`` (seconds), when it sends one, for the caller to honour."""
+    value = response.headers.get("retry-after", "")
+    return {"retry_after_seconds": int(value)} if value.isdigit() else None
 
 
 def raise_for_signin(response: httpx.Response) -> None:

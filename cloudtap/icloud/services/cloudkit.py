@@ -37,19 +37,24 @@ class CloudKitDatabase:
         return f"{root.rstrip('/')}/database/1/{self.container}/{self.environment}/{self.scope}"
 
     async def call(self, operation: str, body: dict[str, Any]) -> dict[str, Any]:
-        response = await self.client.service(
-            "POST",
-            f"{self.base_url}/{operation}",
-            json=body,
-            params={"remapEnums": "True", "getCurrentSyncToken": "True"},
-        )
-        if access_denied(response):
-            raise errors.AdpEnabled("Apple denies web access to this account's data")
-        raise_for_common(response)
-        reply = json_body(response)
-        if response.status_code >= 400 or not isinstance(reply, dict):
+        """One CloudKit operation (every one we use only reads, so it may be repeated)."""
+        for attempt in range(2):
+            response = await self.client.service(
+                "POST",
+                f"{self.base_url}/{operation}",
+                json=body,
+                params={"remapEnums": "True", "getCurrentSyncToken": "True"},
+            )
+            if access_denied(response):
+                raise errors.AdpEnabled("Apple denies web access to this account's data")
+            raise_for_common(response)
+            reply = json_body(response)
+            if isinstance(reply, dict) and response.status_code < 400:
+                return reply
+            if response.status_code < 400 and attempt == 0:
+                continue  # a reply cut short in transit: read it once more
             raise cloudkit_error(reply, response.status_code)
-        return reply
+        raise AssertionError("unreachable")
 
     async def query(
         self,

@@ -15,6 +15,7 @@ from cloudtap.config import Settings
 from cloudtap.icloud import errors
 from cloudtap.icloud.client.connector import ICloudConnector
 from cloudtap.icloud.connector import Credentials, Filters, JSONDict, TransportOptions
+from cloudtap.icloud.services.photos import PAGE_CONCURRENCY
 from cloudtap.icloud.transport import ssl_context
 from cloudtap.sandbox.runtime import start_sandbox
 from tests.icloud.client.conftest import PASSWORD, RequestLog, apple_id
@@ -201,3 +202,36 @@ async def test_downloads_survive_resets_and_expired_urls(
     downloads = [u for u in log.urls if "icloud-content" in u]
     assert len(downloads) >= entry["size"] // 16000  # resumed again and again
     assert any("records/lookup" in u for u in log.urls)  # the dead URL was refreshed
+
+
+async def test_throttling_is_reported_not_hammered(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("CLOUDTAP_SANDBOX_THROTTLE_PER_MINUTE", "8")
+    with start_sandbox(Settings.from_env({"CLOUDTAP_DATA_DIR": str(tmp_path)})) as sandbox:
+        transport = TransportOptions(proxy_url=sandbox.proxy_url, ca_file=str(sandbox.ca_file))
+        log = RequestLog()
+        connector = ICloudConnector(transport, request_hooks=[log])
+        state = await _session(connector, "photos-10k")
+        with pytest.raises(errors.RateLimited) as raised:
+            await _list(connector, state, Filters())
+    # The quota counts the web session's requests. No retry storm: past it, only the
+    # pages that were already in flight when the first 503 came back.
+    cloudkit = [u for u in log.urls if "ckdatabasews" in u]
+    assert len(cloudkit) <= 8 + PAGE_CONCURRENCY
+    assert raised.value.info and raised.value.info["retry_after_seconds"] >= 1
+
+
+async def test_replies_cut_short_are_read_again(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("CLOUDTAP_SANDBOX_MALFORMED_JSON_EVERY", "5")
+    with start_sandbox(Settings.from_env({"CLOUDTAP_DATA_DIR": str(tmp_path)})) as sandbox:
+        transport = TransportOptions(proxy_url=sandbox.proxy_url, ca_file=str(sandbox.ca_file))
+        connector = ICloudConnector(transport)
+        outcome = await connector.login(Credentials(apple_id("no2fa"), PASSWORD), None)
+        if outcome.state != "active":  # the login's own reply may be the one cut short
+            outcome = await connector.login(Credentials(apple_id("no2fa"), PASSWORD), None)
+        assert outcome.session_state
+        items, _ = await _list(connector, outcome.session_state, Filters())
+    assert len(items) > 30
