@@ -130,12 +130,7 @@ class LoginFlow:
                 return _failed(stop.error, stop.pending.to_state())
             except errors.ICloudError as exc:
                 log.info("login of %s failed: %s", _mask(apple_id), exc.code)
-                keep = saved
-                if isinstance(exc, errors.CodeInvalid) and saved and saved.get("kind") == "pending":
-                    keep = saved  # let the user retry the code on the same login
-                elif saved and saved.get("kind") == "pending":
-                    keep = _trust_only(saved)
-                return _failed(exc, keep)
+                return _failed(exc, _state_after_failure(exc, saved))
 
     async def _login(
         self, credentials: Credentials, apple_id: str, saved: JSONDict | None
@@ -224,7 +219,12 @@ class LoginFlow:
     async def _verify_hsa2(
         self, client: AppleClient, pending: PendingLogin, code: str
     ) -> LoginOutcome:
-        await hsa2.verify_code(client, hsa2.CodeRoute.from_state(pending.route), code)
+        try:
+            await hsa2.verify_code(client, hsa2.CodeRoute.from_state(pending.route), code)
+        except errors.CodeInvalid as wrong:
+            # Keep the login in progress (with Apple's latest scnt) for another try.
+            pending.session = client.session
+            raise _NeedsUser(pending, wrong) from None
         await hsa2.trust_session(client)
         web = await signin.account_login(client)
         if web.needs_second_factor:
@@ -239,7 +239,11 @@ class LoginFlow:
                 "Choose where Apple should send the code",
                 info={"choices": [twosv.choice_label(d) for d in pending.devices]},
             )
-        await twosv.validate_code(client, pending.device, code)
+        try:
+            await twosv.validate_code(client, pending.device, code)
+        except errors.CodeInvalid as wrong:
+            pending.session = client.session
+            raise _NeedsUser(pending, wrong) from None
         # pc asks idmsa for a trust token here; pd notes it can 404 on this path. Try.
         with contextlib.suppress(errors.ICloudError):
             await hsa2.trust_session(client)
@@ -276,6 +280,20 @@ def _failed(error: errors.ICloudError, state: JSONDict | None) -> LoginOutcome:
     return LoginOutcome(
         state="failed", error=error.code, error_info=error.info, session_state=state
     )
+
+
+def _state_after_failure(error: errors.ICloudError, saved: JSONDict | None) -> JSONDict | None:
+    """What the caller should keep after a failed attempt.
+
+    A wrong code keeps the login in progress (the user may try another code on it); any
+    other failure ends it but keeps the browser's trust; an earlier trusted session is
+    kept as it was.
+    """
+    if saved is None or saved.get("kind") != "pending":
+        return saved
+    if isinstance(error, errors.CodeInvalid):
+        return saved
+    return _trust_only(saved)
 
 
 def _trust_only(state: JSONDict) -> JSONDict | None:

@@ -196,3 +196,15 @@ async def test_malformed_saved_state_is_ignored(connector: ICloudConnector, garb
 async def test_code_without_a_login_in_progress_starts_one(connector: ICloudConnector) -> None:
     outcome = await _login(connector, "2fa-sms", None, password=PASSWORD, code=CODE)
     assert (outcome.state, outcome.error) == ("active", None)
+
+
+async def test_a_wrong_first_code_still_leaves_a_login_to_finish(
+    connector: ICloudConnector, requests_made: RequestLog
+) -> None:
+    wrong = await _login(connector, "2fa-device", None, password=PASSWORD, code="000000")
+    assert (wrong.state, wrong.error) == ("failed", "code-invalid")
+    assert wrong.session_state and wrong.session_state["kind"] == "pending"
+    requests_made.clear()
+    done = await _login(connector, "2fa-device", wrong.session_state, password=PASSWORD, code=CODE)
+    assert done.state == "active"
+    assert not any("signin" in url for url in requests_made.urls)
