@@ -5,6 +5,8 @@ in flight, then a sync-token incremental listing, and prints a table: assets, Ap
 requests, seconds, and the process's peak RSS (client and in-process sandbox together).
 
     .venv/bin/python bench/icloud_photos_listing.py [--account photos-10k] [--concurrency 4]
+
+Add Apple-like round trips with the sandbox's knob, e.g. ``CLOUDTAP_SANDBOX_LATENCY_MS=50``.
 """
 
 from __future__ import annotations
