@@ -16,11 +16,13 @@ from cloudtap.api.resources import (
     sessions,
     sources,
     storage_configs,
+    subscriptions,
     tasks,
     users,
     webhook_configs,
 )
 from cloudtap.config import Settings, get_settings
+from cloudtap.jobs.webhooks import install_webhook_delivery
 
 RESOURCE_MODULES = (
     organisation,
@@ -29,6 +31,7 @@ RESOURCE_MODULES = (
     sources,
     sessions,
     polls,
+    subscriptions,
     tasks,
     results,
     events,
@@ -47,6 +50,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.state.settings = settings or get_settings()
+    # Events the API records (poll.created, ...) are queued for webhook delivery.
+    install_webhook_delivery()
     for module in RESOURCE_MODULES:
         app.include_router(module.router)
     install_error_handlers(app)

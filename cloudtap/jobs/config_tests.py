@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import secrets
 from pathlib import Path
@@ -12,10 +11,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session as DbSession
 
 from cloudtap.config import Settings, get_settings
+from cloudtap.crypto.sealing import SealError
 from cloudtap.publish.events import emit
 from cloudtap.store.db import transaction
 from cloudtap.store.ids import utcnow
-from cloudtap.store.models import StorageConfig, Task, WebhookConfig
+from cloudtap.store.models import Event, StorageConfig, Task, WebhookConfig
 
 log = logging.getLogger(__name__)
 
@@ -35,27 +35,48 @@ def _local_store_works(url: str) -> str | None:
     return None if ok else "storage-corrupt"
 
 
-def _test_storage(url: str) -> str | None:
-    if urlsplit(url).scheme in ("local", "file"):
-        return _local_store_works(url)
-    return "storage-unsupported"  # S3 and GCS arrive with the publishing issue
+def _bucket_works(settings: Settings, config: StorageConfig) -> str | None:
+    """Upload, read back and delete a probe object through the config's own store."""
+    from cloudtap.publish.s3 import S3Error
+    from cloudtap.publish.stores import store_for_config
 
-
-def _test_webhook(
-    settings: Settings, config: WebhookConfig, event_id: str, body: bytes
-) -> str | None:
+    payload = secrets.token_bytes(32)
+    key = f".cloudtap-test-{secrets.token_hex(4)}"
     try:
-        from cloudtap.publish.webhooks.delivery import deliver
-        from cloudtap.publish.webhooks.ssrf import WebhookURLGuard
-    except ImportError:
-        return "webhooks-unavailable"
-    attempt = deliver(
-        config_url=config.url,
-        event_id=event_id,
-        body=body,
-        secret=config.secret,
-        guard=WebhookURLGuard(settings.webhook_allow_hosts),
-    )
+        store = store_for_config(settings, config)
+        with store.writer(key) as (sink, stored):
+            sink.write(payload)
+        location = stored[0].location
+        ok = b"".join(store.read(location)) == payload
+        store.delete(location)
+    except (*S3Error, OSError, ValueError, SealError) as exc:
+        log.info("storage config %s failed its test: %s", config.id, type(exc).__name__)
+        return "storage-unreachable"
+    return None if ok else "storage-corrupt"
+
+
+def _test_storage(settings: Settings, config: StorageConfig) -> str | None:
+    if urlsplit(config.url).scheme in ("local", "file"):
+        return _local_store_works(config.url)
+    if config.type == "s3":
+        return _bucket_works(settings, config)
+    return "storage-unsupported"
+
+
+def _test_webhook(settings: Settings, config_id: str, event_id: str) -> str | None:
+    """One delivery attempt of the test event to the config, recorded on the event."""
+    from cloudtap.jobs.webhooks import attempt_once, event_body, record_attempt
+
+    with transaction(settings.database_url) as db:
+        event = db.scalars(select(Event).where(Event.id == event_id)).one()
+        config = db.scalars(select(WebhookConfig).where(WebhookConfig.id == config_id)).one()
+        url, secret, body = config.url, config.secret, event_body(event)
+    attempt = attempt_once(settings, url, secret, event_id, body)
+    with transaction(settings.database_url) as db:
+        event = db.scalars(select(Event).where(Event.id == event_id)).one()
+        record_attempt(event, attempt)
+        if not attempt.ok:
+            event.state = "failed"  # a test is one attempt, never retried
     return None if attempt.ok else "webhook-unreachable"
 
 
@@ -69,7 +90,7 @@ def run_config_test(task_id: str) -> None:
     from cloudtap.api.resources.webhook_configs import serialize_webhook_config
 
     settings = get_settings()
-    event_id, event_body = "", b""
+    event_id = ""
     with transaction(settings.database_url) as db:
         task = db.scalars(select(Task).where(Task.id == task_id)).first()
         if task is None or task.state != "pending":
@@ -78,24 +99,20 @@ def run_config_test(task_id: str) -> None:
         config = _load_config(db, task)
         if isinstance(config, WebhookConfig):
             data = serialize_webhook_config(config)
-            event = emit(db, task.organisation_id, task.key_id, "webhook_config", "test", data)
+            # Delivered below, to this config only, rather than by the delivery job.
+            event = emit(
+                db, task.organisation_id, task.key_id, "webhook_config", "test", data, notify=False
+            )
             event_id = event.id
-            event_body = json.dumps(
-                {
-                    "id": event.id,
-                    "resource": "event",
-                    "type": "webhook_config",
-                    "action": "test",
-                    "data": data,
-                }
-            ).encode()
+        if config is not None:
+            db.expunge(config)
     error: str | None
     if config is None:
         error = "not-found"
     elif isinstance(config, StorageConfig):
-        error = _test_storage(config.url)
+        error = _test_storage(settings, config)
     else:
-        error = _test_webhook(settings, config, event_id, event_body)
+        error = _test_webhook(settings, config.id, event_id)
     with transaction(settings.database_url) as db:
         task = db.scalars(select(Task).where(Task.id == task_id)).one()
         task.state = "failed" if error else "succeeded"

@@ -6,6 +6,7 @@ from huey.consumer import Consumer
 
 from cloudtap.config import Settings
 from cloudtap.jobs.queue import queue_for
+from cloudtap.jobs.webhooks import install_webhook_delivery
 
 # Idle workers back off to at most this delay, so a new job starts within half a second.
 MAX_IDLE_DELAY_SECONDS = 0.5
@@ -19,6 +20,7 @@ class EmbeddedConsumer(Consumer):
 
 
 def start_embedded_consumer(settings: Settings, workers: int = 2) -> EmbeddedConsumer:
+    install_webhook_delivery()
     consumer = EmbeddedConsumer(
         queue_for(settings),
         workers=workers,
@@ -38,6 +40,7 @@ def stop_consumer(consumer: Consumer) -> None:
 
 def run_worker(settings: Settings, workers: int) -> None:
     """Blocks: a standalone worker process, with huey's own signal handling."""
+    install_webhook_delivery()
     consumer = queue_for(settings).create_consumer(
         workers=workers, worker_type="thread", periodic=False, max_delay=1.0
     )

@@ -25,8 +25,9 @@ from cloudtap.jobs.connectors import connector_for
 from cloudtap.jobs.vault import open_state, seal_state, session_context
 from cloudtap.publish.events import emit
 from cloudtap.publish.json_results import JsonDataWriter
-from cloudtap.publish.store import StoredObject
-from cloudtap.publish.stores import default_store
+from cloudtap.publish.s3 import S3Error
+from cloudtap.publish.store import ResultStore, StoredObject
+from cloudtap.publish.stores import publishing_store
 from cloudtap.store.db import on_commit, transaction
 from cloudtap.store.ids import utcnow
 from cloudtap.store.models import Poll, Result, Session, Task
@@ -39,6 +40,12 @@ _OPEN_STATES = ("pending", "processing")
 
 class UnsupportedTarget(ICloudError):
     code = "unsupported-type"
+
+
+class StorageUnavailable(ICloudError):
+    """The result store (e.g. the S3 bucket) refused or could not be reached."""
+
+    code = "storage-unavailable"
 
 
 class InternalError(ICloudError):
@@ -223,13 +230,12 @@ def _result_key(task: Task, extension: str) -> str:
 
 
 async def _produce(
-    settings: Settings,
+    store: ResultStore,
     connector: Connector,
     state: dict[str, Any],
     task: Task,
     payload: dict[str, Any],
 ) -> tuple[StoredObject, str]:
-    store = default_store(settings)
     target = task.target or ""
     if task.type == TASK_INFO:
         if target not in connector.info_types():
@@ -281,24 +287,37 @@ def run_task(task_id: str) -> None:
             state: dict[str, Any] | None = _session_state(settings, session)
         except (SessionExpired, SealError):
             state = None
+        store: ResultStore | None
+        try:
+            store, storage_config_id = publishing_store(
+                db, settings, task.organisation_id, task.key_id
+            )
+        except (SealError, ValueError, *S3Error) as exc:
+            log.error("task %s has no usable result store: %s", task_id, type(exc).__name__)
+            store, storage_config_id = None, None
     stored: StoredObject | None = None
     kind = "json"
     error: ICloudError | None = None
     try:
         if state is None:
             raise SessionExpired("the session has expired")
+        if store is None:
+            raise StorageUnavailable("no usable result store")
         connector = connector_for(environment)
-        stored, kind = asyncio.run(_produce(settings, connector, state, task, payload))
+        stored, kind = asyncio.run(_produce(store, connector, state, task, payload))
     except ICloudError as exc:
         error = exc
+    except S3Error as exc:
+        log.error("task %s could not store its result: %s", task_id, type(exc).__name__)
+        error = StorageUnavailable()
     except Exception as exc:
         log.error("task %s failed unexpectedly: %s", task_id, type(exc).__name__)
         error = InternalError()
     with transaction(settings.database_url) as db:
         loaded = _load_task(db, task_id)
         if loaded is None:
-            if stored is not None:  # the poll was deleted while we worked
-                default_store(settings).delete(stored.location)
+            if stored is not None and store is not None:  # the poll went while we worked
+                store.delete(stored.location)
             return
         task, poll, session = loaded
         task.date_completed = utcnow()
@@ -310,6 +329,7 @@ def run_task(task_id: str) -> None:
                 identifier=task.target or "",
                 type=kind,
                 storage=stored.storage,
+                storage_config_id=storage_config_id,
                 location=stored.location,
                 url=stored.url,
                 size=stored.size,

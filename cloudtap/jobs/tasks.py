@@ -9,6 +9,8 @@ from huey import Huey
 from cloudtap.jobs.config_tests import run_config_test
 from cloudtap.jobs.login import run_login, run_logout
 from cloudtap.jobs.polling import run_poll, run_task
+from cloudtap.jobs.subscriptions import run_subscription
+from cloudtap.jobs.webhooks import run_delivery
 
 
 def register(huey: Huey) -> dict[str, Any]:
@@ -19,4 +21,7 @@ def register(huey: Huey) -> dict[str, Any]:
         "poll": huey.task(name="cloudtap.poll")(run_poll),
         "task": huey.task(name="cloudtap.task")(run_task),
         "config_test": huey.task(name="cloudtap.config_test")(run_config_test),
+        # Delivery schedules its own retries (backoff with jitter, attempts recorded).
+        "deliver_event": huey.task(name="cloudtap.deliver_event")(run_delivery),
+        "subscription": huey.task(name="cloudtap.subscription")(run_subscription),
     }

@@ -6,16 +6,19 @@ import logging
 from collections.abc import Iterable
 
 from cloudtap.config import Settings
-from cloudtap.publish.stores import store_named
+from cloudtap.publish.stores import store_for_result
 
 log = logging.getLogger(__name__)
 
+# (storage, location, storage config id or None), as collected by cloudtap.store.removal.
+StoredRef = tuple[str, str, str | None]
 
-def delete_stored_results(settings: Settings, locations: Iterable[tuple[str, str]]) -> int:
+
+def delete_stored_results(settings: Settings, locations: Iterable[StoredRef]) -> int:
     deleted = 0
-    for storage, location in locations:
+    for storage, location, config_id in locations:
         try:
-            store_named(settings, storage).delete(location)
+            store_for_result(settings, storage, config_id).delete(location)
             deleted += 1
         except (OSError, ValueError):
             log.warning("could not delete a stored result in %s", storage)

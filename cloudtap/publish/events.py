@@ -48,7 +48,10 @@ def emit(
     type_: str,
     action: str,
     data: dict[str, Any],
+    notify: bool = True,
 ) -> Event:
+    """Record an event; listeners hear of it after commit unless ``notify`` is False
+    (a ``webhook_config.test`` event is delivered by its own task, to its own config)."""
     event = Event(
         id=new_id(),
         organisation_id=organisation_id,
@@ -60,5 +63,6 @@ def emit(
     db.add(event)
     db.flush()
     event_id = event.id
-    on_commit(db, lambda: _notify(event_id))
+    if notify:
+        on_commit(db, lambda: _notify(event_id))
     return event

@@ -1,14 +1,38 @@
-"""Choosing the result store for a job, and reaching a stored result again by name."""
+"""Choosing the result store for a job, and reaching a stored result again.
+
+Results go to the key's storage config, else the organisation's default, else the
+server's own store (``CLOUDTAP_STORAGE_URL``). A result row remembers its store's name
+and config id, so it can be read, signed and deleted later through the same store.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import logging
+import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session as DbSession
+
 from cloudtap.config import Settings
+from cloudtap.crypto.sealing import Sealed, Sealer
 from cloudtap.publish.local import LocalResultStore
+from cloudtap.publish.s3 import S3ResultStore
 from cloudtap.publish.store import ResultStore
+from cloudtap.store.db import transaction
+from cloudtap.store.models import Key, Organisation, StorageConfig
+
+log = logging.getLogger(__name__)
+
+# Store types results can be published to; other config types fall back to the default.
+PUBLISHABLE_TYPES = ("local", "s3")
+
+_cache_lock = threading.Lock()
+_s3_stores: dict[tuple[str, str], S3ResultStore] = {}
 
 
 def default_store(settings: Settings) -> ResultStore:
@@ -31,5 +55,95 @@ def store_named(settings: Settings, name: str) -> ResultStore:
     return store
 
 
-def open_for_read(settings: Settings, storage: str, location: str) -> Iterator[bytes]:
-    return store_named(settings, storage).read(location)
+def credentials_context(config_id: str) -> str:
+    return f"storage-config-credentials:{config_id}"
+
+
+def open_credentials(settings: Settings, config: StorageConfig) -> dict[str, Any]:
+    if not config.credentials_sealed or not config.credentials_key_id:
+        return {}
+    sealed = Sealed(config.credentials_key_id, config.credentials_sealed)
+    opened = Sealer(settings.master_key).open_json(sealed, credentials_context(config.id))
+    return dict(opened or {})
+
+
+def store_for_config(settings: Settings, config: StorageConfig) -> ResultStore:
+    if config.type == "local":
+        return LocalResultStore(Path(config.url.split("://", 1)[-1] or "/"))
+    if config.type == "s3":
+        # Building a boto3 client is slow; reuse it while the sealed credentials match.
+        blob = config.credentials_sealed or b""
+        cache_key = (config.id, config.url + hashlib.sha256(blob).hexdigest())
+        with _cache_lock:
+            store = _s3_stores.get(cache_key)
+        if store is None:
+            store = S3ResultStore(config.url, open_credentials(settings, config))
+            with _cache_lock:
+                _s3_stores[cache_key] = store
+        return store
+    raise ValueError(f"results cannot be published to {config.type}:// storage")
+
+
+def _config_id_for(db: DbSession, organisation_id: str, key_id: str | None) -> str | None:
+    if key_id is not None:
+        key = db.scalars(select(Key).where(Key.id == key_id)).first()
+        if key is not None and key.storage_config_id is not None:
+            return key.storage_config_id
+    org = db.scalars(select(Organisation).where(Organisation.id == organisation_id)).first()
+    return org.storage_config_default if org is not None else None
+
+
+def publishing_store(
+    db: DbSession, settings: Settings, organisation_id: str, key_id: str | None
+) -> tuple[ResultStore, str | None]:
+    """The store a key's results go to, and its storage config id (None: the default)."""
+    config_id = _config_id_for(db, organisation_id, key_id)
+    if config_id is not None:
+        config = db.scalars(
+            select(StorageConfig).where(
+                StorageConfig.id == config_id, StorageConfig.organisation_id == organisation_id
+            )
+        ).first()
+        if config is not None and config.type in PUBLISHABLE_TYPES:
+            return store_for_config(settings, config), config.id
+        if config is not None:
+            log.warning(
+                "storage config %s is %s://, using the default store", config_id, config.type
+            )
+    return default_store(settings), None
+
+
+def load_config(settings: Settings, config_id: str) -> StorageConfig:
+    with transaction(settings.database_url) as db:
+        config = db.scalars(select(StorageConfig).where(StorageConfig.id == config_id)).first()
+        if config is None:
+            raise ValueError(f"storage config {config_id} no longer exists")
+        db.expunge(config)
+        return config
+
+
+def store_for_result(settings: Settings, storage: str, config_id: str | None) -> ResultStore:
+    if config_id is None:
+        return store_named(settings, storage)
+    store = store_for_config(settings, load_config(settings, config_id))
+    if store.name != storage:
+        raise ValueError(f"storage config {config_id} is no longer a {storage} store")
+    return store
+
+
+def open_for_read(
+    settings: Settings, storage: str, location: str, config_id: str | None = None
+) -> Iterator[bytes]:
+    return store_for_result(settings, storage, config_id).read(location)
+
+
+def presigned_url(
+    settings: Settings, config_id: str, location: str, default_ttl: int
+) -> tuple[str, int]:
+    """A bucket-signed GET URL for an S3 result and its lifetime in seconds."""
+    config = load_config(settings, config_id)
+    store = store_for_config(settings, config)
+    if not isinstance(store, S3ResultStore):
+        raise ValueError("only S3 results have presigned URLs")
+    ttl = config.signed_urls_expiry or default_ttl
+    return store.presign(location, ttl), ttl

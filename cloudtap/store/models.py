@@ -137,6 +137,9 @@ class Subscription(_Owned, Base):
     date_start: Mapped[datetime | None] = mapped_column(default=None)
     date_end: Mapped[datetime | None] = mapped_column(default=None)
     state: Mapped[str] = mapped_column(String(20), default="pending")
+    # The run the scheduler expects next; a queued run for any other time is stale.
+    date_next_poll: Mapped[datetime | None] = mapped_column(default=None)
+    date_last_poll: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class Poll(_Owned, Base):
@@ -187,6 +190,8 @@ class Result(_Owned, Base):
     type: Mapped[str] = mapped_column(String(50))
     # Which result store holds it ("local" for now) and where, in that store's terms.
     storage: Mapped[str] = mapped_column(String(20), default="local")
+    # The storage config it was published through (None: the server's own store).
+    storage_config_id: Mapped[str | None] = mapped_column(String(36), default=None)
     location: Mapped[str] = mapped_column(Text)
     url: Mapped[str] = mapped_column(Text)
     size: Mapped[int] = mapped_column(Integer)
@@ -205,6 +210,8 @@ class Event(_Owned, Base):
     state: Mapped[str] = mapped_column(String(20), default="pending")
     retries: Mapped[int] = mapped_column(Integer, default=0)
     date_delivered: Mapped[datetime | None] = mapped_column(default=None)
+    # Every webhook delivery attempt: {date, url, status_code, error, duration_ms}.
+    attempts: Mapped[list[Any]] = mapped_column(JSON, default=list)
 
 
 class StorageConfig(_Owned, Base):

@@ -13,17 +13,20 @@ from cloudtap.store.models import Poll, Result, Session, Source, Subscription, T
 @dataclass
 class Removed:
     counts: dict[str, int] = field(default_factory=dict)
-    # (storage, location) of every stored result file, for the publisher to delete.
-    result_locations: list[tuple[str, str]] = field(default_factory=list)
+    # (storage, location, storage config id) of every stored result file, for the
+    # publisher to delete.
+    result_locations: list[tuple[str, str, str | None]] = field(default_factory=list)
 
 
 def _delete_polls_of_sessions(db: DbSession, session_ids: list[str], removed: Removed) -> None:
     poll_ids = list(db.scalars(select(Poll.id).where(Poll.session_id.in_(session_ids))))
     task_ids = list(db.scalars(select(Task.id).where(Task.poll_id.in_(poll_ids))))
     results = db.execute(
-        select(Result.storage, Result.location).where(Result.task_id.in_(task_ids))
+        select(Result.storage, Result.location, Result.storage_config_id).where(
+            Result.task_id.in_(task_ids)
+        )
     ).all()
-    removed.result_locations.extend((storage, location) for storage, location in results)
+    removed.result_locations.extend((row[0], row[1], row[2]) for row in results)
     for name, model, column, ids in (
         ("results", Result, Result.task_id, task_ids),
         ("tasks", Task, Task.poll_id, poll_ids),

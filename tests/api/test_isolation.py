@@ -20,7 +20,11 @@ def owned(client: TestClient, tenant: Tenant, worker: FakeConnector) -> dict[str
     assert session["state"] == "active"
     poll = create_poll(client, tenant, session["id"], {"info_types": ["*"], "files": [FILE_ID]})
     assert poll["state"] == "completed"
-    storage = client.post("/configs/storage", json={"url": "s3://b/p"}, headers=tenant.headers)
+    storage = client.post(
+        "/configs/storage",
+        json={"url": "s3://b/p", "credentials": {"access_key_id": "a", "secret_access_key": "s"}},
+        headers=tenant.headers,
+    )
     webhook = client.post(
         "/configs/webhook", json={"url": "http://127.0.0.1:9/hook"}, headers=tenant.headers
     )

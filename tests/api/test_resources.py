@@ -115,7 +115,10 @@ def test_storage_credentials_are_sealed_and_never_echoed(
     secret = "s3cr3t-access-key-value"
     created = client.post(
         "/configs/storage",
-        json={"url": "s3://bucket/prefix", "credentials": {"secret_access_key": secret}},
+        json={
+            "url": "s3://bucket/prefix",
+            "credentials": {"access_key_id": "AKIDEXAMPLE", "secret_access_key": secret},
+        },
         headers=tenant.headers,
     ).json()
     assert created["type"] == "s3" and created["credentials"] == {}
@@ -150,18 +153,18 @@ def test_storage_config_test_task_sets_valid_or_invalid(
         client.get(f"/configs/storage/{good['id']}", headers=tenant.headers).json()["state"]
         == "valid"
     )
-    s3 = client.post("/configs/storage", json={"url": "s3://b/p"}, headers=tenant.headers).json()
-    task = client.post(f"/configs/storage/{s3['id']}/test", headers=tenant.headers).json()
+    gs = client.post("/configs/storage", json={"url": "gs://b/p"}, headers=tenant.headers).json()
+    task = client.post(f"/configs/storage/{gs['id']}/test", headers=tenant.headers).json()
     assert wait_for_task(client, tenant, task["id"])["error"] == "storage-unsupported"
     assert (
-        client.get(f"/configs/storage/{s3['id']}", headers=tenant.headers).json()["state"]
+        client.get(f"/configs/storage/{gs['id']}", headers=tenant.headers).json()["state"]
         == "invalid"
     )
 
 
 def test_deletes_answer_with_json(client: TestClient, tenant: Tenant) -> None:
     config = client.post(
-        "/configs/storage", json={"url": "s3://b/p"}, headers=tenant.headers
+        "/configs/storage", json={"url": "gs://b/p"}, headers=tenant.headers
     ).json()
     response = client.delete(f"/configs/storage/{config['id']}", headers=tenant.headers)
     assert response.status_code == 200

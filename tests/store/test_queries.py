@@ -112,7 +112,7 @@ def test_delete_user_cascades(database_url: str) -> None:
         "sources": 1,
         "users": 1,
     }
-    assert removed.result_locations == [("local", "/tmp/x.json")]
+    assert removed.result_locations == [("local", "/tmp/x.json", None)]
     with transaction(database_url) as db:
         assert list_scoped(db, User, org.id).total_count == 0
         assert list_scoped(db, Result, org.id).total_count == 0

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict
 from cloudtap.api.auth import Caller, authenticate
 from cloudtap.api.common import ListOut, ListParams, list_out, list_params, paged, unit_of_work
 from cloudtap.api.errors import not_found
+from cloudtap.store.db import on_commit
 from cloudtap.store.ids import isoformat
 from cloudtap.store.listing import get_scoped, list_scoped
 from cloudtap.store.models import Event
@@ -31,6 +32,7 @@ class EventOut(BaseModel):
     retries: int
     date_created: str | None
     date_delivered: str | None
+    attempts: list[dict[str, Any]]
 
 
 def serialize_event(row: Event) -> dict[str, Any]:
@@ -46,6 +48,8 @@ def serialize_event(row: Event) -> dict[str, Any]:
         "retries": row.retries,
         "date_created": isoformat(row.date_created),
         "date_delivered": isoformat(row.date_delivered),
+        # Webhook delivery attempts: {date, url, status_code, error, duration_ms}.
+        "attempts": list(row.attempts or []),
     }
 
 
@@ -56,9 +60,10 @@ def list_events(
     type: str | None = Query(None),
     action: str | None = Query(None),
     state: str | None = Query(None),
+    key: str | None = Query(None),
     caller: Caller = Depends(authenticate),
 ) -> dict[str, Any]:
-    filters = {"type": type, "action": action, "state": state}
+    filters = {"type": type, "action": action, "state": state, "key_id": key}
     with unit_of_work(caller) as db:
         page = paged(
             lambda **kw: list_scoped(db, Event, caller.organisation_id, filters=filters, **kw),
@@ -73,4 +78,20 @@ def retrieve_event(event_id: str, caller: Caller = Depends(authenticate)) -> dic
         row = get_scoped(db, Event, caller.organisation_id, event_id)
         if row is None:
             raise not_found("event", event_id)
+        return serialize_event(row)
+
+
+@router.post("/events/{event_id}/redeliver", response_model=EventOut)
+def redeliver_event(event_id: str, caller: Caller = Depends(authenticate)) -> dict[str, Any]:
+    """Delivers the event again, with a fresh budget of attempts (past ones stay listed)."""
+    from cloudtap.jobs.webhooks import schedule_delivery
+
+    with unit_of_work(caller) as db:
+        row = get_scoped(db, Event, caller.organisation_id, event_id)
+        if row is None:
+            raise not_found("event", event_id)
+        row.state = "pending"
+        db.flush()
+        settings = caller.settings
+        on_commit(db, lambda: schedule_delivery(settings, event_id, 1, 0))
         return serialize_event(row)

@@ -6,6 +6,7 @@ A result's ``url`` is ``local:///abs/path`` (ricloud-py copies it natively) and 
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from fastapi import APIRouter, Body, Depends, Query, Request
@@ -18,10 +19,11 @@ from cloudtap.api.auth import Caller, authenticate, settings_of
 from cloudtap.api.common import ListOut, ListParams, list_out, list_params, paged, unit_of_work
 from cloudtap.api.errors import ApiError, invalid_parameter, not_found
 from cloudtap.config import Settings
+from cloudtap.publish.s3 import S3Error
 from cloudtap.publish.signing import SignedLink, check_signature, sign_download
-from cloudtap.publish.stores import open_for_read
+from cloudtap.publish.stores import open_for_read, presigned_url
 from cloudtap.store.db import transaction
-from cloudtap.store.ids import isoformat
+from cloudtap.store.ids import isoformat, utcnow
 from cloudtap.store.listing import get_scoped, list_scoped
 from cloudtap.store.models import Result
 
@@ -68,14 +70,28 @@ def _base_url(settings: Settings, request: Request | None) -> str | None:
     return None
 
 
+def _signed_url(settings: Settings, row: Result, request: Request) -> dict[str, Any] | None:
+    if row.storage == "s3" and row.storage_config_id is not None:
+        # Straight from the bucket: the download never passes through this server.
+        try:
+            url, ttl = presigned_url(
+                settings, row.storage_config_id, row.location, settings.signed_url_ttl_seconds
+            )
+        except (ValueError, *S3Error):
+            return None
+        expires = utcnow() + timedelta(seconds=ttl)
+        return {"url": url, "date_expires": isoformat(expires)}
+    base = _base_url(settings, request)
+    if base is None:
+        return None
+    link: SignedLink = sign_download(settings, row.id, base)
+    return {"url": link.url, "date_expires": isoformat(link.expires)}
+
+
 def serialize_result(row: Result, request: Request | None) -> dict[str, Any]:
     signed: dict[str, Any] | None = None
     if request is not None and row.state == "available":
-        settings = settings_of(request)
-        base = _base_url(settings, request)
-        if base is not None:
-            link: SignedLink = sign_download(settings, row.id, base)
-            signed = {"url": link.url, "date_expires": isoformat(link.expires)}
+        signed = _signed_url(settings_of(request), row, request)
     return {
         "id": row.id,
         "resource": "result",
@@ -198,9 +214,10 @@ def download_result(
         if row is None or row.state == "expired":
             raise not_found("result", result_id)
         storage, location, size, kind = row.storage, row.location, row.size, row.type
+        config_id = row.storage_config_id
     media = "application/json" if kind == "json" else "application/octet-stream"
     try:
-        body = open_for_read(settings, storage, location)
+        body = open_for_read(settings, storage, location, config_id)
     except (OSError, ValueError) as exc:  # removed from disk, or its store is gone
         raise not_found("result", result_id) from exc
     return StreamingResponse(

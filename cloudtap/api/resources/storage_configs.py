@@ -23,6 +23,8 @@ from cloudtap.api.common import (
 from cloudtap.api.errors import invalid_parameter, not_found
 from cloudtap.api.resources.tasks import TaskOut, create_config_test_task
 from cloudtap.crypto.sealing import Sealer
+from cloudtap.publish.s3 import check_credentials, parse_s3_url
+from cloudtap.publish.stores import credentials_context
 from cloudtap.store.ids import isoformat
 from cloudtap.store.listing import get_scoped, list_scoped
 from cloudtap.store.models import Key, Organisation, StorageConfig
@@ -74,8 +76,21 @@ def _storage_type(url: str) -> str:
     return "local" if scheme == "file" else scheme
 
 
+def _checked_credentials(kind: str, url: str, credentials: dict[str, Any]) -> None:
+    if kind != "s3":
+        return
+    try:
+        parse_s3_url(url)
+    except ValueError as exc:
+        raise invalid_parameter("url", str(exc)) from exc
+    try:
+        check_credentials(credentials)
+    except ValueError as exc:
+        raise invalid_parameter("credentials", str(exc)) from exc
+
+
 def _credentials_context(config_id: str) -> str:
-    return f"storage-config-credentials:{config_id}"
+    return credentials_context(config_id)
 
 
 def serialize_storage_config(row: StorageConfig) -> dict[str, Any]:
@@ -117,6 +132,7 @@ def create_storage_config(
     body: StorageConfigCreate, caller: Caller = Depends(authenticate)
 ) -> dict[str, Any]:
     kind = _storage_type(body.url)
+    _checked_credentials(kind, body.url, body.credentials)
     with unit_of_work(caller) as db:
         row = StorageConfig(
             organisation_id=caller.organisation_id,
@@ -163,6 +179,7 @@ def update_storage_config(
         if body.url is not None:
             row.type, row.url, row.state = _storage_type(body.url), body.url, "new"
         if body.credentials is not None:
+            _checked_credentials(row.type, row.url, body.credentials)
             _seal_credentials(caller, row, body.credentials)
             row.state = "new"
         if body.signed_urls_enabled is not None:
