@@ -2,7 +2,7 @@
 
 - ``icloud.account.info``: the Apple ID's profile (from accountLogin/validate).
 - ``icloud.account.devices``: devices signed in to the account (account service).
-- ``icloud.account.storage``: iCloud storage usage (setup ``storageUsageInfo``).
+- ``icloud.account.storage``: iCloud storage usage (account service ``storageUsageInfo``).
 - ``icloud.account.data_types``: which data types the account's services offer.
 """
 
@@ -77,7 +77,11 @@ async def devices(client: AppleClient) -> JSONDict:
 
 
 async def storage(client: AppleClient) -> JSONDict:
-    response = await client.setup("POST", "/storageUsageInfo", content="null")
+    # Served by the account service host (as icloud.com's web app calls it), not setup.
+    root = client.session.service_url("account")
+    if not root:
+        raise errors.ServiceDisabled("the account service is not available")
+    response = await client.service("POST", f"{root.rstrip('/')}/setup/ws/1/storageUsageInfo")
     raise_for_common(response)
     body = json_body(response)
     if response.status_code >= 400 or not isinstance(body, dict):

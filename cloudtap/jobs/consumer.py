@@ -7,6 +7,7 @@ from huey.consumer import Consumer
 from cloudtap.config import Settings
 from cloudtap.jobs.queue import queue_for
 from cloudtap.jobs.webhooks import install_webhook_delivery
+from cloudtap.publish.retention import RetentionSweeper
 
 # Idle workers back off to at most this delay, so a new job starts within half a second.
 MAX_IDLE_DELAY_SECONDS = 0.5
@@ -14,6 +15,8 @@ MAX_IDLE_DELAY_SECONDS = 0.5
 
 class EmbeddedConsumer(Consumer):
     """A consumer that leaves signal handling to its host process (uvicorn, pytest)."""
+
+    sweeper: RetentionSweeper | None = None
 
     def _set_signal_handlers(self) -> None:
         return None
@@ -31,10 +34,14 @@ def start_embedded_consumer(settings: Settings, workers: int = 2) -> EmbeddedCon
         max_delay=MAX_IDLE_DELAY_SECONDS,
     )
     consumer.start()
+    consumer.sweeper = RetentionSweeper(settings).start()
     return consumer
 
 
 def stop_consumer(consumer: Consumer) -> None:
+    sweeper = getattr(consumer, "sweeper", None)
+    if sweeper is not None:
+        sweeper.stop()
     consumer.stop(graceful=True)
 
 
@@ -44,4 +51,8 @@ def run_worker(settings: Settings, workers: int) -> None:
     consumer = queue_for(settings).create_consumer(
         workers=workers, worker_type="thread", periodic=False, max_delay=1.0
     )
-    consumer.run()
+    sweeper = RetentionSweeper(settings).start()
+    try:
+        consumer.run()
+    finally:
+        sweeper.stop()

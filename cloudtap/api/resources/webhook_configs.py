@@ -23,6 +23,8 @@ from cloudtap.api.common import (
 )
 from cloudtap.api.errors import invalid_parameter, not_found
 from cloudtap.api.resources.tasks import TaskOut, create_config_test_task
+from cloudtap.config import Settings
+from cloudtap.publish.webhooks.ssrf import UnsafeWebhookURL, WebhookURLGuard
 from cloudtap.store.ids import isoformat
 from cloudtap.store.listing import get_scoped, list_scoped
 from cloudtap.store.models import Key, Organisation, WebhookConfig
@@ -54,13 +56,29 @@ class WebhookConfigUpdate(BaseModel):
     url: str | None = None
 
 
-def _checked_url(url: str) -> str:
-    # Only the shape is checked here; the SSRF guard runs at delivery time, when the
-    # address the name resolves to is known.
+def _checked_url(settings: Settings, url: str) -> str:
+    """Shape, and hosts refused whatever they resolve to (names like ``localhost``,
+    private or metadata IP literals). Names are resolved and vetted again at each
+    delivery, when the address they point to is known."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise invalid_parameter("url", "must be an http:// or https:// URL with a host")
+    guard = WebhookURLGuard(settings.webhook_allow_hosts, resolver=_no_dns)
+    try:
+        guard.check(url)
+    except _NeedsDns:
+        pass  # a name: checked at delivery time
+    except UnsafeWebhookURL as exc:
+        raise invalid_parameter("url", str(exc)) from exc
     return url
+
+
+class _NeedsDns(Exception):
+    pass
+
+
+def _no_dns(_host: str, _port: int) -> list[str]:
+    raise _NeedsDns
 
 
 def serialize_webhook_config(row: WebhookConfig) -> dict[str, Any]:
@@ -103,7 +121,7 @@ def list_webhook_configs(
 def create_webhook_config(
     body: WebhookConfigCreate, caller: Caller = Depends(authenticate)
 ) -> dict[str, Any]:
-    url = _checked_url(body.url)
+    url = _checked_url(caller.settings, body.url)
     with unit_of_work(caller) as db:
         row = WebhookConfig(
             organisation_id=caller.organisation_id, url=url, secret=secrets.token_urlsafe(32)
@@ -134,7 +152,7 @@ def update_webhook_config(
     with unit_of_work(caller) as db:
         row = _load(db, caller, config_id)
         if body.url is not None:
-            row.url, row.state = _checked_url(body.url), "new"
+            row.url, row.state = _checked_url(caller.settings, body.url), "new"
         db.flush()
         return serialize_webhook_config(row)
 

@@ -1,0 +1,186 @@
+"""Events delivered as signed webhooks to real HTTP receivers on 127.0.0.1.
+
+Delivery runs in the job consumer with a fast backoff (``CLOUDTAP_WEBHOOK_BACKOFF_BASE``)
+so retries take seconds; huey's scheduler wakes once a second, which bounds the pace.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from cloudtap.publish.webhooks.signature import verify
+from tests.api.conftest import Tenant
+from tests.api.helpers import create_session, create_user
+from tests.cli.serve_process import free_port
+from tests.jobs.fake_connector import FakeConnector
+from tests.support.webhook_receiver import WebhookReceiver
+
+
+@pytest.fixture(autouse=True)
+def _fast_webhooks(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CLOUDTAP_WEBHOOK_ALLOW_HOSTS", "127.0.0.1")
+    monkeypatch.setenv("CLOUDTAP_WEBHOOK_BACKOFF_BASE", "0.2")
+    monkeypatch.setenv("CLOUDTAP_WEBHOOK_TIMEOUT", "0.5")
+
+
+def wait_for(read: Callable[[], Any], timeout: float = 30.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = read()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError("condition not met in time")
+
+
+def create_webhook_config(client: TestClient, tenant: Tenant, url: str) -> dict[str, Any]:
+    response = client.post("/configs/webhook", json={"url": url}, headers=tenant.headers)
+    assert response.status_code == 201, response.text
+    return response.json()  # type: ignore[no-any-return]
+
+
+def config_state(client: TestClient, tenant: Tenant, config_id: str) -> str:
+    state = client.get(f"/configs/webhook/{config_id}", headers=tenant.headers).json()["state"]
+    return str(state)
+
+
+def session_active_event(client: TestClient, tenant: Tenant) -> dict[str, Any]:
+    events = client.get(
+        "/events", params={"type": "session", "action": "active"}, headers=tenant.headers
+    ).json()["data"]
+    assert len(events) == 1
+    return events[0]  # type: ignore[no-any-return]
+
+
+def event(client: TestClient, tenant: Tenant, event_id: str) -> dict[str, Any]:
+    return client.get(f"/events/{event_id}", headers=tenant.headers).json()  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def black_hole() -> Iterator[int]:
+    """A port that accepts connections (the kernel's backlog) and never answers."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(16)
+        yield int(sock.getsockname()[1])
+
+
+def test_events_are_signed_and_delivered_to_the_config(
+    client: TestClient, tenant: Tenant, worker: FakeConnector
+) -> None:
+    with WebhookReceiver() as receiver:
+        config = create_webhook_config(client, tenant, receiver.url)
+        # Creating a config queues its test delivery, which moves it to ``valid``.
+        wait_for(lambda: config_state(client, tenant, config["id"]) == "valid")
+        session = create_session(client, tenant, create_user(client, tenant)["id"])
+        assert session["state"] == "active"
+        delivered = wait_for(
+            lambda: (e := session_active_event(client, tenant))["state"] == "delivered" and e
+        )
+    [attempt] = delivered["attempts"]
+    assert attempt["status_code"] == 200 and attempt["error"] is None
+    assert delivered["retries"] == 0 and delivered["date_delivered"]
+    by_id = {r.path.rsplit("/", 1)[-1]: r for r in receiver.received}
+    request = by_id[delivered["id"]]
+    assert request.path == f"/webhooks/{delivered['id']}"
+    assert request.headers["ricloud-event-id"] == delivered["id"]
+    assert verify(config["secret"], request.body, request.headers["ricloud-signature"])
+    body = json.loads(request.body)
+    assert (body["type"], body["action"], body["data"]["id"]) == (
+        "session",
+        "active",
+        session["id"],
+    )
+    # The test event went to the receiver too, and is listed as delivered.
+    tests = client.get(
+        "/events", params={"type": "webhook_config", "state": "delivered"}, headers=tenant.headers
+    ).json()["data"]
+    assert [t["id"] for t in tests] and tests[0]["id"] in by_id
+
+
+def test_a_receiver_down_at_first_gets_the_event_later(
+    client: TestClient, tenant: Tenant, worker: FakeConnector
+) -> None:
+    port = free_port()
+    config = create_webhook_config(client, tenant, f"http://127.0.0.1:{port}/webhooks")
+    wait_for(lambda: config_state(client, tenant, config["id"]) == "invalid")
+    create_session(client, tenant, create_user(client, tenant)["id"])
+    event_id = session_active_event(client, tenant)["id"]
+    wait_for(lambda: len(event(client, tenant, event_id)["attempts"]) >= 2)
+    with WebhookReceiver(port=port) as receiver:
+        delivered = wait_for(
+            lambda: (e := event(client, tenant, event_id))["state"] == "delivered" and e
+        )
+    attempts = delivered["attempts"]
+    assert 3 <= len(attempts) <= 5
+    assert all(a["status_code"] is None and "Connect" in a["error"] for a in attempts[:2])
+    assert attempts[-1]["status_code"] == 200
+    assert delivered["retries"] == len(attempts) - 1
+    assert [r.path for r in receiver.received] == [f"/webhooks/{event_id}"]
+
+
+def test_a_receiver_that_never_answers_fails_after_five_attempts_then_redelivery(
+    client: TestClient, tenant: Tenant, worker: FakeConnector, black_hole: int
+) -> None:
+    config = create_webhook_config(client, tenant, f"http://127.0.0.1:{black_hole}/webhooks")
+    create_session(client, tenant, create_user(client, tenant)["id"])
+    event_id = session_active_event(client, tenant)["id"]
+    failed = wait_for(lambda: (e := event(client, tenant, event_id))["state"] == "failed" and e)
+    attempts = failed["attempts"]
+    assert len(attempts) == 5 and failed["retries"] == 5
+    assert all(a["status_code"] is None and "Timeout" in a["error"] for a in attempts)
+    assert failed["date_delivered"] is None
+    listed = client.get("/events", params={"state": "failed"}, headers=tenant.headers).json()
+    assert event_id in [e["id"] for e in listed["data"]]
+
+    with WebhookReceiver() as receiver:
+        moved = client.post(
+            f"/configs/webhook/{config['id']}", json={"url": receiver.url}, headers=tenant.headers
+        )
+        assert moved.status_code == 200
+        again = client.post(f"/events/{event_id}/redeliver", headers=tenant.headers)
+        assert again.status_code == 200 and again.json()["state"] == "pending"
+        delivered = wait_for(
+            lambda: (e := event(client, tenant, event_id))["state"] == "delivered" and e
+        )
+    assert len(delivered["attempts"]) == 6 and delivered["attempts"][-1]["status_code"] == 200
+    assert receiver.received[0].headers["ricloud-event-id"] == event_id
+
+
+def test_the_keys_config_wins_over_the_organisation_default(
+    client: TestClient, tenant: Tenant, worker: FakeConnector
+) -> None:
+    with WebhookReceiver() as org_receiver, WebhookReceiver() as key_receiver:
+        org_config = create_webhook_config(client, tenant, org_receiver.url)
+        key_config = create_webhook_config(client, tenant, key_receiver.url)
+        org = client.get("/organisation", headers=tenant.headers).json()
+        assert org["webhook_config_default"] == org_config["id"]  # the first one created
+        key = client.post("/key", json={"webhook_config": key_config["id"]}, headers=tenant.headers)
+        assert key.status_code == 200, key.text
+        create_session(client, tenant, create_user(client, tenant)["id"])
+        event_id = session_active_event(client, tenant)["id"]
+        wait_for(lambda: event(client, tenant, event_id)["state"] == "delivered")
+    paths = [r.path for r in key_receiver.received]
+    assert f"/webhooks/{event_id}" in paths
+    assert f"/webhooks/{event_id}" not in [r.path for r in org_receiver.received]
+
+
+def test_webhook_urls_are_checked_when_configured(client: TestClient, tenant: Tenant) -> None:
+    for url in (
+        "ftp://example.com/x",
+        "http://user:pw@example.com/x",
+        "not a url",
+        "http://localhost/x",
+        "http://169.254.169.254/latest/meta-data",
+        "http://10.1.2.3/x",
+    ):
+        response = client.post("/configs/webhook", json={"url": url}, headers=tenant.headers)
+        assert response.status_code == 400, url
+        assert "url" in response.json()["params"]
