@@ -74,12 +74,3 @@ def test_sandbox_login_poll_and_file(live_client: tuple[TestClient, Tenant]) -> 
     downloaded = client.get(stored["signed_url"]["url"]).content
     assert len(downloaded) == stored["size"] > 0
     assert hashlib.md5(downloaded).hexdigest() == stored["checksum"]
-
-
-def test_sandbox_two_factor_through_the_api(live_client: tuple[TestClient, Tenant]) -> None:
-    client, tenant = live_client
-    user = client.post("/users", json={"identifier": "me"}, headers=tenant.headers).json()["id"]
-    first = _session(client, tenant, user, f"2fa-device@{DOMAIN}")
-    assert (first["state"], first["error"]) == ("failed", "code-required")
-    second = _session(client, tenant, user, f"2fa-device@{DOMAIN}", code="123456")
-    assert second["state"] == "active", second
