@@ -1,0 +1,110 @@
+"""Subscriptions: recurring polls scheduled by the job queue, stopped by DELETE."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.api.conftest import Tenant
+from tests.api.helpers import create_session, create_user
+from tests.jobs.fake_connector import FakeConnector
+
+
+@pytest.fixture(autouse=True)
+def _short_intervals(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CLOUDTAP_SUBSCRIPTION_MIN_INTERVAL", "1")
+
+
+def subscription_polls(client: TestClient, tenant: Tenant, sub_id: str) -> list[dict[str, Any]]:
+    listed = client.get(
+        "/polls", params={"subscription": sub_id, "limit": 100}, headers=tenant.headers
+    ).json()
+    return listed["data"]  # type: ignore[no-any-return]
+
+
+def subscribe(client: TestClient, tenant: Tenant, **fields: Any) -> dict[str, Any]:
+    response = client.post("/subscriptions", json=fields, headers=tenant.headers)
+    assert response.status_code == 201, response.text
+    return response.json()  # type: ignore[no-any-return]
+
+
+def test_a_subscription_polls_every_interval_until_deleted(
+    client: TestClient, tenant: Tenant, worker: FakeConnector
+) -> None:
+    session = create_session(client, tenant, create_user(client, tenant)["id"])
+    sub = subscribe(
+        client, tenant, session=session["id"], poll_payload={"info_types": ["*"]}, interval=1
+    )
+    assert (sub["resource"], sub["state"], sub["interval"]) == ("subscription", "pending", 1)
+    assert sub["session"] == session["id"] and sub["source"] == session["source"]["id"]
+
+    deadline = time.monotonic() + 30
+    while len(polls := subscription_polls(client, tenant, sub["id"])) < 3:
+        assert time.monotonic() < deadline, "the subscription did not poll three times"
+        time.sleep(0.2)
+    assert all(p["subscription"] == sub["id"] and p["session"] == session["id"] for p in polls)
+    created = sorted(p["date_created"] for p in polls)
+    assert len(set(created)) == len(created)  # successive runs, not one burst
+    current = client.get(f"/subscriptions/{sub['id']}", headers=tenant.headers).json()
+    assert current["state"] == "active" and current["date_last_poll"] is not None
+    by_requestor = client.get(
+        "/polls", params={"requestor": "subscription"}, headers=tenant.headers
+    ).json()
+    assert by_requestor["total_count"] >= 3
+
+    deleted = client.delete(f"/subscriptions/{sub['id']}", headers=tenant.headers)
+    assert deleted.status_code == 200 and deleted.json()["state"] == "deleted"
+    count = len(subscription_polls(client, tenant, sub["id"]))
+    time.sleep(2.5)
+    assert len(subscription_polls(client, tenant, sub["id"])) == count
+    listed = client.get("/subscriptions", headers=tenant.headers).json()
+    assert [s["state"] for s in listed["data"]] == ["deleted"]
+
+
+def test_a_subscription_stops_at_its_end_date(
+    client: TestClient, tenant: Tenant, worker: FakeConnector
+) -> None:
+    session = create_session(client, tenant, create_user(client, tenant)["id"])
+    end = datetime.now(UTC) + timedelta(seconds=2.5)
+    sub = subscribe(
+        client,
+        tenant,
+        session=session["id"],
+        poll_payload={"info_types": ["*"]},
+        interval=1,
+        date_end=end.isoformat(),
+    )
+    time.sleep(5)
+    polls = subscription_polls(client, tenant, sub["id"])
+    assert 1 <= len(polls) <= 3
+    finished = client.get(f"/subscriptions/{sub['id']}", headers=tenant.headers).json()
+    assert finished["date_next_poll"] is None
+
+
+def test_subscription_input_is_checked(
+    client: TestClient, tenant: Tenant, worker: FakeConnector
+) -> None:
+    session = create_session(client, tenant, create_user(client, tenant)["id"])
+    for fields, param in (
+        ({"session": session["id"], "poll_payload": {}}, "poll_payload"),
+        ({"session": "nope", "poll_payload": {"info_types": ["*"]}}, "session"),
+        ({"session": session["id"], "poll_payload": {"info_types": ["*"]}, "interval": 0}, None),
+        (
+            {
+                "session": session["id"],
+                "poll_payload": {"info_types": ["*"]},
+                "date_end": "2001-01-01T00:00:00Z",
+            },
+            "date_end",
+        ),
+    ):
+        response = client.post("/subscriptions", json=fields, headers=tenant.headers)
+        assert response.status_code == 400, fields
+        if param is not None:
+            assert param in response.json()["params"]
+    missing = client.delete("/subscriptions/unknown", headers=tenant.headers)
+    assert missing.status_code == 404 and missing.json()["error"]
