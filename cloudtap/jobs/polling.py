@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -19,9 +19,10 @@ from sqlalchemy.orm import Session as DbSession
 
 from cloudtap.config import Settings, get_settings
 from cloudtap.crypto.sealing import SealError
-from cloudtap.icloud.connector import Connector, Filters
-from cloudtap.icloud.errors import ICloudError, SessionExpired
+from cloudtap.icloud.connector import Connector
+from cloudtap.icloud.errors import AdpEnabled, ICloudError, RateLimited, SessionExpired
 from cloudtap.jobs.connectors import connector_for
+from cloudtap.jobs.poll_filters import filters_of
 from cloudtap.jobs.vault import open_state, seal_state, session_context
 from cloudtap.publish.events import emit
 from cloudtap.publish.json_results import JsonDataWriter
@@ -52,20 +53,6 @@ class InternalError(ICloudError):
     """Something unexpected broke; details go to the log, never to the API."""
 
     code = "internal-error"
-
-
-def _parse_datetime(value: Any) -> datetime | None:
-    if not value:
-        return None
-    return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-
-
-def filters_of(payload: dict[str, Any]) -> Filters:
-    nested = payload.get("filters") or {}
-    return Filters(
-        since=_parse_datetime(payload.get("since") or nested.get("since")),
-        until=_parse_datetime(payload.get("until") or nested.get("until")),
-    )
 
 
 def _expand(requested: list[str], available: list[str]) -> list[str]:
@@ -174,7 +161,11 @@ def run_poll(poll_id: str) -> None:
     if state is not None:
         try:
             connector = connector_for(environment)
-            refreshed = asyncio.run(connector.validate(state))
+            try:
+                refreshed = asyncio.run(connector.validate(state))
+            except (AdpEnabled, RateLimited):
+                # Apple answers these per service: let each task get its own verdict.
+                refreshed = None
             targets = plan_targets(payload, connector)
         except ICloudError as exc:
             failure, refreshed = exc, None

@@ -27,6 +27,7 @@ from cloudtap.api.common import (
 )
 from cloudtap.api.errors import ApiError, invalid_parameter, not_found
 from cloudtap.api.resources.results import ResultOut, serialize_result
+from cloudtap.jobs.poll_filters import InvalidFilter, filters_of
 from cloudtap.store.db import on_commit
 from cloudtap.store.ids import isoformat
 from cloudtap.store.listing import get_scoped, list_scoped
@@ -45,9 +46,10 @@ class PollPayload(BaseModel):
     data_types: list[str] = Field(default_factory=list)
     files: list[str] = Field(default_factory=list, max_length=MAX_FILES_PER_POLL)
     publish_source_files: bool | None = None
-    since: str | None = None
-    until: str | None = None
-    filters: dict[str, Any] | None = None
+    # Checked by ``filters_of`` (``filters.since/until`` canonical, top level accepted).
+    since: Any = None
+    until: Any = None
+    filters: Any = None
 
 
 class PollCreate(BaseModel):
@@ -210,8 +212,14 @@ def create_poll(body: PollCreate, request: Request, caller: Caller = Depends(aut
 
     wait = await_seconds(request, caller.settings.await_cap_seconds)
     payload = body.payload
-    if not (payload.info_types or payload.data_types or payload.files):
+    # An explicit empty list is a valid (empty) request: ricloud's `poll download
+    # --cascade` asks for `files: []` when a result holds no file ids.
+    if not ({"info_types", "data_types", "files"} & payload.model_fields_set):
         raise invalid_parameter("payload", "ask for at least one of info_types, data_types, files")
+    try:
+        filters_of(payload.model_dump())
+    except InvalidFilter as exc:
+        raise invalid_parameter(exc.field, str(exc)) from exc
     with unit_of_work(caller) as db:
         session, source_id = _check_session(db, caller, body)
         poll = Poll(

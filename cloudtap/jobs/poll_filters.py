@@ -1,0 +1,54 @@
+"""A poll payload's date filters: ``since``/``until``, under ``filters`` or top-level.
+
+``payload.filters.since/until`` is canonical; the same keys at the top level of the
+payload are accepted as a shorthand. Both the API (to refuse bad input with a 400) and
+the task job (to filter) read them here, so they can never disagree.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from cloudtap.icloud.connector import Filters
+
+DATE_KEYS = ("since", "until")
+
+
+class InvalidFilter(ValueError):
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def parse_instant(value: Any, field: str) -> datetime | None:
+    """An ISO 8601 date-time (``Z`` or an offset; naive means UTC), or None when unset."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise InvalidFilter(field, "expected an ISO 8601 date-time string")
+    try:
+        moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise InvalidFilter(field, "expected an ISO 8601 date-time") from exc
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def filters_of(payload: dict[str, Any]) -> Filters:
+    """The payload's date filters; raises :class:`InvalidFilter` for malformed ones."""
+    nested = payload.get("filters")
+    if nested is None:
+        nested = {}
+    if not isinstance(nested, dict):
+        raise InvalidFilter("payload.filters", "expected an object with since and/or until")
+    found: dict[str, datetime | None] = {}
+    for key in DATE_KEYS:
+        top = parse_instant(payload.get(key), f"payload.{key}")
+        inner = parse_instant(nested.get(key), f"payload.filters.{key}")
+        if top is not None and inner is not None and top != inner:
+            raise InvalidFilter(f"payload.{key}", f"{key} given twice with different values")
+        found[key] = top or inner
+    since, until = found["since"], found["until"]
+    if since is not None and until is not None and since >= until:
+        raise InvalidFilter("payload.until", "until must be later than since")
+    return Filters(since=since, until=until)

@@ -1,0 +1,58 @@
+"""What the sandbox itself serves for a file id, fetched without cloudtap's iCloud client.
+
+Photos: a raw CloudKit ``records/lookup`` through the sandbox's proxy with a web session
+the sandbox issues directly, then the record's ``downloadURL``. Contact images: the
+sandbox's own content function. Tests compare downloaded results with these bytes.
+"""
+
+from __future__ import annotations
+
+import base64
+
+import httpx
+
+from cloudtap.sandbox.apple.account_json import partition_of
+from cloudtap.sandbox.hosts import service_url
+from cloudtap.sandbox.runtime import RunningSandbox
+from cloudtap.sandbox.services.content.contacts import index_of, photo_jpeg
+from cloudtap.sandbox.world import WEB_SESSION_COOKIE
+
+RESOURCES = {"o": "resOriginal", "a": "resOriginalAlt", "v": "resOriginalVidCompl"}
+RESOURCES |= {"f": "resJPEGFull", "m": "resJPEGMed", "t": "resJPEGThumb"}
+RESOURCES |= {"M": "resVidMed", "S": "resVidSmall"}
+
+
+def _decode(body: str) -> str:
+    return base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)).decode("utf-8")
+
+
+def photo_bytes(sandbox: RunningSandbox, apple_id: str, file_id: str) -> bytes:
+    scope_code, zone, rest = _decode(file_id.removeprefix("icpl://")).split(":", 2)
+    record_name, code = rest.rsplit(":", 1)
+    account = sandbox.world.account(apple_id)
+    assert account is not None
+    web = sandbox.world.issue_web_session(account)
+    database = "private" if scope_code == "p" else "shared"
+    root = service_url("ckdatabasews", partition_of(account), account.china)
+    url = f"{root}/database/1/com.apple.photos.cloud/production/{database}/records/lookup"
+    zone_id = {"zoneName": "PrimarySync" if zone == "P" else zone}
+    with httpx.Client(proxy=sandbox.proxy_url, verify=str(sandbox.ca_file)) as http:
+        reply = http.post(
+            url,
+            json={"records": [{"recordName": record_name}], "zoneID": zone_id},
+            cookies={WEB_SESSION_COOKIE: web.token},
+        )
+        reply.raise_for_status()
+        [record] = reply.json()["records"]
+        download = record["fields"][f"{RESOURCES[code]}Res"]["value"]["downloadURL"]
+        response = http.get(download)
+        response.raise_for_status()
+        return response.content
+
+
+def contact_image_bytes(sandbox: RunningSandbox, apple_id: str, file_id: str) -> bytes:
+    account = sandbox.world.account(apple_id)
+    assert account is not None
+    index = index_of(account.content, _decode(file_id.removeprefix("mme_contact_image://")))
+    assert index is not None
+    return photo_jpeg(account.content, index)
