@@ -14,7 +14,7 @@ from cloudtap.config import Settings
 from cloudtap.publish.retention import expire_due_results
 from cloudtap.store.db import transaction
 from cloudtap.store.ids import utcnow
-from cloudtap.store.models import Poll, Result, Session, Source, Subscription, Task, User
+from cloudtap.store.models import Event, Poll, Result, Session, Source, Subscription, Task, User
 from tests.api.conftest import Tenant
 from tests.api.helpers import create_poll, create_session, create_user
 from tests.jobs.fake_connector import FILE_ID, FakeConnector
@@ -27,6 +27,18 @@ def local_path(url: str) -> Path:
 def rows(settings: Settings, model: Any, column: Any, values: list[str]) -> int:
     with transaction(settings.database_url) as db:
         return int(db.scalar(select(func.count()).select_from(model).where(column.in_(values))))
+
+
+def events_about(settings: Settings, user_id: str, poll_ids: list[str]) -> int:
+    """Counted in Python, independently of the JSON queries the deletion uses."""
+    with transaction(settings.database_url) as db:
+        return sum(
+            1
+            for data in db.scalars(select(Event.data))
+            if data.get("user") == user_id
+            or data.get("poll") in poll_ids
+            or data.get("id") in poll_ids
+        )
 
 
 def test_results_expire_after_their_ttl(
@@ -87,11 +99,16 @@ def test_deleting_a_user_removes_everything_below_it(
     other = create_session(client, tenant, create_user(client, tenant, "someone-else")["id"])
     other_poll = create_poll(client, tenant, other["id"], {"files": [FILE_ID]})
 
+    events_about_user = events_about(settings, user["id"], poll_ids)
+    assert events_about_user > 0
     response = client.delete(f"/users/{user['id']}", headers=tenant.headers)
     assert response.status_code == 200
     body = response.json()
     assert (body["resource"], body["deleted"]) == ("user", True)
-    assert body["removed"] == {
+    removed = body["removed"]
+    # Events embed the objects (and the Apple ID): every one about this user goes too.
+    assert removed.pop("events") == events_about_user
+    assert removed == {
         "users": 1,
         "sources": 1,
         "sessions": 2,
@@ -108,6 +125,8 @@ def test_deleting_a_user_removes_everything_below_it(
     assert rows(settings, Poll, Poll.id, poll_ids) == 0
     assert rows(settings, Task, Task.poll_id, poll_ids) == 0
     assert rows(settings, Result, Result.id, [r["id"] for r in results]) == 0
+    assert events_about(settings, user["id"], poll_ids) == 0
+    assert events_about(settings, other["user"], [other_poll["id"]]) > 0
     # Another user's data is untouched.
     other_file = local_path(other_poll["results"]["data"][0]["url"])
     assert other_file.exists()

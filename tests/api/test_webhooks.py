@@ -177,10 +177,24 @@ def test_webhook_urls_are_checked_when_configured(client: TestClient, tenant: Te
         "ftp://example.com/x",
         "http://user:pw@example.com/x",
         "not a url",
-        "http://localhost/x",
-        "http://169.254.169.254/latest/meta-data",
-        "http://10.1.2.3/x",
+        "http://example.com:99999/x",
     ):
         response = client.post("/configs/webhook", json={"url": url}, headers=tenant.headers)
         assert response.status_code == 400, url
         assert "url" in response.json()["params"]
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["http://169.254.169.254/latest/meta-data", "http://10.1.2.3/x", "http://localhost:8080/x"],
+)
+def test_private_and_metadata_addresses_are_refused_at_delivery(
+    client: TestClient, tenant: Tenant, worker: FakeConnector, url: str
+) -> None:
+    config = create_webhook_config(client, tenant, url)
+    wait_for(lambda: config_state(client, tenant, config["id"]) == "invalid")
+    [test_event] = client.get("/events", headers=tenant.headers).json()["data"]
+    [attempt] = test_event["attempts"]
+    assert (attempt["status_code"] is None and "not allowed" in attempt["error"]) or (
+        "private or reserved" in attempt["error"]
+    )

@@ -108,6 +108,7 @@ def test_delete_user_cascades(database_url: str) -> None:
         "tasks": 1,
         "polls": 1,
         "subscriptions": 0,
+        "events": 0,
         "sessions": 1,
         "sources": 1,
         "users": 1,

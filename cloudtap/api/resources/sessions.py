@@ -29,6 +29,7 @@ from cloudtap.api.errors import invalid_parameter, not_found
 from cloudtap.api.resources.sources import SourceOut, serialize_source, user_of
 from cloudtap.icloud.connector import Credentials
 from cloudtap.publish.cleanup import delete_stored_results
+from cloudtap.publish.events import emit
 from cloudtap.store.accounts import get_or_create_source
 from cloudtap.store.db import on_commit
 from cloudtap.store.ids import isoformat, utcnow
@@ -199,11 +200,14 @@ def delete_session(session_id: str, caller: Caller = Depends(authenticate)) -> d
             source.trust_sealed = source.trust_key_id = None
             source.login_sealed = source.login_key_id = None
         row.state_sealed = row.state_key_id = None
-        if row.state in ("active", "pending"):
+        was_live = row.state in ("active", "pending")
+        if was_live:
             row.state = "expired"
         row.date_expired = row.date_expired or utcnow()
         db.flush()
         payload = serialize_session(db, row)
+        if was_live:
+            emit(db, row.organisation_id, row.key_id, "session", "expired", payload)
         settings = caller.settings
         if sealed_key_id and sealed_blob:
             key_id, blob = sealed_key_id, sealed_blob

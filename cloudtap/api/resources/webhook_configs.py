@@ -57,28 +57,17 @@ class WebhookConfigUpdate(BaseModel):
 
 
 def _checked_url(settings: Settings, url: str) -> str:
-    """Shape, and hosts refused whatever they resolve to (names like ``localhost``,
-    private or metadata IP literals). Names are resolved and vetted again at each
-    delivery, when the address they point to is known."""
+    """The URL's shape only (http(s), a host, no credentials, a valid port). Where it
+    points is vetted at each delivery, when the addresses the name resolves to are known
+    (and the allow-list of the moment applies)."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise invalid_parameter("url", "must be an http:// or https:// URL with a host")
-    guard = WebhookURLGuard(settings.webhook_allow_hosts, resolver=_no_dns)
     try:
-        guard.check(url)
-    except _NeedsDns:
-        pass  # a name: checked at delivery time
+        WebhookURLGuard(settings.webhook_allow_hosts).check_syntax(url)
     except UnsafeWebhookURL as exc:
         raise invalid_parameter("url", str(exc)) from exc
     return url
-
-
-class _NeedsDns(Exception):
-    pass
-
-
-def _no_dns(_host: str, _port: int) -> list[str]:
-    raise _NeedsDns
 
 
 def serialize_webhook_config(row: WebhookConfig) -> dict[str, Any]:
