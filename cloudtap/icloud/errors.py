@@ -89,6 +89,12 @@ class CallkitSyncDisabled(ServiceDisabled):
     code = "callkit-sync-disabled"
 
 
+class UnsupportedFile(ICloudError):
+    """A file id of a kind cloudtap cannot download (yet), e.g. note attachments."""
+
+    code = "unsupported-type"
+
+
 class NotFound(ICloudError):
     code = "not-found"
 

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from fastapi.testclient import TestClient
 
-from cloudtap.config import Settings
 from tests.api.conftest import Tenant
 from tests.api.helpers import create_session, create_user
 from tests.jobs.fake_connector import CODE, PASSWORD, FakeConnector
@@ -107,18 +104,3 @@ def test_a_session_needs_a_password(client: TestClient, tenant: Tenant) -> None:
         headers=tenant.headers,
     )
     assert response.status_code == 400 and response.json()["error"] == "invalid-parameter"
-
-
-def test_secrets_never_reach_disk_in_clear(
-    client: TestClient, tenant: Tenant, worker: FakeConnector, settings: Settings
-) -> None:
-    user = create_user(client, tenant)["id"]
-    create_session(client, tenant, user, "twofa@example.com", password=PASSWORD)
-    create_session(client, tenant, user, "twofa@example.com", password=PASSWORD, code=CODE)
-    session_token = worker.token_for("twofa@example.com")
-    needles = [PASSWORD.encode(), session_token.encode(), tenant.token.encode()]
-    for path in Path(settings.data_dir).rglob("*"):
-        if path.is_file():
-            content = path.read_bytes()
-            for needle in needles:
-                assert needle not in content, f"{needle!r} found in {path}"

@@ -87,6 +87,12 @@ class PollOut(BaseModel):
     date_completed: str | None
 
 
+def _error_item(error: dict[str, Any]) -> dict[str, Any]:
+    """A failed-task summary. ricloud-py builds every list item from its ``resource``
+    (an unknown or missing one crashes it), so each item says it is a task."""
+    return {"resource": "task", "id": error.get("task"), **error}
+
+
 def serialize_poll(db: DbSession, row: Poll, request: Request | None) -> dict[str, Any]:
     tasks = db.execute(
         select(Task.id, Task.state).where(Task.poll_id == row.id).order_by(Task.pk)
@@ -103,7 +109,7 @@ def serialize_poll(db: DbSession, row: Poll, request: Request | None) -> dict[st
             .order_by(Result.pk)
         )
     )
-    errors = list(row.errors or [])
+    errors = [_error_item(e) for e in row.errors or []]
     return {
         "id": row.id,
         "resource": "poll",

@@ -2,7 +2,7 @@
 
 Each item: ``title``, ``body`` (plain text decoded from the protobuf), ``folder``,
 ``date_created``, ``date_modified``, ``pinned``, ``locked`` (password-protected notes
-show no body) and ``attachments`` (identifier and type). Deleted notes are skipped;
+show no body) and ``attachments`` (identifier, ``file_id`` and type). Deleted notes are skipped;
 ``since``/``until`` filter on ``date_modified``. The zone's change feed lists folders
 before notes, so folder names are known when notes arrive.
 """
@@ -35,6 +35,13 @@ ZONE = {"zoneName": "Notes"}
 CURSOR_KEY = "private/Notes"
 NOTE_TYPES = ("Note", "PasswordProtectedNote")
 
+# ricloud's `poll download --cascade` reads `attachments[].file_id` (its messages shape).
+ATTACHMENT_SCHEME = "mme_notes_attachment://"
+
+
+def _attachment(ident: str, uti: str | None) -> JSONDict:
+    return {"id": ident, "file_id": f"{ATTACHMENT_SCHEME}{ident}", "type": uti}
+
 
 def _reference(record: Record, name: str) -> str | None:
     value = field_value(record, name)
@@ -47,13 +54,13 @@ def to_item(record: Record, folders: dict[str, str]) -> JSONDict:
     body = decode_body(blob) if blob else None
     attachments: list[JSONDict] = []
     if body is not None:
-        attachments = [{"id": ident, "type": uti} for ident, uti in body.attachments]
+        attachments = [_attachment(ident, uti) for ident, uti in body.attachments]
     else:
         refs = field_value(record, "Attachments")
         uti = decoded_text(record, "FirstAttachmentUTIEncrypted")
         for ref in refs if isinstance(refs, list) else []:
             if isinstance(ref, dict) and ref.get("recordName"):
-                attachments.append({"id": ref["recordName"], "type": uti})
+                attachments.append(_attachment(ref["recordName"], uti))
     folder = _reference(record, "Folder")
     created = field_value(record, "CreationDate") or (record.get("created") or {}).get("timestamp")
     return {

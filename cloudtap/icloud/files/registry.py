@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 from cloudtap.icloud import errors
 from cloudtap.icloud.client.apple import AppleClient
+from cloudtap.icloud.datatypes.mme_notes import ATTACHMENT_SCHEME as NOTE_ATTACHMENT_SCHEME
 from cloudtap.icloud.files import contact_image, icpl
 from cloudtap.icloud.files.stream import DownloadStream
 from cloudtap.icloud.services.photos import PhotosLibrary
@@ -39,6 +40,8 @@ _OPENERS = {icpl.SCHEME: open_photo, contact_image.SCHEME: open_contact_image}
 
 
 async def open_file(file_id: str, open_client: ClientFactory) -> DownloadStream:
+    if file_id.startswith(NOTE_ATTACHMENT_SCHEME):
+        raise errors.UnsupportedFile("note attachments cannot be downloaded yet")
     for scheme, opener in _OPENERS.items():
         if file_id.startswith(scheme):
             return await opener(file_id, open_client)
