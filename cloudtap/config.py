@@ -32,8 +32,9 @@ class Settings:
     public_url: str | None = None
     sandbox_seed: int = 1
     sandbox_captures_dir: Path | None = None
-    # Webhook retries wait base * 2**(attempt-1) seconds, with jitter (tests use ~0.2 s).
-    webhook_backoff_base_seconds: float = 30.0
+    # Webhook retries wait base·2^(n-1) s, jittered: 600 s spreads 5 attempts over ~2.5 h
+    # (ricloud: "over the course of a few hours"); tests use ~0.2 s.
+    webhook_backoff_base_seconds: float = 600.0
     webhook_timeout_seconds: float = 10.0
     # Subscriptions may not poll more often than this (ricloud's minimum is an hour).
     subscription_min_interval_seconds: int = 3600
@@ -60,7 +61,7 @@ class Settings:
             public_url=env.get("CLOUDTAP_PUBLIC_URL") or None,
             sandbox_seed=int(env.get("CLOUDTAP_SANDBOX_SEED", "1")),
             sandbox_captures_dir=Path(captures).expanduser().resolve() if captures else None,
-            webhook_backoff_base_seconds=float(env.get("CLOUDTAP_WEBHOOK_BACKOFF_BASE", "30")),
+            webhook_backoff_base_seconds=float(env.get("CLOUDTAP_WEBHOOK_BACKOFF_BASE", "600")),
             webhook_timeout_seconds=float(env.get("CLOUDTAP_WEBHOOK_TIMEOUT", "10")),
             subscription_min_interval_seconds=int(
                 env.get("CLOUDTAP_SUBSCRIPTION_MIN_INTERVAL", "3600")
