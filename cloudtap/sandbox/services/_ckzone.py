@@ -13,9 +13,17 @@ import binascii
 import hashlib
 import struct
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
-from cloudtap.sandbox.cloudkit.container import ChangesPage, CloudKitError, Record, Zone
+from cloudtap.sandbox.accounts.model import SandboxAccount
+from cloudtap.sandbox.cloudkit.container import (
+    ChangesPage,
+    CloudKitError,
+    Database,
+    QueryReply,
+    Record,
+    Zone,
+)
 
 _TOKEN = struct.Struct(">BQ8s")
 _VERSION = 2
@@ -63,6 +71,54 @@ def page_changes(
         position += 1
         scanned += 1
     return ChangesPage(records, encode_token(position, check), more_coming=position < total)
+
+
+class ChangeLog(Protocol):
+    """An account's zone as a position-addressed log of records."""
+
+    total: int
+    check: bytes
+
+    def type_at(self, position: int) -> str: ...
+
+    def record_at(self, position: int) -> Record: ...
+
+
+class ChangeLogContainer:
+    """A container whose zone is one :class:`ChangeLog`: sync tokens and ``changes/zone``
+    follow from the log, so each app only says how its log is laid out."""
+
+    def change_log(self, account: SandboxAccount) -> ChangeLog:
+        raise NotImplementedError
+
+    def sync_token(self, account: SandboxAccount, database: Database, zone: Zone) -> str:
+        log = self.change_log(account)
+        return encode_token(log.total, log.check)
+
+    def changes(
+        self,
+        account: SandboxAccount,
+        database: Database,
+        zone: Zone,
+        sync_token: str | None,
+        limit: int,
+        record_types: list[str] | None,
+    ) -> ChangesPage:
+        log = self.change_log(account)
+        return page_changes(
+            log.total, log.check, sync_token, limit, record_types, log.type_at, log.record_at
+        )
+
+
+def newest_first(total: int, body: dict[str, Any], item: Callable[[int], Record]) -> QueryReply:
+    """One ``records/query`` page over items ``0..total-1``, newest (highest) first,
+    continued by the ``continuationMarker`` we issued."""
+    offset = query_offset(body.get("continuationMarker"))
+    limit = results_limit(body)
+    newest = total - 1 - offset
+    records = [item(i) for i in range(newest, max(-1, newest - limit), -1)]
+    end = offset + len(records)
+    return QueryReply(records, query_marker(end) if end < total else None)
 
 
 def zone_json(zone: Zone) -> dict[str, Any]:

@@ -20,7 +20,6 @@ from typing import Any
 
 from cloudtap.sandbox.accounts.model import ContentSpec, SandboxAccount
 from cloudtap.sandbox.cloudkit.container import (
-    ChangesPage,
     Database,
     QueryReply,
     Record,
@@ -99,7 +98,7 @@ def _call_names(seed: int, count: int) -> dict[str, int]:
     return {item_uuid(seed, gen.KIND, i): i for i in range(count)}
 
 
-class CallHistoryContainer:
+class CallHistoryContainer(ck.ChangeLogContainer):
     name = CONTAINER
 
     def zones(self, account: SandboxAccount, database: Database) -> list[Zone]:
@@ -107,9 +106,8 @@ class CallHistoryContainer:
             return []
         return [ZONE]
 
-    def sync_token(self, account: SandboxAccount, database: Database, zone: Zone) -> str:
-        layout = _Layout(account)
-        return ck.encode_token(layout.total, layout.check)
+    def change_log(self, account: SandboxAccount) -> _Layout:
+        return _Layout(account)
 
     def query(
         self, account: SandboxAccount, database: Database, zone: Zone, body: dict[str, Any]
@@ -121,34 +119,8 @@ class CallHistoryContainer:
             return QueryReply([layout.record_at(0)])
         if record_type != CALL_RECORD:
             return QueryReply([])
-        offset = ck.query_offset(body.get("continuationMarker"))
-        limit = ck.results_limit(body)
-        newest = layout.calls - 1 - offset
-        records = [
-            call_record(gen.call(layout.spec, i, layout.now))
-            for i in range(newest, max(-1, newest - limit), -1)
-        ]
-        end = offset + len(records)
-        return QueryReply(records, ck.query_marker(end) if end < layout.calls else None)
-
-    def changes(
-        self,
-        account: SandboxAccount,
-        database: Database,
-        zone: Zone,
-        sync_token: str | None,
-        limit: int,
-        record_types: list[str] | None,
-    ) -> ChangesPage:
-        layout = _Layout(account)
-        return ck.page_changes(
-            layout.total,
-            layout.check,
-            sync_token,
-            limit,
-            record_types,
-            layout.type_at,
-            layout.record_at,
+        return ck.newest_first(
+            layout.calls, body, lambda i: call_record(gen.call(layout.spec, i, layout.now))
         )
 
     def lookup(

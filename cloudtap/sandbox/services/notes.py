@@ -15,7 +15,6 @@ from typing import Any
 
 from cloudtap.sandbox.accounts.model import SandboxAccount
 from cloudtap.sandbox.cloudkit.container import (
-    ChangesPage,
     CloudKitError,
     Database,
     QueryReply,
@@ -112,15 +111,14 @@ def attachment_record(note: gen.NoteItem) -> Record:
     )
 
 
-class NotesContainer:
+class NotesContainer(ck.ChangeLogContainer):
     name = CONTAINER
 
     def zones(self, account: SandboxAccount, database: Database) -> list[Zone]:
         return [ZONE] if database == "private" else []
 
-    def sync_token(self, account: SandboxAccount, database: Database, zone: Zone) -> str:
-        layout = _Layout(account)
-        return ck.encode_token(layout.total, layout.check)
+    def change_log(self, account: SandboxAccount) -> _Layout:
+        return _Layout(account)
 
     def query(
         self, account: SandboxAccount, database: Database, zone: Zone, body: dict[str, Any]
@@ -130,35 +128,9 @@ class NotesContainer:
             return QueryReply([])
         if _index_name(query) != "recents":
             return QueryReply([])
-        layout = _Layout(account)
-        offset = ck.query_offset(body.get("continuationMarker"))
-        limit = ck.results_limit(body)
-        count = layout.spec.notes
+        spec = account.content
         # Newest first: note i was modified in slot i, so recents run from the last index.
-        indexes = range(count - 1 - offset, max(-1, count - 1 - offset - limit), -1)
-        records = [note_record(gen.note(layout.spec, i)) for i in indexes]
-        end = offset + len(records)
-        return QueryReply(records, ck.query_marker(end) if end < count else None)
-
-    def changes(
-        self,
-        account: SandboxAccount,
-        database: Database,
-        zone: Zone,
-        sync_token: str | None,
-        limit: int,
-        record_types: list[str] | None,
-    ) -> ChangesPage:
-        layout = _Layout(account)
-        return ck.page_changes(
-            layout.total,
-            layout.check,
-            sync_token,
-            limit,
-            record_types,
-            layout.type_at,
-            layout.record_at,
-        )
+        return ck.newest_first(spec.notes, body, lambda i: note_record(gen.note(spec, i)))
 
     def lookup(
         self, account: SandboxAccount, database: Database, zone: Zone, names: list[str]

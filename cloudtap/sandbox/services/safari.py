@@ -14,7 +14,6 @@ from typing import Any
 
 from cloudtap.sandbox.accounts.model import SandboxAccount
 from cloudtap.sandbox.cloudkit.container import (
-    ChangesPage,
     Database,
     QueryReply,
     Record,
@@ -62,15 +61,14 @@ def _visit_names(seed: int, count: int) -> dict[str, int]:
     return {item_uuid(seed, gen.KIND, i): i for i in range(count)}
 
 
-class SafariHistoryContainer:
+class SafariHistoryContainer(ck.ChangeLogContainer):
     name = CONTAINER
 
     def zones(self, account: SandboxAccount, database: Database) -> list[Zone]:
         return [ZONE] if database == "private" else []
 
-    def sync_token(self, account: SandboxAccount, database: Database, zone: Zone) -> str:
-        layout = _Layout(account)
-        return ck.encode_token(layout.total, layout.check)
+    def change_log(self, account: SandboxAccount) -> _Layout:
+        return _Layout(account)
 
     def query(
         self, account: SandboxAccount, database: Database, zone: Zone, body: dict[str, Any]
@@ -79,32 +77,7 @@ class SafariHistoryContainer:
         if (body.get("query") or {}).get("recordType") != VISIT_RECORD:
             return QueryReply([])
         layout = _Layout(account)
-        offset = ck.query_offset(body.get("continuationMarker"))
-        limit = ck.results_limit(body)
-        newest = layout.total - 1 - offset
-        records = [layout.record_at(i) for i in range(newest, max(-1, newest - limit), -1)]
-        end = offset + len(records)
-        return QueryReply(records, ck.query_marker(end) if end < layout.total else None)
-
-    def changes(
-        self,
-        account: SandboxAccount,
-        database: Database,
-        zone: Zone,
-        sync_token: str | None,
-        limit: int,
-        record_types: list[str] | None,
-    ) -> ChangesPage:
-        layout = _Layout(account)
-        return ck.page_changes(
-            layout.total,
-            layout.check,
-            sync_token,
-            limit,
-            record_types,
-            layout.type_at,
-            layout.record_at,
-        )
+        return ck.newest_first(layout.total, body, layout.record_at)
 
     def lookup(
         self, account: SandboxAccount, database: Database, zone: Zone, names: list[str]
