@@ -1,0 +1,53 @@
+"""Which store results go to: the key's storage config, else the organisation's default,
+else the server's own store."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+
+from cloudtap.config import Settings
+from tests.api.conftest import Tenant
+from tests.api.helpers import create_poll, create_session, create_user
+from tests.jobs.fake_connector import FILE_ID, FakeConnector, file_bytes
+
+
+def create_local_config(client: TestClient, tenant: Tenant, root: Path) -> str:
+    response = client.post(
+        "/configs/storage", json={"url": f"local://{root}"}, headers=tenant.headers
+    )
+    assert response.status_code == 201, response.text
+    return str(response.json()["id"])
+
+
+def published_file(client: TestClient, tenant: Tenant, session_id: str) -> dict[str, str]:
+    poll = create_poll(client, tenant, session_id, {"files": [FILE_ID]})
+    [result] = poll["results"]["data"]
+    return result  # type: ignore[no-any-return]
+
+
+def test_results_follow_the_key_config_then_the_org_default(
+    client: TestClient, tenant: Tenant, worker: FakeConnector, settings: Settings
+) -> None:
+    session = create_session(client, tenant, create_user(client, tenant)["id"])
+    default_store = settings.data_dir / "results"
+    assert published_file(client, tenant, session["id"])["url"].startswith(
+        f"local://{default_store}/"
+    )
+
+    org_root, key_root = settings.data_dir / "org-store", settings.data_dir / "key-store"
+    create_local_config(client, tenant, org_root)  # the first one: the org default
+    key_config = create_local_config(client, tenant, key_root)
+    org_result = published_file(client, tenant, session["id"])
+    assert org_result["url"].startswith(f"local://{org_root}/")
+
+    key = client.post("/key", json={"storage_config": key_config}, headers=tenant.headers)
+    assert key.status_code == 200, key.text
+    key_result = published_file(client, tenant, session["id"])
+    path = Path(key_result["url"].removeprefix("local://"))
+    assert path.is_relative_to(key_root) and path.read_bytes() == file_bytes(FILE_ID)
+    # The signed link reads through the same config's store.
+    downloaded = client.get(key_result["signed_url"]["url"]).content
+    assert hashlib.md5(downloaded).hexdigest() == key_result["checksum"]
