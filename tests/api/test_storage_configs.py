@@ -51,3 +51,11 @@ def test_results_follow_the_key_config_then_the_org_default(
     # The signed link reads through the same config's store.
     downloaded = client.get(key_result["signed_url"]["url"]).content
     assert hashlib.md5(downloaded).hexdigest() == key_result["checksum"]
+
+    # A config still holding results cannot be deleted (they would become unreachable).
+    refused = client.delete(f"/configs/storage/{key_config}", headers=tenant.headers)
+    assert refused.status_code == 400 and refused.json()["error"] == "storage-config-in-use"
+    client.delete(f"/sessions/{session['id']}", headers=tenant.headers)
+    assert not path.exists()
+    deleted = client.delete(f"/configs/storage/{key_config}", headers=tenant.headers)
+    assert deleted.status_code == 200 and deleted.json()["deleted"] is True

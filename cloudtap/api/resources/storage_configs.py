@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session as DbSession
 
 from cloudtap.api.auth import Caller, authenticate
@@ -20,14 +20,14 @@ from cloudtap.api.common import (
     paged,
     unit_of_work,
 )
-from cloudtap.api.errors import invalid_parameter, not_found
+from cloudtap.api.errors import ApiError, invalid_parameter, not_found
 from cloudtap.api.resources.tasks import TaskOut, create_config_test_task
 from cloudtap.crypto.sealing import Sealer
 from cloudtap.publish.s3 import check_credentials, parse_s3_url
 from cloudtap.publish.stores import credentials_context
 from cloudtap.store.ids import isoformat
 from cloudtap.store.listing import get_scoped, list_scoped
-from cloudtap.store.models import Key, Organisation, StorageConfig
+from cloudtap.store.models import Key, Organisation, Result, StorageConfig
 
 router = APIRouter(tags=["configs"])
 
@@ -194,6 +194,20 @@ def update_storage_config(
 def delete_storage_config(config_id: str, caller: Caller = Depends(authenticate)) -> dict[str, Any]:
     with unit_of_work(caller) as db:
         row = _load(db, caller, config_id)
+        # Its results could no longer be read, signed or deleted (their files would leak).
+        in_use = db.scalar(
+            select(func.count()).where(
+                Result.storage_config_id == row.id, Result.state != "expired"
+            )
+        )
+        if in_use:
+            raise ApiError(
+                400,
+                "storage-config-in-use",
+                "Results are still stored through this config; delete their sessions or "
+                "let them expire first.",
+                {"results": in_use},
+            )
         org = _organisation(db, caller)
         if org is not None and org.storage_config_default == row.id:
             org.storage_config_default = None
