@@ -30,6 +30,15 @@ def owned(client: TestClient, tenant: Tenant, worker: FakeConnector) -> dict[str
     )
     permissions = client.post("/permissions", json={"identifier": "p"}, headers=tenant.headers)
     key = client.post("/keys", json={}, headers=tenant.headers)
+    subscription = client.post(
+        "/subscriptions",
+        json={
+            "session": session["id"],
+            "poll_payload": {"info_types": ["*"]},
+            "date_start": "2999-01-01T00:00:00Z",
+        },
+        headers=tenant.headers,
+    )
     events = client.get("/events", headers=tenant.headers).json()["data"]
     return {
         "users": user["id"],
@@ -43,6 +52,7 @@ def owned(client: TestClient, tenant: Tenant, worker: FakeConnector) -> dict[str
         "configs/webhook": webhook.json()["id"],
         "permissions": permissions.json()["id"],
         "keys": key.json()["id"],
+        "subscriptions": subscription.json()["id"],
     }
 
 
@@ -58,6 +68,7 @@ RESOURCES = [
     "configs/webhook",
     "permissions",
     "keys",
+    "subscriptions",
 ]
 
 
