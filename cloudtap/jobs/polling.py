@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import PurePosixPath
 from typing import Any
@@ -19,10 +20,11 @@ from sqlalchemy.orm import Session as DbSession
 
 from cloudtap.config import Settings, get_settings
 from cloudtap.crypto.sealing import SealError
-from cloudtap.icloud.connector import Connector
+from cloudtap.icloud.connector import Connector, Filters
 from cloudtap.icloud.errors import AdpEnabled, ICloudError, RateLimited, SessionExpired
 from cloudtap.jobs.connectors import connector_for
-from cloudtap.jobs.poll_filters import filters_of
+from cloudtap.jobs.cursors import Resume, keep_cursor, usable_cursor
+from cloudtap.jobs.poll_filters import InvalidFilter, filters_of
 from cloudtap.jobs.vault import open_state, seal_state, session_context
 from cloudtap.publish.events import emit
 from cloudtap.publish.json_results import JsonDataWriter
@@ -37,6 +39,9 @@ log = logging.getLogger(__name__)
 
 TASK_INFO, TASK_DATA, TASK_FILE = "icloud.info", "icloud.data", "icloud.file"
 _OPEN_STATES = ("pending", "processing")
+# A poll checks (and renews) the Apple web session first unless the session was used
+# this recently: a quick follow-up poll then costs only its own requests.
+SESSION_CHECK_INTERVAL = timedelta(minutes=5)
 
 
 class UnsupportedTarget(ICloudError):
@@ -135,6 +140,16 @@ def _complete_if_done(settings: Settings, poll_id: str) -> None:
             )
 
 
+def _used_recently(db: DbSession, poll: Poll) -> bool:
+    """Whether another poll of this session started within ``SESSION_CHECK_INTERVAL``."""
+    latest = db.scalar(
+        select(func.max(Poll.date_started)).where(
+            Poll.session_id == poll.session_id, Poll.id != poll.id
+        )
+    )
+    return latest is not None and latest >= utcnow() - SESSION_CHECK_INTERVAL
+
+
 def _fail_poll(db: DbSession, poll: Poll, error: str, message: str) -> None:
     poll.errors = [*(poll.errors or []), {"error": error, "message": message}]
 
@@ -150,6 +165,7 @@ def run_poll(poll_id: str) -> None:
         session = db.scalars(select(Session).where(Session.id == poll.session_id)).one()
         poll.state, poll.date_started = "processing", utcnow()
         environment, payload = session.environment, dict(poll.payload or {})
+        recently_used = _used_recently(db, poll)
         try:
             state = _session_state(settings, session)
         except (SessionExpired, SealError):
@@ -162,7 +178,9 @@ def run_poll(poll_id: str) -> None:
         try:
             connector = connector_for(environment)
             try:
-                refreshed = asyncio.run(connector.validate(state))
+                # Tasks renew an ended web session themselves; checking it up front only
+                # pays when the session has not been used for a while.
+                refreshed = None if recently_used else asyncio.run(connector.validate(state))
             except (AdpEnabled, RateLimited):
                 # Apple answers these per service: let each task get its own verdict.
                 refreshed = None
@@ -226,6 +244,7 @@ async def _produce(
     state: dict[str, Any],
     task: Task,
     payload: dict[str, Any],
+    resume: Resume,
 ) -> tuple[StoredObject, str]:
     target = task.target or ""
     if task.type == TASK_INFO:
@@ -240,11 +259,14 @@ async def _produce(
     if task.type == TASK_DATA:
         if target not in connector.data_types():
             raise UnsupportedTarget(f"unknown data type {target}")
+        filters = replace(filters_of(payload), cursor=resume.given)
         with store.writer(_result_key(task, "json")) as (sink, stored):
             writer = JsonDataWriter(sink)
-            async for item in connector.fetch_items(state, target, filters_of(payload)):
+            items = connector.fetch_items(state, target, filters)
+            async for item in items:
                 writer.add(item)
             writer.close()
+        resume.left = getattr(items, "cursor", None)
         return stored[0], "json"
     stream = await connector.open_file(state, target)
     extension = stream.info.extension or "bin"
@@ -274,6 +296,14 @@ def run_task(task_id: str) -> None:
         task, poll, session = loaded
         task.state, task.date_started = "processing", utcnow()
         poll_id, payload, environment = poll.id, dict(poll.payload or {}), session.environment
+        listing_started, resume = task.date_started, Resume()
+        source_id, target = task.source_id, task.target or ""
+        if task.type == TASK_DATA and task.source_id:
+            try:
+                filters = filters_of(payload)
+            except InvalidFilter:
+                filters = Filters()
+            resume.given = usable_cursor(settings, db, task.source_id, task.target or "", filters)
         try:
             state: dict[str, Any] | None = _session_state(settings, session)
         except (SessionExpired, SealError):
@@ -295,7 +325,7 @@ def run_task(task_id: str) -> None:
         if store is None:
             raise StorageUnavailable("no usable result store")
         connector = connector_for(environment)
-        stored, kind = asyncio.run(_produce(store, connector, state, task, payload))
+        stored, kind = asyncio.run(_produce(store, connector, state, task, payload, resume))
     except ICloudError as exc:
         error = exc
     except S3Error as exc:
@@ -358,6 +388,8 @@ def run_task(task_id: str) -> None:
             if isinstance(error, SessionExpired):
                 _expire_session(db, session)
             emit(db, task.organisation_id, task.key_id, "task", "failed", _serialize_task(db, task))
+    if stored is not None and resume.left is not None and source_id:
+        keep_cursor(settings, source_id, target, resume.left, listing_started)
     _complete_if_done(settings, poll_id)
 
 

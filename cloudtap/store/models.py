@@ -240,3 +240,24 @@ class Permissions(_Owned, Base):
 
     identifier: Mapped[str] = mapped_column(String(200))
     scopes: Mapped[JSONValue] = mapped_column(default=dict)
+
+
+class ListingCursor(Base):
+    """Where the last listing of one data type of one source left off (sync tokens).
+
+    Not a credential, but account data: sealed like Apple state. ``as_of`` is when that
+    listing started; every change after it is reachable from the cursor.
+    """
+
+    __tablename__ = "listing_cursors"
+    __table_args__ = (UniqueConstraint("source_id", "data_type"),)
+
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    source_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("sources.id", ondelete="CASCADE"), index=True
+    )
+    data_type: Mapped[str] = mapped_column(String(100))
+    cursor_sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    cursor_key_id: Mapped[str] = mapped_column(String(20))
+    as_of: Mapped[datetime] = mapped_column()
+    date_updated: Mapped[datetime] = mapped_column(default=utcnow)

@@ -6,6 +6,7 @@ TLS proxy and CA, exactly as under ``cloudtap serve``.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -67,7 +68,11 @@ class LiveAPI:
             "/polls", json={"session": session_id, "payload": payload}, headers=self.headers
         )
         assert response.status_code == 201, response.text
-        return response.json()
+        poll: dict[str, Any] = response.json()
+        deadline = time.monotonic() + 600  # big listings outlast one (capped) await
+        while poll["state"] in ("pending", "processing") and time.monotonic() < deadline:
+            poll = self.client.get(f"/polls/{poll['id']}", headers=self.headers).json()
+        return poll
 
     def events(self, type_: str, action: str) -> list[dict[str, Any]]:
         with transaction(self.settings.database_url) as db:
