@@ -6,6 +6,7 @@ state, trust across sessions, Apple ending the web session, and ``DELETE``.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -16,6 +17,10 @@ from cloudtap.store.models import Session, Source
 from tests.api.live_sandbox import CODE, LiveAPI, apple_id, live_api  # noqa: F401
 
 pytest.importorskip("cloudtap.sandbox.runtime")
+
+
+def _logged_out(live: LiveAPI) -> bool:
+    return any(e.path.startswith("/setup/ws/1/logout") for e in live.sandbox.exchanges())
 
 
 def _outcome(session: dict[str, Any]) -> tuple[str, str | None, Any, str]:
@@ -133,5 +138,10 @@ def test_delete_logs_out_and_destroys_the_stored_state(live: LiveAPI) -> None:
         sealed = [row.state_sealed, row.state_key_id, source.trust_sealed, source.trust_key_id]
         sealed += [source.login_sealed, source.login_key_id]
         assert sealed == [None] * 6
+    # The logout job told Apple (it runs after the DELETE answered).
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and not _logged_out(live):
+        time.sleep(0.1)
+    assert _logged_out(live)
     # With the trust gone, the next login of that account asks for a code again.
     assert live.session("2fa-device")["error"] == "code-required"

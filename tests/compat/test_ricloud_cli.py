@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
@@ -207,6 +208,7 @@ def test_poll_create_and_download_with_the_cli_byte_exact(
             assert (out / quote(file_id, safe="")).read_bytes() == expected
             assert result["type"] == first_files[file_id]["extension"]
             assert result["size"] == first_files[file_id]["size"] == len(expected)
+            assert result["checksum"] == hashlib.md5(expected).hexdigest()
 
         contacts = json.loads((out / "mme_contacts.contacts").read_bytes())["data"]
         images = [c["image"]["id"] for c in contacts if c.get("image")][:3]
