@@ -13,9 +13,9 @@ from pydantic import BaseModel
 from sqlalchemy.orm import Session as DbSession
 
 from cloudtap.api.auth import Caller
-from cloudtap.api.errors import ApiError
+from cloudtap.api.errors import ApiError, not_found
 from cloudtap.store.db import transaction
-from cloudtap.store.listing import Page, UnknownCursor
+from cloudtap.store.listing import Page, Row, UnknownCursor, get_scoped
 
 T = TypeVar("T")
 Item = TypeVar("Item", bound=BaseModel)
@@ -61,6 +61,16 @@ def list_params(
 def unit_of_work(caller: Caller) -> Iterator[DbSession]:
     with transaction(caller.settings.database_url) as db:
         yield db
+
+
+def load_scoped(
+    db: DbSession, model: type[Row], caller: Caller, object_id: str, resource: str
+) -> Row:
+    """The caller's object, else a 404: another organisation's object does not exist."""
+    row = get_scoped(db, model, caller.organisation_id, object_id)
+    if row is None:
+        raise not_found(resource, object_id)
+    return row
 
 
 def paged(fetch: Callable[..., Page[T]], params: ListParams, **kwargs: Any) -> Page[T]:

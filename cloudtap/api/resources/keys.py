@@ -9,8 +9,16 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy.orm import Session as DbSession
 
 from cloudtap.api.auth import Caller, authenticate
-from cloudtap.api.common import ListOut, ListParams, list_out, list_params, paged, unit_of_work
-from cloudtap.api.errors import invalid_parameter, not_found
+from cloudtap.api.common import (
+    ListOut,
+    ListParams,
+    list_out,
+    list_params,
+    load_scoped,
+    paged,
+    unit_of_work,
+)
+from cloudtap.api.errors import invalid_parameter
 from cloudtap.store.accounts import issue_key, rotate_key
 from cloudtap.store.ids import isoformat
 from cloudtap.store.listing import get_scoped, list_scoped
@@ -92,10 +100,7 @@ def _apply(db: DbSession, caller: Caller, row: Key, body: KeyCreate | KeyUpdate)
 
 
 def _load(db: DbSession, caller: Caller, key_id: str) -> Key:
-    row = get_scoped(db, Key, caller.organisation_id, key_id)
-    if row is None:
-        raise not_found("key", key_id)
-    return row
+    return load_scoped(db, Key, caller, key_id, "key")
 
 
 @router.get("/key", response_model=KeyOut)

@@ -21,6 +21,7 @@ from cloudtap.api.common import (
     await_seconds,
     list_out,
     list_params,
+    load_scoped,
     paged,
     unit_of_work,
     wait_until_settled,
@@ -151,10 +152,7 @@ def _state_of(caller: Caller, poll_id: str) -> str | None:
 
 
 def _load(db: DbSession, caller: Caller, poll_id: str) -> Poll:
-    row = get_scoped(db, Poll, caller.organisation_id, poll_id)
-    if row is None:
-        raise not_found("poll", poll_id)
-    return row
+    return load_scoped(db, Poll, caller, poll_id, "poll")
 
 
 @router.get("/polls", response_model=ListOut[PollOut])

@@ -16,7 +16,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session as DbSession
 
 from cloudtap.api.auth import Caller, authenticate, settings_of
-from cloudtap.api.common import ListOut, ListParams, list_out, list_params, paged, unit_of_work
+from cloudtap.api.common import (
+    ListOut,
+    ListParams,
+    list_out,
+    list_params,
+    load_scoped,
+    paged,
+    unit_of_work,
+)
 from cloudtap.api.errors import ApiError, invalid_parameter, not_found
 from cloudtap.config import Settings
 from cloudtap.publish.s3 import S3Error
@@ -24,7 +32,7 @@ from cloudtap.publish.signing import SignedLink, check_signature, sign_download
 from cloudtap.publish.stores import open_for_read, presigned_url
 from cloudtap.store.db import transaction
 from cloudtap.store.ids import isoformat, utcnow
-from cloudtap.store.listing import get_scoped, list_scoped
+from cloudtap.store.listing import list_scoped
 from cloudtap.store.models import Result
 
 router = APIRouter(tags=["results"])
@@ -111,10 +119,7 @@ def serialize_result(row: Result, request: Request | None) -> dict[str, Any]:
 
 
 def _load(db: DbSession, caller: Caller, result_id: str) -> Result:
-    row = get_scoped(db, Result, caller.organisation_id, result_id)
-    if row is None:
-        raise not_found("result", result_id)
-    return row
+    return load_scoped(db, Result, caller, result_id, "result")
 
 
 @router.get("/results", response_model=ListOut[ResultOut])

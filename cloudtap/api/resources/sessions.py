@@ -21,6 +21,7 @@ from cloudtap.api.common import (
     await_seconds,
     list_out,
     list_params,
+    load_scoped,
     paged,
     unit_of_work,
     wait_until_settled,
@@ -116,10 +117,7 @@ def _state_of(caller: Caller, session_id: str) -> str | None:
 
 
 def _load(db: DbSession, caller: Caller, session_id: str) -> Session:
-    row = get_scoped(db, Session, caller.organisation_id, session_id)
-    if row is None:
-        raise not_found("session", session_id)
-    return row
+    return load_scoped(db, Session, caller, session_id, "session")
 
 
 @router.get("/sessions", response_model=ListOut[SessionOut])

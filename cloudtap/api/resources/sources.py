@@ -10,8 +10,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session as DbSession
 
 from cloudtap.api.auth import Caller, authenticate
-from cloudtap.api.common import ListOut, ListParams, list_out, list_params, paged, unit_of_work
-from cloudtap.api.errors import invalid_parameter, not_found
+from cloudtap.api.common import (
+    ListOut,
+    ListParams,
+    list_out,
+    list_params,
+    load_scoped,
+    paged,
+    unit_of_work,
+)
+from cloudtap.api.errors import invalid_parameter
 from cloudtap.store.accounts import get_or_create_source
 from cloudtap.store.ids import isoformat
 from cloudtap.store.listing import get_scoped, list_scoped
@@ -112,10 +120,7 @@ def create_source(body: SourceCreate, caller: Caller = Depends(authenticate)) ->
 
 
 def _load(db: DbSession, caller: Caller, source_id: str) -> Source:
-    row = get_scoped(db, Source, caller.organisation_id, source_id)
-    if row is None:
-        raise not_found("source", source_id)
-    return row
+    return load_scoped(db, Source, caller, source_id, "source")
 
 
 @router.get("/sources/{source_id}", response_model=SourceOut)

@@ -17,16 +17,17 @@ from cloudtap.api.common import (
     ListParams,
     list_out,
     list_params,
+    load_scoped,
     paged,
     unit_of_work,
 )
-from cloudtap.api.errors import ApiError, invalid_parameter, not_found
+from cloudtap.api.errors import ApiError, invalid_parameter
 from cloudtap.api.resources.tasks import TaskOut, create_config_test_task
 from cloudtap.crypto.sealing import Sealer
 from cloudtap.publish.s3 import check_credentials, parse_s3_url
 from cloudtap.publish.stores import credentials_context
 from cloudtap.store.ids import isoformat
-from cloudtap.store.listing import get_scoped, list_scoped
+from cloudtap.store.listing import list_scoped
 from cloudtap.store.models import Key, Organisation, Result, StorageConfig
 
 router = APIRouter(tags=["configs"])
@@ -156,10 +157,7 @@ def _organisation(db: DbSession, caller: Caller) -> Organisation | None:
 
 
 def _load(db: DbSession, caller: Caller, config_id: str) -> StorageConfig:
-    row = get_scoped(db, StorageConfig, caller.organisation_id, config_id)
-    if row is None:
-        raise not_found("storage_config", config_id)
-    return row
+    return load_scoped(db, StorageConfig, caller, config_id, "storage_config")
 
 
 @router.get("/configs/storage/{config_id}", response_model=StorageConfigOut)

@@ -14,8 +14,16 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session as DbSession
 
 from cloudtap.api.auth import Caller, authenticate
-from cloudtap.api.common import ListOut, ListParams, list_out, list_params, paged, unit_of_work
-from cloudtap.api.errors import ApiError, invalid_parameter, not_found
+from cloudtap.api.common import (
+    ListOut,
+    ListParams,
+    list_out,
+    list_params,
+    load_scoped,
+    paged,
+    unit_of_work,
+)
+from cloudtap.api.errors import ApiError, invalid_parameter
 from cloudtap.api.resources.polls import PollPayload
 from cloudtap.store.db import on_commit
 from cloudtap.store.ids import isoformat, utcnow
@@ -88,10 +96,7 @@ def _naive_utc(value: datetime | None) -> datetime | None:
 
 
 def _load(db: DbSession, caller: Caller, subscription_id: str) -> Subscription:
-    row = get_scoped(db, Subscription, caller.organisation_id, subscription_id)
-    if row is None:
-        raise not_found("subscription", subscription_id)
-    return row
+    return load_scoped(db, Subscription, caller, subscription_id, "subscription")
 
 
 def _checked_session(

@@ -16,14 +16,15 @@ from cloudtap.api.common import (
     ListParams,
     list_out,
     list_params,
+    load_scoped,
     paged,
     unit_of_work,
 )
-from cloudtap.api.errors import invalid_parameter, not_found
+from cloudtap.api.errors import invalid_parameter
 from cloudtap.publish.cleanup import delete_stored_results
 from cloudtap.store.accounts import get_or_create_user
 from cloudtap.store.ids import isoformat
-from cloudtap.store.listing import get_scoped, list_scoped
+from cloudtap.store.listing import list_scoped
 from cloudtap.store.models import User
 from cloudtap.store.removal import delete_user
 
@@ -101,10 +102,7 @@ def create_user(body: UserCreate, caller: Caller = Depends(authenticate)) -> Any
 
 
 def _load(db: DbSession, caller: Caller, user_id: str) -> User:
-    row = get_scoped(db, User, caller.organisation_id, user_id)
-    if row is None:
-        raise not_found("user", user_id)
-    return row
+    return load_scoped(db, User, caller, user_id, "user")
 
 
 @router.get("/users/{user_id}", response_model=UserOut)

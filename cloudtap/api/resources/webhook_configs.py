@@ -18,15 +18,16 @@ from cloudtap.api.common import (
     ListParams,
     list_out,
     list_params,
+    load_scoped,
     paged,
     unit_of_work,
 )
-from cloudtap.api.errors import invalid_parameter, not_found
+from cloudtap.api.errors import invalid_parameter
 from cloudtap.api.resources.tasks import TaskOut, create_config_test_task
 from cloudtap.config import Settings
 from cloudtap.publish.webhooks.ssrf import UnsafeWebhookURL, WebhookURLGuard
 from cloudtap.store.ids import isoformat
-from cloudtap.store.listing import get_scoped, list_scoped
+from cloudtap.store.listing import list_scoped
 from cloudtap.store.models import Key, Organisation, WebhookConfig
 
 router = APIRouter(tags=["configs"])
@@ -87,10 +88,7 @@ def _organisation(db: DbSession, caller: Caller) -> Organisation | None:
 
 
 def _load(db: DbSession, caller: Caller, config_id: str) -> WebhookConfig:
-    row = get_scoped(db, WebhookConfig, caller.organisation_id, config_id)
-    if row is None:
-        raise not_found("webhook_config", config_id)
-    return row
+    return load_scoped(db, WebhookConfig, caller, config_id, "webhook_config")
 
 
 @router.get("/configs/webhook", response_model=ListOut[WebhookConfigOut])
