@@ -59,7 +59,7 @@ def to_item(card: dict[str, Any]) -> JSONDict:
             "data_type": "image",
             "extension": "jpg",
         }
-    return {
+    item: JSONDict = {
         "id": stable_id("contact", contact_id),
         "data_type": ITEM_TYPE,
         "uid": base64.b64encode(contact_id.encode("utf-8")).decode("ascii"),
@@ -77,6 +77,11 @@ def to_item(card: dict[str, Any]) -> JSONDict:
         "notes": card.get("notes"),
         "image": image,
     }
+    if image is not None:
+        # Beyond the seed's schema: the same file listed as ``files``, the shape every
+        # file-bearing item uses, so ricloud's ``poll download --cascade`` fetches it.
+        item["files"] = [image]
+    return item
 
 
 async def fetch(
