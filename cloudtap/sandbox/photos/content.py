@@ -1,4 +1,5 @@
-"""``cvws.icloud-content.com``: the bytes behind every ``downloadURL`` Photos advertises.
+"""``cvws.icloud-content.com``: the bytes behind every ``downloadURL`` the sandbox
+advertises (Photos resources, Notes attachments).
 
 No session is needed (Apple's URLs are pre-signed; clients send only cookies). The
 token in the path names the account and resource; the body is exactly the ``size``
@@ -18,13 +19,14 @@ from starlette.responses import PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
-from cloudtap.sandbox.accounts.model import GeneratedLibrary, ReplayLibrary
+from cloudtap.sandbox.accounts.model import GeneratedLibrary, ReplayLibrary, SandboxAccount
 from cloudtap.sandbox.app import register_host
 from cloudtap.sandbox.hosts import CONTENT, CONTENT_CN
 from cloudtap.sandbox.photos import generator, media
 from cloudtap.sandbox.photos.records import checksum
 from cloudtap.sandbox.photos.resources import PREFIXES
 from cloudtap.sandbox.photos.urls import ContentRef, decode_token
+from cloudtap.sandbox.services.content import note_files
 from cloudtap.sandbox.world import SandboxWorld
 
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
@@ -41,6 +43,8 @@ class Blob:
 
 def resolve(world: SandboxWorld, ref: ContentRef) -> Blob | None:
     account = world.account_by_dsid(ref.dsid)
+    if account is not None and ref.source == "n":
+        return _note_attachment(account, ref.index)
     if account is None or not account.photos_enabled or not 0 <= ref.code < len(PREFIXES):
         return None
     prefix = PREFIXES[ref.code]
@@ -68,6 +72,11 @@ def resolve(world: SandboxWorld, ref: ContentRef) -> Blob | None:
         found = replay_blob(library.cassette, ref.shared, ref.index, prefix)
         return None if found is None else Blob(*found)
     return None
+
+
+def _note_attachment(account: SandboxAccount, note_index: int) -> Blob | None:
+    file = note_files.attachment_file(account.content, note_index)
+    return None if file is None else Blob(note_files.pieces(file), file.checksum)
 
 
 def _ranged(request: Request, blob: Blob) -> Response:

@@ -2,8 +2,9 @@
 
 Like Apple's, a ``downloadURL`` is usable with no session (``${f}`` is a literal the
 client fills in or sends as is). The token names the account (by dsid), database,
-library source, asset position and resource prefix, with a short check so a mangled
-URL is a 404 rather than someone else's bytes.
+library source (or ``n``: a Notes attachment, by note index), asset position and
+resource prefix, with a short check so a mangled URL is a 404 rather than someone
+else's bytes.
 """
 
 from __future__ import annotations
@@ -18,9 +19,10 @@ from urllib.parse import quote
 
 from cloudtap.sandbox.hosts import CONTENT, CONTENT_CN
 
-Source = Literal["g", "r"]  # generated | replayed
+Source = Literal["g", "r", "n"]  # generated photo | replayed photo | note attachment
 _HEAD = struct.Struct(">BcBIB")
 _VERSION = 1
+_SOURCES: dict[bytes, Source] = {b"g": "g", b"r": "r", b"n": "n"}
 
 
 @dataclass(frozen=True)
@@ -51,12 +53,12 @@ def decode_token(token: str) -> ContentRef | None:
     if len(body) <= _HEAD.size or _check(body) != check:
         return None
     version, source, shared, index, code = _HEAD.unpack(body[: _HEAD.size])
-    if version != _VERSION or source not in (b"g", b"r"):
+    if version != _VERSION or source not in _SOURCES:
         return None
     return ContentRef(
         dsid=body[_HEAD.size :].decode(errors="replace"),
         shared=bool(shared),
-        source="g" if source == b"g" else "r",
+        source=_SOURCES[source],
         index=index,
         code=code,
     )

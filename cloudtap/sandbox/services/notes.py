@@ -4,16 +4,20 @@ Record shapes follow what pyicloud reads: ``Folder`` (``TitleEncrypted``,
 ``ParentFolder``), ``Note`` / ``PasswordProtectedNote`` (``TitleEncrypted``,
 ``SnippetEncrypted``, ``ModificationDate``, ``Deleted``, ``Folder``, ``IsPinned``,
 ``Attachments``, ``FirstAttachmentUTIEncrypted``, ``TextDataEncrypted`` = gzip'd
-``NoteStoreProto``) and ``Attachment``. ``SearchIndexes`` with ``indexName == "recents"``
-answers notes newest first, paged by ``continuationMarker``.
+``NoteStoreProto``) and ``Attachment`` (``PrimaryAsset``: an ``ASSETID`` whose
+``downloadURL`` the content host serves, as pyicloud reads it). ``SearchIndexes`` with
+``indexName == "recents"`` answers notes newest first, paged by ``continuationMarker``.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from collections.abc import Iterator
 from typing import Any
 
 from cloudtap.sandbox.accounts.model import SandboxAccount
+from cloudtap.sandbox.apple.account_json import partition_of
 from cloudtap.sandbox.cloudkit.container import (
     CloudKitError,
     Database,
@@ -22,7 +26,10 @@ from cloudtap.sandbox.cloudkit.container import (
     Zone,
     register_container,
 )
+from cloudtap.sandbox.photos.records import checksum
+from cloudtap.sandbox.photos.urls import ContentRef, download_url
 from cloudtap.sandbox.services import _ckzone as ck
+from cloudtap.sandbox.services.content import note_files
 from cloudtap.sandbox.services.content import notes as gen
 from cloudtap.sandbox.services.content.rng import today
 from cloudtap.sandbox.services.notes_proto import compress, encode_note
@@ -36,6 +43,7 @@ class _Layout:
 
     def __init__(self, account: SandboxAccount) -> None:
         spec = account.content
+        self.account = account
         self.spec = spec
         self.folders = gen.folders(spec)
         self.notes_start = len(self.folders)
@@ -57,7 +65,7 @@ class _Layout:
         if position < self.attachments_start:
             return note_record(gen.note(self.spec, position - self.notes_start))
         note_index = gen.attachment_note(position - self.attachments_start)
-        return attachment_record(gen.note(self.spec, note_index))
+        return attachment_record(self.account, gen.note(self.spec, note_index))
 
 
 def folder_record(folder: gen.Folder) -> Record:
@@ -96,19 +104,33 @@ def note_record(note: gen.NoteItem) -> Record:
     return ck.record(ZONE, note.name, record_type, fields, note.created_ms, note.modified_ms)
 
 
-def attachment_record(note: gen.NoteItem) -> Record:
-    assert note.attachment is not None
-    uti, filename, size = gen.ATTACHMENT_KINDS[note.index % len(gen.ATTACHMENT_KINDS)]
+def attachment_record(account: SandboxAccount, note: gen.NoteItem) -> Record:
+    file = note_files.attachment_file(account.content, note.index)
+    assert note.attachment is not None and file is not None
     fields = {
-        "AttachmentUTI": ck.string(uti),
-        "Filename": ck.string(filename.format(n=note.index)),
-        "TitleEncrypted": ck.encrypted(filename.format(n=note.index)),
-        "Size": ck.int64(size),
+        "AttachmentUTI": ck.string(file.uti),
+        "Filename": ck.string(file.filename),
+        "TitleEncrypted": ck.encrypted(file.filename),
+        "Size": ck.int64(file.size),
         "Note": ck.reference(ZONE, note.name),
+        "PrimaryAsset": {"type": "ASSETID", "value": _asset(account, file)},
     }
     return ck.record(
         ZONE, note.attachment.identifier, "Attachment", fields, note.created_ms, note.modified_ms
     )
+
+
+def _asset(account: SandboxAccount, file: note_files.AttachmentFile) -> dict[str, Any]:
+    """An asset token like Photos' ``res*Res``: the bytes live on the content host."""
+    ref = ContentRef(account.dsid, False, "n", file.note_index, 0)
+    url = download_url(ref, ZONE.name, CONTAINER, account.china, partition_of(account))
+    return {
+        "fileChecksum": file.checksum,
+        "size": file.size,
+        "wrappingKey": base64.b64encode(hashlib.md5(file.checksum.encode()).digest()).decode(),
+        "referenceChecksum": checksum("note-attachment-ref", account.content.seed, file.note_index),
+        "downloadURL": url,
+    }
 
 
 class NotesContainer(ck.ChangeLogContainer):
