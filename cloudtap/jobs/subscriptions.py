@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session as DbSession
 
 from cloudtap.config import Settings, get_settings
@@ -83,6 +83,22 @@ def run_subscription(subscription_id: str, due: str) -> None:
         if subscription.date_next_poll is None or due_stamp(subscription.date_next_poll) != due:
             return  # a stale run: the subscription was rescheduled or stopped
         now = utcnow()
+        following = next_run_after(subscription, now)
+        # Claim this run with one conditional write before doing anything: the read above
+        # is not a lock, so a DELETE (or a duplicate run) that committed since then makes
+        # the claim match nothing, and no poll is made for a deleted subscription.
+        claimed = db.execute(
+            update(Subscription)
+            .where(
+                Subscription.id == subscription_id,
+                Subscription.state != "deleted",
+                Subscription.date_next_poll == subscription.date_next_poll,
+            )
+            .values(date_next_poll=following)
+            .execution_options(synchronize_session=False)
+        )
+        if not getattr(claimed, "rowcount", 0):
+            return
         session = db.scalars(select(Session).where(Session.id == subscription.session_id)).first()
         if session is None or session.state in _DEAD_SESSION_STATES:
             log.info("subscription %s stops: its session is gone or over", subscription_id)
@@ -93,8 +109,6 @@ def run_subscription(subscription_id: str, due: str) -> None:
             poll_id = poll.id
             on_commit(db, lambda: enqueue_poll(settings, poll_id))
             subscription.state, subscription.date_last_poll = "active", now
-        following = next_run_after(subscription, now)
-        subscription.date_next_poll = following
         if following is not None:
             when = following
             on_commit(db, lambda: schedule_run(settings, subscription_id, when))

@@ -8,7 +8,13 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
+from cloudtap.config import Settings
+from cloudtap.jobs import subscriptions as runs
+from cloudtap.jobs.subscriptions import due_stamp, run_subscription
+from cloudtap.store.db import transaction
+from cloudtap.store.models import Subscription
 from tests.api.conftest import Tenant
 from tests.api.helpers import create_session, create_user
 from tests.jobs.fake_connector import FakeConnector
@@ -108,3 +114,44 @@ def test_subscription_input_is_checked(
             assert param in response.json()["params"]
     missing = client.delete("/subscriptions/unknown", headers=tenant.headers)
     assert missing.status_code == 404 and missing.json()["error"]
+
+
+def test_a_delete_racing_a_due_run_makes_no_poll(
+    settings: Settings,
+    client: TestClient,
+    tenant: Tenant,
+    worker: FakeConnector,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The run reads the subscription, then a DELETE commits, then the run would write:
+    the run must notice and make no poll (its read is not a lock)."""
+
+    session = create_session(client, tenant, create_user(client, tenant)["id"])
+    later = datetime.now(UTC) + timedelta(hours=1)
+    sub = subscribe(
+        client,
+        tenant,
+        session=session["id"],
+        poll_payload={"info_types": ["*"]},
+        interval=3600,
+        date_start=later.isoformat(),
+    )
+    due = client.get(f"/subscriptions/{sub['id']}", headers=tenant.headers).json()
+    assert due["date_next_poll"] is not None and subscription_polls(client, tenant, sub["id"]) == []
+
+    real_next_run_after = runs.next_run_after
+
+    def delete_meanwhile(row: Any, now: datetime) -> datetime | None:
+        deleted = client.delete(f"/subscriptions/{sub['id']}", headers=tenant.headers)
+        assert deleted.status_code == 200
+        return real_next_run_after(row, now)
+
+    monkeypatch.setattr(runs, "next_run_after", delete_meanwhile)
+    with transaction(settings.database_url) as db:
+        row = db.scalars(select(Subscription).where(Subscription.id == sub["id"])).one()
+        assert row is not None and row.date_next_poll is not None
+        stamp = due_stamp(row.date_next_poll)
+    run_subscription(sub["id"], stamp)
+    assert subscription_polls(client, tenant, sub["id"]) == []
+    final = client.get(f"/subscriptions/{sub['id']}", headers=tenant.headers).json()
+    assert final["state"] == "deleted" and final["date_next_poll"] is None
