@@ -1,8 +1,9 @@
 """What the sandbox itself serves for a file id, fetched without cloudtap's iCloud client.
 
-Photos: a raw CloudKit ``records/lookup`` through the sandbox's proxy with a web session
-the sandbox issues directly, then the record's ``downloadURL``. Contact images: the
-sandbox's own content function. Tests compare downloaded results with these bytes.
+Photos and note attachments: a raw CloudKit ``records/lookup`` through the sandbox's
+proxy with a web session the sandbox issues directly, then the record's
+``downloadURL``. Contact images: the sandbox's own content function. Tests compare
+downloaded results with these bytes.
 """
 
 from __future__ import annotations
@@ -26,28 +27,51 @@ def _decode(body: str) -> str:
     return base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)).decode("utf-8")
 
 
-def photo_bytes(sandbox: RunningSandbox, apple_id: str, file_id: str) -> bytes:
-    scope_code, zone, rest = _decode(file_id.removeprefix("icpl://")).split(":", 2)
-    record_name, code = rest.rsplit(":", 1)
+def _asset_bytes(
+    sandbox: RunningSandbox,
+    apple_id: str,
+    path: str,
+    zone: str,
+    record_name: str,
+    field: str,
+) -> bytes:
+    """Look ``record_name`` up in ``path`` (container/environment/database), then fetch
+    the ``downloadURL`` of its asset ``field``."""
     account = sandbox.world.account(apple_id)
     assert account is not None
     web = sandbox.world.issue_web_session(account)
-    database = "private" if scope_code == "p" else "shared"
     root = service_url("ckdatabasews", partition_of(account), account.china)
-    url = f"{root}/database/1/com.apple.photos.cloud/production/{database}/records/lookup"
-    zone_id = {"zoneName": "PrimarySync" if zone == "P" else zone}
     with httpx.Client(proxy=sandbox.proxy_url, verify=str(sandbox.ca_file)) as http:
         reply = http.post(
-            url,
-            json={"records": [{"recordName": record_name}], "zoneID": zone_id},
+            f"{root}/database/1/{path}/records/lookup",
+            json={"records": [{"recordName": record_name}], "zoneID": {"zoneName": zone}},
             cookies={WEB_SESSION_COOKIE: web.token},
         )
         reply.raise_for_status()
         [record] = reply.json()["records"]
-        download = record["fields"][f"{RESOURCES[code]}Res"]["value"]["downloadURL"]
-        response = http.get(download)
+        response = http.get(record["fields"][field]["value"]["downloadURL"])
         response.raise_for_status()
         return response.content
+
+
+def photo_bytes(sandbox: RunningSandbox, apple_id: str, file_id: str) -> bytes:
+    scope_code, zone, rest = _decode(file_id.removeprefix("icpl://")).split(":", 2)
+    record_name, code = rest.rsplit(":", 1)
+    database = "private" if scope_code == "p" else "shared"
+    return _asset_bytes(
+        sandbox,
+        apple_id,
+        f"com.apple.photos.cloud/production/{database}",
+        "PrimarySync" if zone == "P" else zone,
+        record_name,
+        f"{RESOURCES[code]}Res",
+    )
+
+
+def note_attachment_bytes(sandbox: RunningSandbox, apple_id: str, file_id: str) -> bytes:
+    record_name = file_id.removeprefix("mme_notes_attachment://")
+    path = "com.apple.notes/production/private"
+    return _asset_bytes(sandbox, apple_id, path, "Notes", record_name, "PrimaryAsset")
 
 
 def contact_image_bytes(sandbox: RunningSandbox, apple_id: str, file_id: str) -> bytes:

@@ -2,14 +2,16 @@
 
 Each item: ``title``, ``body`` (plain text decoded from the protobuf), ``folder``,
 ``date_created``, ``date_modified``, ``pinned``, ``locked`` (password-protected notes
-show no body) and ``attachments`` (identifier, ``file_id`` and type). Deleted notes are skipped;
-``since``/``until`` filter on ``date_modified``. The zone's change feed lists folders
-before notes, so folder names are known when notes arrive.
+show no body) and ``attachments`` (``id``, ``file_id``, ``type`` = UTI, ``extension``,
+``size``, ``name``; the last three read from the ``Attachment`` records, looked up once
+per page of notes). Deleted notes are skipped; ``since``/``until`` filter on
+``date_modified``. The zone's change feed lists folders before notes, so folder names
+are known when notes arrive.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,6 +20,7 @@ from cloudtap.icloud.client.apple import AppleClient
 from cloudtap.icloud.connector import Filters, JSONDict
 from cloudtap.icloud.datatypes.common import cursor_token, iso_from_ms, stable_id
 from cloudtap.icloud.datatypes.stream import CursorSink
+from cloudtap.icloud.files import note_attachment
 from cloudtap.icloud.services.cloudkit import (
     CloudKitDatabase,
     Record,
@@ -36,11 +39,32 @@ CURSOR_KEY = "private/Notes"
 NOTE_TYPES = ("Note", "PasswordProtectedNote")
 
 # ricloud's `poll download --cascade` reads `attachments[].file_id` (its messages shape).
-ATTACHMENT_SCHEME = "mme_notes_attachment://"
+ATTACHMENT_SCHEME = note_attachment.SCHEME
 
 
-def _attachment(ident: str, uti: str | None) -> JSONDict:
-    return {"id": ident, "file_id": f"{ATTACHMENT_SCHEME}{ident}", "type": uti}
+def _attachment(ident: str, uti: str | None, record: Record | None) -> JSONDict:
+    """One entry of ``attachments``; size, name and extension come from the
+    ``Attachment`` record when it was found."""
+    found = note_attachment.facts(record) if record else None
+    return {
+        "id": ident,
+        "file_id": f"{ATTACHMENT_SCHEME}{ident}",
+        "type": (found.uti if found else None) or uti,
+        "extension": found.extension if found else note_attachment.extension_for(uti, None),
+        "size": found.size if found else None,
+        "name": found.name if found else None,
+    }
+
+
+def attachment_names(record: Record) -> list[str]:
+    """The ``Attachment`` record names a note refers to."""
+    refs = field_value(record, "Attachments")
+    names = [
+        str(ref["recordName"])
+        for ref in (refs if isinstance(refs, list) else [])
+        if isinstance(ref, dict) and ref.get("recordName")
+    ]
+    return list(dict.fromkeys(names))
 
 
 def _reference(record: Record, name: str) -> str | None:
@@ -48,19 +72,19 @@ def _reference(record: Record, name: str) -> str | None:
     return str(value["recordName"]) if isinstance(value, dict) and "recordName" in value else None
 
 
-def to_item(record: Record, folders: dict[str, str]) -> JSONDict:
+def to_item(
+    record: Record, folders: dict[str, str], attachment_records: Mapping[str, Record] | None = None
+) -> JSONDict:
     locked = record.get("recordType") == "PasswordProtectedNote"
     blob = None if locked else decoded_bytes(record, "TextDataEncrypted")
     body = decode_body(blob) if blob else None
+    found = attachment_records or {}
     attachments: list[JSONDict] = []
     if body is not None:
-        attachments = [_attachment(ident, uti) for ident, uti in body.attachments]
+        attachments = [_attachment(i, uti, found.get(i)) for i, uti in body.attachments]
     else:
-        refs = field_value(record, "Attachments")
         uti = decoded_text(record, "FirstAttachmentUTIEncrypted")
-        for ref in refs if isinstance(refs, list) else []:
-            if isinstance(ref, dict) and ref.get("recordName"):
-                attachments.append(_attachment(ref["recordName"], uti))
+        attachments = [_attachment(i, uti, found.get(i)) for i in attachment_names(record)]
     folder = _reference(record, "Folder")
     created = field_value(record, "CreationDate") or (record.get("created") or {}).get("timestamp")
     return {
@@ -109,6 +133,7 @@ async def fetch(
         wanted = ["Folder", *NOTE_TYPES]
         async for records, page_token in zone_changes(database, ZONE, token, wanted):
             token = page_token
+            notes: list[Record] = []
             for record in records:
                 kind: Any = record.get("recordType")
                 if record.get("deleted") or field_value(record, "Deleted"):
@@ -118,10 +143,15 @@ async def fetch(
                         decoded_text(record, "TitleEncrypted") or ""
                     )
                 elif kind in NOTE_TYPES and _within(_modified(record), filters):
-                    if not folders_complete:
-                        folders = {**await _folder_names(database), **folders}
-                        folders_complete = True
-                    yield to_item(record, folders)
+                    notes.append(record)
+            if notes and not folders_complete:
+                folders = {**await _folder_names(database), **folders}
+                folders_complete = True
+            # One lookup per page gives every attachment's size, name and type.
+            names = [name for note in notes for name in attachment_names(note)]
+            found = await note_attachment.lookup(database, names) if names else {}
+            for record in notes:
+                yield to_item(record, folders, found)
     except errors.ServiceDisabled as exc:
         raise errors.ServiceDisabled("Notes is not set up for this account") from exc
     if token:

@@ -1,6 +1,7 @@
 """File id scheme -> how to open it.
 
-``icpl://`` are iCloud Photos resources, ``mme_contact_image://`` photos of contacts.
+``icpl://`` are iCloud Photos resources, ``mme_contact_image://`` photos of contacts,
+``mme_notes_attachment://`` files attached to notes.
 """
 
 from __future__ import annotations
@@ -9,9 +10,9 @@ from collections.abc import Callable
 
 from cloudtap.icloud import errors
 from cloudtap.icloud.client.apple import AppleClient
-from cloudtap.icloud.datatypes.mme_notes import ATTACHMENT_SCHEME as NOTE_ATTACHMENT_SCHEME
-from cloudtap.icloud.files import contact_image, icpl
+from cloudtap.icloud.files import contact_image, icpl, note_attachment
 from cloudtap.icloud.files.stream import DownloadStream
+from cloudtap.icloud.services.cloudkit import CloudKitDatabase
 from cloudtap.icloud.services.photos import PhotosLibrary
 
 ClientFactory = Callable[[], AppleClient]
@@ -36,12 +37,30 @@ async def open_contact_image(file_id: str, open_client: ClientFactory) -> Downlo
     return DownloadStream(info, url, open_client)
 
 
-_OPENERS = {icpl.SCHEME: open_photo, contact_image.SCHEME: open_contact_image}
+async def open_note_attachment(file_id: str, open_client: ClientFactory) -> DownloadStream:
+    ref = note_attachment.NoteAttachmentRef.parse(file_id)
+
+    def notes(client: AppleClient) -> CloudKitDatabase:
+        return CloudKitDatabase(client, note_attachment.CONTAINER, "private")
+
+    async with open_client() as client:
+        info, url = await note_attachment.locate(notes(client), ref)
+
+    async def refresh(client: AppleClient) -> str:
+        _, fresh = await note_attachment.locate(notes(client), ref)
+        return fresh
+
+    return DownloadStream(info, url, open_client, refresh)
+
+
+_OPENERS = {
+    icpl.SCHEME: open_photo,
+    contact_image.SCHEME: open_contact_image,
+    note_attachment.SCHEME: open_note_attachment,
+}
 
 
 async def open_file(file_id: str, open_client: ClientFactory) -> DownloadStream:
-    if file_id.startswith(NOTE_ATTACHMENT_SCHEME):
-        raise errors.UnsupportedFile("note attachments cannot be downloaded yet")
     for scheme, opener in _OPENERS.items():
         if file_id.startswith(scheme):
             return await opener(file_id, open_client)
