@@ -32,6 +32,10 @@ class Settings:
     public_url: str | None = None
     sandbox_seed: int = 1
     sandbox_captures_dir: Path | None = None
+    # A sandbox run elsewhere (``cloudtap sandbox serve``) that every process uses instead
+    # of the one ``cloudtap serve`` starts and publishes in the data dir.
+    sandbox_proxy_url: str | None = None
+    sandbox_ca_file: Path | None = None
     # Webhook retries wait base·2^(n-1) s, jittered: 600 s spreads 5 attempts over ~2.5 h
     # (ricloud: "over the course of a few hours"); tests use ~0.2 s.
     webhook_backoff_base_seconds: float = 600.0
@@ -47,6 +51,7 @@ class Settings:
         data_dir = Path(env.get("CLOUDTAP_DATA_DIR") or DEFAULT_DATA_DIR).expanduser().resolve()
         captures = env.get("CLOUDTAP_SANDBOX_CAPTURES")
         allow = env.get("CLOUDTAP_WEBHOOK_ALLOW_HOSTS", "")
+        sandbox_ca = env.get("CLOUDTAP_SANDBOX_CA_FILE")
         return cls(
             data_dir=data_dir,
             database_url=env.get("CLOUDTAP_DATABASE_URL")
@@ -61,6 +66,8 @@ class Settings:
             public_url=env.get("CLOUDTAP_PUBLIC_URL") or None,
             sandbox_seed=int(env.get("CLOUDTAP_SANDBOX_SEED", "1")),
             sandbox_captures_dir=Path(captures).expanduser().resolve() if captures else None,
+            sandbox_proxy_url=env.get("CLOUDTAP_SANDBOX_PROXY_URL") or None,
+            sandbox_ca_file=Path(sandbox_ca).expanduser().resolve() if sandbox_ca else None,
             webhook_backoff_base_seconds=float(env.get("CLOUDTAP_WEBHOOK_BACKOFF_BASE", "600")),
             webhook_timeout_seconds=float(env.get("CLOUDTAP_WEBHOOK_TIMEOUT", "10")),
             subscription_min_interval_seconds=int(

@@ -37,7 +37,7 @@ def serve(
     no_worker: bool = typer.Option(False, "--no-worker", help="Do not run jobs in this process."),
     workers: int = typer.Option(2, help="Job threads when running jobs in-process."),
 ) -> None:
-    """Run the API (and, unless --no-worker, the job consumer and the sandbox)."""
+    """Run the API and the deployment's sandbox (and, unless --no-worker, the job consumer)."""
     import uvicorn
 
     from cloudtap.api.app import create_app
@@ -49,7 +49,8 @@ def serve(
     token = prepare_database(settings)
     if token is not None:
         typer.echo(f"Created organisation and sandbox API key. Token (shown once): {token}")
-    sandbox = start_sandbox(settings) if not no_worker else None
+    # The sandbox runs here even with --no-worker: workers find it through the data dir.
+    sandbox = start_sandbox(settings)
     consumer = None if no_worker else start_embedded_consumer(settings, workers)
     typer.echo(f"cloudtap API on http://{host}:{port} (data dir {settings.data_dir})")
     try:
@@ -62,19 +63,20 @@ def serve(
 
 @app.command()
 def worker(workers: int = typer.Option(2, help="Job threads.")) -> None:
-    """Run the job consumer on its own (e.g. with CLOUDTAP_QUEUE_URL=redis://...)."""
-    from cloudtap.cli.runtime import start_sandbox, stop_sandbox
+    """Run the job consumer on its own (e.g. with CLOUDTAP_QUEUE_URL=redis://...).
+
+    Sandbox keys use the sandbox `cloudtap serve` publishes in the data dir (or
+    CLOUDTAP_SANDBOX_PROXY_URL): a worker never starts one of its own.
+    """
+    from cloudtap.cli.runtime import describe_worker_sandbox
     from cloudtap.jobs.consumer import run_worker
     from cloudtap.store.migrate import upgrade
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     settings = get_settings()
     upgrade(settings.database_url)
-    sandbox = start_sandbox(settings)
-    try:
-        run_worker(settings, workers)
-    finally:
-        stop_sandbox(sandbox)
+    logging.getLogger("cloudtap.worker").info(describe_worker_sandbox(settings))
+    run_worker(settings, workers)
 
 
 @keys_app.command("create")

@@ -1,4 +1,4 @@
-"""What ``serve`` and ``worker`` share: migrations, the first key, the sandbox."""
+"""What ``serve`` and ``worker`` share: migrations, the first key, the one sandbox."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import Any
 
 from cloudtap.config import Settings
 from cloudtap.jobs.connectors import set_sandbox_transport
+from cloudtap.jobs.sandbox_endpoint import discover, endpoint_path, publish, withdraw
 from cloudtap.store.accounts import create_organisation, first_organisation, issue_key
 from cloudtap.store.db import transaction
 from cloudtap.store.migrate import upgrade
@@ -29,23 +30,55 @@ def prepare_database(settings: Settings) -> str | None:
         return issue_key(db, org.id, "sandbox").token
 
 
+_publishers: dict[int, Settings] = {}
+
+
 def start_sandbox(settings: Settings) -> Any | None:
-    """Start the built-in sandbox if it is installed, and route sandbox keys to it."""
+    """Give this deployment its one sandbox and route this process's sandbox keys to it.
+
+    With ``CLOUDTAP_SANDBOX_PROXY_URL`` set, the sandbox runs elsewhere: use it, start
+    nothing (returns None). Otherwise start the built-in one and publish its address in
+    the data dir, where co-located ``cloudtap worker`` processes find it.
+    """
+    from cloudtap.icloud.connector import TransportOptions
+
+    if settings.sandbox_proxy_url:
+        log.info("sandbox keys use the sandbox at %s", settings.sandbox_proxy_url)
+        set_sandbox_transport(discover(settings))
+        return None
     try:
         from cloudtap.sandbox.runtime import start_sandbox as start
     except ImportError:
         log.warning("the sandbox runtime is not available; sandbox sessions will fail")
         return None
     running = start(settings)
-    from cloudtap.icloud.connector import TransportOptions
-
     set_sandbox_transport(
         TransportOptions(proxy_url=running.proxy_url, ca_file=str(running.ca_file))
     )
+    publish(settings, running.proxy_url, running.ca_file)
+    _publishers[id(running)] = settings
+    log.info("sandbox proxy on %s, published in %s", running.proxy_url, endpoint_path(settings))
     return running
 
 
 def stop_sandbox(running: Any | None) -> None:
+    set_sandbox_transport(None)
     if running is not None:
-        set_sandbox_transport(None)
+        published = _publishers.pop(id(running), None)
+        if published is not None:
+            withdraw(published, running.proxy_url)
         running.close()
+
+
+def describe_worker_sandbox(settings: Settings) -> str:
+    """What a worker will use for sandbox keys (it never starts a sandbox itself)."""
+    found = discover(settings)
+    if settings.sandbox_proxy_url:
+        return f"sandbox keys use the sandbox at {settings.sandbox_proxy_url}"
+    if found is not None:
+        return f"sandbox keys use the sandbox published by `cloudtap serve` at {found.proxy_url}"
+    return (
+        f"no sandbox published yet in {endpoint_path(settings)}: sandbox jobs will look "
+        "again when they run (start `cloudtap serve` with this data dir, "
+        "or set CLOUDTAP_SANDBOX_PROXY_URL)"
+    )

@@ -36,12 +36,15 @@ class AccountRow:
 
 @sandbox_app.command("serve")
 def serve(
-    port: int = typer.Option(0, "--port", "-p", help="Proxy port on 127.0.0.1 (0: any free)."),
+    port: int = typer.Option(0, "--port", "-p", help="Proxy port (0: any free)."),
+    host: str = typer.Option(
+        "127.0.0.1", "--host", help="Interface to listen on (0.0.0.0 for workers elsewhere)."
+    ),
 ) -> None:
     """Run the sandbox proxy until Ctrl-C; prints its address and the CA to trust."""
     from cloudtap.sandbox.runtime import start_sandbox
 
-    sandbox = start_sandbox(get_settings(), port=port)
+    sandbox = start_sandbox(get_settings(), port=port, host=host)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
@@ -49,6 +52,10 @@ def serve(
     typer.echo(f"CA certificate: {sandbox.ca_file}")
     typer.echo(
         f"clients: HTTPS_PROXY={sandbox.proxy_url} REQUESTS_CA_BUNDLE={sandbox.ca_file}",
+    )
+    typer.echo(
+        f"cloudtap: CLOUDTAP_SANDBOX_PROXY_URL={sandbox.proxy_url} "
+        f"CLOUDTAP_SANDBOX_CA_FILE={sandbox.ca_file}"
     )
     typer.echo(f"{len(sandbox.world.accounts)} accounts; `cloudtap sandbox accounts` lists them")
     try:

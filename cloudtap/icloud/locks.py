@@ -1,8 +1,12 @@
 """Per-Apple-ID limits: one login at a time, a few file transfers at a time.
 
-Job workers may run each job on its own event loop and thread, so the lock is a
-thread lock awaited politely rather than an ``asyncio.Lock`` bound to one loop. Two
-worker *processes* (the Redis queue case) are not covered: their logins could overlap.
+The limits come from a :class:`LockProvider` the connector is given. The default,
+:data:`LOCAL_LOCKS`, covers one process only; a deployment whose jobs run in several
+processes (``cloudtap worker`` on a Redis queue) injects a provider backed by what those
+processes share, so this library never needs to know about queues or databases.
+
+Job workers may run each job on its own event loop and thread, so the local provider
+uses thread primitives awaited politely rather than ``asyncio`` locks bound to one loop.
 """
 
 from __future__ import annotations
@@ -11,61 +15,104 @@ import asyncio
 import threading
 import time
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Protocol
 
 from cloudtap.icloud.errors import ICloudError
 
+# A second login of the same Apple ID waits this long for the first before giving up.
+LOGIN_WAIT_SECONDS = 120.0
+# File transfers of one account at a time, so a poll with thousands of files does not
+# look like an attack to Apple.
+DOWNLOADS_PER_ACCOUNT = 4
+
 
 class LockTimeout(ICloudError):
+    """Another login of this Apple ID held the lock for longer than we may wait."""
+
     code = "login-in-progress"
 
 
-_guard = threading.Lock()
-_locks: dict[str, threading.Lock] = {}
+class LockProvider(Protocol):
+    def login_lock(
+        self, apple_id: str, timeout: float = LOGIN_WAIT_SECONDS
+    ) -> AbstractAsyncContextManager[None]:
+        """Held for one login step; waits (with back-off) up to ``timeout`` seconds for
+        another holder, then raises :class:`LockTimeout`."""
+        ...
+
+    def download_slot(self, apple_id: str) -> AbstractAsyncContextManager[None]:
+        """Held for one file transfer; at most ``DOWNLOADS_PER_ACCOUNT`` per account.
+        Waits (with back-off) until a slot frees up."""
+        ...
 
 
-def _lock_for(apple_id: str) -> threading.Lock:
-    key = apple_id.strip().lower()
-    with _guard:
-        return _locks.setdefault(key, threading.Lock())
+def account_key(apple_id: str) -> str:
+    """Apple IDs are case-insensitive and users paste them with stray spaces."""
+    return apple_id.strip().lower()
 
 
-@asynccontextmanager
-async def apple_id_lock(apple_id: str, timeout: float = 120.0) -> AsyncIterator[None]:
-    lock = _lock_for(apple_id)
-    deadline = time.monotonic() + timeout
+async def _acquire(
+    try_acquire: threading.Lock | threading.BoundedSemaphore, deadline: float | None
+) -> None:
     delay = 0.01
-    while not lock.acquire(blocking=False):
-        if time.monotonic() > deadline:
+    while not try_acquire.acquire(blocking=False):
+        if deadline is not None and time.monotonic() > deadline:
             raise LockTimeout("another login of this Apple ID is still running")
         await asyncio.sleep(delay)
         delay = min(delay * 2, 0.25)
-    try:
-        yield
-    finally:
-        lock.release()
 
 
-DOWNLOADS_PER_ACCOUNT = 4
-_slots: dict[str, threading.BoundedSemaphore] = {}
+class LocalLocks:
+    """One process's limits (the embedded default)."""
+
+    def __init__(self, downloads_per_account: int = DOWNLOADS_PER_ACCOUNT) -> None:
+        self.downloads_per_account = downloads_per_account
+        self._guard = threading.Lock()
+        self._locks: dict[str, threading.Lock] = {}
+        self._slots: dict[str, threading.BoundedSemaphore] = {}
+
+    def _lock_for(self, apple_id: str) -> threading.Lock:
+        with self._guard:
+            return self._locks.setdefault(account_key(apple_id), threading.Lock())
+
+    def _slots_for(self, apple_id: str) -> threading.BoundedSemaphore:
+        with self._guard:
+            return self._slots.setdefault(
+                account_key(apple_id), threading.BoundedSemaphore(self.downloads_per_account)
+            )
+
+    @asynccontextmanager
+    async def login_lock(
+        self, apple_id: str, timeout: float = LOGIN_WAIT_SECONDS
+    ) -> AsyncIterator[None]:
+        lock = self._lock_for(apple_id)
+        await _acquire(lock, time.monotonic() + timeout)
+        try:
+            yield
+        finally:
+            lock.release()
+
+    @asynccontextmanager
+    async def download_slot(self, apple_id: str) -> AsyncIterator[None]:
+        slots = self._slots_for(apple_id)
+        await _acquire(slots, None)
+        try:
+            yield
+        finally:
+            slots.release()
 
 
-def _slots_for(apple_id: str) -> threading.BoundedSemaphore:
-    key = apple_id.strip().lower()
-    with _guard:
-        return _slots.setdefault(key, threading.BoundedSemaphore(DOWNLOADS_PER_ACCOUNT))
+LOCAL_LOCKS = LocalLocks()
 
 
-@asynccontextmanager
-async def download_slot(apple_id: str) -> AsyncIterator[None]:
-    """At most ``DOWNLOADS_PER_ACCOUNT`` file transfers of one account at a time, so a
-    poll with thousands of files does not look like an attack to Apple."""
-    slots = _slots_for(apple_id)
-    delay = 0.01
-    while not slots.acquire(blocking=False):
-        await asyncio.sleep(delay)
-        delay = min(delay * 2, 0.25)
-    try:
-        yield
-    finally:
-        slots.release()
+def apple_id_lock(
+    apple_id: str, timeout: float = LOGIN_WAIT_SECONDS
+) -> AbstractAsyncContextManager[None]:
+    """This process's login lock (see :class:`LocalLocks`)."""
+    return LOCAL_LOCKS.login_lock(apple_id, timeout)
+
+
+def download_slot(apple_id: str) -> AbstractAsyncContextManager[None]:
+    """This process's download slots (see :class:`LocalLocks`)."""
+    return LOCAL_LOCKS.download_slot(apple_id)

@@ -1,7 +1,9 @@
 """The one place that decides which :class:`Connector` a job uses.
 
-Sandbox keys reach the built-in sandbox through its TLS proxy; live keys reach Apple.
-One code path: only the transport differs. Tests of the job layer may install their own
+Sandbox keys reach the deployment's one sandbox through its TLS proxy (this process's,
+or the one :mod:`cloudtap.jobs.sandbox_endpoint` finds); live keys reach Apple. One code
+path: only the transport differs. Every connector gets the deployment-wide per-Apple-ID
+locks of :mod:`cloudtap.jobs.locks`. Tests of the job layer may install their own
 connector factory with :func:`set_connector_factory`.
 """
 
@@ -10,12 +12,15 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
+from cloudtap.config import get_settings
 from cloudtap.icloud.connector import Connector, TransportOptions
 from cloudtap.icloud.errors import ICloudError
+from cloudtap.jobs.locks import lock_provider_for
+from cloudtap.jobs.sandbox_endpoint import discover
 
 
 class ConnectorUnavailable(ICloudError):
-    """No iCloud client is installed, or the sandbox is not running in this process."""
+    """No iCloud client is installed, or no sandbox can be found."""
 
     code = "connector-unavailable"
 
@@ -35,7 +40,7 @@ def set_connector_factory(factory: ConnectorFactory | None) -> None:
 
 
 def set_sandbox_transport(transport: TransportOptions | None) -> None:
-    """Called by whoever started the sandbox (``cloudtap serve``/``worker``)."""
+    """Called by ``cloudtap serve`` for the sandbox it runs or was pointed at."""
     global _sandbox_transport
     with _lock:
         _sandbox_transport = transport
@@ -54,8 +59,14 @@ def connector_for(environment: str) -> Connector:
         from cloudtap.icloud.client.connector import ICloudConnector
     except ImportError as exc:
         raise ConnectorUnavailable("the iCloud client is not installed") from exc
+    settings = get_settings()
+    locks = lock_provider_for(settings)
     if environment == "sandbox":
-        if sandbox is None:
-            raise ConnectorUnavailable("the sandbox is not running in this process")
-        return ICloudConnector(sandbox)
-    return ICloudConnector(TransportOptions())
+        transport = sandbox or discover(settings)
+        if transport is None:
+            raise ConnectorUnavailable(
+                "no sandbox found: run `cloudtap serve` with this data dir, "
+                "or set CLOUDTAP_SANDBOX_PROXY_URL"
+            )
+        return ICloudConnector(transport, locks=locks)
+    return ICloudConnector(TransportOptions(), locks=locks)

@@ -143,6 +143,7 @@ def _apply(
 
 def run_login(session_id: str, key_id: str, blob: bytes) -> None:
     settings = get_settings()
+    log.info("login job for %s", session_id)  # ids only: which worker ran what
     with transaction(settings.database_url) as db:
         loaded = _load(db, session_id)
         if loaded is None or loaded[0].state != "pending":

@@ -158,6 +158,7 @@ def run_poll(poll_id: str) -> None:
     from cloudtap.jobs.dispatch import enqueue_task
 
     settings = get_settings()
+    log.info("poll job for %s", poll_id)  # ids only: which worker ran what
     with transaction(settings.database_url) as db:
         poll = db.scalars(select(Poll).where(Poll.id == poll_id)).first()
         if poll is None or poll.state != "pending":

@@ -22,7 +22,7 @@ _queues: dict[str, Huey] = {}
 _tasks: dict[str, dict[str, Any]] = {}
 
 
-def _split_queue_name(url: str) -> tuple[str, str]:
+def split_queue_name(url: str) -> tuple[str, str]:
     """``redis://h:p/0?queue=name`` → (url without ``queue``, name); lets several
     cloudtap installs (or test runs) share one Redis without sharing jobs."""
     parts = urlsplit(url)
@@ -32,12 +32,20 @@ def _split_queue_name(url: str) -> tuple[str, str]:
     return urlunsplit(parts._replace(query=rest)), (names[-1] if names else QUEUE_NAME)
 
 
+def is_redis(queue_url: str) -> bool:
+    return queue_url.startswith(("redis://", "rediss://", "unix://"))
+
+
+def sqlite_queue_path(queue_url: str) -> Path:
+    return Path(queue_url.removeprefix("sqlite:///"))
+
+
 def _build(queue_url: str) -> Huey:
-    if queue_url.startswith(("redis://", "rediss://", "unix://")):
-        url, name = _split_queue_name(queue_url)
+    if is_redis(queue_url):
+        url, name = split_queue_name(queue_url)
         huey: Huey = RedisHuey(name, url=url, results=False, utc=True)
     elif queue_url.startswith("sqlite:///"):
-        path = Path(queue_url.removeprefix("sqlite:///"))
+        path = sqlite_queue_path(queue_url)
         path.parent.mkdir(parents=True, exist_ok=True)
         huey = SqliteHuey(QUEUE_NAME, filename=str(path), results=False, utc=True)
     else:

@@ -24,7 +24,7 @@ from cloudtap.icloud import errors
 from cloudtap.icloud.auth import hsa2, signin, twosv
 from cloudtap.icloud.client.apple import AppleClient
 from cloudtap.icloud.connector import Credentials, JSONDict, LoginOutcome, TransportOptions
-from cloudtap.icloud.locks import apple_id_lock
+from cloudtap.icloud.locks import LOCAL_LOCKS, LockProvider
 from cloudtap.icloud.session import AppleSession
 from cloudtap.icloud.transport import RequestHook
 
@@ -110,9 +110,16 @@ class _NeedsUser(Exception):
 
 
 class LoginFlow:
-    def __init__(self, transport: TransportOptions, request_hooks: Sequence[RequestHook] = ()):
+    def __init__(
+        self,
+        transport: TransportOptions,
+        request_hooks: Sequence[RequestHook] = (),
+        locks: LockProvider = LOCAL_LOCKS,
+    ):
         self.transport = transport
         self.request_hooks = request_hooks
+        # Two logins of one Apple ID never overlap: Apple's lockouts add up.
+        self.locks = locks
 
     def _client(self, session: AppleSession) -> AppleClient:
         return AppleClient(self.transport, session, request_hooks=self.request_hooks)
@@ -122,7 +129,7 @@ class LoginFlow:
         if not apple_id:
             return _failed(errors.InvalidCredentials("an Apple ID is required"), saved_state)
         saved = saved_state if _same_account(saved_state, apple_id) else None
-        async with apple_id_lock(apple_id):
+        async with self.locks.login_lock(apple_id):
             try:
                 return await self._login(credentials, apple_id, saved)
             except _NeedsUser as stop:

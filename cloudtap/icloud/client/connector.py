@@ -6,7 +6,8 @@ method is stateless between calls: what it needs comes in ``session_state``.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AbstractAsyncContextManager
 
 from cloudtap.icloud import errors, info
 from cloudtap.icloud.auth import signin
@@ -14,6 +15,7 @@ from cloudtap.icloud.auth.flow import LoginFlow, active_state, session_from_stat
 from cloudtap.icloud.client.apple import AppleClient
 from cloudtap.icloud.connector import (
     Credentials,
+    FileInfo,
     FileStream,
     Filters,
     JSONDict,
@@ -23,17 +25,25 @@ from cloudtap.icloud.connector import (
 from cloudtap.icloud.datatypes.registry import data_type_ids, fetcher_for
 from cloudtap.icloud.datatypes.stream import CursorSink, ItemStream
 from cloudtap.icloud.files.registry import open_file
+from cloudtap.icloud.locks import LOCAL_LOCKS, LockProvider
 from cloudtap.icloud.session import AppleSession
 from cloudtap.icloud.transport import RequestHook
 
 
 class ICloudConnector:
     def __init__(
-        self, transport: TransportOptions, *, request_hooks: Sequence[RequestHook] = ()
+        self,
+        transport: TransportOptions,
+        *,
+        request_hooks: Sequence[RequestHook] = (),
+        locks: LockProvider = LOCAL_LOCKS,
     ) -> None:
         self.transport = transport
         # Observers of every outgoing request (tests count Apple calls with one).
         self.request_hooks = tuple(request_hooks)
+        # Per-Apple-ID login lock and download slots; a multi-process deployment gives
+        # one that holds across its processes.
+        self.locks = locks
 
     def __repr__(self) -> str:
         return f"ICloudConnector(proxy={self.transport.proxy_url!r})"
@@ -55,7 +65,8 @@ class ICloudConnector:
         return session
 
     async def login(self, credentials: Credentials, saved_state: JSONDict | None) -> LoginOutcome:
-        return await LoginFlow(self.transport, self.request_hooks).login(credentials, saved_state)
+        flow = LoginFlow(self.transport, self.request_hooks, self.locks)
+        return await flow.login(credentials, saved_state)
 
     async def validate(self, session_state: JSONDict) -> JSONDict:
         session = self._session(session_state)
@@ -109,4 +120,26 @@ class ICloudConnector:
         session = self._session(session_state)
         state = session.to_state()
         # Each byte stream gets its own client, built from the same saved session.
-        return await open_file(file_id, lambda: self._client(AppleSession.from_state(state)))
+        stream = await open_file(file_id, lambda: self._client(AppleSession.from_state(state)))
+        if self.locks is LOCAL_LOCKS:
+            return stream  # the stream already takes this process's download slot
+        return SlottedStream(stream, lambda: self.locks.download_slot(session.apple_id))
+
+
+class SlottedStream:
+    """A file stream that holds one of the provider's download slots while it transfers."""
+
+    def __init__(
+        self, inner: FileStream, slot: Callable[[], AbstractAsyncContextManager[None]]
+    ) -> None:
+        self.info: FileInfo = inner.info
+        self._inner = inner
+        self._slot = slot
+
+    def __repr__(self) -> str:
+        return f"SlottedStream({self._inner!r})"
+
+    async def iter_bytes(self, offset: int = 0) -> AsyncIterator[bytes]:
+        async with self._slot():
+            async for chunk in self._inner.iter_bytes(offset):
+                yield chunk

@@ -1,0 +1,85 @@
+"""Where the deployment's one sandbox is, so every process talks to the same fake Apple.
+
+Sessions made by a sandbox key live in the sandbox's memory: a login handled by one
+worker and a poll handled by another must reach the *same* sandbox. So exactly one
+process runs it, and the others find it:
+
+1. ``CLOUDTAP_SANDBOX_PROXY_URL`` (+ ``CLOUDTAP_SANDBOX_CA_FILE``, default: the data
+   dir's sandbox CA) names a sandbox run elsewhere, e.g. by ``cloudtap sandbox serve``.
+   Nobody starts one of their own then.
+2. Otherwise ``cloudtap serve`` starts it and publishes its address in
+   ``<data dir>/sandbox/endpoint.json``; workers sharing the data dir read it at each
+   job, so they may start before ``serve`` and follow it across restarts.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from pathlib import Path
+
+from cloudtap.config import Settings
+from cloudtap.icloud.connector import TransportOptions
+
+log = logging.getLogger(__name__)
+
+ENDPOINT_FILE = Path("sandbox") / "endpoint.json"
+
+
+def endpoint_path(settings: Settings) -> Path:
+    return settings.data_dir / ENDPOINT_FILE
+
+
+def publish(settings: Settings, proxy_url: str, ca_file: Path) -> None:
+    """Tell co-located processes where this process's sandbox listens."""
+    path = endpoint_path(settings)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    body = {"proxy_url": proxy_url, "ca_file": str(ca_file), "pid": os.getpid()}
+    temporary = path.with_name(f".{path.name}.{os.getpid()}")
+    temporary.write_text(json.dumps(body))
+    temporary.replace(path)  # atomic: a reader sees the old file or the new one
+
+
+def withdraw(settings: Settings, proxy_url: str) -> None:
+    """Remove the published address if it is still ours."""
+    path = endpoint_path(settings)
+    published = _read(path)
+    if published is not None and published.proxy_url == proxy_url:
+        path.unlink(missing_ok=True)
+
+
+def _default_ca_file(settings: Settings) -> str | None:
+    try:
+        from cloudtap.sandbox.ca import CA_CERT_FILE
+        from cloudtap.sandbox.runtime import ca_directory
+    except ImportError:
+        return None
+    return str(ca_directory(settings) / CA_CERT_FILE)
+
+
+def _read(path: Path) -> TransportOptions | None:
+    try:
+        body = json.loads(path.read_text())
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError):
+        log.warning("ignoring unreadable sandbox endpoint file %s", path)
+        return None
+    if not isinstance(body, dict) or not isinstance(body.get("proxy_url"), str):
+        return None
+    ca_file = body.get("ca_file")
+    return TransportOptions(
+        proxy_url=body["proxy_url"], ca_file=ca_file if isinstance(ca_file, str) else None
+    )
+
+
+def discover(settings: Settings) -> TransportOptions | None:
+    """The configured sandbox, else the one published in the data dir, else None."""
+    if settings.sandbox_proxy_url:
+        ca_file = settings.sandbox_ca_file
+        return TransportOptions(
+            proxy_url=settings.sandbox_proxy_url,
+            ca_file=str(ca_file) if ca_file is not None else _default_ca_file(settings),
+        )
+    return _read(endpoint_path(settings))
