@@ -1,7 +1,8 @@
 """Polls through HTTP with the real iCloud client against the sandbox (no fakes).
 
-Result shapes (JSON results named by their type id, file results by their file id and
-extension, with the size and MD5 of exactly what the sandbox serves), info types,
+Result shapes (JSON results named by their type id, file results — photos, contact
+images, note attachments — by their file id and extension, with the size and MD5 of
+exactly what the sandbox serves), info types,
 per-task errors that leave the other tasks alone, and the date filters.
 """
 
@@ -17,7 +18,7 @@ import pytest
 
 from cloudtap.sandbox.accounts.model import FaultSpec
 from tests.api.live_sandbox import LiveAPI, apple_id, live_api  # noqa: F401
-from tests.api.sandbox_bytes import contact_image_bytes, photo_bytes
+from tests.api.sandbox_bytes import contact_image_bytes, note_attachment_bytes, photo_bytes
 
 pytest.importorskip("cloudtap.sandbox.runtime")
 
@@ -55,13 +56,16 @@ def test_every_data_type_then_its_files_byte_exact(live: LiveAPI) -> None:
     assert {r["type"] for r in results.values()} == {"json"}
     photos = _items(results["icpl.photos"])
     contacts = [c for c in _items(results["mme_contacts.contacts"]) if c.get("image")]
-    assert photos and contacts
+    attachments = [a for note in _items(results["mme_notes.notes"]) for a in note["attachments"]]
+    one_of_each = {a["extension"]: a for a in attachments}
+    assert photos and contacts and sorted(one_of_each) == ["jpg", "pdf", "png"]
     for data_type, result in results.items():
         assert all(item["data_type"] for item in _items(result)), data_type
 
     wanted = {photos[0]["files"][0]["id"]: photos[0]["files"][0]}
     wanted |= {f["id"]: f for f in photos[1]["files"][:3]}
     wanted |= {c["image"]["id"]: c["image"] for c in contacts[:2]}
+    wanted |= {a["file_id"]: a for a in one_of_each.values()}
     files = live.poll(session["id"], {"files": list(wanted)})
     assert files["state"] == "completed" and _failed(files) == {}
     by_id = {r["identifier"]: r for r in files["results"]["data"]}
@@ -71,6 +75,10 @@ def test_every_data_type_then_its_files_byte_exact(live: LiveAPI) -> None:
         if file_id.startswith("icpl://"):
             expected = photo_bytes(live.sandbox, apple_id("rich"), file_id)
             assert result["type"] == wanted[file_id]["extension"]
+        elif file_id.startswith("mme_notes_attachment://"):
+            expected = note_attachment_bytes(live.sandbox, apple_id("rich"), file_id)
+            assert result["type"] == wanted[file_id]["extension"]
+            assert wanted[file_id]["size"] == len(expected)
         else:
             expected = contact_image_bytes(live.sandbox, apple_id("rich"), file_id)
             assert result["type"] == "jpg"
