@@ -4,9 +4,11 @@
   the database file, the whole data dir and the server's captured output are searched
   for the password, the code and the Apple tokens the server holds: none is there.
 - Polls: ``ricloud icloud poll create --data-types <all seven>`` then ``poll download
-  --cascade true`` fetches the JSON results, then the photo and contact-image files its
-  cascade finds (the first file of each item's ``files``, up to its default limit of 5
-  per data type). Every downloaded file is byte-exact with what the sandbox serves.
+  --cascade true`` fetches the JSON results, then the photo, contact-image and note
+  attachment files its cascade finds (the first file of each item's ``files``, every
+  note's ``attachments[].file_id``, up to its default limit of 5 per data type). No
+  cascade task fails, and every downloaded file is byte-exact with what the sandbox
+  serves.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from cloudtap.jobs.vault import open_state, session_context
 from cloudtap.sandbox.runtime import RunningSandbox, start_sandbox
 from cloudtap.store.db import dispose_all, transaction
 from cloudtap.store.models import Session
-from tests.api.sandbox_bytes import contact_image_bytes, photo_bytes
+from tests.api.sandbox_bytes import contact_image_bytes, note_attachment_bytes, photo_bytes
 from tests.cli.serve_process import ServedAPI, served_api
 from tests.support.venvs import client_venv, venv_bin
 
@@ -212,16 +214,25 @@ def test_poll_create_and_download_with_the_cli_byte_exact(
         with_image = [c for c in contacts if c.get("image")][:5]
         assert with_image and all(c["files"] == [c["image"]] for c in with_image)
         assert not any("files" in c for c in contacts if not c.get("image"))
+        notes = json.loads((out / "mme_notes.notes").read_bytes())["data"]
+        attachments = {a["file_id"]: a for n in notes for a in n["attachments"]}
+        cascaded = dict(list(attachments.items())[:5])  # ricloud's order and default limit
+        assert {a["extension"] for a in cascaded.values()} == {"jpg", "png", "pdf"}
         first_files = {item["files"][0]["id"]: item["files"][0] for item in photos[:5]}
         images = {c["image"]["id"] for c in with_image}
+        assert all(p["errors"]["data"] == [] and p["tasks_failed"] == [] for p in polls)
         file_results = {
             r["identifier"]: r for p in polls for r in p["results"]["data"] if r["type"] != "json"
         }
-        assert sorted(file_results) == sorted([*first_files, *images])
+        assert sorted(file_results) == sorted([*first_files, *images, *cascaded])
         for file_id, result in file_results.items():
             if file_id in images:
                 expected = contact_image_bytes(reference_sandbox, apple_id, file_id)
                 assert result["type"] == "jpg"
+            elif file_id in cascaded:
+                expected = note_attachment_bytes(reference_sandbox, apple_id, file_id)
+                assert result["type"] == cascaded[file_id]["extension"]
+                assert cascaded[file_id]["size"] == len(expected)
             else:
                 expected = photo_bytes(reference_sandbox, apple_id, file_id)
                 assert result["type"] == first_files[file_id]["extension"]
