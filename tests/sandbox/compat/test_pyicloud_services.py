@@ -1,8 +1,10 @@
 """Unmodified pyicloud 2026.10.1, through the live proxy: Find My (locations appear on a
-refresh), contacts, a month of calendar events, notes with readable bodies, account."""
+refresh), contacts, a month of calendar events, notes with readable bodies and
+downloadable attachments, account."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,6 +16,7 @@ from cloudtap.sandbox.accounts.scenarios import PASSWORD
 from cloudtap.sandbox.runtime import RunningSandbox, start_sandbox
 from cloudtap.sandbox.services.content.notes import is_locked
 from cloudtap.sandbox.services.findmy import DELAY_ENV
+from tests.api.sandbox_bytes import note_attachment_bytes
 from tests.sandbox.compat.conftest import run_driver
 
 pytestmark = pytest.mark.compat
@@ -94,6 +97,11 @@ def test_notes_with_readable_bodies(
     assert {"Notes", "Recently Deleted"} <= set(notes["folders"]) and notes["nested"] >= 1
     assert notes["folder_name"]
     assert notes["attachments"] and notes["attachments"][0]["uti"]
+    for attachment in notes["attachments"]:  # pyicloud downloads them, byte-exact
+        file_id = f"mme_notes_attachment://{attachment['id']}"
+        expected = note_attachment_bytes(fast_locate_sandbox, RICH, file_id)
+        assert attachment["size"] == len(expected)
+        assert attachment["md5"] == hashlib.md5(expected).hexdigest()
     assert notes["locked_error"] == "NoteLockedError"
     # iter_all asks for "Note" records only, so password-protected notes are not in it.
     locked = sum(1 for i in range(account.content.notes) if is_locked(i))

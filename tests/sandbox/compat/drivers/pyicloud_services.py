@@ -4,6 +4,7 @@ Usage: pyicloud_services.py APPLE_ID PASSWORD COOKIE_DIR LOCATE_WAIT_SECONDS
 Prints what the client saw as one JSON line.
 """
 
+import hashlib
 import json
 import sys
 import time
@@ -102,7 +103,15 @@ def notes(api):
         "text": note.text,
         "folder_name": note.folder_name,
         "attachments": [
-            {"id": a.id, "uti": a.uti, "filename": a.filename} for a in attachments or []
+            {
+                "id": a.id,
+                "uti": a.uti,
+                "filename": a.filename,
+                "size": a.size,
+                # pyicloud's own download of the attachment's asset
+                "md5": hashlib.md5(b"".join(service.stream_attachment(a))).hexdigest(),
+            }
+            for a in attachments or []
         ],
         "locked_error": locked_error,
         "all_count": len(every),
