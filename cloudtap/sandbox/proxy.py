@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 import ssl
+import time
 from collections import deque
 from dataclasses import dataclass
 from typing import Any
@@ -40,6 +41,9 @@ class Exchange:
     host: str
     path: str
     status: int
+    # Wall-clock seconds, so tests can line requests up with other processes' logs.
+    started: float = 0.0
+    finished: float = 0.0
 
 
 class ProxyServer:
@@ -214,6 +218,7 @@ class _Connection:
             "server": server,
         }
         responder = _Responder(self, conn, request.method)
+        started = time.time()
         try:
             await self.proxy.app(scope, responder.receive(body), responder.send)
         except ConnectionError:
@@ -226,7 +231,14 @@ class _Connection:
         finally:
             host = _host_header(headers) or server[0]
             self.proxy.exchanges.append(
-                Exchange(scope["method"], host.split(":")[0], path, responder.status)
+                Exchange(
+                    scope["method"],
+                    host.split(":")[0],
+                    path,
+                    responder.status,
+                    started=started,
+                    finished=time.time(),
+                )
             )
         if not responder.started:
             await self._send_simple(conn, 500, b"sandbox app sent no response\n")
