@@ -3,8 +3,8 @@
 Each item: ``title``, ``body`` (plain text decoded from the protobuf), ``folder``,
 ``date_created``, ``date_modified``, ``pinned``, ``locked`` (password-protected notes
 show no body) and ``attachments`` (``id``, ``file_id``, ``type`` = UTI, ``extension``,
-``size``, ``name``; the last three read from the ``Attachment`` records, looked up once
-per page of notes). Deleted notes are skipped; ``since``/``until`` filter on
+``size``, ``name``; the last three read from the ``Attachment`` records, looked up
+200 at a time). Deleted notes are skipped; ``since``/``until`` filter on
 ``date_modified``. The zone's change feed lists folders before notes, so folder names
 are known when notes arrive.
 """
@@ -37,6 +37,7 @@ CONTAINER = "com.apple.notes"
 ZONE = {"zoneName": "Notes"}
 CURSOR_KEY = "private/Notes"
 NOTE_TYPES = ("Note", "PasswordProtectedNote")
+MAX_PENDING = 2_000  # notes held back at most while their attachments are gathered
 
 # ricloud's `poll download --cascade` reads `attachments[].file_id` (its messages shape).
 ATTACHMENT_SCHEME = note_attachment.SCHEME
@@ -131,6 +132,8 @@ async def fetch(
     folders_complete = token is None
     try:
         wanted = ["Folder", *NOTE_TYPES]
+        # Notes wait here until their attachments fill one records/lookup (or the end).
+        pending: list[Record] = []
         async for records, page_token in zone_changes(database, ZONE, token, wanted):
             token = page_token
             notes: list[Record] = []
@@ -147,15 +150,34 @@ async def fetch(
             if notes and not folders_complete:
                 folders = {**await _folder_names(database), **folders}
                 folders_complete = True
-            # One lookup per page gives every attachment's size, name and type.
-            names = [name for note in notes for name in attachment_names(note)]
-            found = await note_attachment.lookup(database, names) if names else {}
-            for record in notes:
-                yield to_item(record, folders, found)
+            # Flush before this page would push one lookup past its batch size.
+            waiting = len(_names_in(pending)) + len(_names_in(notes))
+            if pending and (
+                waiting > note_attachment.LOOKUP_BATCH or len(pending) + len(notes) > MAX_PENDING
+            ):
+                for item in await _items(database, pending, folders):
+                    yield item
+                pending = []
+            pending += notes
+        for item in await _items(database, pending, folders):
+            yield item
     except errors.ServiceDisabled as exc:
         raise errors.ServiceDisabled("Notes is not set up for this account") from exc
     if token:
         set_cursor({"zones": {CURSOR_KEY: token}})
+
+
+def _names_in(notes: list[Record]) -> list[str]:
+    return [name for note in notes for name in attachment_names(note)]
+
+
+async def _items(
+    database: CloudKitDatabase, notes: list[Record], folders: dict[str, str]
+) -> list[JSONDict]:
+    """Items for ``notes``, with every attachment's size, name and type from one lookup."""
+    names = _names_in(notes)
+    found = await note_attachment.lookup(database, names) if names else {}
+    return [to_item(record, folders, found) for record in notes]
 
 
 async def _folder_names(database: CloudKitDatabase) -> dict[str, str]:

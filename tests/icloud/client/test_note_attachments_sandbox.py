@@ -8,6 +8,7 @@ import hashlib
 from cloudtap.icloud import errors
 from cloudtap.icloud.client.connector import ICloudConnector
 from cloudtap.icloud.connector import Credentials, Filters, JSONDict
+from cloudtap.icloud.files.note_attachment import LOOKUP_BATCH
 from cloudtap.sandbox.photos import media
 from cloudtap.sandbox.runtime import RunningSandbox
 from cloudtap.sandbox.services.content import note_files
@@ -41,15 +42,15 @@ async def test_attachments_download_byte_exact(
     assert kinds["pdf"]["name"].endswith(".pdf") and stream.info.content_type
 
 
-async def test_listing_looks_attachments_up_once_per_page(
+async def test_listing_looks_attachments_up_200_at_a_time(
     connector: ICloudConnector, requests_made: RequestLog
 ) -> None:
     requests_made.clear()
-    _, attachments = await _attachments(connector, "rich")
-    assert attachments and all(a["size"] for a in attachments)
+    _, attachments = await _attachments(connector, "notes-5k")
+    assert len(attachments) > 600 and all(a["size"] and a["name"] for a in attachments)
     pages = len([u for u in requests_made.urls if "changes/zone" in u])
     lookups = len([u for u in requests_made.urls if "records/lookup" in u])
-    assert 1 <= lookups <= pages
+    assert pages > 20 and lookups <= len(attachments) // LOOKUP_BATCH + 1
 
 
 async def test_a_download_cut_every_64_kb_resumes_to_the_same_bytes(
