@@ -21,6 +21,12 @@ class IssuedKey:
     token: str
 
 
+def token_hint(token: str) -> str:
+    """``ct_live_`` + the last 4 characters; the random part may itself contain ``_``."""
+    environment_prefix = "_".join(token.split("_", 2)[:2]) + "_"
+    return environment_prefix + token[-4:]
+
+
 def _slugify(name: str) -> str:
     slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
     return slug or "organisation"
@@ -58,7 +64,7 @@ def issue_key(
         organisation_id=organisation_id,
         environment=environment,
         token_hash=hash_token(token),
-        token_hint=token[: len(token) - len(token.split("_")[-1])] + token[-4:],
+        token_hint=token_hint(token),
         config={},
         **fields,
     )
@@ -71,7 +77,7 @@ def rotate_key(db: DbSession, key: Key) -> str:
     environment: Environment = "live" if key.environment == "live" else "sandbox"
     token = new_token(environment)
     key.token_hash = hash_token(token)
-    key.token_hint = token[: len(token) - len(token.split("_")[-1])] + token[-4:]
+    key.token_hint = token_hint(token)
     db.flush()
     return token
 
@@ -123,6 +129,12 @@ def get_or_create_source(
         identifier=identifier,
         account={},
     )
-    db.add(source)
-    db.flush()
+    try:
+        with db.begin_nested():
+            db.add(source)
+            db.flush()
+    except IntegrityError:  # concurrent first sessions of one Apple ID: one insert wins
+        found = db.scalars(stmt).first()
+        assert found is not None
+        return found
     return source

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+import time
+
 import pytest
 
 from cloudtap.crypto.tokens import hash_token
@@ -11,6 +14,7 @@ from cloudtap.store.accounts import (
     get_or_create_user,
     issue_key,
     key_for_token,
+    token_hint,
 )
 from cloudtap.store.db import transaction
 from cloudtap.store.listing import UnknownCursor, get_scoped, list_scoped
@@ -117,3 +121,35 @@ def test_delete_user_cascades(database_url: str) -> None:
     with transaction(database_url) as db:
         assert list_scoped(db, User, org.id).total_count == 0
         assert list_scoped(db, Result, org.id).total_count == 0
+
+
+def test_concurrent_first_sessions_of_one_apple_id_share_one_source(database_url: str) -> None:
+    upgrade(database_url)
+    with transaction(database_url) as db:
+        org = create_organisation(db, "Acme")
+        user, _ = get_or_create_user(db, org.id, "u", None)
+        org_id, user_id = org.id, user.id
+    inserted = threading.Event()
+    ids: dict[str, str] = {}
+
+    def first_request() -> None:
+        with transaction(database_url) as db:
+            source = get_or_create_source(db, org_id, user_id, "icloud.account", "a@example.com")
+            ids["first"] = source.id
+            inserted.set()
+            time.sleep(0.3)  # the second request inserts while this one is uncommitted
+
+    thread = threading.Thread(target=first_request)
+    thread.start()
+    assert inserted.wait(10)
+    with transaction(database_url) as db:
+        ids["second"] = get_or_create_source(
+            db, org_id, user_id, "icloud.account", "a@example.com"
+        ).id
+    thread.join(10)
+    assert ids["first"] == ids["second"]
+
+
+def test_token_hints_fit_whatever_the_random_part_holds() -> None:
+    assert token_hint("ct_live_E-tK1e-qh_Mlxe8BuRfZ9Yj8Rq-CdbO_RvB4") == "ct_live_RvB4"
+    assert token_hint("ct_sandbox_abcdefgh") == "ct_sandbox_efgh"
