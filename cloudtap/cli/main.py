@@ -41,7 +41,12 @@ def serve(
     import uvicorn
 
     from cloudtap.api.app import create_app
-    from cloudtap.cli.runtime import prepare_database, start_sandbox, stop_sandbox
+    from cloudtap.cli.runtime import (
+        exit_cleanly_on_sigterm,
+        prepare_database,
+        start_sandbox,
+        stop_sandbox,
+    )
     from cloudtap.jobs.consumer import start_embedded_consumer, stop_consumer
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
@@ -49,6 +54,7 @@ def serve(
     token = prepare_database(settings)
     if token is not None:
         typer.echo(f"Created organisation and sandbox API key. Token (shown once): {token}")
+    exit_cleanly_on_sigterm()
     # The sandbox runs here even with --no-worker: workers find it through the data dir.
     sandbox = start_sandbox(settings)
     consumer = None if no_worker else start_embedded_consumer(settings, workers)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import signal
+from types import FrameType
 from typing import Any
 
 from cloudtap.config import Settings
@@ -28,6 +30,17 @@ def prepare_database(settings: Settings) -> str | None:
             return None
         org = create_organisation(db, DEFAULT_ORGANISATION)
         return issue_key(db, org.id, "sandbox").token
+
+
+def exit_cleanly_on_sigterm() -> None:
+    """Make SIGTERM unwind like Ctrl-C, so ``finally`` blocks stop the consumer and
+    withdraw the published sandbox. uvicorn re-raises the signal it caught once it has
+    shut down; with the default handler the process would die on the spot."""
+
+    def _exit(signum: int, _frame: FrameType | None) -> None:
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, _exit)
 
 
 _publishers: dict[int, Settings] = {}

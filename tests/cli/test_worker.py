@@ -15,7 +15,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +24,7 @@ import pytest
 
 from cloudtap.config import Settings
 from tests.cli.serve_process import cloudtap_command, cloudtap_env, served_api
+from tests.support.postgres import POSTGRES_ENV, fresh_postgres_database
 
 pytestmark = pytest.mark.services
 REDIS_ENV = "CLOUDTAP_TEST_REDIS_URL"
@@ -67,6 +68,8 @@ def test_separate_worker_runs_jobs_from_redis(tmp_path: Path) -> None:
         finally:
             worker.terminate()
             worker.wait(timeout=20)
+    # serve published its sandbox while it ran, and withdrew it when it stopped.
+    assert not (data_dir / "sandbox" / "endpoint.json").exists()
 
 
 APPLE_ID = "2fa-device@sandbox.cloudtap.dev"
@@ -134,13 +137,18 @@ def test_two_workers_never_overlap_logins_and_share_one_sandbox(
     monkeypatch.setenv("CLOUDTAP_SANDBOX_LATENCY_MS", "80")
     sandbox_settings = Settings.from_env({"CLOUDTAP_DATA_DIR": str(tmp_path / "sandbox")})
     data_dir = tmp_path / "data"
-    with sandbox_runtime.start_sandbox(sandbox_settings) as sandbox:
+    with ExitStack() as stack:
+        sandbox = stack.enter_context(sandbox_runtime.start_sandbox(sandbox_settings))
         monkeypatch.delenv("CLOUDTAP_SANDBOX_LATENCY_MS")
         env = {
             "CLOUDTAP_QUEUE_URL": f"{redis_url}?queue=cloudtap-test-{uuid.uuid4().hex[:8]}",
             "CLOUDTAP_SANDBOX_PROXY_URL": sandbox.proxy_url,
             "CLOUDTAP_SANDBOX_CA_FILE": str(sandbox.ca_file),
         }
+        postgres = os.environ.get(POSTGRES_ENV)
+        if postgres:  # the full scale-out shape; else all share the data dir's SQLite file
+            database = contextmanager(fresh_postgres_database)(postgres)
+            env["CLOUDTAP_DATABASE_URL"] = stack.enter_context(database)
         code = sandbox.world.account(APPLE_ID).code
         with (
             served_api(data_dir, extra_env=env, extra_args=("--no-worker",)) as api,
