@@ -9,7 +9,8 @@ process runs it, and the others find it:
    Nobody starts one of their own then.
 2. Otherwise ``cloudtap serve`` starts it and publishes its address in
    ``<data dir>/sandbox/endpoint.json``; workers sharing the data dir read it at each
-   job, so they may start before ``serve`` and follow it across restarts.
+   job, so they may start before ``serve`` and follow it across restarts. A file left
+   by a ``serve`` that was killed is ignored once nothing answers at its address.
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ from __future__ import annotations
 import json
 import logging
 import os
+import socket
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from cloudtap.config import Settings
 from cloudtap.icloud.connector import TransportOptions
@@ -74,12 +77,30 @@ def _read(path: Path) -> TransportOptions | None:
     )
 
 
+def _answers(proxy_url: str) -> bool:
+    """A published sandbox whose process died (killed ``serve``) leaves its file behind."""
+    parts = urlsplit(proxy_url)
+    if parts.hostname is None or parts.port is None:
+        return False
+    try:
+        with socket.create_connection((parts.hostname, parts.port), timeout=2):
+            return True
+    except OSError:
+        return False
+
+
 def discover(settings: Settings) -> TransportOptions | None:
-    """The configured sandbox, else the one published in the data dir, else None."""
+    """The configured sandbox, else the live one published in the data dir, else None."""
     if settings.sandbox_proxy_url:
         ca_file = settings.sandbox_ca_file
         return TransportOptions(
             proxy_url=settings.sandbox_proxy_url,
             ca_file=str(ca_file) if ca_file is not None else _default_ca_file(settings),
         )
-    return _read(endpoint_path(settings))
+    published = _read(endpoint_path(settings))
+    if published is None or published.proxy_url is None:
+        return None
+    if not _answers(published.proxy_url):
+        log.warning("the sandbox published at %s is not answering", published.proxy_url)
+        return None
+    return published
