@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session as DbSession
 from cloudtap.api.auth import Caller
 from cloudtap.api.errors import ApiError, not_found
 from cloudtap.store.db import transaction
-from cloudtap.store.listing import Page, Row, UnknownCursor, get_scoped
+from cloudtap.store.listing import Page, Row, UnknownCursor, get_scoped, list_scoped
 
 T = TypeVar("T")
 Item = TypeVar("Item", bound=BaseModel)
@@ -95,6 +95,34 @@ def list_out(page: Page[T], request: Request, serialize: Callable[[T], Any]) -> 
         "total_count": page.total_count,
         "url": request.url.path,
     }
+
+
+def state_of(caller: Caller, model: type[Row], object_id: str) -> str | None:
+    """The object's current state in a fresh transaction (what ``Ricloud-Await`` polls)."""
+    with unit_of_work(caller) as db:
+        row: Any = get_scoped(db, model, caller.organisation_id, object_id)
+        return str(row.state) if row is not None else None
+
+
+def list_resource(
+    request: Request,
+    caller: Caller,
+    params: ListParams,
+    model: type[Row],
+    serialize: Callable[[DbSession, Row], Any],
+    *,
+    filters: dict[str, Any] | None = None,
+    extra: list[Any] | None = None,
+) -> dict[str, Any]:
+    """One page of the caller's objects of ``model``, in ricloud's list shape."""
+    with unit_of_work(caller) as db:
+        page = paged(
+            lambda **kw: list_scoped(
+                db, model, caller.organisation_id, filters=filters, extra=extra, **kw
+            ),
+            params,
+        )
+        return list_out(page, request, lambda row: serialize(db, row))
 
 
 _SETTLED_POLL_INTERVAL = 0.1

@@ -8,11 +8,11 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict
 
 from cloudtap.api.auth import Caller, authenticate
-from cloudtap.api.common import ListOut, ListParams, list_out, list_params, paged, unit_of_work
+from cloudtap.api.common import ListOut, ListParams, list_params, list_resource, unit_of_work
 from cloudtap.api.errors import not_found
 from cloudtap.store.db import on_commit
 from cloudtap.store.ids import isoformat
-from cloudtap.store.listing import get_scoped, list_scoped
+from cloudtap.store.listing import get_scoped
 from cloudtap.store.models import Event
 
 router = APIRouter(tags=["events"])
@@ -64,12 +64,9 @@ def list_events(
     caller: Caller = Depends(authenticate),
 ) -> dict[str, Any]:
     filters = {"type": type, "action": action, "state": state, "key_id": key}
-    with unit_of_work(caller) as db:
-        page = paged(
-            lambda **kw: list_scoped(db, Event, caller.organisation_id, filters=filters, **kw),
-            params,
-        )
-        return list_out(page, request, serialize_event)
+    return list_resource(
+        request, caller, params, Event, lambda _db, row: serialize_event(row), filters=filters
+    )
 
 
 @router.get("/events/{event_id}", response_model=EventOut)

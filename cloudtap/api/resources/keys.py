@@ -12,16 +12,15 @@ from cloudtap.api.auth import Caller, authenticate
 from cloudtap.api.common import (
     ListOut,
     ListParams,
-    list_out,
     list_params,
+    list_resource,
     load_scoped,
-    paged,
     unit_of_work,
 )
 from cloudtap.api.errors import invalid_parameter
 from cloudtap.store.accounts import issue_key, rotate_key
 from cloudtap.store.ids import isoformat
-from cloudtap.store.listing import get_scoped, list_scoped
+from cloudtap.store.listing import get_scoped
 from cloudtap.store.models import Key, StorageConfig, WebhookConfig
 
 router = APIRouter(tags=["keys"])
@@ -124,9 +123,7 @@ def list_keys(
     params: ListParams = Depends(list_params),
     caller: Caller = Depends(authenticate),
 ) -> dict[str, Any]:
-    with unit_of_work(caller) as db:
-        page = paged(lambda **kw: list_scoped(db, Key, caller.organisation_id, **kw), params)
-        return list_out(page, request, serialize_key)
+    return list_resource(request, caller, params, Key, lambda _db, row: serialize_key(row))
 
 
 @router.post("/keys", response_model=KeyOut, status_code=201)

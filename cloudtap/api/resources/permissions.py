@@ -8,10 +8,10 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict
 
 from cloudtap.api.auth import Caller, authenticate
-from cloudtap.api.common import ListOut, ListParams, list_out, list_params, paged, unit_of_work
+from cloudtap.api.common import ListOut, ListParams, list_params, list_resource, unit_of_work
 from cloudtap.api.errors import not_found
 from cloudtap.store.ids import isoformat
-from cloudtap.store.listing import get_scoped, list_scoped
+from cloudtap.store.listing import get_scoped
 from cloudtap.store.models import Permissions
 
 router = APIRouter(tags=["permissions"])
@@ -59,11 +59,9 @@ def list_permissions(
     params: ListParams = Depends(list_params),
     caller: Caller = Depends(authenticate),
 ) -> dict[str, Any]:
-    with unit_of_work(caller) as db:
-        page = paged(
-            lambda **kw: list_scoped(db, Permissions, caller.organisation_id, **kw), params
-        )
-        return list_out(page, request, serialize_permissions)
+    return list_resource(
+        request, caller, params, Permissions, lambda _db, row: serialize_permissions(row)
+    )
 
 
 @router.post("/permissions", response_model=PermissionsOut, status_code=201)

@@ -19,10 +19,10 @@ from cloudtap.api.common import (
     ListOut,
     ListParams,
     await_seconds,
-    list_out,
     list_params,
+    list_resource,
     load_scoped,
-    paged,
+    state_of,
     unit_of_work,
     wait_until_settled,
 )
@@ -31,7 +31,7 @@ from cloudtap.api.resources.results import ResultOut, serialize_result
 from cloudtap.jobs.poll_filters import InvalidFilter, filters_of
 from cloudtap.store.db import on_commit
 from cloudtap.store.ids import isoformat
-from cloudtap.store.listing import get_scoped, list_scoped
+from cloudtap.store.listing import get_scoped
 from cloudtap.store.models import Poll, Result, Session, Source, Subscription, Task
 
 router = APIRouter(tags=["polls"])
@@ -145,12 +145,6 @@ def serialize_poll(db: DbSession, row: Poll, request: Request | None) -> dict[st
     }
 
 
-def _state_of(caller: Caller, poll_id: str) -> str | None:
-    with unit_of_work(caller) as db:
-        row = get_scoped(db, Poll, caller.organisation_id, poll_id)
-        return row.state if row else None
-
-
 def _load(db: DbSession, caller: Caller, poll_id: str) -> Poll:
     return load_scoped(db, Poll, caller, poll_id, "poll")
 
@@ -177,14 +171,15 @@ def list_polls(
         extra.append(Poll.subscription_id.is_not(None))
     elif requestor == "user":
         extra.append(Poll.subscription_id.is_(None))
-    with unit_of_work(caller) as db:
-        page = paged(
-            lambda **kw: list_scoped(
-                db, Poll, caller.organisation_id, filters=filters, extra=extra, **kw
-            ),
-            params,
-        )
-        return list_out(page, request, lambda p: serialize_poll(db, p, request))
+    return list_resource(
+        request,
+        caller,
+        params,
+        Poll,
+        lambda db, p: serialize_poll(db, p, request),
+        filters=filters,
+        extra=extra,
+    )
 
 
 def _check_session(db: DbSession, caller: Caller, body: PollCreate) -> tuple[Session, str]:
@@ -245,7 +240,7 @@ def create_poll(body: PollCreate, request: Request, caller: Caller = Depends(aut
             db, poll.organisation_id, poll.key_id, "poll", "created", serialize_poll(db, poll, None)
         )
         on_commit(db, lambda: enqueue_poll(settings, poll_id))
-    wait_until_settled(wait, lambda: _state_of(caller, poll_id), UNSETTLED)
+    wait_until_settled(wait, lambda: state_of(caller, Poll, poll_id), UNSETTLED)
     with unit_of_work(caller) as db:
         return JSONResponse(
             serialize_poll(db, _load(db, caller, poll_id), request), status_code=201
@@ -257,8 +252,8 @@ def retrieve_poll(
     poll_id: str, request: Request, caller: Caller = Depends(authenticate)
 ) -> dict[str, Any]:
     wait = await_seconds(request, caller.settings.await_cap_seconds)
-    if _state_of(caller, poll_id) is None:
+    if state_of(caller, Poll, poll_id) is None:
         raise not_found("poll", poll_id)
-    wait_until_settled(wait, lambda: _state_of(caller, poll_id), UNSETTLED)
+    wait_until_settled(wait, lambda: state_of(caller, Poll, poll_id), UNSETTLED)
     with unit_of_work(caller) as db:
         return serialize_poll(db, _load(db, caller, poll_id), request)

@@ -19,10 +19,9 @@ from cloudtap.api.auth import Caller, authenticate, settings_of
 from cloudtap.api.common import (
     ListOut,
     ListParams,
-    list_out,
     list_params,
+    list_resource,
     load_scoped,
-    paged,
     unit_of_work,
 )
 from cloudtap.api.errors import ApiError, invalid_parameter, not_found
@@ -32,7 +31,6 @@ from cloudtap.publish.signing import SignedLink, check_signature, sign_download
 from cloudtap.publish.stores import open_for_read, presigned_url
 from cloudtap.store.db import transaction
 from cloudtap.store.ids import isoformat, utcnow
-from cloudtap.store.listing import list_scoped
 from cloudtap.store.models import Result
 
 router = APIRouter(tags=["results"])
@@ -133,14 +131,15 @@ def list_results(
 ) -> dict[str, Any]:
     filters = {"task_id": task, "poll_id": poll, "state": state}
     extra = [] if state else [Result.state.not_in(HIDDEN_BY_DEFAULT)]
-    with unit_of_work(caller) as db:
-        page = paged(
-            lambda **kw: list_scoped(
-                db, Result, caller.organisation_id, filters=filters, extra=extra, **kw
-            ),
-            params,
-        )
-        return list_out(page, request, lambda r: serialize_result(r, request))
+    return list_resource(
+        request,
+        caller,
+        params,
+        Result,
+        lambda db, r: serialize_result(r, request),
+        filters=filters,
+        extra=extra,
+    )
 
 
 @router.post("/results/ack", response_model=ListOut[ResultOut])

@@ -19,10 +19,10 @@ from cloudtap.api.common import (
     ListOut,
     ListParams,
     await_seconds,
-    list_out,
     list_params,
+    list_resource,
     load_scoped,
-    paged,
+    state_of,
     unit_of_work,
     wait_until_settled,
 )
@@ -34,7 +34,7 @@ from cloudtap.publish.events import emit
 from cloudtap.store.accounts import get_or_create_source
 from cloudtap.store.db import on_commit
 from cloudtap.store.ids import isoformat, utcnow
-from cloudtap.store.listing import get_scoped, list_scoped
+from cloudtap.store.listing import get_scoped
 from cloudtap.store.models import Session, Source
 from cloudtap.store.removal import Removed, delete_polls_of_session
 
@@ -110,12 +110,6 @@ def _source_for(db: DbSession, caller: Caller, ref: SourceRef | str) -> Source:
     return get_or_create_source(db, caller.organisation_id, user.id, ref.type, ref.identifier)
 
 
-def _state_of(caller: Caller, session_id: str) -> str | None:
-    with unit_of_work(caller) as db:
-        row = get_scoped(db, Session, caller.organisation_id, session_id)
-        return row.state if row else None
-
-
 def _load(db: DbSession, caller: Caller, session_id: str) -> Session:
     return load_scoped(db, Session, caller, session_id, "session")
 
@@ -130,12 +124,9 @@ def list_sessions(
     caller: Caller = Depends(authenticate),
 ) -> dict[str, Any]:
     filters = {"source_id": source, "user_id": user, "state": state}
-    with unit_of_work(caller) as db:
-        page = paged(
-            lambda **kw: list_scoped(db, Session, caller.organisation_id, filters=filters, **kw),
-            params,
-        )
-        return list_out(page, request, lambda s: serialize_session(db, s))
+    return list_resource(
+        request, caller, params, Session, lambda db, s: serialize_session(db, s), filters=filters
+    )
 
 
 @router.post("/sessions", response_model=SessionOut, status_code=201)
@@ -166,7 +157,7 @@ def create_session(
         )
         session_id, settings = session.id, caller.settings
         on_commit(db, lambda: enqueue_login(settings, session_id, credentials))
-    wait_until_settled(wait, lambda: _state_of(caller, session_id), UNSETTLED)
+    wait_until_settled(wait, lambda: state_of(caller, Session, session_id), UNSETTLED)
     with unit_of_work(caller) as db:
         return JSONResponse(serialize_session(db, _load(db, caller, session_id)), status_code=201)
 
@@ -176,9 +167,9 @@ def retrieve_session(
     session_id: str, request: Request, caller: Caller = Depends(authenticate)
 ) -> dict[str, Any]:
     wait = await_seconds(request, caller.settings.await_cap_seconds)
-    if _state_of(caller, session_id) is None:
+    if state_of(caller, Session, session_id) is None:
         raise not_found("session", session_id)
-    wait_until_settled(wait, lambda: _state_of(caller, session_id), UNSETTLED)
+    wait_until_settled(wait, lambda: state_of(caller, Session, session_id), UNSETTLED)
     with unit_of_work(caller) as db:
         return serialize_session(db, _load(db, caller, session_id))
 

@@ -13,16 +13,15 @@ from cloudtap.api.auth import Caller, authenticate
 from cloudtap.api.common import (
     ListOut,
     ListParams,
-    list_out,
     list_params,
+    list_resource,
     load_scoped,
-    paged,
     unit_of_work,
 )
 from cloudtap.api.errors import invalid_parameter
 from cloudtap.store.accounts import get_or_create_source
 from cloudtap.store.ids import isoformat
-from cloudtap.store.listing import get_scoped, list_scoped
+from cloudtap.store.listing import get_scoped
 from cloudtap.store.models import Source, User
 
 router = APIRouter(tags=["sources"])
@@ -101,12 +100,9 @@ def list_sources(
     caller: Caller = Depends(authenticate),
 ) -> dict[str, Any]:
     filters = {"user_id": user, "identifier": identifier, "type": type, "state": state}
-    with unit_of_work(caller) as db:
-        page = paged(
-            lambda **kw: list_scoped(db, Source, caller.organisation_id, filters=filters, **kw),
-            params,
-        )
-        return list_out(page, request, lambda s: serialize_source(db, s))
+    return list_resource(
+        request, caller, params, Source, lambda db, s: serialize_source(db, s), filters=filters
+    )
 
 
 @router.post("/sources", response_model=SourceOut, status_code=201)

@@ -15,10 +15,9 @@ from cloudtap.api.common import (
     DeletedOut,
     ListOut,
     ListParams,
-    list_out,
     list_params,
+    list_resource,
     load_scoped,
-    paged,
     unit_of_work,
 )
 from cloudtap.api.errors import ApiError, invalid_parameter
@@ -27,7 +26,6 @@ from cloudtap.crypto.sealing import Sealer
 from cloudtap.publish.s3 import check_credentials, parse_s3_url
 from cloudtap.publish.stores import credentials_context
 from cloudtap.store.ids import isoformat
-from cloudtap.store.listing import list_scoped
 from cloudtap.store.models import Key, Organisation, Result, StorageConfig
 
 router = APIRouter(tags=["configs"])
@@ -121,11 +119,9 @@ def list_storage_configs(
     params: ListParams = Depends(list_params),
     caller: Caller = Depends(authenticate),
 ) -> dict[str, Any]:
-    with unit_of_work(caller) as db:
-        page = paged(
-            lambda **kw: list_scoped(db, StorageConfig, caller.organisation_id, **kw), params
-        )
-        return list_out(page, request, serialize_storage_config)
+    return list_resource(
+        request, caller, params, StorageConfig, lambda _db, row: serialize_storage_config(row)
+    )
 
 
 @router.post("/configs/storage", response_model=StorageConfigOut, status_code=201)

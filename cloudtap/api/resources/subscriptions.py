@@ -17,17 +17,16 @@ from cloudtap.api.auth import Caller, authenticate
 from cloudtap.api.common import (
     ListOut,
     ListParams,
-    list_out,
     list_params,
+    list_resource,
     load_scoped,
-    paged,
     unit_of_work,
 )
 from cloudtap.api.errors import ApiError, invalid_parameter
 from cloudtap.api.resources.polls import PollPayload
 from cloudtap.store.db import on_commit
 from cloudtap.store.ids import isoformat, utcnow
-from cloudtap.store.listing import get_scoped, list_scoped
+from cloudtap.store.listing import get_scoped
 from cloudtap.store.models import Session, Source, Subscription
 
 router = APIRouter(tags=["subscriptions"])
@@ -129,14 +128,14 @@ def list_subscriptions(
     caller: Caller = Depends(authenticate),
 ) -> dict[str, Any]:
     filters = {"session_id": session, "state": state}
-    with unit_of_work(caller) as db:
-        page = paged(
-            lambda **kw: list_scoped(
-                db, Subscription, caller.organisation_id, filters=filters, **kw
-            ),
-            params,
-        )
-        return list_out(page, request, serialize_subscription)
+    return list_resource(
+        request,
+        caller,
+        params,
+        Subscription,
+        lambda _db, row: serialize_subscription(row),
+        filters=filters,
+    )
 
 
 @router.post("/subscriptions", response_model=SubscriptionOut, status_code=201)

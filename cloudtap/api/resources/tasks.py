@@ -10,11 +10,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session as DbSession
 
 from cloudtap.api.auth import Caller, authenticate
-from cloudtap.api.common import ListOut, ListParams, list_out, list_params, paged, unit_of_work
+from cloudtap.api.common import ListOut, ListParams, list_params, list_resource, unit_of_work
 from cloudtap.api.errors import not_found
 from cloudtap.store.db import on_commit
 from cloudtap.store.ids import isoformat
-from cloudtap.store.listing import get_scoped, list_scoped
+from cloudtap.store.listing import get_scoped
 from cloudtap.store.models import Result, Task
 
 router = APIRouter(tags=["tasks"])
@@ -105,12 +105,9 @@ def list_tasks(
     caller: Caller = Depends(authenticate),
 ) -> dict[str, Any]:
     filters = {"poll_id": poll, "session_id": session, "state": state, "type": type}
-    with unit_of_work(caller) as db:
-        page = paged(
-            lambda **kw: list_scoped(db, Task, caller.organisation_id, filters=filters, **kw),
-            params,
-        )
-        return list_out(page, request, lambda t: serialize_task(db, t, request))
+    return list_resource(
+        request, caller, params, Task, lambda db, t: serialize_task(db, t, request), filters=filters
+    )
 
 
 @router.get("/tasks/{task_id}", response_model=TaskOut)

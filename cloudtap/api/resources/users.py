@@ -14,17 +14,15 @@ from cloudtap.api.common import (
     DeletedOut,
     ListOut,
     ListParams,
-    list_out,
     list_params,
+    list_resource,
     load_scoped,
-    paged,
     unit_of_work,
 )
 from cloudtap.api.errors import invalid_parameter
 from cloudtap.publish.cleanup import delete_stored_results
 from cloudtap.store.accounts import get_or_create_user
 from cloudtap.store.ids import isoformat
-from cloudtap.store.listing import list_scoped
 from cloudtap.store.models import User
 from cloudtap.store.removal import delete_user
 
@@ -79,12 +77,9 @@ def list_users(
     caller: Caller = Depends(authenticate),
 ) -> dict[str, Any]:
     filters = {"identifier": identifier, "state": state}
-    with unit_of_work(caller) as db:
-        page = paged(
-            lambda **kw: list_scoped(db, User, caller.organisation_id, filters=filters, **kw),
-            params,
-        )
-        return list_out(page, request, serialize_user)
+    return list_resource(
+        request, caller, params, User, lambda _db, row: serialize_user(row), filters=filters
+    )
 
 
 @router.post("/users", response_model=UserOut, status_code=201)

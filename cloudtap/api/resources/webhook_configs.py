@@ -16,10 +16,9 @@ from cloudtap.api.common import (
     DeletedOut,
     ListOut,
     ListParams,
-    list_out,
     list_params,
+    list_resource,
     load_scoped,
-    paged,
     unit_of_work,
 )
 from cloudtap.api.errors import invalid_parameter
@@ -27,7 +26,6 @@ from cloudtap.api.resources.tasks import TaskOut, create_config_test_task
 from cloudtap.config import Settings
 from cloudtap.publish.webhooks.ssrf import UnsafeWebhookURL, WebhookURLGuard
 from cloudtap.store.ids import isoformat
-from cloudtap.store.listing import list_scoped
 from cloudtap.store.models import Key, Organisation, WebhookConfig
 
 router = APIRouter(tags=["configs"])
@@ -97,11 +95,9 @@ def list_webhook_configs(
     params: ListParams = Depends(list_params),
     caller: Caller = Depends(authenticate),
 ) -> dict[str, Any]:
-    with unit_of_work(caller) as db:
-        page = paged(
-            lambda **kw: list_scoped(db, WebhookConfig, caller.organisation_id, **kw), params
-        )
-        return list_out(page, request, serialize_webhook_config)
+    return list_resource(
+        request, caller, params, WebhookConfig, lambda _db, row: serialize_webhook_config(row)
+    )
 
 
 @router.post("/configs/webhook", response_model=WebhookConfigOut, status_code=201)
