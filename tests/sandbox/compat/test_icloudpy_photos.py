@@ -6,12 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from cloudtap.sandbox.accounts.model import GeneratedLibrary
 from cloudtap.sandbox.accounts.scenarios import PASSWORD
-from cloudtap.sandbox.photos import generator
 from cloudtap.sandbox.runtime import RunningSandbox
 from tests.sandbox.compat.conftest import run_driver
-from tests.sandbox.compat.test_pyicloud_photos import served_bytes
+from tests.sandbox.compat.photos_support import served_bytes, visible_assets
 
 pytestmark = pytest.mark.compat
 
@@ -21,14 +19,7 @@ APPLE_ID = "no2fa@sandbox.cloudtap.dev"
 def test_list_all_and_download_original(
     icloudpy_venv: Path, sandbox: RunningSandbox, tmp_path: Path
 ) -> None:
-    account = sandbox.world.account(APPLE_ID)
-    assert account is not None and isinstance(account.photos, GeneratedLibrary)
-    library = account.photos
-    visible = [
-        generator.asset(library.seed, "PrimarySync", i)
-        for i in range(library.count)
-        if not generator.is_hidden(library.seed, i)
-    ]
+    visible = visible_assets(sandbox, APPLE_ID)
     out = tmp_path / "original.bin"
     seen = run_driver(
         icloudpy_venv,

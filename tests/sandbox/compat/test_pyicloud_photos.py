@@ -7,43 +7,27 @@ The downloaded bytes must be exactly what the sandbox's content host serves for 
 from __future__ import annotations
 
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
 
 from cloudtap.sandbox.accounts.model import GeneratedLibrary
 from cloudtap.sandbox.accounts.scenarios import PASSWORD
-from cloudtap.sandbox.photos import generator, media
-from cloudtap.sandbox.photos.content import resolve
-from cloudtap.sandbox.photos.urls import decode_token
 from cloudtap.sandbox.runtime import RunningSandbox
 from tests.sandbox.compat.conftest import run_driver
+from tests.sandbox.compat.photos_support import served_bytes, visible_assets
 
 pytestmark = pytest.mark.compat
 
 APPLE_ID = "shared@sandbox.cloudtap.dev"  # private library plus a Shared Library zone
 
 
-def served_bytes(sandbox: RunningSandbox, url: str) -> bytes:
-    token = urlsplit(url).path.split("/")[2]
-    ref = decode_token(token)
-    assert ref is not None
-    blob = resolve(sandbox.world, ref)
-    assert blob is not None
-    return media.join(blob.pieces)
-
-
 def test_list_all_and_download_original(
     pyicloud_venv: Path, sandbox: RunningSandbox, tmp_path: Path
 ) -> None:
+    visible = visible_assets(sandbox, APPLE_ID)
     account = sandbox.world.account(APPLE_ID)
     assert account is not None and isinstance(account.photos, GeneratedLibrary)
     library = account.photos
-    visible = [
-        generator.asset(library.seed, "PrimarySync", i)
-        for i in range(library.count)
-        if not generator.is_hidden(library.seed, i)
-    ]
     out = tmp_path / "original.bin"
     seen = run_driver(
         pyicloud_venv,

@@ -16,7 +16,7 @@ from cloudtap.config import Settings
 from cloudtap.sandbox.photos.replay import REPLAY_PASSWORD, load_capture
 from cloudtap.sandbox.runtime import RunningSandbox, start_sandbox
 from tests.sandbox.compat.conftest import run_driver
-from tests.sandbox.compat.test_pyicloud_photos import served_bytes
+from tests.sandbox.compat.photos_support import served_bytes
 
 pytestmark = pytest.mark.compat
 
