@@ -1,0 +1,53 @@
+"""Differential tests: unmodified pyicloud and cloudtap's own client read the same sandbox
+account through the same TLS proxy, and must agree item by item.
+
+Each data type has a driver in ``drivers/`` that prints pyicloud's view as one JSON line.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cloudtap.config import Settings
+from cloudtap.sandbox.runtime import RunningSandbox, start_sandbox
+from tests.sandbox.compat.conftest import PYICLOUD, client_env
+from tests.support.venvs import client_venv
+
+DRIVERS = Path(__file__).parent / "drivers"
+
+
+@pytest.fixture(scope="session")
+def pyicloud_venv() -> Path:
+    return client_venv("pyicloud", PYICLOUD)
+
+
+@pytest.fixture(scope="module")
+def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSandbox]:
+    data_dir = tmp_path_factory.mktemp("differential-sandbox")
+    running = start_sandbox(Settings.from_env({"CLOUDTAP_DATA_DIR": str(data_dir)}))
+    try:
+        yield running
+    finally:
+        running.close()
+
+
+def pyicloud_view(
+    venv: Path, driver: str, args: list[str], sandbox: RunningSandbox, home: Path
+) -> Any:
+    """Run ``drivers/<driver>`` with pyicloud through the sandbox; the JSON line it printed."""
+    result = subprocess.run(
+        [str(venv / "bin" / "python"), str(DRIVERS / driver), *args],
+        env=client_env(sandbox, home),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    lines = [line for line in result.stdout.splitlines() if line.startswith(("{", "["))]
+    assert lines, f"driver printed nothing\nstdout:{result.stdout}\nstderr:{result.stderr[-4000:]}"
+    return json.loads(lines[-1])
