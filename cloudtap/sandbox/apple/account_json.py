@@ -14,7 +14,9 @@ from typing import Any
 from cloudtap.sandbox.accounts.model import SandboxAccount
 from cloudtap.sandbox.hosts import SETUP, SETUP_CN, service_url
 
-# Every webservices key public clients read (reference §3), in Apple's order-ish.
+# The webservices keys of every captured accountLogin/validate reply, in Apple's order.
+# Apple lists them all before the second factor too (auth_requires_2fa.yml): the web
+# session cookies, not this list, are what gate the services.
 SERVICE_KEYS: tuple[str, ...] = (
     "reminders",
     "ckdatabasews",
@@ -22,6 +24,7 @@ SERVICE_KEYS: tuple[str, ...] = (
     "photos",
     "drivews",
     "uploadimagews",
+    "schoolwork",
     "cksharews",
     "findme",
     "ckdeviceservice",
@@ -33,6 +36,7 @@ SERVICE_KEYS: tuple[str, ...] = (
     "premiummailsettings",
     "ubiquity",
     "keyvalue",
+    "mpp",
     "archivews",
     "push",
     "iwmb",
@@ -41,15 +45,11 @@ SERVICE_KEYS: tuple[str, ...] = (
     "geows",
     "account",
     "contacts",
-    "notes",
-    "mail",
-    "fmf",
-    "sharedstreams",
     "developerapi",
 )
-_PCS_REQUIRED = {"ckdatabasews", "photosupload", "photos", "drivews", "docws", "notes"}
-# Before the second factor Apple hands out only what works with one factor.
-_ONE_FACTOR_KEYS = ("findme", "account")
+_PCS_REQUIRED = {"ckdatabasews", "photosupload", "photos", "drivews", "docws"}
+_EMPTY = {"schoolwork"}  # captured as ``{}``
+_NO_STATUS = {"ckdeviceservice"}  # captured with a url only
 
 _APPS: dict[str, dict[str, Any]] = {
     "calendar": {},
@@ -95,27 +95,30 @@ def hsa_version(account: SandboxAccount) -> int:
     return 0 if account.auth == "none" else 2
 
 
-def webservices(account: SandboxAccount, *, trusted: bool) -> dict[str, Any]:
+def webservices(account: SandboxAccount) -> dict[str, Any]:
     partition = partition_of(account)
-    keys = SERVICE_KEYS if trusted else _ONE_FACTOR_KEYS
     services: dict[str, Any] = {}
-    for key in keys:
-        entry: dict[str, Any] = {"url": service_url(key, partition, account.china)}
-        entry["status"] = "active"
+    for key in SERVICE_KEYS:
+        if key in _EMPTY:
+            services[key] = {}
+            continue
+        entry: dict[str, Any] = {}
         if key in _PCS_REQUIRED:
             entry["pcsRequired"] = True
         if key == "photos":
             entry["uploadUrl"] = service_url("photosupload", partition, account.china)
+        if key == "calendar":
+            entry["isMakoAccount"] = False
         if key == "account":
             entry["iCloudEnv"] = {"shortId": "p", "vipSuffix": "prod"}
+        entry["url"] = service_url(key, partition, account.china)
+        if key not in _NO_STATUS:
+            entry["status"] = "active"
         services[key] = entry
     if not account.photos_enabled:
         # iCloud Photos switched off: Apple lists the service but not as active.
         for key in ("photos", "photosupload"):
-            if key in services:
-                services[key]["status"] = "inactive"
-    if trusted:
-        services["schoolwork"] = {}
+            services[key]["status"] = "inactive"
     return services
 
 
@@ -186,7 +189,7 @@ def account_reply(
         "dsInfo": ds_info(account),
         "hasMinimumDeviceForPhotosWeb": True,
         "iCDPEnabled": False,
-        "webservices": webservices(account, trusted=trusted),
+        "webservices": webservices(account),
         "pcsEnabled": True,
         "configBag": {
             "urls": {

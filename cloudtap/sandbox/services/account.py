@@ -1,4 +1,5 @@
-"""The iCloud account service (``account`` → ``/setup/web/*``, ``/setup/ws/1/storageUsageInfo``).
+"""The iCloud account service (``account`` on ``pNN-setup``): ``/setup/web/*`` and
+``/setup/ws/1/storageUsageInfo``.
 
 Devices signed in to the account (the Find My devices, minus accessories), the family
 and the storage meter, so every Find My device also shows up here.
@@ -172,4 +173,5 @@ def account_app(world: SandboxWorld) -> ASGIApp:
     )
 
 
-register_service("account", account_app)
+# webservices key ``account``, served on Apple's own host label (pNN-setup).
+register_service("setup", account_app)

@@ -1,4 +1,4 @@
-"""Find My (``findme`` → ``/fmipservice/client/web/*``).
+"""Find My (``findme`` on ``pNN-fmipweb`` → ``/fmipservice/client/web/*``).
 
 Like the real service, the first call only *asks* reachable devices to report: their
 locations fill in on a later ``refreshClient``, each 10-30 s after that first call
@@ -201,6 +201,5 @@ def findmy_app(world: SandboxWorld) -> ASGIApp:
     )
 
 
-# Apple's own host is pNN-fmipweb; the sandbox names hosts after the webservices key.
-register_service("findme", findmy_app)
+# webservices key ``findme``, served on Apple's own host label (pNN-fmipweb).
 register_service("fmipweb", findmy_app)

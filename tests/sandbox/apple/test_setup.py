@@ -19,13 +19,10 @@ CLIENT_SERVICE_KEYS = {
     "findme",
     "photosupload",
     "premiummailsettings",
-    "sharedstreams",
     "ubiquity",
     "uploadimagews",
-    "notes",
     "reminders",
     "photos",
-    "fmf",
     "keyvalue",
 }
 
@@ -70,7 +67,7 @@ async def test_untrusted_login_gets_no_web_session(apple: Apple) -> None:
     body = response.json()
     assert body["hsaTrustedBrowser"] is False and body["hsaChallengeRequired"] is True
     assert body["dsInfo"]["hsaVersion"] == 2
-    assert "ckdatabasews" not in body["webservices"]
+    # Apple lists every service before the second factor too; the cookies gate them.
     assert "X-APPLE-WEBAUTH-TOKEN" not in set_cookies(response)
     assert (await apple.http.post(f"{SETUP}/validate", content=b"null")).status_code == 421
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 
 async def test_devices_family_and_storage(service_client, account) -> None:
-    async with service_client("account") as client:
+    async with service_client("setup") as client:
         devices = (await client.get("/setup/web/device/getDevices")).json()["devices"]
         family = (await client.get("/setup/web/family/getFamilyDetails")).json()
         storage = (await client.post("/setup/ws/1/storageUsageInfo")).json()
@@ -15,6 +15,6 @@ async def test_devices_family_and_storage(service_client, account) -> None:
 
 
 async def test_account_needs_a_session(service_client) -> None:
-    async with service_client("account", signed_in=False) as client:
+    async with service_client("setup", signed_in=False) as client:
         reply = await client.get("/setup/web/device/getDevices")
     assert reply.status_code == 421

@@ -13,10 +13,10 @@ CASES = [
     ("calendar", "GET", "/ca/events?startDate=2000-01-01&endDate=2030-01-01", None),
     ("calendar", "GET", "/ca/eventdetail/x/y*z", None),
     ("calendar", "POST", "/ca/events/x/y", b"{}"),
-    ("findme", "POST", "/fmipservice/client/web/initClient", b"[1, 2]"),
-    ("findme", "POST", "/fmipservice/client/web/refreshClient", b"\xff\xfe"),
-    ("findme", "GET", "/fmipservice/client/web/initClient", None),
-    ("account", "GET", "/setup/web/family/getMemberPhoto?memberId=1", None),
+    ("fmipweb", "POST", "/fmipservice/client/web/initClient", b"[1, 2]"),
+    ("fmipweb", "POST", "/fmipservice/client/web/refreshClient", b"\xff\xfe"),
+    ("fmipweb", "GET", "/fmipservice/client/web/initClient", None),
+    ("setup", "GET", "/setup/web/family/getMemberPhoto?memberId=1", None),
 ]
 
 

@@ -24,7 +24,7 @@ def _fast_locate(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 async def test_locations_fill_in_on_a_later_refresh(service_client, account) -> None:
-    async with service_client("findme") as client:
+    async with service_client("fmipweb") as client:
         first = (await client.post(f"{BASE}/initClient", json={"clientContext": CONTEXT})).json()
         assert all(d["location"] is None for d in first["content"])
         assert any(d["isLocating"] for d in first["content"])
@@ -45,7 +45,7 @@ async def test_locations_fill_in_on_a_later_refresh(service_client, account) -> 
 
 
 async def test_devices_of_several_kinds_with_battery(service_client) -> None:
-    async with service_client("findme") as client:
+    async with service_client("fmipweb") as client:
         reply = (await client.post(f"{BASE}/initClient", json={"clientContext": CONTEXT})).json()
     classes = {d["deviceClass"] for d in reply["content"]}
     assert {"iPhone", "iPad", "MacBookPro", "Watch", "Accessory"} <= classes
@@ -56,7 +56,7 @@ async def test_devices_of_several_kinds_with_battery(service_client) -> None:
 
 
 async def test_family_members_load_then_are_done(service_client, account) -> None:
-    async with service_client("findme") as client:
+    async with service_client("fmipweb") as client:
         first = (await client.post(f"{BASE}/initClient", json={"clientContext": CONTEXT})).json()
         again = (await client.post(f"{BASE}/refreshClient", json={"clientContext": CONTEXT})).json()
         own = (
@@ -74,7 +74,7 @@ async def test_family_members_load_then_are_done(service_client, account) -> Non
 
 
 async def test_actions_answer_with_the_device_list(service_client) -> None:
-    async with service_client("findme") as client:
+    async with service_client("fmipweb") as client:
         devices = (await client.post(f"{BASE}/initClient", json={})).json()["content"]
         sound = await client.post(
             f"{BASE}/playSound", json={"device": devices[0]["id"], "subject": "Find"}
@@ -85,7 +85,7 @@ async def test_actions_answer_with_the_device_list(service_client) -> None:
 
 
 async def test_malformed_body_is_a_400_not_a_crash(service_client) -> None:
-    async with service_client("findme") as client:
+    async with service_client("fmipweb") as client:
         reply = await client.post(f"{BASE}/initClient", content=b"{not json")
         wrong = await client.post(f"{BASE}/initClient", json={"clientContext": [1]})
     assert reply.status_code == 400 and wrong.status_code == 400
@@ -106,7 +106,7 @@ async def test_a_stale_cycle_shows_old_fixes_until_new_ones_arrive(
 ) -> None:
     from cloudtap.sandbox.services import findmy
 
-    async with service_client("findme") as client:
+    async with service_client("fmipweb") as client:
         await client.post(f"{BASE}/initClient", json={"clientContext": CONTEXT})
         await asyncio.sleep(0.5)
         fresh = (await client.post(f"{BASE}/refreshClient", json={})).json()["content"]
