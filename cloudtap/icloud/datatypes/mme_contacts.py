@@ -1,13 +1,16 @@
 """Data type ``mme_contacts.contacts``: iCloud contacts in the seed's contact schema.
 
-Names, ``organisation``/``department``/``jobtitle``, ``birthday``, ``records`` (phones,
-emails, URLs, postal addresses) and ``image`` as an ``mme_contact_image://`` file.
+Names (with the phonetic ones), ``organisation``/``department``/``jobtitle``,
+``is_company``, ``birthday``, ``notes``, ``groups``, ``records`` and ``image`` as an
+``mme_contact_image://`` file. ``records`` keeps the seed's ``type``/``name``/``value``
+style: ``Phone``, ``Email``, ``URL``, ``Address`` (the seed's kinds) and ``IM``, ``Date``,
+``RelatedName``, ``Profile`` (the other labelled lists Apple's cards carry).
 """
 
 from __future__ import annotations
 
 import base64
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 from cloudtap.icloud.client.apple import AppleClient
@@ -20,37 +23,79 @@ from cloudtap.icloud.services import contacts as service
 DATA_TYPE = "mme_contacts.contacts"
 ITEM_TYPE = "mme_contacts.contact"
 
+# Card key → record type for the plain ``{label, field: "text"}`` lists, in output order.
+# Captures name the e-mail list ``emailAddresses``; ``emails`` is read too (older clients).
+_PLAIN = (
+    ("phones", "Phone"),
+    ("emailAddresses", "Email"),
+    ("emails", "Email"),
+    ("urls", "URL"),
+    ("dates", "Date"),
+    ("relatedNames", "RelatedName"),
+)
+
 
 def _labelled(card: dict[str, Any], key: str) -> list[dict[str, Any]]:
-    return [e for e in card.get(key) or [] if isinstance(e, dict)]
+    value = card.get(key)
+    return [e for e in value if isinstance(e, dict)] if isinstance(value, list) else []
+
+
+def _field(entry: dict[str, Any]) -> dict[str, Any]:
+    value = entry.get("field")
+    return value if isinstance(value, dict) else {}
+
+
+def _address(entry: dict[str, Any]) -> JSONDict:
+    address = _field(entry)
+    return {
+        "type": "Address",
+        "name": entry.get("label"),
+        "Street": address.get("street"),
+        "City": address.get("city"),
+        "State": address.get("state"),
+        "ZIP": address.get("postalCode"),
+        "Country": address.get("country"),
+        "CountryCode": address.get("countryCode"),
+        "SubLocality": address.get("subLocality"),
+        "Municipality": address.get("municipality"),
+    }
 
 
 def records(card: dict[str, Any]) -> list[JSONDict]:
     found: list[JSONDict] = []
-    for key, kind in (("phones", "Phone"), ("emails", "Email"), ("urls", "URL")):
+    seen: set[tuple[str, Any, Any]] = set()
+    for key, kind in _PLAIN:
         for entry in _labelled(card, key):
-            found.append({"type": kind, "name": entry.get("label"), "value": entry.get("field")})
-    for entry in _labelled(card, "streetAddresses"):
-        address = entry.get("field") if isinstance(entry.get("field"), dict) else {}
-        assert isinstance(address, dict)
+            record = {"type": kind, "name": entry.get("label"), "value": entry.get("field")}
+            marker = (kind, record["name"], record["value"])
+            if marker in seen:  # the same address under both e-mail keys
+                continue
+            seen.add(marker)
+            found.append(record)
+    found.extend(_address(entry) for entry in _labelled(card, "streetAddresses"))
+    for entry in _labelled(card, "IMs"):
+        im = _field(entry)
         found.append(
             {
-                "type": "Address",
+                "type": "IM",
                 "name": entry.get("label"),
-                "Street": address.get("street"),
-                "City": address.get("city"),
-                "State": address.get("state"),
-                "ZIP": address.get("postalCode"),
-                "Country": address.get("country"),
-                "CountryCode": address.get("countryCode"),
-                "SubLocality": address.get("subLocality"),
-                "Municipality": address.get("municipality"),
+                "value": im.get("userName"),
+                "Service": im.get("IMService"),
+            }
+        )
+    for entry in _labelled(card, "profiles"):
+        found.append(
+            {
+                "type": "Profile",
+                "name": entry.get("label"),
+                "value": entry.get("field"),
+                "User": entry.get("user"),
             }
         )
     return found
 
 
-def to_item(card: dict[str, Any]) -> JSONDict:
+def to_item(card: dict[str, Any], groups: Sequence[str] = ()) -> JSONDict:
     contact_id = str(card.get("contactId", ""))
     image = None
     if isinstance(card.get("photo"), dict):
@@ -69,12 +114,17 @@ def to_item(card: dict[str, Any]) -> JSONDict:
         "prefix": card.get("prefix"),
         "suffix": card.get("suffix"),
         "nickname": card.get("nickName"),
+        "phonetic_first_name": card.get("phoneticFirstName"),
+        "phonetic_last_name": card.get("phoneticLastName"),
+        "phonetic_organisation": card.get("phoneticCompanyName"),
+        "is_company": bool(card.get("isCompany", False)),
         "records": records(card),
         "organisation": card.get("companyName"),
         "department": card.get("department"),
         "jobtitle": card.get("jobTitle"),
         "birthday": card.get("birthday"),
         "notes": card.get("notes"),
+        "groups": list(groups),
         "image": image,
     }
     if image is not None:
@@ -87,5 +137,7 @@ def to_item(card: dict[str, Any]) -> JSONDict:
 async def fetch(
     client: AppleClient, filters: Filters, set_cursor: CursorSink
 ) -> AsyncIterator[JSONDict]:
-    async for card in service.contacts(client):
-        yield to_item(card)
+    start = await service.startup(client)
+    member_of = service.group_names(start.groups)
+    async for card in service.cards(client, start):
+        yield to_item(card, member_of.get(str(card.get("contactId")), []))

@@ -1,13 +1,17 @@
 """iCloud Contacts (``contacts`` → ``/co/*``), read-only.
 
-``/co/startup`` hands out the ``prefToken``/``syncToken`` that ``/co/contacts`` needs;
-contacts are read in pages of ``PAGE`` cards so a large address book never sits in
-memory at once.
+``/co/startup`` hands out the ``prefToken``/``syncToken`` that ``/co/contacts`` needs, and
+in the captured replies it already carries the first contacts, the ``contactsOrder`` of
+the whole book and the groups. When those startup contacts are the whole book (every id of
+``contactsOrder`` is among them) nothing more is asked; otherwise ``/co/contacts`` is read
+in pages of ``PAGE`` cards from the start, skipping cards already handed out, so a large
+address book never sits in memory at once and no card is lost if the two orders differ.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
 from cloudtap.icloud import errors
@@ -15,7 +19,59 @@ from cloudtap.icloud.client.apple import AppleClient
 from cloudtap.icloud.replies import json_body, raise_for_common
 
 PAGE = 500
-_QUERY = {"locale": "en_US", "order": "last,first", "includePhoneNumbers": "true"}
+_QUERY = {
+    "locale": "en_US",
+    "order": "last,first",
+    "includePhoneNumbers": "true",
+    "includePhotos": "true",
+}
+
+
+def _dicts(value: Any) -> list[dict[str, Any]]:
+    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
+
+
+@dataclass(frozen=True)
+class Startup:
+    """What ``/co/startup`` answered: tokens, the contacts it carried and the groups."""
+
+    tokens: dict[str, str]
+    cards: list[dict[str, Any]] = field(default_factory=list)
+    order: list[str] | None = None
+    groups: list[dict[str, Any]] = field(default_factory=list)
+
+    @classmethod
+    def from_reply(cls, body: dict[str, Any]) -> Startup:
+        order = body.get("contactsOrder")
+        return cls(
+            tokens={
+                "prefToken": str(body.get("prefToken", "")),
+                "syncToken": str(body.get("syncToken", "")),
+            },
+            cards=_dicts(body.get("contacts")),
+            order=[str(i) for i in order] if isinstance(order, list) else None,
+            groups=_dicts(body.get("groups")),
+        )
+
+    @property
+    def complete(self) -> bool:
+        # Only ``contactsOrder`` says how big the book is; without it, ask /co/contacts.
+        if self.order is None:
+            return False
+        carried = {str(c.get("contactId")) for c in self.cards}
+        return all(i in carried for i in self.order)
+
+
+def group_names(groups: Iterable[dict[str, Any]]) -> dict[str, list[str]]:
+    """contactId → names of the groups it belongs to, in the groups' order."""
+    member_of: dict[str, list[str]] = {}
+    for group in groups:
+        name = group.get("name")
+        if not isinstance(name, str):
+            continue
+        for contact_id in group.get("contactIds") or []:
+            member_of.setdefault(str(contact_id), []).append(name)
+    return member_of
 
 
 def _root(client: AppleClient) -> str:
@@ -34,21 +90,34 @@ async def _get(client: AppleClient, url: str, params: dict[str, str]) -> dict[st
     return body
 
 
-async def contacts(client: AppleClient) -> AsyncIterator[dict[str, Any]]:
-    root = _root(client)
-    params = {**_QUERY, "includePhotos": "true"}
-    tokens = await _get(client, f"{root}/co/startup", params)
-    params.update(
-        prefToken=str(tokens.get("prefToken", "")), syncToken=str(tokens.get("syncToken", ""))
-    )
+async def startup(client: AppleClient) -> Startup:
+    return Startup.from_reply(await _get(client, f"{_root(client)}/co/startup", dict(_QUERY)))
+
+
+async def cards(client: AppleClient, start: Startup) -> AsyncIterator[dict[str, Any]]:
+    """Every card once: those ``start`` carried, then the rest from ``/co/contacts``."""
+    seen: set[str] = set()
+    for card in start.cards:
+        seen.add(str(card.get("contactId")))
+        yield card
+    if start.complete:
+        return
+    params = {**_QUERY, **start.tokens}
+    url = f"{_root(client)}/co/contacts"
     offset = 0
     while True:
-        page = await _get(
-            client, f"{root}/co/contacts", {**params, "limit": str(PAGE), "offset": str(offset)}
-        )
-        cards = [c for c in page.get("contacts") or [] if isinstance(c, dict)]
-        for card in cards:
-            yield card
-        if len(cards) < PAGE:
+        page = await _get(client, url, {**params, "limit": str(PAGE), "offset": str(offset)})
+        got = _dicts(page.get("contacts"))
+        for card in got:
+            contact_id = str(card.get("contactId"))
+            if contact_id not in seen:
+                seen.add(contact_id)
+                yield card
+        if len(got) < PAGE:
             return
         offset += PAGE
+
+
+async def contacts(client: AppleClient) -> AsyncIterator[dict[str, Any]]:
+    async for card in cards(client, await startup(client)):
+        yield card
