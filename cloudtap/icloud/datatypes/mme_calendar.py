@@ -10,12 +10,14 @@ start dates listed; without them the last ``DEFAULT_PAST_DAYS`` and the next
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from cloudtap.icloud.client.apple import AppleClient
 from cloudtap.icloud.connector import Filters, JSONDict
+from cloudtap.icloud.datatypes import calendar_moments as dates
+from cloudtap.icloud.datatypes.calendar_moments import EventZone
 from cloudtap.icloud.datatypes.common import stable_id
 from cloudtap.icloud.datatypes.stream import CursorSink
 from cloudtap.icloud.services import calendar as service
@@ -26,32 +28,54 @@ DEFAULT_PAST_DAYS = 5 * 366
 DEFAULT_FUTURE_DAYS = 366
 
 
-def _zone(name: Any) -> ZoneInfo | None:
-    if not isinstance(name, str) or not name or name == "Floating":
-        return None
+def _times(event: dict[str, Any]) -> tuple[str | None, str | None, EventZone]:
+    """``start``/``end`` as ISO-8601: the true moment in the event's own zone, a bare
+    wall-clock time for a floating event, dates (end exclusive) for an all-day one."""
+    where = EventZone.of(event)
+    duration = dates.minutes(event.get("duration"))
+    if event.get("allDay"):
+        first = dates.all_day_date(event.get("startDate"), event.get("localStartDate"))
+        last = dates.all_day_date(event.get("endDate"), event.get("localEndDate"))
+        if last is None and first is not None and duration is not None:
+            last = (datetime.combine(first, time()) + duration).date()
+        return _iso(first), _iso(last), where
+    user_zone = ZoneInfo(service.USER_TZ)
+    start = dates.moment(event.get("startDate"), event.get("localStartDate"), where, user_zone)
+    end = dates.moment(event.get("endDate"), event.get("localEndDate"), where, user_zone)
+    if start is None and end is None:
+        start = dates.floating_time(event.get("startDate"), event.get("localStartDate"))
+        end = dates.floating_time(event.get("endDate"), event.get("localEndDate"))
+    if end is None and start is not None and duration is not None:
+        end = _add(start, duration)
+    return _iso(start), _iso(end), where
+
+
+def _add(start: datetime, duration: timedelta) -> datetime | None:
+    """``start`` plus an elapsed ``duration`` (not wall-clock: DST changes count)."""
     try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+        if start.tzinfo is None:
+            return start + duration
+        return (start.astimezone(UTC) + duration).astimezone(start.tzinfo)
+    except OverflowError:
         return None
+
+
+def _iso(value: date | None) -> str | None:
+    return None if value is None else value.isoformat()
 
 
 def apple_moment(parts: Any, zone: ZoneInfo | None, all_day: bool) -> str | None:
-    """Apple's ``["20250301",2025,3,1,9,30,570]`` (UTC here) as ISO-8601 in ``zone``."""
-    if not isinstance(parts, list) or len(parts) < 6:
-        return None
-    try:
-        year, month, day, hour, minute = (int(p) for p in parts[1:6])
-        moment = datetime(year, month, day, hour, minute, tzinfo=UTC)
-    except (TypeError, ValueError):
-        return None
+    """One Apple date array (wall-clock in ``zone``) as ISO-8601; a date for all-day."""
     if all_day:
-        return moment.date().isoformat()
-    return moment.astimezone(zone).isoformat() if zone else moment.isoformat()
+        return _iso(dates.all_day_date(parts, None))
+    wall = dates.wall_clock(parts)
+    if wall is None:
+        return None
+    return (wall.replace(tzinfo=zone) if zone else wall).isoformat()
 
 
 def to_item(event: dict[str, Any], batch: service.EventBatch, names: dict[str, str]) -> JSONDict:
-    all_day = bool(event.get("allDay"))
-    zone = _zone(event.get("tz"))
+    start, end, where = _times(event)
     recurrence = batch.recurrences.get(str(event.get("recurrence", "")))
     return {
         "id": stable_id("event", event.get("guid")),
@@ -61,10 +85,10 @@ def to_item(event: dict[str, Any], batch: service.EventBatch, names: dict[str, s
         "title": event.get("title"),
         "location": event.get("location") or None,
         "notes": event.get("description") or None,
-        "start": apple_moment(event.get("startDate"), zone, all_day),
-        "end": apple_moment(event.get("endDate"), zone, all_day),
-        "time_zone": None if zone is None else str(zone),
-        "all_day": all_day,
+        "start": start,
+        "end": end,
+        "time_zone": None if where.zone is None or event.get("allDay") else str(where.zone),
+        "all_day": bool(event.get("allDay")),
         "recurrence": None
         if recurrence is None
         else {
@@ -117,7 +141,11 @@ async def fetch(
     last = _day(filters.until, today + timedelta(days=DEFAULT_FUTURE_DAYS))
     names = await service.calendars(client)
     seen: set[str] = set()
+    rules: dict[str, dict[str, Any]] = {}
     async for batch in service.event_batches(client, first, last):
+        # A series' rule may ride in an earlier reply than some of its occurrences.
+        rules.update(batch.recurrences)
+        batch.recurrences = rules
         for event in batch.events:
             guid = str(event.get("guid"))
             if guid in seen:

@@ -2,8 +2,11 @@
 
 Event ``i`` sits in its own time slot between three years ago and six months ahead, so a
 date range maps straight to an index range. Every 9th event is all-day, every 20th a
-weekly series (expanded into occurrences), every 6th lives in another time zone; some
-carry invitees and alarms.
+weekly series (expanded into occurrences, same wall-clock time across DST changes), every
+6th lives in another time zone (both sides of UTC, some with half-hour offsets), every
+11th has a non-ASCII title, every 7th has no location or notes keys at all; some carry
+invitees and alarms. :func:`source` gives an occurrence's values as the world knows them
+(what tests compare against); :func:`add_occurrence` renders them as Apple's JSON.
 """
 
 from __future__ import annotations
@@ -35,6 +38,27 @@ ALL_DAY_EVERY, ALL_DAY_AT = 9, 4
 RECURRING_EVERY, RECURRING_AT = 20, 7
 OCCURRENCES = 8  # weekly series length
 ABROAD_EVERY, ABROAD_AT = 6, 5
+UNICODE_EVERY, UNICODE_AT = 11, 3
+MISSING_EVERY, MISSING_AT = 7, 2  # no ``location``/``description`` keys at all
+FLOATING = "Floating"  # ``tz`` of all-day events (no public capture shows the value)
+# Zones both sides of UTC, with half- and quarter-hour offsets and both hemispheres' DST.
+ZONES = (
+    *(place[7] for place in words.PLACES),
+    "Asia/Kolkata",
+    "Asia/Kathmandu",
+    "America/St_Johns",
+    "Pacific/Auckland",
+    "Pacific/Honolulu",
+)
+UNICODE_TITLES = (
+    "Café with {name} ☕",
+    "Réunion d'équipe",
+    "東京出張",
+    "Geburtstag: Jürgen 🎂",
+    "Встреча с {name}",  # noqa: RUF001 (Cyrillic on purpose)
+    "مراجعة المشروع",
+)
+UNICODE_NOTES = ("Zimmer 3 — 2. Stock\nBitte pünktlich.", "会議室B", "")
 
 CALENDARS = (
     ("Home", "#1BADF8"),
@@ -126,7 +150,7 @@ def _is_recurring(index: int) -> bool:
 
 def _event_tz(spec: ContentSpec, index: int) -> str:
     if index % ABROAD_EVERY == ABROAD_AT:
-        return item_rng(spec.seed, "event-tz", index).choice(words.PLACES)[7]
+        return item_rng(spec.seed, "event-tz", index).choice(ZONES)
     return HOME_TZ
 
 
@@ -218,45 +242,135 @@ def new_bundle() -> EventBundle:
     return EventBundle([], [], [], [])
 
 
-def add_occurrence(
-    bundle: EventBundle, spec: ContentSpec, occ: Occurrence, user_tz: ZoneInfo
-) -> None:
+@dataclass(frozen=True)
+class Attendee:
+    name: str
+    email: str
+    status: str
+    organiser: bool
+
+
+@dataclass(frozen=True)
+class EventSource:
+    """One occurrence as the world knows it: the values tests compare cloudtap against."""
+
+    guid: str  # the occurrence's guid on the wire
+    master: str  # the event's (series') guid
+    index: int
+    occurrence: int | None
+    calendar_guid: str
+    calendar_title: str
+    title: str
+    location: str | None  # None: the key is absent on the wire; "" an empty one
+    notes: str | None  # likewise for ``description``
+    start: datetime  # aware, in the event's zone (midnight for all-day events)
+    end: datetime  # all-day: exclusive, the day after the last day
+    zone: str | None  # None for all-day (floating) events
+    all_day: bool
+    recurrence: tuple[str, int, int] | None  # (frequency, interval, count)
+    alarm_minutes: int | None  # minutes before the start
+    attendees: tuple[Attendee, ...]
+
+
+def _unicode_text(spec: ContentSpec, index: int, name: str) -> tuple[str, str] | None:
+    """Every ``UNICODE_EVERY``th event gets a non-ASCII title and note."""
+    if index % UNICODE_EVERY != UNICODE_AT:
+        return None
+    rng = item_rng(spec.seed, KIND + "-unicode", index)
+    return rng.choice(UNICODE_TITLES).format(name=name), rng.choice(UNICODE_NOTES)
+
+
+def source(spec: ContentSpec, occ: Occurrence) -> EventSource:
+    """The world's own values for one occurrence (the same draws, in the same order, always)."""
     index = occ.index
     rng = item_rng(spec.seed, KIND + "-detail", index)
     master = event_guid(spec, index)
     guid = master if occ.occurrence in (None, 0) else f"{master}*{occ.start:%Y%m%dT%H%M%S}"
-    calendar = calendar_guid(spec, rng.randrange(len(CALENDARS)))
+    calendar_index = rng.randrange(len(CALENDARS))
     name = f"{rng.choice(words.FIRST_NAMES)} {rng.choice(words.LAST_NAMES)}"
     place = rng.choice(words.PLACES)
     title = rng.choice(words.EVENT_TITLES).format(name=name.split()[0], city=place[0])
+    location: str | None = f"{place[0]}, {place[3]}" if rng.random() < 0.5 else ""
+    notes: str | None = "Bring the slides." if rng.random() < 0.2 else ""
+    unicode_text = _unicode_text(spec, index, name.split()[0])
+    if unicode_text is not None:
+        title, notes = unicode_text
+    if index % MISSING_EVERY == MISSING_AT:
+        location = notes = None
     all_day = _is_all_day(index)
-    tz_name = "Floating" if all_day else str(occ.start.tzinfo)
-    local_start = occ.start if all_day else occ.start.astimezone(user_tz)
-    local_end = occ.end if all_day else occ.end.astimezone(user_tz)
-    created = occ.start - timedelta(days=rng.randrange(1, 60))
+    alarm = None
+    if index % 3 == 0:
+        minutes = rng.choice((5, 10, 15, 30))
+        alarm = 0 if all_day else minutes
+    attendees: list[Attendee] = []
+    if index % 4 == 1:
+        for n in range(1 + rng.randrange(3)):
+            first, last = rng.choice(words.FIRST_NAMES), rng.choice(words.LAST_NAMES)
+            attendees.append(
+                Attendee(
+                    name=f"{first} {last}",
+                    email=f"{first.lower()}.{last.lower()}@example.com",
+                    status=rng.choice(("ACCEPTED", "DECLINED", "NEEDS-ACTION")),
+                    organiser=n == 0,
+                )
+            )
+    return EventSource(
+        guid=guid,
+        master=master,
+        index=index,
+        occurrence=occ.occurrence,
+        calendar_guid=calendar_guid(spec, calendar_index),
+        calendar_title=CALENDARS[calendar_index][0],
+        title=title,
+        location=location,
+        notes=notes,
+        start=occ.start,
+        end=occ.end,
+        zone=None if all_day else str(occ.start.tzinfo),
+        all_day=all_day,
+        recurrence=("weekly", 1, OCCURRENCES) if occ.occurrence is not None else None,
+        alarm_minutes=alarm,
+        attendees=tuple(attendees),
+    )
+
+
+def add_occurrence(
+    bundle: EventBundle, spec: ContentSpec, occ: Occurrence, user_tz: ZoneInfo
+) -> None:
+    """Render one occurrence the way ``/ca/events`` does.
+
+    ``startDate``/``endDate`` are wall-clock times in the event's zone ``tz``;
+    ``localStartDate``/``localEndDate`` the same moments as wall-clock times in the
+    request's ``usertz``. All-day events are floating: midnight-to-midnight dates, the end
+    exclusive, identical in both pairs.
+    """
+    src = source(spec, occ)
+    guid, master = src.guid, src.master
+    local_start = src.start if src.all_day else src.start.astimezone(user_tz)
+    local_end = src.end if src.all_day else src.end.astimezone(user_tz)
+    age = item_rng(spec.seed, KIND + "-created", src.index).randrange(1, 60)
+    created = src.start - timedelta(days=age)
     event: dict[str, Any] = {
         "guid": guid,
-        "pGuid": calendar,
-        "etag": f"C={index + 100}@U={master[:8].lower()}",
-        "title": title,
-        "location": f"{place[0]}, {place[3]}" if rng.random() < 0.5 else "",
-        "description": "Bring the slides." if rng.random() < 0.2 else "",
+        "pGuid": src.calendar_guid,
+        "etag": f"C={src.index + 100}@U={master[:8].lower()}",
+        "title": src.title,
         "url": "",
-        "tz": tz_name,
-        "allDay": all_day,
-        "duration": int((occ.end - occ.start).total_seconds() // 60),
-        "startDate": apple_date(occ.start, True),
-        "endDate": apple_date(occ.end, False),
+        "tz": src.zone or FLOATING,
+        "allDay": src.all_day,
+        "duration": int((src.end - src.start).total_seconds() // 60),
+        "startDate": apple_date(src.start, True),
+        "endDate": apple_date(src.end, False),
         "localStartDate": apple_date(local_start, True),
         "localEndDate": apple_date(local_end, False),
         "createdDate": apple_date(created, True),
         "lastModifiedDate": apple_date(created, True),
         "icon": 0,
         "readOnly": False,
-        "transparent": all_day,
+        "transparent": src.all_day,
         "hasAttachments": False,
         "extendedDetailsAreIncluded": True,
-        "recurrenceMaster": occ.occurrence == 0,
+        "recurrenceMaster": src.occurrence == 0,
         "recurrenceException": False,
         "birthdayIsYearlessBday": False,
         "birthdayShowAsCompany": False,
@@ -264,25 +378,30 @@ def add_occurrence(
         "alarms": [],
         "invitees": [],
     }
-    if occ.occurrence is not None:
+    if src.location is not None:
+        event["location"] = src.location
+    if src.notes is not None:
+        event["description"] = src.notes
+    if src.recurrence is not None:
+        frequency, interval, count = src.recurrence
         event["recurrence"] = f"{master}*MME-RID"
-        if occ.occurrence == 0:
+        # Every reply that holds an occurrence carries its series' rule (once).
+        if all(r["guid"] != event["recurrence"] for r in bundle.recurrences):
             bundle.recurrences.append(
                 {
                     "guid": f"{master}*MME-RID",
                     "pGuid": master,
-                    "freq": "weekly",
-                    "interval": 1,
-                    "count": OCCURRENCES,
+                    "freq": frequency,
+                    "interval": interval,
+                    "count": count,
                     "until": None,
                     "weekStart": "SU",
-                    "frequency": "Weekly",
+                    "frequency": frequency.capitalize(),
                 }
             )
-    if index % 3 == 0:
-        alarm = f"{guid}:{item_uuid(spec.seed, 'alarm', index)}"
+    if src.alarm_minutes is not None:
+        alarm = f"{guid}:{item_uuid(spec.seed, 'alarm', src.index)}"
         event["alarms"].append(alarm)
-        minutes = rng.choice((5, 10, 15, 30))
         bundle.alarms.append(
             {
                 "guid": alarm,
@@ -294,28 +413,25 @@ def add_occurrence(
                     "weeks": 0,
                     "days": 0,
                     "hours": 0,
-                    "minutes": 0 if all_day else minutes,
+                    "minutes": src.alarm_minutes,
                     "seconds": 0,
                 },
                 "description": "Event reminder",
             }
         )
-    if index % 4 == 1:
-        for n in range(1 + rng.randrange(3)):
-            first, last = rng.choice(words.FIRST_NAMES), rng.choice(words.LAST_NAMES)
-            email = f"{first.lower()}.{last.lower()}@example.com"
-            invitee = f"{guid}:{email}"
-            event["invitees"].append(invitee)
-            bundle.invitees.append(
-                {
-                    "guid": invitee,
-                    "pGuid": guid,
-                    "role": "REQ-PARTICIPANT",
-                    "isOrganizer": n == 0,
-                    "email": email,
-                    "commonName": f"{first} {last}",
-                    "inviteeStatus": rng.choice(("ACCEPTED", "DECLINED", "NEEDS-ACTION")),
-                    "isMe": False,
-                }
-            )
+    for person in src.attendees:
+        invitee = f"{guid}:{person.email}"
+        event["invitees"].append(invitee)
+        bundle.invitees.append(
+            {
+                "guid": invitee,
+                "pGuid": guid,
+                "role": "REQ-PARTICIPANT",
+                "isOrganizer": person.organiser,
+                "email": person.email,
+                "commonName": person.name,
+                "inviteeStatus": person.status,
+                "isMe": False,
+            }
+        )
     bundle.events.append(event)
