@@ -145,7 +145,14 @@ class IdmsaHost:
         if account is None or not pending.challenge.verify(m1, m2 or None):
             return service_errors(401, "-20101", WRONG_PASSWORD, {"scnt": pending.scnt})
 
-        sign_in = self.book.start(account.apple_id, pending.scnt)
+        _, status, reply, headers = self._start_sign_in(account, pending.scnt, body)
+        return apple_json(reply, status, headers)
+
+    def _start_sign_in(
+        self, account: SandboxAccount, scnt: str, body: dict[str, Any]
+    ) -> tuple[SignIn, int, dict[str, Any], dict[str, str]]:
+        """A sign-in for a verified password, and ``signin/complete``'s status, reply, headers."""
+        sign_in = self.book.start(account.apple_id, scnt)
         tokens = body.get("trustTokens")
         trusted = isinstance(tokens, list) and self.book.trusts(account.apple_id, tokens)
         headers = self._headers(sign_in, account)
@@ -153,15 +160,46 @@ class IdmsaHost:
             sign_in.second_factor_done = sign_in.trusted = True
             if account.repair_required:
                 sign_in.needs_repair = True
-                return apple_json({"auth_type": "sa"}, 412, headers)
-            return apple_json({"authType": "non-sa"}, 200, headers)
+                return sign_in, 412, {"auth_type": "sa"}, headers
+            return sign_in, 200, {"authType": "non-sa"}, headers
         if trusted:
             sign_in.second_factor_done = sign_in.trusted = True
-            return apple_json({"authType": _auth_type(account)}, 200, headers)
+            return sign_in, 200, {"authType": _auth_type(account)}, headers
         if account.auth == "2sv":
             # Legacy 2SV is finished on setup.icloud.com (listDevices & co).
-            return apple_json({"authType": "sa"}, 200, headers)
-        return apple_json({"authType": "hsa2"}, 409, headers)
+            return sign_in, 200, {"authType": "sa"}, headers
+        return sign_in, 409, {"authType": "hsa2"}, headers
+
+    async def signin_raw_password(self, request: Request) -> Response:
+        """The legacy raw-password sign-in (icloudpd's fallback_raw_password.yml).
+
+        Apple answers 200 ``{}`` with the session headers and ``Location: /auth``; what SRP
+        would have answered travels in ``X-Apple-I-Rscd`` (409 while a second factor, 2FA
+        or 2SV, is still owed). Refusals are the SRP path's (no capture of their own).
+        """
+        body = await json_object(request)
+        if body is None:
+            return bad_request()
+        account_name, password = body.get("accountName"), body.get("password")
+        if not isinstance(account_name, str) or not isinstance(password, str):
+            return bad_request()
+        account = self.world.account(account_name)
+        if account is not None and account.throttled:
+            return throttled()
+        scnt = secrets.token_hex(24)
+        if account is not None and account.locked:
+            return service_errors(403, "-20209", LOCKED, {"scnt": scnt})
+        if account is None or not secrets.compare_digest(
+            password.encode(), account.password.encode()
+        ):
+            return service_errors(401, "-20101", WRONG_PASSWORD, {"scnt": scnt})
+        sign_in, status, _, headers = self._start_sign_in(account, scnt, body)
+        if not sign_in.second_factor_done:
+            status = 409  # captured for a 2SV account, whose SRP path answers 200 "sa"
+        headers.update({"Location": "/auth", "X-Apple-I-Rscd": str(status)})
+        headers["X-Apple-I-Request-ID"] = secrets.token_hex(16)
+        # Captured as ``{}`` labelled text/html; clients only read the headers.
+        return Response(b"{}", 200, headers, media_type="text/html;charset=UTF-8")
 
     async def repair_complete(self, request: Request) -> Response:
         found = self._sign_in(request)
@@ -301,6 +339,7 @@ def idmsa_app(world: SandboxWorld) -> ASGIApp:
         Route(f"{PREFIX}/authorize/signin", host.authorize_signin, methods=["GET"]),
         Route(f"{PREFIX}/signin/init", host.signin_init, methods=["POST"]),
         Route(f"{PREFIX}/signin/complete", host.signin_complete, methods=["POST"]),
+        Route(f"{PREFIX}/signin", host.signin_raw_password, methods=["POST"]),
         Route(f"{PREFIX}/repair/complete", host.repair_complete, methods=["POST"]),
         Route(PREFIX, host.auth_context, methods=["GET"]),
         Route(f"{PREFIX}/", host.auth_context, methods=["GET"]),
