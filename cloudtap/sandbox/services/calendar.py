@@ -22,7 +22,10 @@ from cloudtap.sandbox.services.content import events as gen
 from cloudtap.sandbox.services.content.rng import today
 from cloudtap.sandbox.world import SandboxWorld
 
-MAX_RANGE_DAYS = 400  # Apple's web UI asks a month at a time; refuse runaway ranges
+# Past the window's ends: the tail of a weekly series, all-day events in far zones.
+SLACK = timedelta(weeks=gen.OCCURRENCES, days=30)
+# No range limit: nothing public shows Apple refusing a long one (pyicloud's get_events
+# asks any from/to in one request); see docs/apple-evidence.md, Calendar.
 
 
 def _user_tz(request: Request) -> ZoneInfo:
@@ -43,7 +46,8 @@ def _date_param(request: Request, name: str, default: date) -> date:
         raise _web.BadRequest(f"{name} must be YYYY-MM-DD") from exc
 
 
-def _range(request: Request) -> tuple[datetime, datetime, ZoneInfo]:
+def _range(request: Request) -> tuple[datetime, datetime, ZoneInfo] | None:
+    """The asked days as [lo, hi) in ``usertz``; None when no event can fall in them."""
     tz = _user_tz(request)
     first_of_month = today().replace(day=1)
     start = _date_param(request, "startDate", first_of_month)
@@ -52,28 +56,36 @@ def _range(request: Request) -> tuple[datetime, datetime, ZoneInfo]:
     )
     if end < start:
         raise _web.BadRequest("endDate is before startDate")
-    if (end - start).days > MAX_RANGE_DAYS:
-        raise _web.BadRequest(f"a range may span at most {MAX_RANGE_DAYS} days")
+    # Events exist only inside the world's window: clamp to it (with room for far zones),
+    # so the ends of the calendar (0001, 9999) never reach date arithmetic's limits.
+    win = gen.window()
+    start = max(start, win.start.date() - SLACK)
+    end = min(end, win.end.date() + SLACK)
+    if end < start:
+        return None
     lo = datetime(start.year, start.month, start.day, tzinfo=tz)
     hi = datetime(end.year, end.month, end.day, tzinfo=tz) + timedelta(days=1)  # inclusive
     return lo, hi, tz
 
 
-async def events(request: Request) -> Response:
+def _bundle(request: Request) -> gen.EventBundle:
     account = _web.account_of(request)
-    lo, hi, tz = _range(request)
     bundle = gen.new_bundle()
-    for occ in gen.occurrences_between(account.content, lo, hi):
-        gen.add_occurrence(bundle, account.content, occ, tz)
-    return JSONResponse(bundle.as_reply())
+    asked = _range(request)
+    if asked is not None:
+        lo, hi, tz = asked
+        for occ in gen.occurrences_between(account.content, lo, hi):
+            gen.add_occurrence(bundle, account.content, occ, tz)
+    return bundle
+
+
+async def events(request: Request) -> Response:
+    return JSONResponse(_bundle(request).as_reply())
 
 
 async def startup(request: Request) -> Response:
     account = _web.account_of(request)
-    lo, hi, tz = _range(request)
-    bundle = gen.new_bundle()
-    for occ in gen.occurrences_between(account.content, lo, hi):
-        gen.add_occurrence(bundle, account.content, occ, tz)
+    bundle = _bundle(request)
     return JSONResponse({"Collection": gen.collections(account.content), **bundle.as_reply()})
 
 

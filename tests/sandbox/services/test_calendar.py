@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+import pytest
+
 from cloudtap.sandbox.services.content.rng import today
 
 PARAMS = {"lang": "en-us", "usertz": "America/Los_Angeles", "dsid": "20000001"}
@@ -77,3 +79,29 @@ async def test_bad_dates_are_a_400(service_client) -> None:
         )
         zone = await client.get("/ca/events", params={**PARAMS, "usertz": "Mars/Olympus"})
     assert bad.status_code == backwards.status_code == zone.status_code == 400
+
+
+async def test_ranges_of_several_years_are_answered(service_client) -> None:
+    # pyicloud's get_events(from_dt, to_dt) asks any range in one request; nothing public
+    # shows Apple refusing long ones, so the sandbox answers them (docs/apple-evidence.md).
+    span = {"startDate": (today() - timedelta(days=4 * 366)).isoformat()}
+    span["endDate"] = (today() + timedelta(days=366)).isoformat()
+    async with service_client("calendar") as client:
+        reply = await client.get("/ca/events", params={**PARAMS, **span})
+        one_month = (await client.get("/ca/events", params=_month(today()))).json()["Event"]
+    assert reply.status_code == 200, reply.text
+    everything = {e["guid"] for e in reply.json()["Event"]}
+    assert len(everything) > 1_000 and {e["guid"] for e in one_month} <= everything
+
+
+@pytest.mark.parametrize(
+    ("first", "last"), [("0001-01-01", "9999-12-31"), ("9999-12-31", "9999-12-31")]
+)
+async def test_the_ends_of_the_calendar_are_an_answer_not_an_error(
+    service_client, first: str, last: str
+) -> None:
+    params = {**PARAMS, "usertz": "Pacific/Kiritimati", "startDate": first, "endDate": last}
+    async with service_client("calendar") as client:
+        reply = await client.get("/ca/events", params=params)
+    assert reply.status_code == 200, reply.text
+    assert isinstance(reply.json()["Event"], list)
