@@ -2,11 +2,13 @@
 
 Each item: ``title``, ``body`` (plain text decoded from the protobuf), ``folder``,
 ``date_created``, ``date_modified``, ``pinned``, ``locked`` (password-protected notes
-show no body) and ``attachments`` (``id``, ``file_id``, ``type`` = UTI, ``extension``,
-``size``, ``name``; the last three read from the ``Attachment`` records, looked up
-200 at a time). Deleted notes are skipped; ``since``/``until`` filter on
-``date_modified``. The zone's change feed lists folders before notes, so folder names
-are known when notes arrive.
+show no body), ``attachments``: the files (``id``, ``file_id``, ``type`` = UTI,
+``extension``, ``size``, ``name``; the last three read from the ``Attachment`` records,
+looked up 200 at a time) and ``inline``: what Notes keeps inside the note (tables,
+hashtags, calculation results, link cards, drawings; see :mod:`.note_inline`), whose
+text stands in the body where Apple shows it as text. Deleted notes are skipped;
+``since``/``until`` filter on ``date_modified``. The zone's change feed lists folders
+before notes, so folder names are known when notes arrive.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Any
 from cloudtap.icloud import errors
 from cloudtap.icloud.client.apple import AppleClient
 from cloudtap.icloud.connector import Filters, JSONDict
+from cloudtap.icloud.datatypes import note_inline
 from cloudtap.icloud.datatypes.common import cursor_token, iso_from_ms, stable_id
 from cloudtap.icloud.datatypes.stream import CursorSink
 from cloudtap.icloud.files import note_attachment
@@ -80,19 +83,34 @@ def to_item(
     blob = None if locked else decoded_bytes(record, "TextDataEncrypted")
     body = decode_body(blob) if blob else None
     found = attachment_records or {}
-    attachments: list[JSONDict] = []
+    refs: list[tuple[str, str | None]]
     if body is not None:
-        attachments = [_attachment(i, uti, found.get(i)) for i, uti in body.attachments]
+        refs = list(dict.fromkeys(body.attachments))
     else:
         uti = decoded_text(record, "FirstAttachmentUTIEncrypted")
-        attachments = [_attachment(i, uti, found.get(i)) for i in attachment_names(record)]
+        refs = [(i, uti) for i in attachment_names(record)]
+    attachments: list[JSONDict] = []
+    inline: list[JSONDict] = []
+    stand_ins: dict[str, str] = {}
+    for ident, uti in refs:  # in the order they appear in the note
+        attachment = found.get(ident)
+        kind = note_inline.kind_of(
+            note_attachment.facts(attachment).uti if attachment else uti, attachment
+        )
+        if kind is None:
+            attachments.append(_attachment(ident, uti, attachment))
+            continue
+        entry = note_inline.entry(ident, uti, kind, attachment)
+        inline.append(entry)
+        if note_inline.stands_in_text(kind) and entry["text"]:
+            stand_ins[ident] = entry["text"]
     folder = _reference(record, "Folder")
     created = field_value(record, "CreationDate") or (record.get("created") or {}).get("timestamp")
     return {
         "id": stable_id("note", record.get("recordName")),
         "data_type": ITEM_TYPE,
         "title": decoded_text(record, "TitleEncrypted"),
-        "body": body.text if body else None,
+        "body": body.text_with(stand_ins) if body else None,
         "snippet": decoded_text(record, "SnippetEncrypted"),
         "folder": folders.get(folder or ""),
         "date_created": iso_from_ms(created),
@@ -100,6 +118,7 @@ def to_item(
         "pinned": bool(field_value(record, "IsPinned")),
         "locked": locked,
         "attachments": attachments,
+        "inline": inline,
     }
 
 
@@ -168,7 +187,17 @@ async def fetch(
 
 
 def _names_in(notes: list[Record]) -> list[str]:
-    return [name for note in notes for name in attachment_names(note)]
+    """The attachment records to look up: the note's ``Attachments`` list and every
+    attachment its body refers to (tables, hashtags and drawings may be only there)."""
+    names: list[str] = []
+    for note in notes:
+        names += attachment_names(note)
+        blob = (
+            None if note.get("recordType") != "Note" else decoded_bytes(note, "TextDataEncrypted")
+        )
+        body = decode_body(blob) if blob else None
+        names += [ident for ident, _ in body.attachments] if body else []
+    return list(dict.fromkeys(names))
 
 
 async def _items(

@@ -4,8 +4,10 @@ The id is the scheme plus the ``Attachment`` record's name in ``com.apple.notes`
 (private database, zone ``Notes``), the key ricloud's ``poll download --cascade``
 follows. Opening it looks the record up again (``records/lookup``) for a current
 ``downloadURL``; the bytes are the record's asset: ``PrimaryAsset``, else the PDF or
-image Apple keeps for attachments it cannot show as they are (``FallbackPDF``,
-``FallbackImage``).
+image Apple keeps for attachments it cannot show as they are (``FallbackPDF``, a scan's
+``PaperAssets``, a drawing's ``FallbackImage``), else the asset of the ``Media`` record
+it refers to (photos, voice memos and contact cards in pyicloud's capture of a real
+note keep their bytes there, with ``FileSize`` and the name in ``TitleEncrypted``).
 """
 
 from __future__ import annotations
@@ -19,17 +21,20 @@ from typing import Any
 from cloudtap.icloud import errors
 from cloudtap.icloud.connector import FileInfo
 from cloudtap.icloud.datatypes.icpl_photos import uti_extension
-from cloudtap.icloud.services.cloudkit import CloudKitDatabase, Record, field_value
+from cloudtap.icloud.services.cloudkit import CloudKitDatabase, Record, decoded_text, field_value
 
 SCHEME = "mme_notes_attachment://"
 CONTAINER = "com.apple.notes"
 ZONE = {"zoneName": "Notes"}
-ASSET_FIELDS = ("PrimaryAsset", "FallbackPDF", "FallbackImage")
+ASSET_FIELDS = ("PrimaryAsset", "FallbackPDF", "PaperAssets", "FallbackImage")
+RECORD_TYPES = ("Attachment", "InlineAttachment")
 LOOKUP_BATCH = 200  # names per records/lookup call
 
 # Attachment kinds Notes holds beyond what Photos knows.
 _NOTE_UTIS = {
     "com.adobe.pdf": "pdf",
+    "public.pdf": "pdf",
+    "com.apple.paper.doc.pdf": "pdf",  # a scanned document: its asset is the PDF
     "public.plain-text": "txt",
     "public.utf8-plain-text": "txt",
     "public.rtf": "rtf",
@@ -40,7 +45,7 @@ _NOTE_UTIS = {
     "com.microsoft.word.doc": "doc",
     "org.openxmlformats.wordprocessingml.document": "docx",
     "org.openxmlformats.spreadsheetml.sheet": "xlsx",
-    "com.apple.paper": "png",  # a drawing: its asset is the rendered picture
+    "com.apple.paper": "png",  # a drawing: its FallbackImage is the rendered picture
     "com.apple.drawing": "png",
 }
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$")
@@ -70,6 +75,7 @@ class AttachmentFacts:
     extension: str
     size: int | None
     url: str | None
+    media: str | None = None  # the Media record holding the bytes, when this one has none
 
 
 def extension_for(uti: str | None, filename: str | None) -> str:
@@ -82,40 +88,79 @@ def extension_for(uti: str | None, filename: str | None) -> str:
     return suffix if suffix.isalnum() and len(suffix) <= 8 else "bin"
 
 
-def _asset(record: Record) -> dict[str, Any] | None:
-    for name in ASSET_FIELDS:
-        value = field_value(record, name)
-        if isinstance(value, list):  # some are lists of tokens: the first is the file
-            value = value[0] if value else None
-        if isinstance(value, dict) and isinstance(value.get("downloadURL"), str):
+def _token(value: Any) -> dict[str, Any] | None:
+    if isinstance(value, list):  # some are lists of tokens: the first is the file
+        value = value[0] if value else None
+    return value if isinstance(value, dict) and isinstance(value.get("downloadURL"), str) else None
+
+
+def _asset(record: Record, names: tuple[str, ...] = ASSET_FIELDS) -> dict[str, Any] | None:
+    for name in names:
+        token = _token(field_value(record, name))
+        if token:
+            return token
+    return None
+
+
+def _text(record: Record, *names: str) -> str | None:
+    for name in names:
+        value = decoded_text(record, name)
+        if value:
             return value
     return None
 
 
+def _count(record: Record, *names: str) -> int | None:
+    for name in names:
+        value = field_value(record, name)
+        if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+            return value
+    return None
+
+
+def media_name(record: Record) -> str | None:
+    value = field_value(record, "Media")
+    return str(value["recordName"]) if isinstance(value, dict) and value.get("recordName") else None
+
+
 def facts(record: Record) -> AttachmentFacts:
-    uti = field_value(record, "AttachmentUTI") or field_value(record, "UTI")
-    filename = field_value(record, "Filename")
+    uti = _text(record, "AttachmentUTI", "UTI", "UTIEncrypted")
+    name = _text(record, "Filename", "TitleEncrypted")
     asset = _asset(record)
-    size = asset.get("size") if asset else field_value(record, "Size")
-    name = filename if isinstance(filename, str) and filename else None
+    size = asset.get("size") if asset else None
     return AttachmentFacts(
-        uti=uti if isinstance(uti, str) else None,
+        uti=uti,
         name=name,
-        extension=extension_for(uti if isinstance(uti, str) else None, name),
-        size=size if isinstance(size, int) and size >= 0 else None,
+        extension=extension_for(uti, name),
+        size=size if isinstance(size, int) and size >= 0 else _count(record, "Size", "FileSize"),
         url=str(asset["downloadURL"]) if asset else None,
+        media=None if asset else media_name(record),
     )
 
 
 async def lookup(database: CloudKitDatabase, names: list[str]) -> dict[str, Record]:
-    """The ``Attachment`` records among ``names`` (missing ones are left out)."""
+    """The ``Attachment`` and ``InlineAttachment`` records among ``names`` (missing ones
+    are left out)."""
     found: dict[str, Record] = {}
     for start in range(0, len(names), LOOKUP_BATCH):
         for record in await database.lookup(ZONE, names[start : start + LOOKUP_BATCH]):
             # Apple answers a missing name with an error entry in the same list.
-            if record.get("recordType") == "Attachment" and not record.get("serverErrorCode"):
+            if record.get("recordType") in RECORD_TYPES and not record.get("serverErrorCode"):
                 found[str(record.get("recordName"))] = record
     return found
+
+
+async def _media_asset(database: CloudKitDatabase, name: str) -> dict[str, Any] | None:
+    """The asset of a ``Media`` record. No public capture shows its fields, so (like
+    pyicloud) any field holding an asset token will do."""
+    for record in await database.lookup(ZONE, [name]):
+        if record.get("serverErrorCode"):
+            continue
+        for field in (record.get("fields") or {}).values():
+            token = _token(field.get("value") if isinstance(field, dict) else None)
+            if token:
+                return token
+    return None
 
 
 async def locate(database: CloudKitDatabase, ref: NoteAttachmentRef) -> tuple[FileInfo, str]:
@@ -123,14 +168,20 @@ async def locate(database: CloudKitDatabase, ref: NoteAttachmentRef) -> tuple[Fi
     if record is None:
         raise errors.NotFound("that note attachment no longer exists")
     found = facts(record)
-    if found.url is None:
-        # Links, tables, galleries: Notes keeps no single file for them.
+    url, size = found.url, found.size
+    if url is None and found.media:
+        token = await _media_asset(database, found.media)
+        if token:
+            url = str(token["downloadURL"])
+            size = token["size"] if isinstance(token.get("size"), int) else size
+    if url is None:
+        # Links, tables, hashtags: Notes keeps no file for them.
         raise errors.UnsupportedFile("this note attachment has no downloadable file")
     content_type = mimetypes.guess_type(f"file.{found.extension}")[0]
     info = FileInfo(
         file_id=ref.to_id(),
-        size=found.size,
+        size=size,
         extension=found.extension,
         content_type=content_type or "application/octet-stream",
     )
-    return info, found.url
+    return info, url

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gzip
 import zlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -58,10 +59,29 @@ def _store_class() -> Any:
     return message_factory.GetMessageClass(pool.FindMessageTypeByName(f"{_PACKAGE}.NoteStoreProto"))
 
 
+MARK = "\ufffc"  # the object replacement character: where an attachment sits in the text
+
+
 @dataclass(frozen=True)
 class NoteBody:
-    text: str
-    attachments: tuple[tuple[str, str], ...]  # (identifier, UTI)
+    marked: str  # the note text, each attachment a MARK
+    attachments: tuple[tuple[str, str], ...]  # (identifier, UTI), in the order of the MARKs
+
+    @property
+    def text(self) -> str:
+        """The text with every attachment left out."""
+        return self.marked.replace(MARK, "")
+
+    def text_with(self, stand_ins: Mapping[str, str]) -> str:
+        """The text with the attachments named in ``stand_ins`` replaced by their text
+        (a hashtag, a calculation result) and every other one left out."""
+        pieces = self.marked.split(MARK)
+        out = [pieces[0]]
+        for n, piece in enumerate(pieces[1:]):
+            ident = self.attachments[n][0] if n < len(self.attachments) else ""
+            out.append(stand_ins.get(ident, ""))
+            out.append(piece)
+        return "".join(out)
 
 
 def _inflate(blob: bytes) -> bytes:
@@ -85,4 +105,4 @@ def decode_body(blob: bytes) -> NoteBody | None:
         for run in note.attribute_run
         if run.HasField("attachment_info")
     )
-    return NoteBody(text=note.note_text.replace("\ufffc", ""), attachments=attachments)
+    return NoteBody(marked=note.note_text, attachments=attachments)
