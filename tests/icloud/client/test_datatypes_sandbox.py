@@ -49,9 +49,10 @@ async def test_contacts_schema_and_images(connector: ICloudConnector) -> None:
     assert len({c["id"] for c in contacts}) == 300
     for contact in contacts:
         assert contact["data_type"] == "mme_contacts.contact"
-        assert contact["uid"] and contact["first_name"] and contact["last_name"]
-        kinds = {r["type"] for r in contact["records"]}
-        assert {"Phone", "Email"} <= kinds
+        assert contact["uid"] and (contact["last_name"] or contact["organisation"])
+    # Some cards lack phones or e-mails (the world mixes them in); the book has both.
+    kinds = {r["type"] for c in contacts for r in c["records"]}
+    assert {"Phone", "Email", "IM", "Date", "RelatedName", "Profile"} <= kinds
     with_image = [c for c in contacts if c["image"]]
     assert with_image
     image = with_image[0]["image"]

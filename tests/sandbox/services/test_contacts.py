@@ -27,7 +27,7 @@ async def test_startup_then_all_contacts(service_client, account) -> None:
     assert len({c["contactId"] for c in contacts}) == len(contacts)
     first = contacts[0]
     assert first["firstName"] and first["lastName"]
-    assert first["phones"][0]["field"] and first["emails"][0]["field"]
+    assert first["phones"][0]["field"] and first["emailAddresses"][0]["field"]
     with_photo = [c for c in contacts if "photo" in c]
     assert len(with_photo) >= 150  # "hundreds of contacts with photos"
 
@@ -41,10 +41,47 @@ async def test_paging_matches_the_full_listing(service_client) -> None:
 
 async def test_contacts_are_deterministic_per_seed() -> None:
     spec = ContentSpec(seed=3, contacts=10)
-    assert gen.contact(spec, 4, "https://x") == gen.contact(spec, 4, "https://x")
-    assert gen.contact(spec, 4, "https://x") != gen.contact(
-        ContentSpec(seed=4, contacts=10), 4, "https://x"
-    )
+    assert gen.person(spec, 4) == gen.person(spec, 4)
+    assert gen.person(spec, 4) != gen.person(ContentSpec(seed=4, contacts=10), 4)
+
+
+async def test_startup_carries_the_first_cards_the_order_and_the_groups(
+    service_client, account
+) -> None:
+    spec = account.content
+    async with service_client("contacts") as client:
+        startup = (await client.get("/co/startup", params=PARAMS)).json()
+        listed = (await client.get("/co/contacts", params={"limit": 0})).json()["contacts"]
+    assert startup["contactsOrder"] == [c["contactId"] for c in listed]
+    carried = startup["contacts"]
+    assert carried == listed[: len(carried)] and carried
+    assert startup["collections"][0]["collectionId"] == "card"
+    members = gen.group_members(spec)
+    assert {g["name"]: tuple(g["contactIds"]) for g in startup["groups"]} == members
+    assert startup["collections"][0]["groupsOrder"] == [g["groupId"] for g in startup["groups"]]
+
+
+async def test_cards_use_the_captured_key_names(service_client, account) -> None:
+    async with service_client("contacts") as client:
+        cards = (await client.get("/co/contacts", params={"limit": 0})).json()["contacts"]
+    keys = {k for c in cards for k in c}
+    assert "emails" not in keys
+    wanted = {"emailAddresses", "IMs", "dates", "relatedNames", "profiles", "phoneticFirstName"}
+    assert wanted <= keys
+    assert any(c["isCompany"] and "firstName" not in c for c in cards)
+    assert any("phones" not in c for c in cards) and any("emailAddresses" not in c for c in cards)
+    assert any(not c.get("firstName", "a").isascii() for c in cards)
+
+
+def test_the_world_mixes_every_kind_of_contact() -> None:
+    spec = ContentSpec(seed=11, contacts=400)
+    people = [gen.person(spec, i) for i in range(spec.contacts)]
+    assert any(p.is_company and p.first is None and p.company for p in people)
+    assert any(p.phonetic_first and not (p.first or "").isascii() for p in people)
+    assert all(any(p.__getattribute__(f) for p in people) for f in ("ims", "dates", "profiles"))
+    assert any(p.related_names for p in people) and any(not p.emails for p in people)
+    assert any(p.nickname == "" for p in people) and any(p.groups for p in people)
+    assert any((p.birthday or "").startswith(f"{gen.NO_YEAR}-") for p in people)
 
 
 async def test_photo_url_serves_a_jpeg(service_client) -> None:
