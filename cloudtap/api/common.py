@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session as DbSession
 from cloudtap.api.auth import Caller
 from cloudtap.api.errors import ApiError, not_found
 from cloudtap.store.db import transaction
+from cloudtap.store.environments import environment_scope
 from cloudtap.store.listing import Page, Row, UnknownCursor, get_scoped, list_scoped
 
 T = TypeVar("T")
@@ -63,11 +64,22 @@ def unit_of_work(caller: Caller) -> Iterator[DbSession]:
         yield db
 
 
+def caller_scope(model: type[Row], caller: Caller) -> list[Any]:
+    """What the caller may see of ``model`` beyond its organisation: its environment."""
+    return environment_scope(model, caller.organisation_id, caller.environment)
+
+
+def find_scoped(db: DbSession, model: type[Row], caller: Caller, object_id: str) -> Row | None:
+    """The caller's object, else None. Every lookup by a caller-given id goes through here:
+    another organisation's or another environment's object does not exist."""
+    return get_scoped(db, model, caller.organisation_id, object_id, caller_scope(model, caller))
+
+
 def load_scoped(
     db: DbSession, model: type[Row], caller: Caller, object_id: str, resource: str
 ) -> Row:
-    """The caller's object, else a 404: another organisation's object does not exist."""
-    row = get_scoped(db, model, caller.organisation_id, object_id)
+    """The caller's object, else a 404 (see ``find_scoped``)."""
+    row = find_scoped(db, model, caller, object_id)
     if row is None:
         raise not_found(resource, object_id)
     return row
@@ -100,7 +112,7 @@ def list_out(page: Page[T], request: Request, serialize: Callable[[T], Any]) -> 
 def state_of(caller: Caller, model: type[Row], object_id: str) -> str | None:
     """The object's current state in a fresh transaction (what ``Ricloud-Await`` polls)."""
     with unit_of_work(caller) as db:
-        row: Any = get_scoped(db, model, caller.organisation_id, object_id)
+        row: Any = find_scoped(db, model, caller, object_id)
         return str(row.state) if row is not None else None
 
 
@@ -118,7 +130,13 @@ def list_resource(
     with unit_of_work(caller) as db:
         page = paged(
             lambda **kw: list_scoped(
-                db, model, caller.organisation_id, filters=filters, extra=extra, **kw
+                db,
+                model,
+                caller.organisation_id,
+                filters=filters,
+                extra=extra,
+                scope=caller_scope(model, caller),
+                **kw,
             ),
             params,
         )

@@ -6,7 +6,7 @@ Lists are newest first. ``after_id`` continues past an object (older ones);
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -34,10 +34,18 @@ class Page(Generic[T]):
     total_count: int
 
 
-def get_scoped(db: DbSession, model: type[Row], organisation_id: str, object_id: str) -> Row | None:
-    """The object with this id if it belongs to the organisation, else None."""
+def get_scoped(
+    db: DbSession,
+    model: type[Row],
+    organisation_id: str,
+    object_id: str,
+    scope: Sequence[Any] = (),
+) -> Row | None:
+    """The object with this id if it belongs to the organisation (and ``scope``), else None."""
     column: Any = model
-    stmt = select(model).where(column.id == object_id, column.organisation_id == organisation_id)
+    stmt = select(model).where(
+        column.id == object_id, column.organisation_id == organisation_id, *scope
+    )
     return db.scalars(stmt).first()
 
 
@@ -51,9 +59,12 @@ def list_scoped(
     after_id: str | None = None,
     before_id: str | None = None,
     extra: list[Any] | None = None,
+    scope: Sequence[Any] = (),
 ) -> Page[Row]:
+    """``scope`` limits the rows like ``extra`` but also which ids are valid cursors."""
     column: Any = model
-    conditions: list[Any] = [column.organisation_id == organisation_id]
+    visible: list[Any] = [column.organisation_id == organisation_id, *scope]
+    conditions: list[Any] = list(visible)
     for name, value in (filters or {}).items():
         if value is not None:
             conditions.append(getattr(column, name) == value)
@@ -61,7 +72,7 @@ def list_scoped(
     total = db.scalar(select(func.count()).select_from(model).where(*conditions)) or 0
 
     def cursor_pk(parameter: str, object_id: str) -> int:
-        pk = db.scalar(select(column.pk).where(column.id == object_id, *conditions[:1]))
+        pk = db.scalar(select(column.pk).where(column.id == object_id, *visible))
         if pk is None:
             raise UnknownCursor(parameter)
         return int(pk)

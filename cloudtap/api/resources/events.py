@@ -8,11 +8,17 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict
 
 from cloudtap.api.auth import Caller, authenticate
-from cloudtap.api.common import ListOut, ListParams, list_params, list_resource, unit_of_work
+from cloudtap.api.common import (
+    ListOut,
+    ListParams,
+    find_scoped,
+    list_params,
+    list_resource,
+    unit_of_work,
+)
 from cloudtap.api.errors import not_found
 from cloudtap.store.db import on_commit
 from cloudtap.store.ids import isoformat
-from cloudtap.store.listing import get_scoped
 from cloudtap.store.models import Event
 
 router = APIRouter(tags=["events"])
@@ -72,7 +78,7 @@ def list_events(
 @router.get("/events/{event_id}", response_model=EventOut)
 def retrieve_event(event_id: str, caller: Caller = Depends(authenticate)) -> dict[str, Any]:
     with unit_of_work(caller) as db:
-        row = get_scoped(db, Event, caller.organisation_id, event_id)
+        row = find_scoped(db, Event, caller, event_id)
         if row is None:
             raise not_found("event", event_id)
         return serialize_event(row)
@@ -84,7 +90,7 @@ def redeliver_event(event_id: str, caller: Caller = Depends(authenticate)) -> di
     from cloudtap.jobs.webhooks import schedule_delivery
 
     with unit_of_work(caller) as db:
-        row = get_scoped(db, Event, caller.organisation_id, event_id)
+        row = find_scoped(db, Event, caller, event_id)
         if row is None:
             raise not_found("event", event_id)
         row.state = "pending"

@@ -12,6 +12,7 @@ from cloudtap.api.auth import Caller, authenticate
 from cloudtap.api.common import (
     ListOut,
     ListParams,
+    find_scoped,
     list_params,
     list_resource,
     load_scoped,
@@ -20,7 +21,6 @@ from cloudtap.api.common import (
 from cloudtap.api.errors import invalid_parameter
 from cloudtap.store.accounts import issue_key, rotate_key
 from cloudtap.store.ids import isoformat
-from cloudtap.store.listing import get_scoped
 from cloudtap.store.models import Key, StorageConfig, WebhookConfig
 
 router = APIRouter(tags=["keys"])
@@ -85,11 +85,11 @@ def _apply(db: DbSession, caller: Caller, row: Key, body: KeyCreate | KeyUpdate)
     if body.config is not None:
         row.config = {**(row.config or {}), **body.config}
     if body.storage_config is not None:
-        if get_scoped(db, StorageConfig, caller.organisation_id, body.storage_config) is None:
+        if find_scoped(db, StorageConfig, caller, body.storage_config) is None:
             raise invalid_parameter("storage_config", "no such storage config")
         row.storage_config_id = body.storage_config
     if body.webhook_config is not None:
-        if get_scoped(db, WebhookConfig, caller.organisation_id, body.webhook_config) is None:
+        if find_scoped(db, WebhookConfig, caller, body.webhook_config) is None:
             raise invalid_parameter("webhook_config", "no such webhook config")
         row.webhook_config_id = body.webhook_config
     if isinstance(body, KeyUpdate) and body.state is not None:

@@ -8,10 +8,16 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict
 
 from cloudtap.api.auth import Caller, authenticate
-from cloudtap.api.common import ListOut, ListParams, list_params, list_resource, unit_of_work
+from cloudtap.api.common import (
+    ListOut,
+    ListParams,
+    find_scoped,
+    list_params,
+    list_resource,
+    unit_of_work,
+)
 from cloudtap.api.errors import not_found
 from cloudtap.store.ids import isoformat
-from cloudtap.store.listing import get_scoped
 from cloudtap.store.models import Permissions
 
 router = APIRouter(tags=["permissions"])
@@ -82,7 +88,7 @@ def retrieve_permissions(
     permissions_id: str, caller: Caller = Depends(authenticate)
 ) -> dict[str, Any]:
     with unit_of_work(caller) as db:
-        row = get_scoped(db, Permissions, caller.organisation_id, permissions_id)
+        row = find_scoped(db, Permissions, caller, permissions_id)
         if row is None:
             raise not_found("permissions", permissions_id)
         return serialize_permissions(row)
@@ -93,7 +99,7 @@ def update_permissions(
     permissions_id: str, body: PermissionsUpdate, caller: Caller = Depends(authenticate)
 ) -> dict[str, Any]:
     with unit_of_work(caller) as db:
-        row = get_scoped(db, Permissions, caller.organisation_id, permissions_id)
+        row = find_scoped(db, Permissions, caller, permissions_id)
         if row is None:
             raise not_found("permissions", permissions_id)
         if body.identifier is not None:

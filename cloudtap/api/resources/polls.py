@@ -19,6 +19,7 @@ from cloudtap.api.common import (
     ListOut,
     ListParams,
     await_seconds,
+    find_scoped,
     list_params,
     list_resource,
     load_scoped,
@@ -31,7 +32,6 @@ from cloudtap.api.resources.results import ResultOut, serialize_result
 from cloudtap.jobs.poll_filters import InvalidFilter, filters_of
 from cloudtap.store.db import on_commit
 from cloudtap.store.ids import isoformat
-from cloudtap.store.listing import get_scoped
 from cloudtap.store.models import Poll, Result, Session, Source, Subscription, Task
 
 router = APIRouter(tags=["polls"])
@@ -183,7 +183,7 @@ def list_polls(
 
 
 def _check_session(db: DbSession, caller: Caller, body: PollCreate) -> tuple[Session, str]:
-    session = get_scoped(db, Session, caller.organisation_id, body.session)
+    session = find_scoped(db, Session, caller, body.session)
     if session is None:
         raise invalid_parameter("session", "no such session")
     if session.state == "expired":
@@ -192,14 +192,14 @@ def _check_session(db: DbSession, caller: Caller, body: PollCreate) -> tuple[Ses
         raise invalid_parameter("session", f"the session is {session.state}, not active")
     source_id = session.source_id
     if body.source is not None:
-        source = get_scoped(db, Source, caller.organisation_id, body.source)
+        source = find_scoped(db, Source, caller, body.source)
         if source is None or (
             source.id != session.source_id and source.parent_id != session.source_id
         ):
             raise invalid_parameter("source", "not the session's source or one of its children")
         source_id = source.id
     if body.subscription is not None and (
-        get_scoped(db, Subscription, caller.organisation_id, body.subscription) is None
+        find_scoped(db, Subscription, caller, body.subscription) is None
     ):
         raise invalid_parameter("subscription", "no such subscription")
     return session, source_id

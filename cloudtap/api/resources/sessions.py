@@ -19,6 +19,7 @@ from cloudtap.api.common import (
     ListOut,
     ListParams,
     await_seconds,
+    find_scoped,
     list_params,
     list_resource,
     load_scoped,
@@ -34,7 +35,6 @@ from cloudtap.publish.events import emit
 from cloudtap.store.accounts import get_or_create_source
 from cloudtap.store.db import on_commit
 from cloudtap.store.ids import isoformat, utcnow
-from cloudtap.store.listing import get_scoped
 from cloudtap.store.models import Session, Source
 from cloudtap.store.removal import Removed, delete_polls_of_session
 
@@ -102,7 +102,7 @@ def serialize_session(db: DbSession, row: Session) -> dict[str, Any]:
 
 def _source_for(db: DbSession, caller: Caller, ref: SourceRef | str) -> Source:
     if isinstance(ref, str):
-        source = get_scoped(db, Source, caller.organisation_id, ref)
+        source = find_scoped(db, Source, caller, ref)
         if source is None:
             raise invalid_parameter("source", "no such source")
         return source

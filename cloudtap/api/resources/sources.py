@@ -13,6 +13,7 @@ from cloudtap.api.auth import Caller, authenticate
 from cloudtap.api.common import (
     ListOut,
     ListParams,
+    find_scoped,
     list_params,
     list_resource,
     load_scoped,
@@ -21,7 +22,6 @@ from cloudtap.api.common import (
 from cloudtap.api.errors import invalid_parameter
 from cloudtap.store.accounts import get_or_create_source
 from cloudtap.store.ids import isoformat
-from cloudtap.store.listing import get_scoped
 from cloudtap.store.models import Source, User
 
 router = APIRouter(tags=["sources"])
@@ -83,7 +83,7 @@ def serialize_source(db: DbSession, row: Source, depth: int = 0) -> dict[str, An
 
 
 def user_of(db: DbSession, caller: Caller, user_id: str, field: str = "user") -> User:
-    user = get_scoped(db, User, caller.organisation_id, user_id)
+    user = find_scoped(db, User, caller, user_id)
     if user is None:
         raise invalid_parameter(field, "no such user")
     return user

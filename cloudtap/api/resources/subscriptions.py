@@ -17,6 +17,7 @@ from cloudtap.api.auth import Caller, authenticate
 from cloudtap.api.common import (
     ListOut,
     ListParams,
+    find_scoped,
     list_params,
     list_resource,
     load_scoped,
@@ -26,7 +27,6 @@ from cloudtap.api.errors import ApiError, invalid_parameter
 from cloudtap.api.resources.polls import PollPayload
 from cloudtap.store.db import on_commit
 from cloudtap.store.ids import isoformat, utcnow
-from cloudtap.store.listing import get_scoped
 from cloudtap.store.models import Session, Source, Subscription
 
 router = APIRouter(tags=["subscriptions"])
@@ -101,7 +101,7 @@ def _load(db: DbSession, caller: Caller, subscription_id: str) -> Subscription:
 def _checked_session(
     db: DbSession, caller: Caller, body: SubscriptionCreate
 ) -> tuple[Session, str]:
-    session = get_scoped(db, Session, caller.organisation_id, body.session)
+    session = find_scoped(db, Session, caller, body.session)
     if session is None:
         raise invalid_parameter("session", "no such session")
     if session.state == "expired":
@@ -110,7 +110,7 @@ def _checked_session(
         raise invalid_parameter("session", f"the session is {session.state}, not active")
     source_id = session.source_id
     if body.source is not None:
-        source = get_scoped(db, Source, caller.organisation_id, body.source)
+        source = find_scoped(db, Source, caller, body.source)
         if source is None or (
             source.id != session.source_id and source.parent_id != session.source_id
         ):

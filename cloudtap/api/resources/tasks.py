@@ -10,11 +10,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session as DbSession
 
 from cloudtap.api.auth import Caller, authenticate
-from cloudtap.api.common import ListOut, ListParams, list_params, list_resource, unit_of_work
+from cloudtap.api.common import (
+    ListOut,
+    ListParams,
+    find_scoped,
+    list_params,
+    list_resource,
+    unit_of_work,
+)
 from cloudtap.api.errors import not_found
 from cloudtap.store.db import on_commit
 from cloudtap.store.ids import isoformat
-from cloudtap.store.listing import get_scoped
 from cloudtap.store.models import Result, Task
 
 router = APIRouter(tags=["tasks"])
@@ -115,7 +121,7 @@ def retrieve_task(
     task_id: str, request: Request, caller: Caller = Depends(authenticate)
 ) -> dict[str, Any]:
     with unit_of_work(caller) as db:
-        row = get_scoped(db, Task, caller.organisation_id, task_id)
+        row = find_scoped(db, Task, caller, task_id)
         if row is None:
             raise not_found("task", task_id)
         return serialize_task(db, row, request)

@@ -7,6 +7,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as DbSession
 
 from cloudtap.api.auth import Caller, authenticate
@@ -14,14 +15,15 @@ from cloudtap.api.common import (
     DeletedOut,
     ListOut,
     ListParams,
+    find_scoped,
     list_params,
     list_resource,
     load_scoped,
     unit_of_work,
 )
-from cloudtap.api.errors import invalid_parameter
+from cloudtap.api.errors import ApiError, invalid_parameter
 from cloudtap.publish.cleanup import delete_stored_results
-from cloudtap.store.accounts import get_or_create_user
+from cloudtap.store.accounts import get_or_create_user, identifier_taken
 from cloudtap.store.ids import isoformat
 from cloudtap.store.models import User
 from cloudtap.store.removal import delete_user
@@ -92,6 +94,13 @@ def create_user(body: UserCreate, caller: Caller = Depends(authenticate)) -> Any
         user, created = get_or_create_user(
             db, caller.organisation_id, body.identifier, caller.key_id
         )
+        if find_scoped(db, User, caller, user.id) is None:  # the other environment's user
+            raise ApiError(
+                409,
+                "identifier-in-use",
+                "This identifier names a user of the other environment (sandbox/live).",
+                {"identifier": "in use"},
+            )
         payload = serialize_user(user)
     return JSONResponse(payload, status_code=201 if created else 200)
 
@@ -112,12 +121,26 @@ def update_user(
 ) -> dict[str, Any]:
     with unit_of_work(caller) as db:
         row = _load(db, caller, user_id)
-        if body.identifier is not None:
+        if body.identifier is not None and body.identifier != row.identifier:
+            if identifier_taken(db, caller.organisation_id, body.identifier):
+                raise identifier_in_use()
             row.identifier = body.identifier
         if body.state is not None:
             row.state = body.state
-        db.flush()
+        try:
+            db.flush()
+        except IntegrityError as exc:  # another request took the identifier meanwhile
+            raise identifier_in_use() from exc
         return serialize_user(row)
+
+
+def identifier_in_use() -> ApiError:
+    return ApiError(
+        409,
+        "identifier-in-use",
+        "Another user of this organisation has this identifier.",
+        {"identifier": "in use"},
+    )
 
 
 @router.delete("/users/{user_id}", response_model=DeletedOut)
