@@ -3,6 +3,7 @@ sandbox's proxy), with ``since`` alone and with the listing cursor the job layer
 
 from __future__ import annotations
 
+import itertools
 import json
 import time
 from datetime import UTC, datetime
@@ -11,8 +12,10 @@ from typing import Any
 
 import pytest
 
+from cloudtap.sandbox.accounts.model import GeneratedLibrary
+from cloudtap.sandbox.photos import generator
 from cloudtap.sandbox.proxy import Exchange
-from tests.api.live_sandbox import LiveAPI, live_api  # noqa: F401
+from tests.api.live_sandbox import LiveAPI, apple_id, live_api  # noqa: F401
 
 pytest.importorskip("cloudtap.sandbox.runtime")
 
@@ -67,3 +70,30 @@ def test_repeat_photo_polls_cost_a_few_requests(live: LiveAPI) -> None:
 @pytest.mark.slow
 def test_repeat_photo_polls_on_a_100k_library(live: LiveAPI) -> None:
     _check_incremental(live, "photos-100k", 95_000)
+
+
+def _uploaded(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def test_since_after_318_uploads_on_a_10k_library_returns_exactly_them(live: LiveAPI) -> None:
+    """More new assets than one page: the newest-first walk must cross pages."""
+    account = live.sandbox.world.account(apple_id("photos-10k"))
+    library = account.photos
+    assert isinstance(library, GeneratedLibrary) and library.count == 10_000
+    # The world's own values: visible assets of PrimarySync, newest upload first.
+    newest = (
+        generator.asset(library.seed, "PrimarySync", i)
+        for i in range(library.count)
+        if not generator.is_hidden(library.seed, i)
+    )
+    world = [next(newest) for _ in range(319)]
+    assert all(a.added_date_ms > b.added_date_ms for a, b in itertools.pairwise(world))
+    since = datetime.fromtimestamp(world[318].added_date_ms / 1000, tz=UTC)
+
+    session = live.active_session("photos-10k")
+    poll, calls = _photos_poll(live, session["id"], since=since.isoformat())
+    got = sorted((i["filename"], i["date_uploaded"]) for i in _items(poll))
+    assert got == sorted((a.filename, _uploaded(a.added_date_ms)) for a in world[:318])
+    queries = [c for c in calls if c.path.endswith("/records/query")]
+    assert len(queries) <= 6, [(c.method, c.path) for c in calls]  # 4 pages, not 100

@@ -13,7 +13,7 @@ import base64
 import binascii
 import hashlib
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import aclosing
 from datetime import UTC, datetime
 from typing import Any
@@ -22,7 +22,7 @@ from cloudtap.icloud.connector import Filters, JSONDict
 from cloudtap.icloud.datatypes.stream import CursorSink
 from cloudtap.icloud.files.icpl import PhotoFileRef
 from cloudtap.icloud.services.cloudkit import Record, Scope, field_value
-from cloudtap.icloud.services.photos import AssetRecords, PhotosLibrary
+from cloudtap.icloud.services.photos import AssetRecords, Order, PhotosLibrary, added_order
 
 DATA_TYPE = "icpl.photos"
 ITEM_TYPE = "icpl.asset"
@@ -199,23 +199,27 @@ async def fetch(
     incremental = filters.since is not None
     # An incremental poll trusts the indexing check of the first one and reads the
     # newest pages only, so an unchanged library costs a couple of requests.
-    zones = await library.zones(assume_primary=incremental)
+    zones = await library.zones()
     new_tokens: dict[str, str] = {}
     for zone in zones:
-        token = None if incremental else await library.check_indexed(zone)
-        total, count_token = await library.count(zone)
-        token = token or count_token
+        pages: AsyncGenerator[list[AssetRecords], None]
+        if incremental:
+            token = zone.sync_token or (await library.count(zone))[1]
+            pages = library.iter_newest(zone)
+        else:
+            token = await library.check_indexed(zone)
+            total, count_token = await library.count(zone)
+            token = token or count_token or zone.sync_token
+            pages = library.iter_assets(zone, total)
         if token:
             new_tokens[zone.key] = token
-        pages = (
-            library.iter_newest(zone, total) if incremental else library.iter_assets(zone, total)
-        )
         async with aclosing(pages):
             async for page in pages:
                 for assets in page:
                     if within(assets, filters):
                         yield to_item(assets)
-                if _reached(page, filters, incremental):
+                order = "newest-first" if incremental else added_order(page)
+                if _reached(page, filters, order):
                     break
     if len(new_tokens) == len(zones):
         set_cursor({"zones": new_tokens})
@@ -235,11 +239,17 @@ async def _changed_since(
     set_cursor({"zones": new_tokens})
 
 
-def _reached(page: list[AssetRecords], filters: Filters, newest_first: bool) -> bool:
-    """Whether the rest of the zone lies outside the date filters (pages are by date)."""
+def _reached(page: list[AssetRecords], filters: Filters, order: Order | None) -> bool:
+    """Whether the rest of the zone lies outside the date filters (pages are by date).
+
+    ``order``: how the walk runs (the incremental walk is newest first; a full listing
+    runs whichever way the index does, read from the page itself; None: unknown).
+    """
     moments = [m for m in map(uploaded_at, page) if m is not None]
     if not moments:
         return False
-    if newest_first:
+    if order == "newest-first":
         return filters.since is not None and min(moments) <= _aware(filters.since)
-    return filters.until is not None and min(moments) >= _aware(filters.until)
+    if order == "oldest-first":
+        return filters.until is not None and min(moments) >= _aware(filters.until)
+    return False

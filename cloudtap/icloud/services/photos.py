@@ -1,12 +1,14 @@
 """iCloud Photos over CloudKit (container ``com.apple.photos.cloud``).
 
-- Zones: ``PrimarySync`` in the private database, a Shared Library ``SharedSync-<uuid>``
-  in the shared database.
+- Zones: ``PrimarySync`` in the private database; a Shared Library ``SharedSync-<uuid>``
+  in the private database's zone list (where a browser capture puts it) or, tolerated,
+  in the shared database's. Each zone of ``zones/list`` carries its sync token.
 - Gate: the ``CheckIndexingState`` record must say ``FINISHED``.
 - Count: a ``HyperionIndexCountLookup`` batch query.
 - Listing: ``CPLAssetAndMasterByAddedDate`` pages by rank (assets join their masters on
   ``masterRef``); once the count is known the pages are fetched concurrently and yielded
-  in order.
+  in order. Captures show rank 0 as the newest upload; the newest-first walk of an
+  incremental poll does not rely on it but reads which end is newest from the dates.
 - Incremental: ``changes/zone`` with the zone sync token kept from the previous listing.
 """
 
@@ -15,7 +17,7 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Coroutine, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
 from cloudtap.icloud import errors
@@ -72,6 +74,7 @@ DESIRED_KEYS = [
 class PhotoZone:
     scope: Scope
     zone_id: dict[str, Any]
+    sync_token: str | None = field(default=None, compare=False)
 
     @property
     def name(self) -> str:
@@ -95,6 +98,11 @@ def _zone_id(zone: dict[str, Any]) -> dict[str, Any]:
     inner = zone.get("zoneID")
     zid: dict[str, Any] = inner if isinstance(inner, dict) else zone
     return {k: v for k, v in zid.items() if k in ("zoneName", "ownerRecordName", "zoneType")}
+
+
+def _photo_zone(scope: Scope, zone: dict[str, Any]) -> PhotoZone:
+    token = zone.get("syncToken")
+    return PhotoZone(scope, _zone_id(zone), str(token) if token else None)
 
 
 def join_page(
@@ -136,28 +144,28 @@ class PhotosLibrary:
     def database(self, scope: Scope) -> CloudKitDatabase:
         return CloudKitDatabase(self.client, CONTAINER, scope)
 
-    async def zones(self, *, assume_primary: bool = False) -> list[PhotoZone]:
-        """The library's zones: PrimarySync, then any Shared Library zone."""
-        if assume_primary:
-            found = [PhotoZone("private", {"zoneName": PRIMARY_ZONE})]
-        else:
-            private = await self.database("private").zones()
-            found = [
-                PhotoZone("private", _zone_id(z))
-                for z in private
-                if _zone_id(z).get("zoneName") == PRIMARY_ZONE
-            ]
-            if not found:
-                raise errors.IcplDisabled("iCloud Photos is not set up for this account")
+    async def zones(self) -> list[PhotoZone]:
+        """The library's zones: PrimarySync, then any Shared Library zone.
+
+        A Shared Library is looked for in the private database's zone list (where a
+        browser capture shows it) and in the shared database's (tolerated: an older
+        layout), each zone once.
+        """
+        private = [_photo_zone("private", z) for z in await self.database("private").zones()]
+        found = [z for z in private if z.name == PRIMARY_ZONE]
+        if not found:
+            raise errors.IcplDisabled("iCloud Photos is not set up for this account")
+        found += [z for z in private if z.name.startswith(SHARED_ZONE_PREFIX)]
         try:
             shared = await self.database("shared").zones()
-        except (errors.ServiceDisabled, errors.AppleUnavailable):
+        except (errors.ServiceDisabled, errors.AppleUnavailable, errors.NotFound):
             shared = []  # no Shared Library is not an error
-        found += [
-            PhotoZone("shared", _zone_id(z))
-            for z in shared
-            if str(_zone_id(z).get("zoneName", "")).startswith(SHARED_ZONE_PREFIX)
-        ]
+        names = {z.name for z in found}
+        for raw in shared:
+            zone = _photo_zone("shared", raw)
+            if zone.name.startswith(SHARED_ZONE_PREFIX) and zone.name not in names:
+                names.add(zone.name)
+                found.append(zone)
         return found
 
     async def check_indexed(self, zone: PhotoZone) -> str | None:
@@ -225,10 +233,14 @@ class PhotosLibrary:
             results_limit=PAGE_ASSETS * 2,
             desired_keys=DESIRED_KEYS,
         )
-        joined, orphans = join_page(zone, reply.get("records") or [])
-        if orphans:
-            joined += await self._with_masters(zone, orphans)
-        return joined
+        records = reply.get("records") or []
+        joined, orphans = join_page(zone, records)
+        if not orphans:
+            return joined
+        joined += await self._with_masters(zone, orphans)
+        # Keep the index's order: it tells which end of the index is the newest.
+        position = {str(r.get("recordName")): k for k, r in enumerate(records)}
+        return sorted(joined, key=lambda a: position.get(str(a.asset.get("recordName")), 0))
 
     async def _with_masters(self, zone: PhotoZone, assets: list[Record]) -> list[AssetRecords]:
         names = sorted({n for n in map(master_name, assets) if n})
@@ -265,12 +277,33 @@ class PhotosLibrary:
             rank += PAGE_ASSETS
             yield page
 
-    async def iter_newest(
-        self, zone: PhotoZone, total: int
-    ) -> AsyncGenerator[list[AssetRecords], None]:
-        """Pages newest first, one at a time: the caller stops as soon as it has enough."""
+    async def iter_newest(self, zone: PhotoZone) -> AsyncGenerator[list[AssetRecords], None]:
+        """Pages newest first, each sorted newest first; the caller stops when it has enough.
+
+        Which end of the index holds the newest asset is read from the dates, not
+        assumed: the first page's order, or else the two ends compared.
+        """
+        head = await self.page(zone, 0, "ASCENDING")
+        order = added_order(head)
+        if order is None and len(head) < PAGE_ASSETS:
+            yield newest_first(head)  # the whole zone fits in one page
+            return
+        total: int | None = None
+        if order is None:
+            total, _ = await self.count(zone)
+            tail = await self.page(zone, max(total - 1, 0), "DESCENDING")
+            order = "newest-first" if _newest(head) >= _newest(tail) else "oldest-first"
+        if order == "newest-first":
+            rank, page = 0, head
+            while page:
+                yield newest_first(page)
+                rank += PAGE_ASSETS
+                page = await self.page(zone, rank, "ASCENDING")
+            return
+        if total is None:
+            total, _ = await self.count(zone)
         for rank in _ranks(total, "DESCENDING"):
-            yield await self.page(zone, rank, "DESCENDING")
+            yield newest_first(await self.page(zone, rank, "DESCENDING"))
 
     async def changes(
         self, scope: Scope, tokens: dict[str, str]
@@ -320,6 +353,32 @@ class PhotosLibrary:
             if record.get("recordName") == record_name and record.get("fields"):
                 return record
         raise errors.NotFound("that photo is no longer in the library")
+
+
+Order = Literal["newest-first", "oldest-first"]
+
+
+def added_ms(assets: AssetRecords) -> int | None:
+    try:
+        return int(field_value(assets.asset, "addedDate"))
+    except (TypeError, ValueError):
+        return None
+
+
+def added_order(page: list[AssetRecords]) -> Order | None:
+    """Whether a page in index order runs newest or oldest first (None: can't tell)."""
+    moments = [m for m in map(added_ms, page) if m is not None]
+    if len(moments) < 2 or moments[0] == moments[-1]:
+        return None
+    return "newest-first" if moments[0] > moments[-1] else "oldest-first"
+
+
+def newest_first(page: list[AssetRecords]) -> list[AssetRecords]:
+    return sorted(page, key=lambda a: added_ms(a) or 0, reverse=True)
+
+
+def _newest(page: list[AssetRecords]) -> int:
+    return max((m for m in map(added_ms, page) if m is not None), default=0)
 
 
 def _ranks(total: int, direction: Direction) -> Iterator[int]:

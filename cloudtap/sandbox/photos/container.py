@@ -1,8 +1,9 @@
 """The ``com.apple.photos.cloud`` container: iCloud Photos as CloudKit serves it.
 
 Zones: ``PrimarySync`` in the private database and, for accounts with a Shared
-Library, ``SharedSync-<uuid>`` in the shared one. Queries are answered by index
-(``records/query`` by rank in either direction, counts through
+Library, ``SharedSync-<uuid>`` listed in the private database too (as a browser capture
+shows) and, the same zone, in the shared one (as icloudpd's cassettes address it).
+Queries are answered by index (``records/query`` by rank in either direction, counts through
 ``HyperionIndexCountLookup``, albums, album contents); ``changes/zone`` walks a
 deterministic change log; ``records/modify`` can move assets to Recently Deleted.
 An account with iCloud Photos off has no zones, so every call on them is
@@ -89,10 +90,15 @@ def _sources(account: SandboxAccount) -> dict[tuple[Database, str], LibrarySourc
             account.dsid, primary, library.seed, library.count, False, account.china
         )
         if library.shared_count:
+            # A browser capture lists the Shared Library in the private database's zones
+            # (pyicloud's fixtures); icloudpd's cassettes address it in the shared one.
+            # Both answer, from one source: a client that reads both sees it twice by name.
             shared = Zone(shared_zone_name(library.seed), owner)
-            out[("shared", shared.name)] = GeneratedSource(
+            source = GeneratedSource(
                 account.dsid, shared, library.seed, library.shared_count, True, account.china
             )
+            out[("private", shared.name)] = source
+            out[("shared", shared.name)] = source
     elif isinstance(library, ReplayLibrary):
         from cloudtap.sandbox.photos.replay import replay_sources
 
@@ -128,6 +134,10 @@ def _filters(query: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _all(subset: IndexSet) -> list[int]:
+    return [subset.at(rank) for rank in range(len(subset))]
+
+
 def _marker(rank: int) -> str:
     return base64.b64encode(f"rank:{rank}".encode()).decode()
 
@@ -154,8 +164,8 @@ class PhotosContainer:
 
     # -- subsets with the account's deletions applied ----------------------------------
     def _subset(self, source: LibrarySource, edits: ZoneEdits, name: str) -> IndexSet:
-        if name == "deleted":
-            return ListSet(edits.deleted)
+        if name == "deleted":  # deleted in the source (a replayed capture) or by a client
+            return ListSet({*_all(source.subset("deleted")), *edits.deleted})
         base = source.subset(name)
         return ExcludingSet(base, sorted(edits.deleted)) if edits.deleted else base
 

@@ -198,12 +198,13 @@ class ReplaySource:
         )
 
     def _make_subsets(self) -> dict[str, IndexSet]:
-        visible, hidden, favorite, live, video = [], [], [], [], []
+        visible, hidden, favorite, live, video, deleted = [], [], [], [], [], []
         for k, (master, asset) in enumerate(zip(self._masters, self._assets, strict=True)):
+            if _flag(asset, "isDeleted"):  # captured in Recently Deleted: it stays there
+                deleted.append(k)
+                continue
             if _flag(asset, "isHidden"):
                 hidden.append(k)
-                continue
-            if _flag(asset, "isDeleted"):
                 continue
             visible.append(k)
             if _flag(asset, "isFavorite"):
@@ -219,6 +220,7 @@ class ReplaySource:
             "favorite": ListSet(favorite),
             "live": ListSet(live),
             "video": ListSet(video),
+            "deleted": ListSet(deleted),
         }
 
     def size(self) -> int:

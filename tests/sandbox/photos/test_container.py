@@ -6,6 +6,7 @@ import pytest
 
 from cloudtap.sandbox.accounts.model import GeneratedLibrary
 from cloudtap.sandbox.photos import generator
+from cloudtap.sandbox.photos.container import shared_zone_name
 from cloudtap.sandbox.world import SandboxWorld
 from tests.sandbox.photos.support import PHOTOS, account, client_for, count, list_all, list_query
 
@@ -34,10 +35,14 @@ async def test_indexing_state_and_zones(world: SandboxWorld) -> None:
         assert reply.json()["records"][0]["fields"]["state"]["value"] == "FINISHED"
         private = (await c.post(f"{PHOTOS}/private/zones/list", json={})).json()
         shared = (await c.post(f"{PHOTOS}/shared/zones/list", json={})).json()
-    assert [z["zoneID"]["zoneName"] for z in private["zones"]] == ["PrimarySync"]
-    (shared_zone,) = shared["zones"]
-    assert shared_zone["zoneID"]["zoneName"].startswith("SharedSync-")
+    # The Shared Library is in the private zone list, as pyicloud's browser-derived
+    # fixture shows; the shared database answers for it too (icloudpd's cassettes).
+    primary, shared_zone = private["zones"]
+    assert primary["zoneID"]["zoneName"] == "PrimarySync"
+    assert shared_zone["zoneID"]["zoneName"] == shared_zone_name(SEED)
     assert shared_zone["zoneID"]["zoneType"] == "REGULAR_CUSTOM_ZONE"
+    assert shared_zone["syncToken"]
+    assert [z["zoneID"] for z in shared["zones"]] == [shared_zone["zoneID"]]
 
 
 async def test_ascending_lists_newest_first_and_matches_count(world: SandboxWorld) -> None:

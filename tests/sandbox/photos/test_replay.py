@@ -8,9 +8,10 @@ from pathlib import Path
 
 import yaml
 
+from cloudtap.sandbox.accounts.model import ReplayLibrary
 from cloudtap.sandbox.photos.replay import load_capture, replay_accounts, replay_asset_count
 from cloudtap.sandbox.world import SandboxWorld
-from tests.sandbox.photos.support import PHOTOS, client_for, count, list_all
+from tests.sandbox.photos.support import PHOTOS, account, client_for, count, list_all
 
 
 def captured_assets(path: Path) -> list[dict]:
@@ -96,3 +97,23 @@ async def test_replayed_download_has_the_captured_size(captures_dir: Path) -> No
     assert head.content == b"\xff\xd8"  # a JPEG, as the capture's file type says
     assert head.headers["content-range"] == f"bytes 0-1/{token['size']}"
     assert token["size"] == 1884695
+
+
+ICLOUDPD_FIXTURES = Path(__file__).parents[2] / "fixtures" / "icloudpd" / "photos"
+
+
+async def test_replayed_deleted_assets_are_in_recently_deleted() -> None:
+    """icloudpd's auto-delete capture: its isDeleted assets replay in Recently Deleted."""
+    cassette = ICLOUDPD_FIXTURES / "autodelete_photos.yml"
+    expected = captured_assets(cassette)
+    assert expected and all(a["fields"]["isDeleted"]["value"] == 1 for a in expected)
+    who = account("replay-autodelete", ReplayLibrary(cassette=cassette))
+    world = SandboxWorld.with_accounts([who])
+    async with client_for(world, who) as c:
+        deleted_count = await count(c, "CPLAssetDeletedByExpungedDate")
+        deleted = await list_all(c, "CPLAssetAndMasterDeletedByExpungedDate")
+        visible = await list_all(c, "CPLAssetAndMasterByAssetDateWithoutHiddenOrDeleted")
+    assert deleted_count == len(deleted) == len(expected)
+    assert [a["recordName"] for a in deleted] == [a["recordName"] for a in expected]
+    assert all(a["fields"]["isDeleted"]["value"] == 1 for a in deleted)
+    assert visible == []
