@@ -13,15 +13,18 @@ import hashlib
 import secrets
 from dataclasses import dataclass, field
 
-import srp
+# The pure-Python backend on purpose: Apple hashes the salt as the bytes it sent, and
+# srp's OpenSSL backend turns the salt into a number first, dropping leading zero bytes,
+# so one account in 256 could never sign in (pysrp PR #61, icloudpd PR #985). The cost
+# is a few milliseconds of modular exponentiation per sign-in.
+from srp import _pysrp as srp
 
 # The srp package keeps these as module-wide switches; Apple's variant needs both.
 srp.rfc5054_enable()
 srp.no_username_in_x()
 
 SUPPORTED_PROTOCOLS = ("s2k", "s2k_fo")
-# srp's OpenSSL backend takes a 32-byte private ephemeral, its pure-Python one 256 bytes.
-_EPHEMERAL_BYTES = 32 if srp.User.__module__.endswith("_ctsrp") else 256
+_EPHEMERAL_BYTES = 256  # what the pure-Python backend takes as the private ephemeral
 
 
 class UnsupportedProtocol(ValueError):

@@ -9,6 +9,8 @@ import secrets
 import pytest
 
 from cloudtap.icloud.auth.srp import SrpClient, password_key
+from cloudtap.sandbox.apple import srp_server
+from cloudtap.sandbox.apple.srp_server import Protocol
 
 # RFC 5054 2048-bit group (the one Apple uses), g = 2.
 N = int(
@@ -34,10 +36,21 @@ def _padded(n: int) -> bytes:
     return n.to_bytes(256, "big")
 
 
+# Apple hashes the salt as the bytes it sent, leading zeros included (pysrp PR #61,
+# icloudpd PR #985): an account whose salt starts with 0x00 — one in 256 — failed every
+# sign-in while the client let its SRP backend turn the salt into a number and back.
+SALTS = {
+    "random": secrets.token_bytes(16),
+    "leading-zero": b"\x00" + secrets.token_bytes(15),
+    "two-leading-zeros": b"\x00\x00" + secrets.token_bytes(14),
+}
+
+
+@pytest.mark.parametrize("salt_kind", sorted(SALTS))
 @pytest.mark.parametrize("protocol", ["s2k", "s2k_fo"])
-def test_proof_matches_an_apple_style_server(protocol: str) -> None:
+def test_proof_matches_an_apple_style_server(protocol: str, salt_kind: str) -> None:
     apple_id, password = "someone@example.com", "correct horse"
-    salt, iterations = secrets.token_bytes(16), 1000
+    salt, iterations = SALTS[salt_kind], 1000
     key = password_key(password, salt, iterations, protocol)
     x = int.from_bytes(_h(salt, _h(b":" + key)), "big")  # no user name in x
     v = pow(G, x, N)
@@ -84,3 +97,23 @@ def test_s2k_and_s2k_fo_derive_different_keys() -> None:
     assert password_key("pw", b"salt", 10, "s2k") != password_key("pw", b"salt", 10, "s2k_fo")
     with pytest.raises(ValueError):
         password_key("pw", b"salt", 10, "plain")
+
+
+@pytest.mark.parametrize("salt_kind", sorted(SALTS))
+@pytest.mark.parametrize("protocol", ["s2k", "s2k_fo"])
+def test_the_sandbox_server_accepts_the_proof(protocol: Protocol, salt_kind: str) -> None:
+    """Our client and the sandbox's SRP server (pysrp's byte-keeping backend) agree."""
+    apple_id, password, salt = "someone@example.com", "correct horse", SALTS[salt_kind]
+    key = srp_server.stretched_password(password, salt, protocol, srp_server.ITERATIONS)
+    stored = srp_server._verifier_for(salt, key, protocol)
+    client = SrpClient(apple_id)
+    challenge = srp_server.SrpChallenge(apple_id, stored, base64.b64decode(client.start()))
+    assert challenge.b is not None
+    proof = client.prove(
+        password,
+        base64.b64encode(salt).decode(),
+        base64.b64encode(challenge.b).decode(),
+        stored.iterations,
+        protocol,
+    )
+    assert challenge.verify(base64.b64decode(proof.m1), base64.b64decode(proof.m2))
