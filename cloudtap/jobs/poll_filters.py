@@ -31,7 +31,19 @@ def parse_instant(value: Any, field: str) -> datetime | None:
         moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
     except ValueError as exc:
         raise InvalidFilter(field, "expected an ISO 8601 date-time") from exc
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    try:
+        moment.astimezone(UTC)
+    except OverflowError:
+        # Before 0001-01-01 or after 9999-12-31 in UTC (e.g. ``0001-01-01T00:00+14:00``):
+        # nothing exists that far out, so the calendar's first or last instant means the same.
+        return (
+            datetime.min.replace(tzinfo=UTC)
+            if moment.year == 1
+            else datetime.max.replace(tzinfo=UTC)
+        )
+    return moment
 
 
 def filters_of(payload: dict[str, Any]) -> Filters:

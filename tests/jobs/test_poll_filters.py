@@ -47,3 +47,10 @@ def test_refused_with_the_offending_field(payload: dict[str, Any], field: str) -
     with pytest.raises(InvalidFilter) as caught:
         filters_of(payload)
     assert caught.value.field == field
+
+
+def test_instants_beyond_the_utc_calendar_are_its_ends() -> None:
+    east = filters_of({"since": "0001-01-01T00:00:00+14:00"}).since
+    west = filters_of({"until": "9999-12-31T23:59:59-12:00"}).until
+    assert east == datetime.min.replace(tzinfo=UTC)
+    assert west == datetime.max.replace(tzinfo=UTC)

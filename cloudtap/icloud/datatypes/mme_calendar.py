@@ -1,10 +1,11 @@
 """Data type ``mme_calendar.events``: iCloud Calendar events, one item per occurrence.
 
 Each item: ``calendar`` (title and id), ``title``, ``location``, ``notes``, ``start`` and
-``end`` (ISO-8601 with the event's offset; dates only for all-day events), ``time_zone``,
-``all_day``, ``recurrence``, ``attendees`` and ``alarms``. ``since``/``until`` bound the
-start dates listed; without them the last ``DEFAULT_PAST_DAYS`` and the next
-``DEFAULT_FUTURE_DAYS`` are listed.
+``end`` (the true moment, ISO-8601 with the event's own offset; a bare wall-clock time for
+a floating event; dates, end exclusive, for all-day events), ``time_zone``, ``all_day``,
+``recurrence``, ``attendees`` and ``alarms``. ``since``/``until`` name the UTC days whose
+events are listed (capped at ``MAX_PAST_YEARS`` back and ``MAX_FUTURE_YEARS`` ahead);
+without them the last ``DEFAULT_PAST_DAYS`` and the next ``DEFAULT_FUTURE_DAYS``.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ DATA_TYPE = "mme_calendar.events"
 ITEM_TYPE = "mme_calendar.event"
 DEFAULT_PAST_DAYS = 5 * 366
 DEFAULT_FUTURE_DAYS = 366
+MAX_PAST_YEARS = 20  # ``since`` earlier than this is read as this (see listed_days)
+MAX_FUTURE_YEARS = 10
 
 
 def _times(event: dict[str, Any]) -> tuple[str | None, str | None, EventZone]:
@@ -130,15 +133,31 @@ def _alarm(alarm: dict[str, Any]) -> JSONDict:
 def _day(moment: datetime | None, default: date) -> date:
     if moment is None:
         return default
-    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC).date()
+    try:
+        return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC).date()
+    except OverflowError:  # 0001-01-01 east of UTC, 9999-12-31 west of it
+        return date.min if moment.year == 1 else date.max
+
+
+def listed_days(since: datetime | None, until: datetime | None, today: date) -> tuple[date, date]:
+    """The UTC days to ask for: the filters' days, within ``MAX_PAST_YEARS`` before today
+    and ``MAX_FUTURE_YEARS`` after it.
+
+    Apple answers month by month, so an unbounded ``since``/``until`` (0001..9999) would be
+    ~120,000 requests; a calendar's events sit within a few decades of today, so the cap
+    costs nothing real and bounds a poll to ~360 requests.
+    """
+    floor = today.replace(year=today.year - MAX_PAST_YEARS, day=min(today.day, 28))
+    ceiling = today.replace(year=today.year + MAX_FUTURE_YEARS, day=min(today.day, 28))
+    first = max(floor, _day(since, today - timedelta(days=DEFAULT_PAST_DAYS)))
+    last = min(ceiling, _day(until, today + timedelta(days=DEFAULT_FUTURE_DAYS)))
+    return first, last
 
 
 async def fetch(
     client: AppleClient, filters: Filters, set_cursor: CursorSink
 ) -> AsyncIterator[JSONDict]:
-    today = datetime.now(UTC).date()
-    first = _day(filters.since, today - timedelta(days=DEFAULT_PAST_DAYS))
-    last = _day(filters.until, today + timedelta(days=DEFAULT_FUTURE_DAYS))
+    first, last = listed_days(filters.since, filters.until, datetime.now(UTC).date())
     names = await service.calendars(client)
     seen: set[str] = set()
     rules: dict[str, dict[str, Any]] = {}

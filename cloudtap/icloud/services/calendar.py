@@ -2,12 +2,15 @@
 
 ``/ca/allcollections`` names the calendars; ``/ca/events`` answers a date range (end
 inclusive, dates in ``usertz``) with events plus the sidecar ``Alarm``, ``Invitee`` and
-``Recurrence`` lists they reference. Ranges are asked ``CHUNK_DAYS`` at a time.
+``Recurrence`` lists they reference. Ranges are asked one calendar month at a time, as
+Apple's web UI and pyicloud's default do: one public client reports that Apple answers
+longer ranges with no events at all (see docs/apple-evidence.md, Calendar).
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from calendar import monthrange
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -16,7 +19,6 @@ from cloudtap.icloud import errors
 from cloudtap.icloud.client.apple import AppleClient
 from cloudtap.icloud.replies import json_body, raise_for_common
 
-CHUNK_DAYS = 92
 USER_TZ = "UTC"
 
 
@@ -70,11 +72,21 @@ async def calendars(client: AppleClient) -> dict[str, str]:
     }
 
 
-async def event_batches(client: AppleClient, first: date, last: date) -> AsyncIterator[EventBatch]:
-    root = _root(client)
+def months(first: date, last: date) -> Iterator[tuple[date, date]]:
+    """[first, last] cut at month ends: the span Apple's web UI and pyicloud ask at a time."""
     start = first
     while start <= last:
-        end = min(last, start + timedelta(days=CHUNK_DAYS - 1))
+        month_end = date(start.year, start.month, monthrange(start.year, start.month)[1])
+        end = min(last, month_end)
+        yield start, end
+        if end == date.max:
+            return
+        start = end + timedelta(days=1)
+
+
+async def event_batches(client: AppleClient, first: date, last: date) -> AsyncIterator[EventBatch]:
+    root = _root(client)
+    for start, end in months(first, last):
         body = await _get(
             client,
             f"{root}/ca/events",
@@ -86,4 +98,3 @@ async def event_batches(client: AppleClient, first: date, last: date) -> AsyncIt
             },
         )
         yield EventBatch.from_reply(body)
-        start = end + timedelta(days=1)
