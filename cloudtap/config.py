@@ -44,6 +44,11 @@ class Settings:
     subscription_min_interval_seconds: int = 3600
     # How often expired results are looked for and removed.
     retention_sweep_seconds: float = 60.0
+    # Request bodies above this are refused (413) before they are read in full.
+    max_body_bytes: int = 1024 * 1024
+    # How long in all one task may wait out Apple's throttling (Retry-After) before it
+    # fails with ``rate-limited``; 0 fails it at the first 503.
+    throttle_retry_budget_seconds: float = 900.0
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -74,6 +79,8 @@ class Settings:
                 env.get("CLOUDTAP_SUBSCRIPTION_MIN_INTERVAL", "3600")
             ),
             retention_sweep_seconds=float(env.get("CLOUDTAP_RETENTION_SWEEP_INTERVAL", "60")),
+            max_body_bytes=int(env.get("CLOUDTAP_MAX_BODY_BYTES", str(1024 * 1024))),
+            throttle_retry_budget_seconds=float(env.get("CLOUDTAP_THROTTLE_RETRY_BUDGET", "900")),
         )
 
     @cached_property

@@ -49,11 +49,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url="/docs",
         redoc_url=None,
     )
-    app.state.settings = settings or get_settings()
+    settings = settings or get_settings()
+    app.state.settings = settings
     # Events the API records (poll.created, ...) are queued for webhook delivery.
     install_webhook_delivery()
     for module in RESOURCE_MODULES:
         app.include_router(module.router)
     install_error_handlers(app)
-    app.add_middleware(JsonBodyMiddleware)
+    app.add_middleware(JsonBodyMiddleware, max_bytes=settings.max_body_bytes)
     return app

@@ -7,12 +7,15 @@ unknown routes, unexpected exceptions — ends here.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import BaseRoute, Match
 
 log = logging.getLogger(__name__)
 
@@ -37,8 +40,18 @@ def invalid_parameter(name: str, detail: str) -> ApiError:
     return ApiError(400, "invalid-parameter", f"Invalid value for {name}: {detail}", {name: detail})
 
 
-def error_response(status: int, error: str, message: str, params: dict[str, Any]) -> JSONResponse:
-    return JSONResponse({"error": error, "message": message, "params": params}, status_code=status)
+def error_response(
+    status: int,
+    error: str,
+    message: str,
+    params: dict[str, Any],
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    return JSONResponse(
+        {"error": error, "message": message, "params": params},
+        status_code=status,
+        headers=headers,
+    )
 
 
 _STATUS_CODES = {
@@ -47,8 +60,31 @@ _STATUS_CODES = {
     403: "missing-scope",
     404: "not-found",
     405: "method-not-allowed",
+    413: "body-too-large",
     429: "rate-limited",
 }
+# What FastAPI says when a body fails to parse for another reason than JSON syntax.
+_BODY_PARSE_DETAIL = "There was an error parsing the body"
+
+
+def _leaf_routes(routes: Iterable[BaseRoute]) -> Iterator[BaseRoute]:
+    for route in routes:
+        # FastAPI keeps each included router whole, behind one entry of the app's routes.
+        included = getattr(route, "original_router", None) or getattr(route, "routes", None)
+        if included is None:
+            yield route
+        else:
+            yield from _leaf_routes(getattr(included, "routes", included))
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route of this path answers (FastAPI's 405 names at most one)."""
+    methods: set[str] = set()
+    for route in _leaf_routes(request.app.router.routes):
+        route_methods = getattr(route, "methods", None)
+        if route_methods and route.matches(request.scope)[0] is not Match.NONE:
+            methods.update(route_methods)
+    return sorted(methods)
 
 
 def _validation_params(exc: RequestValidationError) -> tuple[str, str, dict[str, Any]]:
@@ -72,12 +108,24 @@ def install_error_handlers(app: FastAPI) -> None:
         return error_response(400, error, message, params)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = _STATUS_CODES.get(
             exc.status_code, "server-error" if exc.status_code >= 500 else "invalid-request"
         )
         message = exc.detail if isinstance(exc.detail, str) else code
-        return error_response(exc.status_code, code, message, {})
+        if exc.status_code == 400 and message == _BODY_PARSE_DETAIL:
+            code, message = "invalid-body", "The request body is not valid JSON."
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            headers["Allow"] = ", ".join(allowed_methods(request))
+        return error_response(exc.status_code, code, message, {}, headers)
+
+    @app.exception_handler(IntegrityError)
+    async def _conflict(_request: Request, exc: IntegrityError) -> JSONResponse:
+        # A unique constraint (or a reference) the request broke; racing writers land
+        # here too. The SQL stays in the log.
+        log.info("integrity error: %s", type(exc.orig).__name__)
+        return error_response(409, "conflict", "The request conflicts with an existing object.", {})
 
     @app.exception_handler(Exception)
     async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:

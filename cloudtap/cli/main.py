@@ -41,6 +41,7 @@ def serve(
     import uvicorn
 
     from cloudtap.api.app import create_app
+    from cloudtap.api.server import JsonErrorH11Protocol
     from cloudtap.cli.runtime import (
         exit_cleanly_on_sigterm,
         prepare_database,
@@ -60,7 +61,10 @@ def serve(
     consumer = None if no_worker else start_embedded_consumer(settings, workers)
     typer.echo(f"cloudtap API on http://{host}:{port} (data dir {settings.data_dir})")
     try:
-        uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+        # Requests uvicorn's parser refuses get ricloud's JSON error too.
+        uvicorn.run(
+            create_app(settings), host=host, port=port, log_level="info", http=JsonErrorH11Protocol
+        )
     finally:
         if consumer is not None:
             stop_consumer(consumer)

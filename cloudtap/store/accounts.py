@@ -112,6 +112,16 @@ def get_or_create_user(
     return user, True
 
 
+def identifier_taken(db: DbSession, organisation_id: str, identifier: str) -> bool:
+    """Whether a user of the organisation (of either environment) has this identifier."""
+    found = db.scalar(
+        select(User.id).where(
+            User.organisation_id == organisation_id, User.identifier == identifier
+        )
+    )
+    return found is not None
+
+
 def get_or_create_source(
     db: DbSession, organisation_id: str, user_id: str, type_: str, identifier: str
 ) -> Source:

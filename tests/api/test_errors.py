@@ -6,7 +6,10 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy.exc import IntegrityError
 
+from cloudtap.api.app import create_app
+from cloudtap.config import Settings
 from tests.api.conftest import Tenant
 
 
@@ -180,3 +183,61 @@ def test_bad_await_header_is_invalid_parameter(client: TestClient, tenant: Tenan
         400,
         "invalid-parameter",
     )
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"identifier": "\xff\xfe"}',  # not UTF-8
+        b"[" * 1000 + b"]" * 1000,  # nested deeper than any request needs
+        b'{"identifier": ' + b'{"a": ' * 1000 + b"1" + b"}" * 1000 + b"}",
+    ],
+)
+def test_undecodable_or_too_deep_bodies_are_invalid_body(
+    client: TestClient, tenant: Tenant, body: bytes
+) -> None:
+    assert_error(client.post("/users", content=body, headers=tenant.headers), 400, "invalid-body")
+
+
+@pytest.mark.parametrize("method", ["TRACE", "PUT", "PATCH"])
+def test_method_not_allowed_says_what_is_allowed(
+    client: TestClient, tenant: Tenant, method: str
+) -> None:
+    response = client.request(method, "/users", headers=tenant.headers)
+    assert_error(response, 405, "method-not-allowed")
+    assert set(response.headers["allow"].replace(" ", "").split(",")) == {"GET", "POST"}
+
+
+def test_renaming_a_user_to_a_taken_identifier_is_409(client: TestClient, tenant: Tenant) -> None:
+    client.post("/users", json={"identifier": "alice"}, headers=tenant.headers)
+    bob = client.post("/users", json={"identifier": "bob"}, headers=tenant.headers).json()
+    body = assert_error(
+        client.post(f"/users/{bob['id']}", json={"identifier": "alice"}, headers=tenant.headers),
+        409,
+        "identifier-in-use",
+    )
+    assert "identifier" in body["params"]
+    assert client.get(f"/users/{bob['id']}", headers=tenant.headers).json()["identifier"] == "bob"
+
+
+def test_another_organisations_identifier_is_no_conflict(
+    client: TestClient, tenant: Tenant, other_tenant: Tenant
+) -> None:
+    client.post("/users", json={"identifier": "alice"}, headers=other_tenant.headers)
+    bob = client.post("/users", json={"identifier": "bob"}, headers=tenant.headers).json()
+    response = client.post(
+        f"/users/{bob['id']}", json={"identifier": "alice"}, headers=tenant.headers
+    )
+    assert response.status_code == 200, response.text
+
+
+def test_integrity_errors_anywhere_are_409_not_500(settings: Settings) -> None:
+    app = create_app(settings)
+
+    @app.get("/_duplicate")
+    def _duplicate() -> None:
+        raise IntegrityError("INSERT ...", {}, Exception("UNIQUE constraint failed"))
+
+    with TestClient(app, raise_server_exceptions=False) as test_client:
+        body = assert_error(test_client.get("/_duplicate"), 409, "conflict")
+    assert "UNIQUE" not in body["message"]  # no SQL in the API

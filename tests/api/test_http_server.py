@@ -1,0 +1,84 @@
+"""The API behind the real uvicorn server ``cloudtap serve`` runs, on a loopback port.
+
+Requests the HTTP parser refuses before the app sees them (oversized headers, garbage)
+must still get ricloud's JSON error body: ricloud-py crashes on anything else.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import socket
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+import uvicorn
+
+from cloudtap.api.app import create_app
+from cloudtap.api.server import server_config
+from cloudtap.config import Settings
+
+
+@pytest.fixture
+def server_port(settings: Settings) -> Iterator[int]:
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = int(sock.getsockname()[1])
+    server = uvicorn.Server(server_config(create_app(settings), host="127.0.0.1", port=port))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert server.started, "uvicorn did not start"
+    yield port
+    server.should_exit = True
+    thread.join(10)
+    sock.close()
+
+
+def _exchange(port: int, request: bytes) -> tuple[int, dict[str, str], bytes]:
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as conn:
+        # The server may answer and close before reading it all.
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            conn.sendall(request)
+        reply = b""
+        while chunk := conn.recv(65536):
+            reply += chunk
+    head, _, body = reply.partition(b"\r\n\r\n")
+    status_line, *header_lines = head.decode("latin-1").split("\r\n")
+    headers = {k.strip().lower(): v.strip() for k, _, v in (h.partition(":") for h in header_lines)}
+    return int(status_line.split()[1]), headers, body
+
+
+def _assert_json_error(status: int, headers: dict[str, str], body: bytes, code: str) -> None:
+    assert headers.get("content-type", "").startswith("application/json"), (status, body)
+    parsed = json.loads(body)
+    assert set(parsed) == {"error", "message", "params"}
+    assert parsed["error"] == code
+
+
+def test_megabyte_authorization_header_gets_a_json_error(server_port: int) -> None:
+    request = (
+        b"GET /organisation HTTP/1.1\r\nHost: localhost\r\nAuthorization: Token "
+        + b"a" * 1_000_000
+        + b"\r\nConnection: close\r\n\r\n"
+    )
+    status, headers, body = _exchange(server_port, request)
+    assert status == 431
+    _assert_json_error(status, headers, body, "headers-too-large")
+
+
+def test_garbage_request_line_gets_a_json_error(server_port: int) -> None:
+    status, headers, body = _exchange(server_port, b"NOT HTTP AT ALL\r\n\r\n")
+    assert status == 400
+    _assert_json_error(status, headers, body, "invalid-request")
+
+
+def test_ordinary_requests_still_work(server_port: int) -> None:
+    request = b"GET /organisation HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+    status, headers, body = _exchange(server_port, request)
+    assert status == 401
+    _assert_json_error(status, headers, body, "authentication-required")
