@@ -18,7 +18,7 @@ from cloudtap.sandbox.accounts.model import SandboxAccount
 from cloudtap.sandbox.app import register_service
 from cloudtap.sandbox.services import _web
 from cloudtap.sandbox.services.content import devices as device_gen
-from cloudtap.sandbox.services.content.rng import item_rng, short_id
+from cloudtap.sandbox.services.content.rng import short_id
 from cloudtap.sandbox.world import SandboxWorld
 
 GB = 1024**3
@@ -30,30 +30,21 @@ BYTES_PER_CONTACT = 9_000
 
 
 def _account_devices(account: SandboxAccount) -> list[dict[str, Any]]:
-    out = []
-    for device in device_gen.devices(account.content, account.first_name, with_family=False):
-        if device.kind.device_class == "Accessory":
-            continue
-        rng = item_rng(account.content.seed, "serial", device.index)
-        out.append(
-            {
-                "name": f"{account.first_name}'s {device.kind.display_name.split(' (')[0]}",
-                "model": device.kind.raw_model,
-                "modelDisplayName": device.kind.display_name,
-                "serialNumber": "●●●●●●"
-                + short_id(account.content.seed, "sn", device.index, 4).upper(),
-                "osVersion": {"Watch": "watchOS 11.1", "iPad": "iPadOS 18.1"}.get(
-                    device.kind.device_class,
-                    "macOS 15.1" if "Mac" in device.kind.raw_model else "iOS 18.1",
-                ),
-                "udid": short_id(account.content.seed, "udid", device.index, 40),
-                "imei": f"35 {rng.randrange(100000, 999999)} ●●●●●● {rng.randrange(10)}",
-                "paymentMethods": [],
-                "modelSmallPhotoURL1x": "",
-                "modelLargePhotoURL1x": "",
-            }
-        )
-    return out
+    return [
+        {
+            "name": signed_in.device.name,
+            "model": signed_in.device.kind.raw_model,
+            "modelDisplayName": signed_in.device.kind.display_name,
+            "serialNumber": signed_in.serial_number,
+            "osVersion": signed_in.os_version,
+            "udid": signed_in.udid,
+            "imei": signed_in.imei,
+            "paymentMethods": [],
+            "modelSmallPhotoURL1x": "",
+            "modelLargePhotoURL1x": "",
+        }
+        for signed_in in device_gen.signed_in_devices(account.content, account.first_name)
+    ]
 
 
 def _family(account: SandboxAccount) -> list[dict[str, Any]]:
@@ -66,15 +57,16 @@ def _family(account: SandboxAccount) -> list[dict[str, Any]]:
         return []
     for who, (first, last) in enumerate(people):
         dsid = str(device_gen.prs_id(spec.seed, who))
+        email = account.apple_id if who == 0 else device_gen.member_apple_id(spec.seed, who)
         members.append(
             {
                 "lastName": last,
                 "dsid": account.dsid if who == 0 else dsid,
-                "originalInvitationEmail": f"{first.lower()}@example.com",
+                "originalInvitationEmail": email,
                 "fullName": f"{first} {last}",
                 "ageClassification": "ADULT" if who < 2 else "CHILD",
-                "appleIdForPurchases": f"{first.lower()}@example.com",
-                "appleId": account.apple_id if who == 0 else f"{first.lower()}@example.com",
+                "appleIdForPurchases": email,
+                "appleId": account.apple_id if who == 0 else email,
                 "familyId": "F" + short_id(spec.seed, "family", 0, 10),
                 "firstName": first,
                 "hasParentalPrivileges": who < 2,

@@ -11,6 +11,7 @@ show with ``isOld: true``.
 
 from __future__ import annotations
 
+import base64
 import os
 import threading
 import time
@@ -89,7 +90,9 @@ class FindMyService:
         spec = account.content
         lo, hi = self.delay
         content = []
-        for device in gen.devices(spec, account.first_name, with_family):
+        found = gen.devices(spec, account.first_name, with_family)
+        macs = sum(1 for d in found if d.member == 0 and d.kind.is_mac)
+        for device in found:
             delay = lo + (hi - lo) * device.locate_delay_fraction
             location = None
             locating = device.kind.reachable
@@ -103,7 +106,7 @@ class FindMyService:
             content.append(gen.device_json(device, location, locating))
         return {
             "userInfo": self._user_info(account, with_family, first_call),
-            "serverContext": self._server_context(account, now, spec.devices),
+            "serverContext": self._server_context(account, now, macs),
             "alert": None,
             "userPreferences": {"webPrefs": {"id": "web_prefs", "selectedDeviceId": "all"}},
             "content": content,
@@ -118,10 +121,13 @@ class FindMyService:
         for member in range(1, spec.family_members + 1):
             first, last = gen.member_name(spec.seed, member)
             members[str(gen.prs_id(spec.seed, member))] = {
+                "accountFormatter": 0,
                 "firstName": first,
                 "lastName": last,
                 "deviceFetchStatus": "LOADING" if first_call and with_family else "DONE",
                 "useAuthWidget": True,
+                "isHSA": True,
+                "appleId": gen.member_apple_id(spec.seed, member),
                 "isContactsLinked": False,
             }
         return {
@@ -134,6 +140,9 @@ class FindMyService:
         }
 
     def _server_context(self, account: SandboxAccount, now: float, macs: int) -> dict[str, Any]:
+        # Apple's is base64 of "client_<prsId>_<ms>" (a 2018 reply); the sandbox's is alike.
+        prs = gen.prs_id(account.content.seed, 0)
+        client_id = base64.b64encode(f"client_{prs}_{int(now * 1000)}".encode()).decode()
         return {
             "id": "server_ctx",
             "prsId": gen.prs_id(account.content.seed, 0),
@@ -160,10 +169,21 @@ class FindMyService:
             "classicUser": False,
             "useAuthWidget": True,
             "enableMapStats": True,
-            "macCount": 0 if macs < 3 else 1,
+            "macCount": macs,
             "imageBaseUrl": "https://statici.icloud.com",
             "theftLoss": None,
             "info": "sandbox",
+            # The fixture's remaining keys, with its values (nothing here varies per account).
+            "maxCallbackIntervalInMS": 60000,
+            "minTrackLocThresholdInMts": 100,
+            "trackInfoCacheDurationInSecs": 86400,
+            "prefsUpdateTime": int(now * 1000) - 86_400_000,
+            "clientId": client_id,
+            "deviceImageVersion": "4",
+            "showSllNow": False,
+            "enable2FAErase": False,
+            "enable2FAFamilyActions": False,
+            "enable2FAFamilyRemove": False,
         }
 
 

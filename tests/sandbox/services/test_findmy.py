@@ -1,6 +1,9 @@
 from __future__ import annotations
 
 import asyncio
+import json
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -68,9 +71,8 @@ async def test_family_members_load_then_are_done(service_client, account) -> Non
     assert first["userInfo"]["hasMembers"] and len(members) == account.content.family_members
     assert {m["deviceFetchStatus"] for m in members.values()} == {"LOADING"}
     assert {m["deviceFetchStatus"] for m in again["userInfo"]["membersInfo"].values()} == {"DONE"}
-    owner = first["serverContext"]["prsId"]
-    assert {d["prsId"] for d in first["content"]} - {owner}  # family devices are listed
-    assert {d["prsId"] for d in own["content"]} == {owner}  # ...only with fmly
+    assert {d["prsId"] for d in first["content"]} - {None}  # family devices are listed
+    assert {d["prsId"] for d in own["content"]} == {None}  # ...only with fmly
 
 
 async def test_actions_answer_with_the_device_list(service_client) -> None:
@@ -117,3 +119,67 @@ async def test_a_stale_cycle_shows_old_fixes_until_new_ones_arrive(
     assert fixes and len(old) == len(fixes)
     assert all(loc["isOld"] for loc in old) and not any(loc["isOld"] for loc in fixes)
     assert any(d["isLocating"] for d in stale)
+
+
+FIXTURE = (
+    Path(__file__).parents[2] / "fixtures" / "pyicloud" / "findmyiphone" / "fmi_family_working.json"
+)
+
+
+def _types(values: list[Any]) -> set[str]:
+    return {type(v).__name__ for v in values}
+
+
+# The fixture writes ids as placeholder strings; a real 2018 initClient reply (quoted in
+# docs/apple-evidence.md "Find My") has serverContext.prsId as a number.
+UNTYPED = {"serverContext.prsId"}
+
+
+def _assert_carries(ours: list[dict[str, Any]], theirs: list[dict[str, Any]], where: str) -> None:
+    """Every key the captured objects carry is in ours, with a type the capture shows."""
+    for key in set().union(*theirs):
+        captured = _types([t[key] for t in theirs if key in t])
+        assert all(key in o for o in ours), f"{where}: {key} missing"
+        if f"{where}.{key}" in UNTYPED:
+            continue
+        seen = _types([o[key] for o in ours])
+        # int is a float's wire form in JSON; a null is fine where the capture has one.
+        allowed = captured | ({"float"} if "int" in captured else set())
+        allowed |= {"int"} if "float" in captured else set()
+        assert seen <= allowed, f"{where}.{key}: {seen} not in captured {captured}"
+
+
+async def test_reply_carries_every_captured_key(service_client) -> None:
+    theirs = json.loads(FIXTURE.read_text(encoding="utf-8"))
+    async with service_client("fmipweb") as client:
+        await client.post(f"{BASE}/initClient", json={"clientContext": CONTEXT})
+        await asyncio.sleep(0.5)
+        ours = (await client.post(f"{BASE}/refreshClient", json={"clientContext": CONTEXT})).json()
+    assert set(theirs) <= set(ours)
+    _assert_carries([ours["serverContext"]], [theirs["serverContext"]], "serverContext")
+    _assert_carries([ours["userInfo"]], [theirs["userInfo"]], "userInfo")
+    _assert_carries(
+        list(ours["userInfo"]["membersInfo"].values()),
+        list(theirs["userInfo"]["membersInfo"].values()),
+        "membersInfo",
+    )
+    _assert_carries(ours["content"], theirs["content"], "device")
+    _assert_carries(
+        [d["features"] for d in ours["content"]],
+        [d["features"] for d in theirs["content"]],
+        "features",
+    )
+    located = [d["location"] for d in theirs["content"] if d["location"]]
+    _assert_carries([d["location"] for d in ours["content"] if d["location"]], located, "location")
+
+
+async def test_own_devices_have_no_prs_id_and_family_devices_their_members(
+    service_client, account
+) -> None:
+    """As captured: prsId is null on the account's own devices, the member's id on theirs."""
+    async with service_client("fmipweb") as client:
+        reply = (await client.post(f"{BASE}/initClient", json={"clientContext": CONTEXT})).json()
+    members = set(reply["userInfo"]["membersInfo"])
+    own = [d for d in reply["content"] if d["prsId"] is None]
+    assert len(own) == account.content.devices
+    assert {d["prsId"] for d in reply["content"] if d["prsId"] is not None} == members

@@ -1,14 +1,39 @@
-"""Find My devices: which devices an account (and its family) has, and where they are."""
+"""Find My devices: which devices an account (and its family) has, and where they are.
+
+The generator is the ground truth: every value the Find My and account hosts put on the
+wire comes from a ``Device`` here. Key sets and value shapes follow the public
+``initClient`` fixture (pyicloud ``tests/const/const_findmyiphone.py``; see
+docs/apple-evidence.md "Find My").
+"""
 
 from __future__ import annotations
 
 import base64
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from cloudtap.sandbox.accounts.model import ContentSpec
 from cloudtap.sandbox.services.content import words
-from cloudtap.sandbox.services.content.rng import item_rng, short_id
+from cloudtap.sandbox.services.content.rng import item_rng, item_uuid, short_id
+
+
+def _flags(text: str) -> tuple[str, ...]:
+    return tuple(text.split())
+
+
+_ALL_FEATURES = _flags(
+    "BTR CLK CLT CWP KEY KPD LCK LKL LKM LLC LMG LOC LST MCS MSG PIN PSS REM SND SPN SVP TEU "
+    "WIP WMG XRM"
+)
+# The feature flags each family of device shows in the fixture (the rest are false).
+_PHONE_FEATURES = frozenset(_flags("TEU SND MSG LOC LST WMG LCK REM WIP"))
+_MAC_FEATURES = frozenset(_flags("SND MSG LOC LMG LKM PIN LCK REM KEY KPD WIP"))
+_ACCESSORY_FEATURES = frozenset(_flags("BTR SND MSG LOC PSS MCS"))
+# AirPods list their two earbuds (fixture's "AirPods_8207").
+_EARBUDS: tuple[dict[str, Any], ...] = (
+    {"name": "left", "available": 1, "playing": False, "muted": False},
+    {"name": "right", "available": 1, "playing": False, "muted": False},
+)
 
 
 @dataclass(frozen=True)
@@ -16,37 +41,71 @@ class DeviceKind:
     device_class: str  # deviceClass, also the ricloud product_type
     display_name: str  # deviceDisplayName / marketing name
     raw_model: str  # rawDeviceModel / model identifier
+    model_display: str  # modelDisplayName: the family ("MacBook Pro", "iPhone")
+    color: str | None  # deviceColor, also the suffix of deviceModel
     reachable: bool = True  # unreachable devices never report a location or battery
     battery: bool = True
+
+    @property
+    def is_mac(self) -> bool:
+        return self.model_display in ("MacBook Pro", "iMac")
+
+    @property
+    def features(self) -> frozenset[str]:
+        if self.device_class == "Accessory":
+            return _ACCESSORY_FEATURES
+        return _MAC_FEATURES if self.is_mac else _PHONE_FEATURES
 
 
 # The first devices of every account cycle through the kinds, so even small specs show
 # phones, tablets, computers, watches and an accessory.
 KINDS = (
-    DeviceKind("iPhone", "iPhone 15 Pro", "iPhone16,1"),
-    DeviceKind("iPad", "iPad Air (5th generation)", "iPad13,16"),
-    DeviceKind("MacBookPro", 'MacBook Pro 14"', "Mac15,3"),
-    DeviceKind("Watch", "Apple Watch Series 9", "Watch7,3"),
-    DeviceKind("Accessory", "AirPods Pro", "AirPods2,2", reachable=False, battery=False),
-    DeviceKind("iMac", "iMac (24-inch, M3)", "Mac15,5", reachable=False),
+    DeviceKind("iPhone", "iPhone 15 Pro", "iPhone16,1", "iPhone", "1-9-0"),
+    DeviceKind("iPad", "iPad Air (5th generation)", "iPad13,16", "iPad", "2-4-0"),
+    DeviceKind("MacBookPro", 'MacBook Pro 14"', "Mac15,3", "MacBook Pro", "spacegray"),
+    DeviceKind("Watch", "Apple Watch Series 9", "Watch7,3", "Apple Watch", "midnight"),
+    DeviceKind(
+        "Accessory", "AirPods Pro", "AirPods2,2", "Accessory", "0", reachable=False, battery=False
+    ),
+    DeviceKind("iMac", "iMac (24-inch, M3)", "Mac15,5", "iMac", None, reachable=False),
 )
 MEMBER_DEVICES = 2  # each family member shows an iPhone and a Watch
+# iOS names a device "<first name>'s <model>" with a typographic apostrophe (U+2019); some
+# owner devices carry a renamed, non-ASCII name so every client must keep unicode intact.
+APOSTROPHE = "\u2019"
+RENAMED = {
+    1: "{first}" + APOSTROPHE + "s iPad \u2728",
+    2: "B\u00fcro-Mac ({first})",
+    4: "AirPods \u2014 {first}",
+}
 
 
 @dataclass(frozen=True)
 class Device:
     id: str
     index: int
+    member: int  # 0: the account holder; 1..: family member number
     owner_prs_id: int
     owner_first_name: str
+    name: str  # the user-set device name
     kind: DeviceKind
     battery_level: float
     battery_status: str
     low_power_mode: bool
     latitude: float
     longitude: float
+    horizontal_accuracy: float
     locate_delay_fraction: float  # where in the [min, max] locate delay this device lands
     positioning: str
+    ba_uuid: str  # "" for devices without Bluetooth-accessory pairing (as in the fixture)
+    activation_locked: bool
+    loc_found_enabled: bool  # "notify when found" armed
+    audio_channels: tuple[dict[str, Any], ...] = field(default=())
+
+    @property
+    def prs_id(self) -> str | None:
+        """The wire ``prsId``: null on the holder's own devices, the member's id on theirs."""
+        return None if self.member == 0 else str(self.owner_prs_id)
 
 
 def prs_id(seed: int, who: int) -> int:
@@ -59,25 +118,51 @@ def member_name(seed: int, member: int) -> tuple[str, str]:
     return rng.choice(words.FIRST_NAMES), rng.choice(words.LAST_NAMES)
 
 
-def _device(spec: ContentSpec, index: int, owner: int, first_name: str, kind: DeviceKind) -> Device:
+def member_apple_id(seed: int, member: int) -> str:
+    first, _ = member_name(seed, member)
+    return f"{first.lower()}@example.com"
+
+
+def device_name(kind: DeviceKind, first_name: str, index: int, member: int) -> str:
+    if member == 0 and index in RENAMED:
+        return RENAMED[index].format(first=first_name)
+    return f"{first_name}{APOSTROPHE}s {kind.display_name.split(' (')[0]}"
+
+
+def _device(
+    spec: ContentSpec, index: int, member: int, first_name: str, kind: DeviceKind
+) -> Device:
     rng = item_rng(spec.seed, "device", index)
-    home = item_rng(spec.seed, "home", owner).choice(words.PLACES)
+    home = item_rng(spec.seed, "home", member).choice(words.PLACES)
     level = round(rng.uniform(0.05, 1.0), 2) if kind.battery and kind.reachable else 0.0
     status = rng.choice(("NotCharging", "Charging", "Charged")) if level else "Unknown"
     raw = short_id(spec.seed, "device", index, 24).encode()
+    positioning = rng.choice(("Wifi", "GPS", "Cell"))
+    latitude = home[4] + rng.uniform(-0.05, 0.05)
+    longitude = home[5] + rng.uniform(-0.05, 0.05)
+    locate_delay = rng.random()
+    low_power = level < 0.2 and rng.random() < 0.5
+    locked = kind.device_class != "Accessory"
     return Device(
         id=base64.b64encode(raw).decode(),
         index=index,
-        owner_prs_id=prs_id(spec.seed, owner),
+        member=member,
+        owner_prs_id=prs_id(spec.seed, member),
         owner_first_name=first_name,
+        name=device_name(kind, first_name, index, member),
         kind=kind,
         battery_level=level,
         battery_status=status if kind.battery else "Unknown",
-        low_power_mode=level < 0.2 and rng.random() < 0.5,
-        latitude=home[4] + rng.uniform(-0.05, 0.05),
-        longitude=home[5] + rng.uniform(-0.05, 0.05),
-        locate_delay_fraction=rng.random(),
-        positioning=rng.choice(("Wifi", "GPS", "Cell")),
+        low_power_mode=low_power,
+        latitude=latitude,
+        longitude=longitude,
+        horizontal_accuracy=5.0 if positioning == "GPS" else 35.0,
+        locate_delay_fraction=locate_delay,
+        positioning=positioning,
+        ba_uuid=item_uuid(spec.seed, "ba-uuid", index) if locked else "",
+        activation_locked=locked,
+        loc_found_enabled=rng.random() < 0.2,
+        audio_channels=_EARBUDS if kind.device_class == "Accessory" else (),
     )
 
 
@@ -98,15 +183,15 @@ def devices(spec: ContentSpec, owner_first_name: str, with_family: bool) -> list
 
 def device_json(device: Device, location: dict[str, Any] | None, locating: bool) -> dict[str, Any]:
     kind = device.kind
-    name = f"{device.owner_first_name}'s {kind.display_name.split(' (')[0]}"
     return {
         "id": device.id,
-        "name": name,
+        "name": device.name,
         "deviceDisplayName": kind.display_name,
-        "modelDisplayName": kind.device_class,
-        "deviceModel": kind.raw_model.replace(",", "_"),
+        "modelDisplayName": kind.model_display,
+        "deviceModel": kind.raw_model.replace(",", "_") + (f"-{kind.color}" if kind.color else ""),
         "rawDeviceModel": kind.raw_model,
         "deviceClass": kind.device_class,
+        "deviceColor": kind.color,
         "deviceStatus": "200" if kind.reachable else "201",
         "batteryLevel": device.battery_level,
         "batteryStatus": device.battery_status,
@@ -115,40 +200,31 @@ def device_json(device: Device, location: dict[str, Any] | None, locating: bool)
         "isLocating": locating,
         "locationEnabled": kind.reachable,
         "locationCapable": True,
-        "lostModeCapable": kind.device_class != "Accessory",
+        "locFoundEnabled": device.loc_found_enabled,
+        "lostModeCapable": kind.device_class in ("iPhone", "iPad", "Watch"),
         "lostModeEnabled": False,
         "lostDevice": None,
-        "prsId": device.owner_prs_id,
-        "isMac": kind.device_class in ("MacBookPro", "iMac"),
+        "lostTimestamp": "",
+        "lockedTimestamp": None,
+        "wipedTimestamp": None,
+        "prsId": device.prs_id,
+        "isMac": kind.is_mac,
         "thisDevice": False,
-        "deviceWithYou": False,
-        "fmlyShare": False,
-        "activationLocked": True,
+        "fmlyShare": device.member != 0,
+        "baUUID": device.ba_uuid,
+        "activationLocked": device.activation_locked,
         "passcodeLength": 6,
-        "maxMsgChar": 160,
+        "maxMsgChar": 500 if kind.is_mac else 160,
         "snd": None,
         "msg": None,
+        "mesg": None,
         "remoteLock": None,
         "remoteWipe": None,
         "wipeInProgress": False,
-        "canWipeAfterLock": True,
+        "canWipeAfterLock": kind.device_class in ("iPhone", "iPad", "Watch"),
         "darkWake": False,
-        "features": {
-            "SND": True,
-            "MSG": kind.device_class != "Accessory",
-            "LOC": kind.reachable,
-            "LCK": kind.device_class != "Accessory",
-            "WIP": kind.device_class != "Accessory",
-            "LME": kind.device_class != "Accessory",
-            "CLK": False,
-            "TEU": False,
-            "SVP": False,
-            "LLC": False,
-            "REM": False,
-            "KEY": False,
-            "CWP": False,
-        },
-        "audioChannels": [],
+        "features": {flag: flag in kind.features for flag in _ALL_FEATURES},
+        "audioChannels": [dict(channel) for channel in device.audio_channels],
         "trackingInfo": None,
     }
 
@@ -158,7 +234,7 @@ def location_json(device: Device, located_at_ms: int) -> dict[str, Any]:
         "latitude": device.latitude,
         "longitude": device.longitude,
         "altitude": 0.0,
-        "horizontalAccuracy": 35.0 if device.positioning != "GPS" else 5.0,
+        "horizontalAccuracy": device.horizontal_accuracy,
         "verticalAccuracy": 0.0,
         "timeStamp": located_at_ms,
         "positionType": device.positioning,
@@ -171,3 +247,41 @@ def location_json(device: Device, located_at_ms: int) -> dict[str, Any]:
         "secureLocation": None,
         "secureLocationTs": 0,
     }
+
+
+@dataclass(frozen=True)
+class SignedInDevice:
+    """A device as the account service lists it (its Find My twin, plus hardware ids)."""
+
+    device: Device
+    serial_number: str  # masked as Apple shows it: only the last four characters
+    os_version: str
+    udid: str
+    imei: str
+
+
+def _os_version(kind: DeviceKind) -> str:
+    if kind.device_class == "Watch":
+        return "watchOS 11.1"
+    if kind.device_class == "iPad":
+        return "iPadOS 18.1"
+    return "macOS 15.1" if kind.is_mac else "iOS 18.1"
+
+
+def signed_in_devices(spec: ContentSpec, owner_first_name: str) -> list[SignedInDevice]:
+    """The account's own devices that sign in to iCloud (accessories do not)."""
+    out = []
+    for device in devices(spec, owner_first_name, with_family=False):
+        if device.kind.device_class == "Accessory":
+            continue
+        rng = item_rng(spec.seed, "serial", device.index)
+        out.append(
+            SignedInDevice(
+                device=device,
+                serial_number="●●●●●●" + short_id(spec.seed, "sn", device.index, 4).upper(),
+                os_version=_os_version(device.kind),
+                udid=short_id(spec.seed, "udid", device.index, 40),
+                imei=f"35 {rng.randrange(100000, 999999)} ●●●●●● {rng.randrange(10)}",
+            )
+        )
+    return out
