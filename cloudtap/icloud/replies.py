@@ -8,6 +8,7 @@ lists with numeric codes, setup's ``{"success": false, "error": ...}``, CloudKit
 from __future__ import annotations
 
 import json
+import weakref
 from typing import Any
 
 import httpx
@@ -23,12 +24,22 @@ SESSION_ENDED_STATUS = frozenset({401, 421, 450})
 THROTTLED_STATUS = frozenset({429, 503})
 
 
+# Parsed bodies by reply: every check (lock, throttle, service errors, the caller's own
+# read) looks at the same body, and parsing a CloudKit page is most of a listing's CPU.
+_parsed: weakref.WeakKeyDictionary[httpx.Response, Any] = weakref.WeakKeyDictionary()
+_UNPARSABLE, _NOT_YET = object(), object()
+
+
 def json_body(response: httpx.Response) -> Any:
-    """The reply's JSON, or ``None`` when it has no (valid) JSON body."""
-    try:
-        return response.json()
-    except (json.JSONDecodeError, UnicodeDecodeError, ValueError):
-        return None
+    """The reply's JSON, or ``None`` when it has no (valid) JSON body. Parsed once."""
+    found = _parsed.get(response, _NOT_YET)
+    if found is _NOT_YET:
+        try:
+            found = response.json()
+        except (json.JSONDecodeError, UnicodeDecodeError, ValueError):
+            found = _UNPARSABLE
+        _parsed[response] = found
+    return None if found is _UNPARSABLE else found
 
 
 def service_error_codes(body: Any) -> list[str]:

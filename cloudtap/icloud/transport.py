@@ -7,7 +7,9 @@ request carries the headers Apple's web front end sends.
 
 from __future__ import annotations
 
+import functools
 import logging
+import os
 import ssl
 from collections.abc import Awaitable, Callable, Sequence
 
@@ -40,10 +42,24 @@ for _name in ("httpx", "httpcore"):
 
 
 def ssl_context(options: TransportOptions) -> ssl.SSLContext:
-    """System trust store, plus the sandbox CA when one is given."""
+    """System trust store, plus the sandbox CA when one is given.
+
+    One context per trust configuration, shared by every client: loading the trust store
+    costs tens of milliseconds of CPU, and a context is safe to share across connections
+    and threads. The CA file's identity and mtime are part of the key, so a regenerated
+    sandbox CA is picked up.
+    """
+    if not options.ca_file:
+        return _context(None, None)
+    stat = os.stat(options.ca_file)
+    return _context(options.ca_file, (stat.st_ino, stat.st_mtime_ns, stat.st_size))
+
+
+@functools.lru_cache(maxsize=16)
+def _context(ca_file: str | None, version: tuple[int, int, int] | None) -> ssl.SSLContext:
     context = ssl.create_default_context()
-    if options.ca_file:
-        context.load_verify_locations(cafile=options.ca_file)
+    if ca_file:
+        context.load_verify_locations(cafile=ca_file)
     return context
 
 
