@@ -1,8 +1,10 @@
 """Data type ``fmip.devices``: Find My devices in the seed's ``fmip.device`` schema.
 
-``id``, ``data_type``, ``name``, ``model_name``, ``model_identifier``, ``product_type``,
-``location`` (or null) and ``battery_status``/``battery_level``. The first poll asks
-the devices to report; a second poll 10-30 s later returns the fresh locations.
+The seed's fields: ``id``, ``data_type``, ``name``, ``model_name``, ``model_identifier``,
+``product_type``, ``location`` (or null) and ``battery_status``/``battery_level``. Added
+(docs/data-types.md): ``owner`` (null for the account's own devices, else the family
+member), ``low_power_mode``, ``lost_mode_enabled`` and ``location.is_old``. The first
+poll asks the devices to report; a second poll 10-30 s later returns fresh locations.
 """
 
 from __future__ import annotations
@@ -32,10 +34,26 @@ def location(raw: Any) -> JSONDict | None:
         "vertical_accuracy": as_float(raw.get("verticalAccuracy")) or 0.0,
         "positioning_type": raw.get("positionType"),
         "date_created": iso_from_ms(raw.get("timeStamp")),
+        # A fix from an earlier locate, shown while the devices report again.
+        "is_old": raw.get("isOld") is True,
     }
 
 
-def to_item(device: dict[str, Any]) -> JSONDict:
+def owner(device: dict[str, Any], members: dict[str, dict[str, Any]]) -> JSONDict | None:
+    """The family member a device belongs to; null for the account holder's own."""
+    prs_id = device.get("prsId")
+    if prs_id is None or prs_id == "":
+        return None
+    member = members.get(str(prs_id), {})
+    return {
+        "id": str(prs_id),
+        "first_name": member.get("firstName"),
+        "last_name": member.get("lastName"),
+        "apple_id": member.get("appleId"),
+    }
+
+
+def to_item(device: dict[str, Any], members: dict[str, dict[str, Any]] | None = None) -> JSONDict:
     return {
         "id": stable_id("fmip", device.get("id")),
         "data_type": ITEM_TYPE,
@@ -46,11 +64,15 @@ def to_item(device: dict[str, Any]) -> JSONDict:
         "location": location(device.get("location")),
         "battery_status": device.get("batteryStatus") or "Unknown",
         "battery_level": as_float(device.get("batteryLevel")) or 0.0,
+        "low_power_mode": device.get("lowPowerMode") is True,
+        "lost_mode_enabled": device.get("lostModeEnabled") is True,
+        "owner": owner(device, members or {}),
     }
 
 
 async def fetch(
     client: AppleClient, filters: Filters, set_cursor: CursorSink
 ) -> AsyncIterator[JSONDict]:
-    for device in await findmy.devices(client):
-        yield to_item(device)
+    reply = await findmy.devices(client)
+    for device in reply.devices:
+        yield to_item(device, reply.members)

@@ -7,6 +7,7 @@ call (10-30 s on Apple), which is why the seed asks for a second poll.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 from cloudtap.icloud import errors
@@ -26,7 +27,14 @@ CLIENT_CONTEXT = {
 }
 
 
-async def devices(client: AppleClient) -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class FindMyReply:
+    devices: list[dict[str, Any]]
+    # userInfo.membersInfo: family members by prsId (a device's ``prsId`` names its owner)
+    members: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+async def devices(client: AppleClient) -> FindMyReply:
     root = client.session.service_url("findme")
     if not root:
         raise errors.ServiceDisabled("Find My is not available for this account")
@@ -40,4 +48,13 @@ async def devices(client: AppleClient) -> list[dict[str, Any]]:
     body = json_body(response)
     if response.status_code >= 400 or not isinstance(body, dict):
         raise errors.AppleUnavailable(f"Find My answered HTTP {response.status_code}")
-    return [d for d in body.get("content") or [] if isinstance(d, dict)]
+    user_info = body.get("userInfo") if isinstance(body.get("userInfo"), dict) else {}
+    members = (user_info or {}).get("membersInfo")
+    return FindMyReply(
+        devices=[d for d in body.get("content") or [] if isinstance(d, dict)],
+        members={
+            str(prs_id): member
+            for prs_id, member in (members.items() if isinstance(members, dict) else [])
+            if isinstance(member, dict)
+        },
+    )
