@@ -7,6 +7,7 @@ has Apple's (rank 0 = newest upload, as the captures show).
 
 from __future__ import annotations
 
+import base64
 import json
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,6 +17,8 @@ import pytest
 
 from cloudtap.icloud.connector import Filters, JSONDict
 from cloudtap.icloud.datatypes import icpl_photos
+from cloudtap.icloud.files.icpl import PhotoFileRef
+from cloudtap.icloud.services.photos import PhotoZone, join_page
 from tests.icloud.services.photos_fake import FakeCloudKit, FakeLibrary, fake_assets
 
 FIXTURES = Path(__file__).parents[2] / "fixtures" / "pyicloud" / "photos"
@@ -93,3 +96,17 @@ async def test_since_poll_of_a_one_asset_library(rank0_newest: bool) -> None:
     library = FakeLibrary(FakeCloudKit("private", world, rank0_newest=rank0_newest))
     items = await _items(library, Filters(since=_moment(world[0].added_ms - 1)))
     assert [i["filename"] for i in items] == [world[0].filename]
+
+
+def test_a_shared_library_page_of_the_fixture_becomes_an_item() -> None:
+    zones = _fixture("photos_shared_library_private_zones_response.json")["zones"]
+    zone = PhotoZone("private", zones[0]["zoneID"])
+    records = _fixture("photos_shared_library_all_photos_response.json")["records"]
+    joined, orphans = join_page(zone, records)
+    assert orphans == [] and len(joined) == 1
+    item = icpl_photos.to_item(joined[0])
+    master = next(r for r in records if r["recordType"] == "CPLMaster")
+    expected = base64.b64decode(master["fields"]["filenameEnc"]["value"]).decode()
+    assert item["filename"] == expected
+    ref = PhotoFileRef.parse(item["files"][0]["id"])
+    assert (ref.scope, ref.zone_name) == ("private", SHARED_ZONE)
