@@ -83,15 +83,19 @@ def to_item(event: dict[str, Any], batch: service.EventBatch, names: dict[str, s
     return {
         "id": stable_id("event", event.get("guid")),
         "data_type": ITEM_TYPE,
+        "event_guid": event.get("guid"),
         "calendar": names.get(str(event.get("pGuid"))),
         "calendar_id": event.get("pGuid"),
         "title": event.get("title"),
         "location": event.get("location") or None,
         "notes": event.get("description") or None,
+        "url": event.get("url") or None,
         "start": start,
         "end": end,
         "time_zone": None if where.zone is None or event.get("allDay") else str(where.zone),
         "all_day": bool(event.get("allDay")),
+        "busy": not event.get("transparent"),
+        "read_only": bool(event.get("readOnly")),
         "recurrence": None
         if recurrence is None
         else {
@@ -106,6 +110,7 @@ def to_item(event: dict[str, Any], batch: service.EventBatch, names: dict[str, s
                 "email": i.get("email"),
                 "status": i.get("inviteeStatus"),
                 "organiser": bool(i.get("isOrganizer")),
+                "role": i.get("role"),
             }
             for i in (batch.invitees.get(str(g)) for g in event.get("invitees") or [])
             if i is not None

@@ -53,13 +53,17 @@ def expected_item(src: Any) -> dict[str, Any]:
     return {
         "id": stable_id("event", src.guid),
         "data_type": "mme_calendar.event",
+        "event_guid": src.guid,
         "calendar": src.calendar_title,
         "calendar_id": src.calendar_guid,
         "title": src.title,
         "location": src.location or None,
         "notes": src.notes or None,
+        "url": src.url or None,
         "time_zone": src.zone,
         "all_day": src.all_day,
+        "busy": src.busy,
+        "read_only": False,
         "recurrence": None
         if src.recurrence is None
         else {
@@ -69,7 +73,13 @@ def expected_item(src: Any) -> dict[str, Any]:
             "until": None,
         },
         "attendees": [
-            {"name": a.name, "email": a.email, "status": a.status, "organiser": a.organiser}
+            {
+                "name": a.name,
+                "email": a.email,
+                "status": a.status,
+                "organiser": a.organiser,
+                "role": "REQ-PARTICIPANT",
+            }
             for a in src.attendees
         ],
         "alarms": [] if src.alarm_minutes is None else [{"minutes_before": src.alarm_minutes}],
@@ -113,13 +123,14 @@ async def test_every_event_matches_the_world(
         expected = expected_item(src)
         assert {k: item.get(k) for k in expected} == expected
         check_times(item, src)
+        assert set(item) == {*expected, "start", "end"}  # nothing published unchecked
 
     # The world covers what the comparison must cover.
     timed = [s for s in sources if not s.all_day]
     offsets = {s.start.utcoffset() for s in timed}
     assert any(o < timedelta(0) for o in offsets) and any(o > timedelta(0) for o in offsets)
     assert any(o.seconds % 3600 for o in offsets if o is not None)  # half-hour zones
-    assert any(s.all_day for s in sources)
+    assert any(s.all_day for s in sources) and any(s.url for s in sources)
     assert any(not s.title.isascii() for s in sources)
     assert any(s.location is None for s in sources) and any(s.location == "" for s in sources)
     series: dict[str, set[Any]] = {}

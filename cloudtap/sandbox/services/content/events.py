@@ -39,6 +39,7 @@ RECURRING_EVERY, RECURRING_AT = 20, 7
 OCCURRENCES = 8  # weekly series length
 ABROAD_EVERY, ABROAD_AT = 6, 5
 UNICODE_EVERY, UNICODE_AT = 11, 3
+URL_EVERY, URL_AT = 13, 6
 MISSING_EVERY, MISSING_AT = 7, 2  # no ``location``/``description`` keys at all
 FLOATING = "Floating"  # ``tz`` of all-day events (no public capture shows the value)
 # Zones both sides of UTC, with half- and quarter-hour offsets and both hemispheres' DST.
@@ -270,6 +271,8 @@ class EventSource:
     recurrence: tuple[str, int, int] | None  # (frequency, interval, count)
     alarm_minutes: int | None  # minutes before the start
     attendees: tuple[Attendee, ...]
+    url: str  # "" when none
+    busy: bool  # all-day events show as free (``transparent``)
 
 
 def _unicode_text(spec: ContentSpec, index: int, name: str) -> tuple[str, str] | None:
@@ -331,6 +334,8 @@ def source(spec: ContentSpec, occ: Occurrence) -> EventSource:
         recurrence=("weekly", 1, OCCURRENCES) if occ.occurrence is not None else None,
         alarm_minutes=alarm,
         attendees=tuple(attendees),
+        url=f"https://meet.example.com/{master[:8].lower()}" if index % URL_EVERY == URL_AT else "",
+        busy=not all_day,
     )
 
 
@@ -355,7 +360,7 @@ def add_occurrence(
         "pGuid": src.calendar_guid,
         "etag": f"C={src.index + 100}@U={master[:8].lower()}",
         "title": src.title,
-        "url": "",
+        "url": src.url,
         "tz": src.zone or FLOATING,
         "allDay": src.all_day,
         "duration": int((src.end - src.start).total_seconds() // 60),
@@ -367,7 +372,7 @@ def add_occurrence(
         "lastModifiedDate": apple_date(created, True),
         "icon": 0,
         "readOnly": False,
-        "transparent": src.all_day,
+        "transparent": not src.busy,
         "hasAttachments": False,
         "extendedDetailsAreIncluded": True,
         "recurrenceMaster": src.occurrence == 0,
