@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from fastapi import APIRouter, Depends
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session as DbSession
 
 from cloudtap.api.auth import Caller, authenticate
 from cloudtap.api.common import ListOut, unit_of_work
 from cloudtap.api.errors import invalid_parameter, not_found
+from cloudtap.api.limits import MAX_CONFIG_BYTES, MAX_ID_LENGTH, MAX_NAME_LENGTH
 from cloudtap.api.resources.permissions import PermissionsOut, serialize_permissions
 from cloudtap.api.resources.storage_configs import StorageConfigOut, serialize_storage_config
 from cloudtap.api.resources.webhook_configs import WebhookConfigOut, serialize_webhook_config
@@ -44,10 +46,10 @@ class OrganisationOut(BaseModel):
 class OrganisationUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str | None = None
+    name: str | None = Field(default=None, min_length=1, max_length=MAX_NAME_LENGTH)
     config: dict[str, Any] | None = None
-    storage_config_default: str | None = None
-    webhook_config_default: str | None = None
+    storage_config_default: str | None = Field(default=None, max_length=MAX_ID_LENGTH)
+    webhook_config_default: str | None = Field(default=None, max_length=MAX_ID_LENGTH)
 
 
 def _nested_list(items: list[Any], url: str) -> dict[str, Any]:
@@ -118,7 +120,11 @@ def update_organisation(
         if update.name is not None:
             org.name = update.name
         if update.config is not None:
-            org.config = {**(org.config or {}), **update.config}
+            merged = {**(org.config or {}), **update.config}
+            # Served on every read of the organisation: keep it small.
+            if len(json.dumps(merged, separators=(",", ":"), default=str)) > MAX_CONFIG_BYTES:
+                raise invalid_parameter("config", f"may hold at most {MAX_CONFIG_BYTES} bytes")
+            org.config = merged
         for field, model in (
             ("storage_config_default", StorageConfig),
             ("webhook_config_default", WebhookConfig),

@@ -6,11 +6,12 @@ on the tasks and in ``errors``.
 
 from __future__ import annotations
 
-from typing import Any
+import json
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy import select
 from sqlalchemy.orm import Session as DbSession
 
@@ -28,6 +29,13 @@ from cloudtap.api.common import (
     wait_until_settled,
 )
 from cloudtap.api.errors import ApiError, invalid_parameter, not_found
+from cloudtap.api.limits import (
+    MAX_EXTRA_PAYLOAD_BYTES,
+    MAX_FILE_ID_LENGTH,
+    MAX_ID_LENGTH,
+    MAX_LIST_ITEMS,
+    MAX_TYPE_LENGTH,
+)
 from cloudtap.api.resources.results import ResultOut, serialize_result
 from cloudtap.jobs.poll_filters import InvalidFilter, filters_of
 from cloudtap.store.db import on_commit
@@ -37,28 +45,42 @@ from cloudtap.store.models import Poll, Result, Session, Source, Subscription, T
 router = APIRouter(tags=["polls"])
 
 UNSETTLED = ("pending", "processing")
-MAX_FILES_PER_POLL = 1000
+
+TypeId = Annotated[str, Field(max_length=MAX_TYPE_LENGTH)]
+FileId = Annotated[str, Field(max_length=MAX_FILE_ID_LENGTH)]
+ObjectId = Annotated[str, Field(max_length=MAX_ID_LENGTH)]
 
 
 class PollPayload(BaseModel):
     model_config = ConfigDict(extra="allow")
 
-    info_types: list[str] = Field(default_factory=list)
-    data_types: list[str] = Field(default_factory=list)
-    files: list[str] = Field(default_factory=list, max_length=MAX_FILES_PER_POLL)
+    info_types: list[TypeId] = Field(default_factory=list, max_length=MAX_LIST_ITEMS["info_types"])
+    data_types: list[TypeId] = Field(default_factory=list, max_length=MAX_LIST_ITEMS["data_types"])
+    files: list[FileId] = Field(default_factory=list, max_length=MAX_LIST_ITEMS["files"])
     publish_source_files: bool | None = None
     # Checked by ``filters_of`` (``filters.since/until`` canonical, top level accepted).
     since: Any = None
     until: Any = None
     filters: Any = None
 
+    @model_validator(mode="after")
+    def _free_form_is_small(self) -> PollPayload:
+        # Keys we do not know are kept and copied into the poll and its events: bound them.
+        free = {**(self.model_extra or {}), "filters": self.filters}
+        size = len(json.dumps(free, separators=(",", ":"), default=str))
+        if size > MAX_EXTRA_PAYLOAD_BYTES:
+            raise ValueError(
+                f"keys other than the documented ones may hold {MAX_EXTRA_PAYLOAD_BYTES} bytes"
+            )
+        return self
+
 
 class PollCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    session: str
-    source: str | None = None
-    subscription: str | None = None
+    session: ObjectId
+    source: ObjectId | None = None
+    subscription: ObjectId | None = None
     payload: PollPayload
 
 
