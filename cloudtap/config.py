@@ -25,6 +25,8 @@ class Settings:
     master_key_env: str | None = field(default=None, repr=False)
     # Webhook SSRF allow-list: hosts or CIDRs that may be private (local development, tests).
     webhook_allow_hosts: tuple[str, ...] = ()
+    # Directories ``local://`` storage configs may use besides the results folder.
+    local_storage_roots: tuple[Path, ...] = ()
     # Ricloud-Await is capped so a client cannot hold a worker forever.
     await_cap_seconds: float = 30.0
     result_ttl_seconds: int = 7 * 24 * 3600
@@ -57,6 +59,7 @@ class Settings:
         captures = env.get("CLOUDTAP_SANDBOX_CAPTURES")
         allow = env.get("CLOUDTAP_WEBHOOK_ALLOW_HOSTS", "")
         sandbox_ca = env.get("CLOUDTAP_SANDBOX_CA_FILE")
+        local_roots = env.get("CLOUDTAP_LOCAL_STORAGE_ROOTS", "")
         return cls(
             data_dir=data_dir,
             database_url=env.get("CLOUDTAP_DATABASE_URL")
@@ -65,6 +68,9 @@ class Settings:
             storage_url=env.get("CLOUDTAP_STORAGE_URL") or f"file://{data_dir / 'results'}",
             master_key_env=env.get("CLOUDTAP_MASTER_KEY"),
             webhook_allow_hosts=tuple(h.strip() for h in allow.split(",") if h.strip()),
+            local_storage_roots=tuple(
+                Path(r.strip()).expanduser() for r in local_roots.split(os.pathsep) if r.strip()
+            ),
             await_cap_seconds=float(env.get("CLOUDTAP_AWAIT_CAP", "30")),
             result_ttl_seconds=int(env.get("CLOUDTAP_RESULT_TTL", str(7 * 24 * 3600))),
             signed_url_ttl_seconds=int(env.get("CLOUDTAP_SIGNED_URL_TTL", "3600")),

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import secrets
-from pathlib import Path
 from urllib.parse import urlsplit
 
 from sqlalchemy import select
@@ -13,6 +12,7 @@ from sqlalchemy.orm import Session as DbSession
 from cloudtap.config import Settings, get_settings
 from cloudtap.crypto.sealing import SealError
 from cloudtap.publish.events import emit
+from cloudtap.publish.local_roots import LocalPathRefused, checked_local_path
 from cloudtap.store.db import transaction
 from cloudtap.store.ids import utcnow
 from cloudtap.store.models import Event, StorageConfig, Task, WebhookConfig
@@ -20,9 +20,15 @@ from cloudtap.store.models import Event, StorageConfig, Task, WebhookConfig
 log = logging.getLogger(__name__)
 
 
-def _local_store_works(url: str) -> str | None:
-    """Write, read back and delete a probe file; returns an error code or None."""
-    root = Path(url.split("://", 1)[-1] or "/")
+def _local_store_works(settings: Settings, url: str) -> str | None:
+    """Write, read back and delete a probe file; returns an error code or None.
+
+    A path outside the allowed roots is refused before anything is touched, so the
+    answer says nothing about the rest of the server's file system."""
+    try:
+        root = checked_local_path(settings, url)
+    except LocalPathRefused:
+        return "storage-refused"
     probe = root / f".cloudtap-test-{secrets.token_hex(4)}"
     payload = secrets.token_bytes(32)
     try:
@@ -57,7 +63,7 @@ def _bucket_works(settings: Settings, config: StorageConfig) -> str | None:
 
 def _test_storage(settings: Settings, config: StorageConfig) -> str | None:
     if urlsplit(config.url).scheme in ("local", "file"):
-        return _local_store_works(config.url)
+        return _local_store_works(settings, config.url)
     if config.type == "s3":
         return _bucket_works(settings, config)
     return "storage-unsupported"

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session as DbSession
 from cloudtap.config import Settings
 from cloudtap.crypto.sealing import Sealed, Sealer
 from cloudtap.publish.local import LocalResultStore
+from cloudtap.publish.local_roots import checked_local_path
 from cloudtap.publish.s3 import S3ResultStore
 from cloudtap.publish.store import ResultStore
 from cloudtap.store.db import transaction
@@ -69,7 +70,8 @@ def open_credentials(settings: Settings, config: StorageConfig) -> dict[str, Any
 
 def store_for_config(settings: Settings, config: StorageConfig) -> ResultStore:
     if config.type == "local":
-        return LocalResultStore(Path(config.url.split("://", 1)[-1] or "/"))
+        # Checked again at each use: the path may lead elsewhere since it was saved.
+        return LocalResultStore(checked_local_path(settings, config.url))
     if config.type == "s3":
         # Building a boto3 client is slow; reuse it while the sealed credentials match.
         blob = config.credentials_sealed or b""

@@ -141,7 +141,7 @@ def wait_for_task(client: TestClient, tenant: Tenant, task_id: str) -> dict[str,
 def test_storage_config_test_task_sets_valid_or_invalid(
     client: TestClient, tenant: Tenant, worker: FakeConnector, settings: Settings
 ) -> None:
-    good_dir = settings.data_dir / "elsewhere"
+    good_dir = settings.data_dir / "results" / "elsewhere"
     good = client.post(
         "/configs/storage", json={"url": f"file://{good_dir}"}, headers=tenant.headers
     ).json()

@@ -37,7 +37,8 @@ def test_results_follow_the_key_config_then_the_org_default(
         f"local://{default_store}/"
     )
 
-    org_root, key_root = settings.data_dir / "org-store", settings.data_dir / "key-store"
+    # Tenant-chosen local paths must lie inside the results folder (see test_local_storage_roots).
+    org_root, key_root = default_store / "org-store", default_store / "key-store"
     create_local_config(client, tenant, org_root)  # the first one: the org default
     key_config = create_local_config(client, tenant, key_root)
     org_result = published_file(client, tenant, session["id"])

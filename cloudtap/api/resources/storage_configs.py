@@ -22,7 +22,9 @@ from cloudtap.api.common import (
 )
 from cloudtap.api.errors import ApiError, invalid_parameter
 from cloudtap.api.resources.tasks import TaskOut, create_config_test_task
+from cloudtap.config import Settings
 from cloudtap.crypto.sealing import Sealer
+from cloudtap.publish.local_roots import LocalPathRefused, checked_local_path
 from cloudtap.publish.s3 import check_credentials, parse_s3_url
 from cloudtap.publish.stores import credentials_context
 from cloudtap.store.ids import isoformat
@@ -73,6 +75,16 @@ def _storage_type(url: str) -> str:
             "url", f"must be one of {', '.join(s + '://' for s in STORAGE_SCHEMES)}"
         )
     return "local" if scheme == "file" else scheme
+
+
+def _checked_location(settings: Settings, kind: str, url: str) -> None:
+    """A local path must lie inside the allowed roots (see ``publish.local_roots``)."""
+    if kind != "local":
+        return
+    try:
+        checked_local_path(settings, url)
+    except LocalPathRefused as exc:
+        raise invalid_parameter("url", str(exc)) from exc
 
 
 def _checked_credentials(kind: str, url: str, credentials: dict[str, Any]) -> None:
@@ -129,6 +141,7 @@ def create_storage_config(
     body: StorageConfigCreate, caller: Caller = Depends(authenticate)
 ) -> dict[str, Any]:
     kind = _storage_type(body.url)
+    _checked_location(caller.settings, kind, body.url)
     _checked_credentials(kind, body.url, body.credentials)
     with unit_of_work(caller) as db:
         row = StorageConfig(
@@ -171,7 +184,9 @@ def update_storage_config(
     with unit_of_work(caller) as db:
         row = _load(db, caller, config_id)
         if body.url is not None:
-            row.type, row.url, row.state = _storage_type(body.url), body.url, "new"
+            kind = _storage_type(body.url)
+            _checked_location(caller.settings, kind, body.url)
+            row.type, row.url, row.state = kind, body.url, "new"
         if body.credentials is not None:
             _checked_credentials(row.type, row.url, body.credentials)
             _seal_credentials(caller, row, body.credentials)
