@@ -153,6 +153,7 @@ async def fetch(
         wanted = ["Folder", *NOTE_TYPES]
         # Notes wait here until their attachments fill one records/lookup (or the end).
         pending: list[Record] = []
+        waiting = 0  # attachment names the pending notes refer to
         async for records, page_token in zone_changes(database, ZONE, token, wanted):
             token = page_token
             notes: list[Record] = []
@@ -170,14 +171,16 @@ async def fetch(
                 folders = {**await _folder_names(database), **folders}
                 folders_complete = True
             # Flush before this page would push one lookup past its batch size.
-            waiting = len(_names_in(pending)) + len(_names_in(notes))
+            arriving = len(_names_in(notes))
             if pending and (
-                waiting > note_attachment.LOOKUP_BATCH or len(pending) + len(notes) > MAX_PENDING
+                waiting + arriving > note_attachment.LOOKUP_BATCH
+                or len(pending) + len(notes) > MAX_PENDING
             ):
                 for item in await _items(database, pending, folders):
                     yield item
-                pending = []
+                pending, waiting = [], 0
             pending += notes
+            waiting += arriving
         for item in await _items(database, pending, folders):
             yield item
     except errors.ServiceDisabled as exc:

@@ -44,7 +44,7 @@ class Blob:
 def resolve(world: SandboxWorld, ref: ContentRef) -> Blob | None:
     account = world.account_by_dsid(ref.dsid)
     if account is not None and ref.source == "n":
-        return _note_attachment(account, ref.index)
+        return _note_attachment(account, ref.index, ref.code)
     if account is None or not account.photos_enabled or not 0 <= ref.code < len(PREFIXES):
         return None
     prefix = PREFIXES[ref.code]
@@ -74,8 +74,8 @@ def resolve(world: SandboxWorld, ref: ContentRef) -> Blob | None:
     return None
 
 
-def _note_attachment(account: SandboxAccount, note_index: int) -> Blob | None:
-    file = note_files.attachment_file(account.content, note_index)
+def _note_attachment(account: SandboxAccount, note_index: int, code: int) -> Blob | None:
+    file = note_files.file_for(account.content, note_index, code)
     return None if file is None else Blob(note_files.pieces(file), file.checksum)
 
 

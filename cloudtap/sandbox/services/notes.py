@@ -5,7 +5,12 @@ Record shapes follow what pyicloud reads: ``Folder`` (``TitleEncrypted``,
 ``SnippetEncrypted``, ``ModificationDate``, ``Deleted``, ``Folder``, ``IsPinned``,
 ``Attachments``, ``FirstAttachmentUTIEncrypted``, ``TextDataEncrypted`` = gzip'd
 ``NoteStoreProto``) and ``Attachment`` (``PrimaryAsset``: an ``ASSETID`` whose
-``downloadURL`` the content host serves, as pyicloud reads it). ``SearchIndexes`` with
+``downloadURL`` the content host serves, as pyicloud reads it). Inline attachments
+(tables, link cards, drawings as ``Attachment``; hashtags and calculation results as
+``InlineAttachment``) carry the fields pyicloud's capture of a real note shows.
+``Attachments`` lists the attachments with a downloadable asset (the file, a drawing's
+``FallbackImage``); the others are named only by the body's attribute runs (no public
+capture shows that list next to tables, so this is our choice). ``SearchIndexes`` with
 ``indexName == "recents"`` answers notes newest first, paged by ``continuationMarker``.
 """
 
@@ -48,7 +53,8 @@ class _Layout:
         self.folders = gen.folders(spec)
         self.notes_start = len(self.folders)
         self.attachments_start = self.notes_start + spec.notes
-        self.total = self.attachments_start + gen.attachment_count(spec)
+        self.extras_start = self.attachments_start + gen.attachment_count(spec)
+        self.total = self.extras_start + gen.extras_count(spec)
         self.check = ck.zone_check(CONTAINER, account.dsid, spec.seed, spec.notes, today())
 
     def type_at(self, position: int) -> str:
@@ -57,15 +63,21 @@ class _Layout:
         if position < self.attachments_start:
             index = position - self.notes_start
             return "PasswordProtectedNote" if gen.is_locked(index) else "Note"
-        return "Attachment"
+        if position < self.extras_start:
+            return "Attachment"
+        return gen.EXTRA_KINDS[gen.extra_position(position - self.extras_start)[1]][1]
 
     def record_at(self, position: int) -> Record:
         if position < self.notes_start:
             return folder_record(self.folders[position])
         if position < self.attachments_start:
             return note_record(gen.note(self.spec, position - self.notes_start))
-        note_index = gen.attachment_note(position - self.attachments_start)
-        return attachment_record(self.account, gen.note(self.spec, note_index))
+        if position < self.extras_start:
+            note_index = gen.attachment_note(position - self.attachments_start)
+            return attachment_record(self.account, gen.note(self.spec, note_index))
+        note_index, j = gen.extra_position(position - self.extras_start)
+        note = gen.note(self.spec, note_index)
+        return extra_record(self.account, note, note.extras[j])
 
 
 def folder_record(folder: gen.Folder) -> Record:
@@ -88,8 +100,11 @@ def note_record(note: gen.NoteItem) -> Record:
         "Folder": ck.reference(ZONE, note.folder),
     }
     attachments = [note.attachment] if note.attachment else []
+    listed = [a.identifier for a in attachments]
+    listed += [e.identifier for e in note.extras if e.kind == "drawing"]
+    if listed:
+        fields["Attachments"] = ck.reference_list(ZONE, listed)
     if note.attachment:
-        fields["Attachments"] = ck.reference_list(ZONE, [note.attachment.identifier])
         fields["FirstAttachmentUTIEncrypted"] = ck.encrypted(note.attachment.type_uti)
     if note.locked:
         # The body is sealed with the note's own password: the web sees only ciphertext.
@@ -120,15 +135,61 @@ def attachment_record(account: SandboxAccount, note: gen.NoteItem) -> Record:
     )
 
 
+def extra_record(account: SandboxAccount, note: gen.NoteItem, extra: gen.Extra) -> Record:
+    """An inline attachment with the fields pyicloud's capture shows for its kind."""
+    fields: dict[str, Any] = {
+        "UTIEncrypted": ck.encrypted(extra.uti),
+        "Note": ck.reference(ZONE, note.name),
+        "CreationDate": ck.timestamp(note.created_ms),
+        "Deleted": ck.int64(0),
+        "MinimumSupportedNotesVersion": ck.int64(15 if extra.kind == "calculation" else 14),
+    }
+    if extra.record_type == "Attachment":
+        fields["UTI"] = ck.string(extra.uti)
+    if extra.kind in ("hashtag", "calculation"):
+        fields["AltTextEncrypted"] = ck.encrypted(extra.text)
+        token = (
+            "ICInlineAttachmentCalculateStateValidLTR"
+            if extra.kind == "calculation"
+            else extra.text.lstrip("#").upper()
+        )
+        fields["TokenContentIdentifierEncrypted"] = ck.encrypted(token)
+    elif extra.kind == "table":
+        # Cell texts one per line, as Apple's summary lists them (the cells themselves
+        # live in MergeableDataEncrypted, a CRDT we do not produce).
+        fields["SummaryEncrypted"] = ck.encrypted("".join(f"{c}\n" for c in extra.cells))
+        fields["FallbackTitle"] = ck.string("Table")
+    elif extra.kind == "link":
+        fields["URLStringEncrypted"] = ck.encrypted(extra.url or "")
+        fields["TitleEncrypted"] = ck.encrypted(extra.text)
+    elif extra.kind == "drawing":
+        picture = note_files.drawing_file(account.content, note.index)
+        assert picture is not None
+        if extra.text:
+            fields["TitleEncrypted"] = ck.encrypted(extra.text)
+        fields["SummaryEncrypted"] = ck.encrypted(f"{extra.text}\n" if extra.text else "")
+        fields["FallbackImage"] = {"type": "ASSETID", "value": _asset(account, picture)}
+        fields["Width"] = ck.double(float(picture.width))
+        fields["Height"] = ck.double(float(picture.height))
+    return ck.record(
+        ZONE, extra.identifier, extra.record_type, fields, note.created_ms, note.modified_ms
+    )
+
+
 def _asset(account: SandboxAccount, file: note_files.AttachmentFile) -> dict[str, Any]:
     """An asset token like Photos' ``res*Res``: the bytes live on the content host."""
-    ref = ContentRef(account.dsid, False, "n", file.note_index, 0)
+    code = note_files.DRAWING if file.uti == "com.apple.paper" else note_files.FILE
+    ref = ContentRef(account.dsid, False, "n", file.note_index, code)
     url = download_url(ref, ZONE.name, CONTAINER, account.china, partition_of(account))
     return {
         "fileChecksum": file.checksum,
         "size": file.size,
         "wrappingKey": base64.b64encode(hashlib.md5(file.checksum.encode()).digest()).decode(),
-        "referenceChecksum": checksum("note-attachment-ref", account.content.seed, file.note_index),
+        "referenceChecksum": checksum(
+            "note-attachment-ref" if code == note_files.FILE else "note-drawing-ref",
+            account.content.seed,
+            file.note_index,
+        ),
         "downloadURL": url,
     }
 
@@ -179,8 +240,13 @@ def _names(layout: _Layout) -> dict[str, int]:
     """Record name → change-log position."""
     out = {f.name: p for p, f in enumerate(layout.folders)}
     spec = layout.spec
+    starts = {
+        "note": layout.notes_start,
+        "attachment": layout.attachments_start,
+        "extra": layout.extras_start,
+    }
     for name, (kind, n) in gen.record_names(spec.seed, spec.notes).items():
-        out[name] = (layout.notes_start if kind == "note" else layout.attachments_start) + n
+        out[name] = starts[kind] + n
     return out
 
 

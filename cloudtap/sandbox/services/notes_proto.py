@@ -76,16 +76,17 @@ def _classes() -> dict[str, Any]:
 
 
 @dataclass(frozen=True)
+class InlineAttachment:
+    identifier: str  # the Attachment (or InlineAttachment) record's name
+    type_uti: str  # "public.jpeg", "com.adobe.pdf", "com.apple.notes.table", ...
+
+
+@dataclass(frozen=True)
 class Paragraph:
     text: str  # without the trailing newline
     style: int | None = None  # STYLE_TITLE, STYLE_CHECKLIST, ... or plain body text
     done: bool = False  # for checklist items
-
-
-@dataclass(frozen=True)
-class InlineAttachment:
-    identifier: str  # the Attachment record's name
-    type_uti: str  # "public.jpeg", "com.adobe.pdf", ...
+    attachment: InlineAttachment | None = None  # sits after the text, before the newline
 
 
 def encode_note(
@@ -98,23 +99,36 @@ def encode_note(
     store.document.version = 3
     text_parts: list[str] = []
     for paragraph in paragraphs:
-        line = paragraph.text + "\n"
-        text_parts.append(line)
-        run = note.attribute_run.add()
-        run.length = _utf16_length(line)
-        if paragraph.style is not None:
-            run.paragraph_style.style_type = paragraph.style
-            if paragraph.style == STYLE_CHECKLIST:
-                run.paragraph_style.checklist.done = int(paragraph.done)
-                run.paragraph_style.checklist.uuid = paragraph.text.encode()[:16].ljust(16, b"_")
+        # The runs cover the text in order: the words, the attachment's mark, the newline.
+        pieces = [paragraph.text, "\n"] if paragraph.attachment is None else [paragraph.text]
+        for piece in filter(None, pieces):
+            text_parts.append(piece)
+            _styled(note.attribute_run.add(), paragraph, _utf16_length(piece))
+        if paragraph.attachment is not None:
+            _mark(note, text_parts, paragraph.attachment)
+            text_parts.append("\n")
+            _styled(note.attribute_run.add(), paragraph, 1)
     for attachment in attachments:
-        text_parts.append(ATTACHMENT_CHAR)
-        run = note.attribute_run.add()
-        run.length = 1
-        run.attachment_info.attachment_identifier = attachment.identifier
-        run.attachment_info.type_uti = attachment.type_uti
+        _mark(note, text_parts, attachment)
     note.note_text = "".join(text_parts)
     return bytes(store.SerializeToString())
+
+
+def _styled(run: Any, paragraph: Paragraph, length: int) -> None:
+    run.length = length
+    if paragraph.style is not None:
+        run.paragraph_style.style_type = paragraph.style
+        if paragraph.style == STYLE_CHECKLIST:
+            run.paragraph_style.checklist.done = int(paragraph.done)
+            run.paragraph_style.checklist.uuid = paragraph.text.encode()[:16].ljust(16, b"_")
+
+
+def _mark(note: Any, text_parts: list[str], attachment: InlineAttachment) -> None:
+    text_parts.append(ATTACHMENT_CHAR)
+    run = note.attribute_run.add()
+    run.length = 1
+    run.attachment_info.attachment_identifier = attachment.identifier
+    run.attachment_info.type_uti = attachment.type_uti
 
 
 def compress(proto: bytes) -> bytes:

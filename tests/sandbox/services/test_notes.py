@@ -9,6 +9,7 @@ import pytest
 from cloudtap.sandbox.accounts.model import ContentSpec
 from cloudtap.sandbox.cloudkit.container import CONTAINERS, CloudKitError
 from cloudtap.sandbox.services import notes
+from cloudtap.sandbox.services.content import notes as gen
 from cloudtap.sandbox.services.notes_proto import decode_text
 from tests.sandbox.services.conftest import make_account
 from tests.support.venvs import client_venv, venv_bin
@@ -152,7 +153,14 @@ def test_pyicloud_decodes_our_bodies_and_attachment_ids() -> None:
     )
     decoded = json.loads(out.stdout)
     assert decoded["text"].startswith(_text(note))
-    attachment = note["fields"]["Attachments"]["value"][0]["recordName"]
-    assert decoded["ids"][0][0] == attachment and decoded["ids"][0][1].startswith(
-        ("public.", "com.")
+    # The world's own list: inline attachments (table, hashtag, ...) in order, then the file.
+    index = next(
+        i
+        for i in range(account.content.notes)
+        if gen.note_name(account.content, i) == note["recordName"]
     )
+    world = gen.note(account.content, index)
+    assert world.extras and world.attachment
+    expected = [[e.identifier, e.uti] for e in world.extras]
+    expected.append([world.attachment.identifier, world.attachment.type_uti])
+    assert decoded["ids"] == expected

@@ -1,4 +1,5 @@
-"""The bytes behind a Notes ``Attachment``: a real picture or PDF of the advertised size.
+"""The bytes behind a Notes ``Attachment``: a real picture or PDF of the advertised size,
+and the rendered picture (``FallbackImage``) of a note's drawing.
 
 Each attachment kind (``ATTACHMENT_KINDS`` in :mod:`.notes`) is drawn with the photos
 media helpers and padded to the size its record announces, so the record's ``Size``,
@@ -27,6 +28,8 @@ _PICTURES = {
     "public.png": ("png", 1170, 2532),
     "com.adobe.pdf": ("pdf", 850, 1100),
 }
+FILE, DRAWING = 0, 1  # which of a note's assets a content URL names (its ``code``)
+DRAWING_PICTURE = ("png", 768, 364, 96_000)  # format, width, height, bytes
 # Fixed (Pillow stamps "now" otherwise): the same inputs must give the same bytes.
 _PDF_DATE = time.gmtime(1_704_067_200)
 _PDF_LINE = 128  # padding comment lines are "%" + filler + "\n"
@@ -66,6 +69,34 @@ def attachment_file(spec: ContentSpec, note_index: int) -> AttachmentFile | None
         height=height,
         checksum=checksum("note-attachment", spec.seed, note_index),
     )
+
+
+def drawing_file(spec: ContentSpec, note_index: int) -> AttachmentFile | None:
+    """The rendered picture of note ``note_index``'s drawing, or ``None`` if it has none."""
+    if not 0 <= note_index < spec.notes:
+        return None
+    drawing = next((e for e in gen.extras(spec, note_index) if e.kind == "drawing"), None)
+    if drawing is None:
+        return None
+    fmt, width, height, size = DRAWING_PICTURE
+    return AttachmentFile(
+        note_index=note_index,
+        name=drawing.identifier,
+        uti=drawing.uti,
+        filename=f"{drawing.text or 'Drawing'}.png",
+        size=size,
+        fmt=fmt,
+        width=width,
+        height=height,
+        checksum=checksum("note-drawing", spec.seed, note_index),
+    )
+
+
+def file_for(spec: ContentSpec, note_index: int, code: int) -> AttachmentFile | None:
+    """The asset a content URL names: a note's file (``FILE``) or drawing (``DRAWING``)."""
+    if code == FILE:
+        return attachment_file(spec, note_index)
+    return drawing_file(spec, note_index) if code == DRAWING else None
 
 
 def pieces(file: AttachmentFile) -> media.Pieces:
