@@ -27,6 +27,7 @@ DATA_TYPE = "mme_calendar.events"
 ITEM_TYPE = "mme_calendar.event"
 DEFAULT_PAST_DAYS = 5 * 366
 DEFAULT_FUTURE_DAYS = 366
+ONE_DAY = timedelta(days=1)
 MAX_PAST_YEARS = 20  # ``since`` earlier than this is read as this (see listed_days)
 MAX_FUTURE_YEARS = 10
 
@@ -39,8 +40,11 @@ def _times(event: dict[str, Any]) -> tuple[str | None, str | None, EventZone]:
     if event.get("allDay"):
         first = dates.all_day_date(event.get("startDate"), event.get("localStartDate"))
         last = dates.all_day_date(event.get("endDate"), event.get("localEndDate"))
-        if last is None and first is not None and duration is not None:
-            last = (datetime.combine(first, time()) + duration).date()
+        if first is not None and (last is None or last <= first):
+            # An end on (or before) the start day reads as inclusive: end after it, by
+            # ``duration`` when that says how many days (Home Assistant does the same).
+            days = duration if duration is not None and duration >= ONE_DAY else ONE_DAY
+            last = (datetime.combine(first, time()) + days).date()
         return _iso(first), _iso(last), where
     user_zone = ZoneInfo(service.USER_TZ)
     start = dates.moment(event.get("startDate"), event.get("localStartDate"), where, user_zone)

@@ -98,7 +98,14 @@ def test_all_day_events_are_dates_not_shifted_by_any_zone(tz: str | None) -> Non
 
 
 def test_an_all_day_event_without_an_end_uses_duration() -> None:
-    it = item(allDay=True, startDate=["20250301", 2025, 3, 1, 0, 0, 0], duration=1440)
+    it = item(allDay=True, startDate=["20250301", 2025, 3, 1, 0, 0, 0], duration=2880)
+    assert (it["start"], it["end"]) == ("2025-03-01", "2025-03-03")
+
+
+@pytest.mark.parametrize("duration", [None, 0, 1440])
+def test_an_all_day_end_on_its_start_day_is_read_as_inclusive(duration: int | None) -> None:
+    day = ["20250301", 2025, 3, 1, 0, 0, 0]
+    it = item(allDay=True, startDate=day, endDate=day, duration=duration)
     assert (it["start"], it["end"]) == ("2025-03-01", "2025-03-02")
 
 
