@@ -18,30 +18,35 @@ from cloudtap.sandbox.accounts.model import SandboxAccount
 from cloudtap.sandbox.app import register_service
 from cloudtap.sandbox.services import _web
 from cloudtap.sandbox.services.content import devices as device_gen
+from cloudtap.sandbox.services.content import storage as storage_gen
 from cloudtap.sandbox.services.content.rng import short_id
 from cloudtap.sandbox.world import SandboxWorld
 
-GB = 1024**3
-QUOTA = 50 * GB  # the 50 GB iCloud+ tier
-# Average bytes per item, to turn the account's content into a plausible meter.
-BYTES_PER_PHOTO = 3_500_000
-BYTES_PER_NOTE = 6_000
-BYTES_PER_CONTACT = 9_000
+IMAGES = "https://statici.icloud.com/fmipmobile/deviceImages-4.0"
+
+
+def _photo_url(device: device_gen.Device, size: str) -> str:
+    """statici's device picture, named as in pyicloud's ACCOUNT_DEVICES_WORKING."""
+    kind = device.kind
+    model = kind.raw_model + (f"-{kind.color}" if kind.color else "")
+    return f"{IMAGES}/{kind.device_class}/{model}/online-{size}.png"
 
 
 def _account_devices(account: SandboxAccount) -> list[dict[str, Any]]:
     return [
         {
-            "name": signed_in.device.name,
-            "model": signed_in.device.kind.raw_model,
-            "modelDisplayName": signed_in.device.kind.display_name,
             "serialNumber": signed_in.serial_number,
-            "osVersion": signed_in.os_version,
-            "udid": signed_in.udid,
-            "imei": signed_in.imei,
+            "osVersion": f"{signed_in.os_name};{signed_in.os_version}",
+            "modelLargePhotoURL2x": _photo_url(signed_in.device, "infobox__2x"),
+            "modelLargePhotoURL1x": _photo_url(signed_in.device, "infobox"),
             "paymentMethods": [],
-            "modelSmallPhotoURL1x": "",
-            "modelLargePhotoURL1x": "",
+            "name": signed_in.device.name,
+            "imei": signed_in.imei,
+            "model": signed_in.device.kind.raw_model,
+            "udid": signed_in.udid,
+            "modelSmallPhotoURL2x": _photo_url(signed_in.device, "sourcelist__2x"),
+            "modelSmallPhotoURL1x": _photo_url(signed_in.device, "sourcelist"),
+            "modelDisplayName": signed_in.device.kind.display_name,
         }
         for signed_in in device_gen.signed_in_devices(account.content, account.first_name)
     ]
@@ -82,33 +87,28 @@ def _family(account: SandboxAccount) -> list[dict[str, Any]]:
 
 
 def _storage(account: SandboxAccount) -> dict[str, Any]:
-    spec = account.content
-    photos = account.photo_count * BYTES_PER_PHOTO
-    docs = spec.notes * BYTES_PER_NOTE + spec.contacts * BYTES_PER_CONTACT
-    backup = 4 * GB if spec.devices else 0
-    mail = 700_000_000
-    used = photos + docs + backup + mail
-    media = [
-        ("photos", "Photos and Videos", "ffcc00", photos),
-        ("backup", "Backup", "5856d6", backup),
-        ("docs", "Documents", "ff9500", docs),
-        ("mail", "Mail", "007aff", mail),
-    ]
+    meter = storage_gen.usage(account)
+    used, total = meter.used_bytes, meter.total_bytes
     return {
         "storageUsageByMedia": [
-            {"mediaKey": key, "displayLabel": label, "displayColor": colour, "usageInBytes": n}
-            for key, label, colour, n in media
+            {
+                "mediaKey": m.key,
+                "displayLabel": m.label,
+                "displayColor": m.colour,
+                "usageInBytes": m.used_bytes,
+            }
+            for m in meter.media
         ],
         "storageUsageInfo": {
             "compStorageInBytes": 0,
             "usedStorageInBytes": used,
-            "totalStorageInBytes": QUOTA,
-            "commerceStorageInBytes": QUOTA,
+            "totalStorageInBytes": total,
+            "commerceStorageInBytes": total,
         },
         "quotaStatus": {
-            "overQuota": used > QUOTA,
+            "overQuota": used > total,
             "haveMaxQuotaTier": False,
-            "almost-full": used > QUOTA * 0.9,
+            "almost-full": used > total * 0.9,
             "paidQuota": True,
         },
         "familyStorageUsageInfo": None,

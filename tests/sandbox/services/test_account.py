@@ -1,5 +1,10 @@
 from __future__ import annotations
 
+import json
+import re
+from pathlib import Path
+from typing import Any
+
 
 async def test_devices_family_and_storage(service_client, account) -> None:
     async with service_client("setup") as client:
@@ -18,3 +23,28 @@ async def test_account_needs_a_session(service_client) -> None:
     async with service_client("setup", signed_in=False) as client:
         reply = await client.get("/setup/web/device/getDevices")
     assert reply.status_code == 421
+
+
+ACCOUNT_FIXTURES = Path(__file__).parents[2] / "fixtures" / "pyicloud" / "account"
+
+
+def _fixture(name: str) -> Any:
+    return json.loads((ACCOUNT_FIXTURES / name).read_text(encoding="utf-8"))
+
+
+async def test_devices_and_storage_have_the_fixtures_shape(service_client) -> None:
+    async with service_client("setup") as client:
+        devices = (await client.get("/setup/web/device/getDevices")).json()
+        storage = (await client.post("/setup/ws/1/storageUsageInfo")).json()
+    captured = _fixture("account_devices_working.json")
+    assert set(captured) <= set(devices)
+    device_keys = set().union(*(set(d) for d in captured["devices"]))
+    assert all(set(d) == device_keys for d in devices["devices"])
+    # "OSX;10.15.3", "iOS;13.3": the OS and its version joined by a semicolon.
+    assert all(re.fullmatch(r"[A-Za-z]+;[\d.]+", d["osVersion"]) for d in devices["devices"])
+    # The serial is masked but for its last five characters, as captured.
+    assert all(re.fullmatch(r"\u25cf{7}\w{5}", d["serialNumber"]) for d in devices["devices"])
+    captured_storage = _fixture("account_storage_working.json")
+    assert set(captured_storage) <= set(storage)
+    assert set(captured_storage["storageUsageInfo"]) <= set(storage["storageUsageInfo"])
+    assert set(captured_storage["quotaStatus"]) <= set(storage["quotaStatus"])

@@ -251,21 +251,24 @@ def location_json(device: Device, located_at_ms: int) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class SignedInDevice:
-    """A device as the account service lists it (its Find My twin, plus hardware ids)."""
+    """A device as the account service lists it (its Find My twin, plus hardware facts).
+
+    Shapes follow pyicloud's ``ACCOUNT_DEVICES_WORKING``: the serial and IMEI are masked
+    but for their last five characters, and Macs have no IMEI.
+    """
 
     device: Device
-    serial_number: str  # masked as Apple shows it: only the last four characters
-    os_version: str
+    serial_number: str
+    os_name: str  # "iOS", "OSX", "watchOS"
+    os_version: str  # "18.1"
     udid: str
     imei: str
 
 
-def _os_version(kind: DeviceKind) -> str:
+def _os(kind: DeviceKind) -> tuple[str, str]:
     if kind.device_class == "Watch":
-        return "watchOS 11.1"
-    if kind.device_class == "iPad":
-        return "iPadOS 18.1"
-    return "macOS 15.1" if kind.is_mac else "iOS 18.1"
+        return "watchOS", "11.1"  # no capture of a watch: assumed alike
+    return ("OSX", "15.1") if kind.is_mac else ("iOS", "18.1")
 
 
 def signed_in_devices(spec: ContentSpec, owner_first_name: str) -> list[SignedInDevice]:
@@ -275,13 +278,16 @@ def signed_in_devices(spec: ContentSpec, owner_first_name: str) -> list[SignedIn
         if device.kind.device_class == "Accessory":
             continue
         rng = item_rng(spec.seed, "serial", device.index)
+        os_name, os_version = _os(device.kind)
+        cellular = device.kind.device_class == "iPhone"
         out.append(
             SignedInDevice(
                 device=device,
-                serial_number="●●●●●●" + short_id(spec.seed, "sn", device.index, 4).upper(),
-                os_version=_os_version(device.kind),
+                serial_number="\u25cf" * 7 + short_id(spec.seed, "sn", device.index, 5).upper(),
+                os_name=os_name,
+                os_version=os_version,
                 udid=short_id(spec.seed, "udid", device.index, 40),
-                imei=f"35 {rng.randrange(100000, 999999)} ●●●●●● {rng.randrange(10)}",
+                imei="\u25cf" * 10 + str(rng.randrange(10000, 99999)) if cellular else "",
             )
         )
     return out
