@@ -74,7 +74,9 @@ def record(
         "created": audit(created_ms, owner),
         "modified": audit(modified_ms or created_ms, owner),
         "deleted": False,
-        "zoneID": zone_id(zone, with_type=False),
+        # zoneType as in the 2023 captures (icloudpd download_autodelete_photos_*.yml) and
+        # pyicloud's fixtures; older captures omit it, and no client needs it absent.
+        "zoneID": zone_id(zone),
     }
 
 

@@ -148,8 +148,12 @@ def zones_list(call: _Call) -> JsonDict:
     return {
         "moreComing": False,
         "syncToken": _database_token(call),
-        # Per-zone syncToken: newer than the 2018 captures, read by pyicloud's sync_cursor().
-        "zones": [{"zoneID": envelope.zone_id(z), "syncToken": call.sync_token(z)} for z in zones],
+        # Per-zone syncToken and deleted: newer than the 2018 captures, in pyicloud's
+        # photos_zones_list_response.json; pyicloud's sync_cursor() reads the token.
+        "zones": [
+            {"zoneID": envelope.zone_id(z), "syncToken": call.sync_token(z), "deleted": False}
+            for z in zones
+        ],
     }
 
 
