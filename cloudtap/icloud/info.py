@@ -67,7 +67,7 @@ async def devices(client: AppleClient) -> JSONDict:
                 "model": d.get("model"),
                 "model_name": d.get("modelDisplayName"),
                 "serial_number": d.get("serialNumber"),
-                "os_version": d.get("osVersion"),
+                "os_version": _os_version(d.get("osVersion")),
                 "udid": d.get("udid"),
             }
             for d in found or []
@@ -88,11 +88,16 @@ async def storage(client: AppleClient) -> JSONDict:
         raise errors.ServiceDisabled("storage usage is not available for this account")
     usage = body.get("storageUsageInfo") if isinstance(body.get("storageUsageInfo"), dict) else {}
     assert isinstance(usage, dict)
+    total, used = usage.get("totalStorageInBytes"), usage.get("usedStorageInBytes")
+    available = usage.get("availableStorageInBytes")
+    if available is None and isinstance(total, int) and isinstance(used, int):
+        # Apple's reply (pyicloud ACCOUNT_STORAGE_WORKING) states only total and used.
+        available = max(total - used, 0)
     return {
         "data_type": "icloud.account.storage",
-        "total_bytes": usage.get("totalStorageInBytes"),
-        "used_bytes": usage.get("usedStorageInBytes"),
-        "available_bytes": usage.get("availableStorageInBytes"),
+        "total_bytes": total,
+        "used_bytes": used,
+        "available_bytes": available,
         "by_category": [
             {
                 "name": m.get("displayLabel") or m.get("mediaKey"),
@@ -116,6 +121,11 @@ def available_data_types(client: AppleClient, implemented: list[str]) -> JSONDic
             for data_type, service in sorted(_SERVICE_OF_DATA_TYPE.items())
         ],
     }
+
+
+def _os_version(value: Any) -> Any:
+    """Apple writes ``"iOS;13.3"`` / ``"OSX;10.15.3"``; publish ``"iOS 13.3"``."""
+    return value.replace(";", " ", 1) if isinstance(value, str) else value
 
 
 def _int(value: Any) -> int:
