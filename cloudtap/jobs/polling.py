@@ -34,6 +34,7 @@ from cloudtap.publish.stores import publishing_store
 from cloudtap.store.db import on_commit, transaction
 from cloudtap.store.ids import utcnow
 from cloudtap.store.models import Poll, Result, Session, Task
+from cloudtap.store.poll_errors import append_poll_error
 
 log = logging.getLogger(__name__)
 
@@ -151,7 +152,7 @@ def _used_recently(db: DbSession, poll: Poll) -> bool:
 
 
 def _fail_poll(db: DbSession, poll: Poll, error: str, message: str) -> None:
-    poll.errors = [*(poll.errors or []), {"error": error, "message": message}]
+    append_poll_error(db, poll.id, {"error": error, "message": message})
 
 
 def run_poll(poll_id: str) -> None:
@@ -382,10 +383,10 @@ def run_task(task_id: str) -> None:
         else:
             assert error is not None
             task.state, task.error = "failed", error.code
-            poll.errors = [
-                *(poll.errors or []),
-                {"task": task.id, "target": task.target, "error": error.code},
-            ]
+            # Other workers fail tasks of this poll at the same time: append atomically.
+            append_poll_error(
+                db, poll.id, {"task": task.id, "target": task.target, "error": error.code}
+            )
             if isinstance(error, SessionExpired):
                 _expire_session(db, session)
             emit(db, task.organisation_id, task.key_id, "task", "failed", _serialize_task(db, task))
