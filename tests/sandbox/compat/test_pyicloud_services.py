@@ -13,10 +13,11 @@ import pytest
 
 from cloudtap.config import Settings
 from cloudtap.sandbox.accounts.scenarios import PASSWORD
+from cloudtap.sandbox.photos import media
 from cloudtap.sandbox.runtime import RunningSandbox, start_sandbox
+from cloudtap.sandbox.services.content import note_files
 from cloudtap.sandbox.services.content.notes import is_locked
 from cloudtap.sandbox.services.findmy import DELAY_ENV
-from tests.api.sandbox_bytes import note_attachment_bytes
 from tests.sandbox.compat.conftest import run_driver
 
 pytestmark = pytest.mark.compat
@@ -98,9 +99,12 @@ def test_notes_with_readable_bodies(
     assert notes["folder_name"]
     assert notes["attachments"] and notes["attachments"][0]["uti"]
     for attachment in notes["attachments"]:  # pyicloud downloads them, byte-exact
-        file_id = f"mme_notes_attachment://{attachment['id']}"
-        expected = note_attachment_bytes(fast_locate_sandbox, RICH, file_id)
-        assert attachment["size"] == len(expected)
+        # The world's bytes: the file, or a drawing's picture (pyicloud's preview_url).
+        file = note_files.by_name(account.content, attachment["id"])
+        assert file is not None
+        expected = media.join(note_files.pieces(file))
+        drawing = attachment["uti"] == "com.apple.paper"  # its record has no size field
+        assert attachment["size"] == (None if drawing else len(expected))
         assert attachment["md5"] == hashlib.md5(expected).hexdigest()
     assert notes["locked_error"] == "NoteLockedError"
     # iter_all asks for "Note" records only, so password-protected notes are not in it.

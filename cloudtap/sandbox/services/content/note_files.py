@@ -99,6 +99,18 @@ def file_for(spec: ContentSpec, note_index: int, code: int) -> AttachmentFile | 
     return drawing_file(spec, note_index) if code == DRAWING else None
 
 
+def by_name(spec: ContentSpec, record_name: str) -> AttachmentFile | None:
+    """The asset behind an ``Attachment`` record's name (a file or a drawing's picture)."""
+    found = gen.record_names(spec.seed, spec.notes).get(record_name)
+    if found is None or found[0] == "note":
+        return None
+    kind, k = found
+    if kind == "attachment":
+        return attachment_file(spec, gen.attachment_note(k))
+    note_index, j = gen.extra_position(k)
+    return drawing_file(spec, note_index) if gen.EXTRA_KINDS[j][0] == "drawing" else None
+
+
 def pieces(file: AttachmentFile) -> media.Pieces:
     """The file's bytes as media pieces (streamed by the content host, never joined)."""
     if file.fmt == "pdf":
