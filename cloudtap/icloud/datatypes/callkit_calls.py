@@ -35,10 +35,12 @@ ITEM_TYPE = "callkit.call"
 CONTAINER = "com.apple.callhistory.sync-helper"
 ZONE = {"zoneName": "CallHistory"}
 CURSOR_KEY = "private/CallHistory"
+# CallHistory's call types: 1 phone, 8 FaceTime video, 16 FaceTime audio, 0 a third-party
+# app (iLEAPP's reading of CallHistory.storedata's ZCALLTYPE; see docs/apple-evidence.md).
 _APPLE_SERVICES = {
     ("com.apple.Telephony", 1): "phone",
-    ("com.apple.FaceTime", 8): "facetime_audio",
-    ("com.apple.FaceTime", 16): "facetime_video",
+    ("com.apple.FaceTime", 8): "facetime_video",
+    ("com.apple.FaceTime", 16): "facetime_audio",
 }
 
 

@@ -55,6 +55,7 @@ def test_note_bodies_that_are_not_protobuf_are_unreadable_not_fatal() -> None:
 
 
 def test_third_party_callkit_services_keep_their_bundle_id() -> None:
-    assert callkit_calls.service_name("com.apple.FaceTime", 16) == "facetime_video"
+    assert callkit_calls.service_name("com.apple.FaceTime", 8) == "facetime_video"
+    assert callkit_calls.service_name("com.apple.FaceTime", 16) == "facetime_audio"
     assert callkit_calls.service_name("net.whatsapp.WhatsApp", 1) == "net.whatsapp.WhatsApp"
     assert callkit_calls.service_name(None, "x") == "unknown"

@@ -18,15 +18,18 @@ RETENTION_DAYS = 92
 MIN_CALLS_TO_SYNC = 3  # devices with fewer records never trigger an iCloud sync
 
 # (serviceProvider, callType): CallHistory's call types 1 = phone, 8 = FaceTime video,
-# 16 = FaceTime audio; third-party VoIP apps report through CallKit with their bundle id.
+# 16 = FaceTime audio, 0 = a third-party VoIP app (which reports through CallKit with its
+# bundle id); iLEAPP reads ZCALLTYPE so (see docs/apple-evidence.md).
 SERVICES = (
     ("com.apple.Telephony", 1),
     ("com.apple.Telephony", 1),
     ("com.apple.Telephony", 1),
     ("com.apple.FaceTime", 8),
     ("com.apple.FaceTime", 16),
-    ("net.whatsapp.WhatsApp", 1),
+    ("net.whatsapp.WhatsApp", 0),
 )
+UNICODE_EVERY, UNICODE_AT = 9, 4  # contacts whose names are not ASCII
+UNICODE_NAMES = ("Zoë Müller", "José Núñez", "李小龙", "Ólafur Þórsson", "Лена Иванова")
 
 
 @dataclass(frozen=True)
@@ -70,7 +73,7 @@ def call(spec: ContentSpec, index: int, now: datetime) -> Call:
         index=index,
         unique_id=item_uuid(spec.seed, KIND, index),
         address=address,
-        name=f"{first} {last}" if rng.random() < 0.7 else None,
+        name=_name(index, f"{first} {last}") if rng.random() < 0.7 else None,
         handle_type=3 if by_email else 2,
         date=at,
         duration=round(rng.uniform(5, 1800), 1) if answered else 0.0,
@@ -82,3 +85,9 @@ def call(spec: ContentSpec, index: int, now: datetime) -> Call:
         location=f"{place[0]}, {place[3]}",
         read=True if originated or answered else rng.random() < 0.5,
     )
+
+
+def _name(index: int, ascii_name: str) -> str:
+    if index % UNICODE_EVERY != UNICODE_AT:
+        return ascii_name
+    return UNICODE_NAMES[(index // UNICODE_EVERY) % len(UNICODE_NAMES)]
