@@ -47,12 +47,13 @@ def visit_record(visit: gen.Visit) -> Record:
     ms = int(visit.visit_time.timestamp() * 1000)
     fields: dict[str, Any] = {
         "url": ck.encrypted(visit.url),
-        "title": ck.encrypted(visit.title),
         "visitTime": ck.timestamp(ms),
         "visitCount": ck.int64(visit.visit_count),
         "loadSuccessful": ck.int64(int(visit.load_successful)),
         "deviceName": ck.encrypted(visit.device),
     }
+    if visit.title is not None:  # an untitled page has no title field
+        fields["title"] = ck.encrypted(visit.title)
     return ck.record(ZONE, visit.id, VISIT_RECORD, fields, ms, ms)
 
 

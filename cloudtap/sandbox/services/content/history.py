@@ -15,6 +15,13 @@ from cloudtap.sandbox.services.content.rng import item_rng, item_uuid, spread
 KIND = "history"
 RETENTION_DAYS = 365
 DEVICES = ("iPhone", "iPad", "MacBook Pro")
+UNICODE_EVERY, UNICODE_AT = 11, 3  # pages with non-ASCII addresses and titles
+UNTITLED_EVERY, UNTITLED_AT = 17, 5  # pages that never reported a title
+UNICODE_PAGES = (
+    ("https://ja.wikipedia.org/wiki/東京", "東京 - Wikipedia"),
+    ("https://www.bücher.de/suche?q=café", "Bücher & Café \u2013 Suche"),
+    ("https://example.com/emoji/🍋", "🍋 Lemons"),
+)
 
 
 @dataclass(frozen=True)
@@ -22,7 +29,7 @@ class Visit:
     index: int
     id: str
     url: str
-    title: str
+    title: str | None
     visit_time: datetime
     visit_count: int
     load_successful: bool
@@ -34,11 +41,19 @@ def visit(spec: ContentSpec, index: int, now: datetime) -> Visit:
     at = spread(index, spec.history, now - timedelta(days=RETENTION_DAYS), now, rng)
     host, site_title = rng.choice(words.WEB_SITES)
     path = rng.choice(words.WEB_PATHS)
+    url = f"https://{host}/{path}"
+    title: str | None = (
+        site_title if not path else f"{path.split('/')[-1] or site_title} - {site_title}"
+    )
+    if index % UNICODE_EVERY == UNICODE_AT:
+        url, title = UNICODE_PAGES[(index // UNICODE_EVERY) % len(UNICODE_PAGES)]
+    if index % UNTITLED_EVERY == UNTITLED_AT:
+        title = None
     return Visit(
         index=index,
         id=item_uuid(spec.seed, KIND, index),
-        url=f"https://{host}/{path}",
-        title=site_title if not path else f"{path.split('/')[-1] or site_title} - {site_title}",
+        url=url,
+        title=title,
         visit_time=at,
         visit_count=1 + int(rng.expovariate(0.5)),
         load_successful=rng.random() > 0.02,
