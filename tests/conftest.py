@@ -15,6 +15,32 @@ CAPTURES = SHARED / "fixtures" / "apple-captures"
 sys.path.insert(0, str(REPO))
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  # type: ignore[no-untyped-def]
+    """Under CI (``CI=true``) a skipped test is a failed one: a missing service or fixture
+    must never pass silently. Skips stay for local runs without PostgreSQL, Redis, …"""
+    outcome = yield
+    report = outcome.get_result()
+    if report.skipped and not hasattr(report, "wasxfail") and _in_ci():
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
+        report.outcome = "failed"
+        report.longrepr = f"skipped under CI=true, which counts as a failure: {reason}"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_make_collect_report(collector: pytest.Collector):  # type: ignore[no-untyped-def]
+    """The same for a whole module skipped at import (``pytest.importorskip``)."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.skipped and _in_ci():
+        report.outcome = "failed"
+        report.longrepr = f"skipped under CI=true, which counts as a failure: {report.longrepr}"
+
+
+def _in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
+
+
 @pytest.fixture(scope="session")
 def captures_dir() -> Path:
     if not CAPTURES.is_dir():
