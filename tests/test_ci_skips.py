@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
+PYTEST = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "tests.conftest"]
 PROBE = """
 import pytest
 
@@ -35,8 +36,7 @@ def test_a_skip_fails_only_under_ci(tmp_path: Path, ci: str, module: str, expect
     probe = tmp_path / "test_probe.py"
     probe.write_text(PROBE.format(module=module))
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "tests.conftest"]
-        + ["--rootdir", str(tmp_path), str(probe)],
+        [*PYTEST, "--rootdir", str(tmp_path), str(probe)],
         cwd=REPO,
         env={"PATH": "/usr/bin:/bin", "CI": ci, "HOME": str(tmp_path), "PYTHONPATH": str(REPO)},
         capture_output=True,
