@@ -1,0 +1,390 @@
+"""Every documented difference between a captured Apple reply and the sandbox's: ONE list.
+
+Each entry names where it applies (capture source, call label ``METHOD host/path`` and
+key path, all ``fnmatch`` patterns), why, and the ``docs/apple-evidence.md`` line that
+records it. ``status`` is ``deliberate`` (the sandbox is right to differ), ``synthetic``
+(the capture is a client's hand-made test value, not Apple's), or ``being-fixed`` (a
+known sandbox gap with work under way; the entry goes when the fix lands), ``sample``
+(the shape is right but the scenario world has no record of that kind at that place) or
+``open`` (a gap found here, in code this work stream does not own; listed in the ledger).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fnmatch import fnmatchcase
+
+from tests.sandbox.conformance.captures import Call
+from tests.sandbox.conformance.shapes import Difference
+
+
+@dataclass(frozen=True)
+class Deviation:
+    call: str  # fnmatch on Call.label, e.g. "POST idmsa.apple.com/appleauth/auth/signin/complete"
+    kind: str  # status | missing | type | header | extra
+    path: str  # fnmatch on the key path ("*" for any)
+    reason: str
+    ledger: str  # section of docs/apple-evidence.md
+    status: str = "deliberate"
+    source: str = "*"  # fnmatch on "<source>:<call name>"
+
+    def covers(self, call: Call, difference: Difference) -> bool:
+        return (
+            _match(call.label, self.call)
+            and _match(f"{call.source}:{call.name}", self.source)
+            and self.kind in (difference.kind, "*")
+            and _match(difference.path, self.path)
+        )
+
+
+def _match(text: str, pattern: str) -> bool:
+    """fnmatch, with ``[]`` (a key path's list step) taken literally, not as a set."""
+    return fnmatchcase(text.replace("[]", "\0"), pattern.replace("[]", "\0"))
+
+
+SIGN_IN = "Sign-in (idmsa.apple.com) and account (setup.icloud.com)"
+HOSTS = "Service host names (`webservices` in `accountLogin`)"
+PHOTOS = "Photos (CloudKit `ckdatabasews`, `com.apple.photos.cloud`)"
+NOTES = "Notes (CloudKit `com.apple.notes`)"
+FINDMY = "Find My (`fmipweb`, `/fmipservice/client/web/*`)"
+
+ACCOUNT = "Account service (`pNN-setup`, `/setup/web/*`)"
+IDMSA = "POST idmsa.apple.com/appleauth/auth"
+LOGIN = "POST setup.icloud.com/setup/ws/1/accountLogin"
+CK_PHOTOS = "POST ckdatabasews.icloud.com/database/1/com.apple.photos.cloud/production"
+CK_NOTES = "POST ckdatabasews.icloud.com/database/1/com.apple.notes/production/private"
+FMIP = "POST fmipweb.icloud.com/fmipservice/client/web/initClient"
+
+DEVIATIONS: list[Deviation] = [
+    # --- sign-in ------------------------------------------------------------------------
+    Deviation(
+        f"{IDMSA}/signin/complete",
+        "status",
+        "$",
+        "2023 captures: 200 {auth_type: hsa2}; Apple now answers 409 {authType: hsa2}, which "
+        "pyicloud 2.x needs to start 2FA (reference icloud-protocol §2.2)",
+        SIGN_IN,
+        source="icloudpd:*2fa*",
+    ),
+    Deviation(
+        f"{IDMSA}/signin/complete",
+        "status",
+        "$",
+        "the constant is served with 200 by the client's mock; Apple answers a 2FA account "
+        "409 (see the line above)",
+        SIGN_IN,
+        source="*:AUTH_OK",
+    ),
+    Deviation(
+        f"{IDMSA}/signin/complete",
+        "missing",
+        "auth_type",
+        "renamed authType by Apple since the 2023 captures (pyicloud and icloudpy's AUTH_OK "
+        "constants spell it authType)",
+        SIGN_IN,
+    ),
+    Deviation(
+        f"{IDMSA}/signin",
+        "status",
+        "$",
+        "raw-password fallback: Apple answers 200 {} with X-Apple-I-Rscd: 401 for a wrong "
+        "password (failed_auth.yml); the sandbox answers 401",
+        SIGN_IN,
+        status="being-fixed",
+    ),
+    Deviation(
+        f"{IDMSA}/signin*",
+        "missing",
+        "*",
+        "pyicloud's AUTH_OK is one dictionary its mock serves for signin/init and "
+        "signin/complete alike (salt, b, c, iteration next to authType, dsInfo, webservices)",
+        SIGN_IN,
+        status="synthetic",
+        source="pyicloud:AUTH_OK",
+    ),
+    Deviation(
+        f"{IDMSA}/signin/complete",
+        "extra",
+        "authType",
+        "the modern spelling of auth_type (see the 409 line above)",
+        SIGN_IN,
+    ),
+    Deviation(
+        "GET setup.icloud.com/setup/ws/1/listDevices",
+        "extra",
+        "devices[].deviceName",
+        "the 2SA capture lists only SMS devices; a trusted iOS device also carries a name, "
+        "which pyicloud and icloudpd print when offering it",
+        SIGN_IN,
+    ),
+    Deviation(
+        LOGIN,
+        "extra",
+        "*hsa*",
+        'the non-2FA capture is of a pre-2FA ("sa") account, which Apple no longer has; '
+        "pyicloud decides trust from hsaTrustedBrowser, so the sandbox always states the "
+        "hsa keys",
+        SIGN_IN,
+        source="icloudpd:auth_non_2fa*",
+    ),
+    # --- accountLogin ---------------------------------------------------------------------
+    Deviation(
+        LOGIN,
+        "missing",
+        "webservices.fmf",
+        "Find My Friends, retired by Apple in 2022; not in the 2023 icloudpd captures",
+        HOSTS,
+        source="*:LOGIN_*",
+    ),
+    Deviation(
+        LOGIN,
+        "missing",
+        "apps.fmf",
+        "Find My Friends, retired by Apple in 2022; not in the 2023 icloudpd captures",
+        HOSTS,
+        source="*:LOGIN_*",
+    ),
+    Deviation(
+        LOGIN,
+        "missing",
+        "webservices.streams",
+        "My Photo Stream, retired by Apple in 2023; not in the 2023 icloudpd captures",
+        HOSTS,
+        source="*:LOGIN_*",
+    ),
+    Deviation(
+        LOGIN,
+        "missing",
+        "webservices.mail",
+        "not in the 2023 icloudpd captures; the sandbox emulates no mail host, and an "
+        "advertised host it does not serve would be a 502",
+        HOSTS,
+        source="*:LOGIN_*",
+    ),
+    Deviation(
+        LOGIN,
+        "missing",
+        "webservices.notes",
+        "not in the 2023 icloudpd captures; Notes is served by CloudKit (ckdatabasews)",
+        HOSTS,
+        source="*:LOGIN_*",
+    ),
+    Deviation(
+        LOGIN,
+        "missing",
+        "ICDRSCapableDeviceCount",
+        "older capture (pyicloud const); the 2023 icloudpd captures carry ICDRSCapableDeviceList",
+        SIGN_IN,
+        source="pyicloud:LOGIN_*",
+    ),
+    Deviation(
+        LOGIN,
+        "type",
+        "dsInfo.gilligan-*",
+        'the constants write "true" (a string); the 2023 icloudpd captures a boolean',
+        SIGN_IN,
+        source="*:LOGIN_*",
+    ),
+    Deviation(
+        LOGIN,
+        "type",
+        "configBag.accountCreateEnabled",
+        'the constants write "true" (a string); the 2023 icloudpd captures a boolean',
+        SIGN_IN,
+        source="*:LOGIN_*",
+    ),
+    # --- photos -------------------------------------------------------------------------
+    Deviation(
+        "GET cvws.icloud-content.com/*",
+        "status",
+        "$",
+        "icloudpd's test edits this cassette to make the download fail (400 {}); not Apple's "
+        "behaviour for a valid URL",
+        PHOTOS,
+        status="synthetic",
+        source="icloudpd:listing_photos_no_delete*",
+    ),
+    Deviation(
+        f"{CK_PHOTOS}/private/records/query",
+        "missing",
+        "records[].fields.*BAD*",
+        "icloudpd's tests rename itemType / its value to BADitemType / BADvalue on purpose",
+        PHOTOS,
+        status="synthetic",
+        source="icloudpd:listing_photos_missing_item_type*",
+    ),
+    Deviation(
+        f"{CK_PHOTOS}/private/records/query",
+        "missing",
+        "continuationMarker",
+        "sample: the scenario library (60 assets) fits in one 200-record page, and the "
+        "sandbox, like Apple, sends a marker only when more remain "
+        "(tests/sandbox/photos/test_container.py pages a larger one)",
+        PHOTOS,
+        status="sample",
+    ),
+    Deviation(
+        f"{CK_PHOTOS}/private/records/query",
+        "missing",
+        "records[]*",
+        "Recently Deleted (CPLAssetAndMasterDeletedByExpungedDate) is empty in generated "
+        "libraries: the world has no deleted assets to list",
+        PHOTOS,
+        status="open",
+        source="icloudpd:*autodelete_photos*",
+    ),
+    Deviation(
+        f"{CK_PHOTOS}/private/records/modify",
+        "missing",
+        "records[].expirationTime",
+        "Apple stamps expirationTime on an asset moved to Recently Deleted (isDeleted=1); the "
+        "sandbox's modify reply does not",
+        PHOTOS,
+        status="open",
+        source="icloudpd:download_autodelete_photos_part1*",
+    ),
+    Deviation(
+        f"{CK_PHOTOS}/private/records/query",
+        "missing",
+        "records[].fields.masterRef.value.zoneID.zoneType",
+        "masterRef's zoneID lacks zoneType (present in the 2023 captures and icloudpy's, absent "
+        "from the 2018 ones); built in photos/records.py",
+        PHOTOS,
+        status="open",
+    ),
+    Deviation(
+        f"{CK_PHOTOS}/shared/records/query",
+        "missing",
+        "records[].fields.*",
+        "shared-stream assets: Apple's carry import, contributor and metadata fields "
+        "(importedBy, contributors, mediaMetaDataEnc, keywordsEnc, ...) the generator does "
+        "not produce; no client of ours reads them",
+        PHOTOS,
+        status="open",
+    ),
+    Deviation(
+        f"{CK_PHOTOS}/private/*",
+        "status",
+        "$",
+        "icloudpy's capture lists a user folder (albumType 3) holding sub-albums; the "
+        "scenario library has none, and the sandbox answers an unknown parentId with 400 "
+        "(no Apple evidence for that answer either way)",
+        PHOTOS,
+        status="open",
+        source="icloudpy:DATA*",
+    ),
+    Deviation(
+        f"{CK_PHOTOS}/private/records/query",
+        "missing",
+        "records[].fields.resOriginalAlt*",
+        "the album page icloudpy captured holds a RAW+JPEG pair; the sandbox album the "
+        "request maps to has none on that page",
+        PHOTOS,
+        status="sample",
+        source="icloudpy:DATA*",
+    ),
+    Deviation(
+        f"{CK_PHOTOS}/private/changes/zone",
+        "missing",
+        "zones[].records[].fields.isDeleted",
+        "pyicloud's (sanitised) zone-changes fixture carries isDeleted on an asset; the "
+        "generated PrimarySync changes have no deleted asset",
+        PHOTOS,
+        status="sample",
+        source="pyicloud:photos_zone_changes_response",
+    ),
+    Deviation(
+        f"{CK_PHOTOS}/private/*",
+        "status",
+        "$",
+        "Shared Library zone (SharedSync-*) in the private database",
+        PHOTOS,
+        status="being-fixed",
+        source="pyicloud:photos_shared_library_*",
+    ),
+    Deviation(
+        f"{CK_PHOTOS}/private/records/modify",
+        "missing",
+        "records[]*",
+        "Shared Library zone (SharedSync-*) in the private database: the modify finds no "
+        "asset to favourite",
+        PHOTOS,
+        status="being-fixed",
+        source="pyicloud:photos_shared_library_*",
+    ),
+    # --- notes (pyicloud's fixtures are synthetic, by its own README) ------------------
+    Deviation(
+        f"{CK_NOTES}/*",
+        "missing",
+        "*.isEncrypted",
+        "pyicloud's synthetic notes fixtures mark encrypted fields isEncrypted; no capture "
+        "of Apple's shows it, and the sandbox sends ENCRYPTED_BYTES fields as CloudKit does",
+        NOTES,
+        status="synthetic",
+    ),
+    Deviation(
+        f"{CK_NOTES}/changes/zone",
+        "missing",
+        "zones[].records[].fields.HasSubfolder",
+        "folders with subfolders: the synthetic fixture's folder has HasSubfolder; the "
+        "generated folders have none",
+        NOTES,
+        status="synthetic",
+    ),
+    Deviation(
+        f"{CK_NOTES}/records/query",
+        "missing",
+        "*",
+        'SearchIndexes index "parentless" (pyicloud\'s NotesService.folders()) is not '
+        'served: the sandbox answers only "recents"',
+        NOTES,
+        status="open",
+    ),
+    Deviation(
+        f"{CK_NOTES}/records/lookup",
+        "missing",
+        "records[].fields.Attachment*",
+        "inline note attachments (Attachments on notes, AttachmentIdentifier on attachments)",
+        NOTES,
+        status="being-fixed",
+    ),
+    # --- account service ----------------------------------------------------------------
+    Deviation(
+        "GET setup.icloud.com/setup/web/device/getDevices",
+        "missing",
+        "paymentMethods[]*",
+        "the scenario accounts have no payment method; pyicloud and icloudpy's constant has four",
+        ACCOUNT,
+        status="open",
+    ),
+    Deviation(
+        "GET setup.icloud.com/setup/web/family/getFamilyDetails",
+        "missing",
+        "family.*",
+        "family.etag / invitations / transferRequests / outgoingTransferRequests are not "
+        "emitted (pyicloud and icloudpy read none of them)",
+        ACCOUNT,
+        status="open",
+    ),
+    # --- find my ------------------------------------------------------------------------
+    Deviation(
+        FMIP,
+        "*",
+        "content[].*",
+        "Find My device keys (locations, lost mode, sound and message states)",
+        FINDMY,
+        status="being-fixed",
+    ),
+    Deviation(
+        FMIP,
+        "type",
+        "serverContext.prsId",
+        "Find My serverContext keys",
+        FINDMY,
+        status="being-fixed",
+    ),
+]
+
+
+def explain(call: Call, difference: Difference) -> Deviation | None:
+    return next((d for d in DEVIATIONS if d.covers(call, difference)), None)
