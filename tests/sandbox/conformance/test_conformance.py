@@ -9,6 +9,8 @@ documents why not (each entry points at its line in ``docs/apple-evidence.md``).
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from tests.sandbox.conformance.captures import all_groups
@@ -38,3 +40,9 @@ def test_every_documented_deviation_is_still_needed(report: Report) -> None:
     assert not stale, "no longer needed (fixed? drop them here and in the ledger):\n" + "\n".join(
         f"{d.call} {d.kind} {d.path}" for d in stale
     )
+
+
+def test_every_deviation_points_at_a_ledger_section() -> None:
+    ledger = Path(__file__).resolve().parents[3] / "docs" / "apple-evidence.md"
+    headings = {line[3:].strip() for line in ledger.read_text().splitlines() if line[:3] == "## "}
+    assert {d.ledger for d in DEVIATIONS} <= headings
