@@ -25,6 +25,7 @@ from cloudtap.icloud.errors import AdpEnabled, ICloudError, RateLimited, Session
 from cloudtap.jobs.connectors import connector_for
 from cloudtap.jobs.cursors import Resume, keep_cursor, usable_cursor
 from cloudtap.jobs.poll_filters import InvalidFilter, filters_of
+from cloudtap.jobs.throttling import schedule_task_retry, throttle_wait
 from cloudtap.jobs.vault import open_state, seal_state, session_context
 from cloudtap.publish.events import emit
 from cloudtap.publish.json_results import JsonDataWriter
@@ -289,7 +290,8 @@ def _load_task(db: DbSession, task_id: str) -> tuple[Task, Poll, Session] | None
     return task, poll, session
 
 
-def run_task(task_id: str) -> None:
+def run_task(task_id: str, attempt: int = 0, waited: float = 0.0) -> None:
+    """Run one task; ``attempt`` and ``waited`` count its earlier throttled tries."""
     settings = get_settings()
     with transaction(settings.database_url) as db:
         loaded = _load_task(db, task_id)
@@ -380,6 +382,12 @@ def run_task(task_id: str) -> None:
                 "succeeded",
                 _serialize_task(db, task),
             )
+        elif (wait := throttle_wait(settings, error, attempt, waited)) is not None:
+            # Apple throttles: try again later rather than fail (see jobs.throttling).
+            log.info("task %s throttled; retry %d in %.1f s", task_id, attempt + 1, wait)
+            task.state, task.date_started, task.date_completed = "pending", None, None
+            retry = (task_id, attempt + 1, waited + wait, wait)
+            on_commit(db, lambda: schedule_task_retry(settings, *retry))
         else:
             assert error is not None
             task.state, task.error = "failed", error.code

@@ -16,7 +16,6 @@ from typing import Any
 
 import pytest
 
-from cloudtap.sandbox.accounts.model import FaultSpec
 from tests.api.live_sandbox import LiveAPI, apple_id, live_api  # noqa: F401
 from tests.api.sandbox_bytes import contact_image_bytes, note_attachment_bytes, photo_bytes
 
@@ -139,18 +138,6 @@ def test_adp_switched_on_after_login_fails_the_cloudkit_tasks(live: LiveAPI) -> 
     )
     assert _failed(poll) == {"icpl.photos": "adp-enabled", "mme_notes.notes": "adp-enabled"}
     assert [r["identifier"] for r in poll["results"]["data"]] == ["mme_contacts.contacts"]
-
-
-def test_throttled_tasks_are_rate_limited_and_others_succeed(live: LiveAPI) -> None:
-    session = live.active_session("no2fa")
-    # One request a minute: the poll's session check takes it, then Apple answers 503.
-    _change_account(live, "no2fa", faults=FaultSpec(throttle_per_minute=1))
-    poll = live.poll(
-        session["id"],
-        {"data_types": ["icpl.photos"], "info_types": ["icloud.account.data_types"]},
-    )
-    assert _failed(poll) == {"icpl.photos": "rate-limited"}
-    assert [r["identifier"] for r in poll["results"]["data"]] == ["icloud.account.data_types"]
 
 
 @pytest.mark.parametrize("nested", [False, True])

@@ -17,6 +17,7 @@ from cloudtap.icloud import errors
 from cloudtap.icloud.client.apple import AppleClient
 from cloudtap.icloud.connector import FileInfo
 from cloudtap.icloud.locks import download_slot
+from cloudtap.icloud.replies import retry_after
 from cloudtap.icloud.retry import TRANSIENT_ERRORS, backoff_delay
 
 MAX_RESUMES = 5  # breaks in a row without a single new byte
@@ -65,7 +66,7 @@ class DownloadStream:
                         if response.status_code == 416 and self.info.size == received:
                             break
                         if response.status_code not in (200, 206):
-                            raise _status_error(response.status_code)
+                            raise _status_error(response)
                         skip = received if (response.status_code == 200 and received) else 0
                         async for chunk in response.aiter_bytes():
                             if skip:
@@ -101,9 +102,11 @@ class DownloadStream:
             )
 
 
-def _status_error(status: int) -> errors.ICloudError:
+def _status_error(response: httpx.Response) -> errors.ICloudError:
+    status = response.status_code
     if status in (429, 503):
-        return errors.RateLimited("Apple is throttling downloads")
+        # Retry-After goes with it: the job waits at least that long before trying again.
+        return errors.RateLimited("Apple is throttling downloads", info=retry_after(response))
     if status in _URL_GONE:
         return errors.NotFound("Apple no longer serves this file")
     return errors.AppleUnavailable(f"download answered HTTP {status}")
