@@ -86,6 +86,14 @@ CASSETTE_ACCOUNTS: dict[str, str] = {
     "2sa_flow_invalid_code": "2sv",
 }
 PHOTOS_ACCOUNT = "rich"  # every other cassette is a signed-in photo listing
+# A listing that never asks the shared database gets a library large enough that every
+# captured page is full (Apple's libraries held 33 161 assets), as on the real account.
+LARGE_LIBRARY_ACCOUNT = "photos-10k"
+
+
+def _listing_account(interactions: list[dict[str, Any]]) -> str:
+    shared = any("/production/shared/" in item["uri"] for item in interactions)
+    return PHOTOS_ACCOUNT if shared else LARGE_LIBRARY_ACCOUNT
 
 
 def cassette_groups(root: Path) -> list[Group]:
@@ -93,7 +101,7 @@ def cassette_groups(root: Path) -> list[Group]:
     for path in sorted((root / "icloudpd" / "cassettes").glob("*.json")):
         data = json.loads(path.read_text(encoding="utf-8"))
         group = Group("icloudpd", path.stem)
-        account = CASSETTE_ACCOUNTS.get(path.stem, PHOTOS_ACCOUNT)
+        account = CASSETTE_ACCOUNTS.get(path.stem) or _listing_account(data["interactions"])
         for step, item in enumerate(data["interactions"]):
             group.calls.append(
                 Call(
