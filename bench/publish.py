@@ -100,6 +100,7 @@ def bench_webhooks(count: int) -> list[tuple[str, str]]:
 def bench_s3(mib: int) -> list[tuple[str, str]]:
     import boto3
 
+    from cloudtap.publish.outbound import OutboundURLGuard
     from cloudtap.publish.s3 import S3ResultStore
     from tests.cli.serve_process import free_port
 
@@ -129,7 +130,9 @@ def bench_s3(mib: int) -> list[tuple[str, str]]:
                 break
             except Exception:
                 time.sleep(0.1)
-        store = S3ResultStore("s3://bench/results", credentials)
+        # moto listens on loopback: allowed the way an operator would allow it.
+        guard = OutboundURLGuard(allow=["127.0.0.1"], label="S3 endpoint")
+        store = S3ResultStore("s3://bench/results", credentials, guard=guard)
         before = peak_rss_mib()
         started = time.perf_counter()
         with store.writer("big.bin") as (sink, stored):

@@ -23,8 +23,9 @@ class Settings:
     queue_url: str
     storage_url: str
     master_key_env: str | None = field(default=None, repr=False)
-    # Webhook SSRF allow-list: hosts or CIDRs that may be private (local development, tests).
-    webhook_allow_hosts: tuple[str, ...] = ()
+    # Outbound (webhook, S3 endpoint) SSRF allow-list: hosts or CIDRs that may be private
+    # (local development, tests, an on-premises MinIO).
+    outbound_allow_hosts: tuple[str, ...] = ()
     # Directories ``local://`` storage configs may use besides the results folder.
     local_storage_roots: tuple[Path, ...] = ()
     # Ricloud-Await is capped so a client cannot hold a worker forever.
@@ -57,7 +58,11 @@ class Settings:
         env = dict(os.environ if environ is None else environ)
         data_dir = Path(env.get("CLOUDTAP_DATA_DIR") or DEFAULT_DATA_DIR).expanduser().resolve()
         captures = env.get("CLOUDTAP_SANDBOX_CAPTURES")
-        allow = env.get("CLOUDTAP_WEBHOOK_ALLOW_HOSTS", "")
+        # The older, webhook-only name still counts, for every outbound URL now.
+        allow = ",".join(
+            env.get(name, "")
+            for name in ("CLOUDTAP_OUTBOUND_ALLOW_HOSTS", "CLOUDTAP_WEBHOOK_ALLOW_HOSTS")
+        )
         sandbox_ca = env.get("CLOUDTAP_SANDBOX_CA_FILE")
         local_roots = env.get("CLOUDTAP_LOCAL_STORAGE_ROOTS", "")
         return cls(
@@ -67,7 +72,9 @@ class Settings:
             queue_url=env.get("CLOUDTAP_QUEUE_URL") or f"sqlite:///{data_dir / 'queue.db'}",
             storage_url=env.get("CLOUDTAP_STORAGE_URL") or f"file://{data_dir / 'results'}",
             master_key_env=env.get("CLOUDTAP_MASTER_KEY"),
-            webhook_allow_hosts=tuple(h.strip() for h in allow.split(",") if h.strip()),
+            outbound_allow_hosts=tuple(
+                dict.fromkeys(h.strip() for h in allow.split(",") if h.strip())
+            ),
             local_storage_roots=tuple(
                 Path(r.strip()).expanduser() for r in local_roots.split(os.pathsep) if r.strip()
             ),
@@ -88,6 +95,11 @@ class Settings:
             max_body_bytes=int(env.get("CLOUDTAP_MAX_BODY_BYTES", str(1024 * 1024))),
             throttle_retry_budget_seconds=float(env.get("CLOUDTAP_THROTTLE_RETRY_BUDGET", "900")),
         )
+
+    @property
+    def webhook_allow_hosts(self) -> tuple[str, ...]:
+        """The older name of :attr:`outbound_allow_hosts`."""
+        return self.outbound_allow_hosts
 
     @cached_property
     def master_key(self) -> bytes:

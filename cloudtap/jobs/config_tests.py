@@ -13,6 +13,7 @@ from cloudtap.config import Settings, get_settings
 from cloudtap.crypto.sealing import SealError
 from cloudtap.publish.events import emit
 from cloudtap.publish.local_roots import LocalPathRefused, checked_local_path
+from cloudtap.publish.outbound import UnsafeURL
 from cloudtap.store.db import transaction
 from cloudtap.store.ids import utcnow
 from cloudtap.store.models import Event, StorageConfig, Task, WebhookConfig
@@ -44,10 +45,19 @@ def _local_store_works(settings: Settings, url: str) -> str | None:
 def _bucket_works(settings: Settings, config: StorageConfig) -> str | None:
     """Upload, read back and delete a probe object through the config's own store."""
     from cloudtap.publish.s3 import S3Error
-    from cloudtap.publish.stores import store_for_config
+    from cloudtap.publish.stores import open_credentials, s3_guard, store_for_config
 
     payload = secrets.token_bytes(32)
     key = f".cloudtap-test-{secrets.token_hex(4)}"
+    try:
+        endpoint = open_credentials(settings, config).get("endpoint_url")
+        if endpoint:  # resolved and vetted now; each connection is vetted again
+            s3_guard(settings).check(endpoint)
+    except UnsafeURL as exc:
+        log.info("storage config %s refused: %s", config.id, exc)
+        return "storage-refused"
+    except (SealError, ValueError):
+        return "storage-unreachable"
     try:
         store = store_for_config(settings, config)
         with store.writer(key) as (sink, stored):

@@ -18,6 +18,8 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from cloudtap.publish.guarded_http import install_guard
+from cloudtap.publish.outbound import OutboundURLGuard
 from cloudtap.publish.store import StoredObject
 
 # S3 needs parts of at least 5 MiB (except the last); 8 MiB is boto3's own default.
@@ -50,16 +52,30 @@ def check_credentials(credentials: Mapping[str, Any]) -> None:
             raise ValueError(f"S3 credential {optional} must be a string")
 
 
-def make_client(credentials: Mapping[str, Any]) -> Any:
+def make_client(credentials: Mapping[str, Any], guard: OutboundURLGuard) -> Any:
+    """A boto3 client whose every connection goes through ``guard`` (the endpoint is the
+    tenant's, the request leaves from our network)."""
     check_credentials(credentials)
-    return boto3.client(
+    endpoint = credentials.get("endpoint_url") or None
+    if endpoint is not None:
+        guard.check_static(endpoint)
+    client = boto3.client(
         "s3",
         aws_access_key_id=credentials.get("access_key_id") or None,
         aws_secret_access_key=credentials.get("secret_access_key") or None,
         region_name=credentials.get("region") or "us-east-1",
-        endpoint_url=credentials.get("endpoint_url") or None,
-        config=Config(signature_version="s3v4", retries={"max_attempts": 3}),
+        endpoint_url=endpoint,
+        config=Config(
+            signature_version="s3v4",
+            retries={"max_attempts": 3},
+            # No proxy from the environment: connections go straight to the vetted address.
+            proxies={},
+            # Path style keeps the connected host the endpoint's own (not bucket.<host>).
+            s3={"addressing_style": "path"} if endpoint else None,
+        ),
     )
+    install_guard(client, guard)
+    return client
 
 
 class S3Upload:
@@ -125,9 +141,16 @@ class S3Upload:
 class S3ResultStore:
     name = "s3"
 
-    def __init__(self, url: str, credentials: Mapping[str, Any], client: Any = None) -> None:
+    def __init__(
+        self,
+        url: str,
+        credentials: Mapping[str, Any],
+        *,
+        guard: OutboundURLGuard,
+        client: Any = None,
+    ) -> None:
         self.bucket, self.prefix = parse_s3_url(url)
-        self._client = client or make_client(credentials)
+        self._client = client or make_client(credentials, guard)
 
     def object_key(self, key: str) -> str:
         return f"{self.prefix}/{key}" if self.prefix else key

@@ -22,6 +22,7 @@ from cloudtap.config import Settings
 from cloudtap.crypto.sealing import Sealed, Sealer
 from cloudtap.publish.local import LocalResultStore
 from cloudtap.publish.local_roots import checked_local_path
+from cloudtap.publish.outbound import OutboundURLGuard, guard_for
 from cloudtap.publish.s3 import S3ResultStore
 from cloudtap.publish.store import ResultStore
 from cloudtap.store.db import transaction
@@ -56,6 +57,10 @@ def store_named(settings: Settings, name: str) -> ResultStore:
     return store
 
 
+def s3_guard(settings: Settings) -> OutboundURLGuard:
+    return guard_for(settings.outbound_allow_hosts, "S3 endpoint")
+
+
 def credentials_context(config_id: str) -> str:
     return f"storage-config-credentials:{config_id}"
 
@@ -74,12 +79,16 @@ def store_for_config(settings: Settings, config: StorageConfig) -> ResultStore:
         return LocalResultStore(checked_local_path(settings, config.url))
     if config.type == "s3":
         # Building a boto3 client is slow; reuse it while the sealed credentials match.
+        # The allow-list is part of the key: the client's guard is built from it.
         blob = config.credentials_sealed or b""
-        cache_key = (config.id, config.url + hashlib.sha256(blob).hexdigest())
+        allow = ",".join(settings.outbound_allow_hosts)
+        cache_key = (config.id, config.url + hashlib.sha256(blob).hexdigest() + allow)
         with _cache_lock:
             store = _s3_stores.get(cache_key)
         if store is None:
-            store = S3ResultStore(config.url, open_credentials(settings, config))
+            store = S3ResultStore(
+                config.url, open_credentials(settings, config), guard=s3_guard(settings)
+            )
             with _cache_lock:
                 _s3_stores[cache_key] = store
         return store

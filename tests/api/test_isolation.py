@@ -12,6 +12,12 @@ from tests.api.helpers import create_poll, create_session, create_user
 from tests.jobs.fake_connector import FILE_ID, FakeConnector
 
 
+@pytest.fixture(autouse=True)
+def _loopback_webhooks_allowed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The webhook below points at loopback (nothing listens), so the operator allows it."""
+    monkeypatch.setenv("CLOUDTAP_OUTBOUND_ALLOW_HOSTS", "127.0.0.1")
+
+
 @pytest.fixture
 def owned(client: TestClient, tenant: Tenant, worker: FakeConnector) -> dict[str, str]:
     """One object of every resource, all belonging to ``tenant``."""

@@ -92,7 +92,7 @@ def test_organisation_shape_and_defaults(client: TestClient, tenant: Tenant) -> 
     assert org["resource"] == "organisation" and org["permissions"]["resource"] == "permissions"
     assert org["storage_configs"]["resource"] == "list"
     webhook = client.post(
-        "/configs/webhook", json={"url": "http://127.0.0.1:9/hooks"}, headers=tenant.headers
+        "/configs/webhook", json={"url": "https://hooks.example.org/hooks"}, headers=tenant.headers
     ).json()
     assert webhook["secret"] and webhook["state"] == "new"
     second = client.post(

@@ -17,6 +17,12 @@ from tests.jobs.fake_connector import FILE_ID, FakeConnector, file_bytes
 from tests.support.s3_server import LocalS3, local_s3
 
 
+@pytest.fixture(autouse=True)
+def _loopback_endpoints_allowed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """moto listens on 127.0.0.1: the operator's allow-list lets tenants reach it."""
+    monkeypatch.setenv("CLOUDTAP_OUTBOUND_ALLOW_HOSTS", "127.0.0.1")
+
+
 @pytest.fixture
 def s3() -> Iterator[LocalS3]:
     with local_s3() as server:

@@ -15,6 +15,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from cloudtap.api.app import create_app
+from cloudtap.config import get_settings, set_settings
 from cloudtap.publish.webhooks.signature import verify
 from tests.api.conftest import Tenant
 from tests.api.helpers import create_session, create_user
@@ -188,13 +190,28 @@ def test_webhook_urls_are_checked_when_configured(client: TestClient, tenant: Te
     "url",
     ["http://169.254.169.254/latest/meta-data", "http://10.1.2.3/x", "http://localhost:8080/x"],
 )
-def test_private_and_metadata_addresses_are_refused_at_delivery(
-    client: TestClient, tenant: Tenant, worker: FakeConnector, url: str
+def test_private_and_metadata_addresses_are_refused_at_save(
+    client: TestClient, tenant: Tenant, url: str
 ) -> None:
-    config = create_webhook_config(client, tenant, url)
-    wait_for(lambda: config_state(client, tenant, config["id"]) == "invalid")
-    [test_event] = client.get("/events", headers=tenant.headers).json()["data"]
-    [attempt] = test_event["attempts"]
-    assert (attempt["status_code"] is None and "not allowed" in attempt["error"]) or (
-        "private or reserved" in attempt["error"]
-    )
+    response = client.post("/configs/webhook", json={"url": url}, headers=tenant.headers)
+    assert response.status_code == 400, response.text
+    assert "url" in response.json()["params"]
+
+
+def test_an_address_no_longer_allowed_is_refused_at_delivery(
+    monkeypatch: pytest.MonkeyPatch, tenant: Tenant, worker: FakeConnector
+) -> None:
+    """Saved while the operator allowed it; once the allow-list changes, delivery is
+    refused before any connection (the guard runs again at every attempt)."""
+    monkeypatch.setenv("CLOUDTAP_WEBHOOK_ALLOW_HOSTS", "10.1.2.3")
+    set_settings(None)
+    saved_under = get_settings()
+    # The jobs read the settings of the moment: no longer allowed, before anything runs.
+    monkeypatch.setenv("CLOUDTAP_WEBHOOK_ALLOW_HOSTS", "127.0.0.1")
+    set_settings(None)
+    with TestClient(create_app(saved_under)) as client:
+        config = create_webhook_config(client, tenant, "http://10.1.2.3/x")
+        wait_for(lambda: config_state(client, tenant, config["id"]) == "invalid")
+        [test_event] = client.get("/events", headers=tenant.headers).json()["data"]
+        [attempt] = test_event["attempts"]
+        assert attempt["status_code"] is None and "private or reserved" in attempt["error"]

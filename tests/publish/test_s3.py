@@ -9,8 +9,12 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from cloudtap.publish.outbound import OutboundURLGuard
 from cloudtap.publish.s3 import PART_SIZE, S3ResultStore, check_credentials, parse_s3_url
 from tests.support.s3_server import LocalS3, local_s3
+
+# moto listens on 127.0.0.1, which only the operator's allow-list lets a store reach.
+LOOPBACK_ALLOWED = OutboundURLGuard(allow=["127.0.0.1"], label="S3 endpoint")
 
 
 @pytest.fixture
@@ -20,7 +24,7 @@ def s3() -> Iterator[LocalS3]:
 
 
 def test_small_result_round_trip_and_presigned_download(s3: LocalS3) -> None:
-    store = S3ResultStore(f"s3://{s3.bucket}/some/prefix", s3.credentials)
+    store = S3ResultStore(f"s3://{s3.bucket}/some/prefix", s3.credentials, guard=LOOPBACK_ALLOWED)
     payload = b'{"data": []}'
     with store.writer("org/poll/task.json") as (sink, stored):
         sink.write(payload)
@@ -35,7 +39,7 @@ def test_small_result_round_trip_and_presigned_download(s3: LocalS3) -> None:
 
 
 def test_large_result_is_streamed_in_multipart_parts(s3: LocalS3) -> None:
-    store = S3ResultStore(f"s3://{s3.bucket}", s3.credentials)
+    store = S3ResultStore(f"s3://{s3.bucket}", s3.credentials, guard=LOOPBACK_ALLOWED)
     chunk = os.urandom(1024 * 1024)
     total = PART_SIZE * 2 + 123  # three parts, the last one short
     md5 = hashlib.md5()
@@ -58,7 +62,7 @@ def test_large_result_is_streamed_in_multipart_parts(s3: LocalS3) -> None:
 
 
 def test_a_failed_write_leaves_no_object(s3: LocalS3) -> None:
-    store = S3ResultStore(f"s3://{s3.bucket}", s3.credentials)
+    store = S3ResultStore(f"s3://{s3.bucket}", s3.credentials, guard=LOOPBACK_ALLOWED)
     with pytest.raises(RuntimeError), store.writer("broken.bin") as (sink, _stored):
         sink.write(os.urandom(PART_SIZE + 1))  # one part already uploaded
         raise RuntimeError("the producer broke")

@@ -25,8 +25,9 @@ from cloudtap.api.resources.tasks import TaskOut, create_config_test_task
 from cloudtap.config import Settings
 from cloudtap.crypto.sealing import Sealer
 from cloudtap.publish.local_roots import LocalPathRefused, checked_local_path
+from cloudtap.publish.outbound import UnsafeURL
 from cloudtap.publish.s3 import check_credentials, parse_s3_url
-from cloudtap.publish.stores import credentials_context
+from cloudtap.publish.stores import credentials_context, s3_guard
 from cloudtap.store.ids import isoformat
 from cloudtap.store.models import Key, Organisation, Result, StorageConfig
 
@@ -87,7 +88,9 @@ def _checked_location(settings: Settings, kind: str, url: str) -> None:
         raise invalid_parameter("url", str(exc)) from exc
 
 
-def _checked_credentials(kind: str, url: str, credentials: dict[str, Any]) -> None:
+def _checked_credentials(
+    settings: Settings, kind: str, url: str, credentials: dict[str, Any]
+) -> None:
     if kind != "s3":
         return
     try:
@@ -98,6 +101,14 @@ def _checked_credentials(kind: str, url: str, credentials: dict[str, Any]) -> No
         check_credentials(credentials)
     except ValueError as exc:
         raise invalid_parameter("credentials", str(exc)) from exc
+    endpoint = credentials.get("endpoint_url")
+    if endpoint:
+        # The same guard as webhooks: refused now if it names a forbidden address, and
+        # vetted again at every connection (DNS may answer differently later).
+        try:
+            s3_guard(settings).check_static(endpoint)
+        except UnsafeURL as exc:
+            raise invalid_parameter("credentials.endpoint_url", str(exc)) from exc
 
 
 def _credentials_context(config_id: str) -> str:
@@ -142,7 +153,7 @@ def create_storage_config(
 ) -> dict[str, Any]:
     kind = _storage_type(body.url)
     _checked_location(caller.settings, kind, body.url)
-    _checked_credentials(kind, body.url, body.credentials)
+    _checked_credentials(caller.settings, kind, body.url, body.credentials)
     with unit_of_work(caller) as db:
         row = StorageConfig(
             organisation_id=caller.organisation_id,
@@ -188,7 +199,7 @@ def update_storage_config(
             _checked_location(caller.settings, kind, body.url)
             row.type, row.url, row.state = kind, body.url, "new"
         if body.credentials is not None:
-            _checked_credentials(row.type, row.url, body.credentials)
+            _checked_credentials(caller.settings, row.type, row.url, body.credentials)
             _seal_credentials(caller, row, body.credentials)
             row.state = "new"
         if body.signed_urls_enabled is not None:

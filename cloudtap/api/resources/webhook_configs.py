@@ -56,14 +56,14 @@ class WebhookConfigUpdate(BaseModel):
 
 
 def _checked_url(settings: Settings, url: str) -> str:
-    """The URL's shape only (http(s), a host, no credentials, a valid port). Where it
-    points is vetted at each delivery, when the addresses the name resolves to are known
-    (and the allow-list of the moment applies)."""
+    """The URL's shape, and no forbidden literal address or internal name (the outbound
+    guard's save-time check). Where a name points is vetted at each delivery, when the
+    addresses it resolves to are known (and the allow-list of the moment applies)."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise invalid_parameter("url", "must be an http:// or https:// URL with a host")
     try:
-        WebhookURLGuard(settings.webhook_allow_hosts).check_syntax(url)
+        WebhookURLGuard(settings.outbound_allow_hosts).check_static(url)
     except UnsafeWebhookURL as exc:
         raise invalid_parameter("url", str(exc)) from exc
     return url
