@@ -77,6 +77,13 @@ def security_key_challenge(account: SandboxAccount) -> dict[str, Any]:
     }
 
 
+_STATIC = "https://appleid.cdn-apple.com/appleauth/static"
+_TAG = (
+    "<hsa2 class='auth-v1' suppress-iforgot=\"{suppressIforgot}\" "
+    'skip-trust-browser-step="{skipTrustBrowserStep}"></hsa2>'
+)
+
+
 def boot_args(account: SandboxAccount) -> dict[str, Any]:
     verification = phone_number_verification(account)
     devices = has_trusted_devices(account)
@@ -99,12 +106,17 @@ def boot_args(account: SandboxAccount) -> dict[str, Any]:
         route = "auth/verify/securitykey"
     return {
         "direct": {
+            # Apple's widget assets and template tag, as captured (icloudpd
+            # tests/vcr_cassettes/2fa_flow_*.yml); no client fetches or parses them.
+            "scriptSk7Url": f"{_STATIC}/module-assets/home-45556079a0eee434f5ce.js",
+            "scriptUrl": f"{_STATIC}/jsj/1720813638/widget/auth/hsa2.js",
             "module": "widget/auth/components/hsa2/hsa2",
             "isReact": True,
             "authUserType": "hsa2",
             "hasTrustedDevices": devices,
             "twoSV": two_sv,
             "referrerQuery": "",
+            "tag": _TAG,
             "urlContext": "/appleauth",
             "authType": "hsa2",
             "authInitialRoute": route,

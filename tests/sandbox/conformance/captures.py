@@ -329,6 +329,19 @@ def pyicloud_fixture_group(root: Path) -> Group:
     return group
 
 
+def auth_page_group(root: Path) -> Group:
+    """icloudpd's saved 2FA auth page (trusted phone numbers), as ``GET /appleauth/auth``."""
+    name = "parse_trusted_phone_numbers_payload_valid"
+    page = (root / "icloudpd" / "data" / f"{name}.html").read_text(encoding="utf-8")
+    call = Call("icloudpd", "data", name, "GET", IDMSA, None, 200, page, (), "2fa-sms")
+    return Group("icloudpd", "data", [call])
+
+
 def all_groups() -> list[Group]:
     root = fixtures_dir()
-    return [*cassette_groups(root), *constant_groups(root), pyicloud_fixture_group(root)]
+    return [
+        *cassette_groups(root),
+        auth_page_group(root),
+        *constant_groups(root),
+        pyicloud_fixture_group(root),
+    ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -63,6 +64,12 @@ def _ours(response: httpx.Response) -> Any:
         return response.text
 
 
+def boot_args_of(page: str) -> Any:
+    """The JSON of the auth page's ``boot_args`` script, or ``None``."""
+    match = re.search(r'class="boot_args">(.*?)</script>', page, re.S)
+    return json.loads(match.group(1)) if match else None
+
+
 def differences(call: Call, response: httpx.Response) -> tuple[int, list[Difference]]:
     """Status first; the body's keys only when the status matches or differs on purpose."""
     found: list[Difference] = []
@@ -81,8 +88,13 @@ def differences(call: Call, response: httpx.Response) -> tuple[int, list[Differe
             found += [Difference("extra", p) for p in extra_keys(call.body, ours)]
     elif isinstance(call.body, str) and call.status >= 500 and ours != call.body:
         found.append(Difference("text", "$", f"{call.body!r} != {str(ours)[:60]!r}"))
-    elif isinstance(call.body, str) and BOOT_ARGS in call.body and BOOT_ARGS not in str(ours):
-        found.append(Difference("text", "$", "no boot_args script in the page"))
+    elif isinstance(call.body, str) and BOOT_ARGS in call.body:
+        mine = boot_args_of(str(ours))
+        if mine is None:
+            found.append(Difference("text", "$", "no boot_args script in the page"))
+        else:
+            checked, body = compare_bodies(boot_args_of(call.body), mine)
+            found += [Difference(d.kind, f"boot_args.{d.path}", d.detail) for d in body]
     for header in call.headers:
         if header.lower().startswith(SESSION_HEADERS) and header not in response.headers:
             found.append(Difference("header", header))
