@@ -175,7 +175,8 @@ class IdmsaHost:
 
         Apple answers 200 ``{}`` with the session headers and ``Location: /auth``; what SRP
         would have answered travels in ``X-Apple-I-Rscd`` (409 while a second factor, 2FA
-        or 2SV, is still owed). Refusals are the SRP path's (no capture of their own).
+        or 2SV, is still owed). A wrong password is 200 ``{}`` too, with only
+        ``X-Apple-I-Rscd: 401`` and ``scnt`` (icloudpd's failed_auth.yml).
         """
         body = await json_object(request)
         if body is None:
@@ -192,14 +193,12 @@ class IdmsaHost:
         if account is None or not secrets.compare_digest(
             password.encode(), account.password.encode()
         ):
-            return service_errors(401, "-20101", WRONG_PASSWORD, {"scnt": scnt})
+            return _raw_password_reply({"X-Apple-I-Rscd": "401", "scnt": scnt})
         sign_in, status, _, headers = self._start_sign_in(account, scnt, body)
         if not sign_in.second_factor_done:
             status = 409  # captured for a 2SV account, whose SRP path answers 200 "sa"
         headers.update({"Location": "/auth", "X-Apple-I-Rscd": str(status)})
-        headers["X-Apple-I-Request-ID"] = secrets.token_hex(16)
-        # Captured as ``{}`` labelled text/html; clients only read the headers.
-        return Response(b"{}", 200, headers, media_type="text/html;charset=UTF-8")
+        return _raw_password_reply(headers)
 
     async def repair_complete(self, request: Request) -> Response:
         found = self._sign_in(request)
@@ -287,6 +286,12 @@ class IdmsaHost:
         headers = self._headers(sign_in, account)
         headers["X-Apple-TwoSV-Trust-Token"] = self.book.issue_trust_token(account.apple_id)
         return empty(204, headers)
+
+
+def _raw_password_reply(headers: dict[str, str]) -> Response:
+    """Captured as ``{}`` labelled text/html, always 200; clients only read the headers."""
+    headers = {**headers, "X-Apple-I-Request-ID": secrets.token_hex(16)}
+    return Response(b"{}", 200, headers, media_type="text/html;charset=UTF-8")
 
 
 def _pick_protocol(account: SandboxAccount | None, offered: list[str]) -> Protocol:

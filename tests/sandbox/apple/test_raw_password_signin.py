@@ -1,8 +1,9 @@
 """``POST /appleauth/auth/signin``: the raw-password sign-in older icloudpd fell back to.
 
-Walked with the request shapes of icloudpd's ``fallback_raw_password.yml`` (vendored under
-``tests/fixtures/icloudpd``): SRP fails with 401, the raw-password call answers 200 with
-``{}`` and the session headers, and ``accountLogin`` takes its session token.
+Walked with the request shapes of icloudpd's ``fallback_raw_password.yml`` and
+``failed_auth.yml`` (vendored under ``tests/fixtures/icloudpd``): SRP fails with 401, the
+raw-password call answers 200 ``{}`` with the session headers (or, for a wrong password,
+with only ``X-Apple-I-Rscd: 401``), and ``accountLogin`` takes its session token.
 """
 
 from __future__ import annotations
@@ -12,12 +13,13 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from cloudtap.sandbox.accounts.scenarios import PASSWORD
 from tests.icloud.captures import interactions, response_json
 from tests.sandbox.apple.conftest import Apple
 
-CASSETTE = Path(__file__).parents[2] / "fixtures" / "icloudpd" / "fallback_raw_password.yml"
+CASSETTE = Path(__file__).parents[2] / "fixtures" / "icloudpd" / "vcr" / "fallback_raw_password.yml"
 # Response headers the client keeps (reference §1 "Session data"), plus the redirect.
 SESSION_HEADERS = (
     "location",
@@ -80,18 +82,33 @@ async def test_fallback_after_a_failed_srp_signs_in(apple: Apple) -> None:
     assert "X-APPLE-WEBAUTH-TOKEN" in apple.http.cookies
 
 
-async def test_wrong_password_is_refused_like_srp(apple: Apple) -> None:
-    complete = steps()[1]
-    response = await raw_signin(apple, "no2fa@sandbox.cloudtap.dev", "not-the-password")
-    assert response.status_code == 401
-    assert response.json() == response_json(complete)  # -20101, as the SRP path answers
-    assert "x-apple-session-token" not in response.headers
+def failed_raw_step() -> dict[str, Any]:
+    """icloudpd's ``failed_auth.yml``: the same fallback with a wrong password."""
+    steps = interactions(CASSETTE.with_name("failed_auth.yml"))
+    return next(s for s in steps if "/signin?" in s["request"]["uri"])
 
 
-async def test_unknown_account_is_refused(apple: Apple) -> None:
-    response = await raw_signin(apple, "nobody@sandbox.cloudtap.dev", PASSWORD)
-    assert response.status_code == 401
-    assert response.json()["serviceErrors"][0]["code"] == "-20101"
+@pytest.mark.parametrize("apple_id", ["no2fa@sandbox.cloudtap.dev", "nobody@sandbox.cloudtap.dev"])
+async def test_wrong_password_is_refused_as_captured(apple: Apple, apple_id: str) -> None:
+    """Apple answers 200 ``{}`` and puts the refusal in ``X-Apple-I-Rscd: 401``."""
+    captured = failed_raw_step()
+    assert (
+        json.loads(captured["request"]["body"]).keys()
+        == json.loads(raw_step()["request"]["body"]).keys()
+    )
+    response = await raw_signin(apple, apple_id, "not-the-password")
+    assert response.status_code == captured["response"]["status"]["code"] == 200
+    assert response.json() == response_json(captured) == {}
+    assert (
+        response.headers["x-apple-i-rscd"] == captured["response"]["headers"]["X-Apple-I-Rscd"][0]
+    )
+    assert response.headers["content-type"].startswith("text/html")
+    assert "scnt" in response.headers
+    captured_names = {k.lower() for k in captured["response"]["headers"]}
+    for name in ("x-apple-session-token", "x-apple-id-session-id", "location"):
+        assert name not in captured_names and name not in response.headers, name
+    # Nothing was signed in: accountLogin has no session token to take.
+    assert (await apple.account_login()).status_code != 200
 
 
 async def test_two_factor_account_still_needs_its_code(apple: Apple) -> None:

@@ -17,7 +17,7 @@ from cloudtap.sandbox.app import SandboxApp
 from tests.icloud.captures import interactions, response_json
 from tests.sandbox.apple.conftest import Apple
 
-CASSETTE = Path(__file__).parents[2] / "fixtures" / "icloudpd" / "fallback_raw_password.yml"
+CASSETTE = Path(__file__).parents[2] / "fixtures" / "icloudpd" / "vcr" / "fallback_raw_password.yml"
 _PARTITION = re.compile(r"^https://p\d+-")
 
 

@@ -84,15 +84,6 @@ DEVIATIONS: list[Deviation] = [
         SIGN_IN,
     ),
     Deviation(
-        f"{IDMSA}/signin",
-        "status",
-        "$",
-        "raw-password fallback: Apple answers 200 {} with X-Apple-I-Rscd: 401 for a wrong "
-        "password (failed_auth.yml); the sandbox answers 401",
-        SIGN_IN,
-        status="being-fixed",
-    ),
-    Deviation(
         f"{IDMSA}/signin*",
         "missing",
         "*",
