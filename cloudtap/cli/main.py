@@ -17,6 +17,10 @@ db_app = typer.Typer(help="The database.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 app.add_typer(db_app, name="db")
 
+from cloudtap.cli.pull import pull as pull_command  # noqa: E402
+
+app.command("pull")(pull_command)
+
 try:
     from cloudtap.cli.sandbox import sandbox_app
 

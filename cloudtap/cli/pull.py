@@ -1,0 +1,123 @@
+"""``cloudtap pull``: the thin command over :mod:`cloudtap.pull`."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from contextlib import ExitStack
+from pathlib import Path
+from typing import cast
+
+import typer
+
+from cloudtap.pull.client import ApiError, CloudtapClient
+from cloudtap.pull.login import LoginFailed, PasswordSources, TerminalPrompter
+from cloudtap.pull.progress import progress_for
+from cloudtap.pull.pulling import pull as pull_once
+from cloudtap.pull.runner import ALL_TYPES, STATE_DIR, PullOptions
+from cloudtap.pull.schedule import parse_interval
+
+SANDBOX_DOMAIN = "@sandbox.cloudtap.dev"
+SANDBOX_DEMO_ACCOUNT = f"rich{SANDBOX_DOMAIN}"
+
+
+class _SandboxPrompter(TerminalPrompter):
+    """The sandbox's password is public (docs/sandbox.md); codes are still asked."""
+
+    def password(self, apple_id: str) -> str:
+        from cloudtap.sandbox.accounts.scenarios import PASSWORD
+
+        return PASSWORD
+
+
+def _data_types(text: str | None) -> tuple[str, ...]:
+    if not text:
+        return ALL_TYPES
+    wanted = tuple(t.strip() for t in text.split(",") if t.strip())
+    unknown = [t for t in wanted if t not in ALL_TYPES]
+    if unknown:
+        raise typer.BadParameter(f"unknown: {', '.join(unknown)} (known: {', '.join(ALL_TYPES)})")
+    return wanted
+
+
+def pull(
+    apple_id: str | None = typer.Argument(None, help="The Apple ID (not needed with --sandbox)."),
+    to: Path = typer.Option(..., "--to", help="Directory that holds the copy."),
+    data_types: str | None = typer.Option(
+        None, "--data-types", help="Comma-separated data types (default: all seven)."
+    ),
+    since: str | None = typer.Option(None, help="First pull: only items after this date."),
+    watch: str | None = typer.Option(None, help="Repeat at this interval (90s, 15m, 6h)."),
+    server: str | None = typer.Option(
+        None, help="A running cloudtap's URL (default: the embedded one, in-process)."
+    ),
+    token: str | None = typer.Option(
+        None, envvar="CLOUDTAP_TOKEN", help="API key token for --server (or CLOUDTAP_TOKEN)."
+    ),
+    password_env: str | None = typer.Option(
+        None, "--password-env", help="Read the Apple password from this environment variable."
+    ),
+    sandbox: bool = typer.Option(False, help="Use the built-in sandbox (no Apple ID needed)."),
+    folder_structure: str = typer.Option(
+        "{:%Y/%m/%d}", help="Photo folders, as icloudpd's (or 'none')."
+    ),
+    apply_deletions: bool = typer.Option(
+        False, "--apply-deletions", help="Remove what was deleted on Apple's side."
+    ),
+    full: bool = typer.Option(False, help="List everything again (also finds deletions)."),
+    verify: bool = typer.Option(False, help="Check every file's MD5, not only its size."),
+) -> None:
+    """Copy a whole iCloud account into DIR in open formats, and keep it in sync."""
+    if apple_id is None:
+        if not sandbox:
+            raise typer.BadParameter("give an Apple ID, or --sandbox to try the sandbox")
+        apple_id = SANDBOX_DEMO_ACCOUNT
+    sandbox = sandbox or apple_id.endswith(SANDBOX_DOMAIN)
+    if server and not token:
+        raise typer.BadParameter("--server needs --token (or CLOUDTAP_TOKEN)")
+    interval = parse_interval(watch) if watch else None
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    root = to.expanduser().resolve()
+    options = PullOptions(
+        root=root,
+        data_types=_data_types(data_types),
+        since=since,
+        folder_structure=folder_structure,
+        apply_deletions=apply_deletions,
+        full=full,
+        verify=verify,
+    )
+    prompter = _SandboxPrompter() if sandbox and password_env is None else TerminalPrompter()
+    sources = PasswordSources(env_name=password_env, use_keyring=not sandbox)
+    with ExitStack() as stack:
+        if server:
+            url, api_token = server, cast(str, token)
+        else:
+            from cloudtap.cli.embedded import embedded_api
+
+            api = stack.enter_context(
+                embedded_api(root / STATE_DIR / "server", "sandbox" if sandbox else "live"),
+            )
+            url, api_token = api.url, api.token
+        client = CloudtapClient(url, api_token)
+        stack.callback(client.close)
+        while True:
+            progress = progress_for(sys.stderr)
+            try:
+                summary = pull_once(client, apple_id, options, sources, prompter, progress)
+            except (LoginFailed, ApiError, ValueError) as exc:
+                progress.close()
+                typer.echo(f"cloudtap pull: {exc}", err=True)
+                raise typer.Exit(1) from None
+            progress.close()
+            failed = {k: v["error"] for k, v in summary.data_types.items() if v.get("error")}
+            typer.echo(
+                f"pulled into {root}: {summary.files_fetched} files fetched "
+                f"({summary.bytes_fetched} bytes)" + (f"; failed: {failed}" if failed else "")
+            )
+            if interval is None:
+                if failed:
+                    raise typer.Exit(2)
+                return
+            time.sleep(interval)

@@ -1,0 +1,39 @@
+"""One pull from start to end: the API user, an active session, then the runner."""
+
+from __future__ import annotations
+
+from cloudtap.pull.client import ApiError, CloudtapClient
+from cloudtap.pull.login import LoginFailed, PasswordSources, Prompter, active_session
+from cloudtap.pull.manifest import Manifest
+from cloudtap.pull.progress import Progress
+from cloudtap.pull.runner import PullOptions, Runner, RunSummary, SessionExpired
+
+
+def pull(
+    client: CloudtapClient,
+    apple_id: str,
+    options: PullOptions,
+    sources: PasswordSources,
+    prompter: Prompter,
+    progress: Progress,
+) -> RunSummary:
+    options.root.mkdir(parents=True, exist_ok=True)
+    manifest = Manifest.load(options.root)
+    account = manifest.data.setdefault("account", {})
+    if account.get("apple_id") not in (None, apple_id):
+        raise ValueError(f"{options.root} holds the copy of {account['apple_id']}, not {apple_id}")
+    user = client.user(apple_id)
+    known = account.get("session")
+    for _ in range(2):
+        session = active_session(client, user["id"], apple_id, known, sources, prompter)
+        # Only ids are kept: the API holds Apple's session and trust state, sealed.
+        account.update(apple_id=apple_id, user=user["id"], session=session["id"])
+        manifest.save()
+        try:
+            return Runner(client, str(session["id"]), options, progress).run()
+        except (SessionExpired, ApiError) as exc:
+            if isinstance(exc, ApiError) and exc.error != "session-expired":
+                raise
+            progress.message("the session has expired: logging in again")
+            known = None
+    raise LoginFailed("session-expired")

@@ -1,0 +1,339 @@
+"""One pull: for each data type, list (incrementally where the API keeps a cursor),
+merge into the known items, fetch the files not yet on disk, rewrite the exports.
+
+Incremental rules (see docs/pull.md):
+- photos, notes, calls and Safari history are asked with ``since`` = the end of the last
+  listing, so the API resumes from its sealed sync-token cursor and lists only changes;
+- contacts and Find My are small and listed in full every time (which is also how their
+  deletions are seen); the calendar has no change feed and is re-listed in full when
+  its last full listing is older than ``calendar_refresh`` (or with ``full``);
+- a full listing records the items that disappeared as deletions in the manifest; they
+  are removed from the copy only with ``apply_deletions``.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from cloudtap.pull.client import JSON, CloudtapClient
+from cloudtap.pull.exporters import Item, Wanted, tables
+from cloudtap.pull.exporters import calendar as calendar_export
+from cloudtap.pull.exporters import contacts as contacts_export
+from cloudtap.pull.exporters import notes as notes_export
+from cloudtap.pull.exporters import photos as photos_export
+from cloudtap.pull.items import ItemStore
+from cloudtap.pull.manifest import Manifest
+from cloudtap.pull.progress import Progress
+
+STATE_DIR = ".cloudtap-pull"
+PHOTOS, CONTACTS, CALENDAR, NOTES = (
+    "icpl.photos",
+    "mme_contacts.contacts",
+    "mme_calendar.events",
+    "mme_notes.notes",
+)
+ALL_TYPES = (PHOTOS, CONTACTS, CALENDAR, NOTES, tables.CALLS, tables.HISTORY, tables.FINDMY)
+CHANGE_FEED = {PHOTOS, NOTES, tables.CALLS, tables.HISTORY}
+FILES_PER_POLL = 16
+PARALLEL_POLLS = 4  # the API moves at most 4 files of one account at a time
+DEFAULT_CALENDAR_REFRESH = 24 * 3600.0
+
+
+@dataclass
+class PullOptions:
+    root: Path
+    data_types: tuple[str, ...] = ALL_TYPES
+    since: str | None = None  # the user's own lower bound (first pull)
+    folder_structure: str = photos_export.DEFAULT_FOLDERS
+    apply_deletions: bool = False
+    full: bool = False
+    verify: bool = False
+    calendar_refresh: float = DEFAULT_CALENDAR_REFRESH
+
+
+@dataclass
+class RunSummary:
+    started: str
+    finished: str = ""
+    files_fetched: int = 0
+    bytes_fetched: int = 0
+    data_types: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def as_json(self) -> JSON:
+        return {
+            "started": self.started,
+            "finished": self.finished,
+            "files_fetched": self.files_fetched,
+            "bytes_fetched": self.bytes_fetched,
+            "data_types": self.data_types,
+        }
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+def _age_seconds(iso: str | None) -> float:
+    if not iso:
+        return float("inf")
+    return (datetime.now(UTC) - datetime.fromisoformat(iso)).total_seconds()
+
+
+def wanted_files(data_type: str, item: Item, options: PullOptions) -> list[Wanted]:
+    if data_type == PHOTOS:
+        return photos_export.wanted(item, options.folder_structure)
+    if data_type == CONTACTS:
+        return contacts_export.wanted(item)
+    if data_type == NOTES:
+        return notes_export.wanted(item)
+    return []
+
+
+def write_exports(
+    data_type: str, root: Path, items: dict[str, Item], files: dict[str, str]
+) -> None:
+    if data_type == CONTACTS:
+        contacts_export.export(root, items, files)
+    elif data_type == CALENDAR:
+        calendar_export.export(root, items, files)
+    elif data_type == NOTES:
+        notes_export.export(root, items, files)
+    elif data_type in tables.TARGETS:
+        tables.export_table(data_type, root, items)
+
+
+class SessionExpired(Exception):
+    """Apple no longer honours the session: log in again and run again."""
+
+
+def _next_second(iso: str | None) -> str | None:
+    """The API stamps polls to the second; the cursor it keeps is usable for a ``since``
+    at or after the listing's start, so round up rather than down."""
+    if not iso:
+        return None
+    moment = datetime.fromisoformat(iso.replace("Z", "+00:00"))
+    return (moment.replace(microsecond=0) + timedelta(seconds=1)).isoformat()
+
+
+class Runner:
+    def __init__(
+        self,
+        client: CloudtapClient,
+        session_id: str,
+        options: PullOptions,
+        progress: Progress,
+        on_manifest: Callable[[Manifest], None] = lambda m: None,
+    ) -> None:
+        self.client, self.session_id, self.options = client, session_id, options
+        self.progress = progress
+        self.root = options.root
+        self.manifest = Manifest.load(self.root)
+        self.store = ItemStore(self.root / STATE_DIR)
+        on_manifest(self.manifest)
+
+    def run(self) -> RunSummary:
+        summary = RunSummary(started=now_iso())
+        run_number = len(self.manifest.data["runs"]) + 1
+        for data_type in self.options.data_types:
+            summary.data_types[data_type] = self._pull_type(data_type, summary, run_number)
+        summary.finished = now_iso()
+        self.manifest.add_run(summary.as_json())
+        self.manifest.save()
+        return summary
+
+    # -- one data type -------------------------------------------------------------
+
+    def _mode(self, data_type: str, entry: dict[str, Any]) -> tuple[str, str | None]:
+        """("full" | "changes" | "kept", since) for this data type's listing."""
+        cursor = (entry.get("cursor") or {}).get("since")
+        if self.options.full or not entry.get("last_full"):
+            return "full", self.options.since
+        if data_type in CHANGE_FEED and cursor:
+            return "changes", cursor
+        if (
+            data_type == CALENDAR
+            and _age_seconds(entry["last_full"]) < self.options.calendar_refresh
+        ):
+            return "kept", None
+        return "full", self.options.since
+
+    def _pull_type(self, data_type: str, summary: RunSummary, run: int) -> dict[str, Any]:
+        entry = self.manifest.data_type(data_type)
+        mode, since = self._mode(data_type, entry)
+        report: dict[str, Any] = {"mode": mode, "listing_started": time.time()}
+        self.progress.listing(data_type, mode)
+        items = self.store.load(data_type)
+        if mode != "kept":
+            listed = self._list(data_type, since, entry)
+            if listed is None:
+                report["error"] = entry.get("error")
+                report["listing_finished"] = time.time()
+                self.progress.done(data_type, f"failed: {entry.get('error')}")
+                return report
+            listed_items, poll = listed
+            report["listed"] = len(listed_items)
+            fresh = {str(i.get("id")): i for i in listed_items}
+            if mode == "full":
+                self._record_deletions(data_type, entry, items, fresh)
+            items.update(fresh)
+            self.store.save(data_type, items)
+            entry["cursor"] = {
+                "since": _next_second(poll.get("date_completed")),
+                "poll": poll.get("id"),
+            }
+            entry["listed_at"] = now_iso()
+            if mode == "full":
+                entry["last_full"] = entry["listed_at"]
+        report["listing_finished"] = time.time()
+        entry["count"] = len(items) - len(entry["deleted"])
+        self.manifest.save()
+        self.progress.listed(data_type, len(items))
+        fetched, size = self._fetch_files(data_type, items, entry, run)
+        summary.files_fetched += fetched
+        summary.bytes_fetched += size
+        report.update(files_fetched=fetched, bytes_fetched=size, files_finished=time.time())
+        known = {fid: e["path"] for fid, e in self.manifest.files.items()}
+        write_exports(data_type, self.root, items, known)
+        self.progress.done(data_type)
+        return report
+
+    def _list(
+        self, data_type: str, since: str | None, entry: dict[str, Any]
+    ) -> tuple[list[Item], JSON] | None:
+        payload: JSON = {"data_types": [data_type]}
+        if since:
+            payload["since"] = since
+        poll = self.client.poll(self.session_id, payload)
+        errors = [
+            e
+            for e in poll.get("errors", {}).get("data", [])
+            if e.get("target") in (None, data_type)
+        ]
+        results = [
+            r for r in poll.get("results", {}).get("data", []) if r.get("identifier") == data_type
+        ]
+        if any(e.get("error") == "session-expired" for e in errors):
+            raise SessionExpired()
+        if not results:
+            entry["error"] = errors[0].get("error") if errors else "no-result"
+            self.manifest.save()
+            return None
+        entry.pop("error", None)
+        body = self.client.json_result(results[0])
+        self.client.ack([str(r["id"]) for r in results])
+        return list(body.get("data") or []), poll
+
+    def _record_deletions(
+        self, data_type: str, entry: dict[str, Any], items: dict[str, Item], fresh: dict[str, Item]
+    ) -> None:
+        deleted: dict[str, str] = entry["deleted"]
+        for item_id in fresh:
+            deleted.pop(item_id, None)  # it came back
+        for item_id in set(items) - set(fresh):
+            deleted.setdefault(item_id, now_iso())
+            if self.options.apply_deletions:
+                for want in wanted_files(data_type, items[item_id], self.options):
+                    gone = self.manifest.files.pop(want.file_id, None)
+                    if gone is not None:
+                        (self.root / gone["path"]).unlink(missing_ok=True)
+                del items[item_id]
+                del deleted[item_id]
+
+    # -- files ---------------------------------------------------------------------
+
+    def _plan(self, data_type: str, items: dict[str, Item], entry: dict[str, Any]) -> list[Wanted]:
+        """Files not yet intact on disk, each with a path no other file holds."""
+        taken = {e["path"]: fid for fid, e in self.manifest.files.items()}
+        plan: list[Wanted] = []
+        for item_id, item in items.items():
+            if item_id in entry["deleted"]:
+                continue
+            for want in wanted_files(data_type, item, self.options):
+                if self.manifest.intact(want.file_id, self.options.verify):
+                    continue
+                recorded = self.manifest.files.get(want.file_id)
+                path = recorded["path"] if recorded else want.path
+                if taken.get(path, want.file_id) != want.file_id:
+                    p = PurePosixPath(path)
+                    path = str(p.with_name(f"{p.stem}-{item_id[:7]}{p.suffix}"))
+                taken[path] = want.file_id
+                plan.append(Wanted(want.file_id, path, want.mtime, want.kind))
+        return plan
+
+    def _fetch_files(
+        self, data_type: str, items: dict[str, Item], entry: dict[str, Any], run: int
+    ) -> tuple[int, int]:
+        plan = self._plan(data_type, items, entry)
+        sizes = _announced_sizes(items)
+        self.progress.files(data_type, len(plan), sum(sizes.get(w.file_id, 0) for w in plan))
+        fetched = total = 0
+        failed: dict[str, str] = {}
+        batches = [plan[i : i + FILES_PER_POLL] for i in range(0, len(plan), FILES_PER_POLL)]
+        with ThreadPoolExecutor(PARALLEL_POLLS) as pool:
+            # A few file polls run ahead while finished ones are copied to disk in order.
+            polls = [pool.submit(self._file_poll, batch) for batch in batches]
+            for batch, future in zip(batches, polls, strict=True):
+                poll = future.result()
+                for error in poll.get("errors", {}).get("data", []):
+                    failed[str(error.get("target"))] = str(error.get("error"))
+                if "session-expired" in failed.values():
+                    for other in polls:
+                        other.cancel()
+                    raise SessionExpired()
+                done, size = self._store_batch(data_type, batch, poll, run)
+                fetched += done
+                total += size
+        entry["file_errors"] = failed
+        return fetched, total
+
+    def _file_poll(self, batch: list[Wanted]) -> JSON:
+        return self.client.poll(self.session_id, {"files": [w.file_id for w in batch]})
+
+    def _store_batch(
+        self, data_type: str, batch: list[Wanted], poll: JSON, run: int
+    ) -> tuple[int, int]:
+        results = {r.get("identifier"): r for r in poll.get("results", {}).get("data", [])}
+        fetched = total = 0
+        for want in batch:
+            result = results.get(want.file_id)
+            if result is None:
+                continue
+            target = self.root / want.path
+            got = self.client.download(result, target)
+            if want.mtime is not None:
+                os.utime(target, (want.mtime, want.mtime))
+            self.manifest.record_file(
+                want.file_id,
+                {
+                    "path": want.path,
+                    "size": got.size,
+                    "md5": got.md5,
+                    "data_type": data_type,
+                    "kind": want.kind,
+                    "run": run,
+                },
+            )
+            self.client.ack([str(result["id"])])
+            fetched += 1
+            total += got.size
+            self.progress.fetched(data_type, got.size)
+        return fetched, total
+
+
+def _announced_sizes(items: dict[str, Item]) -> dict[str, int]:
+    sizes: dict[str, int] = {}
+    for item in items.values():
+        for file in item.get("files") or []:
+            if file.get("id") and isinstance(file.get("size"), int):
+                sizes[str(file["id"])] = int(file["size"])
+        for attachment in item.get("attachments") or []:
+            if attachment.get("file_id") and isinstance(attachment.get("size"), int):
+                sizes[str(attachment["file_id"])] = int(attachment["size"])
+    return sizes
