@@ -1,9 +1,9 @@
 """What the sandbox itself serves for a file id, fetched without cloudtap's iCloud client.
 
-Photos and note attachments: a raw CloudKit ``records/lookup`` through the sandbox's
-proxy with a web session the sandbox issues directly, then the record's
-``downloadURL``. Contact images: the sandbox's own content function. Tests compare
-downloaded results with these bytes.
+Photos: a raw CloudKit ``records/lookup`` through the sandbox's proxy with a web session
+the sandbox issues directly, then the record's ``downloadURL``. Contact images and note
+attachments: the sandbox's own content functions. Tests compare downloaded results with
+these bytes.
 """
 
 from __future__ import annotations
@@ -14,7 +14,9 @@ import httpx
 
 from cloudtap.sandbox.apple.account_json import partition_of
 from cloudtap.sandbox.hosts import service_url
+from cloudtap.sandbox.photos import media
 from cloudtap.sandbox.runtime import RunningSandbox
+from cloudtap.sandbox.services.content import note_files
 from cloudtap.sandbox.services.content.contacts import index_of, photo_jpeg
 from cloudtap.sandbox.world import WEB_SESSION_COOKIE
 
@@ -69,9 +71,13 @@ def photo_bytes(sandbox: RunningSandbox, apple_id: str, file_id: str) -> bytes:
 
 
 def note_attachment_bytes(sandbox: RunningSandbox, apple_id: str, file_id: str) -> bytes:
-    record_name = file_id.removeprefix("mme_notes_attachment://")
-    path = "com.apple.notes/production/private"
-    return _asset_bytes(sandbox, apple_id, path, "Notes", record_name, "PrimaryAsset")
+    """The world's own bytes (its generator): a note's file, wherever Apple's record keeps
+    them (``PrimaryAsset`` or a ``Media`` record), or a drawing's picture."""
+    account = sandbox.world.account(apple_id)
+    assert account is not None
+    file = note_files.by_name(account.content, file_id.removeprefix("mme_notes_attachment://"))
+    assert file is not None, file_id
+    return media.join(note_files.pieces(file))
 
 
 def contact_image_bytes(sandbox: RunningSandbox, apple_id: str, file_id: str) -> bytes:

@@ -54,7 +54,8 @@ class _Layout:
         self.notes_start = len(self.folders)
         self.attachments_start = self.notes_start + spec.notes
         self.extras_start = self.attachments_start + gen.attachment_count(spec)
-        self.total = self.extras_start + gen.extras_count(spec)
+        self.media_start = self.extras_start + gen.extras_count(spec)
+        self.total = self.media_start + gen.media_count(spec)
         self.check = ck.zone_check(CONTAINER, account.dsid, spec.seed, spec.notes, today())
 
     def type_at(self, position: int) -> str:
@@ -65,7 +66,9 @@ class _Layout:
             return "PasswordProtectedNote" if gen.is_locked(index) else "Note"
         if position < self.extras_start:
             return "Attachment"
-        return gen.EXTRA_KINDS[gen.extra_position(position - self.extras_start)[1]][1]
+        if position < self.media_start:
+            return gen.EXTRA_KINDS[gen.extra_position(position - self.extras_start)[1]][1]
+        return "Media"
 
     def record_at(self, position: int) -> Record:
         if position < self.notes_start:
@@ -75,9 +78,12 @@ class _Layout:
         if position < self.extras_start:
             note_index = gen.attachment_note(position - self.attachments_start)
             return attachment_record(self.account, gen.note(self.spec, note_index))
-        note_index, j = gen.extra_position(position - self.extras_start)
-        note = gen.note(self.spec, note_index)
-        return extra_record(self.account, note, note.extras[j])
+        if position < self.media_start:
+            note_index, j = gen.extra_position(position - self.extras_start)
+            note = gen.note(self.spec, note_index)
+            return extra_record(self.account, note, note.extras[j])
+        note = gen.note(self.spec, gen.media_note(position - self.media_start))
+        return media_record(self.account, note)
 
 
 def folder_record(folder: gen.Folder) -> Record:
@@ -122,6 +128,8 @@ def note_record(note: gen.NoteItem) -> Record:
 def attachment_record(account: SandboxAccount, note: gen.NoteItem) -> Record:
     file = note_files.attachment_file(account.content, note.index)
     assert note.attachment is not None and file is not None
+    if gen.has_media(note.index):
+        return _media_backed(account, note, file)
     fields = {
         "AttachmentUTI": ck.string(file.uti),
         "Filename": ck.string(file.filename),
@@ -133,6 +141,40 @@ def attachment_record(account: SandboxAccount, note: gen.NoteItem) -> Record:
     return ck.record(
         ZONE, note.attachment.identifier, "Attachment", fields, note.created_ms, note.modified_ms
     )
+
+
+def _media_backed(
+    account: SandboxAccount, note: gen.NoteItem, file: note_files.AttachmentFile
+) -> Record:
+    """A photo as pyicloud's capture of a real note shows one: ``UTI``, the name in
+    ``TitleEncrypted``, ``FileSize``, and the bytes on the ``Media`` record it refers to."""
+    assert note.attachment is not None
+    fields = {
+        "UTI": ck.string(file.uti),
+        "UTIEncrypted": ck.encrypted(file.uti),
+        "TitleEncrypted": ck.encrypted(file.filename),
+        "FileSize": ck.int64(file.size),
+        "Note": ck.reference(ZONE, note.name),
+        "Media": ck.reference(ZONE, gen.media_name(account.content, note.index)),
+        "Width": ck.double(float(file.width)),
+        "Height": ck.double(float(file.height)),
+    }
+    return ck.record(
+        ZONE, note.attachment.identifier, "Attachment", fields, note.created_ms, note.modified_ms
+    )
+
+
+def media_record(account: SandboxAccount, note: gen.NoteItem) -> Record:
+    """The record holding a photo's bytes. No public capture shows its fields (pyicloud
+    takes the first asset it finds), so the asset's field name, ``Asset``, is ours."""
+    file = note_files.attachment_file(account.content, note.index)
+    assert file is not None
+    fields = {
+        "Asset": {"type": "ASSETID", "value": _asset(account, file)},
+        "Note": ck.reference(ZONE, note.name),
+    }
+    name = gen.media_name(account.content, note.index)
+    return ck.record(ZONE, name, "Media", fields, note.created_ms, note.modified_ms)
 
 
 def extra_record(account: SandboxAccount, note: gen.NoteItem, extra: gen.Extra) -> Record:
@@ -244,6 +286,7 @@ def _names(layout: _Layout) -> dict[str, int]:
         "note": layout.notes_start,
         "attachment": layout.attachments_start,
         "extra": layout.extras_start,
+        "media": layout.media_start,
     }
     for name, (kind, n) in gen.record_names(spec.seed, spec.notes).items():
         out[name] = starts[kind] + n

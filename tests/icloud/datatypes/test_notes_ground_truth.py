@@ -139,12 +139,20 @@ async def test_downloaded_bytes_are_the_worlds_bytes(
         for entry in note["attachments"]:
             file = note_files.attachment_file(spec, index)
             assert file is not None
-            by_uti.setdefault(entry["type"], (entry["file_id"], file))
+            # A photo whose bytes sit on a Media record, and one with a PrimaryAsset.
+            key = f"{entry['type']} on Media" if gen.has_media(index) else entry["type"]
+            by_uti.setdefault(key, (entry["file_id"], file))
         for entry in note["inline"]:
             picture = note_files.drawing_file(spec, index)
             if entry["file_id"] and picture is not None:
                 by_uti.setdefault(entry["type"], (entry["file_id"], picture))
-    assert sorted(by_uti) == ["com.adobe.pdf", "com.apple.paper", "public.jpeg", "public.png"]
+    assert sorted(by_uti) == [
+        "com.adobe.pdf",
+        "com.apple.paper",
+        "public.jpeg",
+        "public.jpeg on Media",
+        "public.png",
+    ]
     for file_id, file in by_uti.values():
         got = await download(connector, state, file_id)
         assert got == media.join(note_files.pieces(file)), file_id

@@ -64,6 +64,7 @@ async def test_pyicloud_and_cloudtap_agree_on_every_note(
     # pyicloud's iter_all lists "Note" records only: password-protected notes are ours alone.
     readable = {k: v for k, v in ours.items() if not v["locked"]}
     assert len(theirs) == len(readable) > 0
+    named = 0
     for note in theirs:
         item = readable[stable_id("note", note["id"])]
         assert (note["title"], note["folder"]) == (item["title"], item["folder"])
@@ -77,7 +78,12 @@ async def test_pyicloud_and_cloudtap_agree_on_every_note(
         for attachment in note["attachments"]:
             if attachment["id"] in files:
                 mine = files[attachment["id"]]
-                assert (attachment["filename"], attachment["size"]) == (mine["name"], mine["size"])
+                pair = (attachment["filename"], attachment["size"])
+                # pyicloud's lookup asks for `Filename` and `Size` only; a photo on a Media
+                # record keeps them in `TitleEncrypted` and `FileSize` (pyicloud's own
+                # capture of a real note), so pyicloud has neither for it.
+                assert pair in ((mine["name"], mine["size"]), (None, None)), attachment
+                named += pair == (mine["name"], mine["size"])
         # The text pyicloud shows for inline items is ours.
         shown = {e["id"]: e["label"] for e in note["rendered"] if e["label"] is not None}
         for entry in item["inline"]:
@@ -85,4 +91,4 @@ async def test_pyicloud_and_cloudtap_agree_on_every_note(
                 assert (shown[entry["id"]] or "").rstrip("\n") == entry["text"], entry
     # The comparison covered notes with inline and file attachments, and an empty note.
     assert any(i["inline"] and i["attachments"] for i in readable.values())
-    assert any(i["title"] == "" for i in readable.values())
+    assert any(i["title"] == "" for i in readable.values()) and named > 10

@@ -102,7 +102,7 @@ def file_for(spec: ContentSpec, note_index: int, code: int) -> AttachmentFile | 
 def by_name(spec: ContentSpec, record_name: str) -> AttachmentFile | None:
     """The asset behind an ``Attachment`` record's name (a file or a drawing's picture)."""
     found = gen.record_names(spec.seed, spec.notes).get(record_name)
-    if found is None or found[0] == "note":
+    if found is None or found[0] in ("note", "media"):
         return None
     kind, k = found
     if kind == "attachment":

@@ -4,7 +4,8 @@ Layout of the ``Notes`` zone's change log: the folders, then note ``0..N-1`` (ol
 first; note ``i`` was last modified in slot ``i`` of the past three years), then one
 attachment for every note that has one, then the inline attachments (``EXTRA_KINDS``:
 a table, a hashtag, a calculation result, a link card and a drawing) of every note that
-has them, shaped as in pyicloud's capture of a real note.
+has them, shaped as in pyicloud's capture of a real note, then the ``Media`` records
+holding the bytes of some photos.
 """
 
 from __future__ import annotations
@@ -40,6 +41,10 @@ CHECKLIST_EVERY, CHECKLIST_AT = 5, 1
 UNICODE_EVERY, UNICODE_AT = 13, 4  # titles with accents, CJK and emoji
 EMPTY_EVERY, EMPTY_AT = 31, 7  # notes with no text at all (and no attachment)
 EXTRAS_EVERY, EXTRAS_AT = 14, 2  # a subset of the notes with a file attachment
+# Photos whose bytes sit on a separate Media record, as in pyicloud's capture of a real
+# note (the others carry a PrimaryAsset, as in its synthetic lookup fixture): one in
+# six of the JPEG attachments (note 9 + 42m has a file, and a JPEG one).
+MEDIA_EVERY, MEDIA_AT = 42, 9
 PAST_YEARS = 3
 
 ATTACHMENT_KINDS = (
@@ -140,6 +145,23 @@ def attachment_note(k: int) -> int:
 
 def attachment_name(spec: ContentSpec, note_index: int) -> str:
     return item_uuid(spec.seed, "note-attachment", note_index)
+
+
+def has_media(index: int) -> bool:
+    return index % MEDIA_EVERY == MEDIA_AT
+
+
+def media_count(spec: ContentSpec) -> int:
+    return len(range(MEDIA_AT, spec.notes, MEDIA_EVERY))
+
+
+def media_note(k: int) -> int:
+    """The note whose attachment's bytes Media record ``k`` holds."""
+    return MEDIA_AT + k * MEDIA_EVERY
+
+
+def media_name(spec: ContentSpec, note_index: int) -> str:
+    return item_uuid(spec.seed, "note-media", note_index)
 
 
 def is_empty(index: int) -> bool:
@@ -254,11 +276,14 @@ def locked_ciphertext_for(note: NoteItem) -> bytes:
 
 @lru_cache(maxsize=8)
 def record_names(seed: int, count: int) -> dict[str, tuple[str, int]]:
-    """Record name → ("note", i), ("attachment", k) or ("extra", k), for ``records/lookup``."""
+    """Record name → ("note", i), ("attachment", k), ("extra", k) or ("media", k), for
+    ``records/lookup``."""
     spec = ContentSpec(seed=seed, notes=count)
     out: dict[str, tuple[str, int]] = {note_name(spec, i): ("note", i) for i in range(count)}
     for k in range(attachment_count(spec)):
         out[attachment_name(spec, attachment_note(k))] = ("attachment", k)
     for k in range(extras_count(spec)):
         out[extra_name(spec, *extra_position(k))] = ("extra", k)
+    for k in range(media_count(spec)):
+        out[media_name(spec, media_note(k))] = ("media", k)
     return out
