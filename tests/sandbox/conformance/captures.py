@@ -262,6 +262,11 @@ PYICLOUD_FIXTURES: dict[str, tuple[str, str | dict[str, Any] | None, str]] = {
         "photos_shared_library_unfavorite_request",
         "private",
     ),
+    "photos_browser_mutations/photo_delete_response": (
+        "records/modify",
+        "photos_browser_mutations/photo_delete_request",
+        "private",
+    ),
     "notes/notes_query_folders_response": (
         "records/query",
         {
