@@ -183,3 +183,25 @@ async def test_own_devices_have_no_prs_id_and_family_devices_their_members(
     own = [d for d in reply["content"] if d["prsId"] is None]
     assert len(own) == account.content.devices
     assert {d["prsId"] for d in reply["content"] if d["prsId"] is not None} == members
+
+
+ACTION_RECORDS = ("msg", "mesg", "snd", "lostDevice", "remoteLock")
+
+
+async def test_past_actions_are_recorded_as_in_the_fixture(service_client) -> None:
+    """Some devices show the last sound, message, lost mode and lock, keyed as captured."""
+    theirs = json.loads(FIXTURE.read_text(encoding="utf-8"))
+    async with service_client("fmipweb") as client:
+        ours = (await client.post(f"{BASE}/initClient", json={"clientContext": CONTEXT})).json()
+    for key in ACTION_RECORDS:
+        captured = [d[key] for d in theirs["content"] if isinstance(d[key], dict)]
+        mine = [d[key] for d in ours["content"] if isinstance(d[key], dict)]
+        assert mine and len(mine) < len(ours["content"]), key  # some devices, not all
+        keys = set().union(*captured)
+        assert all(set(record) == keys for record in mine), key
+        assert all(isinstance(r["createTimestamp"], int) for r in mine), key
+    for device in ours["content"]:
+        if device["msg"] is not None:  # a message's short form, as in the fixture
+            assert device["mesg"] == {
+                k: device["msg"][k] for k in ("createTimestamp", "statusCode")
+            }

@@ -14,7 +14,7 @@ from typing import Any
 
 from cloudtap.sandbox.accounts.model import ContentSpec
 from cloudtap.sandbox.services.content import words
-from cloudtap.sandbox.services.content.rng import item_rng, item_uuid, short_id
+from cloudtap.sandbox.services.content.rng import day_start, item_rng, item_uuid, short_id, today
 
 
 def _flags(text: str) -> tuple[str, ...]:
@@ -81,6 +81,19 @@ RENAMED = {
 
 
 @dataclass(frozen=True)
+class ActionHistory:
+    """The last Find My actions on a device (epoch ms), as the fixture's devices show them.
+
+    ``lost_at``: lost mode was switched on once and has ended (fixture statusCode 2201).
+    """
+
+    sound_at: int | None = None
+    message_at: int | None = None
+    lost_at: int | None = None
+    locked_at: int | None = None
+
+
+@dataclass(frozen=True)
 class Device:
     id: str
     index: int
@@ -101,6 +114,7 @@ class Device:
     activation_locked: bool
     loc_found_enabled: bool  # "notify when found" armed
     audio_channels: tuple[dict[str, Any], ...] = field(default=())
+    history: ActionHistory = field(default_factory=lambda: ActionHistory())
 
     @property
     def prs_id(self) -> str | None:
@@ -143,6 +157,7 @@ def _device(
     locate_delay = rng.random()
     low_power = level < 0.2 and rng.random() < 0.5
     locked = kind.device_class != "Accessory"
+    history = _history(spec.seed, index, kind, rng.random(), rng.random())
     return Device(
         id=base64.b64encode(raw).decode(),
         index=index,
@@ -163,6 +178,26 @@ def _device(
         activation_locked=locked,
         loc_found_enabled=rng.random() < 0.2,
         audio_channels=_EARBUDS if kind.device_class == "Accessory" else (),
+        history=history,
+    )
+
+
+def _days_ago_ms(seed: int, kind: str, index: int, most: int) -> int:
+    """A moment 1..``most`` days before today (stable all day, moves with the day)."""
+    rng = item_rng(seed, kind, index)
+    moment = day_start(today()).timestamp() - rng.uniform(86_400, most * 86_400)
+    return int(moment * 1000)
+
+
+def _history(seed: int, index: int, kind: DeviceKind, roll: float, other: float) -> ActionHistory:
+    """Some devices were rung, messaged, put in (and out of) lost mode, or locked."""
+    messaging = kind.device_class != "Accessory"
+    return ActionHistory(
+        sound_at=_days_ago_ms(seed, "snd", index, 90) if roll < 0.5 else None,
+        message_at=_days_ago_ms(seed, "msg", index, 400) if messaging and other < 0.4 else None,
+        lost_at=_days_ago_ms(seed, "lost", index, 900) if kind.device_class == "iPad" else None,
+        # The offline iMac was locked remotely once (the fixture's MacBookPro11,3 shows it).
+        locked_at=_days_ago_ms(seed, "lock", index, 700) if kind.device_class == "iMac" else None,
     )
 
 
@@ -181,8 +216,36 @@ def devices(spec: ContentSpec, owner_first_name: str, with_family: bool) -> list
     return out
 
 
+def _status(at_ms: int | None, code: str) -> dict[str, Any] | None:
+    return None if at_ms is None else {"createTimestamp": at_ms, "statusCode": code}
+
+
+def _message(at_ms: int | None) -> dict[str, Any] | None:
+    if at_ms is None:
+        return None
+    flags = {"strobe": False, "userText": True, "playSound": False, "vibrate": False}
+    return {**flags, "createTimestamp": at_ms, "statusCode": "200"}
+
+
+def _lost_device(at_ms: int | None) -> dict[str, Any] | None:
+    """A lost mode that has ended (statusCode 2201, as on the fixture's iPhone 4s)."""
+    if at_ms is None:
+        return None
+    return {
+        "stopLostMode": False,
+        "emailUpdates": True,
+        "userText": True,
+        "sound": False,
+        "ownerNbr": "",
+        "text": "",
+        "createTimestamp": at_ms,
+        "statusCode": "2201",
+    }
+
+
 def device_json(device: Device, location: dict[str, Any] | None, locating: bool) -> dict[str, Any]:
     kind = device.kind
+    history = device.history
     return {
         "id": device.id,
         "name": device.name,
@@ -203,7 +266,7 @@ def device_json(device: Device, location: dict[str, Any] | None, locating: bool)
         "locFoundEnabled": device.loc_found_enabled,
         "lostModeCapable": kind.device_class in ("iPhone", "iPad", "Watch"),
         "lostModeEnabled": False,
-        "lostDevice": None,
+        "lostDevice": _lost_device(history.lost_at),
         "lostTimestamp": "",
         "lockedTimestamp": None,
         "wipedTimestamp": None,
@@ -215,10 +278,10 @@ def device_json(device: Device, location: dict[str, Any] | None, locating: bool)
         "activationLocked": device.activation_locked,
         "passcodeLength": 6,
         "maxMsgChar": 500 if kind.is_mac else 160,
-        "snd": None,
-        "msg": None,
-        "mesg": None,
-        "remoteLock": None,
+        "snd": _status(history.sound_at, "200"),
+        "msg": _message(history.message_at),
+        "mesg": _status(history.message_at, "200"),
+        "remoteLock": _status(history.locked_at, "2201"),
         "remoteWipe": None,
         "wipeInProgress": False,
         "canWipeAfterLock": kind.device_class in ("iPhone", "iPad", "Watch"),
