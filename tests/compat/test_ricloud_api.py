@@ -84,7 +84,9 @@ def ricloud_python() -> str:
 
 
 def test_ricloud_client_drives_cloudtap_serve(ricloud_python: str, tmp_path: Path) -> None:
-    with served_api(tmp_path / "data") as api:
+    # The webhook below points at loopback, which only the operator's allow-list admits.
+    allow = {"CLOUDTAP_OUTBOUND_ALLOW_HOSTS": "127.0.0.1"}
+    with served_api(tmp_path / "data", extra_env=allow) as api:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("RICLOUD_", "CLOUDTAP_"))}
         env.update({"RICLOUD_URL": api.url, "RICLOUD_TOKEN": api.token, "HOME": str(tmp_path)})
         run = subprocess.run(

@@ -12,11 +12,12 @@ from sqlalchemy.orm import Session as DbSession
 
 from cloudtap.api.auth import Caller, authenticate
 from cloudtap.api.common import ListOut, unit_of_work
-from cloudtap.api.errors import invalid_parameter, not_found
+from cloudtap.api.errors import ApiError, invalid_parameter, not_found
 from cloudtap.api.limits import MAX_CONFIG_BYTES, MAX_ID_LENGTH, MAX_NAME_LENGTH
 from cloudtap.api.resources.permissions import PermissionsOut, serialize_permissions
 from cloudtap.api.resources.storage_configs import StorageConfigOut, serialize_storage_config
 from cloudtap.api.resources.webhook_configs import WebhookConfigOut, serialize_webhook_config
+from cloudtap.api.shared import may_choose_defaults, may_read_secret
 from cloudtap.store.ids import isoformat
 from cloudtap.store.listing import get_scoped
 from cloudtap.store.models import Organisation, Permissions, StorageConfig, WebhookConfig
@@ -62,7 +63,7 @@ def _nested_list(items: list[Any], url: str) -> dict[str, Any]:
     }
 
 
-def serialize_organisation(db: DbSession, org: Organisation) -> dict[str, Any]:
+def serialize_organisation(db: DbSession, org: Organisation, caller: Caller) -> dict[str, Any]:
     storage = db.scalars(
         select(StorageConfig)
         .where(StorageConfig.organisation_id == org.id)
@@ -91,7 +92,11 @@ def serialize_organisation(db: DbSession, org: Organisation) -> dict[str, Any]:
         ),
         "storage_config_default": org.storage_config_default,
         "webhook_configs": _nested_list(
-            [serialize_webhook_config(c) for c in webhooks], "/configs/webhook"
+            [
+                serialize_webhook_config(c, reveal_secret=may_read_secret(db, caller, c))
+                for c in webhooks
+            ],
+            "/configs/webhook",
         ),
         "webhook_config_default": org.webhook_config_default,
         "date_created": isoformat(org.date_created),
@@ -108,7 +113,7 @@ def _load(db: DbSession, caller: Caller) -> Organisation:
 @router.get("/organisation", response_model=OrganisationOut)
 def retrieve_organisation(caller: Caller = Depends(authenticate)) -> dict[str, Any]:
     with unit_of_work(caller) as db:
-        return serialize_organisation(db, _load(db, caller))
+        return serialize_organisation(db, _load(db, caller), caller)
 
 
 @router.post("/organisation", response_model=OrganisationOut)
@@ -130,9 +135,15 @@ def update_organisation(
             ("webhook_config_default", WebhookConfig),
         ):
             value = getattr(update, field)
+            if value is not None and not may_choose_defaults(db, caller):
+                raise ApiError(
+                    403,
+                    "live-key-required",
+                    "Live keys use the defaults: set them with a live key.",
+                )
             if value is not None:
                 if get_scoped(db, model, org.id, value) is None:
                     raise invalid_parameter(field, "no such config")
                 setattr(org, field, value)
         db.flush()
-        return serialize_organisation(db, org)
+        return serialize_organisation(db, org, caller)

@@ -23,6 +23,7 @@ from cloudtap.api.common import (
 )
 from cloudtap.api.errors import invalid_parameter
 from cloudtap.api.resources.tasks import TaskOut, create_config_test_task
+from cloudtap.api.shared import may_choose_defaults, may_read_secret, require_live_key_for
 from cloudtap.config import Settings
 from cloudtap.publish.webhooks.ssrf import UnsafeWebhookURL, WebhookURLGuard
 from cloudtap.store.ids import isoformat
@@ -69,16 +70,21 @@ def _checked_url(settings: Settings, url: str) -> str:
     return url
 
 
-def serialize_webhook_config(row: WebhookConfig) -> dict[str, Any]:
+def serialize_webhook_config(row: WebhookConfig, *, reveal_secret: bool = True) -> dict[str, Any]:
     return {
         "id": row.id,
         "resource": "webhook_config",
         "organisation": row.organisation_id,
         "url": row.url,
-        "secret": row.secret,
+        # Empty for a sandbox key when live keys rely on the config (see api.shared).
+        "secret": row.secret if reveal_secret else "",
         "state": row.state,
         "date_created": isoformat(row.date_created),
     }
+
+
+def _serialize(db: DbSession, caller: Caller, row: WebhookConfig) -> dict[str, Any]:
+    return serialize_webhook_config(row, reveal_secret=may_read_secret(db, caller, row))
 
 
 def _organisation(db: DbSession, caller: Caller) -> Organisation | None:
@@ -96,7 +102,7 @@ def list_webhook_configs(
     caller: Caller = Depends(authenticate),
 ) -> dict[str, Any]:
     return list_resource(
-        request, caller, params, WebhookConfig, lambda _db, row: serialize_webhook_config(row)
+        request, caller, params, WebhookConfig, lambda db, row: _serialize(db, caller, row)
     )
 
 
@@ -112,7 +118,11 @@ def create_webhook_config(
         db.add(row)
         db.flush()
         org = _organisation(db, caller)
-        if org is not None and org.webhook_config_default is None:
+        if (
+            org is not None
+            and org.webhook_config_default is None
+            and may_choose_defaults(db, caller)
+        ):
             org.webhook_config_default = row.id  # the first config becomes the default
         # ricloud queues a test delivery on create.
         create_config_test_task(db, caller, "webhook_config.test", row.id)
@@ -125,7 +135,7 @@ def retrieve_webhook_config(
     config_id: str, caller: Caller = Depends(authenticate)
 ) -> dict[str, Any]:
     with unit_of_work(caller) as db:
-        return serialize_webhook_config(_load(db, caller, config_id))
+        return _serialize(db, caller, _load(db, caller, config_id))
 
 
 @router.post("/configs/webhook/{config_id}", response_model=WebhookConfigOut)
@@ -134,16 +144,18 @@ def update_webhook_config(
 ) -> dict[str, Any]:
     with unit_of_work(caller) as db:
         row = _load(db, caller, config_id)
+        require_live_key_for(db, caller, row)
         if body.url is not None:
             row.url, row.state = _checked_url(caller.settings, body.url), "new"
         db.flush()
-        return serialize_webhook_config(row)
+        return _serialize(db, caller, row)
 
 
 @router.delete("/configs/webhook/{config_id}", response_model=DeletedOut)
 def delete_webhook_config(config_id: str, caller: Caller = Depends(authenticate)) -> dict[str, Any]:
     with unit_of_work(caller) as db:
         row = _load(db, caller, config_id)
+        require_live_key_for(db, caller, row)
         org = _organisation(db, caller)
         if org is not None and org.webhook_config_default == row.id:
             org.webhook_config_default = None
@@ -157,4 +169,6 @@ def delete_webhook_config(config_id: str, caller: Caller = Depends(authenticate)
 def test_webhook_config(config_id: str, caller: Caller = Depends(authenticate)) -> dict[str, Any]:
     with unit_of_work(caller) as db:
         row = _load(db, caller, config_id)
+        # The test event carries the config, secret included, to the caller's events.
+        require_live_key_for(db, caller, row)
         return create_config_test_task(db, caller, "webhook_config.test", row.id)
