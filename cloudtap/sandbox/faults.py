@@ -7,6 +7,8 @@ to process-wide settings from the environment:
 ======================================  ===============================================
 ``CLOUDTAP_SANDBOX_LATENCY_MS``         added before every answer
 ``CLOUDTAP_SANDBOX_BANDWIDTH_BPS``      response bodies trickle at this many bytes/s
+``CLOUDTAP_SANDBOX_LINK_BPS``           download bodies of all connections together
+                                        share a link of this many bytes/s
 ``CLOUDTAP_SANDBOX_THROTTLE_PER_MINUTE`` after N requests in a minute: 503
                                         ``Service Temporary Unavailable`` + Retry-After
 ``CLOUDTAP_SANDBOX_RESET_AFTER_BYTES``  downloads (non-JSON bodies) are cut after N bytes
@@ -44,6 +46,7 @@ from cloudtap.sandbox.world import SandboxWorld
 ENV_NAMES: dict[str, str] = {
     "latency_ms": "CLOUDTAP_SANDBOX_LATENCY_MS",
     "bandwidth_bps": "CLOUDTAP_SANDBOX_BANDWIDTH_BPS",
+    "link_bps": "CLOUDTAP_SANDBOX_LINK_BPS",
     "throttle_per_minute": "CLOUDTAP_SANDBOX_THROTTLE_PER_MINUTE",
     "reset_after_bytes": "CLOUDTAP_SANDBOX_RESET_AFTER_BYTES",
     "download_url_ttl": "CLOUDTAP_SANDBOX_DOWNLOAD_URL_TTL",
@@ -121,6 +124,24 @@ class _Counter:
             return self._counts[key]
 
 
+class _Link:
+    """One downstream link shared by every download: a virtual clock of when it is free.
+
+    Each chunk books ``len / rate`` seconds after the previous booking, so concurrent
+    downloads together never exceed the rate, and one alone gets all of it.
+    """
+
+    def __init__(self) -> None:
+        self._free_at = 0.0
+
+    async def send(self, size: int, rate: int) -> None:
+        now = time.monotonic()
+        self._free_at = max(self._free_at, now) + size / rate
+        delay = self._free_at - now
+        if delay > 0.001:  # shorter sleeps cost more than they shape
+            await asyncio.sleep(delay)
+
+
 class FaultInjector:
     def __init__(self, app: ASGIApp, world: SandboxWorld, defaults: FaultSpec) -> None:
         self.app = app
@@ -128,6 +149,7 @@ class FaultInjector:
         self.defaults = defaults
         self._throttle = _Throttle()
         self._json_answers = _Counter()
+        self._link = _Link()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -163,7 +185,7 @@ class FaultInjector:
         if not any(getattr(spec, f.name) for f in fields(FaultSpec)):
             await self.app(scope, receive, send)
             return
-        shaper = _ResponseShaper(send, spec, account, self._json_answers, key)
+        shaper = _ResponseShaper(send, spec, account, self._json_answers, key, self._link)
         await self.app(scope, receive, shaper.send)
 
 
@@ -190,6 +212,7 @@ class _ResponseShaper:
     account: SandboxAccount | None
     json_answers: _Counter
     key: str
+    link: _Link
     _start: Message | None = None
     _buffer: bytearray | None = None
     _is_download: bool = False
@@ -262,6 +285,8 @@ class _ResponseShaper:
         return _DOWNLOAD_URL.sub(add, body)
 
     async def _trickle(self, body: bytes, more_body: bool) -> None:
+        if self._is_download and self.spec.link_bps and body:
+            await self.link.send(len(body), self.spec.link_bps)
         rate = self.spec.bandwidth_bps
         if not rate or not body:
             self._sent += len(body)

@@ -81,6 +81,7 @@ class FaultSpec:
 
     latency_ms: float = 0.0  # added before every answer
     bandwidth_bps: int = 0  # bytes per second per response body
+    link_bps: int = 0  # bytes per second of all download bodies together (a shared link)
     throttle_per_minute: int = 0  # answer 503 after this many requests in a minute
     reset_after_bytes: int = 0  # cut downloads (non-JSON bodies) after this many bytes
     download_url_ttl: float = 0.0  # download URLs in JSON answers expire (410) after this

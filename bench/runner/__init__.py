@@ -1,0 +1,1 @@
+"""``bench/run``: every benchmark scenario, cloudtap against its peers, in one run."""

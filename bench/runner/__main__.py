@@ -1,0 +1,79 @@
+"""``bench/run [--quick]``: starts the sandbox, ``cloudtap serve`` and the peers, runs
+every scenario side by side, prints a markdown table and writes
+``bench/results/latest.json``. What each scenario measures: ``bench/README.md``."""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import psutil
+
+from bench.runner.api import CloudtapAPI
+from bench.runner.config import FULL, QUICK, Config
+from bench.runner.processes import REPO, cloudtap_server, sandbox_process
+from bench.runner.report import Scenario, table, write_json
+from bench.runner.scenarios import Bench
+
+RESULTS = REPO / "bench" / "results" / "latest.json"
+
+
+def run(config: Config, root: Path) -> list[Scenario]:
+    knobs = {
+        "CLOUDTAP_SANDBOX_LATENCY_MS": str(config.latency_ms),
+        "CLOUDTAP_SANDBOX_LINK_BPS": str(config.link_bytes_per_second),
+    }
+    libraries = {"bench-small": config.small_library, "bench-large": config.large_library}
+    with (
+        sandbox_process(root / "sandbox", knobs, libraries) as sandbox,
+        cloudtap_server(root / "cloudtap", sandbox) as served,
+    ):
+        api = CloudtapAPI(served)
+        try:
+            bench = Bench(config, sandbox, served, api, root)
+            return [
+                bench.listing("listing-10k", "bench-small"),
+                *bench.large_listing("listing-100k", "rss-100k", "bench-large"),
+                bench.incremental("incremental-100k", "bench-large"),
+                bench.download("download", "bench-large"),
+                bench.api_load("api"),
+            ]
+        finally:
+            api.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="smaller sizes, under 5 minutes")
+    parser.add_argument("--output", type=Path, default=RESULTS)
+    for knob in ("small_library", "large_library", "download_assets", "runs"):
+        parser.add_argument(f"--{knob.replace('_', '-')}", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--api-seconds", type=float, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    overrides = {
+        k: v
+        for k in ("small_library", "large_library", "download_assets", "runs", "api_seconds")
+        if (v := getattr(args, k)) is not None
+    }
+    config = replace(QUICK if args.quick else FULL, **overrides)
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="cloudtap-bench-") as tmp:
+        scenarios = run(config, Path(tmp))
+    settings = {
+        **config.settings(),
+        "quick": args.quick,
+        "machine": f"{platform.machine()}, {psutil.cpu_count()} CPUs, {platform.system()}",
+        "python": platform.python_version(),
+        "wall_seconds": round(time.perf_counter() - started, 1),
+    }
+    write_json(args.output, settings, scenarios)
+    print(table(scenarios))
+    print(f"\n{'quick' if args.quick else 'full'} run, {settings['wall_seconds']} s; {settings}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,27 @@
+"""Sizes and link settings of a run: the full benchmark, or ``--quick``."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Config:
+    small_library: int  # assets of the ``listing-10k`` library
+    large_library: int  # assets of the ``listing-100k`` / ``incremental`` / ``rss`` library
+    download_assets: int  # newest assets whose originals (and live videos) ``download`` fetches
+    runs: int
+    latency_ms: int = 50  # added to every Apple request, as a real round trip
+    link_bytes_per_second: int = 20_000_000  # shared by every download
+    api_clients: int = 32
+    api_seconds: float = 10.0
+
+    def settings(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+FULL = Config(small_library=10_000, large_library=100_000, download_assets=500, runs=3)
+QUICK = Config(
+    small_library=1_000, large_library=5_000, download_assets=100, runs=3, api_seconds=3.0
+)

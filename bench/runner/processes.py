@@ -1,0 +1,80 @@
+"""The processes a run needs: the sandbox (its own process) and ``cloudtap serve``."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from tests.cli.serve_process import ServedAPI, served_api
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class SandboxProcess:
+    proxy_url: str
+    ca_file: str
+    process: subprocess.Popen[str]
+
+    def requests_since(self, since: float) -> int:
+        """Requests the sandbox served that started at or after ``since`` (unix time)."""
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self.process.stdin.write(f"requests {since}\n")
+        self.process.stdin.flush()
+        return int(self.process.stdout.readline())
+
+    def paths_since(self, since: float) -> list[str]:
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self.process.stdin.write(f"paths {since}\n")
+        self.process.stdin.flush()
+        return self.process.stdout.readline().split()
+
+    def client_env(self, home: Path) -> dict[str, str]:
+        """Environment for a requests/httpx-based peer: our proxy, our CA, its own HOME."""
+        env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
+        env.update(
+            HTTPS_PROXY=self.proxy_url,
+            https_proxy=self.proxy_url,
+            REQUESTS_CA_BUNDLE=self.ca_file,
+            SSL_CERT_FILE=self.ca_file,
+            HOME=str(home),
+        )
+        return env
+
+
+@contextmanager
+def sandbox_process(
+    data_dir: Path, knobs: dict[str, str], libraries: dict[str, int]
+) -> Iterator[SandboxProcess]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CLOUDTAP_")}
+    env.update(CLOUDTAP_DATA_DIR=str(data_dir), **knobs)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bench.runner.sandbox_server"]
+        + [f"{name}:{count}" for name, count in libraries.items()],
+        cwd=REPO,
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        found = dict(process.stdout.readline().split() for _ in range(2))
+        yield SandboxProcess(found["proxy"], found["ca"], process)
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+@contextmanager
+def cloudtap_server(data_dir: Path, sandbox: SandboxProcess) -> Iterator[ServedAPI]:
+    """``cloudtap serve`` (API and job threads) using the sandbox process, not its own."""
+    env = {"CLOUDTAP_SANDBOX_PROXY_URL": sandbox.proxy_url}
+    env["CLOUDTAP_SANDBOX_CA_FILE"] = sandbox.ca_file
+    with served_api(data_dir, extra_env=env) as api:
+        yield api

@@ -1,0 +1,213 @@
+"""The scenarios: each runs cloudtap (through its HTTP API), its peer and the bare
+client ``config.runs`` times, interleaved, and checks every run returned the right data."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bench.runner import bare, peers
+from bench.runner.api import CloudtapAPI
+from bench.runner.config import Config
+from bench.runner.load import load
+from bench.runner.memory import sampled_peak_rss
+from bench.runner.processes import SandboxProcess
+from bench.runner.report import Runs, Scenario
+from cloudtap.sandbox.accounts.scenarios import DOMAIN
+from tests.cli.serve_process import ServedAPI
+
+MB = 1_000_000
+
+
+class Bench:
+    def __init__(
+        self, config: Config, sandbox: SandboxProcess, served: ServedAPI, api: CloudtapAPI,
+        root: Path,
+    ) -> None:  # fmt: skip
+        self.config = config
+        self.sandbox = sandbox
+        self.served = served
+        self.api = api
+        self.root = root
+        self.sessions: dict[str, str] = {}
+        self.listing_done: dict[str, float] = {}
+        self.download_poll: str | None = None
+
+    def _session(self, library: str) -> str:
+        if library not in self.sessions:
+            self.sessions[library] = self.api.login(f"{library}@{DOMAIN}")
+        return self.sessions[library]
+
+    # --- listings ----------------------------------------------------------------------
+
+    def _listing_runs(
+        self, library: str, rss: list[float] | None = None
+    ) -> tuple[Runs, Runs, Runs, list[str]]:
+        apple_id = f"{library}@{DOMAIN}"
+        session = self._session(library)
+        ours, theirs, limit = [], [], []
+        notes: list[str] = []
+        for run in range(self.config.runs):
+            with sampled_peak_rss(self.served.process.pid) as peak:
+                seconds, poll = self.api.poll(session, {"data_types": ["icpl.photos"]})
+            self.listing_done[library] = time.time()
+            items = len(self.api.json_items(poll))
+            ours.append(seconds)
+            if rss is not None:
+                rss.append(peak.mib)
+            seconds, count = peers.listing(
+                self.sandbox, apple_id, self.root / f"pd-{library}-{run}"
+            )
+            theirs.append(seconds)
+            seconds, bare_count = asyncio.run(
+                bare.timed_listing(self.sandbox.proxy_url, self.sandbox.ca_file, apple_id)
+            )
+            limit.append(seconds)
+            if items != bare_count:
+                raise RuntimeError(f"cloudtap listed {items} assets, the bare client {bare_count}")
+            if run == 0:
+                notes.append(
+                    f"{items} assets listed by cloudtap and the bare client, {count} by icloudpd "
+                    "(its index leaves hidden assets out); cloudtap: POST /polls to completed, "
+                    "icloudpd: whole process incl. login, bare: listing only"
+                )
+        return Runs(ours), Runs(theirs), Runs(limit), notes
+
+    def _listing_scenario(
+        self, name: str, ours: Runs, theirs: Runs, limit: Runs, notes: list[str]
+    ) -> Scenario:
+        scenario = Scenario(
+            name, "seconds", False, ours, "icloudpd 1.32.3", theirs,
+            target="≥ 3x faster than icloudpd, ≤ 1.3x the bare client", met=False,
+            bare=limit, notes=notes,
+        )  # fmt: skip
+        vs_bare = ours.median / limit.median
+        scenario.met = (scenario.ratio or 0) >= 3 and vs_bare <= 1.3
+        scenario.notes.append(f"cloudtap takes {vs_bare:.2f}x the bare client's time")
+        return scenario
+
+    def listing(self, name: str, library: str) -> Scenario:
+        return self._listing_scenario(name, *self._listing_runs(library))
+
+    def large_listing(self, name: str, rss_name: str, library: str) -> list[Scenario]:
+        peaks: list[float] = []
+        listing = self._listing_scenario(name, *self._listing_runs(library, peaks))
+        rss = Scenario(
+            rss_name, "MiB", False, Runs(peaks), None, None, target="< 200 MiB",
+            met=Runs(peaks).median < 200,
+            notes=["peak RSS of the whole `cloudtap serve` process (API, job threads) during "
+                   "each listing poll, sampled every 50 ms; the sandbox runs elsewhere"],
+        )  # fmt: skip
+        return [listing, rss]
+
+    # --- incremental -------------------------------------------------------------------
+
+    def incremental(self, name: str, library: str) -> Scenario:
+        session = self._session(library)
+        since = datetime.fromtimestamp(self.listing_done[library], UTC).isoformat()
+        counts, seconds = [], []
+        for _ in range(self.config.runs):
+            started = time.time()
+            took, poll = self.api.poll(
+                session, {"data_types": ["icpl.photos"], "filters": {"since": since}}
+            )
+            time.sleep(0.2)  # the sandbox logs an exchange as its answer ends
+            counts.append(float(self.sandbox.requests_since(started)))
+            paths = self.sandbox.paths_since(started)
+            seconds.append(took)
+            if self.api.json_items(poll):
+                raise RuntimeError("an unchanged library gave new items")
+        ours = Runs(counts)
+        return Scenario(
+            name, "Apple requests", False, ours, None, None,
+            target="1 Apple request, < 1 s",
+            met=ours.median <= 1 and Runs(seconds).median < 1,
+            notes=[f"no-change poll (since = the end of the last full listing): "
+                   f"{Runs(seconds).text()} s from POST /polls to completed; "
+                   f"requests: {', '.join(paths)}"],
+        )  # fmt: skip
+
+    # --- downloads ---------------------------------------------------------------------
+
+    def download(self, name: str, library: str) -> Scenario:
+        apple_id = f"{library}@{DOMAIN}"
+        session = self._session(library)
+        assets = self.config.download_assets
+        proxy, ca = self.sandbox.proxy_url, self.sandbox.ca_file
+        ours, theirs, limit = [], [], []
+        notes: list[str] = []
+        for run in range(self.config.runs):
+            took, truth = asyncio.run(bare.timed_download(proxy, ca, apple_id, assets))
+            size = sum(s for s, _ in truth.values())
+            limit.append(size / MB / took)
+            seconds, poll = self.api.poll(session, {"files": sorted(truth)})
+            self.download_poll = str(poll["id"])
+            self._check_bytes(poll["id"], truth)
+            ours.append(size / MB / seconds)
+            seconds, files = peers.download(
+                self.sandbox, apple_id, self.root / f"pd-download-{run}", assets
+            )
+            theirs.append(sum(s for s, _ in files.values()) / MB / seconds)
+            if run == 0:
+                notes.append(
+                    f"{len(truth)} files ({size / MB:.0f} MB: the originals and live-photo "
+                    f"videos of the newest {assets} assets), byte-exact (MD5 of every stored "
+                    f"file = the bare client's); icloudpd --recent {assets}: {len(files)} "
+                    f"files, whole process incl. login and listing; cloudtap: POST /polls to "
+                    f"completed; link {self.config.link_bytes_per_second / MB:.0f} MB/s shared, "
+                    f"+{self.config.latency_ms} ms per request"
+                )
+        scenario = Scenario(
+            name, "MB/s", True, Runs(ours), "icloudpd 1.32.3", Runs(theirs),
+            target="≥ 4x icloudpd, ≥ 80% of the bare client", met=False, bare=Runs(limit),
+            notes=notes,
+        )  # fmt: skip
+        share = Runs(ours).median / Runs(limit).median
+        scenario.met = (scenario.ratio or 0) >= 4 and share >= 0.8
+        link = Runs(limit).median * MB / self.config.link_bytes_per_second
+        scenario.notes.append(
+            f"cloudtap reaches {share:.0%} of the bare client, which reaches {link:.0%} of the link"
+        )
+        return scenario
+
+    def _check_bytes(self, poll_id: str, truth: dict[str, tuple[int, str]]) -> None:
+        results = self.api.results(poll_id)
+        got = {}
+        for result in results:
+            data = Path(result["url"].removeprefix("local://")).read_bytes()
+            got[result["identifier"]] = (len(data), hashlib.md5(data).hexdigest())
+            if result["checksum"] != got[result["identifier"]][1]:
+                raise RuntimeError(f"result {result['id']}: checksum is not its file's MD5")
+        if got != truth:
+            wrong = sorted(k for k in truth if got.get(k) != truth[k])
+            raise RuntimeError(f"{len(wrong)} files differ from the sandbox's, e.g. {wrong[:3]}")
+
+    # --- API ---------------------------------------------------------------------------
+
+    def api_load(self, name: str) -> Scenario:
+        poll = self.download_poll
+        assert poll is not None
+        headers = {"Authorization": f"Token {self.served.token}"}
+        clients, seconds = self.config.api_clients, self.config.api_seconds
+        ours, theirs, p99s = [], [], []
+        for _ in range(self.config.runs):
+            measured = load(f"{self.served.url}/polls/{poll}", headers, clients, seconds)
+            bare_endpoint = load(f"{self.served.url}/docs", {}, clients, seconds)
+            if measured.errors or bare_endpoint.errors:
+                raise RuntimeError("the API answered errors under load")
+            ours.append(measured.requests_per_second)
+            theirs.append(bare_endpoint.requests_per_second)
+            p99s.append(measured.p99_ms)
+        results = len(self.api.results(poll))
+        scenario = Scenario(
+            name, "requests/s", True, Runs(ours), "bare endpoint GET /docs", Runs(theirs),
+            target="≥ 50% of the bare endpoint, p99 < 50 ms", met=False,
+            notes=[f"GET /polls/{{id}} of the download poll ({results} results), {clients} "
+                   f"keep-alive clients for {seconds:.0f} s per run; p99 "
+                   f"{Runs(p99s).text()} ms"],
+        )  # fmt: skip
+        scenario.met = (scenario.ratio or 0) >= 0.5 and Runs(p99s).median < 50
+        return scenario
