@@ -22,6 +22,7 @@ from cloudtap.api.resources import (
     webhook_configs,
 )
 from cloudtap.config import Settings, get_settings
+from cloudtap.dashboard import mount_dashboard
 from cloudtap.jobs.webhooks import install_webhook_delivery
 
 RESOURCE_MODULES = (
@@ -56,5 +57,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for module in RESOURCE_MODULES:
         app.include_router(module.router)
     install_error_handlers(app)
+    mount_dashboard(app)  # /dashboard: HTML pages over the same handlers
     app.add_middleware(JsonBodyMiddleware, max_bytes=settings.max_body_bytes)
     return app

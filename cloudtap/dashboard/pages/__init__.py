@@ -1,0 +1,1 @@
+"""One module per page (or resource) of the dashboard; mount.py includes their routers."""

@@ -1,0 +1,112 @@
+"""``/dashboard/results/{id}``: a result as a page (photo grid, Find My, contacts, calendar),
+its thumbnails poll, and its bytes for the signed-in visitor."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import HTMLResponse, Response, StreamingResponse
+
+from cloudtap.api.resources import polls, results
+from cloudtap.dashboard import result_views, thumbnails
+from cloudtap.dashboard.calls import run
+from cloudtap.dashboard.forms import Posted, posted
+from cloudtap.dashboard.render import SECURITY_HEADERS, fragment, page, redirect
+from cloudtap.dashboard.result_files import json_items, stored_result, stream
+from cloudtap.dashboard.visitor import Visitor, signed_in
+
+router = APIRouter()
+
+_IMAGE_TYPES = {
+    "jpg": "image/jpeg",
+    "jpeg": "image/jpeg",
+    "png": "image/png",
+    "gif": "image/gif",
+    "webp": "image/webp",
+}
+_TABLES = {
+    "fmip.devices": ("devices.html", result_views.device_rows),
+    "mme_contacts.contacts": ("contacts.html", result_views.contact_rows),
+    "mme_calendar.events": ("calendar.html", result_views.event_rows),
+}
+
+
+def _session_of(visitor: Visitor, result: dict[str, Any]) -> str:
+    return str(run(visitor, polls.retrieve_poll, poll_id=result["poll"])["session"])
+
+
+def _grid(visitor: Visitor, result: dict[str, Any]) -> dict[str, Any]:
+    items = json_items(visitor, stored_result(visitor, result["id"])) or []
+    photos = thumbnails.photos_of(items)
+    poll = thumbnails.cached_poll(visitor, _session_of(visitor, result), result["id"])
+    return {
+        "result": result,
+        "photos": photos,
+        "total": len(items),
+        "thumbs_poll": poll,
+        "thumbs": thumbnails.thumbnail_results(poll),
+    }
+
+
+@router.get("/dashboard/results/{result_id}")
+def result_page(result_id: str, visitor: Visitor = Depends(signed_in)) -> HTMLResponse:
+    result = run(visitor, results.retrieve_result, result_id=result_id)
+    title = f"{result['identifier']} result"
+    if result["identifier"] == "icpl.photos":
+        return page(visitor.request, "photos.html", visitor, title=title, **_grid(visitor, result))
+    items = json_items(visitor, stored_result(visitor, result_id))
+    if result["identifier"] in _TABLES and items is not None:
+        template, rows = _TABLES[result["identifier"]]
+        return page(
+            visitor.request,
+            template,
+            visitor,
+            title=title,
+            result=result,
+            rows=rows(items),
+            total=len(items),
+        )
+    preview = json.dumps((items or [])[:20], indent=2, ensure_ascii=False)
+    return page(
+        visitor.request, "result.html", visitor, title=title, result=result, preview=preview
+    )
+
+
+@router.get("/dashboard/results/{result_id}/grid")
+def photo_grid(result_id: str, visitor: Visitor = Depends(signed_in)) -> HTMLResponse:
+    result = run(visitor, results.retrieve_result, result_id=result_id)
+    grid = _grid(visitor, result)
+    poll = grid["thumbs_poll"]
+    settled = poll is None or poll["state"] not in polls.UNSETTLED
+    return fragment(visitor.request, "photo_grid.html", visitor, settled, **grid)
+
+
+@router.post("/dashboard/results/{result_id}/thumbnails")
+def load_thumbnails(result_id: str, post: Posted = Depends(posted)) -> Response:
+    visitor = post.visitor
+    result = run(visitor, results.retrieve_result, result_id=result_id)
+    session_id = _session_of(visitor, result)
+    if thumbnails.cached_poll(visitor, session_id, result_id) is None:
+        items = json_items(visitor, stored_result(visitor, result_id)) or []
+        thumbnails.request_thumbnails(visitor, session_id, result_id, thumbnails.photos_of(items))
+    return redirect(f"/dashboard/results/{result_id}")
+
+
+@router.get("/dashboard/results/{result_id}/content")
+def result_content(result_id: str, visitor: Visitor = Depends(signed_in)) -> StreamingResponse:
+    stored = stored_result(visitor, result_id)
+    media = _IMAGE_TYPES.get(stored.type.lower())
+    headers = {
+        **SECURITY_HEADERS,
+        "Content-Length": str(stored.size),
+        # Thumbnails never change: let the browser keep them (privately).
+        "Cache-Control": "private, max-age=86400, immutable",
+        "Content-Security-Policy": "sandbox; default-src 'none'",
+    }
+    if media is None:
+        # Anything but a plain image is downloaded, never rendered on this origin.
+        media = "application/octet-stream"
+        headers["Content-Disposition"] = f'attachment; filename="{stored.id}.{stored.type}"'
+    return StreamingResponse(stream(visitor, stored), media_type=media, headers=headers)
