@@ -11,6 +11,7 @@ from cloudtap.sandbox.cloudkit.container import CONTAINERS, CloudKitError
 from cloudtap.sandbox.services import notes
 from cloudtap.sandbox.services.content import notes as gen
 from cloudtap.sandbox.services.notes_proto import decode_text
+from tests.icloud.datatypes import pyicloud_notes_fixture
 from tests.sandbox.services.conftest import make_account
 from tests.support.venvs import client_venv, venv_bin
 
@@ -164,3 +165,35 @@ def test_pyicloud_decodes_our_bodies_and_attachment_ids() -> None:
     expected = [[e.identifier, e.uti] for e in world.extras]
     expected.append([world.attachment.identifier, world.attachment.type_uti])
     assert decoded["ids"] == expected
+
+
+def test_inline_and_media_records_carry_the_captured_fields(account) -> None:
+    """Each inline kind and the Media-backed photo use the record type and field names
+    pyicloud's capture of a real note shows for the same UTI (no invented fields)."""
+    _, captured = pyicloud_notes_fixture.load()
+    fields_by_uti = {}
+    for record in captured.values():
+        uti = base64.b64decode(record["fields"]["UTIEncrypted"]["value"]).decode()
+        fields_by_uti.setdefault(uti, (record["recordType"], set()))[1].update(record["fields"])
+    ours = [
+        r
+        for r in _all_changes(account, ["Attachment", "InlineAttachment"])
+        if "PrimaryAsset" not in r["fields"]
+    ]
+    seen = set()
+    for record in ours:
+        uti = base64.b64decode(record["fields"]["UTIEncrypted"]["value"]).decode()
+        record_type, names = fields_by_uti[uti]
+        assert record["recordType"] == record_type, uti
+        assert set(record["fields"]) <= names, (uti, set(record["fields"]) - names)
+        seen.add(uti)
+    assert seen == {
+        "com.apple.notes.table",
+        "com.apple.notes.inlinetextattachment.hashtag",
+        "com.apple.notes.inlinetextattachment.calculateresult",
+        "public.url",
+        "com.apple.paper",
+        "public.jpeg",  # on a Media record
+    }
+    media = _all_changes(account, ["Media"])
+    assert media and all(r["fields"]["Asset"]["value"]["downloadURL"] for r in media)
