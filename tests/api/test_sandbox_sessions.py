@@ -35,7 +35,8 @@ def _outcome(session: dict[str, Any]) -> tuple[str, str | None, Any, str]:
         # China mainland: Apple says domainToUse iCloud.com.cn; the client switches.
         ("china", ("active", None, None, "active")),
         ("locked", ("failed", "account-locked", None, "locked")),
-        ("throttled", ("failed", "rate-limited", {"retry_after_seconds": 60}, "unvalidated")),
+        # Apple's sign-in 503 carries no Retry-After (icloudpd failed_auth_503.yml).
+        ("throttled", ("failed", "rate-limited", None, "unvalidated")),
         # ADP shows at login already (requestWebAccessState), before any poll.
         ("adp", ("failed", "adp-enabled", None, "unvalidated")),
         ("security-key", ("failed", "mfa-unsupported", None, "unvalidated")),

@@ -50,13 +50,16 @@ def bad_request(message: str = "The request is not valid.") -> JSONResponse:
 
 
 def throttled() -> Response:
-    """What Apple's edge answers when it refuses a client for a while."""
+    """What Apple's edge answers when it refuses a client for a while.
+
+    No ``Retry-After``: icloudpd's ``failed_auth_503.yml`` shows Apple sends none, so
+    clients must back off on their own.
+    """
     return Response(
         "Service Temporary Unavailable",
         status_code=503,
         media_type="text/html",
         headers={
-            "Retry-After": "60",
             "scnt": secrets.token_hex(24),
             "X-Apple-I-Request-ID": str(uuid.uuid4()),
         },

@@ -17,6 +17,8 @@ from tests.sandbox.conformance.shapes import Difference, compare_bodies, extra_k
 
 # Session headers clients carry from one step to the next (pyicloud/icloudpd read them).
 SESSION_HEADERS = ("x-apple-session", "x-apple-id-", "x-apple-twosv", "scnt")
+# Headers clients act on (how long to wait, the real status): there exactly when captured.
+ACTED_ON_HEADERS = ("retry-after", "x-apple-i-rscd")
 # The auth page's JSON island that pyicloud and icloudpd parse (trusted phone numbers).
 BOOT_ARGS = 'class="boot_args"'
 # Sign-in replies are small and clients branch on which keys are there: on these hosts a
@@ -98,6 +100,13 @@ def differences(call: Call, response: httpx.Response) -> tuple[int, list[Differe
     for header in call.headers:
         if header.lower().startswith(SESSION_HEADERS) and header not in response.headers:
             found.append(Difference("header", header))
+    if call.source == "icloudpd":  # the cassettes keep every header name Apple sent
+        captured = {h.lower() for h in call.headers}
+        for header in ACTED_ON_HEADERS:
+            if (header in captured) != (header in response.headers):
+                found.append(
+                    Difference("header", header, "captured" if header in captured else "extra")
+                )
     return checked, found
 
 
