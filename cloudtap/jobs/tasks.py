@@ -14,7 +14,8 @@ from cloudtap.jobs.webhooks import run_delivery
 
 
 def register(huey: Huey) -> dict[str, Any]:
-    # Retries are left to the job functions: a login must never be hot-retried.
+    # Retries are left to the job functions: a login must never be hot-retried, and a
+    # poll task Apple throttles schedules its own next try (see jobs/throttling.py).
     return {
         "login": huey.task(name="cloudtap.login")(run_login),
         "logout": huey.task(name="cloudtap.logout")(run_logout),
