@@ -267,6 +267,12 @@ class _Connection:
             self.writer.write(data)
             await self.writer.drain()
 
+    async def _write(self, pieces: list[Any]) -> None:
+        pieces = [p for p in pieces if len(p)]
+        if pieces:
+            self.writer.writelines(pieces)
+            await self.writer.drain()
+
     async def _send_simple(self, conn: h11.Connection, status: int, body: bytes) -> None:
         headers = [("content-type", "text/plain"), ("content-length", str(len(body)))]
         try:
@@ -311,18 +317,23 @@ class _Responder:
             return
         if kind != "http.response.body" or self.finished:
             return
+        # Head, body and end go out in one write where they can: one TLS record, one
+        # drain per chunk, and the body passed through (no copy, no join).
+        out: list[Any] = []
         if not self.started:
             self.started = True
-            await self.connection._send(
-                self.conn, h11.Response(status_code=self.status, headers=self._headers)
-            )
-        chunk = bytes(message.get("body", b""))
+            out += self._frame(h11.Response(status_code=self.status, headers=self._headers))
+        chunk = message.get("body", b"")
         if chunk and not self.head_only:
-            await self.connection._send(self.conn, h11.Data(data=chunk))
+            out += self._frame(h11.Data(data=chunk))
         if not message.get("more_body", False):
-            await self.connection._send(self.conn, h11.EndOfMessage())
+            out += self._frame(h11.EndOfMessage())
             self.finished = True
             self._done.set()
+        await self.connection._write(out)
+
+    def _frame(self, event: Any) -> list[Any]:
+        return self.conn.send_with_data_passthrough(event) or []
 
 
 def _host_header(headers: list[tuple[bytes, bytes]]) -> str | None:

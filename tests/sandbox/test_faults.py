@@ -91,6 +91,21 @@ async def test_bandwidth_trickles_a_download() -> None:
     assert size > 500 and elapsed >= size / 8_000 * 0.8  # ~rate/20 bytes every 50 ms
 
 
+async def test_link_is_shared_by_concurrent_downloads() -> None:
+    async with _client(_account(FaultSpec(link_bps=16_000))) as (client,):
+        url = await _photo_url(client)
+
+        async def download() -> int:
+            async with client.stream("GET", url) as reply:
+                return sum([len(chunk) async for chunk in reply.aiter_raw()])
+
+        started = time.perf_counter()
+        sizes = await asyncio.gather(download(), download())
+        elapsed = time.perf_counter() - started
+    # Together, not each, at the link's rate (one alone would take half as long).
+    assert sizes[0] > 500 and elapsed >= sum(sizes) / 16_000 * 0.8
+
+
 async def test_throttling_answers_503_like_apple_after_n_requests() -> None:
     limited = _account(FaultSpec(throttle_per_minute=3))
     other = _account(FaultSpec(), apple_id="calm@sandbox.test")

@@ -11,9 +11,10 @@ from __future__ import annotations
 import hashlib
 import io
 import struct
+import threading
 import zlib
+from collections import OrderedDict
 from collections.abc import Iterator
-from functools import lru_cache
 
 from PIL import Image, ImageDraw
 
@@ -34,8 +35,14 @@ def pieces_size(pieces: Pieces) -> int:
     return sum(p if isinstance(p, int) else len(p) for p in pieces)
 
 
-def iter_range(pieces: Pieces, first: int, last: int) -> Iterator[bytes]:
-    """Bytes ``first..last`` (inclusive) of the file, in chunks of at most 64 KiB."""
+_ZEROS = memoryview(bytes(_CHUNK))
+
+
+def iter_range(pieces: Pieces, first: int, last: int) -> Iterator[bytes | memoryview]:
+    """Bytes ``first..last`` (inclusive) of the file, in chunks of at most 64 KiB.
+
+    Views, not copies: zero padding is one shared block, real bytes are sliced in place.
+    """
     offset = 0
     for piece in pieces:
         length = piece if isinstance(piece, int) else len(piece)
@@ -43,9 +50,9 @@ def iter_range(pieces: Pieces, first: int, last: int) -> Iterator[bytes]:
         if lo < hi:
             if isinstance(piece, int):
                 for start in range(lo, hi, _CHUNK):
-                    yield bytes(min(_CHUNK, hi - start))
+                    yield _ZEROS[: min(_CHUNK, hi - start)]
             else:
-                yield piece[lo - offset : hi - offset]
+                yield memoryview(piece)[lo - offset : hi - offset]
         offset += length
         if offset > last:
             return
@@ -174,10 +181,59 @@ def raw_bytes(key: bytes, size: int) -> Pieces:
     return [*out, bytes(block[:rest])] if rest else out
 
 
-@lru_cache(maxsize=64)
+class _PictureCache:
+    """Encoded pictures by their inputs, least recently used dropped past ``budget`` bytes.
+
+    Drawing and encoding (HEIC above all) costs tens of milliseconds; the padded file
+    around it is free. Each picture is tens of KB, so a library's worth stays cached and
+    every asset is encoded once however often it is downloaded.
+    """
+
+    def __init__(self, budget: int) -> None:
+        self.budget = budget
+        self._held = 0
+        self._pictures: OrderedDict[tuple[object, ...], bytes] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[object, ...]) -> bytes | None:
+        with self._lock:
+            found = self._pictures.get(key)
+            if found is not None:
+                self._pictures.move_to_end(key)
+            return found
+
+    def clear(self) -> None:
+        with self._lock:
+            self._pictures.clear()
+            self._held = 0
+
+    def put(self, key: tuple[object, ...], picture: bytes) -> None:
+        with self._lock:
+            if key in self._pictures:
+                return
+            self._pictures[key] = picture
+            self._held += len(picture)
+            while self._held > self.budget and self._pictures:
+                _, dropped = self._pictures.popitem(last=False)
+                self._held -= len(dropped)
+
+
+_PICTURES = _PictureCache(budget=256 * 2**20)
+
+
+def clear_cache() -> None:
+    """Forget every encoded picture (tests render again from scratch)."""
+    _PICTURES.clear()
+
+
 def _picture(fmt: MediaFormat, width: int, height: int, key: bytes, label: str) -> bytes:
     """The encoded picture before padding (small: tens of KB), cached."""
-    return _encode(draw(width, height, key, label), fmt)
+    cache_key = (fmt, width, height, key, label)
+    found = _PICTURES.get(cache_key)
+    if found is None:
+        found = _encode(draw(width, height, key, label), fmt)
+        _PICTURES.put(cache_key, found)
+    return found
 
 
 def render(fmt: MediaFormat, width: int, height: int, size: int, key: bytes, label: str) -> Pieces:

@@ -150,5 +150,5 @@ def test_bytes_are_deterministic_across_renders(account: SandboxAccount) -> None
         assert file is not None
         first = media.join(note_files.pieces(file))
         note_files._pdf.cache_clear()  # rendered again from scratch, not from the cache
-        media._picture.cache_clear()
+        media.clear_cache()
         assert media.join(note_files.pieces(file)) == first
