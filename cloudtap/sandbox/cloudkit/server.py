@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import orjson
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -31,7 +32,7 @@ from cloudtap.sandbox.cloudkit.container import (
     Zone,
 )
 from cloudtap.sandbox.cloudkit.context import current_world
-from cloudtap.sandbox.world import SandboxWorld
+from cloudtap.sandbox.world import WEB_SESSION_COOKIE, SandboxWorld
 
 JsonDict = dict[str, Any]
 
@@ -57,9 +58,17 @@ def load_containers() -> None:
                 raise
 
 
+def _dumps(body: Any) -> bytes:
+    """Compact UTF-8 JSON; orjson (a page of 200 records in a few ms), else the stdlib."""
+    try:
+        return orjson.dumps(body)
+    except TypeError:  # e.g. an int beyond 64 bits: what the stdlib still writes
+        return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+
+
 def _json(body: Any, status: int = 200) -> Response:
     return Response(
-        json.dumps(body, separators=(",", ":"), ensure_ascii=False),
+        _dumps(body),
         status_code=status,
         media_type="application/json; charset=UTF-8",
         headers={
@@ -292,19 +301,32 @@ def _make_endpoint(world: SandboxWorld) -> Callable[[Request], Awaitable[Respons
             return _error("BAD_REQUEST", f"Unknown container '{params['container']}'", 400)
         raw = await request.body()
         try:
-            body = json.loads(raw) if raw.strip() else {}
+            body = orjson.loads(raw) if raw.strip() else {}
         except (UnicodeDecodeError, ValueError):
             return _error("BAD_REQUEST", "Request body is not valid JSON", 400)
         call = _Call(account, container, database, body)
         reset = current_world.set(world)
         try:
-            return _json(operation(call))
+            response = _json(operation(call))
         except CloudKitError as exc:
             return _error(exc.server_error_code, exc.reason, exc.status)
         finally:
             current_world.reset(reset)
+        _refresh_session_cookie(request, response)
+        return response
 
     return endpoint
+
+
+def _refresh_session_cookie(request: Request, response: Response) -> None:
+    """Apple's CloudKit replies re-set the web session cookie (icloudpd's 2023 cassettes,
+    e.g. download_autodelete_photos_part1.yml); the sandbox re-sets the same session."""
+    token = request.cookies.get(WEB_SESSION_COOKIE, "").strip('"')
+    host = request.headers.get("host", "").split(":", 1)[0]
+    domain = ".icloud.com.cn" if host.endswith(".com.cn") else ".icloud.com"
+    response.headers.append(
+        "set-cookie", f'{WEB_SESSION_COOKIE}="{token}";Path=/;Domain={domain};Secure;HttpOnly'
+    )
 
 
 def build_app(world: SandboxWorld) -> Starlette:

@@ -14,6 +14,7 @@ import binascii
 import hashlib
 import struct
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 from urllib.parse import quote
 
@@ -64,10 +65,15 @@ def decode_token(token: str) -> ContentRef | None:
     )
 
 
+@lru_cache(maxsize=256)
+def _quoted(text: str) -> str:
+    return quote(text)  # a handful of container and zone names, on every listed resource
+
+
 def download_url(ref: ContentRef, zone: str, container: str, china: bool, partition: int) -> str:
     host = CONTENT_CN if china else CONTENT
     token = encode_token(ref)
     return (
         f"https://{host}/B/{token}/${{f}}?o={token[:22]}&v=1&x=3&e=1900000000&fl="
-        f"&ckc={quote(container)}&ckz={quote(zone)}&y=1&p={partition}&s={token[-12:]}"
+        f"&ckc={_quoted(container)}&ckz={_quoted(zone)}&y=1&p={partition}&s={token[-12:]}"
     )
