@@ -8,6 +8,7 @@ legacy 2SV calls find their sign-in through ``X-APPLE-WEBAUTH-HSA-LOGIN``.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import secrets
 import time
@@ -91,6 +92,18 @@ class SetupHost:
     def _common_cookies(self, response: Response, account: SandboxAccount) -> None:
         self._cookie(response, "X-APPLE-UNIQUE-CLIENT-ID", secrets.token_hex(8), http_only=False)
         self._cookie(response, "X-APPLE-WEBAUTH-USER", f"v=1:s=1:d={account.dsid}", ttl=30 * 86400)
+        # Apple's per-account cookie, named after a hash (icloudpd 2fa_flow_*.yml).
+        kb = base64.b32encode(hashlib.sha1(account.dsid.encode()).digest()).decode()
+        self._cookie(response, f"X_APPLE_WEB_KB-{kb.rstrip('=')}", secrets.token_hex(16))
+
+    def _pending_session_cookies(self, response: Response, sign_in: SignIn) -> None:
+        """Before the second factor Apple already sets these (icloudpd 2fa_flow_*.yml);
+        they open nothing here: only ``X-APPLE-WEBAUTH-TOKEN`` does."""
+        tag = hashlib.sha256(sign_in.token.encode()).hexdigest()[:24]
+        self._cookie(response, "X-APPLE-DS-WEB-SESSION-TOKEN", tag)
+        self._cookie(response, "X-APPLE-WEBAUTH-VALIDATE", f"v=1:t={tag}~~", http_only=False)
+        self._cookie(response, "X-APPLE-WEBAUTH-LOGIN", f"v=1:t={tag}~~")
+        self._cookie(response, HSA_LOGIN_COOKIE, sign_in.token)
 
     def _pending_sign_in(self, request: Request) -> SignIn | None:
         token = request.cookies.get(HSA_LOGIN_COOKIE, "").strip('"')
@@ -130,7 +143,7 @@ class SetupHost:
         if trusted:
             self._web_session_cookies(response, account)
         else:
-            self._cookie(response, HSA_LOGIN_COOKIE, sign_in.token)
+            self._pending_session_cookies(response, sign_in)
         return response
 
     def _one_factor_login(self, body: dict[str, Any]) -> Response:
@@ -161,7 +174,11 @@ class SetupHost:
         account = self.world.account_for_cookies(request.cookies)
         if account is None:
             return _auth_required()
-        return _json(self._reply(account, trusted=True))
+        response = _json(self._reply(account, trusted=True))
+        # Apple answers validate with a fresh set of session cookies (icloudpd
+        # successful_auth.yml and every listing cassette), which extends the session.
+        self._web_session_cookies(response, account)
+        return response
 
     async def logout(self, request: Request) -> Response:
         body = await json_object(request) or {}

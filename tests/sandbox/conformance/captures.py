@@ -40,6 +40,7 @@ class Call:
     headers: tuple[str, ...] = ()
     account: str = ""  # scenario account short name that plays the capture's user
     note: str = ""  # e.g. "wrong-code", "wrong-password"
+    cookies: tuple[str, ...] = ()  # names of the cookies the reply set
 
     @property
     def label(self) -> str:
@@ -116,6 +117,7 @@ def cassette_groups(root: Path) -> list[Group]:
                     headers=tuple(item["response_headers"]),
                     account=account,
                     note="wrong-password" if path.stem == "failed_auth" else "",
+                    cookies=tuple(item.get("set_cookies", ())),
                 )
             )
         groups.append(group)

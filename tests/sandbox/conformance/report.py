@@ -72,6 +72,12 @@ def boot_args_of(page: str) -> Any:
     return json.loads(match.group(1)) if match else None
 
 
+def _cookie_name(set_cookie: str) -> str:
+    """A Set-Cookie's name; Apple's per-account ``X_APPLE_WEB_KB-<hash>`` reads as one name."""
+    name = set_cookie.split("=", 1)[0].strip()
+    return "X_APPLE_WEB_KB-*" if name.startswith("X_APPLE_WEB_KB-") else name
+
+
 def differences(call: Call, response: httpx.Response) -> tuple[int, list[Difference]]:
     """Status first; the body's keys only when the status matches or differs on purpose."""
     found: list[Difference] = []
@@ -100,6 +106,11 @@ def differences(call: Call, response: httpx.Response) -> tuple[int, list[Differe
     for header in call.headers:
         if header.lower().startswith(SESSION_HEADERS) and header not in response.headers:
             found.append(Difference("header", header))
+    if call.cookies:
+        ours_set = {_cookie_name(c) for c in response.headers.get_list("set-cookie")}
+        for cookie in sorted({_cookie_name(c) for c in call.cookies}):
+            if cookie not in ours_set:
+                found.append(Difference("cookie", cookie))
     if call.source == "icloudpd":  # the cassettes keep every header name Apple sent
         captured = {h.lower() for h in call.headers}
         for header in ACTED_ON_HEADERS:
