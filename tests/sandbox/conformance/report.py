@@ -72,6 +72,29 @@ def boot_args_of(page: str) -> Any:
     return json.loads(match.group(1)) if match else None
 
 
+def _host_label(url: str) -> str:
+    """``https://p61-fmipweb.icloud.com:443`` → ``pNN-fmipweb.icloud.com``."""
+    host = re.sub(r"^[a-z]+://", "", url).split("/", 1)[0].split(":", 1)[0]
+    return re.sub(r"^p\d+-", "pNN-", host)
+
+
+def host_differences(captured: dict[str, Any], ours: dict[str, Any]) -> list[Difference]:
+    """Service host names (``webservices.*.url``) must be Apple's, partition aside."""
+    found = []
+    theirs_ws, ours_ws = captured.get("webservices"), ours.get("webservices")
+    if not isinstance(theirs_ws, dict) or not isinstance(ours_ws, dict):
+        return []
+    for key, entry in theirs_ws.items():
+        mine = ours_ws.get(key)
+        if not (isinstance(entry, dict) and isinstance(mine, dict)):
+            continue
+        if isinstance(entry.get("url"), str) and isinstance(mine.get("url"), str):
+            expected, got = _host_label(entry["url"]), _host_label(mine["url"])
+            if expected != got:
+                found.append(Difference("host", f"webservices.{key}.url", f"{expected} != {got}"))
+    return found
+
+
 def _cookie_name(set_cookie: str) -> str:
     """A Set-Cookie's name; Apple's per-account ``X_APPLE_WEB_KB-<hash>`` reads as one name."""
     name = set_cookie.split("=", 1)[0].strip()
@@ -106,6 +129,8 @@ def differences(call: Call, response: httpx.Response) -> tuple[int, list[Differe
     for header in call.headers:
         if header.lower().startswith(SESSION_HEADERS) and header not in response.headers:
             found.append(Difference("header", header))
+    if isinstance(call.body, dict) and isinstance(ours, dict):
+        found += host_differences(call.body, ours)
     if call.cookies:
         ours_set = {_cookie_name(c) for c in response.headers.get_list("set-cookie")}
         for cookie in sorted({_cookie_name(c) for c in call.cookies}):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from tests.sandbox.conformance.captures import Call
 from tests.sandbox.conformance.deviations import Deviation
+from tests.sandbox.conformance.report import host_differences
 from tests.sandbox.conformance.shapes import Difference, compare_bodies, extra_keys, key_paths
 
 
@@ -50,3 +51,15 @@ def test_a_deviation_takes_list_steps_literally() -> None:
     assert deviation.covers(call, Difference("missing", "records[].fields"))
     assert not deviation.covers(call, Difference("missing", "records.fields"))
     assert not deviation.covers(call, Difference("type", "records[].fields"))
+
+
+def test_service_host_names_compare_without_the_partition() -> None:
+    captured = {"webservices": {"findme": {"url": "https://p61-fmipweb.icloud.com:443"}}}
+    same = {"webservices": {"findme": {"url": "https://p07-fmipweb.icloud.com"}}}
+    other = {"webservices": {"findme": {"url": "https://p07-findme.icloud.com"}}}
+    assert host_differences(captured, same) == []
+    assert host_differences(captured, other) == [
+        Difference(
+            "host", "webservices.findme.url", "pNN-fmipweb.icloud.com != pNN-findme.icloud.com"
+        )
+    ]
