@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 
 from tests.cli.serve_process import ServedAPI
 from tests.dashboard.support import Receiver, create_key
@@ -28,7 +27,8 @@ SEVEN_DATA_TYPES = (
     "cloudkit_safari.history",
     "fmip.devices",
 )
-APPLE_ID = "2fa-device@sandbox.cloudtap.dev"
+DOMAIN = "sandbox.cloudtap.dev"
+APPLE_ID = f"2fa-device@{DOMAIN}"
 
 
 def _api(served: ServedAPI, token: str | None = None) -> httpx.Client:
@@ -206,14 +206,34 @@ def test_integrator_flow_in_chromium(
     context.close()
 
 
+def _ensure_a_poll(served: ServedAPI) -> None:
+    """The first organisation has a session, a poll and results (when run alone)."""
+    api = _api(served)
+    if api.get("/polls").json()["total_count"]:
+        return
+    user = api.post("/users", json={"identifier": "isolation"}).json()
+    source = {"user": user["id"], "type": "icloud.account", "identifier": "no2fa@" + DOMAIN}
+    session = api.post(
+        "/sessions",
+        json={"source": source, "payload": {"password": "sandbox-password"}},
+        headers={"Ricloud-Await": "30"},
+    ).json()
+    assert session["state"] == "active", session
+    poll = api.post(
+        "/polls",
+        json={"session": session["id"], "payload": {"info_types": ["icloud.account.info"]}},
+        headers={"Ricloud-Await": "30"},
+    ).json()
+    assert poll["state"] == "completed", poll
+
+
 def test_second_organisation_sees_none_of_the_first(served: ServedAPI, browser: Any) -> None:
+    _ensure_a_poll(served)
     first = _api(served)
     owned: dict[str, list[str]] = {
         path: [o["id"] for o in first.get(path, params={"limit": 1000}).json()["data"]]
         for path in ("/users", "/sessions", "/polls", "/events", "/results", "/keys")
     }
-    if not owned["/sessions"]:
-        pytest.fail("the first organisation has no sessions to hide (run the whole module)")
     other_token = create_key(served.data_dir, "Another Org")
     context = browser.new_context()
     page = context.new_page()
@@ -241,4 +261,73 @@ def test_second_organisation_sees_none_of_the_first(served: ServedAPI, browser: 
         form={"csrf": csrf},
     )
     assert refused.status == 404
+    context.close()
+
+
+def test_sandbox_account_in_one_click_with_tables_configs_and_subscriptions(
+    served: ServedAPI, browser: Any
+) -> None:
+    context = browser.new_context()
+    page = context.new_page()
+    _sign_in_by_keyboard(page, served.url, served.token)
+    page.get_by_role("link", name="Sandbox accounts").click()
+    assert "callkit-sync-disabled" in page.content()
+    assert "sandbox-password" in page.content() and "123456" in page.content()
+    page.get_by_role("button", name=f"Start a session with rich@{DOMAIN}").click()
+    page.wait_for_url(re.compile(r"/dashboard/sessions/[0-9a-f-]+$"))
+    assert page.locator(".badge.state-active").first.inner_text() == "active"
+
+    page.get_by_role("link", name="Poll this session's data").click()
+    for box in page.locator("input[type=checkbox]").all():
+        box.uncheck()
+    for data_type in ("fmip.devices", "mme_contacts.contacts", "mme_calendar.events"):
+        page.get_by_label(data_type).check()
+    page.get_by_role("button", name="Start poll").click()
+    page.locator("#poll-state", has_text="completed").wait_for(timeout=180_000)
+    poll_id = page.url.rsplit("/", 1)[1]
+    results = _api(served).get(f"/polls/{poll_id}").json()["results"]["data"]
+    poll_url = page.url
+    for result in results:
+        items = httpx.get(result["signed_url"]["url"]).json()["data"]
+        assert items, result["identifier"]
+        page.goto(f"{served.url}/dashboard/results/{result['id']}")
+        rows = page.locator("tbody tr")
+        assert rows.count() == min(len(items), 500), result["identifier"]
+        if result["identifier"] == "fmip.devices":
+            for row, device in zip(rows.all(), items, strict=True):
+                cells = row.locator("td").all_inner_texts()
+                assert cells[0] == device["name"]
+                assert cells[2].startswith(f"{round(device['battery_level'] * 100)}%")
+        if result["identifier"] == "mme_contacts.contacts":
+            assert items[0]["last_name"] in rows.first.inner_text()
+        if result["identifier"] == "mme_calendar.events":
+            assert (items[0]["title"] or "(no title)") in rows.first.inner_text()
+    page.goto(poll_url)
+
+    # A storage config, its test run from the dashboard and the test task's outcome.
+    page.get_by_role("link", name="Configs").click()
+    folder = served.data_dir / "results" / "dashboard-config-test"
+    page.get_by_label("Storage URL").fill(f"local://{folder}")
+    page.get_by_role("button", name="Add storage config").click()
+    config = next(
+        c for c in _api(served).get("/configs/storage").json()["data"] if str(folder) in c["url"]
+    )
+    row = page.locator("tr", has=page.locator(f"code:text-is('{config['url']}')"))
+    row.get_by_role("button", name="Test").click()
+    _wait_for(
+        lambda: _api(served).get(f"/configs/storage/{config['id']}").json()["state"] == "valid"
+    )
+    tests = _api(served).get("/tasks", params={"type": "storage_config.test"}).json()["data"]
+    assert any(t["target"] == config["id"] and t["state"] == "succeeded" for t in tests)
+    page.reload()
+    assert "test succeeded" in " ".join(row.locator("td").nth(3).inner_text().split())
+
+    # A subscription through the form, then stopped.
+    page.get_by_role("link", name="Subscriptions").click()
+    page.get_by_label("fmip.devices").check()
+    page.get_by_role("button", name="Subscribe").click()
+    subs = _api(served).get("/subscriptions").json()["data"]
+    assert subs and subs[0]["poll_payload"]["data_types"] == ["fmip.devices"]
+    page.get_by_role("button", name="Stop").first.click()
+    assert _api(served).get(f"/subscriptions/{subs[0]['id']}").json()["state"] == "deleted"
     context.close()
