@@ -227,6 +227,11 @@ PYICLOUD_FIXTURES: dict[str, tuple[str, str | dict[str, Any] | None, str]] = {
         "private",
     ),
     "photos_favorites_response": ("records/query", "photos_favorites_query_core", "private"),
+    "photos_album_membership_response": (
+        "records/query",
+        "photos_album_membership_query_core",
+        "private",
+    ),
     "photos_video_only_response": (
         "records/query",
         _smart_album("VIDEO"),

@@ -170,6 +170,8 @@ class Replayer:
         body = call.request_body
         if body in ("note", "attachment"):
             body = await self._notes_lookup(call, str(body))
+        if call.source == "pyicloud":
+            await self._album_of_our_own(call, body)
         text = json.dumps(body)
         for captured, ours in self.names.items():
             text = text.replace(captured, ours)
@@ -198,6 +200,22 @@ class Replayer:
                 break
             token = page.get("syncToken")
         return {"records": [{"recordName": n} for n in names], "zoneID": {"zoneName": "Notes"}}
+
+    async def _album_of_our_own(self, call: Call, body: Any) -> None:
+        """pyicloud's album fixtures name a placeholder album: stand one of ours in for it."""
+        filters = body.get("query", {}).get("filterBy") if isinstance(body, dict) else None
+        parent = next(
+            (f["fieldValue"]["value"] for f in filters or [] if f.get("fieldName") == "parentId"),
+            None,
+        )
+        if not isinstance(parent, str) or parent in self.names:
+            return
+        query = {"query": {"recordType": "CPLAlbumByPositionLive"}, "zoneID": body["zoneID"]}
+        url = call.url.split("/records/")[0] + "/records/query"
+        albums = (await self.http.post(url, json=query)).json().get("records", [])
+        ours = [a for a in albums if _kind(a) == ("CPLAlbum", 0)]
+        if ours:
+            self.names[parent] = ours[0]["recordName"]
 
     async def _on_sandbox_asset(self, call: Call, body: Any) -> Any:
         """The capture's modify, aimed at an asset the sandbox has (the captured one isn't)."""
