@@ -180,6 +180,9 @@ def test_integrator_flow_in_chromium(
     assert second_token != first_token
     assert _api(served, first_token).get("/key").status_code == 401
     assert _api(served, second_token).get("/key").json()["id"] == key_id
+    page.get_by_role("button", name=f"Revoke key {key_id}").click()
+    assert page.locator(f"#key-{key_id} .badge").inner_text() == "deactivated"
+    assert _api(served, second_token).get("/key").status_code == 401
 
     # Phone width: nothing overflows the screen sideways.
     phone = browser.new_context(
