@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import re
+import time
+
+import httpx
 
 from tests.cli.serve_process import ServedAPI
 from tests.dashboard.support import signed_in_client
@@ -49,3 +52,37 @@ def test_two_step_verification_through_the_forms(served: ServedAPI) -> None:
     # The password never reaches a page.
     for answer in (first, second, wrong, done):
         assert "sandbox-password" not in answer.text
+
+
+def _start(client: httpx.Client, csrf: str, apple_id: str) -> str:
+    answer = client.post(
+        "/dashboard/sessions",
+        data={"csrf": csrf, "apple_id": apple_id, "password": "sandbox-password"},
+    )
+    assert answer.status_code == 200
+    return answer.text
+
+
+def test_errors_are_explained_in_plain_words(served: ServedAPI) -> None:
+    client, csrf = signed_in_client(served.url, served.token)
+    adp = _start(client, csrf, "adp@sandbox.cloudtap.dev")
+    locked = _start(client, csrf, "locked@sandbox.cloudtap.dev")
+    assert "adp-enabled" in adp and "Access iCloud Data on the Web" in adp
+    assert "account-locked" in locked and "iforgot.apple.com" in locked
+    # A task error, on the poll's live progress.
+    active = _start(client, csrf, "callkit-sync-off@sandbox.cloudtap.dev")
+    session = re.search(r"<h1>Session <code>([^<]+)</code>", active)
+    assert session is not None and "state-active" in active
+    poll = client.post(
+        "/dashboard/polls",
+        data={"csrf": csrf, "session": session.group(1), "data_types": "callkit.calls"},
+    )
+    progress_url = f"{poll.url.path}/progress"
+    for _ in range(120):
+        progress = client.get(progress_url)
+        if progress.headers["x-settled"] == "1":
+            break
+        time.sleep(0.5)
+    assert progress.headers["x-settled"] == "1"
+    assert "callkit-sync-disabled" in progress.text
+    assert "turns call history sync back on" in progress.text
