@@ -55,6 +55,12 @@ def embedded_api(data_dir: Path, environment: Literal["sandbox", "live"]) -> Ite
     with transaction(settings.database_url) as db:
         org = first_organisation(db) or create_organisation(db, "cloudtap-pull")
         token = issue_key(db, org.id, environment).token
+    if settings.queue_url == f"sqlite:///{settings.data_dir / 'queue.db'}":
+        # This queue is the pull's own: jobs left by a killed run would only fetch files
+        # again that the new run asks for itself.
+        from cloudtap.jobs.queue import queue_for
+
+        queue_for(settings).flush()
     sandbox = start_sandbox(settings) if environment == "sandbox" else None
     consumer = start_embedded_consumer(settings, workers=4)
     port = _free_port()

@@ -73,6 +73,9 @@ def pull(
         if not sandbox:
             raise typer.BadParameter("give an Apple ID, or --sandbox to try the sandbox")
         apple_id = SANDBOX_DEMO_ACCOUNT
+    # --sandbox answers the (public) sandbox password itself; a sandbox Apple ID alone
+    # still goes to the sandbox, but asks like a real one would.
+    known_password = sandbox and password_env is None
     sandbox = sandbox or apple_id.endswith(SANDBOX_DOMAIN)
     if server and not token:
         raise typer.BadParameter("--server needs --token (or CLOUDTAP_TOKEN)")
@@ -88,7 +91,7 @@ def pull(
         full=full,
         verify=verify,
     )
-    prompter = _SandboxPrompter() if sandbox and password_env is None else TerminalPrompter()
+    prompter = _SandboxPrompter() if known_password else TerminalPrompter()
     sources = PasswordSources(env_name=password_env, use_keyring=not sandbox)
     with ExitStack() as stack:
         if server:

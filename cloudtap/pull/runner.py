@@ -61,6 +61,7 @@ class PullOptions:
 @dataclass
 class RunSummary:
     started: str
+    number: int = 0
     finished: str = ""
     files_fetched: int = 0
     bytes_fetched: int = 0
@@ -68,6 +69,7 @@ class RunSummary:
 
     def as_json(self) -> JSON:
         return {
+            "number": self.number,
             "started": self.started,
             "finished": self.finished,
             "files_fetched": self.files_fetched,
@@ -140,7 +142,10 @@ class Runner:
 
     def run(self) -> RunSummary:
         summary = RunSummary(started=now_iso())
-        run_number = len(self.manifest.data["runs"]) + 1
+        # Counted at the start, so a run that was killed keeps its number.
+        run_number = int(self.manifest.data.get("run_count", 0)) + 1
+        self.manifest.data["run_count"] = summary.number = run_number
+        self.manifest.save()
         for data_type in self.options.data_types:
             summary.data_types[data_type] = self._pull_type(data_type, summary, run_number)
         summary.finished = now_iso()

@@ -96,7 +96,8 @@ def vcard(item: Item, photo: bytes | None) -> Any:
         if item.get(key) is not None:
             _add(card, prop, str(item[key]))
     if item.get("organisation") is not None or item.get("department") is not None:
-        _add(card, "org", [item.get("organisation") or "", item.get("department") or ""])
+        unit = [str(item["department"])] if item.get("department") else []
+        _add(card, "org", [item.get("organisation") or "", *unit])
     if item.get("birthday"):
         _add(card, "bday", vcard_date(str(item["birthday"])))
     if item.get("groups"):

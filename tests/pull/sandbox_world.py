@@ -1,0 +1,93 @@
+"""A sandbox run by the test (so it can count Apple requests and read the world's own
+values) that ``cloudtap pull`` subprocesses reach through CLOUDTAP_SANDBOX_PROXY_URL.
+
+Its accounts: the scenario accounts, plus a 2FA account holding all seven data types
+(``pull-2fa``) and a photo account whose downloads are slowed (``pull-slow``).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from cloudtap.sandbox.accounts.model import (
+    ContentSpec,
+    FaultSpec,
+    GeneratedLibrary,
+    SandboxAccount,
+)
+from cloudtap.sandbox.accounts.scenarios import (
+    CODE,
+    DOMAIN,
+    PASSWORD,
+    scenario_account,
+    scenario_accounts,
+)
+from cloudtap.sandbox.runtime import RunningSandbox
+from cloudtap.sandbox.world import SandboxWorld
+
+REPO = Path(__file__).resolve().parents[2]
+TWO_FA = f"pull-2fa@{DOMAIN}"
+SLOW = f"pull-slow@{DOMAIN}"
+__all__ = ["CODE", "PASSWORD", "SLOW", "TWO_FA"]
+
+
+def sandbox_accounts() -> list[SandboxAccount]:
+    two_fa = replace(
+        scenario_account("2fa-device"),
+        apple_id=TWO_FA,
+        dsid="19990000001",
+        scenario="pull-2fa",
+        photos=GeneratedLibrary(count=24, seed=424242, shared_count=4),
+        content=ContentSpec(
+            seed=515151,
+            devices=3,
+            family_members=1,
+            contacts=60,
+            events=120,
+            notes=20,
+            calls=40,
+            history=60,
+        ),
+    )
+    slow = replace(
+        scenario_account("no2fa"),
+        apple_id=SLOW,
+        dsid="19990000002",
+        scenario="pull-slow",
+        photos=GeneratedLibrary(count=30, seed=777001, shared_count=0),
+        content=ContentSpec(seed=777002, contacts=5),
+        # ~0.3 s per photo file: slow enough to stop a pull half-way through.
+        faults=FaultSpec(bandwidth_bps=300_000),
+    )
+    return [*scenario_accounts(), two_fa, slow]
+
+
+@dataclass
+class PullSandbox:
+    running: RunningSandbox
+    world: SandboxWorld
+
+    def account(self, apple_id: str) -> SandboxAccount:
+        found = self.world.account(apple_id)
+        assert found is not None
+        return found
+
+    def env(self, home: Path) -> dict[str, str]:
+        """The environment of a ``cloudtap pull`` subprocess using this sandbox."""
+        env = {k: v for k, v in os.environ.items() if not k.startswith("CLOUDTAP_")}
+        env.update(
+            CLOUDTAP_SANDBOX_PROXY_URL=self.running.proxy_url,
+            CLOUDTAP_SANDBOX_CA_FILE=str(self.running.ca_file),
+            HOME=str(home),
+            PYTHONUNBUFFERED="1",
+            TERM="xterm",
+            COLUMNS="120",
+        )
+        return env
+
+
+def pull_command(*args: str) -> list[str]:
+    return [sys.executable, "-m", "cloudtap.cli.main", "pull", *args]

@@ -1,0 +1,331 @@
+"""``cloudtap pull`` in a pseudo-terminal against the sandbox: a 2FA account (the code
+prompt answered), all seven data types, every export checked against the sandbox
+world's own values, then a second pull that fetches nothing and asks Apple little."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import re
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pexpect
+import pytest
+import vobject
+from icalendar import Calendar
+
+from cloudtap.icloud.files.icpl import PhotoFileRef
+from cloudtap.sandbox.hosts import CONTENT
+from cloudtap.sandbox.services.content import calls as calls_gen
+from cloudtap.sandbox.services.content import contacts as contacts_gen
+from cloudtap.sandbox.services.content import devices as devices_gen
+from tests.pull.ground_truth import (
+    as_list,
+    data_uri_bytes,
+    ics_value,
+    person_for,
+    photo_bytes,
+    photo_index,
+    raw_photo_uris,
+    vcard_date,
+    vcard_type,
+    visible_photos,
+    world_events,
+)
+from tests.pull.sandbox_world import (
+    CODE,
+    PASSWORD,
+    REPO,
+    TWO_FA,
+    PullSandbox,
+    pull_command,
+)
+
+SEVEN = (
+    "icpl.photos",
+    "mme_contacts.contacts",
+    "mme_calendar.events",
+    "mme_notes.notes",
+    "callkit.calls",
+    "cloudkit_safari.history",
+    "fmip.devices",
+)
+
+
+def _spawn(sandbox: PullSandbox, tmp_path: Path, root: Path) -> pexpect.spawn:
+    command = pull_command(TWO_FA, "--to", str(root))
+    return pexpect.spawn(
+        command[0],
+        command[1:],
+        cwd=str(REPO),
+        env=sandbox.env(tmp_path),
+        encoding="utf-8",
+        timeout=300,
+        dimensions=(40, 140),
+    )
+
+
+def _finish(child: pexpect.spawn) -> str:
+    child.expect(pexpect.EOF)
+    child.close()
+    output = str(child.before)
+    assert child.exitstatus == 0, output
+    return output
+
+
+def _first_pull(sandbox: PullSandbox, tmp_path: Path, root: Path) -> str:
+    child = _spawn(sandbox, tmp_path, root)
+    child.expect(f"Apple ID password for {TWO_FA}: ")
+    child.sendline(PASSWORD)
+    child.expect("Two-factor code")
+    child.sendline(CODE)
+    return _finish(child)
+
+
+def test_pull_in_a_terminal(pull_sandbox: PullSandbox, tmp_path: Path) -> None:
+    root = tmp_path / "copy"
+    account = pull_sandbox.account(TWO_FA)
+    output = _first_pull(pull_sandbox, tmp_path, root)
+    assert PASSWORD not in output and CODE not in output  # never echoed
+    manifest = json.loads((root / "manifest.json").read_text())
+    for data_type in SEVEN:
+        entry = manifest["data_types"][data_type]
+        assert "error" not in entry and entry["count"] > 0, (data_type, entry)
+    # Nothing secret is kept by the pull: only ids of the API's (sealed) session.
+    state = json.dumps(manifest)
+    assert PASSWORD not in state and set(manifest["account"]) == {"apple_id", "user", "session"}
+
+    _check_contacts(root, account, manifest)
+    _check_calendars(root, account)
+    _check_photos(root, pull_sandbox, account, manifest)
+    _check_tables(root, account, manifest)
+
+    # Second pull: asks nothing, fetches nothing, at most 3 Apple requests per data type.
+    files_before = dict(manifest["files"])
+    before = len(pull_sandbox.running.exchanges())
+    child = _spawn(pull_sandbox, tmp_path, root)
+    output = _finish(child)
+    assert "password" not in output.lower()
+    exchanges = pull_sandbox.running.exchanges()[before:]
+    manifest = json.loads((root / "manifest.json").read_text())
+    run = manifest["runs"][-1]
+    assert run["files_fetched"] == 0 and manifest["files"] == files_before
+    assert not [e for e in exchanges if e.host == CONTENT], "a file was downloaded again"
+    per_type: dict[str, list[str]] = {}
+    for data_type, report in run["data_types"].items():
+        window = (report["listing_started"], report["files_finished"])
+        calls = [e for e in exchanges if window[0] <= e.started <= window[1]]
+        per_type[data_type] = [f"{e.method} {e.host}{e.path}" for e in calls]
+    print("Apple requests per data type on the second pull:", json.dumps(per_type, indent=1))
+    assert set(per_type) == set(SEVEN)
+    for data_type, calls in per_type.items():
+        assert len(calls) <= 3, (data_type, calls)
+    # Requests outside every data type's window: only the (API-side) session check.
+    assert len(exchanges) <= sum(len(c) for c in per_type.values()) + 2, exchanges
+
+
+def _check_contacts(root: Path, account: Any, manifest: dict[str, Any]) -> None:
+    text = (root / "contacts/contacts.vcf").read_text()
+    cards = list(vobject.readComponents(text))
+    photo_uris = raw_photo_uris(text)
+    assert sorted(c.uid.value for c in cards) == sorted(contacts_gen.contact_ids(account.content))
+    photos = 0
+    for card in cards:
+        assert card.version.value == "4.0"
+        person, photo = person_for(account, card.uid.value)
+        name = card.n.value
+        assert (name.family, name.given, name.additional, name.prefix, name.suffix) == (
+            person.last or "",
+            person.first or "",
+            person.middle or "",
+            person.prefix or "",
+            person.suffix or "",
+        )
+        assert card.fn.value
+        assert ("kind" in card.contents) == person.is_company
+        for prop, value in (
+            ("nickname", person.nickname),
+            ("title", person.job_title),
+            ("note", person.notes),
+            ("x-phonetic-first-name", person.phonetic_first),
+            ("x-phonetic-last-name", person.phonetic_last),
+            ("x-phonetic-org", person.phonetic_company),
+        ):
+            got = [line.value for line in card.contents.get(prop, [])]
+            assert got == ([] if value is None else [value]), (prop, got, value)
+        org = [line.value for line in card.contents.get("org", [])]
+        if person.company is None and person.department is None:
+            assert org == []
+        else:
+            unit = [person.department] if person.department else []
+            assert org == [[person.company or "", *unit]]
+        bday = [line.value for line in card.contents.get("bday", [])]
+        assert bday == ([vcard_date(person.birthday)] if person.birthday else [])
+        categories = [line.value for line in card.contents.get("categories", [])]
+        assert categories == ([list(person.groups)] if person.groups else [])
+
+        def typed(prop: str, c: Any = card) -> list[tuple[str, str]]:
+            return [(line.value, line.type_param) for line in c.contents.get(prop, [])]
+
+        assert typed("tel") == [(p.value, vcard_type(p.label)) for p in person.phones]
+        assert typed("email") == [(e.value, vcard_type(e.label)) for e in person.emails]
+        assert typed("url") == [(u.value, vcard_type(u.label)) for u in person.urls]
+        assert typed("related") == [(r.value, vcard_type(r.label)) for r in person.related_names]
+        dates = [(d.value.replace("-", ""), d.label) for d in person.dates]
+        anniversaries = [line.value for line in card.contents.get("anniversary", [])]
+        others = [(line.value, line.type_param) for line in card.contents.get("x-abdate", [])]
+        assert anniversaries == [v for v, label in dates if label == "ANNIVERSARY"]
+        assert others == [(v, vcard_type(label)) for v, label in dates if label != "ANNIVERSARY"]
+        addresses = [
+            (
+                line.value.street,
+                line.value.city,
+                line.value.region,
+                line.value.code,
+                line.value.country,
+                line.type_param,
+                line.params.get("X-COUNTRY-CODE"),
+            )
+            for line in card.contents.get("adr", [])
+        ]
+        assert addresses == [
+            (
+                a.street,
+                a.city,
+                a.state,
+                a.postal_code,
+                a.country,
+                vcard_type(a.label),
+                [a.country_code],
+            )
+            for a in person.addresses
+        ]
+        ims = [
+            (line.value.split(":", 1)[1], line.type_param, line.params.get("X-SERVICE-TYPE"))
+            for line in card.contents.get("impp", [])
+        ]
+        assert ims == [
+            (i.user, vcard_type(i.label), [i.service] if i.service else None) for i in person.ims
+        ]
+        profiles = [
+            (line.value, line.type_param, line.params.get("X-USER"))
+            for line in card.contents.get("x-socialprofile", [])
+        ]
+        assert profiles == [(p.url, vcard_type(p.label), [p.user]) for p in person.profiles]
+        got_photo = [data_uri_bytes(uri) for uri in photo_uris.get(card.uid.value, [])]
+        assert got_photo == ([photo] if photo is not None else [])
+        photos += photo is not None
+    assert photos > 0
+    photo_files = [
+        f for f in manifest["files"].values() if f["data_type"] == "mme_contacts.contacts"
+    ]
+    assert len(photo_files) == photos
+
+
+def _check_calendars(root: Path, account: Any) -> None:
+    found: dict[str, tuple[str, Any]] = {}
+    for path in sorted((root / "calendars").glob("*.ics")):
+        calendar = Calendar.from_ical(path.read_bytes())
+        assert str(calendar["x-wr-calname"]) == path.stem
+        zones = {str(tz["tzid"]) for tz in calendar.walk("VTIMEZONE")}
+        for event in calendar.walk("VEVENT"):
+            tzid = event["dtstart"].params.get("TZID")
+            assert tzid is None or tzid in zones, tzid  # every zone is defined in the file
+            found[str(event["uid"])] = (path.stem, event)
+    world = world_events(account)
+    assert set(found) == {e.master for e in world}
+    zones_seen: set[str] = set()
+    for source in world:
+        calendar_name, event = found[source.master]
+        assert calendar_name == source.calendar_title
+        assert str(event["summary"]) == source.title
+        for prop, value in (
+            ("location", source.location),
+            ("description", source.notes),
+            ("url", source.url),
+        ):
+            assert str(event.get(prop, "")) == (value or ""), (prop, source)
+        start, end = event.decoded("dtstart"), event.decoded("dtend")
+        assert start == ics_value(source.start, source.all_day)
+        assert end == ics_value(source.end, source.all_day)
+        if not source.all_day:
+            assert event["dtstart"].params["TZID"] == source.zone
+            assert start.utcoffset() == source.start.utcoffset()  # the zone's offset, DST too
+            zones_seen.add(str(source.zone))
+        rule = event.get("rrule")
+        if source.recurrence is None:
+            assert rule is None
+        else:
+            frequency, interval, count = source.recurrence
+            assert rule["FREQ"] == [frequency.upper()]
+            assert rule["INTERVAL"] == [interval] and rule["COUNT"] == [count]
+        alarms = [a.decoded("trigger") for a in event.walk("VALARM")]
+        alarm = source.alarm_minutes
+        expected = [] if alarm is None else [-timedelta(minutes=alarm)]
+        assert alarms == expected
+        attendees = [
+            (str(a).removeprefix("mailto:"), str(a.params["CN"]), str(a.params["PARTSTAT"]))
+            for a in as_list(event.get("attendee", []))
+        ]
+        assert attendees == [(a.email, a.name, a.status) for a in source.attendees]
+        organisers = [str(o).removeprefix("mailto:") for o in as_list(event.get("organizer", []))]
+        assert organisers == [a.email for a in source.attendees if a.organiser]
+        assert str(event["transp"]) == ("OPAQUE" if source.busy else "TRANSPARENT")
+    assert len(zones_seen) > 2  # events abroad kept their own zones
+
+
+def _check_photos(root: Path, sandbox: PullSandbox, account: Any, manifest: dict[str, Any]) -> None:
+    pulled: dict[tuple[str, int], dict[str, str]] = {}
+    for file_id, entry in manifest["files"].items():
+        if entry["data_type"] != "icpl.photos":
+            continue
+        ref = PhotoFileRef.parse(file_id)
+        index = photo_index(account, ref.zone_name, ref.record_name)
+        path = root / entry["path"]
+        expected = photo_bytes(sandbox.world, account, ref.zone_name, index, ref.resource)
+        assert path.read_bytes() == expected, entry["path"]  # byte-exact
+        pulled.setdefault((ref.zone_name, index), {})[ref.resource] = entry["path"]
+    world = visible_photos(account)
+    assert set(pulled) == {(p.zone, p.index) for p in world}
+    kinds: set[str] = set()
+    for photo in world:
+        files = pulled[(photo.zone, photo.index)]
+        original = files["resOriginal"]
+        day = photo.captured.strftime("%Y/%m/%d")
+        # Same name on the same day (the Shared Library's numbering repeats): one of them
+        # gets its item id's start, as icloudpd's name-id7 policy does.
+        stem, ext = photo.filename.rsplit(".", 1)
+        assert re.fullmatch(rf"photos/{day}/{stem}(-[0-9a-f]{{7}})?\.{ext}", original), original
+        assert os.stat(root / original).st_mtime == photo.captured.timestamp()
+        live = files.get("resOriginalVidCompl")
+        if live is not None:  # beside its still, same stem
+            assert live.rsplit(".", 1)[0] == original.rsplit(".", 1)[0]
+        if "resJPEGFull" in files:
+            assert files["resJPEGFull"].startswith(f"photos-edited/{day}/")
+        if "resOriginalAlt" in files:
+            assert files["resOriginalAlt"].startswith(f"photos-raw/{day}/")
+        kinds.update(files)
+    assert {"resOriginal", "resOriginalVidCompl"} <= kinds, kinds
+
+
+def _check_tables(root: Path, account: Any, manifest: dict[str, Any]) -> None:
+    spec = account.content
+    with open(root / "calls/calls.csv", newline="") as fh:
+        calls = list(csv.DictReader(fh))
+    assert len(calls) == calls_gen.synced_count(spec)
+    with open(root / "safari/history.csv", newline="") as fh:
+        visits = list(csv.DictReader(fh))
+    assert len(visits) == spec.history
+    devices = json.loads((root / "findmy/devices.json").read_text())
+    world_names = {d.name for d in devices_gen.devices(spec, account.first_name, True)}
+    assert {d["name"] for d in devices} == world_names
+    with open(root / "findmy/devices.csv", newline="") as fh:
+        assert {row["name"] for row in csv.DictReader(fh)} == world_names
+    notes = list((root / "notes").rglob("*.md"))
+    assert len(notes) == manifest["data_types"]["mme_notes.notes"]["count"] > 0
+
+
+pytestmark = pytest.mark.timeout(900)
