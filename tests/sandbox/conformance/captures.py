@@ -140,6 +140,21 @@ CONSTANT_CALLS: dict[str, tuple[str, str, str, str]] = {
     "ACCOUNT_FAMILY_WORKING": ("GET", f"{ACCOUNT}/setup/web/family/getFamilyDetails", "rich", ""),
     "FMI_FAMILY_WORKING": ("POST", f"{FMIP}/initClient", "rich", ""),
 }
+# The request body the client sends for a constant's call, where it matters to the reply:
+# FMI_FAMILY_WORKING is a reply with family devices (pyicloud findmyiphone.py, fmly: true).
+CONSTANT_REQUESTS: dict[str, dict[str, Any]] = {
+    "FMI_FAMILY_WORKING": {
+        "clientContext": {
+            "appName": "iCloud Find (Web)",
+            "appVersion": "2.0",
+            "apiVersion": "3.0",
+            "deviceListVersion": 1,
+            "fmly": True,
+            "timezone": "US/Pacific",
+            "inactiveTime": 0,
+        }
+    }
+}
 # Constants that are request bodies or list elements, not replies.
 NOT_REPLIES = {"TRUSTED_DEVICE_1"}
 
@@ -153,8 +168,9 @@ def constant_groups(root: Path) -> list[Group]:
             if name in NOT_REPLIES or name == "DATA":
                 continue
             method, url, account, note = CONSTANT_CALLS[name]
+            request = CONSTANT_REQUESTS.get(name)
             group.calls.append(
-                Call(source, "const", name, method, url, None, 200, value, (), account, note)
+                Call(source, "const", name, method, url, request, 200, value, (), account, note)
             )
         if "DATA" in data["constants"]:
             group.calls += _icloudpy_photos(data["constants"]["DATA"])
