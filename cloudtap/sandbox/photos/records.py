@@ -128,7 +128,8 @@ def asset_record(spec: AssetSpec, zone: Zone, url_for: UrlFor, deleted: bool = F
             {
                 "recordName": spec.master_name,
                 "action": "DELETE_SELF",
-                "zoneID": envelope.zone_id(zone, with_type=False),
+                # zoneType as in the 2023 captures and pyicloud/icloudpy's fixtures.
+                "zoneID": envelope.zone_id(zone),
             },
             "REFERENCE",
         ),

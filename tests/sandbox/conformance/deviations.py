@@ -263,15 +263,6 @@ DEVIATIONS: list[Deviation] = [
         status="open",
     ),
     Deviation(
-        f"{CK_PHOTOS}/private/records/*",
-        "missing",
-        "records[].fields.masterRef.value.zoneID.zoneType",
-        "masterRef's zoneID lacks zoneType (present in the 2023 captures and icloudpy's, absent "
-        "from the 2018 ones); built in photos/records.py",
-        PHOTOS,
-        status="open",
-    ),
-    Deviation(
         f"{CK_PHOTOS}/shared/records/query",
         "missing",
         "records[].fields.*",
