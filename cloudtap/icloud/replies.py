@@ -12,6 +12,7 @@ import weakref
 from typing import Any
 
 import httpx
+import orjson
 
 from cloudtap.icloud import errors
 
@@ -35,9 +36,12 @@ def json_body(response: httpx.Response) -> Any:
     found = _parsed.get(response, _NOT_YET)
     if found is _NOT_YET:
         try:
-            found = response.json()
-        except (json.JSONDecodeError, UnicodeDecodeError, ValueError):
-            found = _UNPARSABLE
+            found = orjson.loads(response.content)  # UTF-8, as Apple sends: the fast path
+        except orjson.JSONDecodeError:
+            try:
+                found = response.json()  # another declared charset, or not JSON at all
+            except (json.JSONDecodeError, UnicodeDecodeError, ValueError):
+                found = _UNPARSABLE
         _parsed[response] = found
     return None if found is _UNPARSABLE else found
 

@@ -5,7 +5,22 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import orjson
+
 from cloudtap.publish.store import ResultSink
+
+# Types orjson would write its own way are handed to ``default=str``, as before.
+_AS_BEFORE = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+_AS_BEFORE |= orjson.OPT_PASSTHROUGH_SUBCLASS
+
+
+def dump_item(item: Any) -> bytes:
+    """One item as compact JSON: orjson (a tenth of the stdlib's cost), else the stdlib
+    for what orjson refuses (ints beyond 64 bits, non-string keys)."""
+    try:
+        return orjson.dumps(item, default=str, option=_AS_BEFORE)
+    except TypeError:
+        return json.dumps(item, separators=(",", ":"), default=str).encode()
 
 
 class JsonDataWriter:
@@ -18,7 +33,7 @@ class JsonDataWriter:
 
     def add(self, item: Any) -> None:
         prefix = b", " if self._count else b""
-        self._sink.write(prefix + json.dumps(item, separators=(", ", ": "), default=str).encode())
+        self._sink.write(prefix + dump_item(item))
         self._count += 1
 
     def close(self) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import httpx
+import orjson
 import pytest
 
 from cloudtap.icloud import errors
@@ -17,13 +18,18 @@ def _reply(status: int, body: bytes, **headers: str) -> httpx.Response:
 
 def test_a_body_is_parsed_once_for_every_check(monkeypatch: pytest.MonkeyPatch) -> None:
     calls = []
-    real_loads = json.loads
+    real_loads, real_orjson_loads = json.loads, orjson.loads
 
-    def counting_loads(*args: object, **kwargs: object) -> object:
-        calls.append(1)
-        return real_loads(*args, **kwargs)  # type: ignore[arg-type]
+    def counting(parse: object) -> object:
+        def loads(*args: object, **kwargs: object) -> object:
+            calls.append(1)
+            return parse(*args, **kwargs)  # type: ignore[operator]
 
-    monkeypatch.setattr(json, "loads", counting_loads)
+        return loads
+
+    # Whichever parser reads it (orjson first, the stdlib for other charsets): once.
+    monkeypatch.setattr(json, "loads", counting(real_loads))
+    monkeypatch.setattr(orjson, "loads", counting(real_orjson_loads))
     response = _reply(200, b'{"records": [{"recordName": "a"}]}')
     raise_for_common(response)
     body = require_json_object(response, "records/query")

@@ -47,10 +47,10 @@ RESOURCE_PREFIXES = (
     "resVidSmall",
     "resSidecar",
 )
+# What an item needs of each resource (no ``Fingerprint``: nothing reads it, and every
+# key asked for is parsed on every page).
 _RESOURCE_KEYS = [
-    f"{p}{s}"
-    for p in RESOURCE_PREFIXES
-    for s in ("Res", "FileType", "Width", "Height", "Fingerprint")
+    f"{p}{s}" for p in RESOURCE_PREFIXES for s in ("Res", "FileType", "Width", "Height")
 ]
 DESIRED_KEYS = [
     *_RESOURCE_KEYS,
