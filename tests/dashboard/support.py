@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -83,3 +84,29 @@ def signed_in_client(url: str, token: str) -> tuple[httpx.Client, str]:
     answer = client.post("/dashboard/sign-in", data={"csrf": csrf_of(form.text), "token": token})
     assert answer.status_code == 200 and answer.url.path == "/dashboard", answer.text
     return client, csrf_of(answer.text)
+
+
+def sign_in_by_keyboard(page: Any, url: str, token: str) -> None:
+    """Signs in through the form with the keyboard only (Tab to the field, Enter)."""
+    page.goto(f"{url}/dashboard")
+    assert page.url.endswith("/dashboard/sign-in")
+    for _ in range(10):  # the skip link, then the token field
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.id") == "token":
+            break
+    assert page.evaluate("document.activeElement.id") == "token"
+    page.keyboard.type(token)
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{url}/dashboard")
+
+
+def unlabelled_fields(page: Any) -> list[str]:
+    """Visible form fields with neither a <label> nor an aria-label."""
+    return list(
+        page.evaluate(
+            """() => [...document.querySelectorAll('input, select, textarea')]
+            .filter(el => el.type !== 'hidden')
+            .filter(el => el.labels.length === 0 && !el.getAttribute('aria-label'))
+            .map(el => el.name || el.id)"""
+        )
+    )

@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 
 from tests.cli.serve_process import ServedAPI
-from tests.dashboard.support import Receiver, create_key
+from tests.dashboard.support import Receiver, create_key, sign_in_by_keyboard, unlabelled_fields
 
 SEVEN_DATA_TYPES = (
     "icpl.photos",
@@ -36,30 +36,6 @@ def _api(served: ServedAPI, token: str | None = None) -> httpx.Client:
     return httpx.Client(base_url=served.url, headers=auth, timeout=30)
 
 
-def _sign_in_by_keyboard(page: Any, url: str, token: str) -> None:
-    page.goto(f"{url}/dashboard")
-    assert page.url.endswith("/dashboard/sign-in")
-    for _ in range(10):  # the skip link, then the token field
-        page.keyboard.press("Tab")
-        if page.evaluate("document.activeElement.id") == "token":
-            break
-    assert page.evaluate("document.activeElement.id") == "token"
-    page.keyboard.type(token)
-    page.keyboard.press("Enter")
-    page.wait_for_url(f"{url}/dashboard")
-
-
-def _unlabelled_fields(page: Any) -> list[str]:
-    return list(
-        page.evaluate(
-            """() => [...document.querySelectorAll('input, select, textarea')]
-            .filter(el => el.type !== 'hidden')
-            .filter(el => el.labels.length === 0 && !el.getAttribute('aria-label'))
-            .map(el => el.name || el.id)"""
-        )
-    )
-
-
 def _wait_for(check: Any, timeout: float = 60.0) -> Any:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -75,7 +51,7 @@ def test_integrator_flow_in_chromium(
 ) -> None:
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
-    _sign_in_by_keyboard(page, served.url, served.token)
+    sign_in_by_keyboard(page, served.url, served.token)
     cookie = next(c for c in context.cookies() if c["name"] == "cloudtap_dashboard")
     assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
     assert page.evaluate("document.cookie") == ""  # HttpOnly: invisible to scripts
@@ -88,7 +64,7 @@ def test_integrator_flow_in_chromium(
 
     # A 2FA session through the form: password, then the code.
     page.get_by_role("link", name="Sessions").click()
-    assert _unlabelled_fields(page) == []
+    assert unlabelled_fields(page) == []
     page.get_by_label("Apple ID", exact=True).fill(APPLE_ID)
     page.get_by_label("Apple ID password").fill("sandbox-password")
     page.get_by_role("button", name="Sign in to iCloud").click()
@@ -240,7 +216,7 @@ def test_second_organisation_sees_none_of_the_first(served: ServedAPI, browser: 
     other_token = create_key(served.data_dir, "Another Org")
     context = browser.new_context()
     page = context.new_page()
-    _sign_in_by_keyboard(page, served.url, other_token)
+    sign_in_by_keyboard(page, served.url, other_token)
     seen = ""
     for path in ("users", "sessions", "polls", "events", "keys", "configs", "subscriptions"):
         page.goto(f"{served.url}/dashboard/{path}")
@@ -272,7 +248,7 @@ def test_sandbox_account_in_one_click_with_tables_configs_and_subscriptions(
 ) -> None:
     context = browser.new_context()
     page = context.new_page()
-    _sign_in_by_keyboard(page, served.url, served.token)
+    sign_in_by_keyboard(page, served.url, served.token)
     page.get_by_role("link", name="Sandbox accounts").click()
     assert "callkit-sync-disabled" in page.content()
     assert "sandbox-password" in page.content() and "123456" in page.content()
