@@ -114,6 +114,13 @@ def _location(spec: AssetSpec) -> str:
     return base64.b64encode(data).decode()
 
 
+# A deleted asset's clocks, from its modification time: dateExpunged 30 days on,
+# expirationTime (seconds) 40 days on. Two captures agree: icloudpd
+# download_autodelete_photos_part1.yml and pyicloud photo_delete_response.json.
+EXPUNGED_AFTER_MS = 30 * 86_400_000
+EXPIRES_AFTER_MS = 40 * 86_400_000
+
+
 def asset_record(spec: AssetSpec, zone: Zone, url_for: UrlFor, deleted: bool = False) -> Record:
     live = spec.kind == "live"
     fields: JsonDict = {
@@ -150,13 +157,18 @@ def asset_record(spec: AssetSpec, zone: Zone, url_for: UrlFor, deleted: bool = F
         fields.update(resource_fields(spec, res, url_for))
     if spec.kind == "edited":
         fields["adjustmentType"] = envelope.str_field("com.apple.photo")
+    modified_ms = spec.added_date_ms + (1 if deleted else 0)
     if deleted:
         fields["isDeleted"] = envelope.int_field(1)
-    return envelope.record(
+        fields["dateExpunged"] = envelope.ts_field(modified_ms + EXPUNGED_AFTER_MS)
+    record = envelope.record(
         name=spec.asset_name,
         record_type="CPLAsset",
         fields=fields,
         zone=zone,
         created_ms=spec.added_date_ms,
-        modified_ms=spec.added_date_ms + (1 if deleted else 0),
+        modified_ms=modified_ms,
     )
+    if deleted:
+        record["expirationTime"] = (modified_ms + EXPIRES_AFTER_MS) // 1000
+    return record

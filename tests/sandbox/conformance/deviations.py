@@ -238,24 +238,6 @@ DEVIATIONS: list[Deviation] = [
     Deviation(
         f"{CK_PHOTOS}/private/records/modify",
         "missing",
-        "records[].expirationTime",
-        "Apple stamps expirationTime on an asset moved to Recently Deleted (isDeleted=1); the "
-        "sandbox's modify reply does not",
-        PHOTOS,
-        status="open",
-    ),
-    Deviation(
-        f"{CK_PHOTOS}/private/records/modify",
-        "missing",
-        "records[].fields.dateExpunged",
-        "the browser's delete reply (pyicloud photo_delete_response.json) carries "
-        "dateExpunged; the sandbox's modify reply does not",
-        PHOTOS,
-        status="open",
-    ),
-    Deviation(
-        f"{CK_PHOTOS}/private/records/modify",
-        "missing",
         "records[].fields.timeZoneNameEnc",
         "the browser's delete reply carries the asset's timeZoneNameEnc; generated assets "
         "have none",
