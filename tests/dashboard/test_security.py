@@ -38,6 +38,10 @@ def test_cookie_is_httponly_strict_and_holds_no_token(served: ServedAPI) -> None
     assert set(json.loads(payload)) == {"c", "e", "k", "o", "v", "f"}
     page = client.get("/dashboard")
     assert page.status_code == 200 and "Sign out" in page.text
+    # The sign-in page keeps a signed-in session rather than replacing its cookie.
+    again = client.get("/dashboard/sign-in")
+    assert again.status_code == 303 and again.headers["location"] == "/dashboard"
+    assert "set-cookie" not in again.headers and client.cookies[COOKIE] == value
     assert page.headers["cache-control"] == "no-store"
     assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
 

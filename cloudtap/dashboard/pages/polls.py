@@ -25,9 +25,12 @@ VIEWABLE = frozenset(
 
 @router.get("/dashboard/polls")
 def polls_page(
-    request: Request, session: str | None = None, visitor: Visitor = Depends(signed_in)
+    request: Request,
+    session: str | None = None,
+    subscription: str | None = None,
+    visitor: Visitor = Depends(signed_in),
 ) -> HTMLResponse:
-    listed = run(visitor, polls.list_polls, session=session)
+    listed = run(visitor, polls.list_polls, session=session, subscription=subscription)
     active = run(visitor, sessions.list_sessions, state="active")
     return page(
         request,

@@ -38,13 +38,15 @@ def _session_of(visitor: Visitor, result: dict[str, Any]) -> str:
 
 
 def _grid(visitor: Visitor, result: dict[str, Any]) -> dict[str, Any]:
-    items = json_items(visitor, stored_result(visitor, result["id"])) or []
+    found = json_items(visitor, stored_result(visitor, result["id"]))
+    items = found or []
     photos = thumbnails.photos_of(items)
     poll = thumbnails.cached_poll(visitor, _session_of(visitor, result), result["id"])
     return {
         "result": result,
         "photos": photos,
         "total": len(items),
+        "too_large": found is None,
         "thumbs_poll": poll,
         "thumbs": thumbnails.thumbnail_results(poll),
     }
@@ -68,7 +70,7 @@ def result_page(result_id: str, visitor: Visitor = Depends(signed_in)) -> HTMLRe
             rows=rows(items),
             total=len(items),
         )
-    preview = json.dumps((items or [])[:20], indent=2, ensure_ascii=False)
+    preview = None if items is None else json.dumps(items[:20], indent=2, ensure_ascii=False)
     return page(
         visitor.request, "result.html", visitor, title=title, result=result, preview=preview
     )

@@ -15,7 +15,7 @@ from cloudtap.dashboard.cookies import (
 )
 from cloudtap.dashboard.forms import Form, Posted, posted, posted_anonymously
 from cloudtap.dashboard.render import page, redirect, set_cookie
-from cloudtap.dashboard.visitor import cookie_session
+from cloudtap.dashboard.visitor import SignInRequired, cookie_session, signed_in
 from cloudtap.store.accounts import key_for_token
 from cloudtap.store.db import transaction
 
@@ -31,9 +31,13 @@ def _sign_in_page(request: Request, status: int = 200, message: str = "") -> HTM
     return response
 
 
-@router.get("/dashboard/sign-in")
-def sign_in_form(request: Request) -> HTMLResponse:
-    return _sign_in_page(request)
+@router.get("/dashboard/sign-in", response_model=None)
+def sign_in_form(request: Request) -> Response:
+    try:
+        signed_in(request)
+    except SignInRequired:
+        return _sign_in_page(request)
+    return redirect("/dashboard")  # already signed in: keep that session
 
 
 @router.post("/dashboard/sign-in", response_model=None)
