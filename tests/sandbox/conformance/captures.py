@@ -29,7 +29,7 @@ NOTES = "https://p61-ckdatabasews.icloud.com/database/1/com.apple.notes/producti
 
 @dataclass(frozen=True)
 class Call:
-    source: str  # icloudpd | pyicloud | icloudpy
+    source: str  # icloudpd | pyicloud | icloudpy | reconstructed
     group: str  # cassette stem, or "const" / "fixtures"
     name: str  # "<group>#<step>" or the constant / fixture name
     method: str
@@ -365,6 +365,29 @@ def auth_page_group(root: Path) -> Group:
     return Group("icloudpd", "data", [call])
 
 
+CONTACTS = "https://p61-contactsws.icloud.com/co/startup"
+
+
+def reconstructed_group(root: Path) -> Group:
+    """``co-startup-shape/co_startup.json``: a public ``/co/startup`` capture's structure,
+    with invented values (its README: the original's licence is unknown)."""
+    body = json.loads((root / "co-startup-shape" / "co_startup.json").read_text("utf-8"))
+    query = "locale=en_US&order=last%2Cfirst&includePhoneNumbers=true&includePhotos=true"
+    call = Call(
+        "reconstructed",
+        "co-startup",
+        "co_startup",
+        "GET",
+        f"{CONTACTS}?{query}",
+        None,
+        200,
+        body,
+        (),
+        PHOTOS_ACCOUNT,
+    )
+    return Group("reconstructed", "co-startup", [call])
+
+
 def all_groups() -> list[Group]:
     root = fixtures_dir()
     return [
@@ -372,4 +395,5 @@ def all_groups() -> list[Group]:
         auth_page_group(root),
         *constant_groups(root),
         pyicloud_fixture_group(root),
+        reconstructed_group(root),
     ]

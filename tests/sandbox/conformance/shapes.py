@@ -26,7 +26,7 @@ def json_type(value: Any) -> str:
 
 
 # Objects keyed by an id rather than by a field name: their keys read as ``*``.
-ID_MAPS = {"userInfo.membersInfo"}
+ID_MAPS = {"userInfo.membersInfo", "headerPositions"}
 
 
 def key_paths(value: Any, prefix: str = "") -> dict[str, set[str]]:
