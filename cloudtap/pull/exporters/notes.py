@@ -19,6 +19,7 @@ def base_path(item: Item) -> str:
 
 
 def wanted(item: Item) -> list[Wanted]:
+    """Files attached to the note, and the rendered pictures of its inline drawings."""
     out, base = [], base_path(item)
     for attachment in item.get("attachments") or []:
         file_id = attachment.get("file_id")
@@ -28,7 +29,28 @@ def wanted(item: Item) -> list[Wanted]:
         stem = str(attachment.get("id"))[:8]
         name = safe_name(attachment.get("name"), f"{stem}.{ext}")
         out.append(Wanted(str(file_id), f"{base}/{stem}-{name}", kind="attachment"))
+    for inline in item.get("inline") or []:
+        if inline.get("file_id"):
+            ext = inline.get("extension") or "png"
+            name = f"{str(inline.get('id'))[:8]}-{inline.get('kind') or 'inline'}.{ext}"
+            out.append(Wanted(str(inline["file_id"]), f"{base}/{name}", kind="inline"))
     return out
+
+
+def _inline_lines(item: Item, files: dict[str, str], note_dir: str) -> list[str]:
+    """Tables, links and drawings (hashtags and calculations are in the text already)."""
+    lines = []
+    for inline in item.get("inline") or []:
+        kind, text = inline.get("kind"), inline.get("text")
+        if kind == "table":
+            cells = str(text or "").splitlines()
+            lines += ["", "**Table**", "", *(f"- {cell}" for cell in cells)]
+        elif kind == "link" and inline.get("url"):
+            lines += ["", f"[{text or inline['url']}]({inline['url']})"]
+        elif inline.get("file_id") in files:
+            rel = files[str(inline["file_id"])].removeprefix(note_dir + "/")
+            lines += ["", f"![{text or kind or 'drawing'}]({quote(rel)})"]
+    return lines
 
 
 def markdown(item: Item, files: dict[str, str], note_dir: str) -> str:
@@ -48,9 +70,10 @@ def markdown(item: Item, files: dict[str, str], note_dir: str) -> str:
         lines.append("*This note is locked; its text is not readable without its password.*")
     else:
         lines.append(str(item["body"]).rstrip("\n"))
+    lines += _inline_lines(item, files, note_dir)
     links = []
     for want in wanted(item):
-        if want.file_id in files:
+        if want.kind == "attachment" and want.file_id in files:
             rel = files[want.file_id].removeprefix(note_dir + "/")
             links.append(f"- [{rel.rsplit('/', 1)[-1]}]({quote(rel)})")
     if links:

@@ -1,0 +1,67 @@
+"""Notes as Markdown: front matter, text, inline tables/links/drawings, attachments."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from urllib.parse import unquote
+
+from cloudtap.pull.exporters.notes import base_path, export, wanted
+
+NOTE = {
+    "id": "6aa83f517d6a37bf",
+    "title": "Quotes / ideas",
+    "body": "Quotes\nMilk, eggs.\n#groceries\n",
+    "folder": "Work",
+    "date_created": "2023-12-10T12:04:24.071000Z",
+    "date_modified": "2023-12-11T00:30:24.071000Z",
+    "pinned": False,
+    "locked": False,
+    "attachments": [
+        {
+            "id": "9C83CA7E-BB49-4B25-9630-13F92C5C1287",
+            "file_id": "mme_notes_attachment://9C83CA7E-BB49-4B25-9630-13F92C5C1287",
+            "extension": "png",
+            "name": "Screenshot 2.png",
+        }
+    ],
+    "inline": [
+        {"id": "E68B8CB9", "kind": "table", "text": "Salt\nButter", "file_id": None},
+        {"id": "C2D76E2E", "kind": "link", "text": "Tides", "url": "https://example.com/t"},
+        {
+            "id": "D1A2B3C4-0000",
+            "kind": "drawing",
+            "text": None,
+            "file_id": "mme_notes_attachment://D1A2B3C4-0000",
+            "extension": "png",
+        },
+    ],
+}
+
+
+def test_note_markdown(tmp_path: Path) -> None:
+    base = base_path(NOTE)
+    assert base == "notes/Work/Quotes _ ideas-6aa83f5"  # no separator in a file name
+    files = {w.file_id: w.path for w in wanted(NOTE)}
+    assert sorted(w.kind for w in wanted(NOTE)) == ["attachment", "inline"]
+    export(tmp_path, {NOTE["id"]: NOTE}, files)
+    text = (tmp_path / f"{base}.md").read_text()
+    head, body = text.split("---\n", 2)[1:]
+    meta = {k: json.loads(v) for k, v in (line.split(": ", 1) for line in head.splitlines())}
+    assert meta["title"] == "Quotes / ideas" and meta["modified"] == NOTE["date_modified"]
+    assert body.startswith("\nQuotes\nMilk, eggs.\n#groceries\n")
+    assert "- Salt\n- Butter" in body
+    assert "[Tides](https://example.com/t)" in body
+    # Every picture and file link resolves, from the note, to where the file was put.
+    links = re.findall(r"\]\(([^)]+)\)", body)
+    resolved = {str((tmp_path / base).parent / unquote(link)) for link in links[1:]}
+    assert resolved == {str(tmp_path / path) for path in files.values()}
+    assert "![drawing](" in body and "[9C83CA7E-Screenshot 2.png](" in body
+
+
+def test_locked_note_says_so(tmp_path: Path) -> None:
+    locked = {**NOTE, "body": None, "locked": True, "attachments": [], "inline": []}
+    export(tmp_path, {locked["id"]: locked}, {})
+    text = (tmp_path / f"{base_path(locked)}.md").read_text()
+    assert "locked" in text and "Milk" not in text
