@@ -161,6 +161,7 @@ def asset_record(spec: AssetSpec, zone: Zone, url_for: UrlFor, deleted: bool = F
     if deleted:
         fields["isDeleted"] = envelope.int_field(1)
         fields["dateExpunged"] = envelope.ts_field(modified_ms + EXPUNGED_AFTER_MS)
+        fields["isExpunged"] = envelope.int_field(0)  # icloudpd autodelete_photos.yml
     record = envelope.record(
         name=spec.asset_name,
         record_type="CPLAsset",

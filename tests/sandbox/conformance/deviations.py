@@ -227,16 +227,6 @@ DEVIATIONS: list[Deviation] = [
         source="icloudpd:listing_*",
     ),
     Deviation(
-        f"{CK_PHOTOS}/private/records/query",
-        "missing",
-        "records[]*",
-        "Recently Deleted (CPLAssetAndMasterDeletedByExpungedDate) is empty in generated "
-        "libraries: the world has no deleted assets to list",
-        PHOTOS,
-        status="open",
-        source="icloudpd:*autodelete_photos*",
-    ),
-    Deviation(
         f"{CK_PHOTOS}/private/records/modify",
         "missing",
         "records[].fields.timeZoneNameEnc",

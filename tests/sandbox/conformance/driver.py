@@ -42,6 +42,7 @@ class Replayer:
         self.download_url: str | None = None
         self.asset: dict[str, Any] | None = None  # a CPLAsset the sandbox has listed
         self.change_tags: dict[str, str] = {}  # the sandbox's records' current tags
+        self.deleted = False  # whether assets were put in Recently Deleted for the capture
         # Captured record name → the sandbox's record of the same type at the same place.
         self.names: dict[str, str] = {}
 
@@ -84,6 +85,8 @@ class Replayer:
             assert self.download_url, f"{call.name}: no sandbox download URL seen yet"
             return await self.http.get(self.download_url)
         await self.sign_in_fully(call.account)
+        if "DeletedByExpungedDate" in json.dumps(call.request_body) and not self.deleted:
+            await self._delete_some(call)
         content = await self._request_body(call)
         response = await self.http.request(
             call.method,
@@ -200,6 +203,34 @@ class Replayer:
                 break
             token = page.get("syncToken")
         return {"records": [{"recordName": n} for n in names], "zoneID": {"zoneName": "Notes"}}
+
+    async def _delete_some(self, call: Call, count: int = 20) -> None:
+        """The captured account had assets in Recently Deleted: delete a few of ours the
+        way icloudpd does (records/modify isDeleted = 1), so the listing has some too."""
+        base = call.url.split("/records/")[0].split("/internal/")[0]
+        query = {
+            "query": {"recordType": "CPLAssetAndMasterByAssetDateWithoutHiddenOrDeleted"},
+            "resultsLimit": 2 * count,
+            "zoneID": {"zoneName": "PrimarySync"},
+        }
+        listed = (await self.http.post(f"{base}/records/query", json=query)).json()
+        assets = [r for r in listed.get("records", []) if r.get("recordType") == "CPLAsset"]
+        operations = [
+            {
+                "operationType": "update",
+                "record": {
+                    "recordName": a["recordName"],
+                    "recordType": "CPLAsset",
+                    "recordChangeTag": a["recordChangeTag"],
+                    "fields": {"isDeleted": {"value": 1}},
+                },
+            }
+            for a in assets[:count]
+        ]
+        body = {"atomic": True, "operations": operations, "zoneID": {"zoneName": "PrimarySync"}}
+        reply = await self.http.post(f"{base}/records/modify", json=body)
+        assert reply.status_code == 200, reply.text
+        self.deleted = True
 
     async def _album_of_our_own(self, call: Call, body: Any) -> None:
         """pyicloud's album fixtures name a placeholder album: stand one of ours in for it."""
