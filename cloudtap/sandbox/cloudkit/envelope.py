@@ -81,7 +81,8 @@ def record(
 
 
 def tombstone(name: str, zone: Zone) -> Record:
-    return {"recordName": name, "deleted": True, "zoneID": zone_id(zone, with_type=False)}
+    # zoneType as on live records (pyicloud photos_zone_changes_response.json's tombstone).
+    return {"recordName": name, "deleted": True, "zoneID": zone_id(zone)}
 
 
 def error_body(server_error_code: str, reason: str) -> JsonDict:

@@ -1,8 +1,9 @@
 """Key paths of a JSON document, and how a captured reply's shape differs from ours.
 
 A path reads ``a.b[].c``: list elements share one path, so a list's keys are the union of
-its elements' keys. Each path carries the JSON type of its value (``object``, ``array``,
-``string``, ``number``, ``boolean``, ``null``); a capture's ``null`` matches any type.
+its elements' keys; CloudKit records are told apart by type (``records[CPLAsset].fields``).
+Each path carries the JSON type of its value (``object``, ``array``, ``string``,
+``number``, ``boolean``, ``null``); a capture's ``null`` matches any type.
 """
 
 from __future__ import annotations
@@ -41,9 +42,16 @@ def key_paths(value: Any, prefix: str = "") -> dict[str, set[str]]:
                 paths.setdefault(sub, set()).update(types)
     elif isinstance(value, list):
         for child in value:
-            for sub, types in key_paths(child, prefix + "[]").items():
+            for sub, types in key_paths(child, prefix + f"[{_record_type(child)}]").items():
                 paths.setdefault(sub, set()).update(types)
     return paths
+
+
+def _record_type(element: Any) -> str:
+    """CloudKit records are compared per type (``records[CPLMaster].fields...``): a key
+    one type has must not hide that another lacks it. Other list elements share ``[]``."""
+    kind = element.get("recordType") if isinstance(element, dict) else None
+    return kind if isinstance(kind, str) else ""
 
 
 @dataclass(frozen=True)
