@@ -63,3 +63,17 @@ def test_service_host_names_compare_without_the_partition() -> None:
             "host", "webservices.findme.url", "pNN-fmipweb.icloud.com != pNN-findme.icloud.com"
         )
     ]
+
+
+def test_cloudkit_records_are_compared_per_type() -> None:
+    captured = {"records": [{"recordType": "CPLMaster", "a": 1}, {"recordType": "CPLAsset"}]}
+    ours = {"records": [{"recordType": "CPLMaster"}, {"recordType": "CPLAsset", "a": 1}]}
+    assert compare_bodies(captured, ours)[1] == [Difference("missing", "records[CPLMaster].a")]
+
+
+def test_a_deviation_star_step_matches_any_record_type() -> None:
+    call = Call("icloudpd", "g", "g#0", "POST", "https://p61-x.icloud.com/a", None, 200, {})
+    deviation = Deviation("*", "missing", "records[*].fields.x", "why", "S")
+    assert deviation.covers(call, Difference("missing", "records[CPLAsset].fields.x"))
+    assert deviation.covers(call, Difference("missing", "records[].fields.x"))
+    assert not deviation.covers(call, Difference("missing", "records.fields.x"))
