@@ -147,6 +147,11 @@ _CODES: dict[str, Explanation] = {
 def explain(code: str | None, info: dict[str, Any] | None = None) -> Explanation | None:
     if not code:
         return None
+    # A wrong code is reported as ``code-required`` (what ricloud-py re-prompts on); the
+    # reason says which it was.
+    reason = (info or {}).get("reason")
+    if code == "code-required" and reason == "code-invalid":
+        code = reason
     found = _CODES.get(code)
     if found is None:
         return Explanation(f"Error \u201c{code}\u201d.", "See the error codes in the README.", "")

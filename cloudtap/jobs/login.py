@@ -95,7 +95,17 @@ def _outcome_of(
         return LoginOutcome(state="failed", error="internal-error")
 
 
+def _reported(error: str, info: dict[str, Any] | None) -> tuple[str, dict[str, Any] | None]:
+    """The error as ricloud clients read it. ricloud-py asks for the code again only on
+    ``code-required``, so a wrong code is reported as that, its reason kept in
+    ``error_info``."""
+    if error != "code-invalid":
+        return error, info
+    return "code-required", {**(info or {}), "reason": "code-invalid"}
+
+
 def _fail(db: DbSession, session: Session, error: str, info: dict[str, Any] | None = None) -> None:
+    error, info = _reported(error, info)
     session.state, session.error, session.error_info = "failed", error, info
     _emit_session(db, session, "failed")
 

@@ -28,7 +28,8 @@ def test_two_factor_needs_a_second_post_with_the_code(
     wrong = create_session(
         client, tenant, user, "twofa@example.com", password=PASSWORD, code="000000"
     )
-    assert (wrong["state"], wrong["error"]) == ("failed", "code-invalid")
+    assert (wrong["state"], wrong["error"]) == ("failed", "code-required")
+    assert wrong["error_info"] == {"reason": "code-invalid"}
     right = create_session(client, tenant, user, "twofa@example.com", password=PASSWORD, code=CODE)
     assert right["state"] == "active"
     assert len({first["id"], wrong["id"], right["id"]}) == 3  # each POST is a new session

@@ -43,7 +43,7 @@ def test_two_step_verification_through_the_forms(served: ServedAPI) -> None:
     wrong = client.post(
         "/dashboard/sessions", data={"csrf": csrf, "source": source.group(1), "code": "000000"}
     )
-    assert "code-invalid" in wrong.text and "Apple rejected the verification code" in wrong.text
+    assert "code-required" in wrong.text and "Apple rejected the verification code" in wrong.text
     done = client.post(
         "/dashboard/sessions", data={"csrf": csrf, "source": source.group(1), "code": "123456"}
     )
