@@ -52,6 +52,11 @@ class Settings:
     # How long in all one task may wait out Apple's throttling (Retry-After) before it
     # fails with ``rate-limited``; 0 fails it at the first 503.
     throttle_retry_budget_seconds: float = 900.0
+    # A running poll or task renews its lease every third of this; a worker that dies
+    # loses it after this long, and its job is run again (at most ``task_max_attempts``
+    # times in all before it fails with ``worker-lost``).
+    task_lease_seconds: float = 30.0
+    task_max_attempts: int = 3
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -94,6 +99,8 @@ class Settings:
             retention_sweep_seconds=float(env.get("CLOUDTAP_RETENTION_SWEEP_INTERVAL", "60")),
             max_body_bytes=int(env.get("CLOUDTAP_MAX_BODY_BYTES", str(1024 * 1024))),
             throttle_retry_budget_seconds=float(env.get("CLOUDTAP_THROTTLE_RETRY_BUDGET", "900")),
+            task_lease_seconds=float(env.get("CLOUDTAP_TASK_LEASE_SECONDS", "30")),
+            task_max_attempts=int(env.get("CLOUDTAP_TASK_MAX_ATTEMPTS", "3")),
         )
 
     @property

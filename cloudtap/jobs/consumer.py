@@ -6,6 +6,7 @@ from huey.consumer import Consumer
 
 from cloudtap.config import Settings
 from cloudtap.jobs.queue import queue_for
+from cloudtap.jobs.reclaim import LeaseSweeper
 from cloudtap.jobs.webhooks import install_webhook_delivery
 from cloudtap.publish.retention import RetentionSweeper
 
@@ -17,6 +18,7 @@ class EmbeddedConsumer(Consumer):
     """A consumer that leaves signal handling to its host process (uvicorn, pytest)."""
 
     sweeper: RetentionSweeper | None = None
+    reclaimer: LeaseSweeper | None = None
 
     def _set_signal_handlers(self) -> None:
         return None
@@ -35,13 +37,14 @@ def start_embedded_consumer(settings: Settings, workers: int = 2) -> EmbeddedCon
     )
     consumer.start()
     consumer.sweeper = RetentionSweeper(settings).start()
+    consumer.reclaimer = LeaseSweeper(settings).start()
     return consumer
 
 
 def stop_consumer(consumer: Consumer) -> None:
-    sweeper = getattr(consumer, "sweeper", None)
-    if sweeper is not None:
-        sweeper.stop()
+    for helper in (getattr(consumer, "reclaimer", None), getattr(consumer, "sweeper", None)):
+        if helper is not None:
+            helper.stop()
     consumer.stop(graceful=True)
 
 
@@ -52,7 +55,10 @@ def run_worker(settings: Settings, workers: int) -> None:
         workers=workers, worker_type="thread", periodic=False, max_delay=1.0
     )
     sweeper = RetentionSweeper(settings).start()
+    # Takes back what dead workers (this one's earlier life included) left running.
+    reclaimer = LeaseSweeper(settings).start()
     try:
         consumer.run()
     finally:
+        reclaimer.stop()
         sweeper.stop()

@@ -24,14 +24,17 @@ from cloudtap.icloud.connector import Connector, Filters
 from cloudtap.icloud.errors import AdpEnabled, ICloudError, RateLimited, SessionExpired
 from cloudtap.jobs.connectors import connector_for
 from cloudtap.jobs.cursors import Resume, keep_cursor, usable_cursor
+from cloudtap.jobs.heartbeat import Heartbeat, new_owner
 from cloudtap.jobs.poll_filters import InvalidFilter, filters_of
 from cloudtap.jobs.throttling import schedule_task_retry, throttle_wait
 from cloudtap.jobs.vault import open_state, seal_state, session_context
+from cloudtap.publish.cleanup import discard_partials
 from cloudtap.publish.events import emit
 from cloudtap.publish.json_results import JsonDataWriter
 from cloudtap.publish.s3 import S3Error
 from cloudtap.publish.store import ResultStore, StoredObject
 from cloudtap.publish.stores import publishing_store
+from cloudtap.store import job_leases
 from cloudtap.store.db import on_commit, transaction
 from cloudtap.store.ids import utcnow
 from cloudtap.store.models import Poll, Result, Session, Task
@@ -54,6 +57,12 @@ class StorageUnavailable(ICloudError):
     """The result store (e.g. the S3 bucket) refused or could not be reached."""
 
     code = "storage-unavailable"
+
+
+class WorkerLost(ICloudError):
+    """Workers died (their leases lapsed) every time they ran it: it is not run again."""
+
+    code = "worker-lost"
 
 
 class InternalError(ICloudError):
@@ -117,7 +126,7 @@ def _session_state(settings: Settings, session: Session) -> dict[str, Any]:
     return dict(state)
 
 
-def _complete_if_done(settings: Settings, poll_id: str) -> None:
+def complete_if_done(settings: Settings, poll_id: str) -> None:
     with transaction(settings.database_url) as db:
         open_tasks = db.scalar(
             select(func.count()).where(Task.poll_id == poll_id, Task.state.in_(_OPEN_STATES))
@@ -160,13 +169,22 @@ def run_poll(poll_id: str) -> None:
     from cloudtap.jobs.dispatch import enqueue_task
 
     settings = get_settings()
+    owner = new_owner()
     log.info("poll job for %s", poll_id)  # ids only: which worker ran what
     with transaction(settings.database_url) as db:
         poll = db.scalars(select(Poll).where(Poll.id == poll_id)).first()
         if poll is None or poll.state != "pending":
             return
+        if not job_leases.claim(db, Poll, poll_id, owner, settings.task_lease_seconds):
+            return  # another worker took it (a message enqueued twice)
+        # Planning commits its tasks and gives the lease up at once, so a poll taken
+        # back from a dead worker has no tasks yet: it is simply planned again.
+        if poll.reclaims >= settings.task_max_attempts:
+            job_leases.settle(db, Poll, poll_id, owner)
+            _fail_poll(db, poll, WorkerLost.code, "Workers died while planning this poll.")
+            on_commit(db, lambda: complete_if_done(settings, poll_id))
+            return
         session = db.scalars(select(Session).where(Session.id == poll.session_id)).one()
-        poll.state, poll.date_started = "processing", utcnow()
         environment, payload = session.environment, dict(poll.payload or {})
         recently_used = _used_recently(db, poll)
         try:
@@ -177,24 +195,15 @@ def run_poll(poll_id: str) -> None:
             state = None
     targets: list[tuple[str, str]] = []
     failure: ICloudError | None = None
+    refreshed: dict[str, Any] | None = None
     if state is not None:
-        try:
-            connector = connector_for(environment)
-            try:
-                # Tasks renew an ended web session themselves; checking it up front only
-                # pays when the session has not been used for a while.
-                refreshed = None if recently_used else asyncio.run(connector.validate(state))
-            except (AdpEnabled, RateLimited):
-                # Apple answers these per service: let each task get its own verdict.
-                refreshed = None
-            targets = plan_targets(payload, connector)
-        except ICloudError as exc:
-            failure, refreshed = exc, None
-        except Exception as exc:
-            log.error("poll %s could not start: %s", poll_id, type(exc).__name__)
-            failure, refreshed = InternalError(), None
+        with Heartbeat(settings, Poll, poll_id, owner).running():
+            targets, refreshed, failure = _plan(poll_id, environment, state, payload, recently_used)
     task_ids: list[str] = []
     with transaction(settings.database_url) as db:
+        if not job_leases.settle(db, Poll, poll_id, owner):
+            log.warning("poll %s was taken back while it was planned", poll_id)
+            return
         poll = db.scalars(select(Poll).where(Poll.id == poll_id)).one()
         session = db.scalars(select(Session).where(Session.id == poll.session_id)).one()
         if isinstance(failure, SessionExpired):
@@ -231,7 +240,36 @@ def run_poll(poll_id: str) -> None:
 
         on_commit(db, enqueue_all)
     if not task_ids:
-        _complete_if_done(settings, poll_id)
+        complete_if_done(settings, poll_id)
+
+
+def _plan(
+    poll_id: str,
+    environment: str,
+    state: dict[str, Any],
+    payload: dict[str, Any],
+    recently_used: bool,
+) -> tuple[list[tuple[str, str]], dict[str, Any] | None, ICloudError | None]:
+    """(targets, refreshed Apple state or None, failure or None) of one poll."""
+    try:
+        connector = connector_for(environment)
+        try:
+            # Tasks renew an ended web session themselves; checking it up front only
+            # pays when the session has not been used for a while.
+            refreshed = None if recently_used else asyncio.run(connector.validate(state))
+        except (AdpEnabled, RateLimited):
+            # Apple answers these per service: let each task get its own verdict.
+            refreshed = None
+        return plan_targets(payload, connector), refreshed, None
+    except ICloudError as exc:
+        return [], None, exc
+    except Exception as exc:
+        log.error("poll %s could not start: %s", poll_id, type(exc).__name__)
+        return [], None, InternalError()
+
+
+def _key_stem(task: Task) -> str:
+    return str(PurePosixPath(task.organisation_id, task.poll_id or "tasks", task.id))
 
 
 def _result_key(task: Task, extension: str) -> str:
@@ -291,16 +329,20 @@ def _load_task(db: DbSession, task_id: str) -> tuple[Task, Poll, Session] | None
 
 
 def run_task(task_id: str, attempt: int = 0, waited: float = 0.0) -> None:
-    """Run one task; ``attempt`` and ``waited`` count its earlier throttled tries."""
+    """Run one task under a lease; ``attempt`` and ``waited`` count its earlier throttled
+    tries (a run a dead worker left behind is counted by the task's ``reclaims``)."""
     settings = get_settings()
+    owner = new_owner()
     with transaction(settings.database_url) as db:
         loaded = _load_task(db, task_id)
         if loaded is None or loaded[0].state != "pending":
             return
         task, poll, session = loaded
-        task.state, task.date_started = "processing", utcnow()
+        listing_started = utcnow()
+        if not job_leases.claim(db, Task, task_id, owner, settings.task_lease_seconds):
+            return  # another worker took it (a message enqueued twice)
         poll_id, payload, environment = poll.id, dict(poll.payload or {}), session.environment
-        listing_started, resume = task.date_started, Resume()
+        resume, reclaims, key_stem = Resume(), task.reclaims, _key_stem(task)
         source_id, target = task.source_id, task.target or ""
         if task.type == TASK_DATA and task.source_id:
             try:
@@ -320,16 +362,22 @@ def run_task(task_id: str, attempt: int = 0, waited: float = 0.0) -> None:
         except (SealError, ValueError, *S3Error) as exc:
             log.error("task %s has no usable result store: %s", task_id, type(exc).__name__)
             store, storage_config_id = None, None
+    if reclaims and store is not None:
+        # Earlier runs died mid-way: what they wrote is replaced, never added to.
+        discard_partials(store, key_stem)
     stored: StoredObject | None = None
     kind = "json"
     error: ICloudError | None = None
     try:
+        if reclaims >= settings.task_max_attempts:
+            raise WorkerLost(f"workers died {reclaims} times running this task")
         if state is None:
             raise SessionExpired("the session has expired")
         if store is None:
             raise StorageUnavailable("no usable result store")
         connector = connector_for(environment)
-        stored, kind = asyncio.run(_produce(store, connector, state, task, payload, resume))
+        with Heartbeat(settings, Task, task_id, owner).running():
+            stored, kind = asyncio.run(_produce(store, connector, state, task, payload, resume))
     except ICloudError as exc:
         error = exc
     except S3Error as exc:
@@ -338,14 +386,28 @@ def run_task(task_id: str, attempt: int = 0, waited: float = 0.0) -> None:
     except Exception as exc:
         log.error("task %s failed unexpectedly: %s", task_id, type(exc).__name__)
         error = InternalError()
+    wait = None if stored is not None else throttle_wait(settings, error, attempt, waited)
+    now = utcnow()
     with transaction(settings.database_url) as db:
-        loaded = _load_task(db, task_id)
-        if loaded is None:
-            if stored is not None and store is not None:  # the poll went while we worked
+        if stored is not None:
+            outcome: dict[str, Any] = {"state": "succeeded", "date_completed": now}
+        elif wait is not None:
+            # Expected back from the queue's schedule in ``wait`` s (see jobs.reclaim).
+            due = now + timedelta(seconds=wait + settings.task_lease_seconds)
+            outcome = {"state": "pending", "date_started": None, "lease_expires": due}
+        else:
+            assert error is not None
+            outcome = {"state": "failed", "error": error.code, "date_completed": now}
+        # Only the run still holding the lease publishes: a result and its events once.
+        if not job_leases.settle(db, Task, task_id, owner, **outcome):
+            log.warning("task %s was taken back (or removed) while it ran", task_id)
+            if stored is not None and store is not None and not _published(db, stored):
                 store.delete(stored.location)
             return
+        loaded = _load_task(db, task_id)
+        if loaded is None:
+            return
         task, poll, session = loaded
-        task.date_completed = utcnow()
         if stored is not None:
             result = Result(
                 organisation_id=task.organisation_id,
@@ -362,7 +424,6 @@ def run_task(task_id: str, attempt: int = 0, waited: float = 0.0) -> None:
                 date_expires=utcnow() + _ttl(settings),
             )
             db.add(result)
-            task.state = "succeeded"
             db.flush()
             from cloudtap.api.resources.results import serialize_result
 
@@ -382,15 +443,13 @@ def run_task(task_id: str, attempt: int = 0, waited: float = 0.0) -> None:
                 "succeeded",
                 _serialize_task(db, task),
             )
-        elif (wait := throttle_wait(settings, error, attempt, waited)) is not None:
+        elif wait is not None:
             # Apple throttles: try again later rather than fail (see jobs.throttling).
             log.info("task %s throttled; retry %d in %.1f s", task_id, attempt + 1, wait)
-            task.state, task.date_started, task.date_completed = "pending", None, None
             retry = (task_id, attempt + 1, waited + wait, wait)
             on_commit(db, lambda: schedule_task_retry(settings, *retry))
         else:
             assert error is not None
-            task.state, task.error = "failed", error.code
             # Other workers fail tasks of this poll at the same time: append atomically.
             append_poll_error(
                 db, poll.id, {"task": task.id, "target": task.target, "error": error.code}
@@ -400,7 +459,12 @@ def run_task(task_id: str, attempt: int = 0, waited: float = 0.0) -> None:
             emit(db, task.organisation_id, task.key_id, "task", "failed", _serialize_task(db, task))
     if stored is not None and resume.left is not None and source_id:
         keep_cursor(settings, source_id, target, resume.left, listing_started)
-    _complete_if_done(settings, poll_id)
+    complete_if_done(settings, poll_id)
+
+
+def _published(db: DbSession, stored: StoredObject) -> bool:
+    """Whether a result row (of the run that kept the lease) points at this object."""
+    return bool(db.scalar(select(func.count()).where(Result.location == stored.location)))
 
 
 def _ttl(settings: Settings) -> timedelta:

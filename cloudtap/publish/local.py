@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import secrets
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -53,11 +54,12 @@ class LocalResultStore:
         """Yields a writer; after the block, the list holds the stored object.
 
         Bytes land in a temporary file first, so a crash never leaves a half result
-        under the final name.
+        under the final name. Its name is this writer's own: a run of the task taken back
+        from a stalled worker never writes into the stalled run's file.
         """
         path = self._path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_name(path.name + ".partial")
+        partial = path.with_name(f"{path.name}.{secrets.token_hex(4)}.partial")
         stored: list[StoredObject] = []
         try:
             with open(partial, "wb") as handle:
@@ -76,6 +78,15 @@ class LocalResultStore:
                 checksum=writer.checksum,
             )
         )
+
+    def discard_partials(self, key_stem: str) -> int:
+        """Remove what killed writers of ``<key_stem>.<extension>`` left behind."""
+        stem = self._path(key_stem)
+        removed = 0
+        for partial in stem.parent.glob(f"{stem.name}.*partial"):
+            partial.unlink(missing_ok=True)
+            removed += 1
+        return removed
 
     def read(self, location: str) -> Iterator[bytes]:
         """Opens now (so a missing file fails before a response starts), streams later."""

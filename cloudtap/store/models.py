@@ -142,7 +142,18 @@ class Subscription(_Owned, Base):
     date_last_poll: Mapped[datetime | None] = mapped_column(default=None)
 
 
-class Poll(_Owned, Base):
+class _Leased:
+    """A job's lease while a worker runs it (see ``cloudtap.store.job_leases``)."""
+
+    # The running worker's random token, and when its lease lapses unless renewed. On a
+    # pending row ``lease_expires`` is when it counts as lost from the queue.
+    lease_owner: Mapped[str | None] = mapped_column(String(32), default=None)
+    lease_expires: Mapped[datetime | None] = mapped_column(index=True, default=None)
+    # How many times a worker died (its lease lapsed) while running it.
+    reclaims: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+class Poll(_Leased, _Owned, Base):
     __tablename__ = "polls"
 
     key_id: Mapped[str | None] = mapped_column(String(36), default=None)
@@ -159,7 +170,7 @@ class Poll(_Owned, Base):
     date_completed: Mapped[datetime | None] = mapped_column(default=None)
 
 
-class Task(_Owned, Base):
+class Task(_Leased, _Owned, Base):
     __tablename__ = "tasks"
 
     key_id: Mapped[str | None] = mapped_column(String(36), default=None)
@@ -183,8 +194,13 @@ class Result(_Owned, Base):
     __tablename__ = "results"
 
     poll_id: Mapped[str | None] = mapped_column(String(36), index=True, default=None)
+    # Unique: a task publishes at most one result, however often it was run.
     task_id: Mapped[str | None] = mapped_column(
-        String(36), ForeignKey("tasks.id", ondelete="CASCADE"), index=True, default=None
+        String(36),
+        ForeignKey("tasks.id", ondelete="CASCADE"),
+        index=True,
+        unique=True,
+        default=None,
     )
     identifier: Mapped[str] = mapped_column(Text)
     type: Mapped[str] = mapped_column(String(50))

@@ -1,0 +1,112 @@
+"""Taking jobs back from dead workers, by every live worker, every few seconds.
+
+- A running poll or task whose lease lapsed (its worker died) goes back to ``pending``,
+  with ``reclaims`` + 1, and is enqueued again; a task run ``task_max_attempts`` times
+  without its worker surviving then fails with ``worker-lost`` instead of looping.
+- A pending poll or task nobody claimed in time, while the queue is empty, is enqueued
+  again: its message was lost (a worker died after taking it off the queue, or between
+  a commit and its enqueue). A second message for a claimed row is a no-op.
+- A poll left ``processing`` with no open task (its last task's worker died before it
+  marked the poll completed) is completed.
+
+Every step is a conditional UPDATE, so sweepers on many workers never double a job.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from datetime import timedelta
+
+from cloudtap.config import Settings
+from cloudtap.jobs.dispatch import enqueue_poll, enqueue_task
+from cloudtap.jobs.polling import complete_if_done
+from cloudtap.jobs.queue import queue_for
+from cloudtap.store import job_leases
+from cloudtap.store.db import transaction
+from cloudtap.store.ids import utcnow
+from cloudtap.store.models import Poll, Task
+
+log = logging.getLogger(__name__)
+
+_BATCH = 200
+
+
+@dataclass
+class Swept:
+    reclaimed: int = 0
+    requeued: int = 0
+    completed: int = 0
+
+
+def _enqueue(settings: Settings, model: job_leases.Leased, row_id: str) -> None:
+    if model is Poll:
+        enqueue_poll(settings, row_id)
+    else:
+        enqueue_task(settings, row_id)
+
+
+def sweep_leases(settings: Settings) -> Swept:
+    swept = Swept()
+    grace = settings.task_lease_seconds
+    for model in (Poll, Task):
+        now = utcnow()
+        with transaction(settings.database_url) as db:
+            taken = [
+                row_id
+                for row_id in job_leases.expired(db, model, now, _BATCH)
+                if job_leases.reclaim(db, model, row_id, now, grace)
+            ]
+        for row_id in taken:
+            log.warning("took %s %s back from a dead worker", model.__tablename__, row_id)
+            _enqueue(settings, model, row_id)
+        swept.reclaimed += len(taken)
+    if queue_for(settings).pending_count() == 0:
+        for model in (Poll, Task):
+            now = utcnow()
+            with transaction(settings.database_url) as db:
+                late = [
+                    row_id
+                    for row_id in job_leases.overdue(db, model, now, grace, _BATCH)
+                    if job_leases.postpone(db, model, row_id, now, grace)
+                ]
+            for row_id in late:
+                log.warning(
+                    "enqueued %s %s again: its message was lost", model.__tablename__, row_id
+                )
+                _enqueue(settings, model, row_id)
+            swept.requeued += len(late)
+    with transaction(settings.database_url) as db:
+        stuck = job_leases.unfinished_polls(db, utcnow() - timedelta(seconds=grace), _BATCH)
+    for poll_id in stuck:
+        complete_if_done(settings, poll_id)
+    swept.completed = len(stuck)
+    return swept
+
+
+class LeaseSweeper:
+    """Background thread calling :func:`sweep_leases` at start and every third of a lease."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="cloudtap-reclaim", daemon=True)
+
+    def start(self) -> LeaseSweeper:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+
+    def _run(self) -> None:
+        interval = max(0.5, self._settings.task_lease_seconds / 3)
+        while True:
+            try:
+                sweep_leases(self._settings)
+            except Exception as exc:  # the next sweep tries again
+                log.warning("lease sweep failed: %s", type(exc).__name__)
+            if self._stop.wait(interval):
+                return
