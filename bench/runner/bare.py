@@ -33,7 +33,7 @@ from cloudtap.icloud.services.photos import (
     PRIMARY_ZONE,
 )
 
-DOWNLOADS_IN_FLIGHT = 8
+DOWNLOADS_IN_FLIGHT = 16  # enough to fill the link despite each request's latency
 DOWNLOADED_RESOURCES = ("resOriginal", "resOriginalVidCompl")
 _ZONE = {"zoneName": PRIMARY_ZONE}
 

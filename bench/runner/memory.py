@@ -1,4 +1,4 @@
-"""Peak resident memory of another process, sampled while something runs."""
+"""Peak resident memory and CPU time of another process while something runs."""
 
 from __future__ import annotations
 
@@ -41,3 +41,20 @@ def sampled_peak_rss(pid: int, interval: float = 0.05) -> Iterator[PeakRSS]:
     finally:
         stop.set()
         thread.join()
+
+
+class CPU:
+    seconds = 0.0
+
+
+@contextmanager
+def cpu_of(owner: object) -> Iterator[CPU]:
+    """User + system CPU seconds ``owner.process`` (a Popen) spent inside the block."""
+    process = psutil.Process(owner.process.pid)  # type: ignore[attr-defined]
+    spent = CPU()
+    before = process.cpu_times()
+    try:
+        yield spent
+    finally:
+        after = process.cpu_times()
+        spent.seconds = (after.user - before.user) + (after.system - before.system)
