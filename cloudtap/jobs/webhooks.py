@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session as DbSession
 from cloudtap.config import Settings, get_settings
 from cloudtap.publish.events import add_listener
 from cloudtap.publish.webhooks.delivery import DeliveryAttempt, deliver
+from cloudtap.publish.webhooks.pool import delivery_pool, receiver_of
 from cloudtap.publish.webhooks.ssrf import WebhookURLGuard
 from cloudtap.store.db import on_commit, transaction
 from cloudtap.store.ids import isoformat, utcnow
@@ -107,7 +108,16 @@ def attempt_once(
     )
 
 
+# A delivery refused by a full receiver line is looked at again this much later.
+BUSY_RECEIVER_DELAY_SECONDS = 5.0
+
+
 def run_delivery(event_id: str, attempt: int = 1) -> None:
+    """The delivery job: hands the attempt to the delivery pool and returns at once.
+
+    The job threads are shared with logins and polls, so the (possibly slow) call to the
+    receiver runs on the pool's own threads, bounded per receiver.
+    """
     settings = get_settings()
     with transaction(settings.database_url) as db:
         event = db.scalars(select(Event).where(Event.id == event_id)).first()
@@ -116,6 +126,23 @@ def run_delivery(event_id: str, attempt: int = 1) -> None:
         config = webhook_config_for(db, event)
         if config is None:
             return  # nowhere to send it; it stays pending and can be redelivered later
+        url = config.url
+    accepted = delivery_pool().submit(
+        receiver_of(url), lambda: deliver_and_record(settings, event_id, attempt)
+    )
+    if not accepted:
+        schedule_delivery(settings, event_id, attempt, BUSY_RECEIVER_DELAY_SECONDS)
+
+
+def deliver_and_record(settings: Settings, event_id: str, attempt: int) -> None:
+    """One attempt (on a pool thread): call the receiver, record it, schedule the next."""
+    with transaction(settings.database_url) as db:
+        event = db.scalars(select(Event).where(Event.id == event_id)).first()
+        if event is None or event.state != "pending":
+            return
+        config = webhook_config_for(db, event)
+        if config is None:
+            return
         body, url, secret = event_body(event), config.url, config.secret
     # The receiver is called outside any transaction: a slow one must not hold the DB.
     outcome = attempt_once(settings, url, secret, event_id, body)

@@ -10,6 +10,7 @@ import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy import select
@@ -26,7 +27,6 @@ from cloudtap.api.common import (
     load_scoped,
     state_of,
     unit_of_work,
-    wait_until_settled,
 )
 from cloudtap.api.errors import ApiError, invalid_parameter, not_found
 from cloudtap.api.limits import (
@@ -37,6 +37,7 @@ from cloudtap.api.limits import (
     MAX_TYPE_LENGTH,
 )
 from cloudtap.api.resources.results import ResultOut, serialize_result
+from cloudtap.api.waits import wait_until_settled
 from cloudtap.jobs.poll_filters import InvalidFilter, filters_of
 from cloudtap.store.db import on_commit
 from cloudtap.store.ids import isoformat
@@ -78,10 +79,17 @@ class PollPayload(BaseModel):
 class PollCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    session: ObjectId
+    # A poll names a session, or a subscription (whose session it then runs on).
+    session: ObjectId | None = None
     source: ObjectId | None = None
     subscription: ObjectId | None = None
     payload: PollPayload
+
+    @model_validator(mode="after")
+    def _names_a_session(self) -> PollCreate:
+        if self.session is None and self.subscription is None:
+            raise ValueError("name a session or a subscription")
+        return self
 
 
 class PollOut(BaseModel):
@@ -204,8 +212,21 @@ def list_polls(
     )
 
 
+def _check_subscription(db: DbSession, caller: Caller, body: PollCreate) -> Subscription | None:
+    if body.subscription is None:
+        return None
+    subscription = find_scoped(db, Subscription, caller, body.subscription)
+    if subscription is None or subscription.state == "deleted":
+        raise invalid_parameter("subscription", "no such subscription")
+    if body.session is not None and body.session != subscription.session_id:
+        raise invalid_parameter("session", "not the subscription's session")
+    return subscription
+
+
 def _check_session(db: DbSession, caller: Caller, body: PollCreate) -> tuple[Session, str]:
-    session = find_scoped(db, Session, caller, body.session)
+    subscription = _check_subscription(db, caller, body)
+    session_id = body.session or (subscription.session_id if subscription else None)
+    session = find_scoped(db, Session, caller, session_id) if session_id else None
     if session is None:
         raise invalid_parameter("session", "no such session")
     if session.state == "expired":
@@ -220,18 +241,16 @@ def _check_session(db: DbSession, caller: Caller, body: PollCreate) -> tuple[Ses
         ):
             raise invalid_parameter("source", "not the session's source or one of its children")
         source_id = source.id
-    if body.subscription is not None and (
-        find_scoped(db, Subscription, caller, body.subscription) is None
-    ):
-        raise invalid_parameter("subscription", "no such subscription")
+    elif subscription is not None:
+        source_id = subscription.source_id
     return session, source_id
 
 
-@router.post("/polls", response_model=PollOut, status_code=201)
-def create_poll(body: PollCreate, request: Request, caller: Caller = Depends(authenticate)) -> Any:
+def _insert_poll(body: PollCreate, caller: Caller) -> str:
+    """Validates and stores the poll, queues its job once committed; its id."""
     from cloudtap.jobs.dispatch import enqueue_poll
+    from cloudtap.publish.events import emit
 
-    wait = await_seconds(request, caller.settings.await_cap_seconds)
     payload = body.payload
     # An explicit empty list is a valid (empty) request: ricloud's `poll download
     # --cascade` asks for `files: []` when a result holds no file ids.
@@ -255,27 +274,51 @@ def create_poll(body: PollCreate, request: Request, caller: Caller = Depends(aut
         )
         db.add(poll)
         db.flush()
-        from cloudtap.publish.events import emit
-
         poll_id, settings = poll.id, caller.settings
         emit(
             db, poll.organisation_id, poll.key_id, "poll", "created", serialize_poll(db, poll, None)
         )
         on_commit(db, lambda: enqueue_poll(settings, poll_id))
-    wait_until_settled(wait, lambda: state_of(caller, Poll, poll_id), UNSETTLED)
+    return poll_id
+
+
+def _poll_out(caller: Caller, poll_id: str, request: Request | None) -> dict[str, Any]:
     with unit_of_work(caller) as db:
-        return JSONResponse(
-            serialize_poll(db, _load(db, caller, poll_id), request), status_code=201
-        )
+        return serialize_poll(db, _load(db, caller, poll_id), request)
+
+
+def create_poll(body: PollCreate, request: Request, caller: Caller) -> Any:
+    """Creates a poll without waiting (the dashboard calls this directly)."""
+    poll_id = _insert_poll(body, caller)
+    return JSONResponse(_poll_out(caller, poll_id, request), status_code=201)
+
+
+def retrieve_poll(poll_id: str, request: Request, caller: Caller) -> dict[str, Any]:
+    """The poll as it is now (the dashboard calls this directly)."""
+    if state_of(caller, Poll, poll_id) is None:
+        raise not_found("poll", poll_id)
+    return _poll_out(caller, poll_id, request)
+
+
+# The routes are async so that ``Ricloud-Await`` waits on the event loop, never in the
+# shared request thread pool; database work still runs there, briefly.
+@router.post("/polls", response_model=PollOut, status_code=201)
+async def create_poll_route(
+    body: PollCreate, request: Request, caller: Caller = Depends(authenticate)
+) -> Any:
+    wait = await_seconds(request, caller.settings.await_cap_seconds)
+    poll_id = await run_in_threadpool(_insert_poll, body, caller)
+    await wait_until_settled(caller.settings.database_url, Poll, poll_id, UNSETTLED, wait)
+    out = await run_in_threadpool(_poll_out, caller, poll_id, request)
+    return JSONResponse(out, status_code=201)
 
 
 @router.get("/polls/{poll_id}", response_model=PollOut)
-def retrieve_poll(
+async def retrieve_poll_route(
     poll_id: str, request: Request, caller: Caller = Depends(authenticate)
 ) -> dict[str, Any]:
     wait = await_seconds(request, caller.settings.await_cap_seconds)
-    if state_of(caller, Poll, poll_id) is None:
+    if await run_in_threadpool(state_of, caller, Poll, poll_id) is None:
         raise not_found("poll", poll_id)
-    wait_until_settled(wait, lambda: state_of(caller, Poll, poll_id), UNSETTLED)
-    with unit_of_work(caller) as db:
-        return serialize_poll(db, _load(db, caller, poll_id), request)
+    await wait_until_settled(caller.settings.database_url, Poll, poll_id, UNSETTLED, wait)
+    return await run_in_threadpool(_poll_out, caller, poll_id, request)

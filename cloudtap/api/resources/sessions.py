@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
@@ -25,10 +26,10 @@ from cloudtap.api.common import (
     load_scoped,
     state_of,
     unit_of_work,
-    wait_until_settled,
 )
 from cloudtap.api.errors import invalid_parameter, not_found
 from cloudtap.api.resources.sources import SourceOut, serialize_source, user_of
+from cloudtap.api.waits import wait_until_settled
 from cloudtap.icloud.connector import Credentials
 from cloudtap.publish.cleanup import delete_stored_results
 from cloudtap.publish.events import emit
@@ -129,13 +130,10 @@ def list_sessions(
     )
 
 
-@router.post("/sessions", response_model=SessionOut, status_code=201)
-def create_session(
-    body: SessionCreate, request: Request, caller: Caller = Depends(authenticate)
-) -> Any:
+def _insert_session(body: SessionCreate, caller: Caller) -> str:
+    """Stores the session and queues its login job (credentials sealed) once committed."""
     from cloudtap.jobs.dispatch import enqueue_login
 
-    wait = await_seconds(request, caller.settings.await_cap_seconds)
     if not (body.payload.password or body.payload.code):
         raise invalid_parameter("payload.password", "a password is required")
     with unit_of_work(caller) as db:
@@ -157,21 +155,49 @@ def create_session(
         )
         session_id, settings = session.id, caller.settings
         on_commit(db, lambda: enqueue_login(settings, session_id, credentials))
-    wait_until_settled(wait, lambda: state_of(caller, Session, session_id), UNSETTLED)
+    return session_id
+
+
+def _session_out(caller: Caller, session_id: str) -> dict[str, Any]:
     with unit_of_work(caller) as db:
-        return JSONResponse(serialize_session(db, _load(db, caller, session_id)), status_code=201)
+        return serialize_session(db, _load(db, caller, session_id))
+
+
+def create_session(body: SessionCreate, request: Request, caller: Caller) -> Any:
+    """Starts a login without waiting (the dashboard calls this directly)."""
+    session_id = _insert_session(body, caller)
+    return JSONResponse(_session_out(caller, session_id), status_code=201)
+
+
+def retrieve_session(session_id: str, request: Request, caller: Caller) -> dict[str, Any]:
+    """The session as it is now (the dashboard calls this directly)."""
+    if state_of(caller, Session, session_id) is None:
+        raise not_found("session", session_id)
+    return _session_out(caller, session_id)
+
+
+# Async routes: ``Ricloud-Await`` waits on the event loop, never in the shared request
+# thread pool (see cloudtap/api/waits.py); database work still runs there, briefly.
+@router.post("/sessions", response_model=SessionOut, status_code=201)
+async def create_session_route(
+    body: SessionCreate, request: Request, caller: Caller = Depends(authenticate)
+) -> Any:
+    wait = await_seconds(request, caller.settings.await_cap_seconds)
+    session_id = await run_in_threadpool(_insert_session, body, caller)
+    await wait_until_settled(caller.settings.database_url, Session, session_id, UNSETTLED, wait)
+    out = await run_in_threadpool(_session_out, caller, session_id)
+    return JSONResponse(out, status_code=201)
 
 
 @router.get("/sessions/{session_id}", response_model=SessionOut)
-def retrieve_session(
+async def retrieve_session_route(
     session_id: str, request: Request, caller: Caller = Depends(authenticate)
 ) -> dict[str, Any]:
     wait = await_seconds(request, caller.settings.await_cap_seconds)
-    if state_of(caller, Session, session_id) is None:
+    if await run_in_threadpool(state_of, caller, Session, session_id) is None:
         raise not_found("session", session_id)
-    wait_until_settled(wait, lambda: state_of(caller, Session, session_id), UNSETTLED)
-    with unit_of_work(caller) as db:
-        return serialize_session(db, _load(db, caller, session_id))
+    await wait_until_settled(caller.settings.database_url, Session, session_id, UNSETTLED, wait)
+    return await run_in_threadpool(_session_out, caller, session_id)
 
 
 @router.delete("/sessions/{session_id}", response_model=SessionOut)
