@@ -3,6 +3,7 @@ venv) against a live ``cloudtap serve`` with the built-in sandbox."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 from collections.abc import Iterator
@@ -96,3 +97,60 @@ def test_a_mistyped_code_is_asked_again_by_the_cli(
         ("failed", "code-required", ""),
         ("failed", "code-required", "code-invalid"),
     ]
+
+
+def run_python(
+    venv: Path, api: ServedAPI, home: Path, script: str, token: str | None = None
+) -> dict[str, Any]:
+    """Runs ``script`` with ricloud's own Python; it prints ``RESULT <json>`` last."""
+    run = subprocess.run(
+        [venv_bin(venv, "python"), "-c", script],
+        env=client_env(api, home, token),
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    line = next(x for x in run.stdout.splitlines() if x.startswith("RESULT "))
+    result: dict[str, Any] = json.loads(line.removeprefix("RESULT "))
+    return result
+
+
+SUBSCRIPTION_POLL = r"""
+import json
+import ricloud
+
+user = ricloud.User.create(identifier="sub-poller")
+session = ricloud.Session.create(
+    source={"user": user.id, "type": "icloud.account",
+            "identifier": "no2fa@sandbox.cloudtap.dev"},
+    payload={"password": "sandbox-password"},
+)
+sub = ricloud.Subscription.create(session=session.id, poll_payload={"info_types": ["*"]})
+poll = ricloud.Poll.create(subscription=sub.id, payload={"data_types": ["fmip.devices"]})
+print("RESULT " + json.dumps({"session": session.id, "subscription": sub.id,
+                              "poll": {"id": poll.id, "session": poll.session,
+                                       "subscription": poll.subscription}}))
+"""
+
+
+def test_a_poll_may_name_a_subscription_instead_of_a_session(
+    venv: Path, api: ServedAPI, tmp_path: Path
+) -> None:
+    seen = run_python(venv, api, tmp_path, SUBSCRIPTION_POLL)
+    assert seen["poll"]["session"] == seen["session"]
+    assert seen["poll"]["subscription"] == seen["subscription"]
+    run = run_cli(
+        venv,
+        api,
+        tmp_path,
+        *("rirelay", "sub", "poll", seen["subscription"], "--data-types", "fmip.devices"),
+    )
+    polls = get(api, f"/polls?subscription={seen['subscription']}&limit=10")["data"]
+    # The subscription's own first run is there too; the CLI's poll asked for Find My.
+    asked = [p for p in polls if p["payload"].get("data_types") == ["fmip.devices"]]
+    by_cli = [p for p in asked if p["id"] != seen["poll"]["id"]]
+    assert len(by_cli) == 1 and by_cli[0]["id"] in run.stdout
+    assert by_cli[0]["session"] == seen["session"]
+    assert by_cli[0]["state"] == "completed"
+    assert [r["identifier"] for r in by_cli[0]["results"]["data"]] == ["fmip.devices"]
