@@ -296,8 +296,9 @@ DEVIATIONS: list[Deviation] = [
         f"{CK_PHOTOS}/private/changes/zone",
         "missing",
         "zones[*].records[*].fields.isDeleted",
-        "pyicloud's (sanitised) zone-changes fixture carries isDeleted on an asset; the "
-        "generated PrimarySync changes have no deleted asset",
+        "pyicloud's (sanitised) zone-changes fixture shows an asset with isDeleted 0, i.e. "
+        "one deleted and restored; no generated asset has been restored, and the sandbox "
+        "states isDeleted only while an asset is deleted",
         PHOTOS,
         status="sample",
         source="pyicloud:photos_zone_changes_response",

@@ -78,7 +78,7 @@ class Replayer:
             assert self.ck.download_url, f"{call.name}: no sandbox download URL seen yet"
             return await self.http.get(self.ck.download_url)
         await self.sign_in_fully(call.account)
-        if "DeletedByExpungedDate" in json.dumps(call.request_body) and not self.ck.deleted:
+        if _shows_deleted_assets(call) and not self.ck.deleted:
             await self.ck.delete_some(call)
         content = await self.ck.request_body(call)
         response = await self.http.request(
@@ -157,6 +157,16 @@ class Replayer:
         )
         body = {**device, "verificationCode": WRONG_CODE if wrong else CODE, "trustBrowser": True}
         return await self.http.post(f"{SETUP}/validateVerificationCode", json=body)
+
+
+def _shows_deleted_assets(call: Call) -> bool:
+    """The captured library had assets in Recently Deleted: a query of that album, or a
+    reply listing an asset with ``isDeleted`` 1 (not the modify that deletes it)."""
+    if "DeletedByExpungedDate" in json.dumps(call.request_body):
+        return True
+    if call.url.split("?")[0].endswith("records/modify"):
+        return False
+    return '"isDeleted": {"value": 1' in json.dumps(call.body)
 
 
 async def replay_group(calls: list[Call]) -> list[tuple[Call, httpx.Response]]:
