@@ -6,6 +6,7 @@ from fastapi import FastAPI
 
 from cloudtap.api.body import JsonBodyMiddleware
 from cloudtap.api.errors import install_error_handlers
+from cloudtap.api.ratelimit import RateLimit, RateLimitMiddleware, buckets_for
 from cloudtap.api.resources import (
     events,
     keys,
@@ -59,4 +60,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     mount_dashboard(app)  # /dashboard: HTML pages over the same handlers
     app.add_middleware(JsonBodyMiddleware, max_bytes=settings.max_body_bytes)
+    # Outermost: a key over its rate is refused before its body is read.
+    limit = RateLimit.from_env()
+    if limit.enabled:
+        app.add_middleware(RateLimitMiddleware, buckets=buckets_for(settings.queue_url, limit))
     return app
