@@ -96,7 +96,7 @@ class SupportsModify(Protocol):
     """Optional: a container that accepts ``records/modify``.
 
     Returns one record (or a per-record error ``{recordName, serverErrorCode, reason}``)
-    per operation; containers without it answer 403 ``PERMISSION_FAILURE``.
+    per operation; containers without it answer 403 ``ACCESS_DENIED``.
     """
 
     def modify(

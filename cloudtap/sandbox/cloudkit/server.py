@@ -260,7 +260,8 @@ def records_modify(call: _Call) -> JsonDict:
     zone = call.zone(body.get("zoneID"))
     modify = getattr(call.container, "modify", None)
     if not callable(modify):
-        raise CloudKitError("PERMISSION_FAILURE", "This container is read-only in the sandbox", 403)
+        # The Reference's code for a refused write (it has no PERMISSION_FAILURE).
+        raise CloudKitError("ACCESS_DENIED", "This container is read-only in the sandbox", 403)
     records: list[Record] = modify(call.account, call.database, zone, operations)
     return {
         "records": _project(records, body.get("desiredKeys")),

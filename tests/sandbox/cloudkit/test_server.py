@@ -125,3 +125,16 @@ async def test_database_changes_lists_zones() -> None:
         reply = (await c.post(f"{PHOTOS}/shared/changes/database", json={})).json()
     assert [z["zoneID"]["zoneName"][:11] for z in reply["zones"]] == ["SharedSync-"]
     assert reply["moreComing"] is False and reply["syncToken"]
+
+
+async def test_modify_on_a_read_only_container_is_access_denied() -> None:
+    # CloudKit Web Services Reference, "Error Codes": no PERMISSION_FAILURE on the web;
+    # a refused write is ACCESS_DENIED, 403 (docs/apple-evidence.md, CloudKit section).
+    who = account()
+    world = SandboxWorld.with_accounts([who])
+    notes = "/database/1/com.apple.notes/production/private/records/modify"
+    body = {"operations": [], "zoneID": {"zoneName": "Notes"}}
+    async with client_for(world, who) as c:
+        reply = await c.post(notes, json=body)
+    assert reply.status_code == 403, reply.text
+    assert reply.json()["serverErrorCode"] == "ACCESS_DENIED"
