@@ -28,6 +28,7 @@ from cloudtap.api.common import (
     state_of,
     unit_of_work,
 )
+from cloudtap.api.concurrency import check_open_polls
 from cloudtap.api.errors import ApiError, invalid_parameter, not_found
 from cloudtap.api.limits import (
     MAX_EXTRA_PAYLOAD_BYTES,
@@ -262,6 +263,7 @@ def _insert_poll(body: PollCreate, caller: Caller) -> str:
         raise invalid_parameter(exc.field, str(exc)) from exc
     with unit_of_work(caller) as db:
         session, source_id = _check_session(db, caller, body)
+        check_open_polls(db, caller)
         poll = Poll(
             organisation_id=caller.organisation_id,
             key_id=caller.key_id,

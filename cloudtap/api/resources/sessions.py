@@ -6,7 +6,7 @@ a later ``expired``. The password and code only travel sealed to the login job.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
@@ -27,8 +27,15 @@ from cloudtap.api.common import (
     state_of,
     unit_of_work,
 )
+from cloudtap.api.concurrency import check_pending_sessions
 from cloudtap.api.errors import invalid_parameter, not_found
-from cloudtap.api.resources.sources import SourceOut, serialize_source, user_of
+from cloudtap.api.resources.sources import (
+    SourceOut,
+    SourceType,
+    check_source_type,
+    serialize_source,
+    user_of,
+)
 from cloudtap.api.waits import wait_until_settled
 from cloudtap.icloud.connector import Credentials
 from cloudtap.publish.cleanup import delete_stored_results
@@ -64,7 +71,7 @@ class SourceRef(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     user: str
-    type: Literal["icloud.account"] = "icloud.account"
+    type: SourceType = "icloud.account"
     identifier: str = Field(min_length=1, max_length=500)
 
 
@@ -107,6 +114,7 @@ def _source_for(db: DbSession, caller: Caller, ref: SourceRef | str) -> Source:
         if source is None:
             raise invalid_parameter("source", "no such source")
         return source
+    check_source_type(caller, ref.type, "source.type")
     user = user_of(db, caller, ref.user, "source.user")
     return get_or_create_source(db, caller.organisation_id, user.id, ref.type, ref.identifier)
 
@@ -138,6 +146,7 @@ def _insert_session(body: SessionCreate, caller: Caller) -> str:
         raise invalid_parameter("payload.password", "a password is required")
     with unit_of_work(caller) as db:
         source = _source_for(db, caller, body.source)
+        check_pending_sessions(db, caller)
         session = Session(
             organisation_id=caller.organisation_id,
             key_id=caller.key_id,
