@@ -277,3 +277,40 @@ class ListingCursor(Base):
     cursor_key_id: Mapped[str] = mapped_column(String(20))
     as_of: Mapped[datetime] = mapped_column()
     date_updated: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class IdempotencyRecord(Base):
+    """The answer to one ``Idempotency-Key`` of one API key, replayed on a retry.
+
+    The response body is sealed (it may hold a freshly issued token); the request is kept
+    only as a hash, to tell a retry from a different request under the same key.
+    """
+
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (UniqueConstraint("key_id", "idempotency_key"),)
+
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    key_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("keys.id", ondelete="CASCADE"), index=True
+    )
+    idempotency_key: Mapped[str] = mapped_column(String(255))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    # NULL while the first request is still being answered.
+    status_code: Mapped[int | None] = mapped_column(Integer, default=None)
+    response_sealed: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+    response_key_id: Mapped[str | None] = mapped_column(String(20), default=None)
+    date_created: Mapped[datetime] = mapped_column(default=utcnow)
+    date_expires: Mapped[datetime] = mapped_column(index=True)
+
+
+class AuditEntry(_Owned, Base):
+    """One key, config or deletion action: who (key id), what, when. Append-only."""
+
+    __tablename__ = "audit_log"
+
+    key_id: Mapped[str | None] = mapped_column(String(36), default=None)
+    environment: Mapped[str | None] = mapped_column(String(10), default=None)
+    action: Mapped[str] = mapped_column(String(50))
+    object_type: Mapped[str] = mapped_column(String(50))
+    object_id: Mapped[str | None] = mapped_column(String(36), default=None)
+    details: Mapped[JSONValue] = mapped_column(default=dict)
