@@ -17,6 +17,8 @@ from cloudtap.icloud.connector import Connector, TransportOptions
 from cloudtap.icloud.errors import ICloudError
 from cloudtap.jobs.locks import lock_provider_for
 from cloudtap.jobs.sandbox_endpoint import discover
+from cloudtap.mocks.connector import SOURCE_TYPE as MOCK_SOURCE_TYPE
+from cloudtap.mocks.connector import MockConnector
 
 
 class ConnectorUnavailable(ICloudError):
@@ -50,7 +52,12 @@ def sandbox_transport() -> TransportOptions | None:
     return _sandbox_transport
 
 
-def connector_for(environment: str) -> Connector:
+def connector_for(environment: str, source_type: str = "icloud.account") -> Connector:
+    if source_type == MOCK_SOURCE_TYPE:
+        # The API lets only sandbox keys open mock sources; checked again here.
+        if environment != "sandbox":
+            raise ConnectorUnavailable("mocks.mock is a test source for sandbox keys")
+        return MockConnector()
     with _lock:
         factory, sandbox = _factory, _sandbox_transport
     if factory is not None:

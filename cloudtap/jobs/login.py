@@ -76,17 +76,17 @@ def _saved_state(settings: Settings, source: Source) -> dict[str, Any] | None:
 
 
 async def _attempt(
-    environment: str, credentials: Credentials, saved: dict[str, Any] | None
+    environment: str, source_type: str, credentials: Credentials, saved: dict[str, Any] | None
 ) -> LoginOutcome:
-    connector = connector_for(environment)
+    connector = connector_for(environment, source_type)
     return await connector.login(credentials, saved)
 
 
 def _outcome_of(
-    environment: str, credentials: Credentials, saved: dict[str, Any] | None
+    environment: str, source_type: str, credentials: Credentials, saved: dict[str, Any] | None
 ) -> LoginOutcome:
     try:
-        return asyncio.run(_attempt(environment, credentials, saved))
+        return asyncio.run(_attempt(environment, source_type, credentials, saved))
     except ICloudError as exc:
         return LoginOutcome(state="failed", error=exc.code, error_info=exc.info)
     except Exception as exc:
@@ -165,8 +165,9 @@ def run_login(session_id: str, key_id: str, blob: bytes) -> None:
             _fail(db, session, "login-expired")
             return
         environment, saved = session.environment, _saved_state(settings, source)
+        source_type = source.type
     # Apple is called outside any transaction: a slow login must not hold the database.
-    outcome = _outcome_of(environment, credentials, saved)
+    outcome = _outcome_of(environment, source_type, credentials, saved)
     del credentials
     with transaction(settings.database_url) as db:
         loaded = _load(db, session_id)
@@ -186,6 +187,7 @@ def run_logout(session_id: str, key_id: str, blob: bytes) -> None:
             if row is not None:
                 environment = row.environment
         if state is not None:
-            asyncio.run(connector_for(environment).logout(dict(state)))
+            source_type = str(state.get("mock") or "icloud.account")
+            asyncio.run(connector_for(environment, source_type).logout(dict(state)))
     except Exception as exc:
         log.info("logout of session %s did not complete: %s", session_id, type(exc).__name__)

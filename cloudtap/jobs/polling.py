@@ -37,7 +37,7 @@ from cloudtap.publish.stores import publishing_store
 from cloudtap.store import job_leases
 from cloudtap.store.db import on_commit, transaction
 from cloudtap.store.ids import utcnow
-from cloudtap.store.models import Poll, Result, Session, Task
+from cloudtap.store.models import Poll, Result, Session, Source, Task
 from cloudtap.store.poll_errors import append_poll_error
 
 log = logging.getLogger(__name__)
@@ -186,6 +186,7 @@ def run_poll(poll_id: str) -> None:
             return
         session = db.scalars(select(Session).where(Session.id == poll.session_id)).one()
         environment, payload = session.environment, dict(poll.payload or {})
+        source_type = _source_type(db, session)
         recently_used = _used_recently(db, poll)
         try:
             state = _session_state(settings, session)
@@ -198,7 +199,9 @@ def run_poll(poll_id: str) -> None:
     refreshed: dict[str, Any] | None = None
     if state is not None:
         with Heartbeat(settings, Poll, poll_id, owner).running():
-            targets, refreshed, failure = _plan(poll_id, environment, state, payload, recently_used)
+            targets, refreshed, failure = _plan(
+                poll_id, (environment, source_type), state, payload, recently_used
+            )
     task_ids: list[str] = []
     with transaction(settings.database_url) as db:
         if not job_leases.settle(db, Poll, poll_id, owner):
@@ -222,7 +225,7 @@ def run_poll(poll_id: str) -> None:
                 source_id=poll.source_id,
                 session_id=poll.session_id,
                 poll_id=poll.id,
-                source_type="icloud.account",
+                source_type=source_type,
                 type=kind,
                 target=target,
             )
@@ -243,16 +246,22 @@ def run_poll(poll_id: str) -> None:
         complete_if_done(settings, poll_id)
 
 
+def _source_type(db: DbSession, session: Session) -> str:
+    found = db.scalars(select(Source.type).where(Source.id == session.source_id)).first()
+    return found or "icloud.account"
+
+
 def _plan(
     poll_id: str,
-    environment: str,
+    reach: tuple[str, str],
     state: dict[str, Any],
     payload: dict[str, Any],
     recently_used: bool,
 ) -> tuple[list[tuple[str, str]], dict[str, Any] | None, ICloudError | None]:
-    """(targets, refreshed Apple state or None, failure or None) of one poll."""
+    """(targets, refreshed Apple state or None, failure or None) of one poll; ``reach``
+    is the session's (environment, source type)."""
     try:
-        connector = connector_for(environment)
+        connector = connector_for(*reach)
         try:
             # Tasks renew an ended web session themselves; checking it up front only
             # pays when the session has not been used for a while.
@@ -342,6 +351,7 @@ def run_task(task_id: str, attempt: int = 0, waited: float = 0.0) -> None:
         if not job_leases.claim(db, Task, task_id, owner, settings.task_lease_seconds):
             return  # another worker took it (a message enqueued twice)
         poll_id, payload, environment = poll.id, dict(poll.payload or {}), session.environment
+        source_type = task.source_type or "icloud.account"
         resume, reclaims, key_stem = Resume(), task.reclaims, _key_stem(task)
         source_id, target = task.source_id, task.target or ""
         if task.type == TASK_DATA and task.source_id:
@@ -375,7 +385,7 @@ def run_task(task_id: str, attempt: int = 0, waited: float = 0.0) -> None:
             raise SessionExpired("the session has expired")
         if store is None:
             raise StorageUnavailable("no usable result store")
-        connector = connector_for(environment)
+        connector = connector_for(environment, source_type)
         with Heartbeat(settings, Task, task_id, owner).running():
             stored, kind = asyncio.run(_produce(store, connector, state, task, payload, resume))
     except ICloudError as exc:

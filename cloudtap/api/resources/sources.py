@@ -26,7 +26,10 @@ from cloudtap.store.models import Source, User
 
 router = APIRouter(tags=["sources"])
 
-SOURCE_TYPES = ("icloud.account",)
+SourceType = Literal["icloud.account", "mocks.mock"]
+SOURCE_TYPES = ("icloud.account", "mocks.mock")
+# ricloud-py's own integration test logs into this made-up service (cloudtap.mocks).
+TEST_SOURCE_TYPES = ("mocks.mock",)
 
 
 class SourceOut(BaseModel):
@@ -47,7 +50,7 @@ class SourceCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     user: str
-    type: Literal["icloud.account"] = "icloud.account"
+    type: SourceType = "icloud.account"
     identifier: str = Field(min_length=1, max_length=500)
 
 
@@ -55,6 +58,14 @@ class SourceUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     state: Literal["active", "deactivated"] | None = None
+    # Accepted so that a change can be refused with its reason (see update_source).
+    identifier: str | None = Field(default=None, max_length=500)
+
+
+def check_source_type(caller: Caller, source_type: str, field: str = "type") -> None:
+    """Test sources answer made-up data: live keys may not open them."""
+    if source_type in TEST_SOURCE_TYPES and caller.environment != "sandbox":
+        raise invalid_parameter(field, f"{source_type} is a test source for sandbox keys only")
 
 
 def serialize_source(db: DbSession, row: Source, depth: int = 0) -> dict[str, Any]:
@@ -107,6 +118,7 @@ def list_sources(
 
 @router.post("/sources", response_model=SourceOut, status_code=201)
 def create_source(body: SourceCreate, caller: Caller = Depends(authenticate)) -> dict[str, Any]:
+    check_source_type(caller, body.type)
     with unit_of_work(caller) as db:
         user = user_of(db, caller, body.user)
         source = get_or_create_source(
@@ -131,6 +143,12 @@ def update_source(
 ) -> dict[str, Any]:
     with unit_of_work(caller) as db:
         row = _load(db, caller, source_id)
+        if body.identifier is not None and body.identifier != row.identifier:
+            raise invalid_parameter(
+                "identifier",
+                "a source's identifier is its account's id (the Apple ID) and cannot change: "
+                "create a source for the other account instead",
+            )
         if body.state is not None:
             row.state = body.state
         db.flush()
