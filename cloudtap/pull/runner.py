@@ -306,6 +306,7 @@ class Runner:
     ) -> tuple[int, int]:
         results = {r.get("identifier"): r for r in poll.get("results", {}).get("data", [])}
         fetched = total = 0
+        done: list[str] = []
         for want in batch:
             result = results.get(want.file_id)
             if result is None:
@@ -325,10 +326,11 @@ class Runner:
                     "run": run,
                 },
             )
-            self.client.ack([str(result["id"])])
+            done.append(str(result["id"]))
             fetched += 1
             total += got.size
             self.progress.fetched(data_type, got.size)
+        self.client.ack(done)  # consumed: the API's retention may drop them
         return fetched, total
 
 

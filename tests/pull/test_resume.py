@@ -3,7 +3,6 @@ fetched again by the pull nor downloaded again from Apple, and the copy complete
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -14,6 +13,7 @@ from typing import Any
 import pytest
 
 from cloudtap.icloud.files.icpl import PhotoFileRef
+from cloudtap.pull.manifest import Manifest
 from cloudtap.sandbox.hosts import CONTENT
 from cloudtap.sandbox.photos.container import PRIMARY_ZONE
 from cloudtap.sandbox.photos.resources import PREFIXES
@@ -26,10 +26,8 @@ ARGS = ("--data-types", "icpl.photos", "--password-env", "CT_TEST_PASSWORD")
 
 
 def _manifest(root: Path) -> dict[str, Any]:
-    path = root / "manifest.json"
-    if not path.exists():
-        return {"files": {}}
-    return dict(json.loads(path.read_text()))
+    """manifest.json with the files journal replayed, as the next pull reads it."""
+    return Manifest.load(root).data
 
 
 def _world_key(sandbox: PullSandbox, file_id: str) -> tuple[bool, int, int]:
