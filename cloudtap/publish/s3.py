@@ -38,6 +38,17 @@ def parse_s3_url(url: str) -> tuple[str, str]:
     return parts.netloc, parts.path.strip("/")
 
 
+# The extra columns of an IAM user's credentials CSV, as the AWS console hands it out
+# (ricloud-py turns its header into lower_snake keys). The console password is no S3
+# credential: dropped at once, never stored.
+IAM_EXPORT_FIELDS = ("user_name", "password", "console_login_link")
+
+
+def usable_credentials(credentials: Mapping[str, Any]) -> dict[str, Any]:
+    """``credentials`` without the IAM export's non-S3 columns."""
+    return {k: v for k, v in credentials.items() if k not in IAM_EXPORT_FIELDS}
+
+
 def check_credentials(credentials: Mapping[str, Any]) -> None:
     """Explicit keys only: a tenant must never borrow the server's own AWS identity
     (environment, instance profile), or it could write to any bucket the server can."""

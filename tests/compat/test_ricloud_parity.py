@@ -12,7 +12,12 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import select
 
+from cloudtap.config import Settings
+from cloudtap.publish.stores import open_credentials
+from cloudtap.store.db import dispose_all, transaction
+from cloudtap.store.models import StorageConfig
 from tests.cli.serve_process import ServedAPI, served_api
 from tests.support.venvs import client_venv, venv_bin
 
@@ -154,3 +159,43 @@ def test_a_poll_may_name_a_subscription_instead_of_a_session(
     assert by_cli[0]["session"] == seen["session"]
     assert by_cli[0]["state"] == "completed"
     assert [r["identifier"] for r in by_cli[0]["results"]["data"]] == ["fmip.devices"]
+
+
+IAM_CSV = (
+    "User name,Password,Access key ID,Secret access key,Console login link\n"
+    "results-writer,Console-Pa55word!,AKIAEXAMPLE0000000001,wJalrEXAMPLEsecretKEY0000000001,"
+    "https://123456789012.signin.aws.amazon.com/console\n"
+)
+
+
+def _stored_credentials(api: ServedAPI, config_id: str) -> dict[str, Any]:
+    settings = Settings.from_env({"CLOUDTAP_DATA_DIR": str(api.data_dir)})
+    try:
+        with transaction(settings.database_url) as db:
+            row = db.scalars(select(StorageConfig).where(StorageConfig.id == config_id)).one()
+            return open_credentials(settings, row)
+    finally:
+        dispose_all()
+
+
+def test_storage_credentials_as_aws_hands_them_out(
+    venv: Path, api: ServedAPI, tmp_path: Path
+) -> None:
+    csv_path = tmp_path / "results-writer_credentials.csv"
+    csv_path.write_text(IAM_CSV)
+    run = run_cli(
+        venv,
+        api,
+        tmp_path,
+        *("storage-config", "create", "--url", "s3://iam-bucket/prefix"),
+        *("--credentials-path", str(csv_path)),
+    )
+    configs = [c for c in get(api, "/configs/storage?limit=100")["data"] if c["id"] in run.stdout]
+    assert [c["url"] for c in configs] == ["s3://iam-bucket/prefix"]
+    assert configs[0]["credentials"] == {}
+    # The keys are kept (sealed); the console password and user/link are not kept at all.
+    assert _stored_credentials(api, configs[0]["id"]) == {
+        "access_key_id": "AKIAEXAMPLE0000000001",
+        "secret_access_key": "wJalrEXAMPLEsecretKEY0000000001",
+    }
+    assert b"Console-Pa55word!" not in (api.data_dir / "cloudtap.db").read_bytes()

@@ -27,7 +27,7 @@ from cloudtap.config import Settings
 from cloudtap.crypto.sealing import Sealer
 from cloudtap.publish.local_roots import LocalPathRefused, checked_local_path
 from cloudtap.publish.outbound import UnsafeURL
-from cloudtap.publish.s3 import check_credentials, parse_s3_url
+from cloudtap.publish.s3 import check_credentials, parse_s3_url, usable_credentials
 from cloudtap.publish.stores import credentials_context, s3_guard
 from cloudtap.store.ids import isoformat
 from cloudtap.store.models import Key, Organisation, Result, StorageConfig
@@ -90,10 +90,12 @@ def _checked_location(settings: Settings, kind: str, url: str) -> None:
 
 
 def _checked_credentials(
-    settings: Settings, kind: str, url: str, credentials: dict[str, Any]
-) -> None:
+    settings: Settings, kind: str, url: str, given: dict[str, Any]
+) -> dict[str, Any]:
+    """The credentials to keep, checked."""
     if kind != "s3":
-        return
+        return given
+    credentials = usable_credentials(given)
     try:
         parse_s3_url(url)
     except ValueError as exc:
@@ -110,6 +112,7 @@ def _checked_credentials(
             s3_guard(settings).check_static(endpoint)
         except UnsafeURL as exc:
             raise invalid_parameter("credentials.endpoint_url", str(exc)) from exc
+    return credentials
 
 
 def _credentials_context(config_id: str) -> str:
@@ -154,7 +157,7 @@ def create_storage_config(
 ) -> dict[str, Any]:
     kind = _storage_type(body.url)
     _checked_location(caller.settings, kind, body.url)
-    _checked_credentials(caller.settings, kind, body.url, body.credentials)
+    credentials = _checked_credentials(caller.settings, kind, body.url, body.credentials)
     with unit_of_work(caller) as db:
         row = StorageConfig(
             organisation_id=caller.organisation_id,
@@ -165,7 +168,7 @@ def create_storage_config(
         )
         db.add(row)
         db.flush()
-        _seal_credentials(caller, row, body.credentials)
+        _seal_credentials(caller, row, credentials)
         org = _organisation(db, caller)
         if (
             org is not None
@@ -205,8 +208,8 @@ def update_storage_config(
             _checked_location(caller.settings, kind, body.url)
             row.type, row.url, row.state = kind, body.url, "new"
         if body.credentials is not None:
-            _checked_credentials(caller.settings, row.type, row.url, body.credentials)
-            _seal_credentials(caller, row, body.credentials)
+            credentials = _checked_credentials(caller.settings, row.type, row.url, body.credentials)
+            _seal_credentials(caller, row, credentials)
             row.state = "new"
         if body.signed_urls_enabled is not None:
             row.signed_urls_enabled = body.signed_urls_enabled
