@@ -6,6 +6,7 @@ from fastapi import FastAPI
 
 from cloudtap.api.body import JsonBodyMiddleware
 from cloudtap.api.errors import install_error_handlers
+from cloudtap.api.idempotency import IdempotencyMiddleware
 from cloudtap.api.ratelimit import RateLimit, RateLimitMiddleware, buckets_for
 from cloudtap.api.resources import (
     events,
@@ -59,6 +60,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(module.router)
     install_error_handlers(app)
     mount_dashboard(app)  # /dashboard: HTML pages over the same handlers
+    # Inside the body cap: a replayed POST was a body of an allowed size.
+    app.add_middleware(IdempotencyMiddleware, settings=settings)
     app.add_middleware(JsonBodyMiddleware, max_bytes=settings.max_body_bytes)
     # Outermost: a key over its rate is refused before its body is read.
     limit = RateLimit.from_env()
