@@ -11,12 +11,7 @@ from typing import cast
 
 import typer
 
-from cloudtap.pull.client import ApiError, CloudtapClient
-from cloudtap.pull.login import LoginFailed, PasswordSources, TerminalPrompter
-from cloudtap.pull.progress import progress_for
-from cloudtap.pull.pulling import pull as pull_once
-from cloudtap.pull.runner import ALL_TYPES, STATE_DIR, PullOptions
-from cloudtap.pull.schedule import parse_interval
+from cloudtap.pull.login import TerminalPrompter
 
 SANDBOX_DOMAIN = "@sandbox.cloudtap.dev"
 SANDBOX_DEMO_ACCOUNT = f"rich{SANDBOX_DOMAIN}"
@@ -32,6 +27,8 @@ class _SandboxPrompter(TerminalPrompter):
 
 
 def _data_types(text: str | None) -> tuple[str, ...]:
+    from cloudtap.pull.runner import ALL_TYPES
+
     if not text:
         return ALL_TYPES
     wanted = tuple(t.strip() for t in text.split(",") if t.strip())
@@ -69,6 +66,14 @@ def pull(
     verify: bool = typer.Option(False, help="Check every file's MD5, not only its size."),
 ) -> None:
     """Copy a whole iCloud account into DIR in open formats, and keep it in sync."""
+    # Imported here: every other command would otherwise load the export libraries.
+    from cloudtap.pull.client import ApiError, CloudtapClient
+    from cloudtap.pull.login import LoginFailed, PasswordSources
+    from cloudtap.pull.progress import progress_for
+    from cloudtap.pull.pulling import pull as pull_once
+    from cloudtap.pull.runner import STATE_DIR, PullOptions
+    from cloudtap.pull.schedule import parse_interval
+
     if apple_id is None:
         if not sandbox:
             raise typer.BadParameter("give an Apple ID, or --sandbox to try the sandbox")

@@ -90,6 +90,9 @@ def test_pull_in_a_terminal(pull_sandbox: PullSandbox, tmp_path: Path) -> None:
     account = pull_sandbox.account(TWO_FA)
     output = _first_pull(pull_sandbox, tmp_path, root)
     assert PASSWORD not in output and CODE not in output  # never echoed
+    # The live progress: per data type, items and files done/total, with rich's bar.
+    assert re.search(r"icpl\.photos\s+\d+ items\s+\d+/\d+ files", output), output[-2000:]
+    assert "━" in output
     manifest = json.loads((root / "manifest.json").read_text())
     for data_type in SEVEN:
         entry = manifest["data_types"][data_type]

@@ -29,6 +29,8 @@ def _pull(sandbox: PullSandbox, tmp_path: Path, root: Path, *extra: str) -> dict
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert PASSWORD not in done.stdout + done.stderr
+    # Not a terminal: a plain log, one line per step.
+    assert "mme_contacts.contacts: listing (" in done.stderr, done.stderr
     return dict(json.loads((root / "manifest.json").read_text()))
 
 
