@@ -53,7 +53,9 @@ class Report:
         return (
             f"captured replies compared: {len(self.outcomes)} ({dict(sorted(sources.items()))}); "
             f"key paths checked: {sum(o.keys_checked for o in self.outcomes)}; "
-            f"documented deviations: {len(DEVIATIONS)} entries, {len(self.used)} in use, "
+            f"documented deviations: {len(DEVIATIONS)} entries "
+            f"{dict(sorted(Counter(d.status for d in DEVIATIONS).items()))}, "
+            f"{len(self.used)} in use, "
             f"covering {sum(explained.values())} differences {dict(sorted(explained.items()))}; "
             f"unexplained: {unexplained}"
         )
