@@ -24,15 +24,16 @@ def partial_files(data_dir: Path) -> list[Path]:
     return sorted((data_dir / "results").rglob("*.partial"))
 
 
-def photo_files(client: httpx.Client, session_id: str, count: int) -> list[str]:
-    """The ids of ``count`` original photo files of the session's library, largest first."""
+def photo_files(client: httpx.Client, session_id: str, count: int, least: int = 0) -> list[str]:
+    """The ids of up to ``count`` (at least ``least``, default all ``count``) original photo
+    files of the session's library, largest first."""
     poll = settle(client, post_poll(client, session_id, {"data_types": ["icpl.photos"]}), 120)
     assert poll["state"] == "completed", poll
     [result] = poll["results"]["data"]
     items = json.loads(Path(result["url"].removeprefix("local://")).read_bytes())["data"]
     files = [item["files"][0] for item in items if item["files"]]  # originals come first
     files.sort(key=lambda f: (-int(f.get("size") or 0), f["id"]))
-    assert len(files) >= count, f"only {len(files)} original photo files"
+    assert len(files) >= (least or count), f"only {len(files)} original photo files"
     return [f["id"] for f in files[:count]]
 
 
