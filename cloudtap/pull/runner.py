@@ -22,7 +22,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from cloudtap.pull.client import JSON, CloudtapClient
+import httpx
+
+from cloudtap.pull.client import JSON, ApiError, CloudtapClient
 from cloudtap.pull.exporters import Item, Wanted, tables
 from cloudtap.pull.exporters import calendar as calendar_export
 from cloudtap.pull.exporters import contacts as contacts_export
@@ -44,6 +46,8 @@ CHANGE_FEED = {PHOTOS, NOTES, tables.CALLS, tables.HISTORY}
 FILES_PER_POLL = 16
 PARALLEL_POLLS = 4  # the API moves at most 4 files of one account at a time
 DEFAULT_CALENDAR_REFRESH = 24 * 3600.0
+# File errors that another try will not mend (asked again only with --full).
+PERMANENT = {"not-found", "unsupported-type"}
 
 
 @dataclass
@@ -263,6 +267,8 @@ class Runner:
             for want in wanted_files(data_type, item, self.options):
                 if self.manifest.intact(want.file_id, self.options.verify):
                     continue
+                if not self.options.full and entry["file_errors"].get(want.file_id) in PERMANENT:
+                    continue  # Apple has no file for it: do not ask again every run
                 recorded = self.manifest.files.get(want.file_id)
                 path = recorded["path"] if recorded else want.path
                 if taken.get(path, want.file_id) != want.file_id:
@@ -275,11 +281,15 @@ class Runner:
     def _fetch_files(
         self, data_type: str, items: dict[str, Item], entry: dict[str, Any], run: int
     ) -> tuple[int, int]:
+        entry.setdefault("file_errors", {})
         plan = self._plan(data_type, items, entry)
         sizes = _announced_sizes(items)
         self.progress.files(data_type, len(plan), sum(sizes.get(w.file_id, 0) for w in plan))
         fetched = total = 0
-        failed: dict[str, str] = {}
+        # Permanent failures not asked again stay on record; the rest are tried anew.
+        failed = {f: e for f, e in entry["file_errors"].items() if e in PERMANENT}
+        planned = {w.file_id for w in plan}
+        failed = {f: e for f, e in failed.items() if f not in planned}
         batches = [plan[i : i + FILES_PER_POLL] for i in range(0, len(plan), FILES_PER_POLL)]
         with ThreadPoolExecutor(PARALLEL_POLLS) as pool:
             # A few file polls run ahead while finished ones are copied to disk in order.
@@ -292,7 +302,7 @@ class Runner:
                     for other in polls:
                         other.cancel()
                     raise SessionExpired()
-                done, size = self._store_batch(data_type, batch, poll, run)
+                done, size = self._store_batch(data_type, batch, poll, run, failed)
                 fetched += done
                 total += size
         entry["file_errors"] = failed
@@ -302,7 +312,7 @@ class Runner:
         return self.client.poll(self.session_id, {"files": [w.file_id for w in batch]})
 
     def _store_batch(
-        self, data_type: str, batch: list[Wanted], poll: JSON, run: int
+        self, data_type: str, batch: list[Wanted], poll: JSON, run: int, failed: dict[str, str]
     ) -> tuple[int, int]:
         results = {r.get("identifier"): r for r in poll.get("results", {}).get("data", [])}
         fetched = total = 0
@@ -312,7 +322,12 @@ class Runner:
             if result is None:
                 continue
             target = self.root / want.path
-            got = self.client.download(result, target)
+            try:
+                got = self.client.download(result, target)
+            except (ApiError, httpx.HTTPError) as exc:
+                # One damaged transfer does not stop the pull: the next run tries again.
+                failed[want.file_id] = exc.error if isinstance(exc, ApiError) else "download-failed"
+                continue
             if want.mtime is not None:
                 os.utime(target, (want.mtime, want.mtime))
             self.manifest.record_file(
