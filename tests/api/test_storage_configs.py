@@ -16,7 +16,9 @@ from tests.jobs.fake_connector import FILE_ID, FakeConnector, file_bytes
 
 def create_local_config(client: TestClient, tenant: Tenant, root: Path) -> str:
     response = client.post(
-        "/configs/storage", json={"url": f"local://{root}"}, headers=tenant.headers
+        "/configs/storage",
+        json={"url": f"local://{root}", "signed_urls_enabled": True},
+        headers=tenant.headers,
     )
     assert response.status_code == 201, response.text
     return str(response.json()["id"])

@@ -43,7 +43,11 @@ def create_s3_config(
 ) -> dict[str, Any]:
     response = client.post(
         "/configs/storage",
-        json={"url": f"s3://{s3.bucket}/exports", "credentials": credentials},
+        json={
+            "url": f"s3://{s3.bucket}/exports",
+            "credentials": credentials,
+            "signed_urls_enabled": True,
+        },
         headers=tenant.headers,
     )
     assert response.status_code == 201, response.text

@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,13 @@ def venv() -> Path:
 def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedAPI]:
     extra_env = {"CLOUDTAP_SUBSCRIPTION_MIN_INTERVAL": "3600"}
     with served_api(tmp_path_factory.mktemp("parity") / "data", extra_env=extra_env) as served:
+        yield served
+
+
+@pytest.fixture
+def fresh_api(tmp_path: Path) -> Iterator[ServedAPI]:
+    """A server of its own, for flows that change the organisation's configuration."""
+    with served_api(tmp_path / "fresh-data") as served:
         yield served
 
 
@@ -105,11 +113,16 @@ def test_a_mistyped_code_is_asked_again_by_the_cli(
 
 
 def run_python(
-    venv: Path, api: ServedAPI, home: Path, script: str, token: str | None = None
+    venv: Path,
+    api: ServedAPI,
+    home: Path,
+    script: str,
+    token: str | None = None,
+    args: tuple[str, ...] = (),
 ) -> dict[str, Any]:
     """Runs ``script`` with ricloud's own Python; it prints ``RESULT <json>`` last."""
     run = subprocess.run(
-        [venv_bin(venv, "python"), "-c", script],
+        [venv_bin(venv, "python"), "-c", script, *args],
         env=client_env(api, home, token),
         capture_output=True,
         text=True,
@@ -179,8 +192,9 @@ def _stored_credentials(api: ServedAPI, config_id: str) -> dict[str, Any]:
 
 
 def test_storage_credentials_as_aws_hands_them_out(
-    venv: Path, api: ServedAPI, tmp_path: Path
+    venv: Path, fresh_api: ServedAPI, tmp_path: Path
 ) -> None:
+    api = fresh_api
     csv_path = tmp_path / "results-writer_credentials.csv"
     csv_path.write_text(IAM_CSV)
     run = run_cli(
@@ -199,3 +213,58 @@ def test_storage_credentials_as_aws_hands_them_out(
         "secret_access_key": "wJalrEXAMPLEsecretKEY0000000001",
     }
     assert b"Console-Pa55word!" not in (api.data_dir / "cloudtap.db").read_bytes()
+
+
+SIGNED_URLS = r"""
+import json, sys, time
+import ricloud
+from ricloud.exceptions import RequestError
+from ricloud.samples.utils import await_response
+
+seen = {}
+config = ricloud.StorageConfig.create(
+    url="local://" + sys.argv[1], signed_urls_enabled=True, signed_urls_expiry=120
+)
+user = ricloud.User.create(identifier="signer")
+session = ricloud.Session.create(
+    source={"user": user.id, "type": "mocks.mock", "identifier": "signer@example.com"},
+    payload={"password": "x"},
+)
+await_response(session)
+poll = ricloud.Poll.create(session=session.id, payload={"info_types": ["*"]})
+await_response(poll)
+result = ricloud.Result.retrieve(poll.results[0]["id"])
+seen["now"] = time.time()
+seen["signed"] = result.signed_url
+config.update(signed_urls_enabled=False)
+seen["unsigned"] = ricloud.Result.retrieve(result.id).signed_url
+answers = {}
+for flag in (True, False):
+    try:
+        ricloud.Poll.create(
+            session=session.id,
+            payload={"info_types": ["*"], "publish_source_files": flag},
+        )
+        answers[str(flag)] = "created"
+    except RequestError as exc:
+        answers[str(flag)] = {"status": exc.status, "error": exc.error, "params": exc.params}
+seen["publish_source_files"] = answers
+print("RESULT " + json.dumps(seen))
+"""
+
+
+def test_signed_url_settings_and_publish_source_files_are_honoured(
+    venv: Path, fresh_api: ServedAPI, tmp_path: Path
+) -> None:
+    folder = fresh_api.data_dir.resolve() / "results" / "signed"
+    seen = run_python(venv, fresh_api, tmp_path, SIGNED_URLS, args=(str(folder),))
+    expires = datetime.fromisoformat(seen["signed"]["date_expires"].replace("Z", "+00:00"))
+    # 120 s asked; links are rounded up to the next whole minute.
+    assert 120 <= expires.timestamp() - seen["now"] <= 180
+    assert seen["signed"]["url"].startswith(fresh_api.url)
+    assert httpx.get(seen["signed"]["url"], timeout=30).status_code == 200
+    assert seen["unsigned"] is None
+    refused = seen["publish_source_files"]["True"]
+    assert (refused["status"], refused["error"]) == (400, "invalid-parameter")
+    assert "source files" in refused["params"]["payload.publish_source_files"]
+    assert seen["publish_source_files"]["False"] == "created"

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from sqlalchemy import select
 from sqlalchemy.orm import Session as DbSession
 
@@ -64,6 +64,19 @@ class PollPayload(BaseModel):
     since: Any = None
     until: Any = None
     filters: Any = None
+
+    @field_validator("publish_source_files")
+    @classmethod
+    def _no_source_files(cls, value: bool | None) -> bool | None:
+        # Source files are the raw files a service's data is read from (rirelay's
+        # backups); iCloud's web services give none, so asking for them is refused
+        # rather than silently ignored.
+        if value:
+            raise ValueError(
+                "iCloud sources have no source files to publish (rirelay only); "
+                "leave publish_source_files out or false"
+            )
+        return value
 
     @model_validator(mode="after")
     def _free_form_is_small(self) -> PollPayload:

@@ -28,7 +28,7 @@ from cloudtap.api.errors import ApiError, invalid_parameter, not_found
 from cloudtap.config import Settings
 from cloudtap.publish.s3 import S3Error
 from cloudtap.publish.signing import SignedLink, check_signature, sign_download
-from cloudtap.publish.stores import open_for_read, presigned_url
+from cloudtap.publish.stores import load_config, open_for_read, presigned_url
 from cloudtap.store.db import transaction
 from cloudtap.store.ids import isoformat, utcnow
 from cloudtap.store.models import Result
@@ -76,13 +76,31 @@ def _base_url(settings: Settings, request: Request | None) -> str | None:
     return None
 
 
+def _link_lifetime(settings: Settings, row: Result) -> int | None:
+    """Seconds a signed link to ``row`` lives, or None if its storage config wants none.
+
+    A tenant's storage config decides (``signed_urls_enabled``, off by default as
+    documented; ``signed_urls_expiry``); results in the server's own store always get one.
+    """
+    if row.storage_config_id is None:
+        return settings.signed_url_ttl_seconds
+    try:
+        config = load_config(settings, row.storage_config_id)
+    except ValueError:
+        return None
+    if not config.signed_urls_enabled:
+        return None
+    return config.signed_urls_expiry or settings.signed_url_ttl_seconds
+
+
 def _signed_url(settings: Settings, row: Result, request: Request) -> dict[str, Any] | None:
+    lifetime = _link_lifetime(settings, row)
+    if lifetime is None:
+        return None
     if row.storage == "s3" and row.storage_config_id is not None:
         # Straight from the bucket: the download never passes through this server.
         try:
-            url, ttl = presigned_url(
-                settings, row.storage_config_id, row.location, settings.signed_url_ttl_seconds
-            )
+            url, ttl = presigned_url(settings, row.storage_config_id, row.location, lifetime)
         except (ValueError, *S3Error):
             return None
         expires = utcnow() + timedelta(seconds=ttl)
@@ -90,7 +108,7 @@ def _signed_url(settings: Settings, row: Result, request: Request) -> dict[str, 
     base = _base_url(settings, request)
     if base is None:
         return None
-    link: SignedLink = sign_download(settings, row.id, base)
+    link: SignedLink = sign_download(settings, row.id, base, lifetime)
     return {"url": link.url, "date_expires": isoformat(link.expires)}
 
 
