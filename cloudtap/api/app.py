@@ -26,6 +26,7 @@ from cloudtap.api.resources import (
 from cloudtap.config import Settings, get_settings
 from cloudtap.dashboard import mount_dashboard
 from cloudtap.jobs.webhooks import install_webhook_delivery
+from cloudtap.ops.http import RequestObserver, install_operations
 
 RESOURCE_MODULES = (
     organisation,
@@ -56,6 +57,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     # Events the API records (poll.created, ...) are queued for webhook delivery.
     install_webhook_delivery()
+    install_operations(app, settings)  # /healthz, /readyz, /metrics
     for module in RESOURCE_MODULES:
         app.include_router(module.router)
     install_error_handlers(app)
@@ -67,4 +69,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     limit = RateLimit.from_env()
     if limit.enabled:
         app.add_middleware(RateLimitMiddleware, buckets=buckets_for(settings.queue_url, limit))
+    app.add_middleware(RequestObserver)  # outermost: ids, logs and metrics see every answer
     return app

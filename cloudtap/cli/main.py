@@ -53,8 +53,9 @@ def serve(
         stop_sandbox,
     )
     from cloudtap.jobs.consumer import start_embedded_consumer, stop_consumer
+    from cloudtap.ops.logs import configure_logging, json_logs
 
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    configure_logging()
     settings = get_settings()
     token = prepare_database(settings)
     if token is not None:
@@ -67,7 +68,14 @@ def serve(
     try:
         # Requests uvicorn's parser refuses get ricloud's JSON error too.
         uvicorn.run(
-            create_app(settings), host=host, port=port, log_level="info", http=JsonErrorH11Protocol
+            create_app(settings),
+            host=host,
+            port=port,
+            log_level="info",
+            http=JsonErrorH11Protocol,
+            # JSON logs: the API's own request line (with its id) replaces uvicorn's.
+            log_config=None if json_logs() else uvicorn.config.LOGGING_CONFIG,
+            access_log=not json_logs(),
         )
     finally:
         if consumer is not None:
@@ -84,9 +92,10 @@ def worker(workers: int = typer.Option(2, help="Job threads.")) -> None:
     """
     from cloudtap.cli.runtime import describe_worker_sandbox
     from cloudtap.jobs.consumer import run_worker
+    from cloudtap.ops.logs import configure_logging
     from cloudtap.store.migrate import upgrade
 
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    configure_logging()
     settings = get_settings()
     upgrade(settings.database_url)
     logging.getLogger("cloudtap.worker").info(describe_worker_sandbox(settings))

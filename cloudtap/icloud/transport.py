@@ -11,6 +11,7 @@ import functools
 import logging
 import os
 import ssl
+import time
 from collections.abc import Awaitable, Callable, Sequence
 
 import httpx
@@ -33,6 +34,29 @@ BASE_HEADERS = {
 }
 
 RequestHook = Callable[[httpx.Request], Awaitable[None]]
+# Told of every answered exchange: (host, status code, seconds to the response head).
+# How an operator's metrics see Apple without this library knowing about them.
+ExchangeObserver = Callable[[str, int, float], None]
+_observers: list[ExchangeObserver] = []
+_STARTED = "cloudtap_started"
+
+
+def add_exchange_observer(observer: ExchangeObserver) -> None:
+    if observer not in _observers:
+        _observers.append(observer)
+
+
+async def _stamp(request: httpx.Request) -> None:
+    request.extensions[_STARTED] = time.monotonic()
+
+
+async def _observe(response: httpx.Response) -> None:
+    started = response.request.extensions.get(_STARTED)
+    if started is None:
+        return
+    for observer in _observers:
+        observer(response.request.url.host, response.status_code, time.monotonic() - started)
+
 
 # The HTTP stack's own debug/info logs print Set-Cookie headers, session tokens and
 # pre-signed download URLs. Apple secrets must never reach a log, so keep them quiet
@@ -80,5 +104,5 @@ def build_http_client(
         limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=8),
         # Apple's redirects are never part of the JSON protocol; follow none silently.
         follow_redirects=False,
-        event_hooks={"request": list(request_hooks)},
+        event_hooks={"request": [_stamp, *request_hooks], "response": [_observe]},
     )

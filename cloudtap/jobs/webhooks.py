@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session as DbSession
 
 from cloudtap.config import Settings, get_settings
+from cloudtap.ops.metrics import WEBHOOK_DELIVERIES
 from cloudtap.publish.events import add_listener
 from cloudtap.publish.webhooks.delivery import DeliveryAttempt, deliver
 from cloudtap.publish.webhooks.pool import delivery_pool, receiver_of
@@ -131,6 +132,7 @@ def run_delivery(event_id: str, attempt: int = 1) -> None:
         receiver_of(url), lambda: deliver_and_record(settings, event_id, attempt)
     )
     if not accepted:
+        WEBHOOK_DELIVERIES.labels("deferred").inc()
         schedule_delivery(settings, event_id, attempt, BUSY_RECEIVER_DELAY_SECONDS)
 
 
@@ -152,11 +154,14 @@ def deliver_and_record(settings: Settings, event_id: str, attempt: int) -> None:
             return
         record_attempt(event, outcome)
         if outcome.ok:
+            WEBHOOK_DELIVERIES.labels("delivered").inc()
             return
         if attempt >= MAX_ATTEMPTS:
+            WEBHOOK_DELIVERIES.labels("gave-up").inc()
             event.state = "failed"
             log.info("webhook event %s failed after %d attempts", event_id, attempt)
             return
+        WEBHOOK_DELIVERIES.labels("failed").inc()
         delay = backoff_seconds(settings.webhook_backoff_base_seconds, attempt)
         on_commit(db, lambda: schedule_delivery(settings, event_id, attempt + 1, delay))
 
