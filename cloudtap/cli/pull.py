@@ -108,7 +108,7 @@ def pull(
                 embedded_api(root / STATE_DIR / "server", "sandbox" if sandbox else "live"),
             )
             url, api_token = api.url, api.token
-        client = CloudtapClient(url, api_token)
+        client = CloudtapClient(url, api_token, local_results=not server)
         stack.callback(client.close)
         while True:
             progress = progress_for(sys.stderr)

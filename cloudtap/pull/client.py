@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ import httpx
 
 JSON = dict[str, Any]
 AWAIT_SECONDS = 25  # under the server's default cap of 30
+CHUNK = 256 * 1024
 POLL_TIMEOUT = 3600.0  # a big library's first listing takes a while
 
 
@@ -34,7 +36,9 @@ class Download:
 class CloudtapClient:
     """Synchronous: one pull is one sequence of calls; bytes are streamed to disk."""
 
-    def __init__(self, base_url: str, token: str) -> None:
+    def __init__(self, base_url: str, token: str, local_results: bool = False) -> None:
+        # The embedded server's result files are on this machine: read them in place.
+        self._local_results = local_results
         self._http = httpx.Client(
             base_url=base_url.rstrip("/"),
             headers={"Authorization": f"Token {token}"},
@@ -86,9 +90,7 @@ class CloudtapClient:
         return obj
 
     def json_result(self, result: JSON) -> JSON:
-        response = self._http.get(_download_url(result), timeout=120.0)
-        response.raise_for_status()
-        body: JSON = response.json()
+        body: JSON = json.loads(b"".join(self._chunks(result)))
         return body
 
     def download(
@@ -99,16 +101,14 @@ class CloudtapClient:
         partial = target.with_name(f".{target.name}.part")
         partial.parent.mkdir(parents=True, exist_ok=True)
         md5, size = hashlib.md5(usedforsecurity=False), 0
-        with self._http.stream("GET", _download_url(result), timeout=300.0) as response:
-            response.raise_for_status()
-            with open(partial, "wb") as out:
-                for chunk in response.iter_bytes(256 * 1024):
-                    out.write(chunk)
-                    md5.update(chunk)
-                    size += len(chunk)
-                    on_bytes(len(chunk))
-                out.flush()
-                os.fsync(out.fileno())
+        with open(partial, "wb") as out:
+            for chunk in self._chunks(result):
+                out.write(chunk)
+                md5.update(chunk)
+                size += len(chunk)
+                on_bytes(len(chunk))
+            out.flush()
+            os.fsync(out.fileno())
         digest = md5.hexdigest()
         expected_size, expected_md5 = result.get("size"), result.get("checksum")
         if (expected_size is not None and size != expected_size) or (
@@ -118,6 +118,21 @@ class CloudtapClient:
             raise ApiError(502, "checksum-mismatch", f"{result.get('identifier')} arrived damaged")
         os.replace(partial, target)
         return Download(size, digest)
+
+    def _chunks(self, result: JSON) -> Iterator[bytes]:
+        """The result's bytes: read straight from its ``local://`` path for the embedded
+        server (as ricloud-py does on the same machine), else streamed from its signed URL."""
+        url = str(result.get("url") or "")
+        local = None
+        if self._local_results and url.startswith("local://"):
+            local = Path(url.removeprefix("local://"))
+        if local is not None and local.is_file():
+            with open(local, "rb") as fh:
+                yield from iter(lambda: fh.read(CHUNK), b"")
+            return
+        with self._http.stream("GET", _download_url(result), timeout=300.0) as response:
+            response.raise_for_status()
+            yield from response.iter_bytes(CHUNK)
 
     def ack(self, result_ids: list[str]) -> None:
         if result_ids:
