@@ -38,8 +38,10 @@ from cloudtap.api.limits import (
     MAX_TYPE_LENGTH,
 )
 from cloudtap.api.resources.results import ResultOut, serialize_result
+from cloudtap.api.scopes import poll_scopes, require_scopes
 from cloudtap.api.waits import wait_until_settled
 from cloudtap.jobs.poll_filters import InvalidFilter, filters_of
+from cloudtap.ops import logs
 from cloudtap.store.db import on_commit
 from cloudtap.store.ids import isoformat
 from cloudtap.store.models import Poll, Result, Session, Source, Subscription, Task
@@ -276,6 +278,7 @@ def _insert_poll(body: PollCreate, caller: Caller) -> str:
         raise invalid_parameter(exc.field, str(exc)) from exc
     with unit_of_work(caller) as db:
         session, source_id = _check_session(db, caller, body)
+        require_scopes(db, caller, poll_scopes(payload.model_dump()))
         check_open_polls(db, caller)
         poll = Poll(
             organisation_id=caller.organisation_id,
@@ -323,6 +326,7 @@ async def create_poll_route(
 ) -> Any:
     wait = await_seconds(request, caller.settings.await_cap_seconds)
     poll_id = await run_in_threadpool(_insert_poll, body, caller)
+    logs.poll_id.set(poll_id)  # this request's log lines name the poll it made
     await wait_until_settled(caller.settings.database_url, Poll, poll_id, UNSETTLED, wait)
     out = await run_in_threadpool(_poll_out, caller, poll_id, request)
     return JSONResponse(out, status_code=201)
