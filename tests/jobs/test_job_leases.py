@@ -12,7 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 
 from cloudtap.config import Settings, set_settings
 from cloudtap.jobs.connectors import set_connector_factory
@@ -24,7 +24,7 @@ from cloudtap.store import job_leases
 from cloudtap.store.accounts import create_organisation, get_or_create_source, get_or_create_user
 from cloudtap.store.db import dispose_all, transaction
 from cloudtap.store.ids import utcnow
-from cloudtap.store.migrate import upgrade
+from cloudtap.store.migrate import downgrade, upgrade
 from cloudtap.store.models import Event, Poll, Result, Session, Task
 from tests.jobs.fake_connector import FILE_ID, FakeConnector, file_bytes
 from tests.support.postgres import POSTGRES_ENV, fresh_postgres_database
@@ -201,3 +201,22 @@ def test_a_poll_whose_last_task_worker_died_is_completed(settings: Settings) -> 
     assert sweep_leases(settings).completed == 1
     _, poll, _, _ = _outcome(settings, task_id)
     assert poll.state == "completed"
+
+
+def test_a_task_stuck_before_the_upgrade_is_taken_back(settings: Settings) -> None:
+    task_id = _file_task(settings)
+    downgrade(settings.database_url, "0003")  # before leases: a worker died mid-task
+    dispose_all()
+    with transaction(settings.database_url) as db:
+        db.execute(text("UPDATE tasks SET state = 'processing' WHERE id = :id"), {"id": task_id})
+    upgrade(settings.database_url)
+    dispose_all()
+    with transaction(settings.database_url) as db:
+        task = db.scalars(select(Task).where(Task.id == task_id)).one()
+        poll = db.scalars(select(Poll).where(Poll.id == task.poll_id)).one()
+    assert task.lease_expires is not None and task.lease_owner is None
+    assert poll.lease_expires is None  # planned already: its task carries on
+    assert sweep_leases(settings).reclaimed == 1
+    run_task(task_id)
+    task, poll, results, created = _outcome(settings, task_id)
+    assert (task.state, poll.state, results, created) == ("succeeded", "completed", 1, 1)

@@ -6,6 +6,8 @@ Revises: 0003
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -31,9 +33,31 @@ def upgrade() -> None:
     with op.batch_alter_table("results", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_results_task_id"))
         batch_op.create_index(batch_op.f("ix_results_task_id"), ["task_id"], unique=True)
+    _lapse_orphaned_jobs()
+
+
+def _lapse_orphaned_jobs() -> None:
+    """Jobs left ``processing`` by workers that died before leases existed get a lapsed
+    lease, so the first sweep after the upgrade takes them back. A poll counts only if
+    it has no task yet: one with tasks was planned, and its tasks carry on."""
+    now = datetime.now(UTC).replace(tzinfo=None)
+    tasks = sa.table("tasks", sa.column("state"), sa.column("lease_expires", sa.DateTime()))
+    polls = sa.table(
+        "polls", sa.column("id"), sa.column("state"), sa.column("lease_expires", sa.DateTime())
+    )
+    planned = sa.exists().where(sa.column("poll_id") == polls.c.id).select_from(sa.table("tasks"))
+    op.execute(tasks.update().where(tasks.c.state == "processing").values(lease_expires=now))
+    op.execute(
+        polls.update().where(polls.c.state == "processing", ~planned).values(lease_expires=now)
+    )
 
 
 def downgrade() -> None:
+    # Dropping a column rebuilds the table on SQLite; with foreign keys on, dropping the
+    # old polls (tasks) table would cascade-delete every task (result).
+    sqlite = op.get_bind().dialect.name == "sqlite"
+    if sqlite:
+        op.execute("PRAGMA foreign_keys=OFF")
     with op.batch_alter_table("results", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_results_task_id"))
         batch_op.create_index(batch_op.f("ix_results_task_id"), ["task_id"], unique=False)
@@ -43,3 +67,5 @@ def downgrade() -> None:
             batch_op.drop_column("reclaims")
             batch_op.drop_column("lease_expires")
             batch_op.drop_column("lease_owner")
+    if sqlite:
+        op.execute("PRAGMA foreign_keys=ON")
