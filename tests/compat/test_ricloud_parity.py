@@ -268,3 +268,82 @@ def test_signed_url_settings_and_publish_source_files_are_honoured(
     assert (refused["status"], refused["error"]) == (400, "invalid-parameter")
     assert "source files" in refused["params"]["payload.publish_source_files"]
     assert seen["publish_source_files"]["False"] == "created"
+
+
+SCOPES = r"""
+import json
+import ricloud
+from ricloud.exceptions import RequestError
+
+key = ricloud.Key.create()
+print("RESULT " + json.dumps({"key": key.id, "token": key.token}))
+"""
+
+SCOPED = r"""
+import json, sys
+import ricloud
+from ricloud.exceptions import RequestError
+
+seen = {}
+
+def attempt(name, call):
+    try:
+        made = call()
+        seen[name] = made.state
+    except RequestError as exc:
+        seen[name] = {"status": exc.status, "error": exc.error, "params": exc.params}
+
+user = ricloud.User.create(identifier="scoped")
+attempt("mock_session", lambda: ricloud.Session.create(
+    source={"user": user.id, "type": "mocks.mock", "identifier": "m@example.com"},
+    payload={"password": "x"}))
+session = ricloud.Session.create(
+    source={"user": user.id, "type": "icloud.account",
+            "identifier": "no2fa@sandbox.cloudtap.dev"},
+    payload={"password": "sandbox-password"})
+seen["session"] = session.state
+attempt("granted_poll", lambda: ricloud.Poll.create(
+    session=session.id, payload={"data_types": ["fmip.devices"]}))
+attempt("other_data_type", lambda: ricloud.Poll.create(
+    session=session.id, payload={"data_types": ["icpl.photos"]}))
+attempt("info_poll", lambda: ricloud.Poll.create(
+    session=session.id, payload={"info_types": ["*"]}))
+attempt("subscription", lambda: ricloud.Subscription.create(
+    session=session.id, poll_payload={"data_types": ["mme_contacts.contacts"]}))
+print("RESULT " + json.dumps(seen))
+"""
+
+
+def test_permission_scopes_are_enforced_per_endpoint(
+    venv: Path, api: ServedAPI, tmp_path: Path
+) -> None:
+    made = run_python(venv, api, tmp_path, SCOPES)
+    # The key may open iCloud accounts and list Find My devices, nothing else.
+    granted = {
+        "source_type:icloud.account": [],
+        "task_type:icloud.data": [],
+        "data_type:fmip.devices": [],
+    }
+    grant = run_python(
+        venv,
+        api,
+        tmp_path,
+        "import json, ricloud\n"
+        f"p = ricloud.Permissions.create(identifier={made['key']!r}, scopes={granted!r})\n"
+        "print('RESULT ' + json.dumps({'id': p.id, 'scopes': p.scopes}))\n",
+    )
+    assert grant["scopes"] == granted
+    seen = run_python(venv, api, tmp_path, SCOPED, token=made["token"])
+    missing = {"status": 403, "error": "missing-scope"}
+    assert seen["session"] == "active" and seen["granted_poll"] == "completed"
+    for name, scope in [
+        ("mock_session", "source_type:mocks.mock"),
+        ("other_data_type", "data_type:icpl.photos"),
+        ("info_poll", "task_type:icloud.info"),
+        ("subscription", "data_type:mme_contacts.contacts"),
+    ]:
+        assert {k: seen[name][k] for k in missing} == missing, name
+        assert seen[name]["params"] == {"scope": scope}, name
+    # The server's own first key keeps full access.
+    again = run_python(venv, api, tmp_path, SCOPED)
+    assert again["mock_session"] == "active" and again["other_data_type"] == "completed"

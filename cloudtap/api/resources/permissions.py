@@ -1,4 +1,4 @@
-"""``/permissions``: scope limits of an organisation (stored; not yet enforced)."""
+"""``/permissions``: scopes of an organisation or one key (enforced by ``cloudtap.api.scopes``)."""
 
 from __future__ import annotations
 

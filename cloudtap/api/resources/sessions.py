@@ -36,6 +36,7 @@ from cloudtap.api.resources.sources import (
     serialize_source,
     user_of,
 )
+from cloudtap.api.scopes import require_scopes
 from cloudtap.api.waits import wait_until_settled
 from cloudtap.icloud.connector import Credentials
 from cloudtap.publish.cleanup import delete_stored_results
@@ -146,6 +147,7 @@ def _insert_session(body: SessionCreate, caller: Caller) -> str:
         raise invalid_parameter("payload.password", "a password is required")
     with unit_of_work(caller) as db:
         source = _source_for(db, caller, body.source)
+        require_scopes(db, caller, [f"source_type:{source.type}"])
         check_pending_sessions(db, caller)
         session = Session(
             organisation_id=caller.organisation_id,

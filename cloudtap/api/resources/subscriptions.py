@@ -25,6 +25,7 @@ from cloudtap.api.common import (
 )
 from cloudtap.api.errors import ApiError, invalid_parameter
 from cloudtap.api.resources.polls import PollPayload
+from cloudtap.api.scopes import poll_scopes, require_scopes
 from cloudtap.store.db import on_commit
 from cloudtap.store.ids import isoformat, utcnow
 from cloudtap.store.models import Session, Source, Subscription
@@ -159,6 +160,7 @@ def create_subscription(
         raise invalid_parameter("date_end", "must be later than date_start and now")
     with unit_of_work(caller) as db:
         session, source_id = _checked_session(db, caller, body)
+        require_scopes(db, caller, poll_scopes(payload.model_dump()))
         first_run = max(date_start or now, now)
         row = Subscription(
             organisation_id=caller.organisation_id,
