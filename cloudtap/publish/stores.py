@@ -104,6 +104,19 @@ def _config_id_for(db: DbSession, organisation_id: str, key_id: str | None) -> s
     return org.storage_config_default if org is not None else None
 
 
+def results_config(db: DbSession, organisation_id: str, key_id: str | None) -> StorageConfig | None:
+    """The storage config a key's results go to (its own, else the organisation's
+    default); None when they go to the server's own store."""
+    config_id = _config_id_for(db, organisation_id, key_id)
+    if config_id is None:
+        return None
+    return db.scalars(
+        select(StorageConfig).where(
+            StorageConfig.id == config_id, StorageConfig.organisation_id == organisation_id
+        )
+    ).first()
+
+
 def publishing_store(
     db: DbSession, settings: Settings, organisation_id: str, key_id: str | None
 ) -> tuple[ResultStore, str | None]:

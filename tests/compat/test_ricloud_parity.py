@@ -347,3 +347,48 @@ def test_permission_scopes_are_enforced_per_endpoint(
     # The server's own first key keeps full access.
     again = run_python(venv, api, tmp_path, SCOPED)
     assert again["mock_session"] == "active" and again["other_data_type"] == "completed"
+
+
+UNCONFIGURED = r"""
+import json, time
+import ricloud
+from ricloud.exceptions import RequestError
+
+seen = {"before": ricloud.Organisation.retrieve().state}
+config = ricloud.StorageConfig.create(
+    url="s3://nowhere/results",
+    credentials={"access_key_id": "a", "secret_access_key": "b",
+                 "endpoint_url": "http://127.0.0.1:9"},
+)
+config.test()
+for _ in range(60):
+    config = ricloud.StorageConfig.retrieve(config.id)
+    if config.state != "new":
+        break
+    time.sleep(0.5)
+seen["config"] = config.state
+seen["after"] = ricloud.Organisation.retrieve().state
+user = ricloud.User.create(identifier="unconfigured")
+session = ricloud.Session.create(
+    source={"user": user.id, "type": "mocks.mock", "identifier": "u@example.com"},
+    payload={"password": "x"})
+try:
+    ricloud.Poll.create(session=session.id, payload={"info_types": ["*"]})
+    seen["poll"] = "created"
+except RequestError as exc:
+    seen["poll"] = {"status": exc.status, "error": exc.error}
+print("RESULT " + json.dumps(seen))
+"""
+
+
+def test_an_organisation_whose_results_have_nowhere_to_go_is_unconfigured(
+    venv: Path, tmp_path: Path
+) -> None:
+    # Loopback allowed as an S3 endpoint, so the config's test can fail without the network.
+    extra_env = {"CLOUDTAP_OUTBOUND_ALLOW_HOSTS": "127.0.0.1"}
+    with served_api(tmp_path / "data", extra_env=extra_env) as api:
+        seen = run_python(venv, api, tmp_path, UNCONFIGURED)
+    assert seen["before"] == "active"
+    assert seen["config"] == "invalid"
+    assert seen["after"] == "unconfigured"
+    assert seen["poll"] == {"status": 403, "error": "unconfigured"}

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session as DbSession
 
 from cloudtap.api.auth import Caller, authenticate
 from cloudtap.api.common import ListOut, unit_of_work
+from cloudtap.api.configured import unusable_config
 from cloudtap.api.errors import ApiError, invalid_parameter, not_found
 from cloudtap.api.limits import MAX_CONFIG_BYTES, MAX_ID_LENGTH, MAX_NAME_LENGTH
 from cloudtap.api.resources.permissions import PermissionsOut, serialize_permissions
@@ -63,6 +64,12 @@ def _nested_list(items: list[Any], url: str) -> dict[str, Any]:
     }
 
 
+def _state(db: DbSession, org: Organisation) -> str:
+    if org.state == "active" and unusable_config(db, org.id, None) is not None:
+        return "unconfigured"
+    return org.state
+
+
 def serialize_organisation(db: DbSession, org: Organisation, caller: Caller) -> dict[str, Any]:
     storage = db.scalars(
         select(StorageConfig)
@@ -83,7 +90,7 @@ def serialize_organisation(db: DbSession, org: Organisation, caller: Caller) -> 
         "name": org.name,
         "slug": org.slug,
         "type": org.type,
-        "state": org.state,
+        "state": _state(db, org),
         "api_version": "v3",
         "config": {"publish_source_files": False, **(org.config or {})},
         "permissions": serialize_permissions(permissions) if permissions else None,

@@ -29,6 +29,7 @@ from cloudtap.api.common import (
     unit_of_work,
 )
 from cloudtap.api.concurrency import check_open_polls
+from cloudtap.api.configured import require_configured
 from cloudtap.api.errors import ApiError, invalid_parameter, not_found
 from cloudtap.api.limits import (
     MAX_EXTRA_PAYLOAD_BYTES,
@@ -279,6 +280,7 @@ def _insert_poll(body: PollCreate, caller: Caller) -> str:
     with unit_of_work(caller) as db:
         session, source_id = _check_session(db, caller, body)
         require_scopes(db, caller, poll_scopes(payload.model_dump()))
+        require_configured(db, caller)
         check_open_polls(db, caller)
         poll = Poll(
             organisation_id=caller.organisation_id,

@@ -23,6 +23,7 @@ from cloudtap.api.common import (
     load_scoped,
     unit_of_work,
 )
+from cloudtap.api.configured import require_configured
 from cloudtap.api.errors import ApiError, invalid_parameter
 from cloudtap.api.resources.polls import PollPayload
 from cloudtap.api.scopes import poll_scopes, require_scopes
@@ -161,6 +162,7 @@ def create_subscription(
     with unit_of_work(caller) as db:
         session, source_id = _checked_session(db, caller, body)
         require_scopes(db, caller, poll_scopes(payload.model_dump()))
+        require_configured(db, caller)
         first_run = max(date_start or now, now)
         row = Subscription(
             organisation_id=caller.organisation_id,
