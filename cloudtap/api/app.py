@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from cloudtap.api.audit_trail import AuditTrail
 from cloudtap.api.body import JsonBodyMiddleware
 from cloudtap.api.errors import install_error_handlers
 from cloudtap.api.idempotency import IdempotencyMiddleware
 from cloudtap.api.ratelimit import RateLimit, RateLimitMiddleware, buckets_for
 from cloudtap.api.resources import (
+    audit,
     events,
     keys,
     organisation,
@@ -42,6 +44,7 @@ RESOURCE_MODULES = (
     storage_configs,
     webhook_configs,
     permissions,
+    audit,
 )
 
 
@@ -62,6 +65,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(module.router)
     install_error_handlers(app)
     mount_dashboard(app)  # /dashboard: HTML pages over the same handlers
+    # Inside idempotency: a replayed answer is not a second action.
+    app.add_middleware(AuditTrail, settings=settings)
     # Inside the body cap: a replayed POST was a body of an allowed size.
     app.add_middleware(IdempotencyMiddleware, settings=settings)
     app.add_middleware(JsonBodyMiddleware, max_bytes=settings.max_body_bytes)
