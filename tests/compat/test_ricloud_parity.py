@@ -392,3 +392,38 @@ def test_an_organisation_whose_results_have_nowhere_to_go_is_unconfigured(
     assert seen["config"] == "invalid"
     assert seen["after"] == "unconfigured"
     assert seen["poll"] == {"status": 403, "error": "unconfigured"}
+
+
+TASK_AND_SOURCE = r"""
+import json
+import ricloud
+from ricloud.exceptions import RequestError
+
+seen = {}
+def attempt(name, call):
+    try:
+        seen[name] = call().attrs.get("identifier", "ok")
+    except RequestError as exc:
+        seen[name] = {"status": exc.status, "error": exc.error, "message": exc.message,
+                      "params": exc.params}
+
+attempt("task", lambda: ricloud.Task.create(type="icloud.data", target="fmip.devices"))
+user = ricloud.User.create(identifier="renamer")
+source = ricloud.Source.create(user=user.id, type="icloud.account", identifier="old@example.com")
+attempt("same", lambda: ricloud.Source.update_with_id(source.id, identifier="old@example.com"))
+attempt("renamed", lambda: source.update(identifier="new@example.com"))
+print("RESULT " + json.dumps(seen))
+"""
+
+
+def test_task_create_and_source_renaming_answer_with_their_reason(
+    venv: Path, api: ServedAPI, tmp_path: Path
+) -> None:
+    seen = run_python(venv, api, tmp_path, TASK_AND_SOURCE)
+    task = seen["task"]
+    assert (task["status"], task["error"]) == (400, "not-creatable")
+    assert "create a poll" in task["message"] and task["params"] == {"use": "POST /polls"}
+    assert seen["same"] == "old@example.com"
+    renamed = seen["renamed"]
+    assert (renamed["status"], renamed["error"]) == (400, "invalid-parameter")
+    assert "cannot change" in renamed["params"]["identifier"]

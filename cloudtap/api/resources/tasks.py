@@ -18,7 +18,7 @@ from cloudtap.api.common import (
     list_resource,
     unit_of_work,
 )
-from cloudtap.api.errors import not_found
+from cloudtap.api.errors import ApiError, not_found
 from cloudtap.store.db import on_commit
 from cloudtap.store.ids import isoformat
 from cloudtap.store.models import Result, Task
@@ -113,6 +113,19 @@ def list_tasks(
     filters = {"poll_id": poll, "session_id": session, "state": state, "type": type}
     return list_resource(
         request, caller, params, Task, lambda db, t: serialize_task(db, t, request), filters=filters
+    )
+
+
+@router.post("/tasks", status_code=400)
+def create_task(caller: Caller = Depends(authenticate)) -> Any:
+    """ricloud-py has ``Task.create``, but the public docs describe no task a client makes
+    itself: each is made by a poll or a config test. Say so, rather than a bare 405."""
+    raise ApiError(
+        400,
+        "not-creatable",
+        "Tasks are not created directly: create a poll (one task per info type, data type "
+        "or file it asks for), or test a storage or webhook config.",
+        {"use": "POST /polls"},
     )
 
 
