@@ -17,6 +17,7 @@ from cloudtap.publish.outbound import UnsafeURL
 from cloudtap.store.db import transaction
 from cloudtap.store.ids import utcnow
 from cloudtap.store.models import Event, StorageConfig, Task, WebhookConfig
+from cloudtap.wire.webhook_configs import serialize_webhook_config
 
 log = logging.getLogger(__name__)
 
@@ -103,8 +104,6 @@ def _load_config(db: DbSession, task: Task) -> StorageConfig | WebhookConfig | N
 
 
 def run_config_test(task_id: str) -> None:
-    from cloudtap.api.resources.webhook_configs import serialize_webhook_config
-
     settings = get_settings()
     event_id = ""
     with transaction(settings.database_url) as db:

@@ -34,6 +34,7 @@ from cloudtap.publish.events import emit
 from cloudtap.store.db import transaction
 from cloudtap.store.ids import utcnow
 from cloudtap.store.models import Session, Source
+from cloudtap.wire.sessions import serialize_session
 
 log = logging.getLogger(__name__)
 
@@ -111,8 +112,6 @@ def _fail(db: DbSession, session: Session, error: str, info: dict[str, Any] | No
 
 
 def _emit_session(db: DbSession, session: Session, action: str) -> None:
-    from cloudtap.api.resources.sessions import serialize_session
-
     emit(
         db,
         session.organisation_id,

@@ -39,6 +39,10 @@ from cloudtap.store.db import on_commit, transaction
 from cloudtap.store.ids import utcnow
 from cloudtap.store.models import Poll, Result, Session, Source, Task
 from cloudtap.store.poll_errors import append_poll_error
+from cloudtap.wire.polls import serialize_poll
+from cloudtap.wire.results import serialize_result
+from cloudtap.wire.sessions import serialize_session
+from cloudtap.wire.tasks import serialize_task
 
 log = logging.getLogger(__name__)
 
@@ -89,20 +93,14 @@ def plan_targets(payload: dict[str, Any], connector: Connector) -> list[tuple[st
 
 
 def _serialize_task(db: DbSession, task: Task) -> dict[str, Any]:
-    from cloudtap.api.resources.tasks import serialize_task
-
     return serialize_task(db, task)
 
 
 def _serialize_poll(db: DbSession, poll: Poll) -> dict[str, Any]:
-    from cloudtap.api.resources.polls import serialize_poll
-
-    return serialize_poll(db, poll, None)
+    return serialize_poll(db, poll)
 
 
 def _expire_session(db: DbSession, session: Session) -> None:
-    from cloudtap.api.resources.sessions import serialize_session
-
     if session.state == "expired":
         return
     session.state, session.error, session.date_expired = "expired", "session-expired", utcnow()
@@ -435,15 +433,13 @@ def run_task(task_id: str, attempt: int = 0, waited: float = 0.0) -> None:
             )
             db.add(result)
             db.flush()
-            from cloudtap.api.resources.results import serialize_result
-
             emit(
                 db,
                 task.organisation_id,
                 task.key_id,
                 "result",
                 "created",
-                serialize_result(result, None),
+                serialize_result(result),
             )
             emit(
                 db,

@@ -19,6 +19,7 @@ from cloudtap.publish.events import emit
 from cloudtap.store.db import on_commit, transaction
 from cloudtap.store.ids import utcnow
 from cloudtap.store.models import Poll, Session, Subscription
+from cloudtap.wire.polls import serialize_poll
 
 log = logging.getLogger(__name__)
 
@@ -52,8 +53,6 @@ def next_run_after(subscription: Subscription, now: datetime) -> datetime | None
 
 
 def _create_poll(db: DbSession, subscription: Subscription) -> Poll:
-    from cloudtap.api.resources.polls import serialize_poll
-
     poll = Poll(
         organisation_id=subscription.organisation_id,
         key_id=subscription.key_id,
@@ -66,7 +65,7 @@ def _create_poll(db: DbSession, subscription: Subscription) -> Poll:
     )
     db.add(poll)
     db.flush()
-    emit(db, poll.organisation_id, poll.key_id, "poll", "created", serialize_poll(db, poll, None))
+    emit(db, poll.organisation_id, poll.key_id, "poll", "created", serialize_poll(db, poll))
     return poll
 
 

@@ -27,6 +27,7 @@ from cloudtap.publish.webhooks.ssrf import WebhookURLGuard
 from cloudtap.store.db import on_commit, transaction
 from cloudtap.store.ids import isoformat, utcnow
 from cloudtap.store.models import Event, Key, Organisation, WebhookConfig
+from cloudtap.wire.events import serialize_event
 
 log = logging.getLogger(__name__)
 
@@ -46,8 +47,6 @@ def backoff_seconds(base: float, attempt: int, rng: Callable[[], float] = random
 
 
 def event_body(event: Event) -> bytes:
-    from cloudtap.api.resources.events import serialize_event
-
     payload = {k: v for k, v in serialize_event(event).items() if k not in _DELIVERY_FIELDS}
     return json.dumps(payload, separators=(",", ":")).encode()
 

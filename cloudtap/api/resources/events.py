@@ -18,8 +18,8 @@ from cloudtap.api.common import (
 )
 from cloudtap.api.errors import not_found
 from cloudtap.store.db import on_commit
-from cloudtap.store.ids import isoformat
 from cloudtap.store.models import Event
+from cloudtap.wire.events import serialize_event
 
 router = APIRouter(tags=["events"])
 
@@ -39,24 +39,6 @@ class EventOut(BaseModel):
     date_created: str | None
     date_delivered: str | None
     attempts: list[dict[str, Any]]
-
-
-def serialize_event(row: Event) -> dict[str, Any]:
-    return {
-        "id": row.id,
-        "resource": "event",
-        "organisation": row.organisation_id,
-        "key": row.key_id,
-        "type": row.type,
-        "action": row.action,
-        "data": row.data,
-        "state": row.state,
-        "retries": row.retries,
-        "date_created": isoformat(row.date_created),
-        "date_delivered": isoformat(row.date_delivered),
-        # Webhook delivery attempts: {date, url, status_code, error, duration_ms}.
-        "attempts": list(row.attempts or []),
-    }
 
 
 @router.get("/events", response_model=ListOut[EventOut])

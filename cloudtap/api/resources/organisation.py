@@ -17,11 +17,12 @@ from cloudtap.api.errors import ApiError, invalid_parameter, not_found
 from cloudtap.api.limits import MAX_CONFIG_BYTES, MAX_ID_LENGTH, MAX_NAME_LENGTH
 from cloudtap.api.resources.permissions import PermissionsOut, serialize_permissions
 from cloudtap.api.resources.storage_configs import StorageConfigOut, serialize_storage_config
-from cloudtap.api.resources.webhook_configs import WebhookConfigOut, serialize_webhook_config
+from cloudtap.api.resources.webhook_configs import WebhookConfigOut
 from cloudtap.api.shared import may_choose_defaults, may_read_secret
 from cloudtap.store.ids import isoformat
 from cloudtap.store.listing import get_scoped
 from cloudtap.store.models import Organisation, Permissions, StorageConfig, WebhookConfig
+from cloudtap.wire.webhook_configs import serialize_webhook_config
 
 router = APIRouter(tags=["organisation"])
 

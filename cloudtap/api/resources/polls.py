@@ -13,7 +13,6 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
-from sqlalchemy import select
 from sqlalchemy.orm import Session as DbSession
 
 from cloudtap.api.auth import Caller, authenticate
@@ -38,14 +37,14 @@ from cloudtap.api.limits import (
     MAX_LIST_ITEMS,
     MAX_TYPE_LENGTH,
 )
-from cloudtap.api.resources.results import ResultOut, serialize_result
+from cloudtap.api.resources.results import ResultOut, signer
 from cloudtap.api.scopes import poll_scopes, require_scopes
 from cloudtap.api.waits import wait_until_settled
 from cloudtap.jobs.poll_filters import InvalidFilter, filters_of
 from cloudtap.ops import logs
 from cloudtap.store.db import on_commit
-from cloudtap.store.ids import isoformat
-from cloudtap.store.models import Poll, Result, Session, Source, Subscription, Task
+from cloudtap.store.models import Poll, Session, Source, Subscription
+from cloudtap.wire.polls import serialize_poll
 
 router = APIRouter(tags=["polls"])
 
@@ -135,63 +134,6 @@ class PollOut(BaseModel):
     date_completed: str | None
 
 
-def _error_item(error: dict[str, Any]) -> dict[str, Any]:
-    """A failed-task summary. ricloud-py builds every list item from its ``resource``
-    (an unknown or missing one crashes it), so each item says it is a task."""
-    return {"resource": "task", "id": error.get("task"), **error}
-
-
-def serialize_poll(db: DbSession, row: Poll, request: Request | None) -> dict[str, Any]:
-    tasks = db.execute(
-        select(Task.id, Task.state).where(Task.poll_id == row.id).order_by(Task.pk)
-    ).all()
-    by_state: dict[str, list[str]] = {
-        s: [] for s in ("pending", "processing", "succeeded", "failed", "suspended")
-    }
-    for task_id, state in tasks:
-        by_state.setdefault(state, []).append(task_id)
-    results = list(
-        db.scalars(
-            select(Result)
-            .where(Result.poll_id == row.id, Result.state != "expired")
-            .order_by(Result.pk)
-        )
-    )
-    errors = [_error_item(e) for e in row.errors or []]
-    return {
-        "id": row.id,
-        "resource": "poll",
-        "organisation": row.organisation_id,
-        "key": row.key_id,
-        "user": row.user_id,
-        "source": row.source_id,
-        "session": row.session_id,
-        "subscription": row.subscription_id,
-        "payload": row.payload,
-        **{f"tasks_{state}": ids for state, ids in by_state.items()},
-        "results": {
-            "resource": "list",
-            "data": [serialize_result(r, request) for r in results],
-            "has_more": False,
-            "total_count": len(results),
-            "url": "/results",
-        },
-        "errors": {
-            "resource": "list",
-            "data": errors,
-            "has_more": False,
-            "total_count": len(errors),
-            "url": f"/polls/{row.id}",
-        },
-        "state": row.state,
-        # ricloud's samples read poll.error; a poll itself only fails when its session does.
-        "error": errors[0].get("error") if errors and not tasks else None,
-        "date_created": isoformat(row.date_created),
-        "date_started": isoformat(row.date_started),
-        "date_completed": isoformat(row.date_completed),
-    }
-
-
 def _load(db: DbSession, caller: Caller, poll_id: str) -> Poll:
     return load_scoped(db, Poll, caller, poll_id, "poll")
 
@@ -223,7 +165,7 @@ def list_polls(
         caller,
         params,
         Poll,
-        lambda db, p: serialize_poll(db, p, request),
+        lambda db, p: serialize_poll(db, p, signer(request)),
         filters=filters,
         extra=extra,
     )
@@ -295,16 +237,14 @@ def _insert_poll(body: PollCreate, caller: Caller) -> str:
         db.add(poll)
         db.flush()
         poll_id, settings = poll.id, caller.settings
-        emit(
-            db, poll.organisation_id, poll.key_id, "poll", "created", serialize_poll(db, poll, None)
-        )
+        emit(db, poll.organisation_id, poll.key_id, "poll", "created", serialize_poll(db, poll))
         on_commit(db, lambda: enqueue_poll(settings, poll_id))
     return poll_id
 
 
 def _poll_out(caller: Caller, poll_id: str, request: Request | None) -> dict[str, Any]:
     with unit_of_work(caller) as db:
-        return serialize_poll(db, _load(db, caller, poll_id), request)
+        return serialize_poll(db, _load(db, caller, poll_id), signer(request))
 
 
 def create_poll(body: PollCreate, request: Request, caller: Caller) -> Any:

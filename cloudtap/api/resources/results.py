@@ -32,6 +32,7 @@ from cloudtap.publish.stores import load_config, open_for_read, presigned_url
 from cloudtap.store.db import transaction
 from cloudtap.store.ids import isoformat, utcnow
 from cloudtap.store.models import Result
+from cloudtap.wire.results import Signer, serialize_result
 
 router = APIRouter(tags=["results"])
 
@@ -93,6 +94,14 @@ def _link_lifetime(settings: Settings, row: Result) -> int | None:
     return config.signed_urls_expiry or settings.signed_url_ttl_seconds
 
 
+def signer(request: Request | None) -> Signer | None:
+    """Signs results' links for this request (None: no links, as in event payloads)."""
+    if request is None:
+        return None
+    settings = settings_of(request)
+    return lambda row: _signed_url(settings, row, request)
+
+
 def _signed_url(settings: Settings, row: Result, request: Request) -> dict[str, Any] | None:
     lifetime = _link_lifetime(settings, row)
     if lifetime is None:
@@ -110,28 +119,6 @@ def _signed_url(settings: Settings, row: Result, request: Request) -> dict[str, 
         return None
     link: SignedLink = sign_download(settings, row.id, base, lifetime)
     return {"url": link.url, "date_expires": isoformat(link.expires)}
-
-
-def serialize_result(row: Result, request: Request | None) -> dict[str, Any]:
-    signed: dict[str, Any] | None = None
-    if request is not None and row.state == "available":
-        signed = _signed_url(settings_of(request), row, request)
-    return {
-        "id": row.id,
-        "resource": "result",
-        "organisation": row.organisation_id,
-        "poll": row.poll_id,
-        "task": row.task_id,
-        "identifier": row.identifier,
-        "type": row.type,
-        "url": row.url,
-        "signed_url": signed,
-        "size": row.size,
-        "checksum": row.checksum,
-        "state": row.state,
-        "date_created": isoformat(row.date_created),
-        "date_expires": isoformat(row.date_expires),
-    }
 
 
 def _load(db: DbSession, caller: Caller, result_id: str) -> Result:
@@ -154,7 +141,7 @@ def list_results(
         caller,
         params,
         Result,
-        lambda db, r: serialize_result(r, request),
+        lambda db, r: serialize_result(r, signer(request)),
         filters=filters,
         extra=extra,
     )
@@ -177,7 +164,7 @@ def ack_many(
         db.flush()
         return {
             "resource": "list",
-            "data": [serialize_result(r, request) for r in rows],
+            "data": [serialize_result(r, signer(request)) for r in rows],
             "has_more": False,
             "total_count": len(rows),
             "url": request.url.path,
@@ -189,7 +176,7 @@ def retrieve_result(
     result_id: str, request: Request, caller: Caller = Depends(authenticate)
 ) -> dict[str, Any]:
     with unit_of_work(caller) as db:
-        return serialize_result(_load(db, caller, result_id), request)
+        return serialize_result(_load(db, caller, result_id), signer(request))
 
 
 def _ack(result_id: str, request: Request, caller: Caller) -> dict[str, Any]:
@@ -198,7 +185,7 @@ def _ack(result_id: str, request: Request, caller: Caller) -> dict[str, Any]:
         if row.state == "available":
             row.state = "consumed"
         db.flush()
-        return serialize_result(row, request)
+        return serialize_result(row, signer(request))
 
 
 # ricloud-py POSTs the ack with a literal ``null`` body; one doc snapshot says GET. Both work.

@@ -33,7 +33,6 @@ from cloudtap.api.resources.sources import (
     SourceOut,
     SourceType,
     check_source_type,
-    serialize_source,
     user_of,
 )
 from cloudtap.api.scopes import require_scopes
@@ -43,9 +42,10 @@ from cloudtap.publish.cleanup import delete_stored_results
 from cloudtap.publish.events import emit
 from cloudtap.store.accounts import get_or_create_source
 from cloudtap.store.db import on_commit
-from cloudtap.store.ids import isoformat, utcnow
+from cloudtap.store.ids import utcnow
 from cloudtap.store.models import Session, Source
 from cloudtap.store.removal import Removed, delete_polls_of_session
+from cloudtap.wire.sessions import serialize_session
 
 router = APIRouter(tags=["sessions"])
 
@@ -89,24 +89,6 @@ class SessionCreate(BaseModel):
 
     source: SourceRef | str
     payload: LoginPayload = Field(default_factory=LoginPayload)
-
-
-def serialize_session(db: DbSession, row: Session) -> dict[str, Any]:
-    source = db.scalars(select(Source).where(Source.id == row.source_id)).first()
-    assert source is not None
-    return {
-        "id": row.id,
-        "resource": "session",
-        "organisation": row.organisation_id,
-        "key": row.key_id,
-        "user": row.user_id,
-        "source": serialize_source(db, source),
-        "state": row.state,
-        "error": row.error,
-        "error_info": row.error_info,
-        "date_created": isoformat(row.date_created),
-        "date_expired": isoformat(row.date_expired),
-    }
 
 
 def _source_for(db: DbSession, caller: Caller, ref: SourceRef | str) -> Source:

@@ -6,7 +6,6 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select
 from sqlalchemy.orm import Session as DbSession
 
 from cloudtap.api.auth import Caller, authenticate
@@ -21,8 +20,8 @@ from cloudtap.api.common import (
 )
 from cloudtap.api.errors import invalid_parameter
 from cloudtap.store.accounts import get_or_create_source
-from cloudtap.store.ids import isoformat
 from cloudtap.store.models import Source, User
+from cloudtap.wire.sessions import serialize_source
 
 router = APIRouter(tags=["sources"])
 
@@ -66,31 +65,6 @@ def check_source_type(caller: Caller, source_type: str, field: str = "type") -> 
     """Test sources answer made-up data: live keys may not open them."""
     if source_type in TEST_SOURCE_TYPES and caller.environment != "sandbox":
         raise invalid_parameter(field, f"{source_type} is a test source for sandbox keys only")
-
-
-def serialize_source(db: DbSession, row: Source, depth: int = 0) -> dict[str, Any]:
-    children = (
-        list(db.scalars(select(Source).where(Source.parent_id == row.id).order_by(Source.pk)))
-        if depth < 1
-        else []
-    )
-    return {
-        "id": row.id,
-        "resource": "source",
-        "user": row.user_id,
-        "type": row.type,
-        "identifier": row.identifier,
-        "parent": row.parent_id,
-        "children": {
-            "resource": "list",
-            "data": [serialize_source(db, c, depth + 1) for c in children],
-            "has_more": False,
-            "total_count": len(children),
-            "url": "/sources",
-        },
-        "state": row.state,
-        "date_created": isoformat(row.date_created),
-    }
 
 
 def user_of(db: DbSession, caller: Caller, user_id: str, field: str = "user") -> User:

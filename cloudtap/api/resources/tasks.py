@@ -6,7 +6,6 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import select
 from sqlalchemy.orm import Session as DbSession
 
 from cloudtap.api.auth import Caller, authenticate
@@ -19,9 +18,10 @@ from cloudtap.api.common import (
     unit_of_work,
 )
 from cloudtap.api.errors import ApiError, not_found
+from cloudtap.api.resources.results import signer
 from cloudtap.store.db import on_commit
-from cloudtap.store.ids import isoformat
-from cloudtap.store.models import Result, Task
+from cloudtap.store.models import Task
+from cloudtap.wire.tasks import serialize_task
 
 router = APIRouter(tags=["tasks"])
 
@@ -46,39 +46,6 @@ class TaskOut(BaseModel):
     date_created: str | None
     date_started: str | None
     date_completed: str | None
-
-
-def serialize_task(db: DbSession, row: Task, request: Request | None = None) -> dict[str, Any]:
-    from cloudtap.api.resources.results import serialize_result
-
-    results = list(
-        db.scalars(select(Result).where(Result.task_id == row.id).order_by(Result.pk.desc()))
-    )
-    return {
-        "id": row.id,
-        "resource": "task",
-        "organisation": row.organisation_id,
-        "key": row.key_id,
-        "user": row.user_id,
-        "source": row.source_id,
-        "session": row.session_id,
-        "poll": row.poll_id,
-        "source_type": row.source_type,
-        "type": row.type,
-        "target": row.target,
-        "state": row.state,
-        "results": {
-            "resource": "list",
-            "data": [serialize_result(r, request) for r in results],
-            "has_more": False,
-            "total_count": len(results),
-            "url": "/results",
-        },
-        "error": row.error,
-        "date_created": isoformat(row.date_created),
-        "date_started": isoformat(row.date_started),
-        "date_completed": isoformat(row.date_completed),
-    }
 
 
 def create_config_test_task(
@@ -112,7 +79,12 @@ def list_tasks(
 ) -> dict[str, Any]:
     filters = {"poll_id": poll, "session_id": session, "state": state, "type": type}
     return list_resource(
-        request, caller, params, Task, lambda db, t: serialize_task(db, t, request), filters=filters
+        request,
+        caller,
+        params,
+        Task,
+        lambda db, t: serialize_task(db, t, signer(request)),
+        filters=filters,
     )
 
 
@@ -137,4 +109,4 @@ def retrieve_task(
         row = find_scoped(db, Task, caller, task_id)
         if row is None:
             raise not_found("task", task_id)
-        return serialize_task(db, row, request)
+        return serialize_task(db, row, signer(request))

@@ -26,8 +26,8 @@ from cloudtap.api.resources.tasks import TaskOut, create_config_test_task
 from cloudtap.api.shared import may_choose_defaults, may_read_secret, require_live_key_for
 from cloudtap.config import Settings
 from cloudtap.publish.webhooks.ssrf import UnsafeWebhookURL, WebhookURLGuard
-from cloudtap.store.ids import isoformat
 from cloudtap.store.models import Key, Organisation, WebhookConfig
+from cloudtap.wire.webhook_configs import serialize_webhook_config
 
 router = APIRouter(tags=["configs"])
 
@@ -68,19 +68,6 @@ def _checked_url(settings: Settings, url: str) -> str:
     except UnsafeWebhookURL as exc:
         raise invalid_parameter("url", str(exc)) from exc
     return url
-
-
-def serialize_webhook_config(row: WebhookConfig, *, reveal_secret: bool = True) -> dict[str, Any]:
-    return {
-        "id": row.id,
-        "resource": "webhook_config",
-        "organisation": row.organisation_id,
-        "url": row.url,
-        # Empty for a sandbox key when live keys rely on the config (see api.shared).
-        "secret": row.secret if reveal_secret else "",
-        "state": row.state,
-        "date_created": isoformat(row.date_created),
-    }
 
 
 def _serialize(db: DbSession, caller: Caller, row: WebhookConfig) -> dict[str, Any]:
