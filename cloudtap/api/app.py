@@ -8,6 +8,7 @@ from cloudtap.api.audit_trail import AuditTrail
 from cloudtap.api.body import JsonBodyMiddleware
 from cloudtap.api.errors import install_error_handlers
 from cloudtap.api.idempotency import IdempotencyMiddleware
+from cloudtap.api.openapi_spec import install_openapi
 from cloudtap.api.ratelimit import RateLimit, RateLimitMiddleware, buckets_for
 from cloudtap.api.resources import (
     audit,
@@ -64,6 +65,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for module in RESOURCE_MODULES:
         app.include_router(module.router)
     install_error_handlers(app)
+    install_openapi(app)
     mount_dashboard(app)  # /dashboard: HTML pages over the same handlers
     # Inside idempotency: a replayed answer is not a second action.
     app.add_middleware(AuditTrail, settings=settings)

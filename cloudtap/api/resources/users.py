@@ -84,7 +84,12 @@ def list_users(
     )
 
 
-@router.post("/users", response_model=UserOut, status_code=201)
+@router.post(
+    "/users",
+    response_model=UserOut,
+    status_code=201,
+    responses={200: {"model": UserOut, "description": "The user with that identifier exists"}},
+)
 def create_user(body: UserCreate, caller: Caller = Depends(authenticate)) -> Any:
     if body.organisation is not None and body.organisation != caller.organisation_id:
         raise invalid_parameter("organisation", "only super organisations may set this")
