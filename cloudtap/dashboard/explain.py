@@ -136,6 +136,11 @@ _CODES: dict[str, Explanation] = {
         "Check that cloudtap serve (or the sandbox) is running, then retry.",
         "integrator",
     ),
+    "worker-lost": Explanation(
+        "The worker running this died every time it was tried (killed, out of memory).",
+        "Check the workers' logs and memory, then poll again.",
+        "integrator",
+    ),
     "internal-error": Explanation(
         "A bug in cloudtap; details are in the server log.",
         "Retry; report it if it repeats.",
