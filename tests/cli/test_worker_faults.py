@@ -163,5 +163,6 @@ def test_polls_survive_a_worker_killed_twice(
             reclaimed = int(db.scalar(select(func.sum(Task.reclaims))) or 0)
         # Both kills interrupted running tasks, which the live workers took back.
         assert reclaimed >= 2, reclaimed
+        print(f"{reclaimed} interrupted tasks taken back and run again")
         assert "back from a dead worker" in logs
         assert_published_once(client, database_url, sandbox, data_dir, settled)
