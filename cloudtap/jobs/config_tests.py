@@ -14,6 +14,7 @@ from cloudtap.crypto.sealing import SealError
 from cloudtap.publish.events import emit
 from cloudtap.publish.local_roots import LocalPathRefused, checked_local_path
 from cloudtap.publish.outbound import UnsafeURL
+from cloudtap.publish.webhooks.pool import delivery_pool, receiver_of
 from cloudtap.store.db import transaction
 from cloudtap.store.ids import utcnow
 from cloudtap.store.models import Event, StorageConfig, Task, WebhookConfig
@@ -121,13 +122,23 @@ def run_config_test(task_id: str) -> None:
             event_id = event.id
         if config is not None:
             db.expunge(config)
-    error: str | None
     if config is None:
-        error = "not-found"
+        _finish(settings, task_id, "not-found")
     elif isinstance(config, StorageConfig):
-        error = _test_storage(settings, config)
+        _finish(settings, task_id, _test_storage(settings, config))
     else:
-        error = _test_webhook(settings, config.id, event_id)
+        # A receiver may take its whole timeout to (not) answer: the attempt runs on the
+        # webhook delivery pool, bounded per receiver, never on a shared job thread.
+        config_id = config.id
+
+        def attempt() -> None:
+            _finish(settings, task_id, _test_webhook(settings, config_id, event_id))
+
+        if not delivery_pool().submit(receiver_of(config.url), attempt):
+            _finish(settings, task_id, "webhook-unreachable")  # its line is full
+
+
+def _finish(settings: Settings, task_id: str, error: str | None) -> None:
     with transaction(settings.database_url) as db:
         task = db.scalars(select(Task).where(Task.id == task_id)).one()
         task.state = "failed" if error else "succeeded"
