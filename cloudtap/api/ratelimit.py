@@ -10,6 +10,7 @@ invalid token is limited like any other.
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 import threading
@@ -21,6 +22,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from cloudtap.api.errors import error_response
 from cloudtap.crypto.tokens import hash_token
+
+log = logging.getLogger(__name__)
 
 DEFAULT_PER_SECOND = 100.0
 DEFAULT_BURST = 200
@@ -137,7 +140,11 @@ class RateLimitMiddleware:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         token = _token_of(scope) if scope["type"] == "http" else None
         if token is not None:
-            wait = self.buckets.take(hash_token(token))
+            try:
+                wait = self.buckets.take(hash_token(token))
+            except Exception as exc:  # Redis away: serve (fail open) rather than 500
+                log.warning("rate limit unavailable: %s", type(exc).__name__)
+                wait = 0.0
             if wait > 0:
                 retry_after = max(1, math.ceil(wait))
                 response = error_response(

@@ -87,3 +87,14 @@ def test_replicas_on_redis_share_one_bucket(
         refused = second.get("/organisation", headers=tenant.headers)
         assert refused.status_code == 429 and refused.headers["Retry-After"] == "1"
         assert refused.json()["error"] == "rate-limited"
+
+
+def test_a_rate_limit_store_that_is_down_lets_requests_through(
+    slow_limit: None, monkeypatch: pytest.MonkeyPatch, tenant: Tenant
+) -> None:
+    from tests.cli.serve_process import free_port
+
+    monkeypatch.setenv("CLOUDTAP_QUEUE_URL", f"redis://127.0.0.1:{free_port()}/0")
+    with TestClient(create_app(Settings.from_env())) as client:
+        statuses = [client.get("/organisation", headers=tenant.headers).status_code for _ in "abcd"]
+    assert statuses == [200] * 4  # fail open: a Redis outage is not an API outage
