@@ -43,7 +43,7 @@ def _token(scope: Scope) -> str | None:
     return None
 
 
-def _request_hash(scope: Scope, body: bytes) -> str:
+def request_fingerprint(scope: Scope, body: bytes) -> str:
     digest = hashlib.sha256()
     for part in (scope["method"], scope["path"], scope.get("query_string", b"").decode()):
         digest.update(part.encode() + b"\0")
@@ -84,7 +84,7 @@ class IdempotencyMiddleware:
         body = await _read_body(receive)
         replay = _replayer(body)
         claimed = await run_in_threadpool(
-            self._claim, token, idempotency_key, _request_hash(scope, body)
+            self._claim, token, idempotency_key, request_fingerprint(scope, body)
         )
         if claimed is None:  # not a valid key: the API answers 401 itself
             await self.app(scope, replay, send)

@@ -30,12 +30,26 @@ class Stored:
     response_key_id: str | None
 
 
+# No request is answered later than this (Ricloud-Await is capped at 30 s by default).
+ABANDONED_AFTER = timedelta(minutes=5)
+
+
 def claim(
-    db: DbSession, key_id: str, idempotency_key: str, request_hash: str, ttl: timedelta
+    db: DbSession,
+    key_id: str,
+    idempotency_key: str,
+    request_hash: str,
+    ttl: timedelta,
+    abandoned: timedelta = ABANDONED_AFTER,
 ) -> Claimed | Stored:
     now = utcnow()
     db.execute(delete(IdempotencyRecord).where(IdempotencyRecord.date_expires < now))
     found = _find(db, key_id, idempotency_key)
+    if found is not None and found.status_code is None and found.date_created < now - abandoned:
+        # Its process died mid-request (no answer can take this long): run it afresh.
+        db.delete(found)
+        db.flush()
+        found = None
     if found is None:
         record = IdempotencyRecord(
             key_id=key_id,

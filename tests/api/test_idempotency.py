@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import update
 
 from cloudtap.api.app import create_app
+from cloudtap.api.idempotency import request_fingerprint
 from cloudtap.config import Settings
+from cloudtap.store.accounts import key_for_token
+from cloudtap.store.db import transaction
+from cloudtap.store.idempotency import Claimed, claim
+from cloudtap.store.ids import utcnow
+from cloudtap.store.models import IdempotencyRecord
 from tests.api.conftest import Tenant
 
 
@@ -87,3 +95,28 @@ def test_answers_expire_after_the_ttl(
         later = client.post("/keys", json={}, headers=headers)
         assert later.status_code == 201 and "Idempotent-Replayed" not in later.headers
         assert later.json()["id"] != first["id"]
+
+
+def test_in_flight_is_409_and_a_claim_whose_process_died_is_taken_over(
+    client: TestClient, tenant: Tenant, settings: Settings
+) -> None:
+    headers = {**tenant.headers, "Idempotency-Key": "slow"}
+    body = {"identifier": "slow"}
+    # A first request that is still being answered: claimed, no answer yet.
+    with transaction(settings.database_url) as db:
+        key = key_for_token(db, tenant.token)
+        assert key is not None
+        first = client.build_request("POST", "/users", json=body, headers=headers)
+        scope = {"method": "POST", "path": "/users", "query_string": b""}
+        fingerprint = request_fingerprint(scope, first.read())
+        claimed = claim(db, key.id, "slow", fingerprint, timedelta(days=1))
+        assert isinstance(claimed, Claimed)
+    busy = client.post("/users", json=body, headers=headers)
+    assert busy.status_code == 409 and busy.json()["error"] == "idempotency-key-in-progress"
+    # Its process died: long after, the claim is abandoned and the retry runs for real.
+    with transaction(settings.database_url) as db:
+        db.execute(update(IdempotencyRecord).values(date_created=utcnow() - timedelta(minutes=10)))
+    retried = client.post("/users", json=body, headers=headers)
+    assert retried.status_code == 201 and "Idempotent-Replayed" not in retried.headers
+    again = client.post("/users", json=body, headers=headers)
+    assert again.headers["Idempotent-Replayed"] == "true" and again.json() == retried.json()
