@@ -23,6 +23,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from cloudtap.jobs.consumer import MAX_IDLE_DELAY_SECONDS
 from cloudtap.store.db import transaction
 from cloudtap.store.models import Poll
 from tests.cli.serve_process import cloudtap_command, cloudtap_env, served_api
@@ -32,9 +33,11 @@ PASSWORD = "sandbox-password"
 AWAITING_CLIENTS = 50
 # A victim request that takes this long counts as starved (today's code: ~30 s).
 VICTIM_TIMEOUT = 20.0
-# Timings of a few milliseconds are noise-bound on a shared machine: below this floor
-# the ratio is taken of the floor instead.
+# Below these floors a ratio measures noise, not starvation, so it is taken of the floor:
+# requests of a few milliseconds on a shared machine, and polls whose job may wait up to
+# an idle consumer's next look at the queue (MAX_IDLE_DELAY_SECONDS) to start.
 NOISE_FLOOR_SECONDS = 0.05
+POLL_NOISE_FLOOR_SECONDS = MAX_IDLE_DELAY_SECONDS
 
 
 @pytest.fixture
@@ -104,7 +107,7 @@ def one_task_poll_time(http: httpx.Client, session_id: str) -> float:
             state = got.json()["state"]
         assert state == "completed", created
 
-    return statistics.median(timed(poll) for _ in range(3))
+    return statistics.median(timed(poll) for _ in range(5))
 
 
 def settle(http: httpx.Client, poll_ids: list[str], deadline: float) -> None:
@@ -195,4 +198,4 @@ def test_an_organisation_cannot_starve_another(tmp_path: Path, black_hole: int) 
     )
     print(report)
     assert attacked_org <= 2 * max(baseline_org, NOISE_FLOOR_SECONDS), report
-    assert attacked_poll <= 2 * max(baseline_poll, NOISE_FLOOR_SECONDS), report
+    assert attacked_poll <= 2 * max(baseline_poll, POLL_NOISE_FLOOR_SECONDS), report
