@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import cloudtap.jobs.huey_import  # noqa: F401  # isort: skip  # before huey
 from huey.consumer import Consumer
 
 from cloudtap.config import Settings

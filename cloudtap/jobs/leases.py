@@ -19,9 +19,10 @@ from __future__ import annotations
 import sqlite3
 import time
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-import redis
+if TYPE_CHECKING:
+    import redis
 
 
 class LeaseStore(Protocol):
@@ -68,6 +69,9 @@ class RedisLeases:
 
     @classmethod
     def from_url(cls, url: str, prefix: str) -> RedisLeases:
+        # The Redis client (~15 MiB) is loaded only by deployments that use Redis.
+        import redis
+
         return cls(redis.Redis.from_url(url), prefix)
 
     def _key(self, name: str) -> str:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from cloudtap.jobs.huey_import import bind_redis  # isort: skip  # before huey
 from huey import Huey, RedisHuey, SqliteHuey
 
 from cloudtap.config import Settings
@@ -43,6 +44,7 @@ def sqlite_queue_path(queue_url: str) -> Path:
 def _build(queue_url: str) -> Huey:
     if is_redis(queue_url):
         url, name = split_queue_name(queue_url)
+        bind_redis()
         huey: Huey = RedisHuey(name, url=url, results=False, utc=True)
     elif queue_url.startswith("sqlite:///"):
         path = sqlite_queue_path(queue_url)

@@ -14,11 +14,8 @@ from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlsplit
 
-import boto3
-from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from cloudtap.publish.guarded_http import install_guard
 from cloudtap.publish.outbound import OutboundURLGuard
 from cloudtap.publish.store import StoredObject
 
@@ -66,6 +63,12 @@ def check_credentials(credentials: Mapping[str, Any]) -> None:
 def make_client(credentials: Mapping[str, Any], guard: OutboundURLGuard) -> Any:
     """A boto3 client whose every connection goes through ``guard`` (the endpoint is the
     tenant's, the request leaves from our network)."""
+    # boto3 costs ~10 MiB: loaded only once an S3 store is used, not by every serve.
+    import boto3
+    from botocore.config import Config
+
+    from cloudtap.publish.guarded_http import install_guard
+
     check_credentials(credentials)
     endpoint = credentials.get("endpoint_url") or None
     if endpoint is not None:

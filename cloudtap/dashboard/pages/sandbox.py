@@ -4,6 +4,7 @@ does, their password and code, and a one-click session with any of them."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from fastapi import APIRouter, Depends
 from fastapi.responses import HTMLResponse
@@ -12,8 +13,9 @@ from cloudtap.dashboard.calls import ActionRefused
 from cloudtap.dashboard.render import page
 from cloudtap.dashboard.scenarios import describe
 from cloudtap.dashboard.visitor import Visitor, signed_in
-from cloudtap.sandbox.accounts.model import SandboxAccount
-from cloudtap.sandbox.runtime import sandbox_accounts
+
+if TYPE_CHECKING:
+    from cloudtap.sandbox.accounts.model import SandboxAccount
 
 router = APIRouter()
 
@@ -43,5 +45,8 @@ class AccountRow:
 def sandbox_page(visitor: Visitor = Depends(signed_in)) -> HTMLResponse:
     if not visitor.is_sandbox:
         raise ActionRefused(404, "not-found", "Sandbox accounts are for sandbox keys.", {})
+    # The sandbox modules (its CA, proxy, world) load only when this page is shown.
+    from cloudtap.sandbox.runtime import sandbox_accounts
+
     rows = [AccountRow.of(a) for a in sandbox_accounts(visitor.caller.settings)]
     return page(visitor.request, "sandbox.html", visitor, title="Sandbox accounts", rows=rows)
