@@ -16,13 +16,13 @@ from tests.dashboard.support import Receiver, webhook_receiver
 CHROMIUM = Path("/usr/bin/chromium")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def receiver() -> Iterator[Receiver]:
     with webhook_receiver() as running:
         yield running
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def served(tmp_path_factory: pytest.TempPathFactory, receiver: Receiver) -> Iterator[ServedAPI]:
     data_dir = tmp_path_factory.mktemp("dashboard") / "data"
     env = {"CLOUDTAP_WEBHOOK_ALLOW_HOSTS": "127.0.0.1", "CLOUDTAP_WEBHOOK_BACKOFF_BASE": "1"}
@@ -30,7 +30,9 @@ def served(tmp_path_factory: pytest.TempPathFactory, receiver: Receiver) -> Iter
         yield api
 
 
-@pytest.fixture(scope="session")
+# Package scope, not session: Playwright's sync API runs an event loop in the main thread
+# while it is open, and every later test that calls asyncio.run would find it running.
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Any]:
     """Headless Chromium. Missing locally: skipped; under CI=true a skip is a failure
     (tests/conftest.py), so CI must have it (scripts/services installs it)."""
