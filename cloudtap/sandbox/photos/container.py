@@ -319,7 +319,7 @@ class PhotosContainer:
         album: AlbumSpec | None,
     ) -> list[Record]:
         # Like Apple: the page's masters first, then its assets (relations before both).
-        masters = [source.master_record(i) for i in indices]
+        masters = [source.master_record(i, i in edits.deleted) for i in indices]
         assets = [source.asset_record(i, i in edits.deleted) for i in indices]
         if album is None:
             return masters + assets
@@ -355,7 +355,7 @@ class PhotosContainer:
         if e < 2 * n:
             index = n - 1 - e // 2
             if e % 2 == 0:
-                return source.master_record(index)
+                return source.master_record(index, index in edits.deleted)
             return source.asset_record(index, index in edits.deleted)
         e -= 2 * n
         if e < 2 * purged:
@@ -406,7 +406,7 @@ class PhotosContainer:
             index = source.index_of_name(name)
             if index is None:
                 continue
-            master = source.master_record(index)
+            master = source.master_record(index, index in edits.deleted)
             if master["recordName"] == name:
                 yield master
             else:

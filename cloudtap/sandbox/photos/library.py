@@ -48,7 +48,7 @@ class LibrarySource(Protocol):
 
     def subset(self, name: str) -> IndexSet: ...
 
-    def master_record(self, index: int) -> Record: ...
+    def master_record(self, index: int, deleted: bool = False) -> Record: ...
 
     def asset_record(self, index: int, deleted: bool = False) -> Record: ...
 
@@ -144,8 +144,8 @@ class GeneratedSource:
         ref = ContentRef(self.dsid, self.shared, "g", spec.index, res.code)
         return download_url(ref, self.zone.name, CONTAINER_NAME, self.china, 61)
 
-    def master_record(self, index: int) -> Record:
-        return records.master_record(self.spec(index), self.zone, self._url)
+    def master_record(self, index: int, deleted: bool = False) -> Record:
+        return records.master_record(self.spec(index), self.zone, self._url, deleted)
 
     def asset_record(self, index: int, deleted: bool = False) -> Record:
         return records.asset_record(self.spec(index), self.zone, self._url, deleted)

@@ -53,7 +53,7 @@ def _b64(text: str) -> str:
     return base64.b64encode(text.encode()).decode()
 
 
-def master_record(spec: AssetSpec, zone: Zone, url_for: UrlFor) -> Record:
+def master_record(spec: AssetSpec, zone: Zone, url_for: UrlFor, deleted: bool = False) -> Record:
     original = spec.resource("resOriginal")
     fields: JsonDict = {
         "itemType": envelope.str_field(original.uti if original else "public.jpeg"),
@@ -63,13 +63,22 @@ def master_record(spec: AssetSpec, zone: Zone, url_for: UrlFor) -> Record:
     }
     for res in spec.master_resources:
         fields.update(resource_fields(spec, res, url_for))
-    return envelope.record(
+    if deleted:
+        # In Recently Deleted the master is marked too, with its asset's clocks and no
+        # isExpunged; its modification time stays (icloudpd autodelete_photos.yml and
+        # download_autodelete_photos_part2.yml).
+        fields["isDeleted"] = envelope.int_field(1)
+        fields["dateExpunged"] = envelope.ts_field(_deleted_ms(spec) + EXPUNGED_AFTER_MS)
+    record = envelope.record(
         name=spec.master_name,
         record_type="CPLMaster",
         fields=fields,
         zone=zone,
         created_ms=spec.added_date_ms,
     )
+    if deleted:
+        record["expirationTime"] = (_deleted_ms(spec) + EXPIRES_AFTER_MS) // 1000
+    return record
 
 
 _LOCATION_CONSTANTS = {"alt": 12.5, "speed": 0.0, "course": 0.0, "horzAcc": 5.0, "vertAcc": 3.0}
@@ -121,6 +130,11 @@ EXPUNGED_AFTER_MS = 30 * 86_400_000
 EXPIRES_AFTER_MS = 40 * 86_400_000
 
 
+def _deleted_ms(spec: AssetSpec) -> int:
+    """When a deleted asset was deleted: its modification time (the sandbox's: added + 1)."""
+    return spec.added_date_ms + 1
+
+
 def asset_record(spec: AssetSpec, zone: Zone, url_for: UrlFor, deleted: bool = False) -> Record:
     live = spec.kind == "live"
     fields: JsonDict = {
@@ -157,7 +171,7 @@ def asset_record(spec: AssetSpec, zone: Zone, url_for: UrlFor, deleted: bool = F
         fields.update(resource_fields(spec, res, url_for))
     if spec.kind == "edited":
         fields["adjustmentType"] = envelope.str_field("com.apple.photo")
-    modified_ms = spec.added_date_ms + (1 if deleted else 0)
+    modified_ms = _deleted_ms(spec) if deleted else spec.added_date_ms
     if deleted:
         fields["isDeleted"] = envelope.int_field(1)
         fields["dateExpunged"] = envelope.ts_field(modified_ms + EXPUNGED_AFTER_MS)

@@ -229,8 +229,11 @@ class ReplaySource:
     def subset(self, name: str) -> IndexSet:
         return self._subsets.get(name) or ListSet(())
 
-    def master_record(self, index: int) -> Record:
-        return self._masters[index]
+    def master_record(self, index: int, deleted: bool = False) -> Record:
+        rec = self._masters[index]
+        if not deleted or "isDeleted" in rec["fields"]:
+            return rec
+        return {**rec, "fields": {**rec["fields"], "isDeleted": envelope.int_field(1)}}
 
     def asset_record(self, index: int, deleted: bool = False) -> Record:
         rec = self._assets[index]

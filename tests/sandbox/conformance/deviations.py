@@ -251,17 +251,6 @@ DEVIATIONS: list[Deviation] = [
         status="open",
     ),
     Deviation(
-        f"{CK_PHOTOS}/private/records/query",
-        "missing",
-        "records[CPLMaster].*",
-        "in Recently Deleted Apple's masters too carry isDeleted, dateExpunged and "
-        "expirationTime; the sandbox marks only the asset (the master builder has no "
-        "deleted state)",
-        PHOTOS,
-        status="open",
-        source="icloudpd:*autodelete_photos*",
-    ),
-    Deviation(
         f"{CK_PHOTOS}/shared/records/query",
         "missing",
         "records[*].fields.*",
