@@ -261,15 +261,25 @@ DEVIATIONS: list[Deviation] = [
         status="open",
     ),
     Deviation(
-        f"{CK_PHOTOS}/private/*",
-        "status",
-        "$",
-        "icloudpy's capture lists a user folder (albumType 3) holding sub-albums; the "
-        "scenario library has none, and the sandbox answers an unknown parentId with 400 "
-        "(no Apple evidence for that answer either way)",
+        f"{CK_PHOTOS}/private/records/query",
+        "missing",
+        "records[*]*",
+        "icloudpy's library has three top-level albums, the scenario library two (Holidays, "
+        "Family): the third captured album has no sandbox stand-in, so its listing is the "
+        "empty page the sandbox answers any unknown parentId with",
         PHOTOS,
-        status="open",
-        source="icloudpy:DATA*",
+        status="sample",
+        source="icloudpy:DATA[query]#2",
+    ),
+    Deviation(
+        f"{CK_PHOTOS}/private/records/query",
+        "missing",
+        "records[*]*",
+        "icloudpy's mock answers this album-page query (CPLContainerRelationLiveByAssetDate) "
+        "with CPLAlbum records, the sub-albums of its folder walk: a hand-made test value",
+        PHOTOS,
+        status="synthetic",
+        source="icloudpy:DATA[query]#4",
     ),
     Deviation(
         f"{CK_PHOTOS}/private/records/query",

@@ -134,6 +134,24 @@ async def test_albums_and_album_contents(world: SandboxWorld) -> None:
     assert len(by_name) >= 3
 
 
+async def test_unknown_or_folder_album_id_is_an_empty_page(world: SandboxWorld) -> None:
+    """No capture shows Apple refusing a parentId; icloudpy's answers one with no records."""
+    who = world.account("photos@example.test")
+    async with client_for(world, who) as c:
+        pages = []
+        for parent in ("----Root-Folder----", "NO-SUCH-ALBUM"):
+            body = list_query(
+                "CPLContainerRelationLiveByAssetDate", 0, "ASCENDING", 100, parentId=parent
+            )
+            pages.append(await c.post(f"{PHOTOS}/private/records/query", json=body))
+        total = await count(c, "CPLContainerRelationNotDeletedByAssetDate:NO-SUCH-ALBUM")
+    for reply in pages:
+        assert reply.status_code == 200
+        assert reply.json()["records"] == []
+        assert "continuationMarker" not in reply.json()
+    assert total == 0
+
+
 async def test_delete_moves_to_recently_deleted_and_shows_in_changes(world: SandboxWorld) -> None:
     who = world.account("photos@example.test")
     async with client_for(world, who) as c:
