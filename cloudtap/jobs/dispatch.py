@@ -26,5 +26,9 @@ def enqueue_task(settings: Settings, task_id: str) -> None:
     task(settings, "task")(task_id)
 
 
+def enqueue_file_batch(settings: Settings, poll_id: str, task_ids: list[str]) -> None:
+    task(settings, "file_batch")(poll_id, task_ids)
+
+
 def enqueue_config_test(settings: Settings, task_id: str) -> None:
     task(settings, "config_test")(task_id)

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import replace
-from datetime import timedelta
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session as DbSession
 
 from cloudtap.config import Settings, get_settings
 from cloudtap.crypto.sealing import SealError
-from cloudtap.icloud.connector import Connector, Filters
+from cloudtap.icloud.connector import Connector, FileStream, Filters
 from cloudtap.icloud.errors import AdpEnabled, ICloudError, RateLimited, SessionExpired
 from cloudtap.jobs.connectors import connector_for
 from cloudtap.jobs.cursors import Resume, keep_cursor, usable_cursor
@@ -164,7 +164,7 @@ def _fail_poll(db: DbSession, poll: Poll, error: str, message: str) -> None:
 
 
 def run_poll(poll_id: str) -> None:
-    from cloudtap.jobs.dispatch import enqueue_task
+    from cloudtap.jobs.dispatch import enqueue_file_batch, enqueue_task
 
     settings = get_settings()
     owner = new_owner()
@@ -234,10 +234,18 @@ def run_poll(poll_id: str) -> None:
                 db, task.organisation_id, task.key_id, "task", "created", _serialize_task(db, task)
             )
         ids = list(task_ids)
+        file_ids = [
+            tid for tid, (kind, _) in zip(task_ids, targets, strict=True) if kind == TASK_FILE
+        ]
 
         def enqueue_all() -> None:
+            # Files go as one batch job: a few transfers at a time over one client.
+            batched = set(file_ids) if len(file_ids) > 1 else set()
             for task_id in ids:
-                enqueue_task(settings, task_id)
+                if task_id not in batched:
+                    enqueue_task(settings, task_id)
+            if batched:
+                enqueue_file_batch(settings, poll_id, file_ids)
 
         on_commit(db, enqueue_all)
     if not task_ids:
@@ -316,7 +324,13 @@ async def _produce(
             writer.close()
         resume.left = getattr(items, "cursor", None)
         return stored[0], "json"
-    stream = await connector.open_file(state, target)
+    return await store_file(store, task, await connector.open_file(state, target))
+
+
+async def store_file(
+    store: ResultStore, task: Task, stream: FileStream
+) -> tuple[StoredObject, str]:
+    """Stream a file's bytes into the result store as they arrive."""
     extension = stream.info.extension or "bin"
     with store.writer(_result_key(task, extension)) as (sink, stored):
         async for chunk in stream.iter_bytes():
@@ -335,26 +349,39 @@ def _load_task(db: DbSession, task_id: str) -> tuple[Task, Poll, Session] | None
     return task, poll, session
 
 
-def run_task(task_id: str, attempt: int = 0, waited: float = 0.0) -> None:
-    """Run one task under a lease; ``attempt`` and ``waited`` count its earlier throttled
-    tries (a run a dead worker left behind is counted by the task's ``reclaims``)."""
-    settings = get_settings()
-    owner = new_owner()
+@dataclass
+class TaskRun:
+    """One run of a task under its lease: what was loaded when it was claimed."""
+
+    task_id: str
+    owner: str
+    task: Task
+    poll_id: str
+    payload: dict[str, Any]
+    environment: str
+    source_type: str
+    state: dict[str, Any] | None
+    store: ResultStore | None
+    storage_config_id: str | None
+    reclaims: int
+    resume: Resume = field(default_factory=Resume)
+    listing_started: datetime = field(default_factory=utcnow)
+
+
+def start_task(settings: Settings, task_id: str, owner: str) -> TaskRun | None:
+    """Claim a pending task and load what running it needs; None if it is not ours."""
     with transaction(settings.database_url) as db:
         loaded = _load_task(db, task_id)
         if loaded is None or loaded[0].state != "pending":
-            return
+            return None
         task, poll, session = loaded
         listing_started = utcnow()
         if not job_leases.claim(db, Task, task_id, owner, settings.task_lease_seconds):
-            return  # another worker took it (a message enqueued twice)
-        poll_id, payload, environment = poll.id, dict(poll.payload or {}), session.environment
-        source_type = task.source_type or "icloud.account"
-        resume, reclaims, key_stem = Resume(), task.reclaims, _key_stem(task)
-        source_id, target = task.source_id, task.target or ""
+            return None  # another worker took it (a message enqueued twice)
+        resume = Resume()
         if task.type == TASK_DATA and task.source_id:
             try:
-                filters = filters_of(payload)
+                filters = filters_of(dict(poll.payload or {}))
             except InvalidFilter:
                 filters = Filters()
             resume.given = usable_cursor(settings, db, task.source_id, task.target or "", filters)
@@ -370,30 +397,85 @@ def run_task(task_id: str, attempt: int = 0, waited: float = 0.0) -> None:
         except (SealError, ValueError, *S3Error) as exc:
             log.error("task %s has no usable result store: %s", task_id, type(exc).__name__)
             store, storage_config_id = None, None
-    if reclaims and store is not None:
+        run = TaskRun(
+            task_id=task_id,
+            owner=owner,
+            task=task,
+            poll_id=poll.id,
+            payload=dict(poll.payload or {}),
+            environment=session.environment,
+            source_type=task.source_type or "icloud.account",
+            state=state,
+            store=store,
+            storage_config_id=storage_config_id,
+            reclaims=task.reclaims,
+            resume=resume,
+            listing_started=listing_started,
+        )
+    if run.reclaims and store is not None:
         # Earlier runs died mid-way: what they wrote is replaced, never added to.
-        discard_partials(store, key_stem)
+        discard_partials(store, _key_stem(task))
+    return run
+
+
+def ready_connector(settings: Settings, run: TaskRun) -> Connector:
+    """The task's connector, or the error that keeps it from running at all."""
+    if run.reclaims >= settings.task_max_attempts:
+        raise WorkerLost(f"workers died {run.reclaims} times running this task")
+    if run.state is None:
+        raise SessionExpired("the session has expired")
+    if run.store is None:
+        raise StorageUnavailable("no usable result store")
+    return connector_for(run.environment, run.source_type)
+
+
+def task_error(task_id: str, exc: Exception) -> ICloudError:
+    """The stable error code a task fails (or is retried) with."""
+    if isinstance(exc, ICloudError):
+        return exc
+    if isinstance(exc, S3Error):
+        log.error("task %s could not store its result: %s", task_id, type(exc).__name__)
+        return StorageUnavailable()
+    log.error("task %s failed unexpectedly: %s", task_id, type(exc).__name__)
+    return InternalError()
+
+
+def run_task(task_id: str, attempt: int = 0, waited: float = 0.0) -> None:
+    """Run one task under a lease; ``attempt`` and ``waited`` count its earlier throttled
+    tries (a run a dead worker left behind is counted by the task's ``reclaims``)."""
+    settings = get_settings()
+    owner = new_owner()
+    run = start_task(settings, task_id, owner)
+    if run is None:
+        return
     stored: StoredObject | None = None
     kind = "json"
     error: ICloudError | None = None
     try:
-        if reclaims >= settings.task_max_attempts:
-            raise WorkerLost(f"workers died {reclaims} times running this task")
-        if state is None:
-            raise SessionExpired("the session has expired")
-        if store is None:
-            raise StorageUnavailable("no usable result store")
-        connector = connector_for(environment, source_type)
+        connector = ready_connector(settings, run)
+        assert run.store is not None and run.state is not None
         with Heartbeat(settings, Task, task_id, owner).running():
-            stored, kind = asyncio.run(_produce(store, connector, state, task, payload, resume))
-    except ICloudError as exc:
-        error = exc
-    except S3Error as exc:
-        log.error("task %s could not store its result: %s", task_id, type(exc).__name__)
-        error = StorageUnavailable()
+            stored, kind = asyncio.run(
+                _produce(run.store, connector, run.state, run.task, run.payload, run.resume)
+            )
     except Exception as exc:
-        log.error("task %s failed unexpectedly: %s", task_id, type(exc).__name__)
-        error = InternalError()
+        error = task_error(task_id, exc)
+    finish_task(settings, run, stored, kind, error, attempt, waited)
+    complete_if_done(settings, run.poll_id)
+
+
+def finish_task(
+    settings: Settings,
+    run: TaskRun,
+    stored: StoredObject | None,
+    kind: str,
+    error: ICloudError | None,
+    attempt: int = 0,
+    waited: float = 0.0,
+) -> None:
+    """Settle the task's lease with its outcome: result and events, a throttled retry,
+    or its failure; a run that lost its lease publishes nothing."""
+    task_id, store = run.task_id, run.store
     wait = None if stored is not None else throttle_wait(settings, error, attempt, waited)
     now = utcnow()
     with transaction(settings.database_url) as db:
@@ -407,7 +489,7 @@ def run_task(task_id: str, attempt: int = 0, waited: float = 0.0) -> None:
             assert error is not None
             outcome = {"state": "failed", "error": error.code, "date_completed": now}
         # Only the run still holding the lease publishes: a result and its events once.
-        if not job_leases.settle(db, Task, task_id, owner, **outcome):
+        if not job_leases.settle(db, Task, task_id, run.owner, **outcome):
             log.warning("task %s was taken back (or removed) while it ran", task_id)
             if stored is not None and store is not None and not _published(db, stored):
                 store.delete(stored.location)
@@ -424,7 +506,7 @@ def run_task(task_id: str, attempt: int = 0, waited: float = 0.0) -> None:
                 identifier=task.target or "",
                 type=kind,
                 storage=stored.storage,
-                storage_config_id=storage_config_id,
+                storage_config_id=run.storage_config_id,
                 location=stored.location,
                 url=stored.url,
                 size=stored.size,
@@ -463,9 +545,9 @@ def run_task(task_id: str, attempt: int = 0, waited: float = 0.0) -> None:
             if isinstance(error, SessionExpired):
                 _expire_session(db, session)
             emit(db, task.organisation_id, task.key_id, "task", "failed", _serialize_task(db, task))
-    if stored is not None and resume.left is not None and source_id:
-        keep_cursor(settings, source_id, target, resume.left, listing_started)
-    complete_if_done(settings, poll_id)
+    source_id, target = run.task.source_id, run.task.target or ""
+    if stored is not None and run.resume.left is not None and source_id:
+        keep_cursor(settings, source_id, target, run.resume.left, run.listing_started)
 
 
 def _published(db: DbSession, stored: StoredObject) -> bool:

@@ -7,7 +7,7 @@ method is stateless between calls: what it needs comes in ``session_state``.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import AbstractAsyncContextManager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from cloudtap.icloud import errors, info
 from cloudtap.icloud.auth import signin
@@ -24,6 +24,7 @@ from cloudtap.icloud.connector import (
 )
 from cloudtap.icloud.datatypes.registry import data_type_ids, fetcher_for
 from cloudtap.icloud.datatypes.stream import CursorSink, ItemStream
+from cloudtap.icloud.files.batch import FileBatch
 from cloudtap.icloud.files.registry import open_file
 from cloudtap.icloud.locks import LOCAL_LOCKS, LockProvider
 from cloudtap.icloud.session import AppleSession
@@ -124,6 +125,33 @@ class ICloudConnector:
         if self.locks is LOCAL_LOCKS:
             return stream  # the stream already takes this process's download slot
         return SlottedStream(stream, lambda: self.locks.download_slot(session.apple_id))
+
+    @asynccontextmanager
+    async def file_batch(
+        self, session_state: JSONDict, file_ids: Sequence[str]
+    ) -> AsyncIterator[BatchOpener]:
+        """An opener for many files of one session over one shared client (keep-alive
+        connections, record lookups in batches); each transfer still takes a slot."""
+        session = self._session(session_state)
+        async with self._client(session) as client:
+            batch = FileBatch(client, file_ids)
+            try:
+                yield BatchOpener(batch, self.locks, session.apple_id)
+            finally:
+                await batch.aclose()
+
+
+class BatchOpener:
+    def __init__(self, batch: FileBatch, locks: LockProvider, apple_id: str) -> None:
+        self._batch = batch
+        self._locks = locks
+        self._apple_id = apple_id
+
+    async def open(self, file_id: str) -> FileStream:
+        stream = await self._batch.open(file_id)
+        if self._locks is LOCAL_LOCKS:
+            return stream  # the stream already takes this process's download slot
+        return SlottedStream(stream, lambda: self._locks.download_slot(self._apple_id))
 
 
 class SlottedStream:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from cloudtap.icloud import errors
 from cloudtap.icloud.connector import FileInfo
-from cloudtap.icloud.services.cloudkit import Scope, field_value
+from cloudtap.icloud.services.cloudkit import Record, Scope, field_value
 from cloudtap.icloud.services.photos import PRIMARY_ZONE, PhotosLibrary, PhotoZone
 
 SCHEME = "icpl://"
@@ -71,10 +71,14 @@ class PhotoFileRef:
 
 async def locate(library: PhotosLibrary, ref: PhotoFileRef) -> tuple[FileInfo, str]:
     """Look the record up again and return the file's facts and current download URL."""
+    zone = PhotoZone(ref.scope, {"zoneName": ref.zone_name})
+    return describe(await library.lookup(zone, ref.record_name), ref)
+
+
+def describe(record: Record, ref: PhotoFileRef) -> tuple[FileInfo, str]:
+    """The file's facts and download URL from its looked-up record."""
     from cloudtap.icloud.datatypes.icpl_photos import uti_extension
 
-    zone = PhotoZone(ref.scope, {"zoneName": ref.zone_name})
-    record = await library.lookup(zone, ref.record_name)
     res = field_value(record, f"{ref.resource}Res")
     if not isinstance(res, dict) or not isinstance(res.get("downloadURL"), str):
         raise errors.NotFound("that photo no longer has this file")

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 
 from cloudtap.icloud import errors
 from cloudtap.icloud.client.apple import AppleClient
@@ -15,7 +16,8 @@ from cloudtap.icloud.files.stream import DownloadStream
 from cloudtap.icloud.services.cloudkit import CloudKitDatabase
 from cloudtap.icloud.services.photos import PhotosLibrary
 
-ClientFactory = Callable[[], AppleClient]
+# Each call gives a client for one block: a new one (closed after), or a shared one lent.
+ClientFactory = Callable[[], AbstractAsyncContextManager[AppleClient]]
 
 
 async def open_photo(file_id: str, open_client: ClientFactory) -> DownloadStream:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 
 import httpx
 
@@ -34,7 +35,7 @@ class DownloadStream:
         self,
         info: FileInfo,
         url: str,
-        open_client: Callable[[], AppleClient],
+        open_client: Callable[[], AbstractAsyncContextManager[AppleClient]],
         refresh_url: Callable[[AppleClient], Awaitable[str]] | None = None,
     ) -> None:
         self.info = info
