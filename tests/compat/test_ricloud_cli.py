@@ -29,11 +29,12 @@ from sqlalchemy import select
 
 from cloudtap.config import Settings
 from cloudtap.jobs.vault import open_state, session_context
-from cloudtap.sandbox.runtime import RunningSandbox, start_sandbox
+from cloudtap.sandbox.runtime import RunningSandbox
 from cloudtap.store.db import dispose_all, transaction
 from cloudtap.store.models import Session
 from tests.api.sandbox_bytes import contact_image_bytes, note_attachment_bytes, photo_bytes
 from tests.cli.serve_process import ServedAPI, served_api
+from tests.support.sandbox import live_sandbox
 from tests.support.venvs import client_venv, venv_bin
 
 pytestmark = pytest.mark.compat
@@ -161,12 +162,8 @@ def _leaks(needle: str, content: bytes) -> bool:
 @pytest.fixture(scope="module")
 def reference_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSandbox]:
     """A second sandbox with the same (default) seed: it serves the same bytes."""
-    data_dir = tmp_path_factory.mktemp("reference-sandbox")
-    running = start_sandbox(Settings.from_env({"CLOUDTAP_DATA_DIR": str(data_dir)}))
-    try:
+    with live_sandbox(tmp_path_factory.mktemp("reference-sandbox")) as running:
         yield running
-    finally:
-        running.close()
 
 
 def test_poll_create_and_download_with_the_cli_byte_exact(

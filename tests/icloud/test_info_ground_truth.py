@@ -7,19 +7,18 @@ Expected values come from the sandbox account model and its content generators
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from cloudtap.config import Settings
 from cloudtap.icloud.client.connector import ICloudConnector
 from cloudtap.icloud.connector import Credentials, JSONDict, TransportOptions
 from cloudtap.sandbox.accounts.model import SandboxAccount
 from cloudtap.sandbox.accounts.scenarios import CODE, PASSWORD
-from cloudtap.sandbox.runtime import RunningSandbox, start_sandbox
+from cloudtap.sandbox.runtime import RunningSandbox
 from cloudtap.sandbox.services.content import devices as device_gen
 from cloudtap.sandbox.services.content import storage as storage_gen
+from tests.support.sandbox import live_sandbox
 
 DOMAIN = "sandbox.cloudtap.dev"
 # A no-2FA account with devices and a family, a 2FA account, a mainland-China account.
@@ -29,12 +28,8 @@ TWO_FACTOR = {"none": "none", "2sv": "2sv"}  # every hsa2 flavour publishes "2fa
 
 @pytest.fixture(scope="module")
 def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSandbox]:
-    data_dir: Path = tmp_path_factory.mktemp("info-ground-truth")
-    running = start_sandbox(Settings.from_env({"CLOUDTAP_DATA_DIR": str(data_dir)}))
-    try:
+    with live_sandbox(tmp_path_factory.mktemp("info-ground-truth")) as running:
         yield running
-    finally:
-        running.close()
 
 
 @pytest.fixture(scope="module")

@@ -7,10 +7,10 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from cloudtap.config import Settings
 from cloudtap.icloud.client.connector import ICloudConnector
 from cloudtap.icloud.connector import TransportOptions
-from cloudtap.sandbox.runtime import RunningSandbox, start_sandbox
+from cloudtap.sandbox.runtime import RunningSandbox
+from tests.support.sandbox import live_sandbox
 
 PASSWORD = "sandbox-password"
 CODE = "123456"
@@ -32,12 +32,8 @@ class RequestLog:
 
 @pytest.fixture(scope="module")
 def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSandbox]:
-    data_dir = tmp_path_factory.mktemp("sandbox-data")
-    running = start_sandbox(Settings.from_env({"CLOUDTAP_DATA_DIR": str(data_dir)}))
-    try:
+    with live_sandbox(tmp_path_factory.mktemp("sandbox-data")) as running:
         yield running
-    finally:
-        running.close()
 
 
 @pytest.fixture

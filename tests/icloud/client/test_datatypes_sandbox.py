@@ -8,12 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from cloudtap.config import Settings
 from cloudtap.icloud import errors
 from cloudtap.icloud.client.connector import ICloudConnector
 from cloudtap.icloud.connector import Credentials, Filters, JSONDict, TransportOptions
-from cloudtap.sandbox.runtime import start_sandbox
 from tests.icloud.client.conftest import PASSWORD, RequestLog, apple_id
+from tests.support.sandbox import live_sandbox
 
 ALL_DATA_TYPES = {
     "icpl.photos",
@@ -138,7 +137,7 @@ async def test_find_my_locations_arrive_on_a_later_poll(
 ) -> None:
     # A sandbox of its own whose devices report 0.3 s after the first poll (Apple: 10-30 s).
     monkeypatch.setenv("CLOUDTAP_SANDBOX_FINDMY_DELAY", "0.3")
-    with start_sandbox(Settings.from_env({"CLOUDTAP_DATA_DIR": str(tmp_path)})) as sandbox:
+    with live_sandbox(tmp_path) as sandbox:
         connector = ICloudConnector(
             TransportOptions(proxy_url=sandbox.proxy_url, ca_file=str(sandbox.ca_file))
         )

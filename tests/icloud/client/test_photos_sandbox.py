@@ -11,14 +11,13 @@ from typing import Any
 import httpx
 import pytest
 
-from cloudtap.config import Settings
 from cloudtap.icloud import errors
 from cloudtap.icloud.client.connector import ICloudConnector
 from cloudtap.icloud.connector import Credentials, Filters, JSONDict, TransportOptions
 from cloudtap.icloud.services.photos import PAGE_CONCURRENCY
 from cloudtap.icloud.transport import ssl_context
-from cloudtap.sandbox.runtime import start_sandbox
 from tests.icloud.client.conftest import PASSWORD, RequestLog, apple_id
+from tests.support.sandbox import live_sandbox
 
 
 async def _session(connector: ICloudConnector, name: str) -> JSONDict:
@@ -189,7 +188,7 @@ async def test_downloads_survive_resets_and_expired_urls(
     # URLs after one second (410 Gone), as Apple's content hosts do.
     monkeypatch.setenv("CLOUDTAP_SANDBOX_RESET_AFTER_BYTES", "16000")
     monkeypatch.setenv("CLOUDTAP_SANDBOX_DOWNLOAD_URL_TTL", "1")
-    with start_sandbox(Settings.from_env({"CLOUDTAP_DATA_DIR": str(tmp_path)})) as sandbox:
+    with live_sandbox(tmp_path) as sandbox:
         transport = TransportOptions(proxy_url=sandbox.proxy_url, ca_file=str(sandbox.ca_file))
         log = RequestLog()
         connector = ICloudConnector(transport, request_hooks=[log])
@@ -211,7 +210,7 @@ async def test_throttling_is_reported_not_hammered(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     monkeypatch.setenv("CLOUDTAP_SANDBOX_THROTTLE_PER_MINUTE", "8")
-    with start_sandbox(Settings.from_env({"CLOUDTAP_DATA_DIR": str(tmp_path)})) as sandbox:
+    with live_sandbox(tmp_path) as sandbox:
         transport = TransportOptions(proxy_url=sandbox.proxy_url, ca_file=str(sandbox.ca_file))
         log = RequestLog()
         connector = ICloudConnector(transport, request_hooks=[log])
@@ -229,7 +228,7 @@ async def test_replies_cut_short_are_read_again(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     monkeypatch.setenv("CLOUDTAP_SANDBOX_MALFORMED_JSON_EVERY", "5")
-    with start_sandbox(Settings.from_env({"CLOUDTAP_DATA_DIR": str(tmp_path)})) as sandbox:
+    with live_sandbox(tmp_path) as sandbox:
         transport = TransportOptions(proxy_url=sandbox.proxy_url, ca_file=str(sandbox.ca_file))
         connector = ICloudConnector(transport)
         outcome = await connector.login(Credentials(apple_id("no2fa"), PASSWORD), None)

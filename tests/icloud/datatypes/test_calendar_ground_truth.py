@@ -13,25 +13,21 @@ from typing import Any
 
 import pytest
 
-from cloudtap.config import Settings
 from cloudtap.icloud.client.connector import ICloudConnector
 from cloudtap.icloud.connector import Credentials, Filters, JSONDict, TransportOptions
 from cloudtap.icloud.datatypes.common import stable_id
-from cloudtap.sandbox.runtime import RunningSandbox, start_sandbox
+from cloudtap.sandbox.runtime import RunningSandbox
 from cloudtap.sandbox.services.content import events as world_events
 from tests.icloud.client.conftest import PASSWORD, apple_id
+from tests.support.sandbox import live_sandbox
 
 RICH = apple_id("rich")
 
 
 @pytest.fixture(scope="module")
 def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSandbox]:
-    data_dir = tmp_path_factory.mktemp("calendar-ground-truth")
-    running = start_sandbox(Settings.from_env({"CLOUDTAP_DATA_DIR": str(data_dir)}))
-    try:
+    with live_sandbox(tmp_path_factory.mktemp("calendar-ground-truth")) as running:
         yield running
-    finally:
-        running.close()
 
 
 def world_sources(sandbox: RunningSandbox, lo: datetime, hi: datetime) -> list[Any]:

@@ -11,34 +11,30 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from cloudtap.config import Settings
 from cloudtap.icloud.client.connector import ICloudConnector
 from cloudtap.icloud.connector import Credentials, Filters, JSONDict, TransportOptions
 from cloudtap.icloud.datatypes.common import stable_id
 from cloudtap.sandbox.accounts.model import SandboxAccount
 from cloudtap.sandbox.accounts.scenarios import PASSWORD
-from cloudtap.sandbox.runtime import RunningSandbox, start_sandbox
+from cloudtap.sandbox.runtime import RunningSandbox
 from cloudtap.sandbox.services.content import devices as gen
 from cloudtap.sandbox.services.findmy import DELAY_ENV
+from tests.support.sandbox import live_sandbox
 
 DOMAIN = "sandbox.cloudtap.dev"
 
 
 @pytest.fixture(scope="module")
 def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSandbox]:
-    data_dir: Path = tmp_path_factory.mktemp("findmy-ground-truth")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv(DELAY_ENV, "0")  # devices report on the first call
-        running = start_sandbox(Settings.from_env({"CLOUDTAP_DATA_DIR": str(data_dir)}))
-    try:
+    with live_sandbox(
+        tmp_path_factory.mktemp("findmy-ground-truth"),
+        start_env={DELAY_ENV: "0"},  # devices report on the first call
+    ) as running:
         yield running
-    finally:
-        running.close()
 
 
 async def published(sandbox: RunningSandbox, name: str) -> tuple[list[JSONDict], float, float]:

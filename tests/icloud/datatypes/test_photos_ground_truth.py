@@ -17,7 +17,6 @@ from typing import Any
 
 import pytest
 
-from cloudtap.config import Settings
 from cloudtap.icloud.client.connector import ICloudConnector
 from cloudtap.icloud.connector import Credentials, Filters, JSONDict, TransportOptions
 from cloudtap.icloud.datatypes.icpl_photos import PUBLISHED_RESOURCES
@@ -30,7 +29,8 @@ from cloudtap.sandbox.photos.generator import AssetSpec
 from cloudtap.sandbox.photos.replay import REPLAY_PASSWORD, load_capture
 from cloudtap.sandbox.photos.resources import ResourceSpec
 from cloudtap.sandbox.photos.urls import ContentRef
-from cloudtap.sandbox.runtime import RunningSandbox, start_sandbox
+from cloudtap.sandbox.runtime import RunningSandbox
+from tests.support.sandbox import live_sandbox
 
 PASSWORD = "sandbox-password"
 DOMAIN = "sandbox.cloudtap.dev"
@@ -52,15 +52,11 @@ NO_DIMENSIONS = {"resOriginalAlt"}
 def sandbox(
     tmp_path_factory: pytest.TempPathFactory, captures_dir: Path
 ) -> Iterator[RunningSandbox]:
-    data_dir = tmp_path_factory.mktemp("ground-truth")
-    settings = Settings.from_env(
-        {"CLOUDTAP_DATA_DIR": str(data_dir), "CLOUDTAP_SANDBOX_CAPTURES": str(captures_dir)}
-    )
-    running = start_sandbox(settings)
-    try:
+    with live_sandbox(
+        tmp_path_factory.mktemp("ground-truth"),
+        settings={"CLOUDTAP_SANDBOX_CAPTURES": str(captures_dir)},
+    ) as running:
         yield running
-    finally:
-        running.close()
 
 
 @pytest.fixture

@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
-from cloudtap.config import Settings
-from cloudtap.sandbox.runtime import RunningSandbox, start_sandbox
+from cloudtap.sandbox.runtime import RunningSandbox
 from tests.sandbox.compat.conftest import PYICLOUD, client_env
+from tests.support.sandbox import live_sandbox
 from tests.support.venvs import client_venv
 
 DRIVERS = Path(__file__).parent / "drivers"
@@ -29,12 +29,8 @@ def pyicloud_venv() -> Path:
 
 @pytest.fixture(scope="module")
 def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSandbox]:
-    data_dir = tmp_path_factory.mktemp("differential-sandbox")
-    running = start_sandbox(Settings.from_env({"CLOUDTAP_DATA_DIR": str(data_dir)}))
-    try:
+    with live_sandbox(tmp_path_factory.mktemp("differential-sandbox")) as running:
         yield running
-    finally:
-        running.close()
 
 
 def pyicloud_view(

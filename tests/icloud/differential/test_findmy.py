@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from cloudtap.config import Settings
 from cloudtap.icloud.client.connector import ICloudConnector
 from cloudtap.icloud.connector import Credentials, Filters, JSONDict, TransportOptions
 from cloudtap.icloud.datatypes.common import stable_id
-from cloudtap.sandbox.runtime import RunningSandbox, start_sandbox
+from cloudtap.sandbox.runtime import RunningSandbox
 from cloudtap.sandbox.services.findmy import DELAY_ENV
 from tests.icloud.client.conftest import PASSWORD, apple_id
 from tests.icloud.differential.conftest import pyicloud_view
+from tests.support.sandbox import live_sandbox
 
 pytestmark = pytest.mark.compat
 
@@ -24,14 +24,11 @@ ACCOUNT = apple_id("rich")  # own devices, three family members, unreachable dev
 
 @pytest.fixture(scope="module")
 def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSandbox]:
-    data_dir = tmp_path_factory.mktemp("differential-findmy")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv(DELAY_ENV, "0")  # devices report on the first call, for both clients
-        running = start_sandbox(Settings.from_env({"CLOUDTAP_DATA_DIR": str(data_dir)}))
-    try:
+    with live_sandbox(
+        tmp_path_factory.mktemp("differential-findmy"),
+        start_env={DELAY_ENV: "0"},  # devices report on the first call, for both clients
+    ) as running:
         yield running
-    finally:
-        running.close()
 
 
 async def _cloudtap_view(sandbox: RunningSandbox) -> list[JSONDict]:
