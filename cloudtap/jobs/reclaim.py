@@ -15,7 +15,6 @@ Every step is a conditional UPDATE, so sweepers on many workers never double a j
 from __future__ import annotations
 
 import logging
-import threading
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -27,6 +26,7 @@ from cloudtap.store import job_leases
 from cloudtap.store.db import transaction
 from cloudtap.store.ids import utcnow
 from cloudtap.store.models import Poll, Task
+from cloudtap.sweeper import Sweeper
 
 log = logging.getLogger(__name__)
 
@@ -85,28 +85,16 @@ def sweep_leases(settings: Settings) -> Swept:
     return swept
 
 
-class LeaseSweeper:
+class LeaseSweeper(Sweeper):
     """Background thread calling :func:`sweep_leases` at start and every third of a lease."""
 
-    def __init__(self, settings: Settings) -> None:
-        self._settings = settings
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="cloudtap-reclaim", daemon=True)
+    thread_name = "cloudtap-reclaim"
+    what = "lease"
+    logger = log
+    sweep_at_start = True
 
-    def start(self) -> LeaseSweeper:
-        self._thread.start()
-        return self
+    def interval(self) -> float:
+        return max(0.5, self._settings.task_lease_seconds / 3)
 
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=10)
-
-    def _run(self) -> None:
-        interval = max(0.5, self._settings.task_lease_seconds / 3)
-        while True:
-            try:
-                sweep_leases(self._settings)
-            except Exception as exc:  # the next sweep tries again
-                log.warning("lease sweep failed: %s", type(exc).__name__)
-            if self._stop.wait(interval):
-                return
+    def sweep(self) -> None:
+        sweep_leases(self._settings)

@@ -8,7 +8,6 @@ row is expired by exactly one UPDATE, and only that sweep deletes its file.
 from __future__ import annotations
 
 import logging
-import threading
 from datetime import datetime
 
 from sqlalchemy import select, update
@@ -18,6 +17,7 @@ from cloudtap.publish.cleanup import StoredRef, delete_stored_results
 from cloudtap.store.db import transaction
 from cloudtap.store.ids import utcnow
 from cloudtap.store.models import Result
+from cloudtap.sweeper import Sweeper
 
 log = logging.getLogger(__name__)
 
@@ -52,27 +52,17 @@ def expire_due_results(settings: Settings, now: datetime | None = None) -> int:
             return expired
 
 
-class RetentionSweeper:
+class RetentionSweeper(Sweeper):
     """Background thread calling :func:`expire_due_results` every few seconds."""
 
-    def __init__(self, settings: Settings) -> None:
-        self._settings = settings
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="cloudtap-retention", daemon=True)
+    thread_name = "cloudtap-retention"
+    what = "retention"
+    logger = log
 
-    def start(self) -> RetentionSweeper:
-        self._thread.start()
-        return self
+    def interval(self) -> float:
+        return self._settings.retention_sweep_seconds
 
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=10)
-
-    def _run(self) -> None:
-        while not self._stop.wait(self._settings.retention_sweep_seconds):
-            try:
-                count = expire_due_results(self._settings)
-                if count:
-                    log.info("expired %d results", count)
-            except Exception as exc:  # the next sweep tries again
-                log.warning("retention sweep failed: %s", type(exc).__name__)
+    def sweep(self) -> None:
+        count = expire_due_results(self._settings)
+        if count:
+            log.info("expired %d results", count)
