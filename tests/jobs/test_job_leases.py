@@ -5,7 +5,6 @@ dying fails with ``worker-lost``."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
@@ -14,84 +13,29 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select, text, update
 
-from cloudtap.config import Settings, set_settings
-from cloudtap.jobs.connectors import set_connector_factory
-from cloudtap.jobs.polling import TASK_FILE, run_task
-from cloudtap.jobs.queue import forget_queues, queue_for
+from cloudtap.config import Settings
+from cloudtap.jobs.polling import run_task
+from cloudtap.jobs.queue import queue_for
 from cloudtap.jobs.reclaim import sweep_leases
-from cloudtap.jobs.vault import seal_state, session_context
 from cloudtap.store import job_leases
-from cloudtap.store.accounts import create_organisation, get_or_create_source, get_or_create_user
 from cloudtap.store.db import dispose_all, transaction
 from cloudtap.store.ids import utcnow
 from cloudtap.store.migrate import downgrade, upgrade
-from cloudtap.store.models import Event, Poll, Result, Session, Task
-from tests.jobs.fake_connector import FILE_ID, FakeConnector, file_bytes
-from tests.support.postgres import POSTGRES_ENV, fresh_postgres_database
+from cloudtap.store.models import Event, Poll, Result, Task
+from tests.jobs.fake_connector import FILE_ID, file_bytes
+from tests.jobs.job_database import file_task, job_settings, processing_poll
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Settings]:
-    if request.param == "sqlite":
-        urls: Iterator[str] = iter([f"sqlite:///{tmp_path / 'cloudtap.db'}"])
-    else:
-        server = os.environ.get(POSTGRES_ENV)
-        if not server:
-            pytest.skip(f"{POSTGRES_ENV} is not set (run `source scripts/services`)")
-        urls = fresh_postgres_database(server)
-    url = next(urls)
-    settings = Settings.from_env(
-        {
-            "CLOUDTAP_DATA_DIR": str(tmp_path / "data"),
-            "CLOUDTAP_DATABASE_URL": url,
-            "CLOUDTAP_TASK_MAX_ATTEMPTS": "2",
-        }
-    )
-    upgrade(url)
-    set_settings(settings)
-    set_connector_factory(lambda _environment: FakeConnector())
-    yield settings
-    set_connector_factory(None)
-    set_settings(None)
-    forget_queues()
-    dispose_all()
-    for _ in urls:  # drops the PostgreSQL database
-        pass
+    with job_settings(request.param, tmp_path, {"CLOUDTAP_TASK_MAX_ATTEMPTS": "2"}) as settings:
+        yield settings
 
 
 def _file_task(settings: Settings) -> str:
     """A pending file task of a processing poll, on an active session."""
     with transaction(settings.database_url) as db:
-        org = create_organisation(db, "Acme")
-        user, _ = get_or_create_user(db, org.id, "user-1", None)
-        source = get_or_create_source(db, org.id, user.id, "icloud.account", "a@example.com")
-        session = Session(
-            organisation_id=org.id, user_id=user.id, source_id=source.id, state="active"
-        )
-        db.add(session)
-        db.flush()
-        sealed = seal_state(settings, session_context(session.id), {"kind": "session"})
-        session.state_sealed, session.state_key_id = sealed.blob, sealed.key_id
-        poll = Poll(
-            organisation_id=org.id,
-            user_id=user.id,
-            source_id=source.id,
-            session_id=session.id,
-            state="processing",
-            payload={"files": [FILE_ID]},
-            errors=[],
-        )
-        db.add(poll)
-        db.flush()
-        task = Task(
-            organisation_id=org.id,
-            user_id=user.id,
-            source_id=source.id,
-            session_id=session.id,
-            poll_id=poll.id,
-            type=TASK_FILE,
-            target=FILE_ID,
-        )
+        task = file_task(processing_poll(db, settings, {"files": [FILE_ID]}), FILE_ID)
         db.add(task)
         db.flush()
         return task.id
