@@ -76,5 +76,8 @@ def cloudtap_server(data_dir: Path, sandbox: SandboxProcess) -> Iterator[ServedA
     """``cloudtap serve`` (API and job threads) using the sandbox process, not its own."""
     env = {"CLOUDTAP_SANDBOX_PROXY_URL": sandbox.proxy_url}
     env["CLOUDTAP_SANDBOX_CA_FILE"] = sandbox.ca_file
+    # `api` measures throughput, not the per-key abuse limit (100/s by default), which
+    # would answer it 429s.
+    env["CLOUDTAP_RATE_LIMIT_PER_SECOND"] = "0"
     with served_api(data_dir, extra_env=env) as api:
         yield api

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+import orjson
 from fastapi import Query, Request
+from fastapi.responses import Response
 from pydantic import BaseModel
 from sqlalchemy.orm import Session as DbSession
 
@@ -17,6 +20,7 @@ from cloudtap.api.errors import ApiError, not_found
 from cloudtap.store.db import transaction
 from cloudtap.store.environments import environment_scope
 from cloudtap.store.listing import Page, Row, UnknownCursor, get_scoped, list_scoped
+from cloudtap.wire.encoded import EncodedJson
 
 T = TypeVar("T")
 Item = TypeVar("Item", bound=BaseModel)
@@ -56,6 +60,37 @@ def list_params(
     before_id: str | None = Query(None),
 ) -> ListParams:
     return ListParams(limit, after_id, before_id)
+
+
+def _embedded(value: Any) -> Any:
+    if isinstance(value, EncodedJson):
+        return orjson.Fragment(value.data)
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+def _decoded(value: Any) -> Any:
+    if isinstance(value, EncodedJson):
+        return orjson.loads(value.data)
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+def json_response(content: Any, status_code: int = 200) -> Response:
+    """``content`` as JSON, skipping the response model's validation and re-encoding:
+    for answers with hundreds of items (a poll's results) that costs more than the rest.
+    ``EncodedJson`` parts are written as they are. Keys unknown to the wire models (a
+    poll's free-form payload) may hold integers orjson refuses: the standard encoder then.
+    """
+    try:
+        body = orjson.dumps(content, default=_embedded, option=orjson.OPT_PASSTHROUGH_DATACLASS)
+    except orjson.JSONEncodeError:
+        text = json.dumps(
+            content,
+            default=_decoded,
+            ensure_ascii=False,
+            separators=(",", ":"),
+        )
+        body = text.encode()
+    return Response(body, status_code=status_code, media_type="application/json")
 
 
 @contextmanager

@@ -8,7 +8,7 @@ import hmac
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from urllib.parse import urlencode
+from functools import lru_cache
 
 from cloudtap.config import Settings
 from cloudtap.crypto.keys import derive_key
@@ -20,10 +20,21 @@ class SignedLink:
     expires: datetime
 
 
+@lru_cache(maxsize=8)
+def _download_key(master_key: bytes) -> bytes:
+    return derive_key(master_key, "result-download")
+
+
+# A poll's GET signs every result's link; links are stable within a minute (see
+# ``sign_download``), so repeated reads reuse the signature. Keyed by the master key too.
+@lru_cache(maxsize=65536)
+def _signature_for(master_key: bytes, result_id: str, expires: int) -> str:
+    mac = hmac.new(_download_key(master_key), f"{result_id}.{expires}".encode(), hashlib.sha256)
+    return base64.urlsafe_b64encode(mac.digest()).decode().rstrip("=")
+
+
 def _signature(settings: Settings, result_id: str, expires: int) -> str:
-    key = derive_key(settings.master_key, "result-download")
-    mac = hmac.new(key, f"{result_id}.{expires}".encode(), hashlib.sha256).digest()
-    return base64.urlsafe_b64encode(mac).decode().rstrip("=")
+    return _signature_for(settings.master_key, result_id, expires)
 
 
 def sign_download(
@@ -32,9 +43,15 @@ def sign_download(
     ttl = settings.signed_url_ttl_seconds if ttl_seconds is None else ttl_seconds
     # Rounded up to the minute so repeated reads of a result return a stable link.
     expires = (int(time.time()) + ttl + 59) // 60 * 60
-    query = urlencode({"expires": expires, "signature": _signature(settings, result_id, expires)})
+    return _link(settings.master_key, result_id, base_url.rstrip("/"), expires)
+
+
+@lru_cache(maxsize=65536)
+def _link(master_key: bytes, result_id: str, base_url: str, expires: int) -> SignedLink:
+    signature = _signature_for(master_key, result_id, expires)
+    # Nothing to escape: ``expires`` is a number, the signature urlsafe base64.
     return SignedLink(
-        url=f"{base_url.rstrip('/')}/results/{result_id}/download?{query}",
+        url=f"{base_url}/results/{result_id}/download?expires={expires}&signature={signature}",
         expires=datetime.fromtimestamp(expires, UTC),
     )
 

@@ -16,6 +16,11 @@ _engines: dict[str, Engine] = {}
 _makers: dict[str, sessionmaker[DbSession]] = {}
 _lock = threading.Lock()
 
+# The API's request threads (anyio's default limit is 40) plus the job and sweeper
+# threads of ``serve``; more than that overflow.
+POOL_SIZE = 48
+POOL_OVERFLOW = 32
+
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # WAL lets the API read while a job writes; foreign keys make cascades real.
@@ -31,10 +36,18 @@ def _create(url: str) -> Engine:
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10})
+        engine = create_engine(
+            url,
+            connect_args={"check_same_thread": False, "timeout": 10},
+            # Connections beyond the pool are closed on return and reopened (pragmas
+            # and all) on the next request: keep one per thread that may use one.
+            pool_size=POOL_SIZE,
+            max_overflow=POOL_OVERFLOW,
+        )
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    # A server's connections are a shared resource: a smaller standing pool.
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=POOL_OVERFLOW)
 
 
 def engine_for(url: str) -> Engine:

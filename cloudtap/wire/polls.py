@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from typing import Any
 
 from sqlalchemy import select
@@ -9,7 +10,8 @@ from sqlalchemy.orm import Session as DbSession
 
 from cloudtap.store.ids import isoformat
 from cloudtap.store.models import Poll, Result, Task
-from cloudtap.wire.results import Signer, serialize_result
+from cloudtap.wire.encoded import EncodedJson, encoded_results
+from cloudtap.wire.results import Signer, select_result_rows, serialize_result
 
 
 def _error_item(error: dict[str, Any]) -> dict[str, Any]:
@@ -18,7 +20,22 @@ def _error_item(error: dict[str, Any]) -> dict[str, Any]:
     return {"resource": "task", "id": error.get("task"), **error}
 
 
-def serialize_poll(db: DbSession, row: Poll, sign: Signer | None = None) -> dict[str, Any]:
+def _results(db: DbSession, poll_id: str, sign: Signer | None) -> list[dict[str, Any]]:
+    # Plain rows, not ORM objects: a files poll has a result per file.
+    rows = db.execute(
+        select_result_rows()
+        .where(Result.poll_id == poll_id, Result.state != "expired")
+        .order_by(Result.pk)
+    ).all()
+    return [serialize_result(r, sign) for r in rows]
+
+
+def serialize_poll(
+    db: DbSession, row: Poll, sign: Signer | None = None, links_key: Hashable | None = None
+) -> dict[str, Any]:
+    """The poll object. With ``links_key`` (what makes ``sign``'s links: base URL, expiry)
+    its results come as one ``EncodedJson`` (see ``cloudtap.wire.encoded``), which only
+    ``json_response`` writes; without it, as dicts."""
     tasks = db.execute(
         select(Task.id, Task.state).where(Task.poll_id == row.id).order_by(Task.pk)
     ).all()
@@ -27,13 +44,13 @@ def serialize_poll(db: DbSession, row: Poll, sign: Signer | None = None) -> dict
     }
     for task_id, state in tasks:
         by_state.setdefault(state, []).append(task_id)
-    results = list(
-        db.scalars(
-            select(Result)
-            .where(Result.poll_id == row.id, Result.state != "expired")
-            .order_by(Result.pk)
-        )
-    )
+    results: list[dict[str, Any]] | EncodedJson
+    if links_key is None:
+        results = _results(db, row.id, sign)
+        count = len(results)
+    else:
+        results = encoded_results(db, row.id, links_key, lambda: _results(db, row.id, sign))
+        count = results.items
     errors = [_error_item(e) for e in row.errors or []]
     return {
         "id": row.id,
@@ -48,9 +65,9 @@ def serialize_poll(db: DbSession, row: Poll, sign: Signer | None = None) -> dict
         **{f"tasks_{state}": ids for state, ids in by_state.items()},
         "results": {
             "resource": "list",
-            "data": [serialize_result(r, sign) for r in results],
+            "data": results,
             "has_more": False,
-            "total_count": len(results),
+            "total_count": count,
             "url": "/results",
         },
         "errors": {

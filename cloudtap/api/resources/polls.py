@@ -7,6 +7,7 @@ on the tasks and in ``errors``.
 from __future__ import annotations
 
 import json
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -21,6 +22,7 @@ from cloudtap.api.common import (
     ListParams,
     await_seconds,
     find_scoped,
+    json_response,
     list_params,
     list_resource,
     load_scoped,
@@ -37,7 +39,7 @@ from cloudtap.api.limits import (
     MAX_LIST_ITEMS,
     MAX_TYPE_LENGTH,
 )
-from cloudtap.api.resources.results import ResultOut, signer
+from cloudtap.api.resources.results import ResultOut, links_key, signer
 from cloudtap.api.scopes import poll_scopes, require_scopes
 from cloudtap.api.waits import wait_until_settled
 from cloudtap.jobs.poll_filters import InvalidFilter, filters_of
@@ -242,9 +244,13 @@ def _insert_poll(body: PollCreate, caller: Caller) -> str:
     return poll_id
 
 
-def _poll_out(caller: Caller, poll_id: str, request: Request | None) -> dict[str, Any]:
+def _poll_out(
+    caller: Caller, poll_id: str, request: Request | None, *, encoded: bool = False
+) -> dict[str, Any]:
+    """The poll; ``encoded``: its results as ``EncodedJson``, for ``json_response``."""
     with unit_of_work(caller) as db:
-        return serialize_poll(db, _load(db, caller, poll_id), signer(request))
+        key = links_key(request) if encoded and request is not None else None
+        return serialize_poll(db, _load(db, caller, poll_id), signer(request), key)
 
 
 def create_poll(body: PollCreate, request: Request, caller: Caller) -> Any:
@@ -270,16 +276,18 @@ async def create_poll_route(
     poll_id = await run_in_threadpool(_insert_poll, body, caller)
     logs.poll_id.set(poll_id)  # this request's log lines name the poll it made
     await wait_until_settled(caller.settings.database_url, Poll, poll_id, UNSETTLED, wait)
-    out = await run_in_threadpool(_poll_out, caller, poll_id, request)
-    return JSONResponse(out, status_code=201)
+    out = await run_in_threadpool(partial(_poll_out, encoded=True), caller, poll_id, request)
+    return json_response(out, status_code=201)
 
 
 @router.get("/polls/{poll_id}", response_model=PollOut)
 async def retrieve_poll_route(
     poll_id: str, request: Request, caller: Caller = Depends(authenticate)
-) -> dict[str, Any]:
+) -> Any:
     wait = await_seconds(request, caller.settings.await_cap_seconds)
-    if await run_in_threadpool(state_of, caller, Poll, poll_id) is None:
-        raise not_found("poll", poll_id)
-    await wait_until_settled(caller.settings.database_url, Poll, poll_id, UNSETTLED, wait)
-    return await run_in_threadpool(_poll_out, caller, poll_id, request)
+    if wait > 0:  # without a wait, _poll_out's own lookup answers the 404
+        if await run_in_threadpool(state_of, caller, Poll, poll_id) is None:
+            raise not_found("poll", poll_id)
+        await wait_until_settled(caller.settings.database_url, Poll, poll_id, UNSETTLED, wait)
+    out = await run_in_threadpool(partial(_poll_out, encoded=True), caller, poll_id, request)
+    return json_response(out)

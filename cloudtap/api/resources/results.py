@@ -6,6 +6,8 @@ A result's ``url`` is ``local:///abs/path`` (ricloud-py copies it natively) and 
 
 from __future__ import annotations
 
+import time
+from collections.abc import Hashable
 from datetime import timedelta
 from typing import Any
 
@@ -32,7 +34,7 @@ from cloudtap.publish.stores import load_config, open_for_read, presigned_url
 from cloudtap.store.db import transaction
 from cloudtap.store.ids import isoformat, utcnow
 from cloudtap.store.models import Result
-from cloudtap.wire.results import Signer, serialize_result
+from cloudtap.wire.results import Signer, cached_isoformat, serialize_result
 
 router = APIRouter(tags=["results"])
 
@@ -99,11 +101,29 @@ def signer(request: Request | None) -> Signer | None:
     if request is None:
         return None
     settings = settings_of(request)
-    return lambda row: _signed_url(settings, row, request)
+    base = _base_url(settings, request)
+    # One request signs many results (a poll's): each storage config is read once.
+    lifetimes: dict[str | None, int | None] = {}
+
+    def lifetime_of(row: Result) -> int | None:
+        if row.storage_config_id not in lifetimes:
+            lifetimes[row.storage_config_id] = _link_lifetime(settings, row)
+        return lifetimes[row.storage_config_id]
+
+    return lambda row: _signed_url(settings, row, base, lifetime_of(row))
 
 
-def _signed_url(settings: Settings, row: Result, request: Request) -> dict[str, Any] | None:
-    lifetime = _link_lifetime(settings, row)
+def links_key(request: Request) -> Hashable:
+    """What this request's links to results in the server's own store depend on: the base
+    URL and the minute they expire (``sign_download`` rounds to it)."""
+    settings = settings_of(request)
+    ttl = settings.signed_url_ttl_seconds
+    return (_base_url(settings, request), (int(time.time()) + ttl + 59) // 60 * 60)
+
+
+def _signed_url(
+    settings: Settings, row: Result, base: str | None, lifetime: int | None
+) -> dict[str, Any] | None:
     if lifetime is None:
         return None
     if row.storage == "s3" and row.storage_config_id is not None:
@@ -114,11 +134,10 @@ def _signed_url(settings: Settings, row: Result, request: Request) -> dict[str, 
             return None
         expires = utcnow() + timedelta(seconds=ttl)
         return {"url": url, "date_expires": isoformat(expires)}
-    base = _base_url(settings, request)
     if base is None:
         return None
     link: SignedLink = sign_download(settings, row.id, base, lifetime)
-    return {"url": link.url, "date_expires": isoformat(link.expires)}
+    return {"url": link.url, "date_expires": cached_isoformat(link.expires)}
 
 
 def _load(db: DbSession, caller: Caller, result_id: str) -> Result:
@@ -136,12 +155,13 @@ def list_results(
 ) -> dict[str, Any]:
     filters = {"task_id": task, "poll_id": poll, "state": state}
     extra = [] if state else [Result.state.not_in(HIDDEN_BY_DEFAULT)]
+    sign = signer(request)
     return list_resource(
         request,
         caller,
         params,
         Result,
-        lambda db, r: serialize_result(r, signer(request)),
+        lambda db, r: serialize_result(r, sign),
         filters=filters,
         extra=extra,
     )
@@ -162,9 +182,10 @@ def ack_many(
             if row.state == "available":
                 row.state = "consumed"
         db.flush()
+        sign = signer(request)
         return {
             "resource": "list",
-            "data": [serialize_result(r, signer(request)) for r in rows],
+            "data": [serialize_result(r, sign) for r in rows],
             "has_more": False,
             "total_count": len(rows),
             "url": request.url.path,
