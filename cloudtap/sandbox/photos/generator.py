@@ -107,6 +107,12 @@ class AssetSpec:
     def resource(self, prefix: str) -> ResourceSpec | None:
         return next((r for r in self.resources if r.prefix == prefix), None)
 
+    def as_read(self, field: str) -> ResourceSpec | None:
+        """The file a client reading ``{field}Res`` gets: the asset's own rendition (an
+        edit's) before the master's of the same name."""
+        mine = [r for r in self.resources if r.field == field]
+        return next((r for r in mine if r.on_asset), mine[0] if mine else None)
+
 
 def master_name(seed: int, zone: str, index: int) -> str:
     """28 characters of base64, like Apple's: a hash, then the index (recoverable)."""
@@ -171,9 +177,14 @@ def _resources(kind: Kind, h: bytes) -> tuple[ResourceSpec, ...]:
     if kind == "raw":
         out.append(ResourceSpec("resOriginalAlt", "jpeg", 640, 480, _size(80_000, 20_000, h, 9)))
     if kind == "edited":
-        out.append(
-            ResourceSpec("resJPEGFull", "jpeg", 640, 480, _size(80_000, 20_000, h, 12), True)
-        )
+        # The edit's renders live on the CPLAsset: full, and its own medium and thumbnail
+        # (icloudpd download_autodelete_photos_part1.yml, 2023; the 2018
+        # listing_photos_two_sizes.yml has full and thumbnail).
+        out += [
+            ResourceSpec("resJPEGFull", "jpeg", 640, 480, _size(80_000, 20_000, h, 12), True),
+            ResourceSpec("resJPEGMedEdited", "jpeg", 320, 240, _size(30_000, 8_000, h, 15), True),
+            ResourceSpec("resJPEGThumbEdited", "jpeg", 160, 120, _size(12_000, 4_000, h, 18), True),
+        ]
     return tuple(out)
 
 

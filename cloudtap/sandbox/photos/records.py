@@ -36,16 +36,16 @@ def resource_fields(spec: AssetSpec, res: ResourceSpec, url_for: UrlFor) -> Json
         "downloadURL": url_for(spec, res),
     }
     fields: JsonDict = {
-        f"{res.prefix}Res": envelope.field(token, "ASSETID"),
-        f"{res.prefix}FileType": envelope.str_field(res.uti),
+        f"{res.field}Res": envelope.field(token, "ASSETID"),
+        f"{res.field}FileType": envelope.str_field(res.uti),
     }
-    if res.prefix in ALT_ONLY_TYPE:
+    if res.field in ALT_ONLY_TYPE:
         return fields
     return {
         **fields,
-        f"{res.prefix}Width": envelope.int_field(res.width),
-        f"{res.prefix}Height": envelope.int_field(res.height),
-        f"{res.prefix}Fingerprint": envelope.str_field(file_checksum),
+        f"{res.field}Width": envelope.int_field(res.width),
+        f"{res.field}Height": envelope.int_field(res.height),
+        f"{res.field}Fingerprint": envelope.str_field(file_checksum),
     }
 
 

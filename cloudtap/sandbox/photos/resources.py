@@ -18,7 +18,12 @@ PREFIXES: tuple[str, ...] = (
     "resVidMed",
     "resVidSmall",
     "resSidecar",
+    # An edited asset's own renditions: fields resJPEGMed* / resJPEGThumb* on the CPLAsset,
+    # beside the master's of the same name (see ResourceSpec.field).
+    "resJPEGMed" + "Edited",
+    "resJPEGThumb" + "Edited",
 )
+EDITED = "Edited"  # the suffix telling an asset's rendition from the master's in PREFIXES
 
 MediaFormat = Literal["jpeg", "png", "heic", "mov", "dng"]
 
@@ -41,6 +46,11 @@ class ResourceSpec:
     height: int
     size: int
     on_asset: bool = False  # edited renders live on the CPLAsset, not the master
+
+    @property
+    def field(self) -> str:
+        """The record fields' prefix (``prefix`` names the file, unique within an asset)."""
+        return self.prefix.removesuffix(EDITED)
 
     @property
     def code(self) -> int:

@@ -94,7 +94,7 @@ def _world_assets(account: SandboxAccount) -> dict[tuple[str, str], AssetSpec]:
 
 
 def _expected_files(spec: AssetSpec) -> list[dict[str, Any]]:
-    resources = [r for p in PUBLISHED_RESOURCES if (r := spec.resource(p)) is not None]
+    resources = [r for p in PUBLISHED_RESOURCES if (r := spec.as_read(p)) is not None]
     return [_expected_file(r) for r in resources]
 
 
@@ -155,7 +155,7 @@ async def test_downloaded_bytes_are_the_worlds_bytes(
     assert len(sample) >= 8
     for item in sample.values():
         spec = _spec_of(item, world)
-        resources = [r for p in PUBLISHED_RESOURCES if (r := spec.resource(p)) is not None]
+        resources = [r for p in PUBLISHED_RESOURCES if (r := spec.as_read(p)) is not None]
         for entry, res in zip(item["files"], resources, strict=True):
             ref = ContentRef(account.dsid, spec.zone != PRIMARY_ZONE, "g", spec.index, res.code)
             blob = resolve(sandbox.world, ref)

@@ -241,16 +241,6 @@ DEVIATIONS: list[Deviation] = [
         status="open",
     ),
     Deviation(
-        f"{CK_PHOTOS}/private/records/query",
-        "missing",
-        "records[CPLAsset].fields.resJPEG*",
-        "an edited asset's own renditions: Apple's CPLAsset carries resJPEGThumb* (and in "
-        "the 2023 capture resJPEGMed*) beside resJPEGFull*; the generator gives edited "
-        "assets resJPEGFull* only",
-        PHOTOS,
-        status="open",
-    ),
-    Deviation(
         f"{CK_PHOTOS}/shared/records/query",
         "missing",
         "records[*].fields.*",
