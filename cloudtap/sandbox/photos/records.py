@@ -135,6 +135,19 @@ def _deleted_ms(spec: AssetSpec) -> int:
     return spec.added_date_ms + 1
 
 
+# The zone an asset's timeZoneOffset was taken in, base64 of its IANA name as Apple sends it
+# ("Asia/Taipei" beside offset 28800 in icloudpd listing_photos.yml; pyicloud's
+# photo_delete_response.json). Zones without daylight saving, so the name and the
+# generator's offsets agree on every date.
+TIME_ZONES = {
+    0: "Atlantic/Reykjavik",
+    3600: "Africa/Lagos",
+    -18000: "America/Bogota",
+    19800: "Asia/Kolkata",
+    32400: "Asia/Tokyo",
+}
+
+
 def asset_record(spec: AssetSpec, zone: Zone, url_for: UrlFor, deleted: bool = False) -> Record:
     live = spec.kind == "live"
     fields: JsonDict = {
@@ -145,6 +158,7 @@ def asset_record(spec: AssetSpec, zone: Zone, url_for: UrlFor, deleted: bool = F
         "assetSubtypeV2": envelope.int_field(2 if live else 0),
         "assetHDRType": envelope.int_field(0),
         "timeZoneOffset": envelope.int_field(spec.tz_offset_s),
+        "timeZoneNameEnc": envelope.enc_field(_b64(TIME_ZONES[spec.tz_offset_s])),
         "masterRef": envelope.field(
             {
                 "recordName": spec.master_name,

@@ -232,15 +232,6 @@ DEVIATIONS: list[Deviation] = [
         source="icloudpd:listing_*",
     ),
     Deviation(
-        f"{CK_PHOTOS}/private/records/modify",
-        "missing",
-        "records[*].fields.timeZoneNameEnc",
-        "the browser's delete reply carries the asset's timeZoneNameEnc; generated assets "
-        "have none",
-        PHOTOS,
-        status="open",
-    ),
-    Deviation(
         f"{CK_PHOTOS}/shared/records/query",
         "missing",
         "records[*].fields.*",
