@@ -22,7 +22,7 @@ import orjson
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session as DbSession
 
-from cloudtap.store.models import Result
+from cloudtap.store.models import Result, Task
 
 # Bounded by size: this process's memory matters more than a miss (bench ``rss-100k``).
 _MAX_BYTES = 8 * 1024 * 1024
@@ -87,3 +87,42 @@ def _keep(key: Hashable, encoded: EncodedJson) -> None:
         while _cached_bytes > _MAX_BYTES:
             _, dropped = _cache.popitem(last=False)
             _cached_bytes -= len(dropped.data)
+
+
+TASK_STATES = ("pending", "processing", "succeeded", "failed", "suspended")
+_tasks: OrderedDict[str, tuple[tuple[Any, ...], dict[str, list[str]]]] = OrderedDict()
+_MAX_TASK_POLLS = 32
+
+
+def tasks_by_state(db: DbSession, poll_id: str) -> dict[str, list[str]]:
+    """The poll's task ids by state, in creation order. Ids never change and new tasks
+    come last, so (count, last pk, every state in order) says whether a kept answer
+    holds; SQLite builds that string in C, far cheaper than rows of ids. Kept answers
+    are keyed by what their own rows give, so a change between the two reads is a miss."""
+    sqlite = db.get_bind().dialect.name == "sqlite"  # group_concat is SQLite's
+    if sqlite:
+        fingerprint = tuple(
+            db.execute(
+                select(func.count(), func.max(Task.pk), func.group_concat(Task.state, ",")).where(
+                    Task.poll_id == poll_id
+                )
+            ).one()
+        )
+        with _lock:
+            kept = _tasks.get(poll_id)
+            if kept is not None and kept[0] == fingerprint:
+                return {state: list(ids) for state, ids in kept[1].items()}
+    rows = db.execute(
+        select(Task.pk, Task.id, Task.state).where(Task.poll_id == poll_id).order_by(Task.pk)
+    ).all()
+    by_state: dict[str, list[str]] = {state: [] for state in TASK_STATES}
+    for _pk, task_id, state in rows:
+        by_state.setdefault(state, []).append(task_id)
+    if sqlite:
+        own = (len(rows), rows[-1][0] if rows else None, ",".join(r[2] for r in rows) or None)
+        with _lock:
+            _tasks[poll_id] = (own, by_state)
+            _tasks.move_to_end(poll_id)
+            while len(_tasks) > _MAX_TASK_POLLS:
+                _tasks.popitem(last=False)
+    return {state: list(ids) for state, ids in by_state.items()}

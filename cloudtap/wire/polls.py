@@ -5,12 +5,11 @@ from __future__ import annotations
 from collections.abc import Hashable
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session as DbSession
 
 from cloudtap.store.ids import isoformat
-from cloudtap.store.models import Poll, Result, Task
-from cloudtap.wire.encoded import EncodedJson, encoded_results
+from cloudtap.store.models import Poll, Result
+from cloudtap.wire.encoded import EncodedJson, encoded_results, tasks_by_state
 from cloudtap.wire.results import Signer, select_result_rows, serialize_result
 
 
@@ -36,14 +35,8 @@ def serialize_poll(
     """The poll object. With ``links_key`` (what makes ``sign``'s links: base URL, expiry)
     its results come as one ``EncodedJson`` (see ``cloudtap.wire.encoded``), which only
     ``json_response`` writes; without it, as dicts."""
-    tasks = db.execute(
-        select(Task.id, Task.state).where(Task.poll_id == row.id).order_by(Task.pk)
-    ).all()
-    by_state: dict[str, list[str]] = {
-        s: [] for s in ("pending", "processing", "succeeded", "failed", "suspended")
-    }
-    for task_id, state in tasks:
-        by_state.setdefault(state, []).append(task_id)
+    by_state = tasks_by_state(db, row.id)
+    has_tasks = any(by_state.values())
     results: list[dict[str, Any]] | EncodedJson
     if links_key is None:
         results = _results(db, row.id, sign)
@@ -79,7 +72,7 @@ def serialize_poll(
         },
         "state": row.state,
         # ricloud's samples read poll.error; a poll itself only fails when its session does.
-        "error": errors[0].get("error") if errors and not tasks else None,
+        "error": errors[0].get("error") if errors and not has_tasks else None,
         "date_created": isoformat(row.date_created),
         "date_started": isoformat(row.date_started),
         "date_completed": isoformat(row.date_completed),
