@@ -14,7 +14,11 @@ from typing import Any
 
 import pytest
 
+from cloudtap.icloud.client.connector import ICloudConnector
+from cloudtap.icloud.connector import JSONDict, TransportOptions
 from cloudtap.sandbox.runtime import RunningSandbox
+from tests.icloud.client.conftest import PASSWORD, apple_id
+from tests.icloud.datatypes.sandbox_session import items, session
 from tests.sandbox.compat.conftest import PYICLOUD, client_env
 from tests.support.sandbox import live_sandbox
 from tests.support.venvs import client_venv
@@ -47,3 +51,20 @@ def pyicloud_view(
     lines = [line for line in result.stdout.splitlines() if line.startswith(("{", "["))]
     assert lines, f"driver printed nothing\nstdout:{result.stdout}\nstderr:{result.stderr[-4000:]}"
     return json.loads(lines[-1])
+
+
+def pyicloud_account_view(
+    venv: Path, driver: str, name: str, sandbox: RunningSandbox, home: Path
+) -> Any:
+    """``drivers/<driver>`` logged into sandbox account ``name``, its cookies under ``home``."""
+    return pyicloud_view(
+        venv, driver, [apple_id(name), PASSWORD, str(home / "cookies")], sandbox, home
+    )
+
+
+async def cloudtap_view(sandbox: RunningSandbox, name: str, data_type: str) -> list[JSONDict]:
+    """Every ``data_type`` item of sandbox account ``name``, read by cloudtap's own client."""
+    connector = ICloudConnector(
+        TransportOptions(proxy_url=sandbox.proxy_url, ca_file=str(sandbox.ca_file))
+    )
+    return await items(connector, await session(connector, name), data_type)

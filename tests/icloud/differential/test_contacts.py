@@ -9,24 +9,13 @@ from typing import Any
 
 import pytest
 
-from cloudtap.icloud.client.connector import ICloudConnector
-from cloudtap.icloud.connector import Credentials, Filters, JSONDict, TransportOptions
+from cloudtap.icloud.connector import JSONDict
 from cloudtap.sandbox.runtime import RunningSandbox
-from tests.icloud.client.conftest import PASSWORD, apple_id
-from tests.icloud.differential.conftest import pyicloud_view
+from tests.icloud.differential.conftest import cloudtap_view, pyicloud_account_view
 
 pytestmark = pytest.mark.compat
 
-ACCOUNT = apple_id("rich")
-
-
-async def _cloudtap_view(sandbox: RunningSandbox) -> list[JSONDict]:
-    transport = TransportOptions(proxy_url=sandbox.proxy_url, ca_file=str(sandbox.ca_file))
-    connector = ICloudConnector(transport)
-    outcome = await connector.login(Credentials(ACCOUNT, PASSWORD), None)
-    assert outcome.state == "active" and outcome.session_state
-    state = outcome.session_state
-    return [i async for i in connector.fetch_items(state, "mme_contacts.contacts", Filters())]
+ACCOUNT = "rich"
 
 
 def _key_fields_of_item(item: JSONDict) -> dict[str, Any]:
@@ -46,14 +35,10 @@ def _key_fields_of_item(item: JSONDict) -> dict[str, Any]:
 async def test_pyicloud_and_cloudtap_agree_on_every_contact(
     pyicloud_venv: Path, sandbox: RunningSandbox, tmp_path: Path
 ) -> None:
-    theirs = pyicloud_view(
-        pyicloud_venv,
-        "pyicloud_contacts.py",
-        [ACCOUNT, PASSWORD, str(tmp_path / "cookies")],
-        sandbox,
-        tmp_path,
+    theirs = pyicloud_account_view(
+        pyicloud_venv, "pyicloud_contacts.py", ACCOUNT, sandbox, tmp_path
     )
-    ours = await _cloudtap_view(sandbox)
+    ours = await cloudtap_view(sandbox, ACCOUNT, "mme_contacts.contacts")
     assert len(theirs) == len(ours) > 0
     by_id = {base64.b64decode(i["uid"]).decode(): _key_fields_of_item(i) for i in ours}
     assert len(by_id) == len(ours)

@@ -8,18 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from cloudtap.icloud.client.connector import ICloudConnector
-from cloudtap.icloud.connector import Credentials, Filters, JSONDict, TransportOptions
 from cloudtap.icloud.datatypes.common import stable_id
 from cloudtap.sandbox.runtime import RunningSandbox
 from cloudtap.sandbox.services.findmy import DELAY_ENV
-from tests.icloud.client.conftest import PASSWORD, apple_id
-from tests.icloud.differential.conftest import pyicloud_view
+from tests.icloud.differential.conftest import cloudtap_view, pyicloud_account_view
 from tests.support.sandbox import live_sandbox
 
 pytestmark = pytest.mark.compat
 
-ACCOUNT = apple_id("rich")  # own devices, three family members, unreachable devices
+ACCOUNT = "rich"  # own devices, three family members, unreachable devices
 
 
 @pytest.fixture(scope="module")
@@ -31,26 +28,11 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSandbox
         yield running
 
 
-async def _cloudtap_view(sandbox: RunningSandbox) -> list[JSONDict]:
-    transport = TransportOptions(proxy_url=sandbox.proxy_url, ca_file=str(sandbox.ca_file))
-    connector = ICloudConnector(transport)
-    outcome = await connector.login(Credentials(ACCOUNT, PASSWORD), None)
-    assert outcome.state == "active" and outcome.session_state
-    state = outcome.session_state
-    return [i async for i in connector.fetch_items(state, "fmip.devices", Filters())]
-
-
 async def test_pyicloud_and_cloudtap_agree_on_every_device(
     pyicloud_venv: Path, sandbox: RunningSandbox, tmp_path: Path
 ) -> None:
-    theirs = pyicloud_view(
-        pyicloud_venv,
-        "pyicloud_findmy.py",
-        [ACCOUNT, PASSWORD, str(tmp_path / "cookies")],
-        sandbox,
-        tmp_path,
-    )
-    ours = {item["id"]: item for item in await _cloudtap_view(sandbox)}
+    theirs = pyicloud_account_view(pyicloud_venv, "pyicloud_findmy.py", ACCOUNT, sandbox, tmp_path)
+    ours = {item["id"]: item for item in await cloudtap_view(sandbox, ACCOUNT, "fmip.devices")}
     devices = theirs["devices"]
     assert len(devices) == len(ours) > 0
     for device in devices:

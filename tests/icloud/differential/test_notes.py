@@ -10,27 +10,15 @@ from typing import Any
 
 import pytest
 
-from cloudtap.icloud.client.connector import ICloudConnector
-from cloudtap.icloud.connector import Credentials, Filters, JSONDict, TransportOptions
 from cloudtap.icloud.datatypes.common import stable_id
 from cloudtap.sandbox.runtime import RunningSandbox
-from tests.icloud.client.conftest import PASSWORD, apple_id
-from tests.icloud.differential.conftest import pyicloud_view
+from tests.icloud.differential.conftest import cloudtap_view, pyicloud_account_view
 
 pytestmark = pytest.mark.compat
 
-ACCOUNT = apple_id("rich")
+ACCOUNT = "rich"
 INLINE_TEXT = "com.apple.notes.inlinetextattachment."  # shown in place as text
 MARK = "\ufffc"
-
-
-async def _cloudtap_view(sandbox: RunningSandbox) -> list[JSONDict]:
-    transport = TransportOptions(proxy_url=sandbox.proxy_url, ca_file=str(sandbox.ca_file))
-    connector = ICloudConnector(transport)
-    outcome = await connector.login(Credentials(ACCOUNT, PASSWORD), None)
-    assert outcome.state == "active" and outcome.session_state
-    state = outcome.session_state
-    return [i async for i in connector.fetch_items(state, "mme_notes.notes", Filters())]
 
 
 def _text_as_shown(note: dict[str, Any]) -> str:
@@ -53,14 +41,8 @@ def _pairs(entries: list[dict[str, Any]], uti: str = "type") -> list[tuple[str, 
 async def test_pyicloud_and_cloudtap_agree_on_every_note(
     pyicloud_venv: Path, sandbox: RunningSandbox, tmp_path: Path
 ) -> None:
-    theirs = pyicloud_view(
-        pyicloud_venv,
-        "pyicloud_notes.py",
-        [ACCOUNT, PASSWORD, str(tmp_path / "cookies")],
-        sandbox,
-        tmp_path,
-    )
-    ours = {item["id"]: item for item in await _cloudtap_view(sandbox)}
+    theirs = pyicloud_account_view(pyicloud_venv, "pyicloud_notes.py", ACCOUNT, sandbox, tmp_path)
+    ours = {item["id"]: item for item in await cloudtap_view(sandbox, ACCOUNT, "mme_notes.notes")}
     # pyicloud's iter_all lists "Note" records only: password-protected notes are ours alone.
     readable = {k: v for k, v in ours.items() if not v["locked"]}
     assert len(theirs) == len(readable) > 0
