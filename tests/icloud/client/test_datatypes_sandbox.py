@@ -10,8 +10,10 @@ import pytest
 
 from cloudtap.icloud import errors
 from cloudtap.icloud.client.connector import ICloudConnector
-from cloudtap.icloud.connector import Credentials, Filters, JSONDict, TransportOptions
-from tests.icloud.client.conftest import PASSWORD, RequestLog, apple_id
+from cloudtap.icloud.connector import Filters, TransportOptions
+from tests.icloud.client.conftest import RequestLog
+from tests.icloud.datatypes.sandbox_session import items as _items
+from tests.icloud.datatypes.sandbox_session import session as _session
 from tests.support.sandbox import live_sandbox
 
 ALL_DATA_TYPES = {
@@ -23,18 +25,6 @@ ALL_DATA_TYPES = {
     "cloudkit_safari.history",
     "fmip.devices",
 }
-
-
-async def _session(connector: ICloudConnector, name: str) -> JSONDict:
-    outcome = await connector.login(Credentials(apple_id(name), PASSWORD), None)
-    assert outcome.state == "active" and outcome.session_state
-    return outcome.session_state
-
-
-async def _items(
-    connector: ICloudConnector, state: JSONDict, data_type: str, filters: Filters | None = None
-) -> list[JSONDict]:
-    return [i async for i in connector.fetch_items(state, data_type, filters or Filters())]
 
 
 def test_every_seed_data_type_is_offered(connector: ICloudConnector) -> None:

@@ -10,14 +10,9 @@ import pytest
 
 from cloudtap.icloud import errors
 from cloudtap.icloud.client.connector import ICloudConnector
-from cloudtap.icloud.connector import Credentials, Filters, JSONDict
-from tests.icloud.client.conftest import PASSWORD, RequestLog, apple_id
-
-
-async def _session(connector: ICloudConnector) -> JSONDict:
-    outcome = await connector.login(Credentials(apple_id("no2fa"), PASSWORD), None)
-    assert outcome.state == "active" and outcome.session_state
-    return outcome.session_state
+from cloudtap.icloud.connector import Filters, JSONDict
+from tests.icloud.client.conftest import RequestLog
+from tests.icloud.datatypes.sandbox_session import session
 
 
 async def _md5(connector: ICloudConnector, state: JSONDict, file_id: str) -> str:
@@ -28,7 +23,7 @@ async def _md5(connector: ICloudConnector, state: JSONDict, file_id: str) -> str
 async def test_batch_downloads_are_byte_exact_with_lookups_in_batches(
     connector: ICloudConnector, requests_made: RequestLog
 ) -> None:
-    state = await _session(connector)
+    state = await session(connector, "no2fa")
     items = [item async for item in connector.fetch_items(state, "icpl.photos", Filters())]
     files = {f["id"]: f for item in items[:40] for f in item["files"]}
     assert len(files) > 40  # originals and live-photo videos: records shared by files
@@ -51,7 +46,7 @@ async def test_batch_downloads_are_byte_exact_with_lookups_in_batches(
 
 
 async def test_batch_reports_unknown_files_as_alone(connector: ICloudConnector) -> None:
-    state = await _session(connector)
+    state = await session(connector, "no2fa")
     missing = "icpl://cDpQOm5vLXN1Y2gtcmVjb3JkOm8"  # p:P:no-such-record:o
     async with connector.file_batch(state, [missing, "icpl://bm9wZQ"]) as opener:
         for file_id in (missing, "icpl://bm9wZQ", "mme_contact_image://x"):

@@ -17,13 +17,8 @@ from cloudtap.icloud.connector import Credentials, Filters, JSONDict, TransportO
 from cloudtap.icloud.services.photos import PAGE_CONCURRENCY
 from cloudtap.icloud.transport import ssl_context
 from tests.icloud.client.conftest import PASSWORD, RequestLog, apple_id
+from tests.icloud.datatypes.sandbox_session import session as _session
 from tests.support.sandbox import live_sandbox
-
-
-async def _session(connector: ICloudConnector, name: str) -> JSONDict:
-    outcome = await connector.login(Credentials(apple_id(name), PASSWORD), None)
-    assert outcome.state == "active" and outcome.session_state
-    return outcome.session_state
 
 
 async def _list(
