@@ -14,11 +14,12 @@ from typing import Any
 import pytest
 
 from cloudtap.icloud.client.connector import ICloudConnector
-from cloudtap.icloud.connector import Credentials, Filters, JSONDict, TransportOptions
+from cloudtap.icloud.connector import Filters, JSONDict, TransportOptions
 from cloudtap.icloud.datatypes.common import stable_id
 from cloudtap.sandbox.runtime import RunningSandbox
 from cloudtap.sandbox.services.content import events as world_events
-from tests.icloud.client.conftest import PASSWORD, apple_id
+from tests.icloud.client.conftest import apple_id
+from tests.icloud.datatypes.sandbox_session import items, session
 from tests.support.sandbox import live_sandbox
 
 RICH = apple_id("rich")
@@ -38,10 +39,8 @@ def world_sources(sandbox: RunningSandbox, lo: datetime, hi: datetime) -> list[A
 
 
 async def published(connector: ICloudConnector, since: datetime, until: datetime) -> list[JSONDict]:
-    outcome = await connector.login(Credentials(RICH, PASSWORD), None)
-    assert outcome.state == "active" and outcome.session_state
-    state, filters = outcome.session_state, Filters(since=since, until=until)
-    return [i async for i in connector.fetch_items(state, "mme_calendar.events", filters)]
+    state = await session(connector, "rich")
+    return await items(connector, state, "mme_calendar.events", Filters(since=since, until=until))
 
 
 def expected_item(src: Any) -> dict[str, Any]:

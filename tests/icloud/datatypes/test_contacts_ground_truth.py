@@ -11,11 +11,10 @@ import base64
 from typing import Any
 
 from cloudtap.icloud.client.connector import ICloudConnector
-from cloudtap.icloud.connector import Credentials, Filters, JSONDict
+from cloudtap.icloud.connector import JSONDict
 from cloudtap.sandbox.runtime import RunningSandbox
 from cloudtap.sandbox.services.content import contacts as gen
 from tests.icloud.client.conftest import (
-    PASSWORD,
     RequestLog,
     apple_id,
     connector,
@@ -23,6 +22,7 @@ from tests.icloud.client.conftest import (
     sandbox,
     transport,
 )
+from tests.icloud.datatypes.sandbox_session import items, session
 
 # Every key an item carries; the test fails if one is published but not checked here.
 ITEM_KEYS = {
@@ -51,11 +51,8 @@ ITEM_KEYS = {
 
 
 async def _items(connector: ICloudConnector, name: str) -> tuple[JSONDict, list[JSONDict]]:
-    outcome = await connector.login(Credentials(apple_id(name), PASSWORD), None)
-    assert outcome.state == "active" and outcome.session_state
-    state = outcome.session_state
-    items = [i async for i in connector.fetch_items(state, "mme_contacts.contacts", Filters())]
-    return state, items
+    state = await session(connector, name)
+    return state, await items(connector, state, "mme_contacts.contacts")
 
 
 def _labelled(kind: str, entries: tuple[gen.Labelled, ...]) -> list[dict[str, Any]]:
