@@ -11,7 +11,8 @@ Record shapes follow what pyicloud reads: ``Folder`` (``TitleEncrypted``,
 ``Attachments`` lists the attachments with a downloadable asset (the file, a drawing's
 ``FallbackImage``); the others are named only by the body's attribute runs (no public
 capture shows that list next to tables, so this is our choice). ``SearchIndexes`` with
-``indexName == "recents"`` answers notes newest first, paged by ``continuationMarker``.
+``indexName == "recents"`` answers notes newest first, paged by ``continuationMarker``;
+``"parentless"`` the top-level folders.
 """
 
 from __future__ import annotations
@@ -251,7 +252,10 @@ class NotesContainer(ck.ChangeLogContainer):
         query = body.get("query") or {}
         if query.get("recordType") != "SearchIndexes":
             return QueryReply([])
-        if _index_name(query) != "recents":
+        index = _index_name(query)
+        if index == "parentless":
+            return QueryReply(_top_level_folders(account))
+        if index != "recents":
             return QueryReply([])
         spec = account.content
         # Newest first: note i was modified in slot i, so recents run from the last index.
@@ -266,6 +270,26 @@ class NotesContainer(ck.ChangeLogContainer):
             position = by_name.get(name)
             if position is not None:
                 yield layout.record_at(position)
+
+
+def _top_level_folders(account: SandboxAccount) -> list[Record]:
+    """The ``parentless`` index (pyicloud's ``NotesService.folders()``): the folders with
+    no ``ParentFolder``, each with ``HasSubfolder`` (1 when a folder names it as parent).
+
+    pyicloud takes each record's name as the folder id its notes' ``Folder`` reference
+    names, so these are the zone's Folder records; its synthetic fixture types them
+    ``SearchIndexes`` (see docs/apple-evidence.md, Notes).
+    """
+    folders = gen.folders(account.content)
+    parents = {f.parent for f in folders if f.parent}
+    out = []
+    for folder in folders:
+        if folder.parent:
+            continue
+        record = folder_record(folder)
+        record["fields"]["HasSubfolder"] = ck.int64(int(folder.name in parents))
+        out.append(record)
+    return out
 
 
 def _index_name(query: dict[str, Any]) -> str | None:

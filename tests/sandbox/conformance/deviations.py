@@ -334,10 +334,13 @@ DEVIATIONS: list[Deviation] = [
         f"{CK_NOTES}/records/query",
         "missing",
         "*",
-        'SearchIndexes index "parentless" (pyicloud\'s NotesService.folders()) is not '
-        'served: the sandbox answers only "recents"',
+        'the synthetic folders fixture ("parentless" index) types its folder records '
+        "SearchIndexes and writes continuationMarker null; the sandbox answers the zone's "
+        "Folder records (pyicloud takes their names as the id its notes' Folder reference "
+        "names) and, like CloudKit's other query replies, sends a marker only when more remain",
         NOTES,
-        status="open",
+        status="synthetic",
+        source="pyicloud:notes/notes_query_folders_response",
     ),
     Deviation(
         f"{CK_NOTES}/records/lookup",

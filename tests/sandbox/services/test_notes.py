@@ -67,6 +67,21 @@ def test_recents_newest_first_and_paged(account) -> None:
     )
 
 
+def test_parentless_index_lists_the_top_level_folders(account) -> None:
+    container = CONTAINERS["com.apple.notes"]
+    query = json.loads(json.dumps(RECENTS).replace('"recents"', '"parentless"'))
+    reply = container.query(account, "private", notes.ZONE, query)
+    folders = gen.folders(account.content)
+    top = [f for f in folders if f.parent is None]
+    assert [r["recordName"] for r in reply.records] == [f.name for f in top]
+    assert {r["recordType"] for r in reply.records} == {"Folder"}
+    assert [_text(r) for r in reply.records] == [f.title for f in top]
+    parents = {f.parent for f in folders}
+    has_sub = {r["recordName"]: r["fields"]["HasSubfolder"]["value"] for r in reply.records}
+    assert has_sub == {f.name: int(f.name in parents) for f in top}
+    assert any(has_sub.values()) and reply.continuation_marker is None
+
+
 def test_changes_cover_folders_notes_and_attachments(account) -> None:
     records = _all_changes(account, limit=37)
     types = [r["recordType"] for r in records]
