@@ -13,6 +13,8 @@ SHARED = REPO.parent / "shared"
 CAPTURES = SHARED / "fixtures" / "apple-captures"
 
 sys.path.insert(0, str(REPO))
+# Shared ground-truth assertions report their operands like a test's own asserts.
+pytest.register_assert_rewrite("tests.icloud.datatypes.sandbox_session")
 
 
 @pytest.hookimpl(hookwrapper=True)

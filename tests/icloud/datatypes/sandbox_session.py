@@ -3,7 +3,8 @@ TLS proxy, read every item of a data type, download a file."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from cloudtap.icloud.client.connector import ICloudConnector
 from cloudtap.icloud.connector import Credentials, Filters, JSONDict
@@ -45,3 +46,20 @@ def moment(published: str | None) -> datetime | None:
 
 def from_ms(milliseconds: int) -> datetime:
     return datetime.fromtimestamp(milliseconds / 1000, UTC)
+
+
+async def assert_published_as_world(
+    connector: ICloudConnector, name: str, data_type: str, expected: dict[str, dict[str, Any]]
+) -> None:
+    """Every ``data_type`` item of account ``name`` is its ``expected`` entry (by id; its
+    ``date`` compared as an instant), and there are as many items as entries."""
+    published = await items(connector, await session(connector, name), data_type)
+    assert len(published) == len(expected)
+    for item in published:
+        assert {**item, "date": moment(item["date"])} == expected[item["id"]], item["id"]
+
+
+def assert_spans_retention(dates: list[datetime], now: datetime, days: int) -> None:
+    """``dates`` reach back to ``days`` before ``now`` (within two days), none past ``now``."""
+    window = timedelta(days=days)
+    assert now - window <= min(dates) < now - window + timedelta(days=2) and max(dates) <= now

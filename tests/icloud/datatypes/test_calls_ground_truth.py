@@ -6,7 +6,6 @@ wire): every published field, the ~3 months iCloud keeps, unicode and missing na
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from cloudtap.icloud.client.connector import ICloudConnector
@@ -16,10 +15,9 @@ from cloudtap.sandbox.services.content import calls as gen
 from cloudtap.sandbox.services.content.rng import day_start, today
 from tests.icloud.client.conftest import connector, requests_made, sandbox, transport
 from tests.icloud.datatypes.sandbox_session import (
+    assert_published_as_world,
+    assert_spans_retention,
     from_ms,
-    items,
-    moment,
-    session,
     world_account,
 )
 
@@ -61,15 +59,10 @@ async def test_every_call_field_matches_the_world(
     now = day_start(today())
     world = [gen.call(spec, i, now) for i in range(gen.synced_count(spec))]
     expected = {stable_id("call", c.unique_id): _expected(c) for c in world}
-    state = await session(connector, ACCOUNT)
-    published = await items(connector, state, "callkit.calls")
-    assert len(published) == len(expected) == spec.calls
-    for item in published:
-        assert {**item, "date": moment(item["date"])} == expected[item["id"]], item["id"]
+    assert len(expected) == spec.calls
+    await assert_published_as_world(connector, ACCOUNT, "callkit.calls", expected)
     # Only the last ~3 months exist; the world spans all of them.
-    dates = [c.date for c in world]
-    window = timedelta(days=gen.RETENTION_DAYS)
-    assert now - window <= min(dates) < now - window + timedelta(days=2) and max(dates) <= now
+    assert_spans_retention([c.date for c in world], now, gen.RETENTION_DAYS)
     # The world holds every case this test is meant to cover.
     assert any(c.name is None for c in world) and any(c.handle_type == 3 for c in world)
     assert any(c.name and not c.name.isascii() for c in world)

@@ -7,7 +7,6 @@ addresses and titles, pages without a title."""
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from cloudtap.icloud.client.connector import ICloudConnector
@@ -17,10 +16,9 @@ from cloudtap.sandbox.services.content import history as gen
 from cloudtap.sandbox.services.content.rng import day_start, today
 from tests.icloud.client.conftest import connector, requests_made, sandbox, transport
 from tests.icloud.datatypes.sandbox_session import (
+    assert_published_as_world,
+    assert_spans_retention,
     from_ms,
-    items,
-    moment,
-    session,
     world_account,
 )
 
@@ -47,15 +45,10 @@ async def test_every_visit_field_matches_the_world(
     now = day_start(today())
     world = [gen.visit(spec, i, now) for i in range(spec.history)]
     expected = {stable_id("visit", v.id): _expected(v) for v in world}
-    state = await session(connector, ACCOUNT)
-    published = await items(connector, state, "cloudkit_safari.history")
-    assert len(published) == len(expected) == spec.history
-    for item in published:
-        assert {**item, "date": moment(item["date"])} == expected[item["id"]], item["id"]
+    assert len(expected) == spec.history
+    await assert_published_as_world(connector, ACCOUNT, "cloudkit_safari.history", expected)
     # The world keeps a year of history (Safari's longest automatic setting) and spans it.
-    dates = [v.visit_time for v in world]
-    window = timedelta(days=gen.RETENTION_DAYS)
-    assert now - window <= min(dates) < now - window + timedelta(days=2) and max(dates) <= now
+    assert_spans_retention([v.visit_time for v in world], now, gen.RETENTION_DAYS)
     # The world holds every case this test is meant to cover.
     assert any(v.title is None for v in world) and any(not v.load_successful for v in world)
     assert any(not v.url.isascii() for v in world)
