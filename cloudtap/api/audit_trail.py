@@ -16,6 +16,7 @@ from typing import Any
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from cloudtap.api.scope_token import scope_token
 from cloudtap.config import Settings
 from cloudtap.store.accounts import key_for_token
 from cloudtap.store.audit import append
@@ -71,15 +72,6 @@ _METHODS = {method for method, _ in AUDITED}
 _MAX_ANSWER_BYTES = 64 * 1024
 
 
-def _token(scope: Scope) -> str | None:
-    for key, value in scope["headers"]:
-        if key == b"authorization":
-            scheme, _, token = value.decode("latin-1").strip().partition(" ")
-            if scheme.lower() in ("token", "bearer") and token.strip():
-                return token.strip()
-    return None
-
-
 def _field_names(body: bytes) -> list[str]:
     try:
         parsed = json.loads(body or b"null")
@@ -94,7 +86,7 @@ class AuditTrail:
         self.settings = settings
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        token = _token(scope) if scope["type"] == "http" else None
+        token = scope_token(scope) if scope["type"] == "http" else None
         if token is None or scope["method"] not in _METHODS:
             await self.app(scope, receive, send)
             return

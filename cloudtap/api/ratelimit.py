@@ -21,6 +21,7 @@ from typing import Any, Protocol
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from cloudtap.api.errors import error_response
+from cloudtap.api.scope_token import scope_token
 from cloudtap.crypto.tokens import hash_token
 
 log = logging.getLogger(__name__)
@@ -120,15 +121,6 @@ def buckets_for(queue_url: str, limit: RateLimit) -> Buckets:
     return MemoryBuckets(limit)
 
 
-def _token_of(scope: Scope) -> str | None:
-    for key, value in scope["headers"]:
-        if key == b"authorization":
-            scheme, _, token = value.decode("latin-1").strip().partition(" ")
-            if scheme.lower() in ("token", "bearer") and token.strip():
-                return token.strip()
-    return None
-
-
 class RateLimitMiddleware:
     """429 ``rate-limited`` once a key's bucket is empty; requests without a token pass
     (they are refused 401 further in, and the dashboard has its own sign-in)."""
@@ -138,7 +130,7 @@ class RateLimitMiddleware:
         self.buckets = buckets
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        token = _token_of(scope) if scope["type"] == "http" else None
+        token = scope_token(scope) if scope["type"] == "http" else None
         if token is not None:
             try:
                 wait = self.buckets.take(hash_token(token))
