@@ -32,14 +32,29 @@ def _photo_url(device: device_gen.Device, size: str) -> str:
     return f"{IMAGES}/{kind.device_class}/{model}/online-{size}.png"
 
 
+def _payment_methods(account: SandboxAccount) -> list[dict[str, Any]]:
+    return [
+        {
+            "lastFourDigits": card.last_four_digits,
+            "balanceStatus": "NOTAPPLICABLE",  # the constant's, for every card
+            "suspensionReason": "ACTIVE",
+            "id": card.id,
+            "type": card.type,
+        }
+        for card in device_gen.payment_methods(account.content)
+    ]
+
+
 def _account_devices(account: SandboxAccount) -> list[dict[str, Any]]:
+    cards = [card.id for card in device_gen.payment_methods(account.content)]
+    wallet = device_gen.WALLET_CLASSES
     return [
         {
             "serialNumber": signed_in.serial_number,
             "osVersion": f"{signed_in.os_name};{signed_in.os_version}",
             "modelLargePhotoURL2x": _photo_url(signed_in.device, "infobox__2x"),
             "modelLargePhotoURL1x": _photo_url(signed_in.device, "infobox"),
-            "paymentMethods": [],
+            "paymentMethods": cards if signed_in.device.kind.device_class in wallet else [],
             "name": signed_in.device.name,
             "imei": signed_in.imei,
             "model": signed_in.device.kind.raw_model,
@@ -117,7 +132,9 @@ def _storage(account: SandboxAccount) -> dict[str, Any]:
 
 async def get_devices(request: Request) -> Response:
     account = _web.account_of(request)
-    return JSONResponse({"devices": _account_devices(account), "paymentMethods": []})
+    return JSONResponse(
+        {"devices": _account_devices(account), "paymentMethods": _payment_methods(account)}
+    )
 
 
 async def get_family(request: Request) -> Response:
@@ -131,8 +148,15 @@ async def get_family(request: Request) -> Response:
             "isMemberOfFamily": bool(members),
             "family": {
                 "familyId": members[0]["familyId"],
+                # The world has no pending invitation or transfer (lists as in the
+                # constant, empty); the etag versions the family, which never changes
+                # here: one version per member who joined.
+                "transferRequests": [],
+                "invitations": [],
                 "organizer": account.dsid,
                 "members": [m["dsid"] for m in members],
+                "outgoingTransferRequests": [],
+                "etag": str(len(members)),
             }
             if members
             else None,

@@ -368,24 +368,6 @@ DEVIATIONS: list[Deviation] = [
         CONTACTS,
         status="sample",
     ),
-    # --- account service ----------------------------------------------------------------
-    Deviation(
-        "GET setup.icloud.com/setup/web/device/getDevices",
-        "missing",
-        "paymentMethods[*]*",
-        "the scenario accounts have no payment method; pyicloud and icloudpy's constant has four",
-        ACCOUNT,
-        status="open",
-    ),
-    Deviation(
-        "GET setup.icloud.com/setup/web/family/getFamilyDetails",
-        "missing",
-        "family.*",
-        "family.etag / invitations / transferRequests / outgoingTransferRequests are not "
-        "emitted (pyicloud and icloudpy read none of them)",
-        ACCOUNT,
-        status="open",
-    ),
     # --- find my ------------------------------------------------------------------------
     Deviation(
         FMIP,

@@ -19,6 +19,22 @@ async def test_devices_family_and_storage(service_client, account) -> None:
     assert {m["mediaKey"] for m in storage["storageUsageByMedia"]} >= {"photos", "docs"}
 
 
+async def test_payment_methods_are_the_wallet_devices_cards(service_client, account) -> None:
+    async with service_client("setup") as client:
+        reply = (await client.get("/setup/web/device/getDevices")).json()
+        family = (await client.get("/setup/web/family/getFamilyDetails")).json()
+    cards = reply["paymentMethods"]
+    assert cards and {c["balanceStatus"] for c in cards} == {"NOTAPPLICABLE"}
+    assert all(re.fullmatch(r"\d{4}", c["lastFourDigits"]) for c in cards)
+    ids = [c["id"] for c in cards]
+    held = [d["paymentMethods"] for d in reply["devices"]]
+    assert ids in held and all(h in (ids, []) for h in held)
+    if family["isMemberOfFamily"]:
+        inner = family["family"]
+        assert inner["invitations"] == inner["transferRequests"] == []
+        assert inner["outgoingTransferRequests"] == [] and inner["etag"]
+
+
 async def test_account_needs_a_session(service_client) -> None:
     async with service_client("setup", signed_in=False) as client:
         reply = await client.get("/setup/web/device/getDevices")

@@ -334,6 +334,35 @@ def _os(kind: DeviceKind) -> tuple[str, str]:
     return ("OSX", "15.1") if kind.is_mac else ("iOS", "18.1")
 
 
+@dataclass(frozen=True)
+class PaymentMethod:
+    """A card in the account's Apple Pay Wallet, as ``getDevices`` lists it."""
+
+    id: str
+    type: str  # the card's display name
+    last_four_digits: str
+
+
+_CARDS = ("Apple Card", "Visa Debit", "Mastercard")
+# Apple Pay lives in the Wallet of iPhones and Watches: they hold every card.
+WALLET_CLASSES = frozenset({"iPhone", "Watch"})
+
+
+def payment_methods(spec: ContentSpec) -> list[PaymentMethod]:
+    """One or two cards per account (the shape of pyicloud's ACCOUNT_DEVICES_WORKING)."""
+    out = []
+    for k in range(1 + spec.seed % 2):
+        rng = item_rng(spec.seed, "card", k)
+        out.append(
+            PaymentMethod(
+                id="PM" + short_id(spec.seed, "card", k, 14).upper(),
+                type=_CARDS[(spec.seed + k) % len(_CARDS)],
+                last_four_digits=f"{rng.randrange(10000):04d}",
+            )
+        )
+    return out
+
+
 def signed_in_devices(spec: ContentSpec, owner_first_name: str) -> list[SignedInDevice]:
     """The account's own devices that sign in to iCloud (accessories do not)."""
     out = []
