@@ -235,8 +235,9 @@ class IdmsaHost:
         sign_in, account = found
         code = _security_code(body)
         if not boot_args.has_trusted_devices(account) or not _code_ok(account, code):
-            return apple_json(WRONG_CODE, 400, {"X-Apple-I-Ercd": "-21669", "scnt": sign_in.scnt})
-        return self._second_factor_done(sign_in, account)
+            wrong = {"X-Apple-I-Ercd": "-21669", "scnt": sign_in.scnt}
+            return _locale_cookies(apple_json(WRONG_CODE, 400, wrong), account)
+        return _locale_cookies(self._second_factor_done(sign_in, account), account)
 
     async def send_sms(self, request: Request) -> Response:
         found = self._sign_in(request)
@@ -285,7 +286,20 @@ class IdmsaHost:
         self.book.new_token(sign_in)
         headers = self._headers(sign_in, account)
         headers["X-Apple-TwoSV-Trust-Token"] = self.book.issue_trust_token(account.apple_id)
-        return empty(204, headers)
+        return _locale_cookies(empty(204, headers), account)
+
+
+def _locale_cookies(response: Response, account: SandboxAccount) -> Response:
+    """idmsa's locale cookies, set on the trusted-device code check (either outcome) and on
+    2sv/trust: ``dslang=US-EN`` and ``site=USA``, ``Domain=apple.com; Path=/; Secure;
+    HttpOnly``, session cookies (icloudpd 2fa_flow_*.yml). No client reads them. Only a US
+    English account was captured; a China account's values follow the same pattern."""
+    dslang = "CN-ZH" if account.china else "US-EN"
+    for name, value in (("dslang", dslang), ("site", account.country)):
+        response.set_cookie(
+            name, value, path="/", domain="apple.com", secure=True, httponly=True, samesite=None
+        )
+    return response
 
 
 def _raw_password_reply(headers: dict[str, str]) -> Response:

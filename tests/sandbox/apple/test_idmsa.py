@@ -134,6 +134,12 @@ async def test_trusted_device_flow_and_trust_token(apple: Apple) -> None:
     trust = await apple.idmsa("GET", "/2sv/trust")
     assert trust.status_code == 204
     trust_token = trust.headers["X-Apple-TwoSV-Trust-Token"]
+    # idmsa's locale cookies, as captured on these three replies (icloudpd 2fa_flow_*.yml).
+    for reply in (wrong, right, trust):
+        assert sorted(reply.headers.get_list("set-cookie")) == [
+            "dslang=US-EN; Domain=apple.com; HttpOnly; Path=/; Secure",
+            "site=USA; Domain=apple.com; HttpOnly; Path=/; Secure",
+        ]
 
     login = await apple.account_login(trust_token=trust_token)
     assert login.json()["hsaTrustedBrowser"] is True

@@ -124,16 +124,6 @@ DEVIATIONS: list[Deviation] = [
         SIGN_IN,
         source="icloudpd:auth_non_2fa*",
     ),
-    Deviation(
-        f"*{IDMSA.split(' ', 1)[1]}/*",
-        "cookie",
-        "*",
-        "idmsa's locale cookies (dslang, site) on the 2FA steps: cosmetic, no client reads "
-        "them; not set by the sandbox",
-        SIGN_IN,
-        status="open",
-        source="icloudpd:2fa_flow_*",
-    ),
     # --- accountLogin ---------------------------------------------------------------------
     Deviation(
         LOGIN,
