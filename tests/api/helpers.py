@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -44,3 +45,16 @@ def create_poll(
     )
     assert response.status_code == 201, response.text
     return response.json()  # type: ignore[no-any-return]
+
+
+def finished_task(
+    client: TestClient, tenant: Tenant, task_id: str, *, attempts: int, interval: float
+) -> dict[str, Any]:
+    """The task once ``succeeded`` or ``failed``, looked at ``attempts`` times ``interval``
+    seconds apart."""
+    for _ in range(attempts):
+        task = client.get(f"/tasks/{task_id}", headers=tenant.headers).json()
+        if task["state"] in ("succeeded", "failed"):
+            return task  # type: ignore[no-any-return]
+        time.sleep(interval)
+    raise AssertionError("task did not finish")

@@ -7,7 +7,6 @@ config is saved, and again when it is tested or published to, and nothing is cre
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,7 @@ from fastapi.testclient import TestClient
 
 from cloudtap.config import Settings, set_settings
 from tests.api.conftest import Tenant
-from tests.api.helpers import AWAIT, create_session, create_user
+from tests.api.helpers import AWAIT, create_session, create_user, finished_task
 from tests.jobs.fake_connector import FILE_ID, FakeConnector
 
 
@@ -27,15 +26,6 @@ def _results(settings: Settings) -> Path:
 
 def _save(client: TestClient, tenant: Tenant, path: str) -> Any:
     return client.post("/configs/storage", json={"url": f"local://{path}"}, headers=tenant.headers)
-
-
-def _wait_for_task(client: TestClient, tenant: Tenant, task_id: str) -> dict[str, Any]:
-    for _ in range(200):
-        task = client.get(f"/tasks/{task_id}", headers=tenant.headers).json()
-        if task["state"] in ("succeeded", "failed"):
-            return task  # type: ignore[no-any-return]
-        time.sleep(0.05)
-    raise AssertionError("task did not finish")
 
 
 def _outside_paths(settings: Settings, tmp_path: Path) -> list[str]:
@@ -91,7 +81,10 @@ def test_a_path_inside_the_results_folder_works(
     created = _save(client, tenant, str(inside))
     assert created.status_code == 201, created.text
     task = client.post(f"/configs/storage/{created.json()['id']}/test", headers=tenant.headers)
-    assert _wait_for_task(client, tenant, task.json()["id"])["state"] == "succeeded"
+    assert (
+        finished_task(client, tenant, task.json()["id"], attempts=200, interval=0.05)["state"]
+        == "succeeded"
+    )
     assert inside.is_dir()
 
 
@@ -131,7 +124,7 @@ def test_a_root_that_leads_outside_later_is_refused_at_test_and_publish(
     swapped.symlink_to(outside, target_is_directory=True)
 
     task = client.post(f"/configs/storage/{config_id}/test", headers=tenant.headers)
-    done = _wait_for_task(client, tenant, task.json()["id"])
+    done = finished_task(client, tenant, task.json()["id"], attempts=200, interval=0.05)
     assert done["state"] == "failed" and done["error"] == "storage-refused", done
     state = client.get(f"/configs/storage/{config_id}", headers=tenant.headers).json()["state"]
     assert state == "invalid"

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -12,7 +10,7 @@ from cloudtap.crypto.tokens import hash_token
 from cloudtap.store.db import transaction
 from cloudtap.store.models import Key, StorageConfig
 from tests.api.conftest import Tenant
-from tests.api.helpers import create_user
+from tests.api.helpers import create_user, finished_task
 from tests.jobs.fake_connector import FakeConnector
 
 
@@ -129,15 +127,6 @@ def test_storage_credentials_are_sealed_and_never_echoed(
     assert bad.status_code == 400 and "url" in bad.json()["params"]
 
 
-def wait_for_task(client: TestClient, tenant: Tenant, task_id: str) -> dict[str, object]:
-    for _ in range(100):
-        task = client.get(f"/tasks/{task_id}", headers=tenant.headers).json()
-        if task["state"] in ("succeeded", "failed"):
-            return task  # type: ignore[no-any-return]
-        time.sleep(0.1)
-    raise AssertionError("task did not finish")
-
-
 def test_storage_config_test_task_sets_valid_or_invalid(
     client: TestClient, tenant: Tenant, worker: FakeConnector, settings: Settings
 ) -> None:
@@ -148,14 +137,20 @@ def test_storage_config_test_task_sets_valid_or_invalid(
     task = client.post(
         f"/configs/storage/{good['id']}/test", content=b"null", headers=tenant.headers
     ).json()
-    assert wait_for_task(client, tenant, task["id"])["state"] == "succeeded"
+    assert (
+        finished_task(client, tenant, task["id"], attempts=100, interval=0.1)["state"]
+        == "succeeded"
+    )
     assert (
         client.get(f"/configs/storage/{good['id']}", headers=tenant.headers).json()["state"]
         == "valid"
     )
     gs = client.post("/configs/storage", json={"url": "gs://b/p"}, headers=tenant.headers).json()
     task = client.post(f"/configs/storage/{gs['id']}/test", headers=tenant.headers).json()
-    assert wait_for_task(client, tenant, task["id"])["error"] == "storage-unsupported"
+    assert (
+        finished_task(client, tenant, task["id"], attempts=100, interval=0.1)["error"]
+        == "storage-unsupported"
+    )
     assert (
         client.get(f"/configs/storage/{gs['id']}", headers=tenant.headers).json()["state"]
         == "invalid"

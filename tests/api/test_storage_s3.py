@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -12,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.api.conftest import Tenant
-from tests.api.helpers import create_poll, create_session, create_user
+from tests.api.helpers import create_poll, create_session, create_user, finished_task
 from tests.jobs.fake_connector import FILE_ID, FakeConnector, file_bytes
 from tests.support.s3_server import LocalS3, local_s3
 
@@ -27,15 +26,6 @@ def _loopback_endpoints_allowed(monkeypatch: pytest.MonkeyPatch) -> None:
 def s3() -> Iterator[LocalS3]:
     with local_s3() as server:
         yield server
-
-
-def finished_task(client: TestClient, tenant: Tenant, task_id: str) -> dict[str, Any]:
-    for _ in range(200):
-        task = client.get(f"/tasks/{task_id}", headers=tenant.headers).json()
-        if task["state"] in ("succeeded", "failed"):
-            return task  # type: ignore[no-any-return]
-        time.sleep(0.1)
-    raise AssertionError("task did not finish")
 
 
 def create_s3_config(
@@ -60,7 +50,10 @@ def test_results_are_published_to_the_bucket_and_downloadable(
     config = create_s3_config(client, tenant, s3, s3.credentials)
     assert config["type"] == "s3" and config["credentials"] == {}  # secrets never come back
     task = client.post(f"/configs/storage/{config['id']}/test", headers=tenant.headers).json()
-    assert finished_task(client, tenant, task["id"])["state"] == "succeeded"
+    assert (
+        finished_task(client, tenant, task["id"], attempts=200, interval=0.1)["state"]
+        == "succeeded"
+    )
     stored = client.get(f"/configs/storage/{config['id']}", headers=tenant.headers).json()
     assert stored["state"] == "valid" and stored["credentials"] == {}
     org = client.get("/organisation", headers=tenant.headers).json()
@@ -92,7 +85,7 @@ def test_a_bucket_that_refuses_makes_the_config_invalid(
     wrong = {**s3.credentials, "endpoint_url": "http://127.0.0.1:9"}  # nothing listens there
     config = create_s3_config(client, tenant, s3, wrong)
     task = client.post(f"/configs/storage/{config['id']}/test", headers=tenant.headers).json()
-    done = finished_task(client, tenant, task["id"])
+    done = finished_task(client, tenant, task["id"], attempts=200, interval=0.1)
     assert (done["state"], done["error"]) == ("failed", "storage-unreachable")
     stored = client.get(f"/configs/storage/{config['id']}", headers=tenant.headers).json()
     assert stored["state"] == "invalid"

@@ -8,7 +8,6 @@ or the older ``CLOUDTAP_WEBHOOK_ALLOW_HOSTS``) lets such an endpoint through.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -18,7 +17,7 @@ from fastapi.testclient import TestClient
 from cloudtap.api.app import create_app
 from cloudtap.config import get_settings, set_settings
 from tests.api.conftest import Tenant
-from tests.api.helpers import AWAIT, create_session, create_user
+from tests.api.helpers import AWAIT, create_session, create_user, finished_task
 from tests.jobs.fake_connector import FILE_ID, FakeConnector
 from tests.support.tcp_listener import CountingListener
 
@@ -55,15 +54,6 @@ def _save(client: TestClient, tenant: Tenant, endpoint: str) -> Any:
         json={"url": "s3://bucket/prefix", "credentials": {**KEYS, "endpoint_url": endpoint}},
         headers=tenant.headers,
     )
-
-
-def _finished(client: TestClient, tenant: Tenant, task_id: str) -> dict[str, Any]:
-    for _ in range(300):
-        task = client.get(f"/tasks/{task_id}", headers=tenant.headers).json()
-        if task["state"] in ("succeeded", "failed"):
-            return task  # type: ignore[no-any-return]
-        time.sleep(0.05)
-    raise AssertionError("task did not finish")
 
 
 def test_private_endpoints_are_refused_at_save(
@@ -125,7 +115,7 @@ def test_an_endpoint_no_longer_allowed_is_refused_at_test_and_publish(
     set_settings(None)
     with TestClient(create_app(get_settings())) as client:
         task = client.post(f"/configs/storage/{config_id}/test", headers=tenant.headers).json()
-        done = _finished(client, tenant, task["id"])
+        done = finished_task(client, tenant, task["id"], attempts=300, interval=0.05)
         assert (done["state"], done["error"]) == ("failed", "storage-refused"), done
         config = client.get(f"/configs/storage/{config_id}", headers=tenant.headers).json()
         assert config["state"] == "invalid"
