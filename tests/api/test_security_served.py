@@ -7,25 +7,16 @@ is refused without anything being created, whatever user the server runs as.
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import httpx
 
-from tests.cli.serve_process import cloudtap_command, cloudtap_env, served_api
+from tests.cli.serve_process import created_key, served_api
 
 
 def _live_token(data_dir: Path) -> str:
-    made = subprocess.run(
-        [*cloudtap_command(), "keys", "create", "--env", "live"],
-        env=cloudtap_env(data_dir),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    token = made.stdout.strip().splitlines()[-1]
-    assert token.startswith("ct_live_"), made.stdout
+    token = created_key(data_dir, "--env", "live")
+    assert token.startswith("ct_live_"), token
     return token
 
 

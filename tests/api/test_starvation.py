@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import socket
 import statistics
-import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -26,7 +25,7 @@ from sqlalchemy import select
 from cloudtap.jobs.consumer import MAX_IDLE_DELAY_SECONDS
 from cloudtap.store.db import transaction
 from cloudtap.store.models import Poll
-from tests.cli.serve_process import cloudtap_command, cloudtap_env, served_api
+from tests.cli.serve_process import created_key, served_api
 
 APPLE_ID = "no2fa@sandbox.cloudtap.dev"
 PASSWORD = "sandbox-password"
@@ -50,15 +49,7 @@ def black_hole() -> Iterator[int]:
 
 
 def second_organisation_token(data_dir: Path) -> str:
-    done = subprocess.run(
-        [*cloudtap_command(), "keys", "create", "--organisation", "attacker", "--env", "sandbox"],
-        env=cloudtap_env(data_dir),
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-    )
-    return done.stdout.strip().splitlines()[-1]
+    return created_key(data_dir, "--organisation", "attacker", "--env", "sandbox")
 
 
 def client(url: str, token: str, timeout: float = 60.0) -> httpx.Client:

@@ -44,6 +44,19 @@ def cloudtap_command() -> list[str]:
     return [sys.executable, "-m", "cloudtap.cli.main"]
 
 
+def created_key(data_dir: Path, *options: str) -> str:
+    """The token ``cloudtap keys create <options>`` printed for ``data_dir``."""
+    done = subprocess.run(
+        [*cloudtap_command(), "keys", "create", *options],
+        env=cloudtap_env(data_dir),
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    return done.stdout.strip().splitlines()[-1]
+
+
 @contextmanager
 def served_api(
     data_dir: Path,

@@ -7,13 +7,12 @@ whole log is searched for the password, the code and the API token.
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from tests.cli.serve_process import cloudtap_command, cloudtap_env, served_api
+from tests.cli.serve_process import created_key, served_api
 
 APPLE_ID = "2fa-device@sandbox.cloudtap.dev"
 PASSWORD = "sandbox-password"
@@ -21,15 +20,7 @@ CODE = "123456"
 
 
 def new_token(data_dir: Path) -> str:
-    done = subprocess.run(
-        [*cloudtap_command(), "keys", "create", "--organisation", "logs"],
-        env=cloudtap_env(data_dir),
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-    )
-    return done.stdout.strip().splitlines()[-1]
+    return created_key(data_dir, "--organisation", "logs")
 
 
 def test_json_logs_carry_ids_and_no_secret(tmp_path: Path) -> None:
