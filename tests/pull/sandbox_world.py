@@ -12,6 +12,8 @@ import sys
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+import pexpect
+
 from cloudtap.sandbox.accounts.model import (
     ContentSpec,
     FaultSpec,
@@ -91,3 +93,17 @@ class PullSandbox:
 
 def pull_command(*args: str) -> list[str]:
     return [sys.executable, "-m", "cloudtap.cli.main", "pull", *args]
+
+
+def spawn_pull(sandbox: PullSandbox, tmp_path: Path, *args: str, timeout: int) -> pexpect.spawn:
+    """``cloudtap pull <args>`` in a pseudo-terminal, reaching ``sandbox``."""
+    command = pull_command(*args)
+    return pexpect.spawn(
+        command[0],
+        command[1:],
+        cwd=str(REPO),
+        env=sandbox.env(tmp_path),
+        encoding="utf-8",
+        timeout=timeout,
+        dimensions=(40, 140),
+    )

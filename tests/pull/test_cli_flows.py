@@ -8,23 +8,14 @@ from pathlib import Path
 
 import pexpect
 
-from tests.pull.sandbox_world import CODE, PASSWORD, REPO, PullSandbox, pull_command
+from tests.pull.sandbox_world import CODE, PASSWORD, PullSandbox, spawn_pull
 
 TWO_SV = "2sv@sandbox.cloudtap.dev"
 NO_2FA = "no2fa@sandbox.cloudtap.dev"
 
 
 def _spawn(sandbox: PullSandbox, tmp_path: Path, *args: str) -> pexpect.spawn:
-    command = pull_command(*args)
-    return pexpect.spawn(
-        command[0],
-        command[1:],
-        cwd=str(REPO),
-        env=sandbox.env(tmp_path),
-        encoding="utf-8",
-        timeout=240,
-        dimensions=(40, 140),
-    )
+    return spawn_pull(sandbox, tmp_path, *args, timeout=240)
 
 
 def test_two_step_verification_asks_for_a_device_then_the_code(

@@ -38,10 +38,9 @@ from tests.pull.ground_truth import (
 from tests.pull.sandbox_world import (
     CODE,
     PASSWORD,
-    REPO,
     TWO_FA,
     PullSandbox,
-    pull_command,
+    spawn_pull,
 )
 
 SEVEN = (
@@ -56,16 +55,7 @@ SEVEN = (
 
 
 def _spawn(sandbox: PullSandbox, tmp_path: Path, root: Path) -> pexpect.spawn:
-    command = pull_command(TWO_FA, "--to", str(root))
-    return pexpect.spawn(
-        command[0],
-        command[1:],
-        cwd=str(REPO),
-        env=sandbox.env(tmp_path),
-        encoding="utf-8",
-        timeout=300,
-        dimensions=(40, 140),
-    )
+    return spawn_pull(sandbox, tmp_path, TWO_FA, "--to", str(root), timeout=300)
 
 
 def _finish(child: pexpect.spawn) -> str:
