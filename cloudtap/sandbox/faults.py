@@ -173,9 +173,14 @@ class FaultInjector:
         if spec.throttle_per_minute:
             wait = self._throttle.hit(key, spec.throttle_per_minute, now)
             if wait is not None:
+                # Apple's edge 503 as captured (icloudpd failed_auth_503.yml: text/html,
+                # this body), plus Retry-After: Apple's capture has none, but this knob
+                # exists to exercise a client's honouring of it (HTTP allows it on a 503;
+                # reports of Apple sending one are anecdotal). docs/apple-evidence.md.
                 response = PlainTextResponse(
                     "Service Temporary Unavailable",
                     status_code=503,
+                    media_type="text/html",
                     headers={"Retry-After": str(max(1, round(wait)))},
                 )
                 await response(scope, receive, send)

@@ -116,6 +116,8 @@ async def test_throttling_answers_503_like_apple_after_n_requests() -> None:
     assert codes == [200, 200, 200]
     assert refused.status_code == 503
     assert refused.text == "Service Temporary Unavailable"
+    assert refused.headers["content-type"].startswith("text/html")  # as Apple's capture
+    # The knob's own addition (Apple's captured 503 has none; docs/apple-evidence.md).
     assert 1 <= int(refused.headers["retry-after"]) <= 60
     assert unaffected.status_code == 200
 
