@@ -30,6 +30,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from bench.runner.processes import peer_env  # noqa: E402
 from cloudtap.icloud.client.connector import ICloudConnector  # noqa: E402
 from cloudtap.icloud.connector import Credentials, Filters, TransportOptions  # noqa: E402
 from tests.support.venvs import client_venv  # noqa: E402
@@ -59,15 +60,7 @@ class SandboxProcess:
         self.ca_file = re.search(r"CA certificate: (\S+)", text).group(1)  # type: ignore[union-attr]
 
     def client_env(self, home: Path) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
-        env.update(
-            HTTPS_PROXY=self.proxy_url,
-            https_proxy=self.proxy_url,
-            REQUESTS_CA_BUNDLE=self.ca_file,
-            SSL_CERT_FILE=self.ca_file,
-            HOME=str(home),
-        )
-        return env
+        return peer_env(self.proxy_url, self.ca_file, home)
 
     def close(self) -> None:
         self.proc.terminate()

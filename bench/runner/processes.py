@@ -15,6 +15,19 @@ from tests.cli.serve_process import ServedAPI, served_api
 REPO = Path(__file__).resolve().parents[2]
 
 
+def peer_env(proxy_url: str, ca_file: str, home: Path) -> dict[str, str]:
+    """Environment for a requests/httpx-based peer: our proxy, our CA, its own HOME."""
+    env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
+    env.update(
+        HTTPS_PROXY=proxy_url,
+        https_proxy=proxy_url,
+        REQUESTS_CA_BUNDLE=ca_file,
+        SSL_CERT_FILE=ca_file,
+        HOME=str(home),
+    )
+    return env
+
+
 @dataclass
 class SandboxProcess:
     proxy_url: str
@@ -35,16 +48,7 @@ class SandboxProcess:
         return self.process.stdout.readline().split()
 
     def client_env(self, home: Path) -> dict[str, str]:
-        """Environment for a requests/httpx-based peer: our proxy, our CA, its own HOME."""
-        env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
-        env.update(
-            HTTPS_PROXY=self.proxy_url,
-            https_proxy=self.proxy_url,
-            REQUESTS_CA_BUNDLE=self.ca_file,
-            SSL_CERT_FILE=self.ca_file,
-            HOME=str(home),
-        )
-        return env
+        return peer_env(self.proxy_url, self.ca_file, home)
 
 
 @contextmanager
