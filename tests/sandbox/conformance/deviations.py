@@ -227,7 +227,8 @@ DEVIATIONS: list[Deviation] = [
         "records[*].fields.*",
         "shared-stream assets: Apple's carry import, contributor and metadata fields "
         "(importedBy, contributors, mediaMetaDataEnc, keywordsEnc, ...) the generator does "
-        "not produce; no client of ours reads them",
+        "not produce; no client of ours reads them. Apple's shared-database replies also "
+        "ignore desiredKeys (the private ones honour them), the sandbox projects both",
         PHOTOS,
         status="open",
     ),
