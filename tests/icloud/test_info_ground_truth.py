@@ -18,6 +18,7 @@ from cloudtap.sandbox.accounts.scenarios import CODE, PASSWORD
 from cloudtap.sandbox.runtime import RunningSandbox
 from cloudtap.sandbox.services.content import devices as device_gen
 from cloudtap.sandbox.services.content import storage as storage_gen
+from tests.icloud.datatypes.sandbox_session import world_account as account_of
 from tests.support.sandbox import live_sandbox
 
 DOMAIN = "sandbox.cloudtap.dev"
@@ -47,12 +48,6 @@ async def session_of(connector: ICloudConnector, name: str) -> JSONDict:
         outcome = await connector.login(credentials, outcome.session_state)
     assert outcome.state == "active" and outcome.session_state
     return outcome.session_state
-
-
-def account_of(sandbox: RunningSandbox, name: str) -> SandboxAccount:
-    account = sandbox.world.account(f"{name}@{DOMAIN}")
-    assert account is not None
-    return account
 
 
 def expected_info(account: SandboxAccount) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from cloudtap.icloud import errors
 from cloudtap.icloud.client.connector import ICloudConnector
 from cloudtap.icloud.connector import Filters, TransportOptions
 from tests.icloud.client.conftest import RequestLog
+from tests.icloud.datatypes.sandbox_session import download
 from tests.icloud.datatypes.sandbox_session import items as _items
 from tests.icloud.datatypes.sandbox_session import session as _session
 from tests.support.sandbox import live_sandbox
@@ -46,8 +47,7 @@ async def test_contacts_schema_and_images(connector: ICloudConnector) -> None:
     assert with_image
     image = with_image[0]["image"]
     assert image["id"].startswith("mme_contact_image://") and image["extension"] == "jpg"
-    stream = await connector.open_file(state, image["id"])
-    data = b"".join([chunk async for chunk in stream.iter_bytes()])
+    data = await download(connector, state, image["id"])
     assert data[:3] == b"\xff\xd8\xff"  # a JPEG
     addresses = [r for c in contacts for r in c["records"] if r["type"] == "Address"]
     assert addresses and {"Street", "City", "ZIP", "Country"} <= set(addresses[0])

@@ -18,11 +18,8 @@ from cloudtap.icloud.connector import Filters, JSONDict, TransportOptions
 from cloudtap.icloud.datatypes.common import stable_id
 from cloudtap.sandbox.runtime import RunningSandbox
 from cloudtap.sandbox.services.content import events as world_events
-from tests.icloud.client.conftest import apple_id
-from tests.icloud.datatypes.sandbox_session import items, session
+from tests.icloud.datatypes.sandbox_session import items, session, world_account
 from tests.support.sandbox import live_sandbox
-
-RICH = apple_id("rich")
 
 
 @pytest.fixture(scope="module")
@@ -32,9 +29,7 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSandbox
 
 
 def world_sources(sandbox: RunningSandbox, lo: datetime, hi: datetime) -> list[Any]:
-    account = sandbox.world.account(RICH)
-    assert account is not None
-    spec = account.content
+    spec = world_account(sandbox, "rich").content
     return [world_events.source(spec, o) for o in world_events.occurrences_between(spec, lo, hi)]
 
 

@@ -16,13 +16,12 @@ from cloudtap.sandbox.runtime import RunningSandbox
 from cloudtap.sandbox.services.content import contacts as gen
 from tests.icloud.client.conftest import (
     RequestLog,
-    apple_id,
     connector,
     requests_made,
     sandbox,
     transport,
 )
-from tests.icloud.datatypes.sandbox_session import items, session
+from tests.icloud.datatypes.sandbox_session import download, items, session, world_account
 
 # Every key an item carries; the test fails if one is published but not checked here.
 ITEM_KEYS = {
@@ -124,9 +123,7 @@ def _check(item: JSONDict, p: gen.Person) -> None:
 async def test_every_published_field_is_the_worlds_value(
     connector: ICloudConnector, sandbox: RunningSandbox, requests_made: RequestLog
 ) -> None:
-    account = sandbox.world.account(apple_id("rich"))
-    assert account is not None
-    spec = account.content
+    spec = world_account(sandbox, "rich").content
     requests_made.clear()
     state, items = await _items(connector, "rich")
     assert len(items) == spec.contacts
@@ -145,17 +142,13 @@ async def test_every_published_field_is_the_worlds_value(
     with_photo = [i for i in range(spec.contacts) if gen.has_photo(spec, i)]
     for index in (with_photo[0], with_photo[len(with_photo) // 2], with_photo[-1]):
         item = by_id[gen.contact_id(spec, index)]
-        stream = await connector.open_file(state, item["image"]["id"])
-        data = b"".join([chunk async for chunk in stream.iter_bytes()])
-        assert data == gen.photo_jpeg(spec, index)
+        assert await download(connector, state, item["image"]["id"]) == gen.photo_jpeg(spec, index)
 
 
 async def test_a_small_book_comes_whole_in_the_startup_reply(
     connector: ICloudConnector, sandbox: RunningSandbox, requests_made: RequestLog
 ) -> None:
-    account = sandbox.world.account(apple_id("calls-few"))
-    assert account is not None
-    spec = account.content
+    spec = world_account(sandbox, "calls-few").content
     requests_made.clear()
     _state, items = await _items(connector, "calls-few")
     assert not any(u.endswith("/co/contacts") for u in requests_made.urls)

@@ -23,6 +23,7 @@ from cloudtap.sandbox.accounts.scenarios import PASSWORD
 from cloudtap.sandbox.runtime import RunningSandbox
 from cloudtap.sandbox.services.content import devices as gen
 from cloudtap.sandbox.services.findmy import DELAY_ENV
+from tests.icloud.datatypes.sandbox_session import world_account
 from tests.support.sandbox import live_sandbox
 
 DOMAIN = "sandbox.cloudtap.dev"
@@ -95,8 +96,7 @@ def expected_item(account: SandboxAccount, device: gen.Device) -> dict[str, Any]
 
 @pytest.mark.parametrize("name", ["rich", "calls-20k"])  # with and without a family
 async def test_every_published_field_is_the_worlds_own(sandbox: RunningSandbox, name: str) -> None:
-    account = sandbox.world.account(f"{name}@{DOMAIN}")
-    assert account is not None
+    account = world_account(sandbox, name)
     truth = gen.devices(account.content, account.first_name, with_family=True)
     items, before, after = await published(sandbox, name)
 
@@ -115,8 +115,7 @@ async def test_every_published_field_is_the_worlds_own(sandbox: RunningSandbox, 
 
 async def test_the_rich_account_covers_the_hard_cases(sandbox: RunningSandbox) -> None:
     """The cases above are really exercised: family, no location, unicode names."""
-    account = sandbox.world.account(f"rich@{DOMAIN}")
-    assert account is not None
+    account = world_account(sandbox, "rich")
     truth = gen.devices(account.content, account.first_name, with_family=True)
     items, _, _ = await published(sandbox, "rich")
     assert {d.member for d in truth} == set(range(account.content.family_members + 1))

@@ -30,6 +30,7 @@ from cloudtap.sandbox.photos.replay import REPLAY_PASSWORD, load_capture
 from cloudtap.sandbox.photos.resources import ResourceSpec
 from cloudtap.sandbox.photos.urls import ContentRef
 from cloudtap.sandbox.runtime import RunningSandbox
+from tests.icloud.datatypes.sandbox_session import world_account
 from tests.support.sandbox import live_sandbox
 
 PASSWORD = "sandbox-password"
@@ -119,8 +120,7 @@ def _spec_of(item: JSONDict, world: dict[tuple[str, str], AssetSpec]) -> AssetSp
 async def test_every_published_field_matches_the_world(
     connector: ICloudConnector, sandbox: RunningSandbox
 ) -> None:
-    account = sandbox.world.account(f"shared@{DOMAIN}")
-    assert account is not None
+    account = world_account(sandbox, "shared")
     world = _world_assets(account)
     _, items = await _items(connector, account.apple_id, PASSWORD)
 
@@ -144,8 +144,7 @@ async def test_every_published_field_matches_the_world(
 async def test_downloaded_bytes_are_the_worlds_bytes(
     connector: ICloudConnector, sandbox: RunningSandbox
 ) -> None:
-    account = sandbox.world.account(f"shared@{DOMAIN}")
-    assert account is not None
+    account = world_account(sandbox, "shared")
     world = _world_assets(account)
     state, items = await _items(connector, account.apple_id, PASSWORD)
     sample: dict[str, JSONDict] = {}
