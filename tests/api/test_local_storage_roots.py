@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 
 from cloudtap.config import Settings, set_settings
 from tests.api.conftest import Tenant
-from tests.api.helpers import AWAIT, create_session, create_user, finished_task
+from tests.api.helpers import create_poll, create_session, create_user, finished_task
 from tests.jobs.fake_connector import FILE_ID, FakeConnector
 
 
@@ -123,23 +123,27 @@ def test_a_root_that_leads_outside_later_is_refused_at_test_and_publish(
     outside.mkdir()
     swapped.symlink_to(outside, target_is_directory=True)
 
-    task = client.post(f"/configs/storage/{config_id}/test", headers=tenant.headers)
-    done = finished_task(client, tenant, task.json()["id"], attempts=200, interval=0.05)
-    assert done["state"] == "failed" and done["error"] == "storage-refused", done
-    state = client.get(f"/configs/storage/{config_id}", headers=tenant.headers).json()["state"]
-    assert state == "invalid"
-
     key = client.post("/key", json={"storage_config": config_id}, headers=tenant.headers)
     assert key.status_code == 200, key.text
     session = create_session(client, tenant, create_user(client, tenant)["id"])
-    poll = client.post(
-        "/polls",
-        json={"session": session["id"], "payload": {"files": [FILE_ID]}},
-        headers={**tenant.headers, **AWAIT},
-    ).json()
+    # The poll first: while the config still reads valid, the publish itself refuses.
+    poll = create_poll(client, tenant, session["id"], {"files": [FILE_ID]})
     assert poll["state"] == "completed", poll
     assert poll["results"]["total_count"] == 0
     [failed] = poll["tasks_failed"]
     task = client.get(f"/tasks/{failed}", headers=tenant.headers).json()
     assert task["error"] == "storage-unavailable", task
+
+    task = client.post(f"/configs/storage/{config_id}/test", headers=tenant.headers)
+    done = finished_task(client, tenant, task.json()["id"], attempts=200, interval=0.05)
+    assert done["state"] == "failed" and done["error"] == "storage-refused", done
+    state = client.get(f"/configs/storage/{config_id}", headers=tenant.headers).json()["state"]
+    assert state == "invalid"
+    # Once tested invalid, the key's results have nowhere to go: no poll is accepted.
+    refused = client.post(
+        "/polls",
+        json={"session": session["id"], "payload": {"files": [FILE_ID]}},
+        headers=tenant.headers,
+    )
+    assert (refused.status_code, refused.json()["error"]) == (403, "unconfigured")
     assert list(outside.iterdir()) == []

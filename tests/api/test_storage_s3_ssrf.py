@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 from cloudtap.api.app import create_app
 from cloudtap.config import get_settings, set_settings
 from tests.api.conftest import Tenant
-from tests.api.helpers import AWAIT, create_session, create_user, finished_task
+from tests.api.helpers import create_poll, create_session, create_user, finished_task
 from tests.jobs.fake_connector import FILE_ID, FakeConnector
 from tests.support.tcp_listener import CountingListener
 
@@ -114,22 +114,26 @@ def test_an_endpoint_no_longer_allowed_is_refused_at_test_and_publish(
     monkeypatch.delenv("CLOUDTAP_OUTBOUND_ALLOW_HOSTS")
     set_settings(None)
     with TestClient(create_app(get_settings())) as client:
+        # The poll first: while the config still reads valid, the publish itself refuses.
+        session = create_session(client, tenant, create_user(client, tenant)["id"])
+        poll = create_poll(client, tenant, session["id"], {"files": [FILE_ID]})
+        assert poll["state"] == "completed" and poll["results"]["total_count"] == 0, poll
+        [failed] = poll["tasks_failed"]
+        task = client.get(f"/tasks/{failed}", headers=tenant.headers).json()
+        assert task["error"] == "storage-unavailable", task
+
         task = client.post(f"/configs/storage/{config_id}/test", headers=tenant.headers).json()
         done = finished_task(client, tenant, task["id"], attempts=300, interval=0.05)
         assert (done["state"], done["error"]) == ("failed", "storage-refused"), done
         config = client.get(f"/configs/storage/{config_id}", headers=tenant.headers).json()
         assert config["state"] == "invalid"
-
-        session = create_session(client, tenant, create_user(client, tenant)["id"])
-        poll = client.post(
+        # Once tested invalid, the organisation is unconfigured: no poll is accepted.
+        refused = client.post(
             "/polls",
             json={"session": session["id"], "payload": {"files": [FILE_ID]}},
-            headers={**tenant.headers, **AWAIT},
-        ).json()
-        assert poll["state"] == "completed" and poll["results"]["total_count"] == 0, poll
-        [failed] = poll["tasks_failed"]
-        task = client.get(f"/tasks/{failed}", headers=tenant.headers).json()
-        assert task["error"] == "storage-unavailable", task
+            headers=tenant.headers,
+        )
+        assert (refused.status_code, refused.json()["error"]) == (403, "unconfigured")
     assert target.connections == 0
 
 
