@@ -8,6 +8,7 @@ Its accounts: the scenario accounts, plus a 2FA account holding all seven data t
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -93,6 +94,18 @@ class PullSandbox:
 
 def pull_command(*args: str) -> list[str]:
     return [sys.executable, "-m", "cloudtap.cli.main", "pull", *args]
+
+
+def run_pull(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    """``cloudtap pull <args>`` to the end (5 minutes at most), its output captured."""
+    return subprocess.run(
+        pull_command(*args),
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def spawn_pull(sandbox: PullSandbox, tmp_path: Path, *args: str, timeout: int) -> pexpect.spawn:

@@ -4,7 +4,6 @@ only with --apply-deletions."""
 from __future__ import annotations
 
 import json
-import subprocess
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -12,21 +11,14 @@ from typing import Any
 import vobject
 
 from cloudtap.sandbox.services.content import contacts as contacts_gen
-from tests.pull.sandbox_world import PASSWORD, REPO, SLOW, PullSandbox, pull_command
+from tests.pull.sandbox_world import PASSWORD, SLOW, PullSandbox, run_pull
 
 ARGS = ("--data-types", "mme_contacts.contacts", "--password-env", "CT_TEST_PASSWORD")
 
 
 def _pull(sandbox: PullSandbox, tmp_path: Path, root: Path, *extra: str) -> dict[str, Any]:
     env = {**sandbox.env(tmp_path), "CT_TEST_PASSWORD": PASSWORD}
-    done = subprocess.run(
-        pull_command(SLOW, "--to", str(root), *ARGS, *extra),
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    done = run_pull(env, SLOW, "--to", str(root), *ARGS, *extra)
     assert done.returncode == 0, done.stdout + done.stderr
     assert PASSWORD not in done.stdout + done.stderr
     # Not a terminal: a plain log, one line per step.

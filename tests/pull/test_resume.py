@@ -19,7 +19,7 @@ from cloudtap.sandbox.photos.container import PRIMARY_ZONE
 from cloudtap.sandbox.photos.resources import PREFIXES
 from cloudtap.sandbox.photos.urls import decode_token
 from tests.pull.ground_truth import photo_bytes, photo_index, visible_photos
-from tests.pull.sandbox_world import PASSWORD, REPO, SLOW, PullSandbox, pull_command
+from tests.pull.sandbox_world import PASSWORD, REPO, SLOW, PullSandbox, pull_command, run_pull
 
 KILL_AFTER_FILES = 6
 ARGS = ("--data-types", "icpl.photos", "--password-env", "CT_TEST_PASSWORD")
@@ -78,14 +78,7 @@ def test_killed_pull_resumes_without_fetching_twice(
         assert (root / entry["path"]).stat().st_size == entry["size"]
 
     before = time.time()
-    second = subprocess.run(
-        pull_command(SLOW, "--to", str(root), *ARGS),
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    second = run_pull(env, SLOW, "--to", str(root), *ARGS)
     assert second.returncode == 0, second.stdout + second.stderr
     manifest = _manifest(root)
     files = manifest["files"]

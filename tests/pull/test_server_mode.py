@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 
 from tests.cli.serve_process import served_api
-from tests.pull.sandbox_world import PASSWORD, REPO, SLOW, PullSandbox, pull_command
+from tests.pull.sandbox_world import PASSWORD, SLOW, PullSandbox, run_pull
 
 
 def test_pull_through_a_running_server(pull_sandbox: PullSandbox, tmp_path: Path) -> None:
@@ -22,23 +21,17 @@ def test_pull_through_a_running_server(pull_sandbox: PullSandbox, tmp_path: Path
             "CT_TEST_PASSWORD": PASSWORD,
             "CLOUDTAP_TOKEN": api.token,  # the token travels in the environment
         }
-        done = subprocess.run(
-            pull_command(
-                SLOW,
-                "--to",
-                str(root),
-                "--server",
-                api.url,
-                "--password-env",
-                "CT_TEST_PASSWORD",
-                "--data-types",
-                "mme_contacts.contacts,icpl.photos",
-            ),
-            cwd=REPO,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=300,
+        done = run_pull(
+            env,
+            SLOW,
+            "--to",
+            str(root),
+            "--server",
+            api.url,
+            "--password-env",
+            "CT_TEST_PASSWORD",
+            "--data-types",
+            "mme_contacts.contacts,icpl.photos",
         )
     assert done.returncode == 0, done.stdout + done.stderr
     manifest = json.loads((root / "manifest.json").read_text())

@@ -4,7 +4,6 @@ memory of web sessions): the second pull logs in again by itself and fetches not
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -13,10 +12,9 @@ from cloudtap.sandbox.runtime import start_sandbox
 from cloudtap.sandbox.world import SandboxWorld
 from tests.pull.sandbox_world import (
     PASSWORD,
-    REPO,
     SLOW,
     PullSandbox,
-    pull_command,
+    run_pull,
     sandbox_accounts,
 )
 
@@ -24,14 +22,7 @@ ARGS = ("--data-types", "icpl.photos,mme_contacts.contacts", "--password-env", "
 
 
 def _pull(sandbox: PullSandbox, tmp_path: Path, root: Path) -> dict[str, Any]:
-    done = subprocess.run(
-        pull_command(SLOW, "--to", str(root), *ARGS),
-        cwd=REPO,
-        env={**sandbox.env(tmp_path), "CT_PW": PASSWORD},
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    done = run_pull({**sandbox.env(tmp_path), "CT_PW": PASSWORD}, SLOW, "--to", str(root), *ARGS)
     assert done.returncode == 0, done.stdout + done.stderr
     return dict(json.loads((root / "manifest.json").read_text()))
 
