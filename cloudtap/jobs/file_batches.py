@@ -112,24 +112,34 @@ def _targets(settings: Settings, task_ids: list[str]) -> list[str]:
     with transaction(settings.database_url) as db:
         for start in range(0, len(task_ids), _IDS_PER_QUERY):
             chunk = task_ids[start : start + _IDS_PER_QUERY]
-            found.update(db.execute(select(Task.id, Task.target).where(Task.id.in_(chunk))))
-    return [found[task_id] or "" for task_id in task_ids if task_id in found]
+            rows = db.execute(select(Task.id, Task.target).where(Task.id.in_(chunk)))
+            found.update((task_id, target or "") for task_id, target in rows.tuples())
+    return [found[task_id] for task_id in task_ids if task_id in found]
 
 
 async def _run(settings: Settings, task_ids: list[str], leases: BatchLeases) -> None:
     queue = deque(task_ids)
     targets = await asyncio.to_thread(_targets, settings, task_ids)
     async with _Openers(targets) as openers:
+        slots = max(1, lock_provider_for(settings).downloads_per_account)
+        # Twice as many workers as transfers: one's claim and commits overlap another's
+        # transfer, so the account's slots stay busy (the slots still bound transfers).
+        transfers = asyncio.Semaphore(slots)
 
         async def worker() -> None:
             while queue:
-                await _one(settings, queue.popleft(), leases, openers)
+                await _one(settings, queue.popleft(), leases, openers, transfers)
 
-        slots = max(1, lock_provider_for(settings).downloads_per_account)
-        await asyncio.gather(*(worker() for _ in range(min(slots, len(task_ids)))))
+        await asyncio.gather(*(worker() for _ in range(min(2 * slots, len(task_ids)))))
 
 
-async def _one(settings: Settings, task_id: str, leases: BatchLeases, openers: _Openers) -> None:
+async def _one(
+    settings: Settings,
+    task_id: str,
+    leases: BatchLeases,
+    openers: _Openers,
+    transfers: asyncio.Semaphore,
+) -> None:
     owner = new_owner()
     leases.take(task_id, owner)
     try:
@@ -139,7 +149,8 @@ async def _one(settings: Settings, task_id: str, leases: BatchLeases, openers: _
         stored: StoredObject | None = None
         kind, error = "bin", None
         try:
-            stored, kind = await _download(settings, run, openers)
+            async with transfers:
+                stored, kind = await _download(settings, run, openers)
         except Exception as exc:
             error = task_error(task_id, exc)
         await asyncio.to_thread(finish_task, settings, run, stored, kind, error)
