@@ -143,30 +143,30 @@ def _fields(record: Record) -> dict[str, Any]:
 
 def file_entries(assets: AssetRecords) -> list[JSONDict]:
     # Plain loops and each record's fields looked up once: this runs for every asset.
-    asset_fields, master_fields = _fields(assets.asset), _fields(assets.master)
+    # Each resource is listed from every record that holds it: the master's copy (the
+    # original's) first, then the asset's own (an edit's renditions, e.g. its resJPEGMed),
+    # so an edit never hides the original's renditions.
+    holders = ((assets.master, _fields(assets.master)), (assets.asset, _fields(assets.asset)))
     scope, zone_name = assets.zone.scope, assets.zone.name
     files: list[JSONDict] = []
     for prefix in PUBLISHED_RESOURCES:
         key = prefix + "Res"
-        holder, fields = assets.asset, asset_fields
-        res = _value(fields, key)
-        if not isinstance(res, dict):
-            holder, fields = assets.master, master_fields
+        for holder, fields in holders:
             res = _value(fields, key)
             if not isinstance(res, dict):
                 continue
-        extension, data_type = uti_extension(_value(fields, prefix + "FileType"))
-        ref = PhotoFileRef(scope, zone_name, str(holder.get("recordName")), prefix)
-        files.append(
-            {
-                "id": ref.to_id(),
-                "data_type": data_type,
-                "extension": extension,
-                "size": _int(res.get("size")),
-                "width": _int(_value(fields, prefix + "Width")),
-                "height": _int(_value(fields, prefix + "Height")),
-            }
-        )
+            extension, data_type = uti_extension(_value(fields, prefix + "FileType"))
+            ref = PhotoFileRef(scope, zone_name, str(holder.get("recordName")), prefix)
+            files.append(
+                {
+                    "id": ref.to_id(),
+                    "data_type": data_type,
+                    "extension": extension,
+                    "size": _int(res.get("size")),
+                    "width": _int(_value(fields, prefix + "Width")),
+                    "height": _int(_value(fields, prefix + "Height")),
+                }
+            )
     return files
 
 

@@ -107,12 +107,6 @@ class AssetSpec:
     def resource(self, prefix: str) -> ResourceSpec | None:
         return next((r for r in self.resources if r.prefix == prefix), None)
 
-    def as_read(self, field: str) -> ResourceSpec | None:
-        """The file a client reading ``{field}Res`` gets: the asset's own rendition (an
-        edit's) before the master's of the same name."""
-        mine = [r for r in self.resources if r.field == field]
-        return next((r for r in mine if r.on_asset), mine[0] if mine else None)
-
 
 def master_name(seed: int, zone: str, index: int) -> str:
     """28 characters of base64, like Apple's: a hash, then the index (recoverable)."""

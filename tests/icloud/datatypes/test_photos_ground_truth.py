@@ -94,9 +94,18 @@ def _world_assets(account: SandboxAccount) -> dict[tuple[str, str], AssetSpec]:
     return out
 
 
+def _published(spec: AssetSpec) -> list[ResourceSpec]:
+    """What an item lists, in order: per resource, the original's (the master's) copy,
+    then the edit's own (the asset's), so an edit never hides the original's renditions."""
+    return [
+        r
+        for prefix in PUBLISHED_RESOURCES
+        for r in sorted((r for r in spec.resources if r.field == prefix), key=lambda r: r.on_asset)
+    ]
+
+
 def _expected_files(spec: AssetSpec) -> list[dict[str, Any]]:
-    resources = [r for p in PUBLISHED_RESOURCES if (r := spec.as_read(p)) is not None]
-    return [_expected_file(r) for r in resources]
+    return [_expected_file(r) for r in _published(spec)]
 
 
 def _expected_file(res: ResourceSpec) -> dict[str, Any]:
@@ -154,8 +163,7 @@ async def test_downloaded_bytes_are_the_worlds_bytes(
     assert len(sample) >= 8
     for item in sample.values():
         spec = _spec_of(item, world)
-        resources = [r for p in PUBLISHED_RESOURCES if (r := spec.as_read(p)) is not None]
-        for entry, res in zip(item["files"], resources, strict=True):
+        for entry, res in zip(item["files"], _published(spec), strict=True):
             ref = ContentRef(account.dsid, spec.zone != PRIMARY_ZONE, "g", spec.index, res.code)
             blob = resolve(sandbox.world, ref)
             assert blob is not None
