@@ -5,7 +5,9 @@ Library, ``SharedSync-<uuid>`` listed in the private database too (as a browser 
 shows) and, the same zone, in the shared one (as icloudpd's cassettes address it).
 Queries are answered by index (``records/query`` by rank in either direction, counts through
 ``HyperionIndexCountLookup``, albums, album contents); ``changes/zone`` walks a
-deterministic change log; ``records/modify`` can move assets to Recently Deleted.
+deterministic change log (a Shared Library's also holds its owner's
+``CPLSharedLibraryQuota`` record); ``records/modify`` can move assets to Recently Deleted
+and set or clear ``isFavorite``.
 An account with iCloud Photos off has no zones, so every call on them is
 ``ZONE_NOT_FOUND`` (what clients report as "finish setting up your iCloud service").
 """
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import copy
 import uuid
 from collections.abc import Iterator
 from functools import lru_cache
@@ -121,6 +124,41 @@ def _edits(account: SandboxAccount, zone: Zone) -> ZoneEdits:
     return world_state("photos-edits", PhotosEdits).zone(account.dsid, zone.name)
 
 
+def _asset(source: LibrarySource, edits: ZoneEdits, index: int) -> Record:
+    """The asset as clients left it: deleted, and favourited or not, through records/modify."""
+    record = source.asset_record(index, index in edits.deleted)
+    if index in edits.favorite:
+        record["fields"]["isFavorite"] = envelope.int_field(int(edits.favorite[index]))
+        edit = f"{record['recordName']}:favorite:{edits.log.count(index)}"
+        record["recordChangeTag"] = envelope.change_tag(edit, record["modified"]["timestamp"])
+    return record
+
+
+def _quota_record(source: LibrarySource) -> Record | None:
+    if not isinstance(source, GeneratedSource) or not source.shared or not source.size():
+        return None
+    return copy.deepcopy(_quota(source))  # a copy: replies are built on it
+
+
+@lru_cache(maxsize=64)
+def _quota(source: GeneratedSource) -> Record:
+    """A Shared Library zone's ``CPLSharedLibraryQuota`` record for its owner, as pyicloud's
+    browser capture of ``changes/zone`` on a ``SharedSync-`` zone shows one
+    (``SharedLibraryQuota-<owner>``, ``contributedQuotaInSharedLibrary``: bytes). The
+    account is the sandbox library's only contributor: the sizes of every file of every
+    asset in the zone (Recently Deleted ones count until purged), as of the newest one."""
+    specs = [source.spec(i) for i in range(source.size())]
+    contributed = sum(r.size for spec in specs for r in spec.resources)
+    return envelope.record(
+        name=f"SharedLibraryQuota-{source.zone.owner}",
+        record_type="CPLSharedLibraryQuota",
+        fields={"contributedQuotaInSharedLibrary": envelope.int_field(contributed)},
+        zone=source.zone,
+        created_ms=min(spec.added_date_ms for spec in specs),
+        modified_ms=max(spec.added_date_ms for spec in specs),
+    )
+
+
 def _filters(query: dict[str, Any]) -> dict[str, Any]:
     """``filterBy`` (a list, or one filter) as ``{fieldName: value}``."""
     raw = query.get("filterBy")
@@ -167,6 +205,10 @@ class PhotosContainer:
         if name == "deleted":  # deleted in the source (a replayed capture) or by a client
             return ListSet({*_all(source.subset("deleted")), *edits.deleted})
         base = source.subset(name)
+        if name == "favorite" and edits.favorite:
+            marked = {i for i, on in edits.favorite.items() if on}
+            unmarked = {i for i, on in edits.favorite.items() if not on}
+            base = ListSet(sorted(({*_all(base)} | marked) - unmarked))
         return ExcludingSet(base, sorted(edits.deleted)) if edits.deleted else base
 
     def _album(self, source: LibrarySource, album_id: str) -> AlbumSpec | None:
@@ -330,7 +372,7 @@ class PhotosContainer:
     ) -> list[Record]:
         # Like Apple: the page's masters first, then its assets (relations before both).
         masters = [source.master_record(i, i in edits.deleted) for i in indices]
-        assets = [source.asset_record(i, i in edits.deleted) for i in indices]
+        assets = [_asset(source, edits, i) for i in indices]
         if album is None:
             return masters + assets
         relations = [self._relation(album, a, zone, k) for k, a in enumerate(assets)]
@@ -353,9 +395,11 @@ class PhotosContainer:
 
     # -- changes/zone: a deterministic log ---------------------------------------------
     # [created records of purged assets] [every asset, oldest first: master, asset]
-    # [tombstones of the purged records] [assets edited through records/modify]
+    # [a Shared Library's quota record] [tombstones of the purged records]
+    # [assets edited through records/modify]
     def _log_length(self, source: LibrarySource, edits: ZoneEdits) -> int:
-        return 4 * source.expunged_count() + 2 * source.size() + len(edits.log)
+        quota = int(_quota_record(source) is not None)
+        return 4 * source.expunged_count() + 2 * source.size() + quota + len(edits.log)
 
     def _log_entry(self, source: LibrarySource, edits: ZoneEdits, zone: Zone, e: int) -> Record:
         purged, n = source.expunged_count(), source.size()
@@ -366,12 +410,17 @@ class PhotosContainer:
             index = n - 1 - e // 2
             if e % 2 == 0:
                 return source.master_record(index, index in edits.deleted)
-            return source.asset_record(index, index in edits.deleted)
+            return _asset(source, edits, index)
         e -= 2 * n
+        quota = _quota_record(source)
+        if quota is not None:
+            if e == 0:
+                return quota
+            e -= 1
         if e < 2 * purged:
             return envelope.tombstone(source.expunged_names(e // 2)[e % 2], zone)
         index = edits.log[e - 2 * purged]
-        return source.asset_record(index, index in edits.deleted)
+        return _asset(source, edits, index)
 
     def _check(self, account: SandboxAccount, database: Database, zone: Zone) -> bytes:
         return zone_check(account.dsid, CONTAINER_NAME, database, zone.name)
@@ -420,7 +469,7 @@ class PhotosContainer:
             if master["recordName"] == name:
                 yield master
             else:
-                yield source.asset_record(index, index in edits.deleted)
+                yield _asset(source, edits, index)
 
     # -- records/modify ----------------------------------------------------------------
     def modify(
@@ -454,23 +503,33 @@ class PhotosContainer:
                 )
                 continue
             edits = _edits(account, zone)
-            current = source.asset_record(index, index in edits.deleted)
+            current = _asset(source, edits, index)
             tag = rec.get("recordChangeTag")
             if op.get("operationType") == "update" and tag and tag != current["recordChangeTag"]:
                 out.append(envelope.record_error(name, "CONFLICT", "record was modified"))
                 continue
-            flag = fields.get("isDeleted")
-            value = flag.get("value") if isinstance(flag, dict) else None
-            unsupported = set(fields) - {"isDeleted"}
-            if value not in (0, 1, True, False) or unsupported:
+            values = {
+                key: flag.get("value") if isinstance(flag, dict) else None
+                for key, flag in fields.items()
+            }
+            if (
+                not values
+                or set(values) - {"isDeleted", "isFavorite"}
+                or any(v not in (0, 1, True, False) for v in values.values())
+            ):
                 out.append(
                     envelope.record_error(
-                        name, "BAD_REQUEST", "the sandbox only supports setting isDeleted"
+                        name,
+                        "BAD_REQUEST",
+                        "the sandbox only supports setting isDeleted and isFavorite",
                     )
                 )
                 continue
-            state.set_deleted(account.dsid, zone.name, index, bool(value))
-            out.append(source.asset_record(index, bool(value)))
+            if "isDeleted" in values:
+                state.set_deleted(account.dsid, zone.name, index, bool(values["isDeleted"]))
+            if "isFavorite" in values:
+                state.set_favorite(account.dsid, zone.name, index, bool(values["isFavorite"]))
+            out.append(_asset(source, edits, index))
         return out
 
 

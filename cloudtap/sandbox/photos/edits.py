@@ -1,7 +1,7 @@
 """What clients changed in a world's Photos libraries (``records/modify``).
 
-Generated and replayed libraries are immutable; deletions made through the API are an
-overlay, kept per world (see ``cloudkit.context``) and per zone, with an append-only
+Generated and replayed libraries are immutable; deletions and favourites made through
+the API are an overlay, kept per world (see ``cloudkit.context``) and per zone, with an append-only
 log that extends the zone's change feed.
 """
 
@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 @dataclass
 class ZoneEdits:
     deleted: set[int] = field(default_factory=set)
+    favorite: dict[int, bool] = field(default_factory=dict)  # isFavorite set by a client
     log: list[int] = field(default_factory=list)  # asset indices, in edit order
 
 
@@ -33,4 +34,10 @@ class PhotosEdits:
                 edits.deleted.add(index)
             else:
                 edits.deleted.discard(index)
+            edits.log.append(index)
+
+    def set_favorite(self, dsid: str, zone: str, index: int, favorite: bool) -> None:
+        edits = self.zone(dsid, zone)
+        with self.lock:
+            edits.favorite[index] = favorite
             edits.log.append(index)

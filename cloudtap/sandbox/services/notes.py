@@ -131,7 +131,11 @@ def attachment_record(account: SandboxAccount, note: gen.NoteItem) -> Record:
     assert note.attachment is not None and file is not None
     if gen.has_media(note.index):
         return _media_backed(account, note, file)
+    # The shape of pyicloud's notes_lookup_attachment_response.json, AttachmentIdentifier
+    # included (the body's attachment identifier: ours is also the record's name). The
+    # real-note capture's photo, inline and drawing records have none (see _media_backed).
     fields = {
+        "AttachmentIdentifier": ck.string(note.attachment.identifier),
         "AttachmentUTI": ck.string(file.uti),
         "Filename": ck.string(file.filename),
         "TitleEncrypted": ck.encrypted(file.filename),

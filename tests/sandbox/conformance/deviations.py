@@ -274,25 +274,6 @@ DEVIATIONS: list[Deviation] = [
         status="sample",
         source="pyicloud:photos_zone_changes_response",
     ),
-    Deviation(
-        f"{CK_PHOTOS}/private/*",
-        "status",
-        "$",
-        "Shared Library zone (SharedSync-*) in the private database",
-        PHOTOS,
-        status="being-fixed",
-        source="pyicloud:photos_shared_library_*",
-    ),
-    Deviation(
-        f"{CK_PHOTOS}/private/records/modify",
-        "missing",
-        "records[*]*",
-        "Shared Library zone (SharedSync-*) in the private database: the modify finds no "
-        "asset to favourite",
-        PHOTOS,
-        status="being-fixed",
-        source="pyicloud:photos_shared_library_*",
-    ),
     # --- notes (pyicloud's fixtures are synthetic, by its own README) ------------------
     Deviation(
         f"{CK_NOTES}/*",
@@ -332,14 +313,6 @@ DEVIATIONS: list[Deviation] = [
         NOTES,
         status="synthetic",
         source="pyicloud:notes/notes_query_folders_response",
-    ),
-    Deviation(
-        f"{CK_NOTES}/records/lookup",
-        "missing",
-        "records[*].fields.Attachment*",
-        "inline note attachments (Attachments on notes, AttachmentIdentifier on attachments)",
-        NOTES,
-        status="being-fixed",
     ),
     # --- contacts (a reconstructed capture: its structure, invented values) ------------
     Deviation(

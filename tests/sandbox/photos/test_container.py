@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import httpx
 import pytest
 
 from cloudtap.sandbox.accounts.model import GeneratedLibrary
@@ -270,3 +273,68 @@ async def test_bad_queries_get_cloudkit_errors(world: SandboxWorld) -> None:
     for reply in (unknown, bad_rank, bad_dir):
         assert reply.status_code == 400
         assert reply.json()["serverErrorCode"] == "BAD_REQUEST"
+
+
+async def _changes(
+    c: httpx.AsyncClient, database: str, zone: str, token: str | None = None
+) -> dict[str, Any]:
+    entry = {"zoneID": {"zoneName": zone}, **({"syncToken": token} if token else {})}
+    reply = await c.post(f"{PHOTOS}/{database}/changes/zone", json={"zones": [entry]})
+    assert reply.status_code == 200, reply.text
+    (page,) = reply.json()["zones"]
+    assert isinstance(page, dict)
+    return page
+
+
+async def test_shared_library_in_the_private_database_answers_changes_and_favourites(
+    world: SandboxWorld,
+) -> None:
+    """pyicloud's browser-derived Shared Library fixtures: changes/zone and a modify of
+    isFavorite on SharedSync-… in the private database; the shared database sees the same."""
+    zone = shared_zone_name(SEED)
+    async with client_for(world, world.account("photos@example.test")) as c:
+        start = await _changes(c, "private", zone)
+        shared_start = await _changes(c, "shared", zone)  # tokens are per database
+        quota = [r for r in start["records"] if r.get("recordType") == "CPLSharedLibraryQuota"]
+        favourites = list_query("CPLAssetAndMasterInSmartAlbumByAssetDate", 0, "ASCENDING", 200,
+                                zone=zone, smartAlbum="FAVORITE")  # fmt: skip
+        listed = (await c.post(f"{PHOTOS}/private/records/query", json=favourites)).json()
+        before = [r for r in listed["records"] if r["recordType"] == "CPLAsset"]
+        assert before, "the generated Shared Library has a favourite"
+        asset = before[0]
+        body = {
+            "atomic": True,
+            "operations": [
+                {
+                    "operationType": "update",
+                    "record": {
+                        "recordName": asset["recordName"],
+                        "recordChangeTag": asset["recordChangeTag"],
+                        "recordType": "CPLAsset",
+                        "fields": {"isFavorite": {"value": 0}},
+                    },
+                }
+            ],
+            "zoneID": {"zoneName": zone},
+        }
+        reply = (await c.post(f"{PHOTOS}/private/records/modify", json=body)).json()
+        changed = reply["records"][0]
+        stale = await c.post(f"{PHOTOS}/private/records/modify", json=body)
+        after = (await c.post(f"{PHOTOS}/private/records/query", json=favourites)).json()
+        since = await _changes(c, "private", zone, start["syncToken"])
+        shared = await _changes(c, "shared", zone, shared_start["syncToken"])
+    assert changed["recordName"] == asset["recordName"]
+    assert changed["fields"]["isFavorite"] == {"value": 0, "type": "INT64"}
+    assert changed["recordChangeTag"] != asset["recordChangeTag"]
+    assert stale.json()["records"][0]["serverErrorCode"] == "CONFLICT"
+    gone = [r["recordName"] for r in after["records"] if r["recordType"] == "CPLAsset"]
+    assert asset["recordName"] not in gone and len(gone) == len(before) - 1
+    assert [r["recordName"] for r in since["records"]] == [asset["recordName"]]
+    assert since["records"][0]["fields"]["isFavorite"]["value"] == 0
+    assert [r["recordName"] for r in shared["records"]] == [asset["recordName"]]
+    # The owner's quota record: every file of the zone's six assets, in bytes.
+    (record,) = quota
+    specs = [generator.asset(SEED, zone, i) for i in range(6)]
+    total = sum(r.size for spec in specs for r in spec.resources)
+    assert record["fields"]["contributedQuotaInSharedLibrary"]["value"] == total
+    assert record["recordName"].startswith("SharedLibraryQuota-_")
