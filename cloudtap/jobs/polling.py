@@ -22,9 +22,11 @@ from cloudtap.config import Settings, get_settings
 from cloudtap.crypto.sealing import SealError
 from cloudtap.icloud.connector import Connector, FileStream, Filters
 from cloudtap.icloud.errors import AdpEnabled, ICloudError, RateLimited, SessionExpired
+from cloudtap.jobs.breaker import AccountBreaker, AccountCoolingDown
 from cloudtap.jobs.connectors import connector_for
 from cloudtap.jobs.cursors import Resume, keep_cursor, usable_cursor
 from cloudtap.jobs.heartbeat import Heartbeat, new_owner
+from cloudtap.jobs.locks import lock_provider_for
 from cloudtap.jobs.poll_filters import InvalidFilter, filters_of
 from cloudtap.jobs.throttling import schedule_task_retry, throttle_wait
 from cloudtap.jobs.vault import open_state, seal_state, session_context
@@ -365,6 +367,7 @@ class TaskRun:
     storage_config_id: str | None
     reclaims: int
     resume: Resume = field(default_factory=Resume)
+    apple_id: str | None = None  # the account, for its throttling breaker
     listing_started: datetime = field(default_factory=utcnow)
 
 
@@ -411,11 +414,22 @@ def start_task(settings: Settings, task_id: str, owner: str) -> TaskRun | None:
             reclaims=task.reclaims,
             resume=resume,
             listing_started=listing_started,
+            apple_id=_account_of(db, task),
         )
     if run.reclaims and store is not None:
         # Earlier runs died mid-way: what they wrote is replaced, never added to.
         discard_partials(store, _key_stem(task))
     return run
+
+
+def _account_of(db: DbSession, task: Task) -> str | None:
+    if not task.source_id:
+        return None
+    return db.scalars(select(Source.identifier).where(Source.id == task.source_id)).first()
+
+
+def _breaker(settings: Settings) -> AccountBreaker:
+    return AccountBreaker(lock_provider_for(settings).store)
 
 
 def ready_connector(settings: Settings, run: TaskRun) -> Connector:
@@ -426,6 +440,8 @@ def ready_connector(settings: Settings, run: TaskRun) -> Connector:
         raise SessionExpired("the session has expired")
     if run.store is None:
         raise StorageUnavailable("no usable result store")
+    if run.apple_id and _breaker(settings).is_open(run.apple_id):
+        raise AccountCoolingDown("Apple throttles this account; waiting before asking again")
     return connector_for(run.environment, run.source_type)
 
 
@@ -477,6 +493,9 @@ def finish_task(
     or its failure; a run that lost its lease publishes nothing."""
     task_id, store = run.task_id, run.store
     wait = None if stored is not None else throttle_wait(settings, error, attempt, waited)
+    if wait is not None and run.apple_id and not isinstance(error, AccountCoolingDown):
+        # Apple itself throttled: the account's other tasks wait as long as this one.
+        _breaker(settings).trip(run.apple_id, wait)
     now = utcnow()
     with transaction(settings.database_url) as db:
         if stored is not None:
