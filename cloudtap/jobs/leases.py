@@ -36,6 +36,10 @@ class LeaseStore(Protocol):
 
     def release(self, name: str, token: str) -> None: ...
 
+    def holders(self, name: str) -> int:
+        """How many unexpired leases of ``name`` there are (reads only)."""
+        ...
+
 
 # Scores are milliseconds of the Redis server's clock, so workers' clocks may disagree.
 _NOW_MS = "local t = redis.call('TIME'); local now = t[1] * 1000 + math.floor(t[2] / 1000)\n"
@@ -49,6 +53,8 @@ _ACQUIRE = (
     + _KEEP_KEY
     + "return 1\n"
 )
+# Counted by the Redis server's clock, like the leases themselves.
+_HOLDERS = _NOW_MS + "return redis.call('ZCOUNT', KEYS[1], '(' .. now, '+inf')\n"
 _RENEW = (
     _NOW_MS
     + "local ttl = tonumber(ARGV[2])\n"
@@ -66,6 +72,7 @@ class RedisLeases:
         self._prefix = prefix
         self._acquire = client.register_script(_ACQUIRE)
         self._renew = client.register_script(_RENEW)
+        self._holders = client.register_script(_HOLDERS)
 
     @classmethod
     def from_url(cls, url: str, prefix: str) -> RedisLeases:
@@ -87,6 +94,9 @@ class RedisLeases:
 
     def release(self, name: str, token: str) -> None:
         self._redis.zrem(self._key(name), token)
+
+    def holders(self, name: str) -> int:
+        return int(self._holders(keys=[self._key(name)]))
 
 
 _SCHEMA = (
@@ -142,5 +152,14 @@ class SqliteLeases:
         db = self._connect()
         try:
             db.execute("DELETE FROM leases WHERE name = ? AND token = ?", (name, token))
+        finally:
+            db.close()
+
+    def holders(self, name: str) -> int:
+        db = self._connect()
+        try:
+            query = "SELECT count(*) FROM leases WHERE name = ? AND expires > ?"
+            (count,) = db.execute(query, (name, time.time())).fetchone()
+            return int(count)
         finally:
             db.close()

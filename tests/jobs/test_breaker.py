@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -45,6 +46,13 @@ def test_the_longest_trip_wins(spec_store: Any) -> None:
     breaker.trip(APPLE_ID, 0.2)
     time.sleep(0.4)
     assert breaker.is_open(APPLE_ID)
+
+
+def test_many_workers_asking_at_once_see_a_closed_breaker_closed(spec_store: Any) -> None:
+    breaker = AccountBreaker(spec_store)
+    with ThreadPoolExecutor(8) as pool:
+        seen = list(pool.map(lambda _: breaker.is_open(APPLE_ID), range(200)))
+    assert not any(seen)
 
 
 @pytest.fixture
