@@ -104,9 +104,11 @@ def test_integrator_flow_in_chromium(
     page.get_by_role("button", name="Load thumbnails").click()
     thumbs = page.locator("img[src$='/content']")
     _wait_for(lambda: thumbs.count() == len(photos), timeout=120)
-    page.wait_for_function(
-        "[...document.querySelectorAll(\"img[src$='/content']\")]"
-        ".every(i => i.complete && i.naturalWidth > 0)"
+    # Polled from Python: wait_for_function evaluates its string with eval, which the
+    # dashboard's Content-Security-Policy (script-src 'self') rightly refuses.
+    _wait_for(
+        lambda: thumbs.evaluate_all("imgs => imgs.every(i => i.complete && i.naturalWidth > 0)"),
+        timeout=120,
     )
     page.screenshot(path=str(tmp_path / "photos.png"), full_page=True)
     photos_url = page.url
