@@ -22,7 +22,14 @@ from bench.runner.scenarios import Bench
 RESULTS = REPO / "bench" / "results" / "latest.json"
 
 
-def run(config: Config, root: Path) -> list[Scenario]:
+SCENARIOS = ("listing-10k", "listing-100k", "rss-100k", "incremental-100k", "download", "api")
+# What a scenario needs run before it: the incremental poll starts where the 100k listing
+# ended, the API load reads the download poll; listing-100k and rss-100k are one run.
+NEEDS = {"incremental-100k": {"listing-100k"}, "api": {"download"}, "rss-100k": {"listing-100k"}}
+
+
+def run(config: Config, root: Path, only: set[str] | None = None) -> list[Scenario]:
+    wanted = set(SCENARIOS) if only is None else only.union(*(NEEDS.get(n, set()) for n in only))
     knobs = {
         "CLOUDTAP_SANDBOX_LATENCY_MS": str(config.latency_ms),
         "CLOUDTAP_SANDBOX_LINK_BPS": str(config.link_bytes_per_second),
@@ -35,13 +42,18 @@ def run(config: Config, root: Path) -> list[Scenario]:
         api = CloudtapAPI(served)
         try:
             bench = Bench(config, sandbox, served, api, root)
-            return [
-                bench.listing("listing-10k", "bench-small"),
-                *bench.large_listing("listing-100k", "rss-100k", "bench-large"),
-                bench.incremental("incremental-100k", "bench-large"),
-                bench.download("download", "bench-large"),
-                bench.api_load("api"),
-            ]
+            scenarios: list[Scenario] = []
+            if "listing-10k" in wanted:
+                scenarios.append(bench.listing("listing-10k", "bench-small"))
+            if "listing-100k" in wanted:
+                scenarios += bench.large_listing("listing-100k", "rss-100k", "bench-large")
+            if "incremental-100k" in wanted:
+                scenarios.append(bench.incremental("incremental-100k", "bench-large"))
+            if "download" in wanted:
+                scenarios.append(bench.download("download", "bench-large"))
+            if "api" in wanted:
+                scenarios.append(bench.api_load("api"))
+            return scenarios
         finally:
             api.close()
 
@@ -50,6 +62,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="smaller sizes, under 5 minutes")
     parser.add_argument("--output", type=Path, default=RESULTS)
+    parser.add_argument(
+        "--only", action="append", choices=SCENARIOS, metavar="NAME",
+        help="run only this scenario (repeatable; with what it needs: incremental-100k and "
+        "rss-100k the 100k listing, api the download)",
+    )  # fmt: skip
     for knob in ("small_library", "large_library", "download_assets", "runs"):
         parser.add_argument(f"--{knob.replace('_', '-')}", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--api-seconds", type=float, help=argparse.SUPPRESS)
@@ -62,10 +79,11 @@ def main() -> None:
     config = replace(QUICK if args.quick else FULL, **overrides)
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="cloudtap-bench-") as tmp:
-        scenarios = run(config, Path(tmp))
+        scenarios = run(config, Path(tmp), set(args.only) if args.only else None)
     settings = {
         **config.settings(),
         "quick": args.quick,
+        "only": args.only,
         "machine": f"{platform.machine()}, {psutil.cpu_count()} CPUs, {platform.system()}",
         "python": platform.python_version(),
         "wall_seconds": round(time.perf_counter() - started, 1),
