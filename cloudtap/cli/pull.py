@@ -38,6 +38,14 @@ def _data_types(text: str | None) -> tuple[str, ...]:
     return wanted
 
 
+def _folder_time_zone(text: str) -> str:
+    from cloudtap.pull.exporters.photos import TIME_ZONES
+
+    if text.lower() not in TIME_ZONES:
+        raise typer.BadParameter(f"--folder-time-zone: one of {', '.join(TIME_ZONES)}")
+    return text.lower()
+
+
 def pull(
     apple_id: str | None = typer.Argument(None, help="The Apple ID (not needed with --sandbox)."),
     to: Path = typer.Option(..., "--to", help="Directory that holds the copy."),
@@ -58,6 +66,11 @@ def pull(
     sandbox: bool = typer.Option(False, help="Use the built-in sandbox (no Apple ID needed)."),
     folder_structure: str = typer.Option(
         "{:%Y/%m/%d}", help="Photo folders, as icloudpd's (or 'none')."
+    ),
+    folder_time_zone: str = typer.Option(
+        "local",
+        "--folder-time-zone",
+        help="Photo folders' days in the machine's local zone (as icloudpd) or 'utc'.",
     ),
     apply_deletions: bool = typer.Option(
         False, "--apply-deletions", help="Remove what was deleted on Apple's side."
@@ -92,6 +105,7 @@ def pull(
         data_types=_data_types(data_types),
         since=since,
         folder_structure=folder_structure,
+        folder_time_zone=_folder_time_zone(folder_time_zone),
         apply_deletions=apply_deletions,
         full=full,
         verify=verify,

@@ -56,6 +56,7 @@ class PullOptions:
     data_types: tuple[str, ...] = ALL_TYPES
     since: str | None = None  # the user's own lower bound (first pull)
     folder_structure: str = photos_export.DEFAULT_FOLDERS
+    folder_time_zone: str = "local"  # or "utc"
     apply_deletions: bool = False
     full: bool = False
     verify: bool = False
@@ -94,7 +95,7 @@ def _age_seconds(iso: str | None) -> float:
 
 def wanted_files(data_type: str, item: Item, options: PullOptions) -> list[Wanted]:
     if data_type == PHOTOS:
-        return photos_export.wanted(item, options.folder_structure)
+        return photos_export.wanted(item, options.folder_structure, options.folder_time_zone)
     if data_type == CONTACTS:
         return contacts_export.wanted(item)
     if data_type == NOTES:

@@ -108,14 +108,20 @@ def run_pull(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str
     )
 
 
-def spawn_pull(sandbox: PullSandbox, tmp_path: Path, *args: str, timeout: int) -> pexpect.spawn:
+def spawn_pull(
+    sandbox: PullSandbox,
+    tmp_path: Path,
+    *args: str,
+    timeout: int,
+    extra_env: dict[str, str] | None = None,
+) -> pexpect.spawn:
     """``cloudtap pull <args>`` in a pseudo-terminal, reaching ``sandbox``."""
     command = pull_command(*args)
     return pexpect.spawn(
         command[0],
         command[1:],
         cwd=str(REPO),
-        env=sandbox.env(tmp_path),
+        env={**sandbox.env(tmp_path), **(extra_env or {})},
         encoding="utf-8",
         timeout=timeout,
         dimensions=(40, 140),

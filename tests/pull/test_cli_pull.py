@@ -11,6 +11,7 @@ import re
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pexpect
 import pytest
@@ -54,8 +55,14 @@ SEVEN = (
 )
 
 
+# The machine's zone: photo folders are local days (as icloudpd's), not UTC ones.
+MACHINE_ZONE = "America/Los_Angeles"
+
+
 def _spawn(sandbox: PullSandbox, tmp_path: Path, root: Path) -> pexpect.spawn:
-    return spawn_pull(sandbox, tmp_path, TWO_FA, "--to", str(root), timeout=300)
+    return spawn_pull(
+        sandbox, tmp_path, TWO_FA, "--to", str(root), timeout=300, extra_env={"TZ": MACHINE_ZONE}
+    )
 
 
 def _finish(child: pexpect.spawn) -> str:
@@ -284,10 +291,13 @@ def _check_photos(root: Path, sandbox: PullSandbox, account: Any, manifest: dict
     world = visible_photos(account)
     assert set(pulled) == {(p.zone, p.index) for p in world}
     kinds: set[str] = set()
+    zone = ZoneInfo(MACHINE_ZONE)
+    # Some photos were taken late in the day in UTC: their local day is the one before.
+    assert any(p.captured.astimezone(zone).date() != p.captured.date() for p in world)
     for photo in world:
         files = pulled[(photo.zone, photo.index)]
         original = files["resOriginal"]
-        day = photo.captured.strftime("%Y/%m/%d")
+        day = photo.captured.astimezone(zone).strftime("%Y/%m/%d")
         # Same name on the same day (the Shared Library's numbering repeats): one of them
         # gets its item id's start, as icloudpd's name-id7 policy does.
         stem, ext = photo.filename.rsplit(".", 1)

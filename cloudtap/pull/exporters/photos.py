@@ -1,6 +1,9 @@
 """Photos → a date tree like icloudpd's: originals and their live-photo videos side by
 side in ``photos/YYYY/MM/DD/``, edited renders in ``photos-edited/…`` and RAW (Apple's
-alternative original) in ``photos-raw/…``; the capture time is set as each file's mtime."""
+alternative original) in ``photos-raw/…``; the capture time is set as each file's mtime.
+
+Folders are the capture's day in the machine's local time zone, as icloudpd's are (its
+``base.py`` formats ``photo.created.astimezone(get_localzone())``), or in UTC on request."""
 
 from __future__ import annotations
 
@@ -13,6 +16,7 @@ from cloudtap.pull.exporters import Item, Wanted, safe_name
 
 DATA_TYPE = "icpl.photos"
 DEFAULT_FOLDERS = "{:%Y/%m/%d}"
+TIME_ZONES = ("local", "utc")
 # The resource letter at the end of an ``icpl://`` id → (kind, top folder).
 KINDS = {"o": ("original", "photos"), "v": ("live", "photos"), "f": ("edited", "photos-edited")}
 KINDS["a"] = ("raw", "photos-raw")
@@ -36,18 +40,22 @@ def captured(item: Item) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def folder(moment: datetime | None, structure: str) -> str:
+def folder(moment: datetime | None, structure: str, time_zone: str = "local") -> str:
     """icloudpd's ``--folder-structure``: ``{:%Y/%m/%d}`` (or plain ``%Y/%m/%d``), or
-    ``none`` for one flat folder. Dates are the capture time in UTC."""
+    ``none`` for one flat folder. Dates are the capture time in the machine's local
+    zone (``TZ`` honoured), or in UTC when ``time_zone`` is ``"utc"``."""
+    if time_zone not in TIME_ZONES:
+        raise ValueError(f"folder time zone must be one of {', '.join(TIME_ZONES)}")
     if structure.lower() == "none" or moment is None:
         return ""
     pattern = structure if "{" in structure else "{:" + structure + "}"
-    return str(PurePosixPath(pattern.format(moment.astimezone(UTC))))
+    day = moment.astimezone(UTC) if time_zone == "utc" else moment.astimezone()
+    return str(PurePosixPath(pattern.format(day)))
 
 
-def wanted(item: Item, structure: str = DEFAULT_FOLDERS) -> list[Wanted]:
+def wanted(item: Item, structure: str = DEFAULT_FOLDERS, time_zone: str = "local") -> list[Wanted]:
     moment = captured(item)
-    subdir = folder(moment, structure)
+    subdir = folder(moment, structure, time_zone)
     name = safe_name(item.get("filename"), str(item.get("id")))
     stem = name.rsplit(".", 1)[0] if "." in name else name
     upper = name != name.lower() and name.rsplit(".", 1)[-1].isupper()
