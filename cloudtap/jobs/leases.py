@@ -21,6 +21,8 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
+from cloudtap.store.sqlite_wal import enable_wal
+
 if TYPE_CHECKING:
     import redis
 
@@ -113,7 +115,7 @@ class SqliteLeases:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
         with self._connect() as db:
-            db.execute("PRAGMA journal_mode=WAL")
+            enable_wal(db)
             db.execute(_SCHEMA)
 
     def _connect(self) -> sqlite3.Connection:

@@ -12,6 +12,8 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session as DbSession
 from sqlalchemy.orm import sessionmaker
 
+from cloudtap.store.sqlite_wal import enable_wal
+
 _engines: dict[str, Engine] = {}
 _makers: dict[str, sessionmaker[DbSession]] = {}
 _lock = threading.Lock()
@@ -25,7 +27,7 @@ POOL_OVERFLOW = 32
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # WAL lets the API read while a job writes; foreign keys make cascades real.
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
+    enable_wal(cursor)
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.close()
