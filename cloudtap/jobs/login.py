@@ -13,7 +13,7 @@ import logging
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session as DbSession
 
 from cloudtap.config import Settings, get_settings
@@ -22,6 +22,7 @@ from cloudtap.icloud.connector import Credentials, LoginOutcome
 from cloudtap.icloud.errors import ICloudError
 from cloudtap.jobs.connectors import connector_for
 from cloudtap.jobs.vault import (
+    CREDENTIALS_TTL_SECONDS,
     CredentialsExpired,
     open_credentials,
     open_state,
@@ -40,6 +41,10 @@ log = logging.getLogger(__name__)
 
 # How long a login waiting for a code or choice stays usable (Apple's codes live ~10 min).
 LOGIN_IN_PROGRESS_TTL = timedelta(minutes=10)
+# The longest one login attempt may run: past it the attempt fails as Apple being
+# unavailable, so a session still pending this long after its credentials expired
+# (``CREDENTIALS_TTL_SECONDS``) lost its worker and can never complete.
+LOGIN_RUN_SECONDS = 300
 # Errors after which the login in progress is useless and is dropped.
 _TERMINAL_ERRORS = {
     "invalid-credentials",
@@ -80,7 +85,10 @@ async def _attempt(
     environment: str, source_type: str, credentials: Credentials, saved: dict[str, Any] | None
 ) -> LoginOutcome:
     connector = connector_for(environment, source_type)
-    return await connector.login(credentials, saved)
+    try:
+        return await asyncio.wait_for(connector.login(credentials, saved), LOGIN_RUN_SECONDS)
+    except TimeoutError:
+        return LoginOutcome(state="failed", error="apple-unavailable")
 
 
 def _outcome_of(
@@ -173,6 +181,34 @@ def run_login(session_id: str, key_id: str, blob: bytes) -> None:
         if loaded is None or loaded[0].state != "pending":
             return
         _apply(settings, db, loaded[0], loaded[1], outcome)
+
+
+def fail_lapsed_logins(settings: Settings, limit: int = 200) -> int:
+    """Fail the sessions whose login can no longer run (its worker died with the only copy
+    of the sealed password, now expired anyway) with ``login-expired``, as the job itself
+    would; the conditional update keeps concurrent sweepers from announcing one twice."""
+    lapsed = utcnow() - timedelta(seconds=CREDENTIALS_TTL_SECONDS + LOGIN_RUN_SECONDS)
+    failed = 0
+    with transaction(settings.database_url) as db:
+        candidates = db.scalars(
+            select(Session.id)
+            .where(Session.state == "pending", Session.date_created < lapsed)
+            .limit(limit)
+        ).all()
+    for session_id in candidates:
+        with transaction(settings.database_url) as db:
+            claimed = db.execute(
+                update(Session)
+                .where(Session.id == session_id, Session.state == "pending")
+                .values(state="failed", error="login-expired")
+            )
+            if claimed.rowcount != 1:  # type: ignore[attr-defined]
+                continue
+            session = db.scalars(select(Session).where(Session.id == session_id)).one()
+            log.warning("session %s failed: its login job was lost", session_id)
+            _emit_session(db, session, "failed")
+            failed += 1
+    return failed
 
 
 def run_logout(session_id: str, key_id: str, blob: bytes) -> None:

@@ -8,6 +8,8 @@
   a commit and its enqueue). A second message for a claimed row is a no-op.
 - A poll left ``processing`` with no open task (its last task's worker died before it
   marked the poll completed) is completed.
+- A session whose login job was lost, and whose sealed password has expired since, fails
+  with ``login-expired`` (see :func:`cloudtap.jobs.login.fail_lapsed_logins`).
 
 Every step is a conditional UPDATE, so sweepers on many workers never double a job.
 """
@@ -20,6 +22,7 @@ from datetime import timedelta
 
 from cloudtap.config import Settings
 from cloudtap.jobs.dispatch import enqueue_poll, enqueue_task
+from cloudtap.jobs.login import fail_lapsed_logins
 from cloudtap.jobs.polling import complete_if_done
 from cloudtap.jobs.queue import queue_for
 from cloudtap.store import job_leases
@@ -38,6 +41,7 @@ class Swept:
     reclaimed: int = 0
     requeued: int = 0
     completed: int = 0
+    logins_failed: int = 0
 
 
 def _enqueue(settings: Settings, model: job_leases.Leased, row_id: str) -> None:
@@ -82,6 +86,7 @@ def sweep_leases(settings: Settings) -> Swept:
     for poll_id in stuck:
         complete_if_done(settings, poll_id)
     swept.completed = len(stuck)
+    swept.logins_failed = fail_lapsed_logins(settings)
     return swept
 
 
