@@ -10,6 +10,8 @@
   marked the poll completed) is completed.
 - A session whose login job was lost, and whose sealed password has expired since, fails
   with ``login-expired`` (see :func:`cloudtap.jobs.login.fail_lapsed_logins`).
+- A webhook delivery lost with its process is queued again once overdue
+  (:mod:`cloudtap.jobs.lost_deliveries`).
 
 Every step is a conditional UPDATE, so sweepers on many workers never double a job.
 """
@@ -23,6 +25,7 @@ from datetime import timedelta
 from cloudtap.config import Settings
 from cloudtap.jobs.dispatch import enqueue_poll, enqueue_task
 from cloudtap.jobs.login import fail_lapsed_logins
+from cloudtap.jobs.lost_deliveries import requeue_lost_deliveries
 from cloudtap.jobs.polling import complete_if_done
 from cloudtap.jobs.queue import queue_for
 from cloudtap.store import job_leases
@@ -42,6 +45,7 @@ class Swept:
     requeued: int = 0
     completed: int = 0
     logins_failed: int = 0
+    deliveries_requeued: int = 0
 
 
 def _enqueue(settings: Settings, model: job_leases.Leased, row_id: str) -> None:
@@ -87,6 +91,7 @@ def sweep_leases(settings: Settings) -> Swept:
         complete_if_done(settings, poll_id)
     swept.completed = len(stuck)
     swept.logins_failed = fail_lapsed_logins(settings)
+    swept.deliveries_requeued = len(requeue_lost_deliveries(settings, utcnow()))
     return swept
 
 
