@@ -4,7 +4,8 @@ FastAPI documents a 422 validation error per operation, but cloudtap answers inv
 input with ricloud's 400 ``invalid-parameter``; and every operation can also answer
 401, 404, 405, 409, 413, 429 or 503 with ricloud's error body. This rewrites the
 generated document once: the 422s go, the ricloud errors come in, and the
-``Authorization: Token …`` scheme is declared.
+``Authorization: Token …`` scheme and every POST's ``Idempotency-Key`` header are
+declared.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+
+from cloudtap.api.idempotency import MAX_KEY_LENGTH
 
 ERROR_SCHEMA: dict[str, Any] = {
     "title": "Error",
@@ -36,6 +39,20 @@ ERRORS = {
     "429": "Rate limited (`Retry-After`), or too many logins/polls in flight.",
 }
 _PUBLIC_WITHOUT_AUTH = {"/healthz", "/readyz", "/metrics"}
+# Every POST honours Idempotency-Key (cloudtap.api.idempotency).
+IDEMPOTENCY_PARAMETER: dict[str, Any] = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": (
+        f"Up to {MAX_KEY_LENGTH} characters, unique per request you mean once."
+        " A retry with the same key, method, path and body gets the first answer again"
+        " (`Idempotent-Replayed: true`);"
+        " with another request, 422 `idempotency-key-reused`; while the first is running,"
+        " 409 `idempotency-key-in-progress`. Kept a day (`CLOUDTAP_IDEMPOTENCY_TTL`)."
+    ),
+    "schema": {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH},
+}
 
 
 def _error_response(description: str) -> dict[str, Any]:
@@ -68,6 +85,8 @@ def install_openapi(app: FastAPI) -> None:
             }
         }
         for path, operations in spec.get("paths", {}).items():
+            if "post" in operations:
+                operations["post"].setdefault("parameters", []).append(IDEMPOTENCY_PARAMETER)
             for operation in operations.values():
                 responses = operation.setdefault("responses", {})
                 responses.pop("422", None)
