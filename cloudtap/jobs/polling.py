@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import PurePosixPath
@@ -323,7 +324,8 @@ async def _produce(
             items = connector.fetch_items(state, target, filters)
             async for item in items:
                 writer.add(item)
-            writer.close()
+            # Items deleted on Apple's side since the cursor (tombstones of a change feed).
+            writer.close(deleted=getattr(items, "deleted", None))
         resume.left = getattr(items, "cursor", None)
         return stored[0], "json"
     return await store_file(store, task, await connector.open_file(state, target))
@@ -373,53 +375,78 @@ class TaskRun:
 
 def start_task(settings: Settings, task_id: str, owner: str) -> TaskRun | None:
     """Claim a pending task and load what running it needs; None if it is not ours."""
+    runs = start_tasks(settings, [task_id], owner)
+    return runs[0] if runs else None
+
+
+def start_tasks(settings: Settings, task_ids: Sequence[str], owner: str) -> list[TaskRun]:
+    """Claim the pending ones of ``task_ids`` in one transaction (each on its own lease
+    row, all with this ``owner``) and load what running them needs: those this worker
+    got, in order. Tasks of one session share its opened state and result store."""
+    runs: list[TaskRun] = []
+    states: dict[str, dict[str, Any] | None] = {}
+    stores: dict[tuple[str, str | None], tuple[ResultStore | None, str | None]] = {}
+    accounts: dict[str | None, str | None] = {}
     with transaction(settings.database_url) as db:
-        loaded = _load_task(db, task_id)
-        if loaded is None or loaded[0].state != "pending":
-            return None
-        task, poll, session = loaded
-        listing_started = utcnow()
-        if not job_leases.claim(db, Task, task_id, owner, settings.task_lease_seconds):
-            return None  # another worker took it (a message enqueued twice)
-        resume = Resume()
-        if task.type == TASK_DATA and task.source_id:
-            try:
-                filters = filters_of(dict(poll.payload or {}))
-            except InvalidFilter:
-                filters = Filters()
-            resume.given = usable_cursor(settings, db, task.source_id, task.target or "", filters)
-        try:
-            state: dict[str, Any] | None = _session_state(settings, session)
-        except (SessionExpired, SealError):
-            state = None
-        store: ResultStore | None
-        try:
-            store, storage_config_id = publishing_store(
-                db, settings, task.organisation_id, task.key_id
+        for task_id in task_ids:
+            loaded = _load_task(db, task_id)
+            if loaded is None or loaded[0].state != "pending":
+                continue
+            task, poll, session = loaded
+            listing_started = utcnow()
+            if not job_leases.claim(db, Task, task_id, owner, settings.task_lease_seconds):
+                continue  # another worker took it (a message enqueued twice)
+            resume = Resume()
+            if task.type == TASK_DATA and task.source_id:
+                try:
+                    filters = filters_of(dict(poll.payload or {}))
+                except InvalidFilter:
+                    filters = Filters()
+                resume.given = usable_cursor(
+                    settings, db, task.source_id, task.target or "", filters
+                )
+            if session.id not in states:
+                try:
+                    states[session.id] = _session_state(settings, session)
+                except (SessionExpired, SealError):
+                    states[session.id] = None
+            state = states[session.id]
+            store_key = (task.organisation_id, task.key_id)
+            if store_key not in stores:
+                try:
+                    stores[store_key] = publishing_store(
+                        db, settings, task.organisation_id, task.key_id
+                    )
+                except (SealError, ValueError, *S3Error) as exc:
+                    log.error("task %s has no usable result store: %s", task_id, type(exc).__name__)
+                    stores[store_key] = (None, None)
+            store, storage_config_id = stores[store_key]
+            if task.source_id not in accounts:
+                accounts[task.source_id] = _account_of(db, task)
+            runs.append(
+                TaskRun(
+                    task_id=task_id,
+                    owner=owner,
+                    task=task,
+                    poll_id=poll.id,
+                    payload=dict(poll.payload or {}),
+                    environment=session.environment,
+                    source_type=task.source_type or "icloud.account",
+                    # Each run gets its own copy: a connector may refresh it in place.
+                    state=None if state is None else dict(state),
+                    store=store,
+                    storage_config_id=storage_config_id,
+                    reclaims=task.reclaims,
+                    resume=resume,
+                    listing_started=listing_started,
+                    apple_id=accounts[task.source_id],
+                )
             )
-        except (SealError, ValueError, *S3Error) as exc:
-            log.error("task %s has no usable result store: %s", task_id, type(exc).__name__)
-            store, storage_config_id = None, None
-        run = TaskRun(
-            task_id=task_id,
-            owner=owner,
-            task=task,
-            poll_id=poll.id,
-            payload=dict(poll.payload or {}),
-            environment=session.environment,
-            source_type=task.source_type or "icloud.account",
-            state=state,
-            store=store,
-            storage_config_id=storage_config_id,
-            reclaims=task.reclaims,
-            resume=resume,
-            listing_started=listing_started,
-            apple_id=_account_of(db, task),
-        )
-    if run.reclaims and store is not None:
-        # Earlier runs died mid-way: what they wrote is replaced, never added to.
-        discard_partials(store, _key_stem(task))
-    return run
+    for run in runs:
+        if run.reclaims and run.store is not None:
+            # Earlier runs died mid-way: what they wrote is replaced, never added to.
+            discard_partials(run.store, _key_stem(run.task))
+    return runs
 
 
 def _account_of(db: DbSession, task: Task) -> str | None:
@@ -480,6 +507,19 @@ def run_task(task_id: str, attempt: int = 0, waited: float = 0.0) -> None:
     complete_if_done(settings, run.poll_id)
 
 
+@dataclass
+class Outcome:
+    """How one run ended: what it stored, or the error it failed (or is retried) with;
+    ``attempt`` and ``waited`` count its earlier throttled tries."""
+
+    run: TaskRun
+    stored: StoredObject | None
+    kind: str = "bin"
+    error: ICloudError | None = None
+    attempt: int = 0
+    waited: float = 0.0
+
+
 def finish_task(
     settings: Settings,
     run: TaskRun,
@@ -491,82 +531,107 @@ def finish_task(
 ) -> None:
     """Settle the task's lease with its outcome: result and events, a throttled retry,
     or its failure; a run that lost its lease publishes nothing."""
-    task_id, store = run.task_id, run.store
-    wait = None if stored is not None else throttle_wait(settings, error, attempt, waited)
-    if wait is not None and run.apple_id and not isinstance(error, AccountCoolingDown):
-        # Apple itself throttled: the account's other tasks wait as long as this one.
-        _breaker(settings).trip(run.apple_id, wait)
-    now = utcnow()
+    finish_tasks(settings, [Outcome(run, stored, kind, error, attempt, waited)])
+
+
+def finish_tasks(settings: Settings, outcomes: Sequence[Outcome]) -> None:
+    """Settle several tasks in one transaction, each on its own lease as
+    :func:`finish_task` does (a run that lost its lease publishes nothing)."""
+    waits: list[float | None] = []
+    for done in outcomes:
+        wait = (
+            None
+            if done.stored is not None
+            else throttle_wait(settings, done.error, done.attempt, done.waited)
+        )
+        if (
+            wait is not None
+            and done.run.apple_id
+            and not isinstance(done.error, AccountCoolingDown)
+        ):
+            # Apple itself throttled: the account's other tasks wait as long as this one.
+            _breaker(settings).trip(done.run.apple_id, wait)
+        waits.append(wait)
     with transaction(settings.database_url) as db:
-        if stored is not None:
-            outcome: dict[str, Any] = {"state": "succeeded", "date_completed": now}
-        elif wait is not None:
-            # Expected back from the queue's schedule in ``wait`` s (see jobs.reclaim).
-            due = now + timedelta(seconds=wait + settings.task_lease_seconds)
-            outcome = {"state": "pending", "date_started": None, "lease_expires": due}
-        else:
-            assert error is not None
-            outcome = {"state": "failed", "error": error.code, "date_completed": now}
-        # Only the run still holding the lease publishes: a result and its events once.
-        if not job_leases.settle(db, Task, task_id, run.owner, **outcome):
-            log.warning("task %s was taken back (or removed) while it ran", task_id)
-            if stored is not None and store is not None and not _published(db, stored):
-                store.delete(stored.location)
-            return
-        loaded = _load_task(db, task_id)
-        if loaded is None:
-            return
-        task, poll, session = loaded
-        if stored is not None:
-            result = Result(
-                organisation_id=task.organisation_id,
-                poll_id=poll.id,
-                task_id=task.id,
-                identifier=task.target or "",
-                type=kind,
-                storage=stored.storage,
-                storage_config_id=run.storage_config_id,
-                location=stored.location,
-                url=stored.url,
-                size=stored.size,
-                checksum=stored.checksum,
-                date_expires=utcnow() + _ttl(settings),
-            )
-            db.add(result)
-            db.flush()
-            emit(
-                db,
-                task.organisation_id,
-                task.key_id,
-                "result",
-                "created",
-                serialize_result(result),
-            )
-            emit(
-                db,
-                task.organisation_id,
-                task.key_id,
-                "task",
-                "succeeded",
-                _serialize_task(db, task),
-            )
-        elif wait is not None:
-            # Apple throttles: try again later rather than fail (see jobs.throttling).
-            log.info("task %s throttled; retry %d in %.1f s", task_id, attempt + 1, wait)
-            retry = (task_id, attempt + 1, waited + wait, wait)
-            on_commit(db, lambda: schedule_task_retry(settings, *retry))
-        else:
-            assert error is not None
-            # Other workers fail tasks of this poll at the same time: append atomically.
-            append_poll_error(
-                db, poll.id, {"task": task.id, "target": task.target, "error": error.code}
-            )
-            if isinstance(error, SessionExpired):
-                _expire_session(db, session)
-            emit(db, task.organisation_id, task.key_id, "task", "failed", _serialize_task(db, task))
-    source_id, target = run.task.source_id, run.task.target or ""
-    if stored is not None and run.resume.left is not None and source_id:
-        keep_cursor(settings, source_id, target, run.resume.left, run.listing_started)
+        for done, wait in zip(outcomes, waits, strict=True):
+            _settle(db, settings, done, wait)
+    for done in outcomes:
+        run = done.run
+        source_id, target = run.task.source_id, run.task.target or ""
+        if done.stored is not None and run.resume.left is not None and source_id:
+            keep_cursor(settings, source_id, target, run.resume.left, run.listing_started)
+
+
+def _settle(db: DbSession, settings: Settings, done: Outcome, wait: float | None) -> None:
+    run, stored, kind, error = done.run, done.stored, done.kind, done.error
+    task_id, store = run.task_id, run.store
+    now = utcnow()
+    if stored is not None:
+        outcome: dict[str, Any] = {"state": "succeeded", "date_completed": now}
+    elif wait is not None:
+        # Expected back from the queue's schedule in ``wait`` s (see jobs.reclaim).
+        due = now + timedelta(seconds=wait + settings.task_lease_seconds)
+        outcome = {"state": "pending", "date_started": None, "lease_expires": due}
+    else:
+        assert error is not None
+        outcome = {"state": "failed", "error": error.code, "date_completed": now}
+    # Only the run still holding the lease publishes: a result and its events once.
+    if not job_leases.settle(db, Task, task_id, run.owner, **outcome):
+        log.warning("task %s was taken back (or removed) while it ran", task_id)
+        if stored is not None and store is not None and not _published(db, stored):
+            store.delete(stored.location)
+        return
+    loaded = _load_task(db, task_id)
+    if loaded is None:
+        return
+    task, poll, session = loaded
+    if stored is not None:
+        result = Result(
+            organisation_id=task.organisation_id,
+            poll_id=poll.id,
+            task_id=task.id,
+            identifier=task.target or "",
+            type=kind,
+            storage=stored.storage,
+            storage_config_id=run.storage_config_id,
+            location=stored.location,
+            url=stored.url,
+            size=stored.size,
+            checksum=stored.checksum,
+            date_expires=utcnow() + _ttl(settings),
+        )
+        db.add(result)
+        db.flush()
+        emit(
+            db,
+            task.organisation_id,
+            task.key_id,
+            "result",
+            "created",
+            serialize_result(result),
+        )
+        emit(
+            db,
+            task.organisation_id,
+            task.key_id,
+            "task",
+            "succeeded",
+            _serialize_task(db, task),
+        )
+    elif wait is not None:
+        # Apple throttles: try again later rather than fail (see jobs.throttling).
+        log.info("task %s throttled; retry %d in %.1f s", task_id, done.attempt + 1, wait)
+        retry = (task_id, done.attempt + 1, done.waited + wait, wait)
+        on_commit(db, lambda: schedule_task_retry(settings, *retry))
+    else:
+        assert error is not None
+        # Other workers fail tasks of this poll at the same time: append atomically.
+        append_poll_error(
+            db, poll.id, {"task": task.id, "target": task.target, "error": error.code}
+        )
+        if isinstance(error, SessionExpired):
+            _expire_session(db, session)
+        emit(db, task.organisation_id, task.key_id, "task", "failed", _serialize_task(db, task))
 
 
 def _published(db: DbSession, stored: StoredObject) -> bool:

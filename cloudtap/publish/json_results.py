@@ -36,6 +36,9 @@ class JsonDataWriter:
         self._sink.write(prefix + dump_item(item))
         self._count += 1
 
-    def close(self) -> int:
-        self._sink.write(b"]}")
+    def close(self, deleted: list[str] | None = None) -> int:
+        """End the result; ``deleted`` (ids of items Apple reports deleted since the
+        listing's cursor) adds a top-level ``"deleted"`` list beside ``data`` when any."""
+        tail = b"]" + (b', "deleted": ' + dump_item(deleted) if deleted else b"") + b"}"
+        self._sink.write(tail)
         return self._count

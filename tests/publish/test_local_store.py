@@ -63,6 +63,16 @@ def test_json_results_have_the_ricloud_shape(tmp_path: Path) -> None:
     with store.writer("empty.json") as (sink, stored):
         JsonDataWriter(sink).close()
     assert json.loads(Path(stored[0].location).read_bytes()) == {"data": []}
+    # An incremental listing's deletions go beside ``data``; none, no key (ricloud's shape).
+    with store.writer("changes.json") as (sink, stored):
+        writer = JsonDataWriter(sink)
+        writer.add({"id": "a"})
+        writer.close(deleted=["b", "c"])
+    body = json.loads(Path(stored[0].location).read_bytes())
+    assert body == {"data": [{"id": "a"}], "deleted": ["b", "c"]}
+    with store.writer("none-gone.json") as (sink, stored):
+        JsonDataWriter(sink).close(deleted=[])
+    assert json.loads(Path(stored[0].location).read_bytes()) == {"data": []}
 
 
 def test_reading_outside_the_store_or_a_missing_file_fails_at_once(tmp_path: Path) -> None:

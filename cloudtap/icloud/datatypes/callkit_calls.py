@@ -21,7 +21,7 @@ from cloudtap.icloud import errors
 from cloudtap.icloud.client.apple import AppleClient
 from cloudtap.icloud.connector import Filters, JSONDict
 from cloudtap.icloud.datatypes.common import cursor_token, iso_from_ms, stable_id
-from cloudtap.icloud.datatypes.stream import CursorSink
+from cloudtap.icloud.datatypes.stream import CursorSink, removed
 from cloudtap.icloud.services.cloudkit import (
     CloudKitDatabase,
     Record,
@@ -110,9 +110,13 @@ async def fetch(
     database = CloudKitDatabase(client, CONTAINER, "private")
     await check_sync_state(database)
     token = cursor_token(filters.cursor, CURSOR_KEY)
+    incremental = token is not None
     async for records, page_token in zone_changes(database, ZONE, token, ["CallRecord"]):
         token = page_token
         for record in records:
+            if incremental and record.get("deleted") is True:  # a tombstone
+                yield removed(stable_id("call", record.get("recordName")))
+                continue
             wanted = record.get("recordType") == "CallRecord" and not record.get("deleted")
             if wanted and _keep(record, filters):
                 yield to_item(record)

@@ -15,7 +15,7 @@ from cloudtap.icloud import errors
 from cloudtap.icloud.client.apple import AppleClient
 from cloudtap.icloud.connector import Filters, JSONDict
 from cloudtap.icloud.datatypes.common import cursor_token, iso_from_ms, stable_id
-from cloudtap.icloud.datatypes.stream import CursorSink
+from cloudtap.icloud.datatypes.stream import CursorSink, removed
 from cloudtap.icloud.services.cloudkit import (
     CloudKitDatabase,
     Record,
@@ -60,10 +60,14 @@ async def fetch(
 ) -> AsyncIterator[JSONDict]:
     database = CloudKitDatabase(client, CONTAINER, "private")
     token = cursor_token(filters.cursor, CURSOR_KEY)
+    incremental = token is not None
     try:
         async for records, page_token in zone_changes(database, ZONE, token, ["HistoryVisit"]):
             token = page_token
             for record in records:
+                if incremental and record.get("deleted") is True:  # a tombstone
+                    yield removed(stable_id("visit", record.get("recordName")))
+                    continue
                 wanted = record.get("recordType") == "HistoryVisit" and not record.get("deleted")
                 if wanted and _keep(record, filters):
                     yield to_item(record)

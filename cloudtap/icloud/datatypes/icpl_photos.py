@@ -20,10 +20,16 @@ from datetime import UTC, datetime
 from typing import Any
 
 from cloudtap.icloud.connector import Filters, JSONDict
-from cloudtap.icloud.datatypes.stream import CursorSink
+from cloudtap.icloud.datatypes.stream import CursorSink, removed
 from cloudtap.icloud.files.icpl import PhotoFileRef
 from cloudtap.icloud.services.cloudkit import Record, Scope, field_value
-from cloudtap.icloud.services.photos import AssetRecords, Order, PhotosLibrary, added_order
+from cloudtap.icloud.services.photos import (
+    AssetRecords,
+    Order,
+    PhotosLibrary,
+    PhotoZone,
+    added_order,
+)
 
 DATA_TYPE = "icpl.photos"
 ITEM_TYPE = "icpl.asset"
@@ -120,7 +126,11 @@ def fallback_filename(master: Record) -> str:
 
 
 def item_id(assets: AssetRecords) -> str:
-    source = f"{assets.zone.key}:{assets.asset.get('recordName')}"
+    return asset_item_id(assets.zone, assets.asset.get("recordName"))
+
+
+def asset_item_id(zone: PhotoZone, record_name: Any) -> str:
+    source = f"{zone.key}:{record_name}"
     return hashlib.sha256(source.encode("utf-8")).hexdigest()[:16]
 
 
@@ -249,8 +259,11 @@ async def _changed_since(
     new_tokens: dict[str, str] = {}
     scopes: tuple[Scope, ...] = ("private", "shared")
     for scope in scopes:
-        changed, scope_tokens = await library.changes(scope, tokens)
+        gone: list[tuple[PhotoZone, str]] = []
+        changed, scope_tokens = await library.changes(scope, tokens, gone)
         new_tokens.update(scope_tokens)
+        for zone, record_name in gone:
+            yield removed(asset_item_id(zone, record_name))
         for assets in changed:
             if within(assets, filters):
                 yield to_item(assets)

@@ -22,7 +22,7 @@ from cloudtap.icloud.client.apple import AppleClient
 from cloudtap.icloud.connector import Filters, JSONDict
 from cloudtap.icloud.datatypes import note_inline
 from cloudtap.icloud.datatypes.common import cursor_token, iso_from_ms, stable_id
-from cloudtap.icloud.datatypes.stream import CursorSink
+from cloudtap.icloud.datatypes.stream import CursorSink, removed
 from cloudtap.icloud.files import note_attachment
 from cloudtap.icloud.services.cloudkit import (
     CloudKitDatabase,
@@ -145,6 +145,7 @@ async def fetch(
 ) -> AsyncIterator[JSONDict]:
     database = CloudKitDatabase(client, CONTAINER, "private")
     token = cursor_token(filters.cursor, CURSOR_KEY)
+    incremental = token is not None
     folders: dict[str, str] = {}
     # A full listing meets every folder before its notes; changes since a cursor may
     # not include them, so their names are read once, when a changed note needs them.
@@ -160,6 +161,10 @@ async def fetch(
             for record in records:
                 kind: Any = record.get("recordType")
                 if record.get("deleted") or field_value(record, "Deleted"):
+                    # Gone since the cursor: a tombstone (any record type: a note's id is
+                    # only ever matched against notes) or a note in Recently Deleted.
+                    if incremental and kind != "Folder":
+                        yield removed(stable_id("note", record.get("recordName")))
                     continue
                 if kind == "Folder":
                     folders[str(record.get("recordName"))] = (

@@ -131,6 +131,20 @@ def join_page(
     return joined, orphans
 
 
+def deleted_assets(records: Iterable[Record]) -> list[str]:
+    """Record names of the assets a ``changes/zone`` page reports gone: tombstones
+    (``{"recordName", "deleted": true}``; a master's are skipped) and CPLAssets moved to
+    Recently Deleted (``isDeleted`` 1, icloudpd's autodelete captures)."""
+    names: list[str] = []
+    for record in records:
+        if not isinstance(record, dict) or record.get("recordType") == "CPLMaster":
+            continue
+        binned = record.get("recordType") == "CPLAsset" and field_value(record, "isDeleted")
+        if record.get("deleted") is True or binned:
+            names.append(str(record.get("recordName")))
+    return names
+
+
 def master_name(asset: Record) -> str | None:
     ref = field_value(asset, "masterRef")
     return str(ref["recordName"]) if isinstance(ref, dict) and ref.get("recordName") else None
@@ -306,9 +320,13 @@ class PhotosLibrary:
             yield newest_first(await self.page(zone, rank, "DESCENDING"))
 
     async def changes(
-        self, scope: Scope, tokens: dict[str, str]
+        self,
+        scope: Scope,
+        tokens: dict[str, str],
+        gone: list[tuple[PhotoZone, str]] | None = None,
     ) -> tuple[list[AssetRecords], dict[str, str]]:
-        """Assets changed since ``tokens`` (zone key -> sync token) in one database."""
+        """Assets changed since ``tokens`` (zone key -> sync token) in one database; the
+        (zone, asset record name) of those deleted meanwhile are added to ``gone``."""
         zones = [
             PhotoZone(scope, {"zoneName": key.split("/", 1)[1]})
             for key in tokens
@@ -338,6 +356,8 @@ class PhotosLibrary:
                     continue
                 if entry.get("syncToken"):
                     new_tokens[zone.key] = str(entry["syncToken"])
+                if gone is not None:
+                    gone += [(zone, name) for name in deleted_assets(entry.get("records") or [])]
                 joined, orphans = join_page(zone, entry.get("records") or [])
                 changed += joined
                 if orphans:

@@ -22,6 +22,12 @@ def world_state(key: str, factory: type[T]) -> T:
     world = current_world.get()
     if world is None:
         raise RuntimeError("no CloudKit request in progress")
+    return state_of(world, key, factory)
+
+
+def state_of(world: SandboxWorld, key: str, factory: type[T]) -> T:
+    """``world``'s state object named ``key`` (also for whoever stands in for a device
+    outside a request, e.g. a test deleting a note)."""
     bag: dict[str, Any] = vars(world).setdefault("_cloudkit_state", {})
     if key not in bag:
         bag[key] = factory()

@@ -12,6 +12,7 @@ import base64
 import binascii
 import hashlib
 import struct
+import threading
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -24,6 +25,8 @@ from cloudtap.sandbox.cloudkit.container import (
     Record,
     Zone,
 )
+from cloudtap.sandbox.cloudkit.context import current_world, state_of
+from cloudtap.sandbox.world import SandboxWorld
 
 _TOKEN = struct.Struct(">BQ8s")
 _VERSION = 2
@@ -51,6 +54,9 @@ def decode_token(token: str, check: bytes) -> int:
     return int(position)
 
 
+TOMBSTONE = ""  # the type_at of a deleted record's tombstone: it passes any type filter
+
+
 def page_changes(
     total: int,
     check: bytes,
@@ -66,7 +72,8 @@ def page_changes(
     records: list[Record] = []
     scanned = 0
     while position < total and len(records) < max(1, limit) and scanned < MAX_SCAN:
-        if wanted is None or type_at(position) in wanted:
+        kind = type_at(position)
+        if wanted is None or kind in wanted or kind == TOMBSTONE:
             records.append(record_at(position))
         position += 1
         scanned += 1
@@ -84,15 +91,76 @@ class ChangeLog(Protocol):
     def record_at(self, position: int) -> Record: ...
 
 
+class Deletions:
+    """Records deleted from a world's generated zones (by a test standing in for the
+    user's device), in deletion order, per account and container. A deleted record is a
+    tombstone (``{recordName, deleted: true, zoneID}``, pyicloud's
+    ``photos_zone_changes_response.json`` shape) in its place in the log, and once more
+    after the log's end, so a sync token taken before the deletion sees it."""
+
+    def __init__(self) -> None:
+        self._names: dict[tuple[str, str], list[str]] = {}
+        self._lock = threading.Lock()
+
+    def names(self, dsid: str, container: str) -> list[str]:
+        with self._lock:
+            return list(self._names.get((dsid, container), []))
+
+    def delete(self, dsid: str, container: str, name: str) -> None:
+        with self._lock:
+            names = self._names.setdefault((dsid, container), [])
+            if name not in names:
+                names.append(name)
+
+
+def delete_record(world: SandboxWorld, dsid: str, container: str, name: str) -> None:
+    """Delete a generated record, as the account's own device would."""
+    state_of(world, "changelog-deletions", Deletions).delete(dsid, container, name)
+
+
+class _WithTombstones:
+    """A :class:`ChangeLog` with the world's deletions laid over it."""
+
+    def __init__(self, log: ChangeLog, zone: Zone, deleted: list[str]) -> None:
+        self.log, self.zone, self.deleted = log, zone, deleted
+        self.gone = set(deleted)
+        self.total = log.total + len(deleted)
+        self.check = log.check
+
+    def type_at(self, position: int) -> str:
+        return self.log.type_at(position) if position < self.log.total else TOMBSTONE
+
+    def record_at(self, position: int) -> Record:
+        if position >= self.log.total:
+            return tombstone(self.zone, self.deleted[position - self.log.total])
+        record = self.log.record_at(position)
+        name = str(record.get("recordName"))
+        return tombstone(self.zone, name) if name in self.gone else record
+
+
+def tombstone(zone: Zone, name: str) -> Record:
+    return {"recordName": name, "deleted": True, "zoneID": zone_json(zone)}
+
+
 class ChangeLogContainer:
     """A container whose zone is one :class:`ChangeLog`: sync tokens and ``changes/zone``
     follow from the log, so each app only says how its log is laid out."""
 
+    name: str
+
     def change_log(self, account: SandboxAccount) -> ChangeLog:
         raise NotImplementedError
 
-    def sync_token(self, account: SandboxAccount, database: Database, zone: Zone) -> str:
+    def _log(self, account: SandboxAccount, zone: Zone) -> ChangeLog:
         log = self.change_log(account)
+        world = current_world.get()  # none outside a request: nothing was deleted there
+        if world is None:
+            return log
+        deleted = state_of(world, "changelog-deletions", Deletions).names(account.dsid, self.name)
+        return _WithTombstones(log, zone, deleted) if deleted else log
+
+    def sync_token(self, account: SandboxAccount, database: Database, zone: Zone) -> str:
+        log = self._log(account, zone)
         return encode_token(log.total, log.check)
 
     def changes(
@@ -104,7 +172,7 @@ class ChangeLogContainer:
         limit: int,
         record_types: list[str] | None,
     ) -> ChangesPage:
-        log = self.change_log(account)
+        log = self._log(account, zone)
         return page_changes(
             log.total, log.check, sync_token, limit, record_types, log.type_at, log.record_at
         )
