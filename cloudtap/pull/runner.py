@@ -13,6 +13,7 @@ Incremental rules (see docs/pull.md):
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from collections.abc import Callable
@@ -35,6 +36,7 @@ from cloudtap.pull.manifest import Manifest
 from cloudtap.pull.progress import Progress
 
 STATE_DIR = ".cloudtap-pull"
+DELETIONS_LOG = f"{STATE_DIR}/deletions.jsonl"
 PHOTOS, CONTACTS, CALENDAR, NOTES = (
     "icpl.photos",
     "mme_contacts.contacts",
@@ -187,11 +189,12 @@ class Runner:
                 report["listing_finished"] = time.time()
                 self.progress.done(data_type, f"failed: {entry.get('error')}")
                 return report
-            listed_items, poll = listed
+            listed_items, gone, poll = listed
             report["listed"] = len(listed_items)
             fresh = {str(i.get("id")): i for i in listed_items}
-            if mode == "full":
-                self._record_deletions(data_type, entry, items, fresh)
+            if mode == "full":  # what a full listing no longer holds is gone
+                gone = [item_id for item_id in items if item_id not in fresh]
+            report["deleted"] = self._record_deletions(data_type, entry, items, fresh, gone)
             items.update(fresh)
             self.store.save(data_type, items)
             entry["cursor"] = {
@@ -216,7 +219,9 @@ class Runner:
 
     def _list(
         self, data_type: str, since: str | None, entry: dict[str, Any]
-    ) -> tuple[list[Item], JSON] | None:
+    ) -> tuple[list[Item], list[str], JSON] | None:
+        """The listed items, the ids Apple reports deleted since ``since`` (an incremental
+        listing's ``deleted``), and the poll."""
         payload: JSON = {"data_types": [data_type]}
         if since:
             payload["since"] = since
@@ -238,23 +243,68 @@ class Runner:
         entry.pop("error", None)
         body = self.client.json_result(results[0])
         self.client.ack([str(r["id"]) for r in results])
-        return list(body.get("data") or []), poll
+        gone = [str(i) for i in body.get("deleted") or []]
+        return list(body.get("data") or []), gone, poll
 
     def _record_deletions(
-        self, data_type: str, entry: dict[str, Any], items: dict[str, Item], fresh: dict[str, Item]
-    ) -> None:
+        self,
+        data_type: str,
+        entry: dict[str, Any],
+        items: dict[str, Item],
+        fresh: dict[str, Item],
+        gone: list[str],
+    ) -> int:
+        """Record ``gone`` items (those the copy holds) under the type's ``deleted`` and in
+        ``.cloudtap-pull/deletions.jsonl``; with ``--apply-deletions`` remove every item
+        recorded gone (now or by an earlier run) from the copy. Returns how many items
+        were newly seen gone."""
         deleted: dict[str, str] = entry["deleted"]
         for item_id in fresh:
             deleted.pop(item_id, None)  # it came back
-        for item_id in set(items) - set(fresh):
-            deleted.setdefault(item_id, now_iso())
-            if self.options.apply_deletions:
-                for want in wanted_files(data_type, items[item_id], self.options):
-                    gone = self.manifest.files.pop(want.file_id, None)
-                    if gone is not None:
-                        (self.root / gone["path"]).unlink(missing_ok=True)
-                del items[item_id]
-                del deleted[item_id]
+        held = [i for i in dict.fromkeys(gone) if i in items and i not in fresh]
+        newly = [i for i in held if i not in deleted]
+        self._log_deletions(data_type, newly, items)
+        for item_id in newly:
+            deleted[item_id] = now_iso()
+        if self.options.apply_deletions:
+            for item_id in [i for i in deleted if i in items]:
+                self._remove_from_copy(data_type, items.pop(item_id))
+            deleted.clear()
+        return len(newly)
+
+    def _remove_from_copy(self, data_type: str, item: Item) -> None:
+        for want in wanted_files(data_type, item, self.options):
+            entry = self.manifest.files.pop(want.file_id, None)
+            if entry is not None:
+                (self.root / entry["path"]).unlink(missing_ok=True)
+        if data_type == NOTES:  # the note's own Markdown file, and its emptied folder
+            base = self.root / notes_export.base_path(item)
+            base.with_name(base.name + ".md").unlink(missing_ok=True)
+            if base.is_dir() and not any(base.iterdir()):
+                base.rmdir()
+
+    def _log_deletions(self, data_type: str, gone: list[str], items: dict[str, Item]) -> None:
+        """One JSON line per deletion seen on Apple's side: when, what, and the files of
+        the copy it had (kept unless ``--apply-deletions``)."""
+        if not gone:
+            return
+        log = self.root / DELETIONS_LOG
+        log.parent.mkdir(parents=True, exist_ok=True)
+        with open(log, "a") as fh:
+            for item_id in gone:
+                files = [
+                    self.manifest.files[w.file_id]["path"]
+                    for w in wanted_files(data_type, items[item_id], self.options)
+                    if w.file_id in self.manifest.files
+                ]
+                line = {
+                    "seen": now_iso(),
+                    "data_type": data_type,
+                    "id": item_id,
+                    "files": files,
+                    "applied": self.options.apply_deletions,
+                }
+                fh.write(json.dumps(line, ensure_ascii=False) + "\n")
 
     # -- files ---------------------------------------------------------------------
 

@@ -2,7 +2,8 @@
 values) that ``cloudtap pull`` subprocesses reach through CLOUDTAP_SANDBOX_PROXY_URL.
 
 Its accounts: the scenario accounts, plus a 2FA account holding all seven data types
-(``pull-2fa``) and a photo account whose downloads are slowed (``pull-slow``).
+(``pull-2fa``), a photo account whose downloads are slowed (``pull-slow``) and a small
+account with every change-feed type (``pull-plain``).
 """
 
 from __future__ import annotations
@@ -34,7 +35,8 @@ from cloudtap.sandbox.world import SandboxWorld
 REPO = Path(__file__).resolve().parents[2]
 TWO_FA = f"pull-2fa@{DOMAIN}"
 SLOW = f"pull-slow@{DOMAIN}"
-__all__ = ["CODE", "PASSWORD", "SLOW", "TWO_FA"]
+PLAIN = f"pull-plain@{DOMAIN}"
+__all__ = ["CODE", "PASSWORD", "PLAIN", "SLOW", "TWO_FA"]
 
 
 def sandbox_accounts() -> list[SandboxAccount]:
@@ -65,7 +67,16 @@ def sandbox_accounts() -> list[SandboxAccount]:
         # ~0.3 s per photo file: slow enough to stop a pull half-way through.
         faults=FaultSpec(bandwidth_bps=300_000),
     )
-    return [*scenario_accounts(), two_fa, slow]
+    # No 2FA, a little of each change-feed type: for deletions between two pulls.
+    plain = replace(
+        scenario_account("no2fa"),
+        apple_id=PLAIN,
+        dsid="19990000003",
+        scenario="pull-plain",
+        photos=GeneratedLibrary(count=6, seed=880001, shared_count=0),
+        content=ContentSpec(seed=880002, notes=8, calls=8, history=8),
+    )
+    return [*scenario_accounts(), two_fa, slow, plain]
 
 
 @dataclass
