@@ -2,30 +2,37 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from huey import Huey
 
 from cloudtap.jobs.config_tests import run_config_test
 from cloudtap.jobs.file_batches import run_file_batch
+from cloudtap.jobs.log_context import with_log_context
 from cloudtap.jobs.login import run_login, run_logout
 from cloudtap.jobs.polling import run_poll, run_task
 from cloudtap.jobs.subscriptions import run_subscription
 from cloudtap.jobs.webhooks import run_delivery
 
 
+def _job(huey: Huey, name: str, function: Callable[..., None]) -> Any:
+    """``function`` as the huey task ``name``, its log lines naming the job and its ids."""
+    return huey.task(name=name)(with_log_context(name, function))
+
+
 def register(huey: Huey) -> dict[str, Any]:
     # Retries are left to the job functions: a login must never be hot-retried, and a
     # poll task Apple throttles schedules its own next try (see jobs/throttling.py).
     return {
-        "login": huey.task(name="cloudtap.login")(run_login),
-        "logout": huey.task(name="cloudtap.logout")(run_logout),
-        "poll": huey.task(name="cloudtap.poll")(run_poll),
-        "task": huey.task(name="cloudtap.task")(run_task),
+        "login": _job(huey, "cloudtap.login", run_login),
+        "logout": _job(huey, "cloudtap.logout", run_logout),
+        "poll": _job(huey, "cloudtap.poll", run_poll),
+        "task": _job(huey, "cloudtap.task", run_task),
         # A poll's file tasks, a few transfers at a time (see jobs/file_batches.py).
-        "file_batch": huey.task(name="cloudtap.file_batch")(run_file_batch),
-        "config_test": huey.task(name="cloudtap.config_test")(run_config_test),
+        "file_batch": _job(huey, "cloudtap.file_batch", run_file_batch),
+        "config_test": _job(huey, "cloudtap.config_test", run_config_test),
         # Delivery schedules its own retries (backoff with jitter, attempts recorded).
-        "deliver_event": huey.task(name="cloudtap.deliver_event")(run_delivery),
-        "subscription": huey.task(name="cloudtap.subscription")(run_subscription),
+        "deliver_event": _job(huey, "cloudtap.deliver_event", run_delivery),
+        "subscription": _job(huey, "cloudtap.subscription", run_subscription),
     }

@@ -18,6 +18,17 @@ from typing import Any
 
 request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
 poll_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("poll_id", default=None)
+# Set by a running job (cloudtap.jobs.log_context): its name and the ids it works on.
+job: contextvars.ContextVar[str | None] = contextvars.ContextVar("job", default=None)
+task_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("task_id", default=None)
+session_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("session_id", default=None)
+CONTEXT = {
+    "request_id": request_id,
+    "poll_id": poll_id,
+    "job": job,
+    "task_id": task_id,
+    "session_id": session_id,
+}
 
 REDACTED = "[redacted]"
 _SECRET_NAMES = (
@@ -54,7 +65,7 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": redact(record.getMessage()),
         }
-        for name, var in (("request_id", request_id), ("poll_id", poll_id)):
+        for name, var in CONTEXT.items():
             value = getattr(record, name, None) or var.get()
             if value:
                 entry[name] = value
