@@ -8,7 +8,7 @@ CloudKit JSON dicts (``recordName``, ``recordType``, ``fields``{k:{value,type}},
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Hashable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
@@ -102,3 +102,16 @@ class SupportsModify(Protocol):
     def modify(
         self, account: SandboxAccount, database: Database, zone: Zone, operations: list[Any]
     ) -> list[Record]: ...
+
+
+class SupportsReplyVersion(Protocol):
+    """Optional: a container whose ``records/query`` answers for a zone depend only on
+    the request and a version of the zone that every mutation of it changes.
+
+    The server keeps such answers (``replies.ReplyCache``) and serves them again while
+    ``reply_version`` is unchanged; ``None`` means "do not keep".
+    """
+
+    def reply_version(
+        self, account: SandboxAccount, database: Database, zone: Zone
+    ) -> Hashable | None: ...

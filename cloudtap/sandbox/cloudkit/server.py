@@ -31,7 +31,8 @@ from cloudtap.sandbox.cloudkit.container import (
     Record,
     Zone,
 )
-from cloudtap.sandbox.cloudkit.context import current_world
+from cloudtap.sandbox.cloudkit.context import current_world, world_state
+from cloudtap.sandbox.cloudkit.replies import ReplyCache
 from cloudtap.sandbox.world import WEB_SESSION_COOKIE, SandboxWorld
 
 JsonDict = dict[str, Any]
@@ -67,8 +68,9 @@ def _dumps(body: Any) -> bytes:
 
 
 def _json(body: Any, status: int = 200) -> Response:
+    """A CloudKit JSON answer; ``body`` is a document, or one already encoded (bytes)."""
     return Response(
-        _dumps(body),
+        body if isinstance(body, bytes) else _dumps(body),
         status_code=status,
         media_type="application/json; charset=UTF-8",
         headers={
@@ -141,8 +143,30 @@ def _query(call: _Call, body: Any) -> JsonDict:
     return out
 
 
-def records_query(call: _Call) -> JsonDict:
-    return _query(call, call.body)
+def records_query(call: _Call) -> JsonDict | bytes:
+    """One query; a versioned zone's answer is kept and served again while unchanged."""
+    body = call.body
+    versioned = getattr(call.container, "reply_version", None)
+    if not callable(versioned) or not isinstance(body, dict):
+        return _query(call, body)
+    zone = call.zone(body.get("zoneID"))
+    version = versioned(call.account, call.database, zone)
+    if version is None:
+        return _query(call, body)
+    # The zone is resolved by name: the rest of zoneID does not change the answer.
+    request = {k: v for k, v in body.items() if k != "zoneID"}
+    try:
+        asked = orjson.dumps(request, option=orjson.OPT_SORT_KEYS)
+    except TypeError:
+        return _query(call, body)
+    key = (call.container.name, call.account.dsid, call.database, zone.name, version, asked)
+    cache = world_state("cloudkit-replies", ReplyCache)
+    kept = cache.get(key)
+    if kept is not None:
+        return kept
+    reply = _dumps(_query(call, body))
+    cache.put(key, reply)
+    return reply
 
 
 def query_batch(call: _Call) -> JsonDict:
@@ -269,7 +293,7 @@ def records_modify(call: _Call) -> JsonDict:
     }
 
 
-OPERATIONS: dict[str, Callable[[_Call], JsonDict]] = {
+OPERATIONS: dict[str, Callable[[_Call], JsonDict | bytes]] = {
     "records/query": records_query,
     "internal/records/query/batch": query_batch,
     "zones/list": zones_list,

@@ -18,7 +18,7 @@ import base64
 import binascii
 import copy
 import uuid
-from collections.abc import Iterator
+from collections.abc import Hashable, Iterator
 from functools import lru_cache
 from typing import Any
 
@@ -233,6 +233,13 @@ class PhotosContainer:
         return ExcludingSet(album.members, gone) if gone else album.members
 
     # -- records/query -----------------------------------------------------------------
+    def reply_version(
+        self, account: SandboxAccount, database: Database, zone: Zone
+    ) -> Hashable | None:
+        """A zone's query answers change only with its source (immutable) and its edits,
+        and every edit (``records/modify``) bumps the edits' version."""
+        return (self._source(account, database, zone), _edits(account, zone).version)
+
     def query(
         self, account: SandboxAccount, database: Database, zone: Zone, body: dict[str, Any]
     ) -> QueryReply:

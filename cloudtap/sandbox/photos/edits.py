@@ -16,6 +16,9 @@ class ZoneEdits:
     deleted: set[int] = field(default_factory=set)
     favorite: dict[int, bool] = field(default_factory=dict)  # isFavorite set by a client
     log: list[int] = field(default_factory=list)  # asset indices, in edit order
+    # Bumped by every edit: replies kept for the zone (the server's page cache) are
+    # only valid for the version they were built at.
+    version: int = 0
 
 
 class PhotosEdits:
@@ -35,9 +38,11 @@ class PhotosEdits:
             else:
                 edits.deleted.discard(index)
             edits.log.append(index)
+            edits.version += 1
 
     def set_favorite(self, dsid: str, zone: str, index: int, favorite: bool) -> None:
         edits = self.zone(dsid, zone)
         with self.lock:
             edits.favorite[index] = favorite
             edits.log.append(index)
+            edits.version += 1
