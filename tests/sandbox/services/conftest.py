@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Protocol
 
 import httpx
 import pytest
@@ -11,6 +12,15 @@ import pytest
 from cloudtap.sandbox.accounts.model import ContentSpec, SandboxAccount
 from cloudtap.sandbox.app import SandboxApp
 from cloudtap.sandbox.world import WEB_SESSION_COOKIE, SandboxWorld
+
+
+class ServiceClient(Protocol):
+    """The ``service_client`` fixture: opens a client for one service host."""
+
+    def __call__(
+        self, service: str, signed_in: bool = True
+    ) -> AbstractAsyncContextManager[httpx.AsyncClient]: ...
+
 
 RICH = ContentSpec(
     seed=7,
@@ -49,7 +59,7 @@ def world(account: SandboxAccount) -> SandboxWorld:
 
 
 @pytest.fixture
-def service_client(world: SandboxWorld, account: SandboxAccount):  # type: ignore[no-untyped-def]
+def service_client(world: SandboxWorld, account: SandboxAccount) -> ServiceClient:
     """``async with service_client("contacts") as client`` → a signed-in client for that host."""
 
     @asynccontextmanager

@@ -5,8 +5,13 @@ import re
 from pathlib import Path
 from typing import Any
 
+from cloudtap.sandbox.accounts.model import SandboxAccount
+from tests.sandbox.services.conftest import ServiceClient
 
-async def test_devices_family_and_storage(service_client, account) -> None:
+
+async def test_devices_family_and_storage(
+    service_client: ServiceClient, account: SandboxAccount
+) -> None:
     async with service_client("setup") as client:
         devices = (await client.get("/setup/web/device/getDevices")).json()["devices"]
         family = (await client.get("/setup/web/family/getFamilyDetails")).json()
@@ -19,7 +24,9 @@ async def test_devices_family_and_storage(service_client, account) -> None:
     assert {m["mediaKey"] for m in storage["storageUsageByMedia"]} >= {"photos", "docs"}
 
 
-async def test_payment_methods_are_the_wallet_devices_cards(service_client, account) -> None:
+async def test_payment_methods_are_the_wallet_devices_cards(
+    service_client: ServiceClient, account: SandboxAccount
+) -> None:
     async with service_client("setup") as client:
         reply = (await client.get("/setup/web/device/getDevices")).json()
         family = (await client.get("/setup/web/family/getFamilyDetails")).json()
@@ -35,7 +42,7 @@ async def test_payment_methods_are_the_wallet_devices_cards(service_client, acco
         assert inner["outgoingTransferRequests"] == [] and inner["etag"]
 
 
-async def test_account_needs_a_session(service_client) -> None:
+async def test_account_needs_a_session(service_client: ServiceClient) -> None:
     async with service_client("setup", signed_in=False) as client:
         reply = await client.get("/setup/web/device/getDevices")
     assert reply.status_code == 421
@@ -48,7 +55,7 @@ def _fixture(name: str) -> Any:
     return json.loads((ACCOUNT_FIXTURES / name).read_text(encoding="utf-8"))
 
 
-async def test_devices_and_storage_have_the_fixtures_shape(service_client) -> None:
+async def test_devices_and_storage_have_the_fixtures_shape(service_client: ServiceClient) -> None:
     async with service_client("setup") as client:
         devices = (await client.get("/setup/web/device/getDevices")).json()
         storage = (await client.post("/setup/ws/1/storageUsageInfo")).json()

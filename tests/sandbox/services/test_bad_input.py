@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.sandbox.services.conftest import ServiceClient
+
 CASES = [
     ("contacts", "GET", "/co/contacts?offset=-1", None),
     ("contacts", "GET", "/co/contacts?limit=1e9", None),
@@ -20,7 +22,9 @@ CASES = [
 
 
 @pytest.mark.parametrize(("service", "method", "path", "body"), CASES)
-async def test_bad_input_is_a_client_error(service_client, service, method, path, body) -> None:  # type: ignore[no-untyped-def]
+async def test_bad_input_is_a_client_error(
+    service_client: ServiceClient, service: str, method: str, path: str, body: bytes | None
+) -> None:
     async with service_client(service) as client:
         reply = await client.request(method, path, content=body)
     assert 400 <= reply.status_code < 500, (path, reply.status_code, reply.text)

@@ -5,6 +5,7 @@ from datetime import date, timedelta
 import pytest
 
 from cloudtap.sandbox.services.content.rng import today
+from tests.sandbox.services.conftest import ServiceClient
 
 PARAMS = {"lang": "en-us", "usertz": "America/Los_Angeles", "dsid": "20000001"}
 
@@ -15,7 +16,7 @@ def _month(day: date) -> dict[str, str]:
     return {**PARAMS, "startDate": first.isoformat(), "endDate": last.isoformat()}
 
 
-async def test_events_for_this_month(service_client) -> None:
+async def test_events_for_this_month(service_client: ServiceClient) -> None:
     async with service_client("calendar") as client:
         reply = (await client.get("/ca/events", params=_month(today()))).json()
     events = reply["Event"]
@@ -28,7 +29,9 @@ async def test_events_for_this_month(service_client) -> None:
     assert any(e["tz"] not in ("America/Los_Angeles", "Floating") for e in events)
 
 
-async def test_invitees_alarms_and_recurrences_ride_in_sidecars(service_client) -> None:
+async def test_invitees_alarms_and_recurrences_ride_in_sidecars(
+    service_client: ServiceClient,
+) -> None:
     async with service_client("calendar") as client:
         reply = (await client.get("/ca/events", params=_month(today()))).json()
     invitees = {i["guid"]: i for i in reply["Invitee"]}
@@ -42,7 +45,7 @@ async def test_invitees_alarms_and_recurrences_ride_in_sidecars(service_client) 
     assert recurring  # weekly series show up every month
 
 
-async def test_history_and_future_are_populated(service_client) -> None:
+async def test_history_and_future_are_populated(service_client: ServiceClient) -> None:
     async with service_client("calendar") as client:
         past = await client.get("/ca/events", params=_month(today() - timedelta(days=730)))
         ahead = await client.get("/ca/events", params=_month(today() + timedelta(days=120)))
@@ -51,7 +54,7 @@ async def test_history_and_future_are_populated(service_client) -> None:
     assert far.json()["Event"] == []
 
 
-async def test_collections_and_event_detail(service_client) -> None:
+async def test_collections_and_event_detail(service_client: ServiceClient) -> None:
     async with service_client("calendar") as client:
         collections = (await client.get("/ca/allcollections", params=PARAMS)).json()["Collection"]
         events = (await client.get("/ca/events", params=_month(today()))).json()["Event"]
@@ -71,7 +74,7 @@ async def test_collections_and_event_detail(service_client) -> None:
     assert missing.status_code == 404
 
 
-async def test_bad_dates_are_a_400(service_client) -> None:
+async def test_bad_dates_are_a_400(service_client: ServiceClient) -> None:
     async with service_client("calendar") as client:
         bad = await client.get("/ca/events", params={**PARAMS, "startDate": "yesterday"})
         backwards = await client.get(
@@ -81,7 +84,7 @@ async def test_bad_dates_are_a_400(service_client) -> None:
     assert bad.status_code == backwards.status_code == zone.status_code == 400
 
 
-async def test_ranges_of_several_years_are_answered(service_client) -> None:
+async def test_ranges_of_several_years_are_answered(service_client: ServiceClient) -> None:
     # pyicloud's get_events(from_dt, to_dt) asks any range in one request; nothing public
     # shows Apple refusing long ones, so the sandbox answers them (docs/apple-evidence.md).
     span = {"startDate": (today() - timedelta(days=4 * 366)).isoformat()}
@@ -98,7 +101,7 @@ async def test_ranges_of_several_years_are_answered(service_client) -> None:
     ("first", "last"), [("0001-01-01", "9999-12-31"), ("9999-12-31", "9999-12-31")]
 )
 async def test_the_ends_of_the_calendar_are_an_answer_not_an_error(
-    service_client, first: str, last: str
+    service_client: ServiceClient, first: str, last: str
 ) -> None:
     params = {**PARAMS, "usertz": "Pacific/Kiritimati", "startDate": first, "endDate": last}
     async with service_client("calendar") as client:

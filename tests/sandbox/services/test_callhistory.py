@@ -3,8 +3,8 @@ from __future__ import annotations
 import base64
 import time
 
-from cloudtap.sandbox.accounts.model import ContentSpec
-from cloudtap.sandbox.cloudkit.container import CONTAINERS
+from cloudtap.sandbox.accounts.model import ContentSpec, SandboxAccount
+from cloudtap.sandbox.cloudkit.container import CONTAINERS, Record
 from cloudtap.sandbox.services import callhistory
 from cloudtap.sandbox.services.content.calls import RETENTION_DAYS
 from tests.sandbox.services.conftest import make_account
@@ -12,9 +12,10 @@ from tests.sandbox.services.conftest import make_account
 CONTAINER = "com.apple.callhistory.sync-helper"
 
 
-def _changes(account, record_types=None) -> list[dict]:  # type: ignore[no-untyped-def]
+def _changes(account: SandboxAccount, record_types: list[str] | None = None) -> list[Record]:
     container = CONTAINERS[CONTAINER]
-    token, out = None, []
+    token: str | None = None
+    out: list[Record] = []
     while True:
         page = container.changes(account, "private", callhistory.ZONE, token, 150, record_types)
         out.extend(page.records)
@@ -23,7 +24,7 @@ def _changes(account, record_types=None) -> list[dict]:  # type: ignore[no-untyp
             return out
 
 
-def test_calls_of_the_last_three_months_only(account) -> None:
+def test_calls_of_the_last_three_months_only(account: SandboxAccount) -> None:
     records = _changes(account, ["CallRecord"])
     assert len(records) == account.content.calls
     oldest = min(r["fields"]["date"]["value"] for r in records) / 1000
@@ -37,7 +38,7 @@ def test_calls_of_the_last_three_months_only(account) -> None:
     assert any(not r["fields"]["answered"]["value"] for r in records)
 
 
-def test_sync_state_comes_first(account) -> None:
+def test_sync_state_comes_first(account: SandboxAccount) -> None:
     records = _changes(account)
     assert records[0]["recordType"] == "CallHistorySyncState"
     assert records[0]["fields"]["syncEnabled"]["value"] == 1
@@ -61,7 +62,7 @@ def test_fewer_than_three_calls_never_sync() -> None:
     assert _changes(account, ["CallRecord"]) == []
 
 
-def test_query_newest_first_and_lookup(account) -> None:
+def test_query_newest_first_and_lookup(account: SandboxAccount) -> None:
     container = CONTAINERS[CONTAINER]
     body = {"query": {"recordType": "CallRecord"}, "resultsLimit": 20}
     page = container.query(account, "private", callhistory.ZONE, body)

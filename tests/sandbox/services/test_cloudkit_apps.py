@@ -5,7 +5,8 @@ from __future__ import annotations
 import base64
 
 from cloudtap.sandbox.accounts.model import ContentSpec
-from tests.sandbox.services.conftest import make_account
+from cloudtap.sandbox.world import SandboxWorld
+from tests.sandbox.services.conftest import ServiceClient, make_account
 
 DB = "/database/1/{container}/production/private"
 NOTES = DB.format(container="com.apple.notes")
@@ -14,7 +15,7 @@ SAFARI = DB.format(container="com.apple.SafariShared.WBSCloudHistoryStore")
 PARAMS = {"remapEnums": "true", "getCurrentSyncToken": "true"}
 
 
-async def test_notes_recents_changes_and_lookup(service_client) -> None:
+async def test_notes_recents_changes_and_lookup(service_client: ServiceClient) -> None:
     async with service_client("ckdatabasews") as client:
         recents = await client.post(
             f"{NOTES}/records/query",
@@ -79,7 +80,7 @@ async def test_notes_recents_changes_and_lookup(service_client) -> None:
     assert "serverErrorCode" in str(bad.json())
 
 
-async def test_call_and_safari_history_listings(service_client) -> None:
+async def test_call_and_safari_history_listings(service_client: ServiceClient) -> None:
     async with service_client("ckdatabasews") as client:
         zones = await client.post(f"{CALLS}/zones/list", json={})
         calls = await client.post(
@@ -100,7 +101,9 @@ async def test_call_and_safari_history_listings(service_client) -> None:
     assert len(zone["records"]) == 100 and zone["moreComing"] is True
 
 
-async def test_callkit_uninitialised_over_the_wire(world, service_client) -> None:
+async def test_callkit_uninitialised_over_the_wire(
+    world: SandboxWorld, service_client: ServiceClient
+) -> None:
     account = make_account(
         ContentSpec(seed=2, calls=10, callkit="uninitialised"), apple_id="una@sandbox.test"
     )

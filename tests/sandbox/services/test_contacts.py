@@ -4,13 +4,16 @@ import io
 
 from PIL import Image
 
-from cloudtap.sandbox.accounts.model import ContentSpec
+from cloudtap.sandbox.accounts.model import ContentSpec, SandboxAccount
 from cloudtap.sandbox.services.content import contacts as gen
+from tests.sandbox.services.conftest import ServiceClient
 
 PARAMS = {"locale": "en_US", "order": "last,first", "includePhoneNumbers": "true"}
 
 
-async def test_startup_then_all_contacts(service_client, account) -> None:
+async def test_startup_then_all_contacts(
+    service_client: ServiceClient, account: SandboxAccount
+) -> None:
     async with service_client("contacts") as client:
         startup = (await client.get("/co/startup", params=PARAMS)).json()
         assert startup["prefToken"] and startup["syncToken"]
@@ -32,7 +35,7 @@ async def test_startup_then_all_contacts(service_client, account) -> None:
     assert len(with_photo) >= 150  # "hundreds of contacts with photos"
 
 
-async def test_paging_matches_the_full_listing(service_client) -> None:
+async def test_paging_matches_the_full_listing(service_client: ServiceClient) -> None:
     async with service_client("contacts") as client:
         everything = (await client.get("/co/contacts", params={"limit": 0})).json()["contacts"]
         page = (await client.get("/co/contacts", params={"limit": 25, "offset": 50})).json()
@@ -46,7 +49,7 @@ async def test_contacts_are_deterministic_per_seed() -> None:
 
 
 async def test_startup_carries_the_first_cards_the_order_and_the_groups(
-    service_client, account
+    service_client: ServiceClient, account: SandboxAccount
 ) -> None:
     spec = account.content
     async with service_client("contacts") as client:
@@ -61,7 +64,9 @@ async def test_startup_carries_the_first_cards_the_order_and_the_groups(
     assert startup["collections"][0]["groupsOrder"] == [g["groupId"] for g in startup["groups"]]
 
 
-async def test_cards_use_the_captured_key_names(service_client, account) -> None:
+async def test_cards_use_the_captured_key_names(
+    service_client: ServiceClient, account: SandboxAccount
+) -> None:
     async with service_client("contacts") as client:
         cards = (await client.get("/co/contacts", params={"limit": 0})).json()["contacts"]
     keys = {k for c in cards for k in c}
@@ -84,7 +89,7 @@ def test_the_world_mixes_every_kind_of_contact() -> None:
     assert any((p.birthday or "").startswith(f"{gen.NO_YEAR}-") for p in people)
 
 
-async def test_photo_url_serves_a_jpeg(service_client) -> None:
+async def test_photo_url_serves_a_jpeg(service_client: ServiceClient) -> None:
     async with service_client("contacts") as client:
         contacts = (await client.get("/co/contacts", params={"limit": 5})).json()["contacts"]
         url = next(c["photo"]["url"] for c in contacts if "photo" in c)
@@ -95,19 +100,21 @@ async def test_photo_url_serves_a_jpeg(service_client) -> None:
     assert Image.open(io.BytesIO(reply.content)).size == (gen.PHOTO_SIZE, gen.PHOTO_SIZE)
 
 
-async def test_mecard_is_the_account_owner(service_client, account) -> None:
+async def test_mecard_is_the_account_owner(
+    service_client: ServiceClient, account: SandboxAccount
+) -> None:
     async with service_client("contacts") as client:
         me = (await client.get("/co/mecard")).json()["contacts"][0]
     assert (me["firstName"], me["lastName"]) == (account.first_name, account.last_name)
 
 
-async def test_without_a_web_session_the_answer_is_421(service_client) -> None:
+async def test_without_a_web_session_the_answer_is_421(service_client: ServiceClient) -> None:
     async with service_client("contacts", signed_in=False) as client:
         reply = await client.get("/co/startup")
     assert reply.status_code == 421
 
 
-async def test_bad_paging_parameters_are_a_400(service_client) -> None:
+async def test_bad_paging_parameters_are_a_400(service_client: ServiceClient) -> None:
     async with service_client("contacts") as client:
         reply = await client.get("/co/contacts", params={"limit": "lots"})
     assert reply.status_code == 400

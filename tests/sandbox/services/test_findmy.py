@@ -7,7 +7,9 @@ from typing import Any
 
 import pytest
 
+from cloudtap.sandbox.accounts.model import SandboxAccount
 from cloudtap.sandbox.services.findmy import DELAY_ENV, parse_delay
+from tests.sandbox.services.conftest import ServiceClient
 
 CONTEXT = {
     "appName": "iCloud Find (Web)",
@@ -26,7 +28,9 @@ def _fast_locate(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(DELAY_ENV, "0.2-0.4")
 
 
-async def test_locations_fill_in_on_a_later_refresh(service_client, account) -> None:
+async def test_locations_fill_in_on_a_later_refresh(
+    service_client: ServiceClient, account: SandboxAccount
+) -> None:
     async with service_client("fmipweb") as client:
         first = (await client.post(f"{BASE}/initClient", json={"clientContext": CONTEXT})).json()
         assert all(d["location"] is None for d in first["content"])
@@ -47,7 +51,7 @@ async def test_locations_fill_in_on_a_later_refresh(service_client, account) -> 
     assert all(d["location"] is None for d in unreachable)
 
 
-async def test_devices_of_several_kinds_with_battery(service_client) -> None:
+async def test_devices_of_several_kinds_with_battery(service_client: ServiceClient) -> None:
     async with service_client("fmipweb") as client:
         reply = (await client.post(f"{BASE}/initClient", json={"clientContext": CONTEXT})).json()
     classes = {d["deviceClass"] for d in reply["content"]}
@@ -58,7 +62,9 @@ async def test_devices_of_several_kinds_with_battery(service_client) -> None:
     assert airpods["batteryStatus"] == "Unknown"
 
 
-async def test_family_members_load_then_are_done(service_client, account) -> None:
+async def test_family_members_load_then_are_done(
+    service_client: ServiceClient, account: SandboxAccount
+) -> None:
     async with service_client("fmipweb") as client:
         first = (await client.post(f"{BASE}/initClient", json={"clientContext": CONTEXT})).json()
         again = (await client.post(f"{BASE}/refreshClient", json={"clientContext": CONTEXT})).json()
@@ -75,7 +81,7 @@ async def test_family_members_load_then_are_done(service_client, account) -> Non
     assert {d["prsId"] for d in own["content"]} == {None}  # ...only with fmly
 
 
-async def test_actions_answer_with_the_device_list(service_client) -> None:
+async def test_actions_answer_with_the_device_list(service_client: ServiceClient) -> None:
     async with service_client("fmipweb") as client:
         devices = (await client.post(f"{BASE}/initClient", json={})).json()["content"]
         sound = await client.post(
@@ -86,7 +92,7 @@ async def test_actions_answer_with_the_device_list(service_client) -> None:
     assert missing.status_code == 400
 
 
-async def test_malformed_body_is_a_400_not_a_crash(service_client) -> None:
+async def test_malformed_body_is_a_400_not_a_crash(service_client: ServiceClient) -> None:
     async with service_client("fmipweb") as client:
         reply = await client.post(f"{BASE}/initClient", content=b"{not json")
         wrong = await client.post(f"{BASE}/initClient", json={"clientContext": [1]})
@@ -104,7 +110,7 @@ def test_delay_knob_parsing() -> None:
 
 
 async def test_a_stale_cycle_shows_old_fixes_until_new_ones_arrive(
-    service_client, monkeypatch: pytest.MonkeyPatch
+    service_client: ServiceClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from cloudtap.sandbox.services import findmy
 
@@ -149,7 +155,7 @@ def _assert_carries(ours: list[dict[str, Any]], theirs: list[dict[str, Any]], wh
         assert seen <= allowed, f"{where}.{key}: {seen} not in captured {captured}"
 
 
-async def test_reply_carries_every_captured_key(service_client) -> None:
+async def test_reply_carries_every_captured_key(service_client: ServiceClient) -> None:
     theirs = json.loads(FIXTURE.read_text(encoding="utf-8"))
     async with service_client("fmipweb") as client:
         await client.post(f"{BASE}/initClient", json={"clientContext": CONTEXT})
@@ -174,7 +180,7 @@ async def test_reply_carries_every_captured_key(service_client) -> None:
 
 
 async def test_own_devices_have_no_prs_id_and_family_devices_their_members(
-    service_client, account
+    service_client: ServiceClient, account: SandboxAccount
 ) -> None:
     """As captured: prsId is null on the account's own devices, the member's id on theirs."""
     async with service_client("fmipweb") as client:
@@ -188,7 +194,7 @@ async def test_own_devices_have_no_prs_id_and_family_devices_their_members(
 ACTION_RECORDS = ("msg", "mesg", "snd", "lostDevice", "remoteLock")
 
 
-async def test_past_actions_are_recorded_as_in_the_fixture(service_client) -> None:
+async def test_past_actions_are_recorded_as_in_the_fixture(service_client: ServiceClient) -> None:
     """Some devices show the last sound, message, lost mode and lock, keyed as captured."""
     theirs = json.loads(FIXTURE.read_text(encoding="utf-8"))
     async with service_client("fmipweb") as client:

@@ -25,7 +25,8 @@ KINDS = {"public.jpeg": "JPEG", "public.png": "PNG", "com.adobe.pdf": "PDF"}
 def _attachments(account: SandboxAccount) -> list[dict[str, Any]]:
     """The file attachments (tables, links and drawings are Attachment records too)."""
     container = CONTAINERS["com.apple.notes"]
-    token, out = None, []
+    token: str | None = None
+    out: list[dict[str, Any]] = []
     while True:
         page = container.changes(account, "private", notes.ZONE, token, 200, ["Attachment"])
         out.extend(r for r in page.records if "PrimaryAsset" in r["fields"])

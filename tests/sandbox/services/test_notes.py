@@ -6,8 +6,8 @@ import subprocess
 
 import pytest
 
-from cloudtap.sandbox.accounts.model import ContentSpec
-from cloudtap.sandbox.cloudkit.container import CONTAINERS, CloudKitError
+from cloudtap.sandbox.accounts.model import ContentSpec, SandboxAccount
+from cloudtap.sandbox.cloudkit.container import CONTAINERS, CloudKitError, Record
 from cloudtap.sandbox.services import notes
 from cloudtap.sandbox.services.content import notes as gen
 from cloudtap.sandbox.services.notes_proto import decode_text
@@ -36,9 +36,12 @@ def _text(record: dict) -> str:
     return base64.b64decode(record["fields"]["TitleEncrypted"]["value"]).decode()
 
 
-def _all_changes(account, record_types=None, limit=200) -> list[dict]:  # type: ignore[no-untyped-def]
+def _all_changes(
+    account: SandboxAccount, record_types: list[str] | None = None, limit: int = 200
+) -> list[Record]:
     container = CONTAINERS["com.apple.notes"]
-    token, out = None, []
+    token: str | None = None
+    out: list[Record] = []
     while True:
         page = container.changes(account, "private", notes.ZONE, token, limit, record_types)
         out.extend(page.records)
@@ -47,13 +50,13 @@ def _all_changes(account, record_types=None, limit=200) -> list[dict]:  # type: 
             return out
 
 
-def test_registered_with_one_private_zone(account) -> None:
+def test_registered_with_one_private_zone(account: SandboxAccount) -> None:
     container = CONTAINERS["com.apple.notes"]
     assert [z.name for z in container.zones(account, "private")] == ["Notes"]
     assert container.zones(account, "shared") == []
 
 
-def test_recents_newest_first_and_paged(account) -> None:
+def test_recents_newest_first_and_paged(account: SandboxAccount) -> None:
     container = CONTAINERS["com.apple.notes"]
     first = container.query(account, "private", notes.ZONE, RECENTS)
     assert len(first.records) == 50 and first.continuation_marker
@@ -67,7 +70,7 @@ def test_recents_newest_first_and_paged(account) -> None:
     )
 
 
-def test_parentless_index_lists_the_top_level_folders(account) -> None:
+def test_parentless_index_lists_the_top_level_folders(account: SandboxAccount) -> None:
     container = CONTAINERS["com.apple.notes"]
     query = json.loads(json.dumps(RECENTS).replace('"recents"', '"parentless"'))
     reply = container.query(account, "private", notes.ZONE, query)
@@ -82,7 +85,7 @@ def test_parentless_index_lists_the_top_level_folders(account) -> None:
     assert any(has_sub.values()) and reply.continuation_marker is None
 
 
-def test_changes_cover_folders_notes_and_attachments(account) -> None:
+def test_changes_cover_folders_notes_and_attachments(account: SandboxAccount) -> None:
     records = _all_changes(account, limit=37)
     types = [r["recordType"] for r in records]
     spec = account.content
@@ -96,7 +99,7 @@ def test_changes_cover_folders_notes_and_attachments(account) -> None:
     assert any("ParentFolder" in f["fields"] for f in folders)  # nested folder
 
 
-def test_changes_filtered_by_type_and_a_foreign_token_is_refused(account) -> None:
+def test_changes_filtered_by_type_and_a_foreign_token_is_refused(account: SandboxAccount) -> None:
     only_folders = _all_changes(account, ["Folder"])
     assert only_folders and {r["recordType"] for r in only_folders} == {"Folder"}
     other = make_account(ContentSpec(seed=99, notes=5), apple_id="other@sandbox.test")
@@ -107,7 +110,7 @@ def test_changes_filtered_by_type_and_a_foreign_token_is_refused(account) -> Non
         )
 
 
-def test_bodies_are_gzipped_note_store_protobufs(account) -> None:
+def test_bodies_are_gzipped_note_store_protobufs(account: SandboxAccount) -> None:
     records = _all_changes(account, ["Note"])
     plain = next(r for r in records if "Attachments" not in r["fields"])
     blob = base64.b64decode(plain["fields"]["TextDataEncrypted"]["value"])
@@ -116,7 +119,7 @@ def test_bodies_are_gzipped_note_store_protobufs(account) -> None:
     assert text.startswith(_text(plain) + "\n") and len(text.splitlines()) >= 2
 
 
-def test_lookup_finds_notes_folders_and_attachments(account) -> None:
+def test_lookup_finds_notes_folders_and_attachments(account: SandboxAccount) -> None:
     container = CONTAINERS["com.apple.notes"]
     records = _all_changes(account)
     note = next(r for r in records if "Attachments" in r["fields"])
@@ -131,14 +134,14 @@ def test_lookup_finds_notes_folders_and_attachments(account) -> None:
     assert found[1]["recordType"] == "Attachment"
 
 
-def test_locked_notes_are_unreadable(account) -> None:
+def test_locked_notes_are_unreadable(account: SandboxAccount) -> None:
     records = _all_changes(account, ["PasswordProtectedNote"])
     assert records
     blob = base64.b64decode(records[0]["fields"]["TextDataEncrypted"]["value"])
     assert blob[:2] != b"\x1f\x8b"
 
 
-def test_a_bad_continuation_marker_is_a_client_error(account) -> None:
+def test_a_bad_continuation_marker_is_a_client_error(account: SandboxAccount) -> None:
     with pytest.raises(CloudKitError):
         CONTAINERS["com.apple.notes"].query(
             account, "private", notes.ZONE, {**RECENTS, "continuationMarker": "%%%"}
@@ -182,11 +185,11 @@ def test_pyicloud_decodes_our_bodies_and_attachment_ids() -> None:
     assert decoded["ids"] == expected
 
 
-def test_inline_and_media_records_carry_the_captured_fields(account) -> None:
+def test_inline_and_media_records_carry_the_captured_fields(account: SandboxAccount) -> None:
     """Each inline kind and the Media-backed photo use the record type and field names
     pyicloud's capture of a real note shows for the same UTI (no invented fields)."""
     _, captured = pyicloud_notes_fixture.load()
-    fields_by_uti = {}
+    fields_by_uti: dict[str, tuple[str, set[str]]] = {}
     for record in captured.values():
         uti = base64.b64decode(record["fields"]["UTIEncrypted"]["value"]).decode()
         fields_by_uti.setdefault(uti, (record["recordType"], set()))[1].update(record["fields"])

@@ -2,13 +2,14 @@ from __future__ import annotations
 
 import base64
 
+from cloudtap.sandbox.accounts.model import SandboxAccount
 from cloudtap.sandbox.cloudkit.container import CONTAINERS
 from cloudtap.sandbox.services import safari
 
 CONTAINER = "com.apple.SafariShared.WBSCloudHistoryStore"
 
 
-def test_history_pages_through_every_visit(account) -> None:
+def test_history_pages_through_every_visit(account: SandboxAccount) -> None:
     container = CONTAINERS[CONTAINER]
     token, records = None, []
     while True:
@@ -28,7 +29,7 @@ def test_history_pages_through_every_visit(account) -> None:
     assert tail.records == [] and not tail.more_coming
 
 
-def test_query_newest_first(account) -> None:
+def test_query_newest_first(account: SandboxAccount) -> None:
     container = CONTAINERS[CONTAINER]
     page = container.query(
         account,
