@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import io
+import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -18,6 +19,8 @@ from cloudtap.sandbox.photos.resources import PREFIXES
 from cloudtap.sandbox.photos.urls import ContentRef
 from cloudtap.sandbox.services.content import contacts as contacts_gen
 from cloudtap.sandbox.services.content import events as events_gen
+from cloudtap.sandbox.services.content import note_files
+from cloudtap.sandbox.services.content import notes as notes_gen
 from cloudtap.sandbox.services.content.contacts import Person
 from cloudtap.sandbox.services.content.events import EventSource
 from cloudtap.sandbox.world import SandboxWorld
@@ -138,3 +141,34 @@ def raw_photo_uris(vcf: str) -> dict[str, list[str]]:
                 out[uid] = photos
             uid, photos = "", []
     return out
+
+
+IN_TEXT = {"hashtag", "calculation"}  # inline kinds whose text Apple shows in place
+
+
+def note_text(note: notes_gen.NoteItem) -> str | None:
+    """A world note's text as a reader sees it (None when locked): inline text in place,
+    other objects left out (tests/icloud/datatypes/test_notes_ground_truth.py's rule)."""
+    if note.locked:
+        return None
+    stand_in = {e.identifier: e.text for e in note.extras if e.kind in IN_TEXT}
+    return "".join(
+        p.text + (stand_in.get(p.attachment.identifier, "") if p.attachment else "") + "\n"
+        for p in note.paragraphs
+    )
+
+
+def note_file_bytes(file: note_files.AttachmentFile) -> bytes:
+    return media.join(note_files.pieces(file))
+
+
+def front_matter(markdown: str) -> tuple[dict[str, Any], str]:
+    """A pulled note's front matter (JSON scalars, one ``key: value`` a line) and body."""
+    _, head, body = markdown.split("---\n", 2)
+    meta = {k: json.loads(v) for k, v in (line.split(": ", 1) for line in head.splitlines())}
+    return meta, body
+
+
+def instant(value: str) -> datetime:
+    moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -52,7 +52,7 @@ def sandbox_accounts() -> list[SandboxAccount]:
             family_members=1,
             contacts=60,
             events=120,
-            notes=20,
+            notes=40,
             calls=40,
             history=60,
         ),

@@ -11,6 +11,7 @@ import re
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 from zoneinfo import ZoneInfo
 
 import pexpect
@@ -18,15 +19,22 @@ import pytest
 import vobject
 from icalendar import Calendar
 
+from cloudtap.icloud.datatypes.common import stable_id
 from cloudtap.icloud.files.icpl import PhotoFileRef
 from cloudtap.sandbox.hosts import CONTENT
 from cloudtap.sandbox.services.content import calls as calls_gen
 from cloudtap.sandbox.services.content import contacts as contacts_gen
 from cloudtap.sandbox.services.content import devices as devices_gen
+from cloudtap.sandbox.services.content import note_files
+from cloudtap.sandbox.services.content import notes as notes_gen
 from tests.pull.ground_truth import (
     as_list,
     data_uri_bytes,
+    front_matter,
     ics_value,
+    instant,
+    note_file_bytes,
+    note_text,
     person_for,
     photo_bytes,
     photo_index,
@@ -102,6 +110,7 @@ def test_pull_in_a_terminal(pull_sandbox: PullSandbox, tmp_path: Path) -> None:
     _check_calendars(root, account)
     _check_photos(root, pull_sandbox, account, manifest)
     _check_tables(root, account, manifest)
+    _check_notes(root, account, manifest)
 
     # Second pull: asks nothing, fetches nothing, at most 3 Apple requests per data type.
     files_before = dict(manifest["files"])
@@ -329,6 +338,72 @@ def _check_tables(root: Path, account: Any, manifest: dict[str, Any]) -> None:
         assert {row["name"] for row in csv.DictReader(fh)} == world_names
     notes = list((root / "notes").rglob("*.md"))
     assert len(notes) == manifest["data_types"]["mme_notes.notes"]["count"] > 0
+
+
+def _check_notes(root: Path, account: Any, manifest: dict[str, Any]) -> None:
+    """Each pulled note against the world's note: where it is (its folder), its front
+    matter (title, folder, dates, pinned, locked), its text, and the files beside it
+    (attachment and drawing, byte-exact, linked from the note)."""
+    spec = account.content
+    folders = {f.name: f.title for f in notes_gen.folders(spec)}
+    pulled = {front_matter(p.read_text())[0]["id"]: p for p in (root / "notes").rglob("*.md")}
+    world = [notes_gen.note(spec, i) for i in range(spec.notes)]
+    live = [n for n in world if not n.deleted]
+    assert set(pulled) == {stable_id("note", n.name) for n in live}  # deleted ones left out
+    seen: set[str] = set()
+    for note in live:
+        path = pulled[stable_id("note", note.name)]
+        meta, body = front_matter(path.read_text())
+        folder = folders[note.folder]
+        assert path.parent == root / "notes" / folder, path
+        assert meta["title"] == note.title and meta["folder"] == folder
+        assert round(instant(meta["created"]).timestamp() * 1000) == note.created_ms
+        assert round(instant(meta["modified"]).timestamp() * 1000) == note.modified_ms
+        assert (meta["pinned"], meta["locked"]) == (note.pinned, note.locked)
+        text = note_text(note)
+        if text is None:
+            assert body.startswith("\n*This note is locked")
+            assert not any(p.text and p.text in body for p in note.paragraphs), path
+            seen.add("locked")
+        else:
+            assert body.startswith("\n" + text.rstrip("\n") + "\n"), path
+        links = {unquote(link) for link in re.findall(r"\]\(([^)]+)\)", body)}
+        beside = path.with_suffix("")
+        for kind, file in (
+            ("attachment", note_files.attachment_file(spec, note.index)),
+            ("drawing", note_files.drawing_file(spec, note.index)),
+        ):
+            if file is None:
+                continue
+            [got] = [p for p in beside.glob(f"{file.name[:8]}*") if p.is_file()]
+            assert got.read_bytes() == note_file_bytes(file), got  # byte-exact, beside it
+            assert str(got.relative_to(path.parent)) in links  # and linked from the note
+            if kind == "attachment":
+                assert got.name.endswith(file.filename)
+            seen.add(kind)
+        for extra in note.extras:
+            if extra.kind == "link" and extra.url and not note.locked:
+                assert f"({extra.url})" in body
+                seen.add("link")
+            if extra.kind == "table" and not note.locked:
+                assert all(f"- {cell}" in body for cell in extra.cells if cell)
+                seen.add("table")
+    note_files_pulled = [f for f in manifest["files"].values() if f["data_type"] == NOTES]
+    assert len(note_files_pulled) == sum(
+        1 for n in live for k in ("attachment", "drawing") if _has(spec, n, k)
+    )
+    # The world holds every case this check is meant to cover.
+    assert {"locked", "attachment", "drawing", "link", "table"} <= seen, seen
+    assert any(n.deleted for n in world) and any(n.title == "" for n in live)
+
+
+NOTES = "mme_notes.notes"
+
+
+def _has(spec: Any, note: Any, kind: str) -> bool:
+    if kind == "attachment":
+        return note_files.attachment_file(spec, note.index) is not None
+    return note_files.drawing_file(spec, note.index) is not None
 
 
 pytestmark = pytest.mark.timeout(900)
