@@ -111,7 +111,9 @@ def pull(
         verify=verify,
     )
     prompter = _SandboxPrompter() if known_password else TerminalPrompter()
-    sources = PasswordSources(env_name=password_env, use_keyring=not sandbox)
+    # The keyring is asked for every Apple ID, sandbox ones too (so its path is the one
+    # tested); only --sandbox's demo, whose password is public, skips it.
+    sources = PasswordSources(env_name=password_env, use_keyring=not known_password)
     with ExitStack() as stack:
         if server:
             url, api_token = server, cast(str, token)

@@ -1,5 +1,5 @@
 """The other prompt flows and modes of ``cloudtap pull`` in a pseudo-terminal: a legacy
-2SV account (device choice, then code) and --watch."""
+2SV account (device choice, then code), --watch, and where the password comes from."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pexpect
 
-from tests.pull.sandbox_world import CODE, PASSWORD, PullSandbox, spawn_pull
+from tests.pull.sandbox_world import CODE, PASSWORD, PLAIN, PullSandbox, run_pull, spawn_pull
 
 TWO_SV = "2sv@sandbox.cloudtap.dev"
 NO_2FA = "no2fa@sandbox.cloudtap.dev"
@@ -62,3 +62,59 @@ def test_watch_runs_again_without_asking(pull_sandbox: PullSandbox, tmp_path: Pa
     runs = json.loads((root / "manifest.json").read_text())["runs"]
     assert [r["number"] for r in runs] == [1, 2, 3]
     assert all(r["files_fetched"] == 0 for r in runs[1:])
+
+
+KEYRING_STUB = '''
+"""Stands in for the keyring package: its get_password(service, username) API."""
+import json
+import os
+
+
+def get_password(service, username):
+    with open(os.environ["CT_KEYRING_LOG"], "a") as fh:
+        fh.write(json.dumps([service, username]) + "\\n")
+    if [service, username] == ["cloudtap", os.environ["CT_KEYRING_USER"]]:
+        return os.environ["CT_KEYRING_SECRET"]
+    return None
+'''
+
+
+def test_the_password_comes_from_the_keyring(pull_sandbox: PullSandbox, tmp_path: Path) -> None:
+    """With a keyring holding the password (service ``cloudtap``, user = the Apple ID),
+    nothing is asked; ``keyring`` is a stand-in module with the real one's call."""
+    stub = tmp_path / "stub" / "keyring"
+    stub.mkdir(parents=True)
+    (stub / "__init__.py").write_text(KEYRING_STUB)
+    asked = tmp_path / "keyring.log"
+    root = tmp_path / "copy"
+    child = spawn_pull(
+        pull_sandbox,
+        tmp_path,
+        PLAIN,
+        "--to",
+        str(root),
+        "--data-types",
+        "icpl.photos",
+        timeout=240,
+        extra_env={
+            "PYTHONPATH": str(stub.parent),
+            "CT_KEYRING_LOG": str(asked),
+            "CT_KEYRING_USER": PLAIN,
+            "CT_KEYRING_SECRET": PASSWORD,
+        },
+    )
+    assert child.expect(["password for", pexpect.EOF]) == 1, "the password was asked"
+    child.close()
+    assert child.exitstatus == 0, child.before
+    assert [json.loads(line) for line in asked.read_text().splitlines()] == [["cloudtap", PLAIN]]
+    manifest = json.loads((root / "manifest.json").read_text())
+    assert manifest["data_types"]["icpl.photos"]["count"] > 0
+
+
+def test_the_password_is_never_taken_from_the_command_line(
+    pull_sandbox: PullSandbox, tmp_path: Path
+) -> None:
+    env = pull_sandbox.env(tmp_path)
+    done = run_pull(env, PLAIN, "--to", str(tmp_path / "copy"), "--password", PASSWORD)
+    assert done.returncode == 2 and "No such option" in done.stderr
+    assert not (tmp_path / "copy").exists()
