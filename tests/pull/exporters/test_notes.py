@@ -7,9 +7,10 @@ import re
 from pathlib import Path
 from urllib.parse import unquote
 
+from cloudtap.pull.exporters import Item
 from cloudtap.pull.exporters.notes import base_path, export, wanted
 
-NOTE = {
+NOTE: Item = {
     "id": "6aa83f517d6a37bf",
     "title": "Quotes / ideas",
     "body": "Quotes\nMilk, eggs.\n#groceries\n",
@@ -61,7 +62,7 @@ def test_note_markdown(tmp_path: Path) -> None:
 
 
 def test_locked_note_says_so(tmp_path: Path) -> None:
-    locked = {**NOTE, "body": None, "locked": True, "attachments": [], "inline": []}
+    locked: Item = {**NOTE, "body": None, "locked": True, "attachments": [], "inline": []}
     export(tmp_path, {locked["id"]: locked}, {})
     text = (tmp_path / f"{base_path(locked)}.md").read_text()
     assert "locked" in text and "Milk" not in text

@@ -5,11 +5,12 @@ from __future__ import annotations
 import csv
 import io
 
+from cloudtap.pull.exporters import Item
 from cloudtap.pull.exporters.tables import csv_bytes
 
 
 def test_nested_and_new_fields_become_columns() -> None:
-    rows = [
+    rows: list[Item] = [
         {"id": "a", "name": "Phone", "location": {"latitude": 1.5, "longitude": -2.0}},
         {"id": "b", "name": "Watch", "location": None, "battery_level": 0.5, "tags": ["x"]},
     ]
