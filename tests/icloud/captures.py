@@ -8,14 +8,18 @@ from typing import Any
 
 import yaml
 
+from cloudtap.icloud.services.photos import Scope
+
 
 class _CassetteLoader(yaml.SafeLoader):
     """VCR writes Python 2 ``!!python/unicode`` tags; they are plain strings."""
 
 
-_CassetteLoader.add_constructor(
-    "tag:yaml.org,2002:python/unicode", lambda loader, node: loader.construct_scalar(node)
-)
+def _unicode_as_str(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> str:
+    return loader.construct_scalar(node)
+
+
+_CassetteLoader.add_constructor("tag:yaml.org,2002:python/unicode", _unicode_as_str)
 
 
 def interactions(path: Path) -> list[dict[str, Any]]:
@@ -25,11 +29,11 @@ def interactions(path: Path) -> list[dict[str, Any]]:
 
 def response_json(interaction: dict[str, Any]) -> Any:
     body = interaction["response"]["body"]
-    text = body.get("string") if isinstance(body, dict) else body
+    text = body["string"] if isinstance(body, dict) else body
     return json.loads(text)
 
 
-def listing_replies(path: Path) -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
+def listing_replies(path: Path) -> list[tuple[Scope, dict[str, Any], dict[str, Any]]]:
     """(database scope, zoneID, reply) of every captured asset-listing page."""
     found = []
     for interaction in interactions(path):
@@ -40,6 +44,6 @@ def listing_replies(path: Path) -> list[tuple[str, dict[str, Any], dict[str, Any
         query = json.loads(body)
         if not str(query.get("query", {}).get("recordType", "")).startswith("CPLAssetAndMaster"):
             continue
-        scope = "shared" if "/production/shared/" in request["uri"] else "private"
+        scope: Scope = "shared" if "/production/shared/" in request["uri"] else "private"
         found.append((scope, query["zoneID"], response_json(interaction)))
     return found

@@ -7,16 +7,16 @@ import json
 import ssl
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
+from starlette.types import Receive, Scope, Send
 
 from cloudtap.sandbox.ca import CertificateAuthority
 from cloudtap.sandbox.proxy import ProxyServer
 
 
-async def echo_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+async def echo_app(scope: Scope, receive: Receive, send: Send) -> None:
     """Reports what it was asked; ``/stream`` answers in chunks; ``/boom`` fails."""
     if scope["type"] != "http":
         return

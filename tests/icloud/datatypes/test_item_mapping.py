@@ -35,7 +35,8 @@ def test_wrongly_typed_fields_are_ignored() -> None:
     assert (
         mme_calendar.apple_moment(["20250301", 2025, 3, 1, 9, 30, 570], None, True) == "2025-03-01"
     )
-    assert fmip_devices.location({"latitude": "north"})["latitude"] is None
+    location = fmip_devices.location({"latitude": "north"})
+    assert location is not None and location["latitude"] is None
 
 
 def test_note_bodies_that_are_not_protobuf_are_unreadable_not_fatal() -> None:

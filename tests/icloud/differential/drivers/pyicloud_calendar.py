@@ -16,8 +16,10 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 
-def wall_clock(parts):
-    return datetime(*(int(p) for p in parts[1:6]))
+def wall_clock(parts: list[int]) -> datetime:
+    """Apple's date array ``[yyyymmdd, year, month, day, hour, minute, minutes]``."""
+    year, month, day, hour, minute = (int(p) for p in parts[1:6])
+    return datetime(year, month, day, hour, minute)
 
 
 def main() -> None:

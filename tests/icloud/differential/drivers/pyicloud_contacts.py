@@ -7,11 +7,12 @@ the fields compared (names, company, phones, e-mail addresses).
 
 import json
 import sys
+from typing import Any
 
 from pyicloud import PyiCloudService
 
 
-def _fields(entries):
+def _fields(entries: list[Any] | None) -> list[Any]:
     return [e.get("field") for e in entries or [] if isinstance(e, dict)]
 
 

@@ -19,7 +19,7 @@ _ELEMENT = re.compile(r"<(\w+)([^>]*\bdata-uti=[^>]*)>(?:([^<]*)</\1>)?")
 _ATTR = re.compile(r'([\w-]+)="([^"]*)"')
 
 
-def _rendered(fragment):
+def _rendered(fragment: str) -> list[dict[str, str | None]]:
     out = []
     for _tag, attrs, text in _ELEMENT.findall(fragment):
         found = {k: html.unescape(v) for k, v in _ATTR.findall(attrs)}
@@ -33,7 +33,7 @@ def _rendered(fragment):
     return out
 
 
-def main():
+def main() -> None:
     apple_id, password, cookie_dir = sys.argv[1:4]
     api = PyiCloudService(apple_id, password, cookie_directory=cookie_dir)
     service = api.notes
