@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -20,7 +21,7 @@ runner = CliRunner()
 
 
 @pytest.fixture(autouse=True)
-def _close_engines() -> None:
+def _close_engines() -> Iterator[None]:
     yield
     dispose_all()
 

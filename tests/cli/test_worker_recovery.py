@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 import pytest
@@ -23,6 +24,9 @@ from tests.cli.recovery_checks import (
 from tests.cli.serve_process import served_api
 from tests.cli.worker_process import WorkerProcess
 
+if TYPE_CHECKING:
+    from cloudtap.sandbox.runtime import RunningSandbox
+
 sandbox_runtime = pytest.importorskip("cloudtap.sandbox.runtime")
 pytest.importorskip("cloudtap.icloud.client.connector")
 
@@ -32,9 +36,7 @@ LEASE_ENV = {"CLOUDTAP_TASK_LEASE_SECONDS": "2"}
 
 
 @pytest.fixture(name="sandbox")
-def slow_link_sandbox(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[sandbox_runtime.RunningSandbox]:
+def slow_link_sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[RunningSandbox]:
     # Downloads share a 100 kB/s link, so a photo takes seconds: long enough to be killed.
     monkeypatch.setenv("CLOUDTAP_SANDBOX_LINK_BPS", "100000")
     settings = Settings.from_env({"CLOUDTAP_DATA_DIR": str(tmp_path / "sandbox")})
@@ -54,7 +56,7 @@ def _wait_for_partial(data_dir: Path, seconds: float) -> Path:
 
 
 def test_killed_worker_task_is_resumed_after_restart(
-    tmp_path: Path, sandbox: sandbox_runtime.RunningSandbox
+    tmp_path: Path, sandbox: RunningSandbox
 ) -> None:
     data_dir = tmp_path / "data"
     env = {

@@ -24,6 +24,7 @@ from schemathesis.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
+from schemathesis.core.result import Err
 
 from cloudtap.api.app import create_app
 from cloudtap.config import Settings
@@ -68,6 +69,8 @@ def test_the_api_answers_as_its_openapi_document_says(api: tuple[Any, Tenant]) -
     failures: dict[str, str] = {}
     calls = 0
     for result in schema.get_all_operations():
+        if isinstance(result, Err):
+            raise result.err()
         operation = result.ok()
 
         @given(

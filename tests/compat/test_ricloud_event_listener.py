@@ -75,7 +75,7 @@ def ricloud_listener(cli: str, port: int, secret: str, log_path: Path) -> Iterat
 
 
 def all_events(api: httpx.Client) -> list[dict[str, Any]]:
-    return api.get("/events", params={"limit": 1000}).json()["data"]  # type: ignore[no-any-return]
+    return api.get("/events", params={"limit": 1000}).json()["data"]
 
 
 def run_sandbox_poll(api: httpx.Client) -> dict[str, Any]:
@@ -98,7 +98,7 @@ def run_sandbox_poll(api: httpx.Client) -> dict[str, Any]:
         what="poll completed",
     )
     assert poll["tasks_succeeded"] and not poll["tasks_failed"]
-    return poll  # type: ignore[no-any-return]
+    return poll
 
 
 def client_for(served: ServedAPI) -> httpx.Client:

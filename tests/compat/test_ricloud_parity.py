@@ -319,7 +319,7 @@ def test_permission_scopes_are_enforced_per_endpoint(
 ) -> None:
     made = run_python(venv, api, tmp_path, SCOPES)
     # The key may open iCloud accounts and list Find My devices, nothing else.
-    granted = {
+    granted: dict[str, list[str]] = {
         "source_type:icloud.account": [],
         "task_type:icloud.data": [],
         "data_type:fmip.devices": [],

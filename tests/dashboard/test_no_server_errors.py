@@ -19,6 +19,7 @@ def _routes() -> list[tuple[str, str]]:
     for router in ROUTERS:
         for route in router.routes:
             assert isinstance(route, APIRoute)
+            assert route.methods is not None
             found += [(method, route.path) for method in sorted(route.methods)]
     return found
 

@@ -157,6 +157,9 @@ class CountingStore:
     def release(self, name: str, token: str) -> None:
         self.inner.release(name, token)
 
+    def holders(self, name: str) -> int:
+        return self.inner.holders(name)
+
 
 async def test_a_second_login_waits_a_bounded_time_then_fails_clearly(
     store_spec: StoreSpec,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from cloudtap.store.accounts import create_organisation, get_or_create_source, get_or_create_user
 from cloudtap.store.db import transaction
@@ -58,7 +58,7 @@ def test_a_null_errors_column_is_appended_to(database_url: str) -> None:
     upgrade(database_url)
     poll_id = _poll(database_url)
     with transaction(database_url) as db:
-        db.execute(Poll.__table__.update().where(Poll.id == poll_id).values(errors=None))
+        db.execute(update(Poll).where(Poll.id == poll_id).values(errors=None))
     with transaction(database_url) as db:
         assert append_poll_error(db, poll_id, {"error": "x"})
     with transaction(database_url) as db:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 
@@ -43,7 +44,7 @@ def test_the_line_drains_in_order_once_the_receiver_answers() -> None:
     try:
         receiver = receiver_of("http://hooks.example:8080/x")
         for n in range(5):
-            pool.submit(receiver, lambda n=n: done.append(n))
+            pool.submit(receiver, functools.partial(done.append, n))
         pool.submit(receiver, finished.set)
         assert finished.wait(5)
         assert done == [0, 1, 2, 3, 4]
