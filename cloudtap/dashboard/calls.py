@@ -23,6 +23,7 @@ from pydantic.fields import FieldInfo
 from cloudtap.api.auth import Caller
 from cloudtap.api.common import ListParams
 from cloudtap.api.errors import ApiError
+from cloudtap.dashboard.paging import Cursor
 from cloudtap.dashboard.visitor import Visitor
 
 
@@ -49,13 +50,13 @@ def _body_type(endpoint: Callable[..., Any]) -> tuple[str, Any] | None:
     return None
 
 
-def _argument(param: inspect.Parameter, caller: Caller, request: Request, limit: int) -> Any:
+def _argument(param: inspect.Parameter, caller: Caller, request: Request, page: ListParams) -> Any:
     if param.name == "caller":
         return caller
     if param.name == "request":
         return request
     if isinstance(param.default, DependsParam):
-        return ListParams(limit, None, None)
+        return page
     if isinstance(param.default, FieldInfo):
         default = param.default.default
         return None if default is ... else default
@@ -69,10 +70,17 @@ def call(
     *,
     body: dict[str, Any] | None = None,
     limit: int = 100,
+    cursor: Cursor | None = None,
     **given: Any,
 ) -> dict[str, Any]:
-    """What ``endpoint`` answers, as the JSON object the API would send."""
+    """What ``endpoint`` answers, as the JSON object the API would send (a list: the
+    ``limit`` objects from ``cursor``, newest first)."""
     kwargs: dict[str, Any] = {}
+    page = (
+        ListParams(limit, None, None)
+        if cursor is None
+        else ListParams(limit, cursor.after_id, cursor.before_id)
+    )
     body_slot = _body_type(endpoint)
     for param in inspect.signature(endpoint).parameters.values():
         if param.name in given:
@@ -89,7 +97,7 @@ def call(
                     400, "invalid-parameter", "Some fields are invalid.", params
                 ) from exc
         else:
-            kwargs[param.name] = _argument(param, caller, request, limit)
+            kwargs[param.name] = _argument(param, caller, request, page)
     try:
         answer = endpoint(**kwargs)
     except ApiError as exc:

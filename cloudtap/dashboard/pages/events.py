@@ -8,6 +8,7 @@ from fastapi.responses import HTMLResponse, Response
 from cloudtap.api.resources import events
 from cloudtap.dashboard.calls import run
 from cloudtap.dashboard.forms import Posted, posted
+from cloudtap.dashboard.paging import PAGE_SIZE, cursor_of, pager_for
 from cloudtap.dashboard.render import page, redirect
 from cloudtap.dashboard.visitor import Visitor, signed_in
 
@@ -21,13 +22,22 @@ def events_page(
     state: str | None = None,
     visitor: Visitor = Depends(signed_in),
 ) -> HTMLResponse:
-    listed = run(visitor, events.list_events, type=type or None, state=state or None, limit=50)
+    cursor = cursor_of(request)
+    listed = run(
+        visitor,
+        events.list_events,
+        type=type or None,
+        state=state or None,
+        limit=PAGE_SIZE,
+        cursor=cursor,
+    )
     return page(
         request,
         "events.html",
         visitor,
         title="Events",
         events=listed,
+        pager=pager_for(request, cursor, listed),
         chosen_type=type or "",
         chosen_state=state or "",
         notice="Redelivery queued." if request.query_params.get("redelivered") else "",

@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, Response
 from cloudtap.api.resources import polls, sessions, tasks
 from cloudtap.dashboard.calls import run
 from cloudtap.dashboard.forms import Posted, posted
+from cloudtap.dashboard.paging import PAGE_SIZE, cursor_of, pager_for
 from cloudtap.dashboard.render import fragment, page, redirect
 from cloudtap.dashboard.visitor import Visitor, signed_in
 from cloudtap.icloud.datatypes.registry import data_type_ids
@@ -30,7 +31,15 @@ def polls_page(
     subscription: str | None = None,
     visitor: Visitor = Depends(signed_in),
 ) -> HTMLResponse:
-    listed = run(visitor, polls.list_polls, session=session, subscription=subscription)
+    cursor = cursor_of(request)
+    listed = run(
+        visitor,
+        polls.list_polls,
+        session=session,
+        subscription=subscription,
+        limit=PAGE_SIZE,
+        cursor=cursor,
+    )
     active = run(visitor, sessions.list_sessions, state="active")
     return page(
         request,
@@ -38,6 +47,7 @@ def polls_page(
         visitor,
         title="Polls",
         polls=listed,
+        pager=pager_for(request, cursor, listed),
         active_sessions=active["data"],
         chosen_session=session,
         data_types=data_type_ids(),

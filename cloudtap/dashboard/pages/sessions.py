@@ -17,6 +17,7 @@ from cloudtap.api.common import state_of, wait_until_settled
 from cloudtap.api.resources import sessions, users
 from cloudtap.dashboard.calls import run
 from cloudtap.dashboard.forms import Form, Posted, posted
+from cloudtap.dashboard.paging import PAGE_SIZE, cursor_of, pager_for
 from cloudtap.dashboard.render import fragment, page, redirect
 from cloudtap.dashboard.visitor import Visitor, signed_in
 from cloudtap.store.models import Session
@@ -32,13 +33,15 @@ DEFAULT_USER = "dashboard"
 def sessions_page(
     request: Request, source: str | None = None, visitor: Visitor = Depends(signed_in)
 ) -> HTMLResponse:
-    listed = run(visitor, sessions.list_sessions, source=source)
+    cursor = cursor_of(request)
+    listed = run(visitor, sessions.list_sessions, source=source, limit=PAGE_SIZE, cursor=cursor)
     return page(
         request,
         "sessions.html",
         visitor,
         title="Sessions",
         sessions=listed,
+        pager=pager_for(request, cursor, listed),
         default_user=DEFAULT_USER,
     )
 
