@@ -236,14 +236,18 @@ def _check_contacts(root: Path, account: Any, manifest: dict[str, Any]) -> None:
 
 def _check_calendars(root: Path, account: Any) -> None:
     found: dict[str, tuple[str, Any]] = {}
+    in_file: dict[str, Any] = {}
     for path in sorted((root / "calendars").glob("*.ics")):
         calendar = Calendar.from_ical(path.read_bytes())
         assert str(calendar["x-wr-calname"]) == path.stem
-        zones = {str(tz["tzid"]) for tz in calendar.walk("VTIMEZONE")}
+        zones = {str(tz["tzid"]): tz for tz in calendar.walk("VTIMEZONE")}
         for event in calendar.walk("VEVENT"):
             tzid = event["dtstart"].params.get("TZID")
             assert tzid is None or tzid in zones, tzid  # every zone is defined in the file
             found[str(event["uid"])] = (path.stem, event)
+            if tzid is not None:  # read by the file's own VTIMEZONE rules, not by name
+                own_rules = zones[tzid].to_tz(lookup_tzid=False)
+                in_file[str(event["uid"])] = event.decoded("dtstart").replace(tzinfo=own_rules)
     world = world_events(account)
     assert set(found) == {e.master for e in world}
     zones_seen: set[str] = set()
@@ -256,13 +260,16 @@ def _check_calendars(root: Path, account: Any) -> None:
             ("description", source.notes),
             ("url", source.url),
         ):
-            assert str(event.get(prop, "")) == (value or ""), (prop, source)
+            got = event.get(prop)
+            assert (None if got is None else str(got)) == (value or None), (prop, source)
         start, end = event.decoded("dtstart"), event.decoded("dtend")
         assert start == ics_value(source.start, source.all_day)
         assert end == ics_value(source.end, source.all_day)
         if not source.all_day:
             assert event["dtstart"].params["TZID"] == source.zone
             assert start.utcoffset() == source.start.utcoffset()  # the zone's offset, DST too
+            # The VTIMEZONE written in the file gives the same instant (its own rules).
+            assert in_file[source.master].utcoffset() == source.start.utcoffset(), source.zone
             zones_seen.add(str(source.zone))
         rule = event.get("rrule")
         if source.recurrence is None:
