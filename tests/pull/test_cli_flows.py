@@ -8,10 +8,12 @@ from pathlib import Path
 
 import pexpect
 
+from cloudtap.icloud.datatypes.common import stable_id
+from cloudtap.sandbox.services import _ckzone
+from cloudtap.sandbox.services.notes import NotesContainer
 from tests.pull.sandbox_world import CODE, PASSWORD, PLAIN, PullSandbox, run_pull, spawn_pull
 
 TWO_SV = "2sv@sandbox.cloudtap.dev"
-NO_2FA = "no2fa@sandbox.cloudtap.dev"
 
 
 def _spawn(sandbox: PullSandbox, tmp_path: Path, *args: str) -> pexpect.spawn:
@@ -40,28 +42,41 @@ def test_two_step_verification_asks_for_a_device_then_the_code(
 
 
 def test_watch_runs_again_without_asking(pull_sandbox: PullSandbox, tmp_path: Path) -> None:
+    """--watch keeps the copy current: runs follow each other without asking anything,
+    fetch nothing new, and a note deleted on Apple's side meanwhile is recorded."""
     root = tmp_path / "copy"
     child = _spawn(
         pull_sandbox,
         tmp_path,
-        NO_2FA,
+        PLAIN,
         "--to",
         str(root),
         "--data-types",
-        "mme_contacts.contacts,fmip.devices",
+        "mme_notes.notes,fmip.devices",
         "--watch",
         "1s",
     )
-    child.expect(f"Apple ID password for {NO_2FA}: ")
+    child.expect(f"Apple ID password for {PLAIN}: ")
     child.sendline(PASSWORD)
-    for _ in range(3):
+    child.expect(r"pulled into .*: (\d+) files fetched")
+    # Between two runs, the user deletes a note on a device.
+    account = pull_sandbox.account(PLAIN)
+    log = NotesContainer().change_log(account)
+    name = next(
+        str(log.record_at(p)["recordName"]) for p in range(log.total) if log.type_at(p) == "Note"
+    )
+    _ckzone.delete_record(pull_sandbox.world, account.dsid, NotesContainer.name, name)
+    for _ in range(2):
         child.expect(r"pulled into .*: (\d+) files fetched")
     child.sendintr()
     child.expect(pexpect.EOF)
     child.close()
-    runs = json.loads((root / "manifest.json").read_text())["runs"]
+    # Nothing was asked after the start: a prompt would have blocked the later runs.
+    manifest = json.loads((root / "manifest.json").read_text())
+    runs = manifest["runs"]
     assert [r["number"] for r in runs] == [1, 2, 3]
     assert all(r["files_fetched"] == 0 for r in runs[1:])
+    assert list(manifest["data_types"]["mme_notes.notes"]["deleted"]) == [stable_id("note", name)]
 
 
 KEYRING_STUB = '''
