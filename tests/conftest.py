@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Generator
 from pathlib import Path
 
+import pluggy
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
@@ -18,7 +20,9 @@ pytest.register_assert_rewrite("tests.icloud.datatypes.sandbox_session")
 
 
 @pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  # type: ignore[no-untyped-def]
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pluggy.Result[pytest.TestReport], None]:
     """Under CI (``CI=true``) a skipped test is a failed one: a missing service or fixture
     must never pass silently. Skips stay for local runs without PostgreSQL, Redis, …"""
     outcome = yield
@@ -30,7 +34,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  
 
 
 @pytest.hookimpl(hookwrapper=True)
-def pytest_make_collect_report(collector: pytest.Collector):  # type: ignore[no-untyped-def]
+def pytest_make_collect_report(
+    collector: pytest.Collector,
+) -> Generator[None, pluggy.Result[pytest.CollectReport], None]:
     """The same for a whole module skipped at import (``pytest.importorskip``)."""
     outcome = yield
     report = outcome.get_result()

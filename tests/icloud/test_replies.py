@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 import httpx
 import orjson
@@ -20,10 +21,10 @@ def test_a_body_is_parsed_once_for_every_check(monkeypatch: pytest.MonkeyPatch) 
     calls = []
     real_loads, real_orjson_loads = json.loads, orjson.loads
 
-    def counting(parse: object) -> object:
+    def counting(parse: Callable[..., object]) -> Callable[..., object]:
         def loads(*args: object, **kwargs: object) -> object:
             calls.append(1)
-            return parse(*args, **kwargs)  # type: ignore[operator]
+            return parse(*args, **kwargs)
 
         return loads
 

@@ -4,7 +4,7 @@ never for an event that is not pending or has nowhere to go."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -30,7 +30,7 @@ def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Setting
 def _event(
     settings: Settings,
     created: datetime,
-    attempts: list[datetime] = (),  # type: ignore[assignment]
+    attempts: Sequence[datetime] = (),
     state: str = "pending",
     with_config: bool = True,
 ) -> str:

@@ -8,7 +8,7 @@ connection, and an allowed name is reached at exactly the address that was check
 from __future__ import annotations
 
 import socket
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -21,7 +21,7 @@ from tests.support.tcp_listener import CountingListener
 KEYS = {"access_key_id": "AKIDTESTKEY", "secret_access_key": "test-secret-key"}
 
 
-def resolver(table: dict[str, list[str]]):  # type: ignore[no-untyped-def]
+def resolver(table: dict[str, list[str]]) -> Callable[[str, int], list[str]]:
     def resolve(host: str, port: int) -> list[str]:
         if host not in table:
             raise OSError("nxdomain")

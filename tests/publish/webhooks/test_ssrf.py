@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from cloudtap.publish.webhooks.ssrf import UnsafeWebhookURL, WebhookURLGuard
 
 
-def fixed(addresses: dict[str, list[str]]):  # type: ignore[no-untyped-def]
+def fixed(addresses: dict[str, list[str]]) -> Callable[[str, int], list[str]]:
     def resolve(host: str, port: int) -> list[str]:
         if host not in addresses:
             raise OSError("nxdomain")
