@@ -4,6 +4,7 @@ in a folder of the same name beside it and linked from the note."""
 from __future__ import annotations
 
 import json
+import posixpath
 from pathlib import Path
 from urllib.parse import quote
 
@@ -48,7 +49,7 @@ def _inline_lines(item: Item, files: dict[str, str], note_dir: str) -> list[str]
         elif kind == "link" and inline.get("url"):
             lines += ["", f"[{text or inline['url']}]({inline['url']})"]
         elif inline.get("file_id") in files:
-            rel = files[str(inline["file_id"])].removeprefix(note_dir + "/")
+            rel = posixpath.relpath(files[str(inline["file_id"])], note_dir)
             lines += ["", f"![{text or kind or 'drawing'}]({quote(rel)})"]
     return lines
 
@@ -74,7 +75,9 @@ def markdown(item: Item, files: dict[str, str], note_dir: str) -> str:
     links = []
     for want in wanted(item):
         if want.kind == "attachment" and want.file_id in files:
-            rel = files[want.file_id].removeprefix(note_dir + "/")
+            # Relative to the note wherever either is: the file stays where it was put
+            # when a later pull sees the note renamed or moved to another folder.
+            rel = posixpath.relpath(files[want.file_id], note_dir)
             links.append(f"- [{rel.rsplit('/', 1)[-1]}]({quote(rel)})")
     if links:
         lines += ["", "## Attachments", "", *links]
@@ -82,7 +85,39 @@ def markdown(item: Item, files: dict[str, str], note_dir: str) -> str:
 
 
 def export(root: Path, items: dict[str, Item], files: dict[str, str]) -> None:
+    expected: dict[str, str] = {}
     for item in items.values():
         base = base_path(item)
         note_dir = base.rsplit("/", 1)[0]
         write_atomically(root / f"{base}.md", markdown(item, files, note_dir).encode())
+        expected[str(item.get("id"))] = f"{base}.md"
+    _remove_stale(root, expected)
+
+
+def _remove_stale(root: Path, expected: dict[str, str]) -> None:
+    """A note renamed or moved since an earlier pull: its old Markdown file goes (the
+    file name ends with the note id's first 7 characters; the front matter's id decides)."""
+    by_prefix: dict[str, set[str]] = {}
+    for item_id in expected:
+        by_prefix.setdefault(item_id[:7], set()).add(item_id)
+    for path in (root / "notes").rglob("*.md") if (root / "notes").is_dir() else ():
+        prefix = path.stem.rsplit("-", 1)[-1]
+        rel = path.relative_to(root).as_posix()
+        if prefix not in by_prefix or rel in expected.values():
+            continue
+        note_id = _front_matter_id(path)
+        if note_id in by_prefix[prefix] and expected[note_id] != rel:
+            path.unlink()
+
+
+def _front_matter_id(path: Path) -> str | None:
+    for line in path.read_text(errors="replace").splitlines()[1:12]:
+        if line.startswith("id: "):
+            try:
+                value = json.loads(line[4:])
+            except ValueError:
+                return None
+            return str(value) if value is not None else None
+        if line == "---":
+            break
+    return None

@@ -66,3 +66,27 @@ def test_locked_note_says_so(tmp_path: Path) -> None:
     export(tmp_path, {locked["id"]: locked}, {})
     text = (tmp_path / f"{base_path(locked)}.md").read_text()
     assert "locked" in text and "Milk" not in text
+
+
+def test_a_renamed_or_moved_note_leaves_no_stale_file(tmp_path: Path) -> None:
+    """An incremental pull sees a note renamed and moved to another folder: its Markdown
+    file moves (the old one is removed) and still links the attachment where it was put."""
+    files = {w.file_id: w.path for w in wanted(NOTE)}
+    for path in files.values():
+        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / path).write_bytes(b"picture")
+    export(tmp_path, {NOTE["id"]: NOTE}, files)
+    old = tmp_path / f"{base_path(NOTE)}.md"
+    assert old.exists()
+    other = {**NOTE, "id": "0123456789abcdef", "title": "Untouched"}
+    moved = {**NOTE, "title": "Quotes, revised", "folder": "Archive"}
+    export(tmp_path, {NOTE["id"]: moved, other["id"]: other}, files)
+    new = tmp_path / f"{base_path(moved)}.md"
+    assert new.exists() and not old.exists()
+    assert sorted(p.name for p in (tmp_path / "notes").rglob("*.md")) == sorted(
+        [new.name, f"{base_path(other).rsplit('/', 1)[1]}.md"]
+    )
+    links = re.findall(r"\]\(([^)]+)\)", new.read_text().split("---\n", 2)[2])
+    targets = {(new.parent / unquote(link)).resolve() for link in links if "://" not in link}
+    assert targets == {(tmp_path / path).resolve() for path in files.values()}
+    assert all(target.exists() for target in targets)
