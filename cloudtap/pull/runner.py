@@ -192,8 +192,9 @@ class Runner:
             listed_items, gone, poll = listed
             report["listed"] = len(listed_items)
             fresh = {str(i.get("id")): i for i in listed_items}
-            if mode == "full":  # what a full listing no longer holds is gone
+            if mode == "full" and since is None:  # what a whole listing lacks is gone
                 gone = [item_id for item_id in items if item_id not in fresh]
+            # (A listing bounded by --since lacks older items without their being gone.)
             report["deleted"] = self._record_deletions(data_type, entry, items, fresh, gone)
             items.update(fresh)
             self.store.save(data_type, items)
