@@ -16,7 +16,7 @@ AWAIT = {"Ricloud-Await": "20"}
 def create_user(client: TestClient, tenant: Tenant, identifier: str = "user-1") -> dict[str, Any]:
     response = client.post("/users", json={"identifier": identifier}, headers=tenant.headers)
     assert response.status_code in (200, 201), response.text
-    return response.json()  # type: ignore[no-any-return]
+    return response.json()
 
 
 def create_session(
@@ -32,7 +32,7 @@ def create_session(
     }
     response = client.post("/sessions", json=body, headers={**tenant.headers, **AWAIT})
     assert response.status_code == 201, response.text
-    return response.json()  # type: ignore[no-any-return]
+    return response.json()
 
 
 def create_poll(
@@ -44,7 +44,7 @@ def create_poll(
         headers={**tenant.headers, **AWAIT},
     )
     assert response.status_code == 201, response.text
-    return response.json()  # type: ignore[no-any-return]
+    return response.json()
 
 
 def finished_task(
@@ -55,6 +55,6 @@ def finished_task(
     for _ in range(attempts):
         task = client.get(f"/tasks/{task_id}", headers=tenant.headers).json()
         if task["state"] in ("succeeded", "failed"):
-            return task  # type: ignore[no-any-return]
+            return task
         time.sleep(interval)
     raise AssertionError("task did not finish")

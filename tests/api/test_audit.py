@@ -19,7 +19,7 @@ S3_SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEY"
 def audit(client: TestClient, tenant: Tenant, **params: Any) -> list[dict[str, Any]]:
     answer = client.get("/audit", params={"limit": 100, **params}, headers=tenant.headers)
     assert answer.status_code == 200, answer.text
-    return answer.json()["data"]  # type: ignore[no-any-return]
+    return answer.json()["data"]
 
 
 def test_key_config_and_deletion_actions_are_recorded_without_secrets(

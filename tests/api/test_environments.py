@@ -249,7 +249,7 @@ def live(settings: Settings, tenant: Tenant) -> Tenant:
 
 def _created(response: Any) -> dict[str, Any]:
     assert response.status_code == 201, response.text
-    return response.json()  # type: ignore[no-any-return]
+    return response.json()
 
 
 def test_a_sandbox_key_cannot_change_configs_live_keys_rely_on(

@@ -19,7 +19,7 @@ def assert_error(response: Any, status: int, code: str) -> dict[str, Any]:
     assert set(body) == {"error", "message", "params"}
     assert body["error"] == code
     assert isinstance(body["message"], str) and body["message"]
-    return body  # type: ignore[no-any-return]
+    return body
 
 
 def test_missing_token_is_401(client: TestClient) -> None:

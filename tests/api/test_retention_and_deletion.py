@@ -26,7 +26,8 @@ def local_path(url: str) -> Path:
 
 def rows(settings: Settings, model: Any, column: Any, values: list[str]) -> int:
     with transaction(settings.database_url) as db:
-        return int(db.scalar(select(func.count()).select_from(model).where(column.in_(values))))
+        query = select(func.count()).select_from(model).where(column.in_(values))
+        return int(db.execute(query).scalar_one())
 
 
 def events_about(settings: Settings, user_id: str, poll_ids: list[str]) -> int:

@@ -45,7 +45,7 @@ def _session(client: TestClient, tenant: Tenant, user: str, apple_id: str, **pay
         "source": {"user": user, "type": "icloud.account", "identifier": apple_id},
         "payload": {"password": PASSWORD, **payload},
     }
-    return client.post("/sessions", json=body, headers={**tenant.headers, **AWAIT}).json()  # type: ignore[no-any-return]
+    return client.post("/sessions", json=body, headers={**tenant.headers, **AWAIT}).json()
 
 
 def test_sandbox_login_poll_and_file(live_client: tuple[TestClient, Tenant]) -> None:

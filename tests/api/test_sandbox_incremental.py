@@ -79,6 +79,7 @@ def _uploaded(ms: int) -> str:
 def test_since_after_318_uploads_on_a_10k_library_returns_exactly_them(live: LiveAPI) -> None:
     """More new assets than one page: the newest-first walk must cross pages."""
     account = live.sandbox.world.account(apple_id("photos-10k"))
+    assert account is not None
     library = account.photos
     assert isinstance(library, GeneratedLibrary) and library.count == 10_000
     # The world's own values: visible assets of PrimarySync, newest upload first.

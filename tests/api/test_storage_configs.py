@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+from typing import Any
 
 from fastapi.testclient import TestClient
 
@@ -24,10 +25,10 @@ def create_local_config(client: TestClient, tenant: Tenant, root: Path) -> str:
     return str(response.json()["id"])
 
 
-def published_file(client: TestClient, tenant: Tenant, session_id: str) -> dict[str, str]:
+def published_file(client: TestClient, tenant: Tenant, session_id: str) -> dict[str, Any]:
     poll = create_poll(client, tenant, session_id, {"files": [FILE_ID]})
     [result] = poll["results"]["data"]
-    return result  # type: ignore[no-any-return]
+    return result
 
 
 def test_results_follow_the_key_config_then_the_org_default(

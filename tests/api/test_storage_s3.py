@@ -41,7 +41,7 @@ def create_s3_config(
         headers=tenant.headers,
     )
     assert response.status_code == 201, response.text
-    return response.json()  # type: ignore[no-any-return]
+    return response.json()
 
 
 def test_results_are_published_to_the_bucket_and_downloadable(

@@ -29,13 +29,13 @@ def subscription_polls(client: TestClient, tenant: Tenant, sub_id: str) -> list[
     listed = client.get(
         "/polls", params={"subscription": sub_id, "limit": 100}, headers=tenant.headers
     ).json()
-    return listed["data"]  # type: ignore[no-any-return]
+    return listed["data"]
 
 
 def subscribe(client: TestClient, tenant: Tenant, **fields: Any) -> dict[str, Any]:
     response = client.post("/subscriptions", json=fields, headers=tenant.headers)
     assert response.status_code == 201, response.text
-    return response.json()  # type: ignore[no-any-return]
+    return response.json()
 
 
 def test_a_subscription_polls_every_interval_until_deleted(

@@ -45,7 +45,7 @@ def wait_for(read: Callable[[], Any], timeout: float = 30.0) -> Any:
 def create_webhook_config(client: TestClient, tenant: Tenant, url: str) -> dict[str, Any]:
     response = client.post("/configs/webhook", json={"url": url}, headers=tenant.headers)
     assert response.status_code == 201, response.text
-    return response.json()  # type: ignore[no-any-return]
+    return response.json()
 
 
 def config_state(client: TestClient, tenant: Tenant, config_id: str) -> str:
@@ -58,11 +58,11 @@ def session_active_event(client: TestClient, tenant: Tenant) -> dict[str, Any]:
         "/events", params={"type": "session", "action": "active"}, headers=tenant.headers
     ).json()["data"]
     assert len(events) == 1
-    return events[0]  # type: ignore[no-any-return]
+    return events[0]
 
 
 def event(client: TestClient, tenant: Tenant, event_id: str) -> dict[str, Any]:
-    return client.get(f"/events/{event_id}", headers=tenant.headers).json()  # type: ignore[no-any-return]
+    return client.get(f"/events/{event_id}", headers=tenant.headers).json()
 
 
 @pytest.fixture
