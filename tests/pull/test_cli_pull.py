@@ -126,8 +126,8 @@ def test_pull_in_a_terminal(pull_sandbox: PullSandbox, tmp_path: Path) -> None:
     per_type: dict[str, list[str]] = {}
     for data_type, report in run["data_types"].items():
         window = (report["listing_started"], report["files_finished"])
-        calls = [e for e in exchanges if window[0] <= e.started <= window[1]]
-        per_type[data_type] = [f"{e.method} {e.host}{e.path}" for e in calls]
+        in_window = [e for e in exchanges if window[0] <= e.started <= window[1]]
+        per_type[data_type] = [f"{e.method} {e.host}{e.path}" for e in in_window]
     print("Apple requests per data type on the second pull:", json.dumps(per_type, indent=1))
     assert set(per_type) == set(SEVEN)
     for data_type, calls in per_type.items():
@@ -240,7 +240,7 @@ def _check_calendars(root: Path, account: Any) -> None:
     for path in sorted((root / "calendars").glob("*.ics")):
         calendar = Calendar.from_ical(path.read_bytes())
         assert str(calendar["x-wr-calname"]) == path.stem
-        zones = {str(tz["tzid"]): tz for tz in calendar.walk("VTIMEZONE")}
+        zones = {str(tz["tzid"]): tz for tz in calendar.timezones}
         for event in calendar.walk("VEVENT"):
             tzid = event["dtstart"].params.get("TZID")
             assert tzid is None or tzid in zones, tzid  # every zone is defined in the file
