@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -13,7 +14,7 @@ from tests.sandbox.compat.conftest import run_driver
 pytestmark = pytest.mark.compat
 
 
-def login(venv: Path, sandbox: RunningSandbox, tmp_path: Path, *args: str) -> dict[str, object]:
+def login(venv: Path, sandbox: RunningSandbox, tmp_path: Path, *args: str) -> dict[str, Any]:
     cookies = tmp_path / "cookies"
     return run_driver(
         venv, "pyicloud_auth.py", [args[0], args[1], str(cookies), *args[2:]], sandbox, tmp_path

@@ -8,11 +8,12 @@ import hashlib
 import json
 import sys
 import time
+from typing import Any
 
 from pyicloud import PyiCloudService
 
 
-def find_my(api, wait):
+def find_my(api: PyiCloudService, wait: float) -> dict[str, Any]:
     devices = api.devices  # initClient: asks the devices to report
     first = [d.location is not None for d in devices]
     time.sleep(wait)
@@ -34,7 +35,7 @@ def find_my(api, wait):
     }
 
 
-def contacts(api):
+def contacts(api: PyiCloudService) -> dict[str, Any]:
     everyone = api.contacts.all or []
     me = api.contacts.me
     return {
@@ -45,7 +46,7 @@ def contacts(api):
     }
 
 
-def calendar(api):
+def calendar(api: PyiCloudService) -> dict[str, Any]:
     service = api.calendar
     events = service.get_events()  # this month
     objects = service.get_events(as_objs=True)
@@ -63,7 +64,7 @@ def calendar(api):
     }
 
 
-def notes(api):
+def notes(api: PyiCloudService) -> dict[str, Any]:
     service = api.notes
     recents = list(service.recents(limit=30))
     folders = list(service.folders())
@@ -119,7 +120,7 @@ def notes(api):
     }
 
 
-def account(api):
+def account(api: PyiCloudService) -> dict[str, Any]:
     service = api.account
     return {
         "devices": len(service.devices),
