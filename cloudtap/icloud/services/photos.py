@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Coroutine, Iterable, Iterator
+from collections.abc import AsyncGenerator, Callable, Coroutine, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
@@ -414,22 +414,48 @@ async def ordered_concurrently(
     keys: Iterator[int],
     fetch: Callable[[int], Coroutine[Any, Any, T]],
     concurrency: int,
-) -> AsyncIterator[T]:
-    """Run ``fetch`` over ``keys`` with at most ``concurrency`` in flight; yield in order."""
-    inflight: deque[asyncio.Task[T]] = deque()
+    ahead: int | None = None,
+) -> AsyncGenerator[T, None]:
+    """Run ``fetch`` over ``keys`` with at most ``concurrency`` in flight; yield in order.
+
+    A slot is refilled as soon as its fetch finishes, not when its result is taken: a
+    page that is slow to arrive, or the caller's work on the previous one, does not
+    leave the other slots idle. At most ``ahead`` (default twice ``concurrency``)
+    started or finished results wait to be taken, which bounds the memory they hold.
+    Once a fetch fails nothing more is started; the failure is raised in its turn.
+    """
+    window = max(ahead or 2 * concurrency, concurrency, 1)
+    started: deque[asyncio.Task[T]] = deque()
+    left = iter(keys)
+    running = 0
+    closing = exhausted = False
+
+    def refill(finished: asyncio.Task[T] | None = None) -> None:
+        nonlocal running, exhausted, closing
+        if finished is not None:
+            running -= 1
+            if not finished.cancelled() and finished.exception() is not None:
+                closing = True  # e.g. throttled: ask no more; the caller will see why
+        while not (closing or exhausted) and running < concurrency and len(started) < window:
+            key = next(left, None)
+            if key is None:
+                exhausted = True
+                return
+            task = asyncio.ensure_future(fetch(key))
+            running += 1
+            task.add_done_callback(refill)
+            started.append(task)
+
     try:
-        for first in keys:
-            inflight.append(asyncio.ensure_future(fetch(first)))
-            if len(inflight) >= concurrency:
-                break
-        while inflight:
-            result = await inflight.popleft()
-            following = next(keys, None)
-            if following is not None:
-                inflight.append(asyncio.ensure_future(fetch(following)))
+        refill()
+        while started:
+            result = await started[0]  # counted in the window until taken
+            started.popleft()
+            refill()
             yield result
     finally:
-        for task in inflight:
+        closing = True
+        for task in started:
             task.cancel()
-        if inflight:
-            await asyncio.gather(*inflight, return_exceptions=True)
+        if started:
+            await asyncio.gather(*started, return_exceptions=True)
