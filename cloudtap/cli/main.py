@@ -53,6 +53,7 @@ def serve(
         stop_sandbox,
     )
     from cloudtap.jobs.consumer import start_embedded_consumer, stop_consumer
+    from cloudtap.ops.gc_tuning import tune_for_server
     from cloudtap.ops.logs import configure_logging, json_logs
 
     configure_logging()
@@ -66,9 +67,11 @@ def serve(
     consumer = None if no_worker else start_embedded_consumer(settings, workers)
     typer.echo(f"cloudtap API on http://{host}:{port} (data dir {settings.data_dir})")
     try:
+        api = create_app(settings)
+        tune_for_server()  # startup is done: what it built lives as long as the process
         # Requests uvicorn's parser refuses get ricloud's JSON error too.
         uvicorn.run(
-            create_app(settings),
+            api,
             host=host,
             port=port,
             log_level="info",
@@ -92,6 +95,7 @@ def worker(workers: int = typer.Option(2, help="Job threads.")) -> None:
     """
     from cloudtap.cli.runtime import describe_worker_sandbox
     from cloudtap.jobs.consumer import run_worker
+    from cloudtap.ops.gc_tuning import tune_for_server
     from cloudtap.ops.logs import configure_logging
     from cloudtap.store.migrate import upgrade
 
@@ -99,6 +103,7 @@ def worker(workers: int = typer.Option(2, help="Job threads.")) -> None:
     settings = get_settings()
     upgrade(settings.database_url)
     logging.getLogger("cloudtap.worker").info(describe_worker_sandbox(settings))
+    tune_for_server()
     run_worker(settings, workers)
 
 
