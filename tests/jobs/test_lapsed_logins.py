@@ -12,6 +12,7 @@ import asyncio
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -27,6 +28,7 @@ from cloudtap.store.accounts import create_organisation, get_or_create_source, g
 from cloudtap.store.db import transaction
 from cloudtap.store.ids import utcnow
 from cloudtap.store.models import Event, Session
+from tests.jobs.fake_connector import FakeConnector
 from tests.jobs.job_database import job_settings
 
 
@@ -80,8 +82,12 @@ def test_a_login_that_may_still_be_running_is_left_alone(settings: Settings) -> 
     assert (session.state, events) == ("pending", [])
 
 
-class _HangingConnector:
-    async def login(self, credentials: Credentials, saved: object) -> LoginOutcome:
+class _HangingConnector(FakeConnector):
+    """A connector whose login never returns."""
+
+    async def login(
+        self, credentials: Credentials, saved_state: dict[str, Any] | None
+    ) -> LoginOutcome:
         await asyncio.sleep(3600)
         raise AssertionError("unreachable")
 
@@ -89,7 +95,7 @@ class _HangingConnector:
 def test_a_login_attempt_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     # The bound is what makes "pending past the credentials' expiry" mean "lost".
     monkeypatch.setattr(login, "LOGIN_RUN_SECONDS", 0.05)
-    set_connector_factory(lambda _environment: _HangingConnector())  # type: ignore[arg-type,return-value]
+    set_connector_factory(lambda _environment: _HangingConnector())
     try:
         outcome = login._outcome_of("sandbox", "icloud.account", Credentials("a@b.c", "pw"), None)
     finally:
