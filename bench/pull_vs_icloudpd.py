@@ -4,7 +4,8 @@ library through the same TLS proxy (with an Apple-like latency on every answer).
 Both tools run unmodified as subprocesses: icloudpd in its own venv with
 ``--recent N``, cloudtap with ``--data-types icpl.photos --since <the Nth newest upload>``
 (the same N assets: the world's generator says which). Then the two trees are compared:
-original paths, and every downloaded file's bytes (MD5). Prints one table. Usage:
+original paths, and every downloaded file's bytes (MD5), both run with the same non-UTC
+``TZ``. Prints one table. Usage:
 
     .venv/bin/python bench/pull_vs_icloudpd.py [--account photos-10k] [--recent 1000]
         [--latency-ms 50]
@@ -24,6 +25,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+# Both tools file photos under their capture's local day: run both in one zone that is
+# not UTC, so the same paths also show they agree on the day.
+MACHINE_ZONE = "America/New_York"
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 
@@ -71,7 +75,7 @@ def run_icloudpd(sandbox: SandboxProcess, apple_id: str, recent: int, home: Path
             *("--directory", str(home / "icloudpd"), "--cookie-directory", str(home / "pd")),
             *("--recent", str(recent), "--no-progress-bar", "--folder-structure", "{:%Y/%m/%d}"),
         ],
-        env={**sandbox.client_env(home), "TZ": "UTC"},  # cloudtap's folders are UTC days
+        env={**sandbox.client_env(home), "TZ": MACHINE_ZONE},
         check=True,
         capture_output=True,
     )
@@ -84,6 +88,7 @@ def run_pull(sandbox: SandboxProcess, apple_id: str, since: str, home: Path) -> 
         CLOUDTAP_SANDBOX_PROXY_URL=sandbox.proxy_url,
         CLOUDTAP_SANDBOX_CA_FILE=sandbox.ca_file,
         BENCH_PASSWORD=PASSWORD,
+        TZ=MACHINE_ZONE,
     )
     started = time.perf_counter()
     subprocess.run(
