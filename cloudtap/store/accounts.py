@@ -5,11 +5,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as DbSession
 
 from cloudtap.crypto.tokens import Environment, hash_token, new_token
+from cloudtap.store.environments import environment_scope
 from cloudtap.store.ids import new_id
 from cloudtap.store.models import Key, Organisation, Permissions, Source, User
 
@@ -122,19 +123,30 @@ def identifier_taken(db: DbSession, organisation_id: str, identifier: str) -> bo
     return found is not None
 
 
+def find_source(db: DbSession, user_id: str, type_: str, identifier: str) -> Source | None:
+    return db.scalars(
+        select(Source).where(
+            Source.user_id == user_id, Source.type == type_, Source.identifier == identifier
+        )
+    ).first()
+
+
 def get_or_create_source(
-    db: DbSession, organisation_id: str, user_id: str, type_: str, identifier: str
+    db: DbSession,
+    organisation_id: str,
+    user_id: str,
+    type_: str,
+    identifier: str,
+    key_id: str | None = None,
 ) -> Source:
-    stmt = select(Source).where(
-        Source.user_id == user_id, Source.type == type_, Source.identifier == identifier
-    )
-    existing = db.scalars(stmt).first()
+    existing = find_source(db, user_id, type_, identifier)
     if existing is not None:
         return existing
     source = Source(
         id=new_id(),
         organisation_id=organisation_id,
         user_id=user_id,
+        key_id=key_id,
         type=type_,
         identifier=identifier,
         account={},
@@ -144,7 +156,42 @@ def get_or_create_source(
             db.add(source)
             db.flush()
     except IntegrityError:  # concurrent first sessions of one Apple ID: one insert wins
-        found = db.scalars(stmt).first()
+        found = find_source(db, user_id, type_, identifier)
         assert found is not None
         return found
     return source
+
+
+def lock_organisation(db: DbSession, organisation_id: str) -> None:
+    """Holds the organisation's write lock until this unit of work ends, so that what it
+    counts stays true until it commits: PostgreSQL locks the organisation's row, SQLite
+    (one writer at a time) the database. Two units of work that take it run one after the
+    other; what the second reads afterwards includes what the first committed."""
+    db.execute(
+        update(Organisation)
+        .where(Organisation.id == organisation_id)
+        .values(slug=Organisation.slug)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def source_counts(
+    db: DbSession,
+    organisation_id: str,
+    environment: str,
+    *,
+    key_id: str | None = None,
+    user_id: str | None = None,
+) -> dict[str, int]:
+    """How many sources of each type the organisation has in ``environment``; only those
+    created by ``key_id`` / belonging to ``user_id`` when given."""
+    query = select(Source.type, func.count()).where(
+        Source.organisation_id == organisation_id,
+        *environment_scope(Source, organisation_id, environment),
+    )
+    if key_id is not None:
+        query = query.where(Source.key_id == key_id)
+    if user_id is not None:
+        query = query.where(Source.user_id == user_id)
+    rows = db.execute(query.group_by(Source.type))
+    return {str(type_): int(count) for type_, count in rows}

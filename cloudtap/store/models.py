@@ -89,6 +89,8 @@ class Source(_Owned, Base):
     user_id: Mapped[str] = mapped_column(
         String(36), ForeignKey("users.id", ondelete="CASCADE"), index=True
     )
+    # The key that created it (permission limits of level ``key`` count by it).
+    key_id: Mapped[str | None] = mapped_column(String(36), default=None)
     type: Mapped[str] = mapped_column(String(50))
     identifier: Mapped[str] = mapped_column(String(500))
     parent_id: Mapped[str | None] = mapped_column(String(36), default=None)
