@@ -15,9 +15,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+import time
 from collections import deque
 from collections.abc import Iterator, Sequence
-from contextlib import AsyncExitStack, contextmanager
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, contextmanager
 from typing import Any, Protocol
 
 from sqlalchemy import select
@@ -27,11 +28,12 @@ from cloudtap.icloud.connector import Connector, FileStream
 from cloudtap.jobs.heartbeat import new_owner
 from cloudtap.jobs.locks import lock_provider_for
 from cloudtap.jobs.polling import (
+    Outcome,
     TaskRun,
     complete_if_done,
-    finish_task,
+    finish_tasks,
     ready_connector,
-    start_task,
+    start_tasks,
     store_file,
     task_error,
 )
@@ -44,10 +46,19 @@ from cloudtap.store.models import Task
 log = logging.getLogger(__name__)
 
 _IDS_PER_QUERY = 500
+# Tasks claimed in one transaction, a few ahead of the transfers.
+CLAIM_GROUP = 16
+# A transfer worker gives its download slot back after holding it this long, so the
+# account's other batches (other polls, other processes) get their turn.
+SLOT_HOLD_SECONDS = 5.0
+# A finished transfer waits at most this long for others to be settled with it.
+SETTLE_WAIT_SECONDS = 0.1
 
 
 class Opener(Protocol):
-    async def open(self, file_id: str) -> FileStream: ...
+    async def open(self, file_id: str, *, slot_held: bool = False) -> FileStream: ...
+
+    def slot(self) -> AbstractAsyncContextManager[None]: ...
 
 
 class BatchLeases:
@@ -118,59 +129,148 @@ def _targets(settings: Settings, task_ids: list[str]) -> list[str]:
 
 
 async def _run(settings: Settings, task_ids: list[str], leases: BatchLeases) -> None:
-    queue = deque(task_ids)
     targets = await asyncio.to_thread(_targets, settings, task_ids)
     async with _Openers(targets) as openers:
         slots = max(1, lock_provider_for(settings).downloads_per_account)
-        # Twice as many workers as transfers: one's claim and commits overlap another's
-        # transfer, so the account's slots stay busy (the slots still bound transfers).
-        transfers = asyncio.Semaphore(slots)
-
-        async def worker() -> None:
-            while queue:
-                await _one(settings, queue.popleft(), leases, openers, transfers)
-
-        await asyncio.gather(*(worker() for _ in range(min(2 * slots, len(task_ids)))))
+        await _Pipeline(settings, task_ids, leases, openers, slots).run()
 
 
-async def _one(
-    settings: Settings,
-    task_id: str,
-    leases: BatchLeases,
-    openers: _Openers,
-    transfers: asyncio.Semaphore,
-) -> None:
-    owner = new_owner()
-    leases.take(task_id, owner)
-    try:
-        run = await asyncio.to_thread(start_task, settings, task_id, owner)
-        if run is None:
-            return
-        stored: StoredObject | None = None
-        kind, error = "bin", None
+class _Pipeline:
+    """Claims, transfers and settles overlap: tasks are claimed a group at a time (one
+    transaction), ``slots`` transfers run at once, and whatever finished meanwhile is
+    settled together (one transaction: results, events, leases)."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        task_ids: list[str],
+        leases: BatchLeases,
+        openers: _Openers,
+        slots: int,
+    ) -> None:
+        self.settings = settings
+        self.unclaimed = deque(task_ids)
+        self.leases = leases
+        self.openers = openers
+        self.slots = slots
+        self.claimed: deque[TaskRun] = deque()
+        self.finished: list[Outcome] = []
+        self.claiming = asyncio.Lock()
+        self.settled_all = asyncio.Event()
+        self.wake_settler = asyncio.Event()
+        self.transfers_left = slots
+
+    async def run(self) -> None:
+        transfers = [asyncio.create_task(self._transfers()) for _ in range(self.slots)]
+        settler = asyncio.create_task(self._settler())
         try:
-            async with transfers:
-                stored, kind = await _download(settings, run, openers)
-        except Exception as exc:
-            error = task_error(task_id, exc)
-        await asyncio.to_thread(finish_task, settings, run, stored, kind, error)
-    finally:
-        leases.done(task_id)
+            await asyncio.gather(*transfers)
+        finally:
+            self.transfers_left = 0
+            self.wake_settler.set()
+            await settler
+
+    async def _next(self) -> TaskRun | None:
+        """The next claimed run; claims the next group when none is left."""
+        while True:
+            if self.claimed:
+                return self.claimed.popleft()
+            async with self.claiming:
+                if self.claimed:
+                    continue
+                if not self.unclaimed:
+                    return None
+                group = [
+                    self.unclaimed.popleft() for _ in range(min(CLAIM_GROUP, len(self.unclaimed)))
+                ]
+                owner = new_owner()
+                for task_id in group:
+                    self.leases.take(task_id, owner)
+                try:
+                    runs = await asyncio.to_thread(start_tasks, self.settings, group, owner)
+                except Exception as exc:  # a database blip: the sweeper requeues them
+                    log.warning("claiming file tasks failed: %s", type(exc).__name__)
+                    runs = []
+                got = {run.task_id for run in runs}
+                for task_id in group:
+                    if task_id not in got:
+                        self.leases.done(task_id)
+                self.claimed.extend(runs)
+
+    async def _transfers(self) -> None:
+        slot = _HeldSlot()
+        try:
+            while (run := await self._next()) is not None:
+                stored: StoredObject | None = None
+                kind, error = "bin", None
+                try:
+                    stored, kind = await _download(self.settings, run, self.openers, slot)
+                except Exception as exc:
+                    error = task_error(run.task_id, exc)
+                self.finished.append(Outcome(run, stored, kind, error))
+                self.wake_settler.set()
+                if slot.held_for() > SLOT_HOLD_SECONDS:
+                    await slot.release()  # the account's other batches get their turn
+        finally:
+            await slot.release()
+
+    async def _settler(self) -> None:
+        while True:
+            if not self.finished:
+                if self.transfers_left == 0:
+                    return
+                await self.wake_settler.wait()
+                self.wake_settler.clear()
+                continue
+            if self.transfers_left and len(self.finished) < self.slots:
+                # Let a few more finish: one commit (and one queue write for their
+                # events) then settles them all.
+                await asyncio.sleep(SETTLE_WAIT_SECONDS)
+            done, self.finished = self.finished, []
+            try:
+                await asyncio.to_thread(finish_tasks, self.settings, done)
+            except Exception as exc:  # their leases lapse; the sweeper runs them again
+                log.error("settling %d file tasks failed: %s", len(done), type(exc).__name__)
+            for outcome in done:
+                self.leases.done(outcome.run.task_id)
 
 
 async def _download(
-    settings: Settings, run: TaskRun, openers: _Openers
+    settings: Settings, run: TaskRun, openers: _Openers, slot: _HeldSlot
 ) -> tuple[StoredObject, str]:
     connector = ready_connector(settings, run)
     assert run.store is not None and run.state is not None
     target = run.task.target or ""
     opener = await openers.get(connector, run.state)
-    stream = (
-        await opener.open(target)
-        if opener is not None
-        else await connector.open_file(run.state, target)
-    )
+    if opener is None:
+        stream = await connector.open_file(run.state, target)  # takes a slot per file
+    else:
+        await slot.take(opener)
+        stream = await opener.open(target, slot_held=True)
     return await store_file(run.store, run.task, stream)
+
+
+class _HeldSlot:
+    """One of the account's download slots, held by a transfer worker from file to file
+    (taking and giving one back costs a write to the shared lease store each)."""
+
+    def __init__(self) -> None:
+        self._held: AbstractAsyncContextManager[None] | None = None
+        self._since = 0.0
+
+    async def take(self, opener: Opener) -> None:
+        if self._held is None:
+            held = opener.slot()
+            await held.__aenter__()
+            self._held, self._since = held, time.monotonic()
+
+    def held_for(self) -> float:
+        return 0.0 if self._held is None else time.monotonic() - self._since
+
+    async def release(self) -> None:
+        held, self._held = self._held, None
+        if held is not None:
+            await held.__aexit__(None, None, None)
 
 
 class _Openers:

@@ -7,7 +7,7 @@ method is stateless between calls: what it needs comes in ``session_state``.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 
 from cloudtap.icloud import errors, info
 from cloudtap.icloud.auth import signin
@@ -147,11 +147,21 @@ class BatchOpener:
         self._locks = locks
         self._apple_id = apple_id
 
-    async def open(self, file_id: str) -> FileStream:
+    async def open(self, file_id: str, *, slot_held: bool = False) -> FileStream:
+        """The file's stream; it takes a download slot while it transfers, unless the
+        caller holds one from :meth:`slot` for it."""
         stream = await self._batch.open(file_id)
-        if self._locks is LOCAL_LOCKS:
+        if self._locks is LOCAL_LOCKS or slot_held:
             return stream  # the stream already takes this process's download slot
         return SlottedStream(stream, lambda: self._locks.download_slot(self._apple_id))
+
+    def slot(self) -> AbstractAsyncContextManager[None]:
+        """One of the account's download slots, for a caller that transfers file after
+        file in it (``open(..., slot_held=True)``): taken and given back once, not per
+        file. With this process's own limits the stream takes its slot itself."""
+        if self._locks is LOCAL_LOCKS:
+            return nullcontext()
+        return self._locks.download_slot(self._apple_id)
 
 
 class SlottedStream:
