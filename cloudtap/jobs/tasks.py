@@ -13,7 +13,7 @@ from cloudtap.jobs.log_context import with_log_context
 from cloudtap.jobs.login import run_login, run_logout
 from cloudtap.jobs.polling import run_poll, run_task
 from cloudtap.jobs.subscriptions import run_subscription
-from cloudtap.jobs.webhooks import run_delivery
+from cloudtap.jobs.webhooks import run_deliveries, run_delivery
 
 
 def _job(huey: Huey, name: str, function: Callable[..., None]) -> Any:
@@ -34,5 +34,7 @@ def register(huey: Huey) -> dict[str, Any]:
         "config_test": _job(huey, "cloudtap.config_test", run_config_test),
         # Delivery schedules its own retries (backoff with jitter, attempts recorded).
         "deliver_event": _job(huey, "cloudtap.deliver_event", run_delivery),
+        # The first attempts of the events one commit recorded (a poll's results).
+        "deliver_events": _job(huey, "cloudtap.deliver_events", run_deliveries),
         "subscription": _job(huey, "cloudtap.subscription", run_subscription),
     }

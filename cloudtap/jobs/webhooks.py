@@ -1,6 +1,8 @@
 """The webhook delivery job: at-least-once, with exponential backoff and jitter.
 
-Every committed event is handed to :func:`enqueue_delivery` (an events listener). One
+Every committed event is handed to :func:`enqueue_deliveries` (an events listener, which
+queues one job for all the events of a commit: a poll's many results cost one queue
+write, not two per file; :func:`run_deliveries` runs each event's first attempt). One
 job run makes one attempt through :func:`cloudtap.publish.webhooks.delivery.deliver`,
 records it on the event, and either marks the event ``delivered`` or schedules the next
 attempt; after :data:`MAX_ATTEMPTS` failed attempts the event is ``failed``. A receiver
@@ -20,18 +22,21 @@ from sqlalchemy.orm import Session as DbSession
 
 from cloudtap.config import Settings, get_settings
 from cloudtap.ops.metrics import WEBHOOK_DELIVERIES
-from cloudtap.publish.events import add_listener
+from cloudtap.publish.events import add_batch_listener
 from cloudtap.publish.webhooks.delivery import DeliveryAttempt, deliver
 from cloudtap.publish.webhooks.pool import delivery_pool, receiver_of
 from cloudtap.publish.webhooks.ssrf import WebhookURLGuard
 from cloudtap.store.db import on_commit, transaction
+from cloudtap.store.environments import config_of_key
 from cloudtap.store.ids import isoformat, utcnow
-from cloudtap.store.models import Event, Key, Organisation, WebhookConfig
+from cloudtap.store.models import Event, Key, WebhookConfig
 from cloudtap.wire.events import serialize_event
 
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
+# First attempts queued as one job, at most (a poll's planning records one per task).
+EVENTS_PER_JOB = 500
 # Fields about delivery itself, not the event: kept out of the signed body.
 _DELIVERY_FIELDS = ("attempts",)
 
@@ -52,30 +57,28 @@ def event_body(event: Event) -> bytes:
 
 
 def webhook_config_for(db: DbSession, event: Event) -> WebhookConfig | None:
-    """The key's webhook config, else the organisation's default.
+    """The key's webhook config, else the organisation's default, of the event's
+    environment only (:func:`cloudtap.store.environments.config_of_key`).
 
-    A ``webhook_config.test`` event always goes to the config under test.
+    A ``webhook_config.test`` event always goes to the config under test, if it is of the
+    event's environment. An event without a key belongs to no environment: nowhere.
     """
-    config_id: str | None = None
+    if event.key_id is None:
+        return None
     if event.type == "webhook_config" and event.action == "test":
         config_id = str((event.data or {}).get("id") or "") or None
-    else:
-        if event.key_id is not None:
-            key = db.scalars(select(Key).where(Key.id == event.key_id)).first()
-            config_id = key.webhook_config_id if key is not None else None
-        if config_id is None:
-            org = db.scalars(
-                select(Organisation).where(Organisation.id == event.organisation_id)
-            ).first()
-            config_id = org.webhook_config_default if org is not None else None
-    if config_id is None:
-        return None
-    return db.scalars(
-        select(WebhookConfig).where(
-            WebhookConfig.id == config_id,
-            WebhookConfig.organisation_id == event.organisation_id,
-        )
-    ).first()
+        key = db.scalars(select(Key).where(Key.id == event.key_id)).first()
+        if config_id is None or key is None:
+            return None
+        return db.scalars(
+            select(WebhookConfig).where(
+                WebhookConfig.id == config_id,
+                WebhookConfig.organisation_id == event.organisation_id,
+                WebhookConfig.environment == key.environment,
+            )
+        ).first()
+    config = config_of_key(db, WebhookConfig, event.organisation_id, event.key_id)
+    return config if isinstance(config, WebhookConfig) else None
 
 
 def record_attempt(event: Event, attempt: DeliveryAttempt) -> dict[str, Any]:
@@ -127,6 +130,10 @@ def run_delivery(event_id: str, attempt: int = 1) -> None:
         if config is None:
             return  # nowhere to send it; it stays pending and can be redelivered later
         url = config.url
+    _hand_over(settings, event_id, attempt, url)
+
+
+def _hand_over(settings: Settings, event_id: str, attempt: int, url: str) -> None:
     accepted = delivery_pool().submit(
         receiver_of(url), lambda: deliver_and_record(settings, event_id, attempt)
     )
@@ -172,12 +179,50 @@ def schedule_delivery(settings: Settings, event_id: str, attempt: int, delay: fl
 
 
 def enqueue_delivery(event_id: str) -> None:
-    """Events listener: queue the first attempt once the event is committed."""
+    """Queue the first attempt of one committed event."""
     from cloudtap.jobs.queue import task
 
     task(get_settings(), "deliver_event")(event_id, 1)
 
 
+def enqueue_deliveries(event_ids: list[str]) -> None:
+    """Events listener: one job for the first attempts of a commit's events."""
+    from cloudtap.jobs.queue import task
+
+    if len(event_ids) == 1:
+        enqueue_delivery(event_ids[0])
+        return
+    for start in range(0, len(event_ids), EVENTS_PER_JOB):
+        task(get_settings(), "deliver_events")(event_ids[start : start + EVENTS_PER_JOB])
+
+
+def run_deliveries(event_ids: list[str]) -> None:
+    """The first attempt of each event, as :func:`run_delivery` makes it; the events are
+    read at once and each key's config looked up once."""
+    settings = get_settings()
+    found: list[tuple[str, str]] = []
+    with transaction(settings.database_url) as db:
+        events = db.scalars(
+            select(Event).where(Event.id.in_(event_ids), Event.state == "pending")
+        ).all()
+        urls: dict[tuple[str, str | None], str | None] = {}
+        for event in events:
+            if event.type == "webhook_config" and event.action == "test":
+                config = webhook_config_for(db, event)
+                url = config.url if config is not None else None
+            else:
+                scope = (event.organisation_id, event.key_id)
+                if scope not in urls:
+                    config = webhook_config_for(db, event)
+                    urls[scope] = config.url if config is not None else None
+                url = urls[scope]
+            if url is not None:  # else it stays pending and can be redelivered later
+                found.append((event.id, url))
+    order = {event_id: n for n, event_id in enumerate(event_ids)}
+    for event_id, url in sorted(found, key=lambda pair: order[pair[0]]):
+        _hand_over(settings, event_id, 1, url)
+
+
 def install_webhook_delivery() -> None:
     """Hook delivery onto event emission (API, embedded consumer and workers call this)."""
-    add_listener(enqueue_delivery)
+    add_batch_listener(enqueue_deliveries)

@@ -1,8 +1,9 @@
 """Recording events, and telling interested parties (webhook delivery) once they commit.
 
-Webhook delivery (``cloudtap.publish.webhooks``) plugs in with :func:`add_listener`;
-listeners receive event ids after the transaction that recorded them commits, so they
-never see an event that was rolled back.
+Webhook delivery (``cloudtap.publish.webhooks``) plugs in with :func:`add_listener` (one
+event id at a time) or :func:`add_batch_listener` (the ids a transaction recorded, all at
+once); listeners hear of events after the transaction that recorded them commits, so
+they never see an event that was rolled back.
 """
 
 from __future__ import annotations
@@ -20,7 +21,11 @@ from cloudtap.store.models import Event
 log = logging.getLogger(__name__)
 
 EventListener = Callable[[str], None]
+BatchListener = Callable[[list[str]], None]
 _listeners: list[EventListener] = []
+_batch_listeners: list[BatchListener] = []
+# Where a unit of work keeps the ids of the events it recorded, until it commits.
+_RECORDED = "cloudtap.events.recorded"
 
 
 def add_listener(listener: EventListener) -> None:
@@ -33,12 +38,28 @@ def remove_listener(listener: EventListener) -> None:
         _listeners.remove(listener)
 
 
-def _notify(event_id: str) -> None:
+def add_batch_listener(listener: BatchListener) -> None:
+    if listener not in _batch_listeners:
+        _batch_listeners.append(listener)
+
+
+def remove_batch_listener(listener: BatchListener) -> None:
+    if listener in _batch_listeners:
+        _batch_listeners.remove(listener)
+
+
+def _notify(event_ids: list[str]) -> None:
     for listener in list(_listeners):
+        for event_id in event_ids:
+            try:
+                listener(event_id)
+            except Exception:  # one broken listener must not break the job that emitted
+                log.exception("event listener failed for %s", event_id)
+    for batch_listener in list(_batch_listeners):
         try:
-            listener(event_id)
-        except Exception:  # one broken listener must not break the job that emitted
-            log.exception("event listener failed for %s", event_id)
+            batch_listener(list(event_ids))
+        except Exception:
+            log.exception("event listener failed for %d events", len(event_ids))
 
 
 def emit(
@@ -62,7 +83,11 @@ def emit(
     )
     db.add(event)
     db.flush()
-    event_id = event.id
     if notify:
-        on_commit(db, lambda: _notify(event_id))
+        recorded: list[str] | None = db.info.get(_RECORDED)
+        if recorded is None:
+            # One notice per commit, for every event the unit of work recorded.
+            recorded = db.info[_RECORDED] = []
+            on_commit(db, lambda: _notify(db.info.pop(_RECORDED, None) or []))
+        recorded.append(event.id)
     return event
