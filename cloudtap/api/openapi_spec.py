@@ -30,7 +30,7 @@ ERROR_SCHEMA: dict[str, Any] = {
 ERRORS = {
     "400": "Invalid body or parameter (`invalid-body`, `invalid-parameter`, ...).",
     "401": "Missing or invalid `Authorization: Token <key token>`.",
-    "403": "Not allowed for this key (e.g. `live-key-required`).",
+    "403": "Not allowed for this key (`missing-scope`, `limit-exceeded`, `live-key-required`).",
     "404": "No such object for this organisation and environment.",
     "405": "Method not allowed (`Allow` names the allowed ones).",
     "409": "Conflicts with an existing object, or an `Idempotency-Key` in flight.",

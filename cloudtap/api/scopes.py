@@ -1,20 +1,29 @@
-"""Permission scopes, enforced per endpoint (``missing-scope``, 403).
+"""Permission scopes, enforced per endpoint (``missing-scope``, 403), and their limits.
 
 A permissions object maps ``"<scope type>:<pattern>"`` to limits; patterns may use
 ``*`` (``task_type:icloud.*``). The scopes that bind a key are those of the permissions
 object named by its id (``identifier`` = key id) if there is one, else the union of its
 organisation's that name no key. Each scope type is an allow-list once it names a
 pattern; a scope type with no pattern at all is not restricted, so an organisation's
-default permissions (``scopes: {}``) keep full access. Limits (``count``) are stored,
-not yet enforced.
+default permissions (``scopes: {}``) keep full access.
+
+A limit is ``{"level": "organisation" | "key" | "user", "type": "count", "value": N}``
+(N > 0; anything else is refused when the object is written). ricloud documents no
+more than that shape, so cloudtap enforces only the reading that is clear: a count
+limit on ``source_type:<pattern>`` caps how many sources whose type matches the pattern
+may exist for the caller's organisation, key or user, within the caller's environment
+(``cloudtap.api.resources.sources``; one more is 403 ``limit-exceeded``). Count limits
+on ``task_type``, ``data_type`` and ``file_type`` scopes are stored, not enforced.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from fnmatch import fnmatchcase
-from typing import Any
+from typing import Annotated, Any, Literal
 
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 from sqlalchemy import select
 from sqlalchemy.orm import Session as DbSession
 
@@ -27,7 +36,34 @@ SCOPE_TYPES = ("source_type", "task_type", "data_type", "file_type")
 TASK_TYPES = {"info_types": "icloud.info", "data_types": "icloud.data", "files": "icloud.file"}
 
 
-def granted_patterns(db: DbSession, caller: Caller) -> dict[str, list[str]]:
+LimitLevel = Literal["organisation", "key", "user"]
+
+
+class Limit(BaseModel):
+    """One limit of a scope, as a permissions object is written (other keys are kept)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    level: LimitLevel
+    type: Literal["count"]
+    value: Annotated[StrictInt, Field(gt=0)]
+
+
+@dataclass(frozen=True)
+class CountLimit:
+    """A count limit binding the caller, on the scope ``<kind>:<pattern>``."""
+
+    scope: str
+    pattern: str
+    level: str
+    value: int
+
+    def as_params(self) -> dict[str, Any]:
+        return {"level": self.level, "type": "count", "value": self.value}
+
+
+def binding_permissions(db: DbSession, caller: Caller) -> list[Permissions]:
+    """The permissions objects whose scopes bind the caller's key."""
     rows = list(
         db.scalars(
             select(Permissions)
@@ -40,12 +76,51 @@ def granted_patterns(db: DbSession, caller: Caller) -> dict[str, list[str]]:
         # Organisation-wide: every permissions object that names no key of its own.
         keys = set(db.scalars(select(Key.id).where(Key.organisation_id == caller.organisation_id)))
         own = [r for r in rows if r.identifier not in keys]
+    return own
+
+
+def granted_patterns(db: DbSession, caller: Caller) -> dict[str, list[str]]:
     patterns: dict[str, list[str]] = {}
-    for row in own:
+    for row in binding_permissions(db, caller):
         for scope in row.scopes or {}:
             kind, _, pattern = str(scope).partition(":")
             patterns.setdefault(kind, []).append(pattern)
     return patterns
+
+
+def count_limits(db: DbSession, caller: Caller, kind: str, value: str) -> list[CountLimit]:
+    """The count limits binding the caller on scopes of ``kind`` whose pattern matches
+    ``value``, in the order they were written. Limits stored before they were validated
+    and not of a known shape are skipped."""
+    found: list[CountLimit] = []
+    for row in binding_permissions(db, caller):
+        for scope, limits in (row.scopes or {}).items():
+            scope_kind, _, pattern = str(scope).partition(":")
+            if scope_kind != kind or not fnmatchcase(value, pattern):
+                continue
+            for limit in limits if isinstance(limits, list) else []:
+                level = limit.get("level") if isinstance(limit, dict) else None
+                count = limit.get("value") if isinstance(limit, dict) else None
+                if (
+                    isinstance(limit, dict)
+                    and limit.get("type") == "count"
+                    and level in ("organisation", "key", "user")
+                    and isinstance(count, int)
+                    and not isinstance(count, bool)
+                    and count > 0
+                ):
+                    found.append(CountLimit(str(scope), pattern, str(level), count))
+    return found
+
+
+def limit_exceeded(limit: CountLimit, what: str) -> ApiError:
+    return ApiError(
+        403,
+        "limit-exceeded",
+        f"The permission limit of {limit.value} {what} per {limit.level} for the scope "
+        f"{limit.scope} is reached.",
+        {"scope": limit.scope, "limit": limit.as_params()},
+    )
 
 
 def missing_scope(scope: str) -> ApiError:

@@ -1,4 +1,8 @@
-"""``/permissions``: scopes of an organisation or one key (enforced by ``cloudtap.api.scopes``)."""
+"""``/permissions``: scopes of an organisation or one key (enforced by ``cloudtap.api.scopes``).
+
+Each scope's limits must be ``{"level": "organisation" | "key" | "user", "type": "count",
+"value": <integer above 0>}``; anything else is 400 ``invalid-parameter`` naming it.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +21,7 @@ from cloudtap.api.common import (
     unit_of_work,
 )
 from cloudtap.api.errors import not_found
+from cloudtap.api.scopes import Limit
 from cloudtap.store.ids import isoformat
 from cloudtap.store.models import Permissions
 
@@ -38,14 +43,18 @@ class PermissionsCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     identifier: str
-    scopes: dict[str, list[dict[str, Any]]] = {}
+    scopes: dict[str, list[Limit]] = {}
 
 
 class PermissionsUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     identifier: str | None = None
-    scopes: dict[str, list[dict[str, Any]]] | None = None
+    scopes: dict[str, list[Limit]] | None = None
+
+
+def stored_scopes(scopes: dict[str, list[Limit]]) -> dict[str, list[dict[str, Any]]]:
+    return {scope: [limit.model_dump() for limit in limits] for scope, limits in scopes.items()}
 
 
 def serialize_permissions(row: Permissions) -> dict[str, Any]:
@@ -76,7 +85,9 @@ def create_permissions(
 ) -> dict[str, Any]:
     with unit_of_work(caller) as db:
         row = Permissions(
-            organisation_id=caller.organisation_id, identifier=body.identifier, scopes=body.scopes
+            organisation_id=caller.organisation_id,
+            identifier=body.identifier,
+            scopes=stored_scopes(body.scopes),
         )
         db.add(row)
         db.flush()
@@ -105,6 +116,6 @@ def update_permissions(
         if body.identifier is not None:
             row.identifier = body.identifier
         if body.scopes is not None:
-            row.scopes = body.scopes
+            row.scopes = stored_scopes(body.scopes)
         db.flush()
         return serialize_permissions(row)

@@ -33,6 +33,7 @@ from cloudtap.api.resources.sources import (
     SourceOut,
     SourceType,
     check_source_type,
+    source_within_limits,
     user_of,
 )
 from cloudtap.api.scopes import require_scopes
@@ -40,7 +41,6 @@ from cloudtap.api.waits import wait_until_settled
 from cloudtap.icloud.connector import Credentials
 from cloudtap.publish.cleanup import delete_stored_results
 from cloudtap.publish.events import emit
-from cloudtap.store.accounts import get_or_create_source
 from cloudtap.store.db import on_commit
 from cloudtap.store.ids import utcnow
 from cloudtap.store.models import Session, Source
@@ -99,7 +99,7 @@ def _source_for(db: DbSession, caller: Caller, ref: SourceRef | str) -> Source:
         return source
     check_source_type(caller, ref.type, "source.type")
     user = user_of(db, caller, ref.user, "source.user")
-    return get_or_create_source(db, caller.organisation_id, user.id, ref.type, ref.identifier)
+    return source_within_limits(db, caller, user, ref.type, ref.identifier)
 
 
 def _load(db: DbSession, caller: Caller, session_id: str) -> Session:

@@ -1,7 +1,13 @@
-"""``/sources``: the accounts a user links (``icloud.account``, identifier = Apple ID)."""
+"""``/sources``: the accounts a user links (``icloud.account``, identifier = Apple ID).
+
+A new source (here or nested in ``POST /sessions``) is made only within the count limits
+of the caller's ``source_type`` scopes (``cloudtap.api.scopes``): counted while holding
+the organisation's write lock, so racing creates cannot pass a limit together.
+"""
 
 from __future__ import annotations
 
+from fnmatch import fnmatchcase
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -19,7 +25,13 @@ from cloudtap.api.common import (
     unit_of_work,
 )
 from cloudtap.api.errors import invalid_parameter
-from cloudtap.store.accounts import get_or_create_source
+from cloudtap.api.scopes import count_limits, limit_exceeded
+from cloudtap.store.accounts import (
+    find_source,
+    get_or_create_source,
+    lock_organisation,
+    source_counts,
+)
 from cloudtap.store.models import Source, User
 from cloudtap.wire.sessions import serialize_source
 
@@ -74,6 +86,43 @@ def user_of(db: DbSession, caller: Caller, user_id: str, field: str = "user") ->
     return user
 
 
+def check_source_limits(db: DbSession, caller: Caller, user_id: str, source_type: str) -> None:
+    """403 ``limit-exceeded`` if one more source of ``source_type`` for ``user_id`` would
+    pass a count limit binding the caller (sources of the caller's environment count)."""
+    counts: dict[str, dict[str, int]] = {}
+    for limit in count_limits(db, caller, "source_type", source_type):
+        if limit.level not in counts:
+            counts[limit.level] = source_counts(
+                db,
+                caller.organisation_id,
+                caller.environment,
+                key_id=caller.key_id if limit.level == "key" else None,
+                user_id=user_id if limit.level == "user" else None,
+            )
+        existing = sum(n for t, n in counts[limit.level].items() if fnmatchcase(t, limit.pattern))
+        if existing >= limit.value:
+            raise limit_exceeded(limit, "sources")
+
+
+def source_within_limits(
+    db: DbSession, caller: Caller, user: User, source_type: str, identifier: str
+) -> Source:
+    """The user's source of this type and identifier; made (by the caller's key) if new
+    and within the caller's limits."""
+    existing = find_source(db, user.id, source_type, identifier)
+    if existing is not None:
+        return existing
+    lock_organisation(db, caller.organisation_id)
+    # A racing request may have made this very source while we waited for the lock.
+    existing = find_source(db, user.id, source_type, identifier)
+    if existing is not None:
+        return existing
+    check_source_limits(db, caller, user.id, source_type)
+    return get_or_create_source(
+        db, caller.organisation_id, user.id, source_type, identifier, key_id=caller.key_id
+    )
+
+
 @router.get("/sources", response_model=ListOut[SourceOut])
 def list_sources(
     request: Request,
@@ -95,9 +144,7 @@ def create_source(body: SourceCreate, caller: Caller = Depends(authenticate)) ->
     check_source_type(caller, body.type)
     with unit_of_work(caller) as db:
         user = user_of(db, caller, body.user)
-        source = get_or_create_source(
-            db, caller.organisation_id, user.id, body.type, body.identifier
-        )
+        source = source_within_limits(db, caller, user, body.type, body.identifier)
         return serialize_source(db, source)
 
 
