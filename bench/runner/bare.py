@@ -3,8 +3,9 @@
 Logs in with cloudtap's iCloud client (not timed), then speaks CloudKit with plain httpx:
 a count, then the listing pages, ``PAGE_CONCURRENCY`` in flight (cloudtap's own setting),
 each parsed and its assets counted; downloads are plain GETs of the records' download
-URLs, ``DOWNLOADS_IN_FLIGHT`` at a time, hashed as they arrive. It is the "limit" a
-client could reach through this sandbox at these settings.
+URLs, ``DOWNLOADS_IN_FLIGHT`` at a time (cloudtap's per-account bound), hashed as they
+arrive. It is the same work with none of cloudtap's overhead: the "limit" a client
+could reach through this sandbox at these settings and that bound.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from cloudtap.icloud.client.apple import AppleClient
 from cloudtap.icloud.client.connector import ICloudConnector
 from cloudtap.icloud.connector import Credentials, TransportOptions
 from cloudtap.icloud.files.icpl import PhotoFileRef
+from cloudtap.icloud.locks import DOWNLOADS_PER_ACCOUNT
 from cloudtap.icloud.services.cloudkit import CloudKitDatabase
 from cloudtap.icloud.services.photos import (
     CONTAINER,
@@ -33,7 +35,8 @@ from cloudtap.icloud.services.photos import (
     PRIMARY_ZONE,
 )
 
-DOWNLOADS_IN_FLIGHT = 16  # enough to fill the link despite each request's latency
+# cloudtap's own per-account bound (docs/apple-evidence.md), as PAGE_CONCURRENCY above.
+DOWNLOADS_IN_FLIGHT = DOWNLOADS_PER_ACCOUNT
 DOWNLOADED_RESOURCES = ("resOriginal", "resOriginalVidCompl")
 _ZONE = {"zoneName": PRIMARY_ZONE}
 

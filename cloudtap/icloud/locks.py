@@ -23,8 +23,9 @@ from cloudtap.icloud.errors import ICloudError
 # A second login of the same Apple ID waits this long for the first before giving up.
 LOGIN_WAIT_SECONDS = 120.0
 # File transfers of one account at a time, so a poll with thousands of files does not
-# look like an attack to Apple.
-DOWNLOADS_PER_ACCOUNT = 4
+# look like an attack to Apple: what public clients run without reports of throttling
+# (docs/apple-evidence.md, "Downloads: how many at once per account").
+DOWNLOADS_PER_ACCOUNT = 8
 
 
 class LockTimeout(ICloudError):
