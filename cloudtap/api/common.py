@@ -74,14 +74,14 @@ def _decoded(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
-def json_response(content: Any, status_code: int = 200) -> Response:
+def json_bytes(content: Any) -> bytes:
     """``content`` as JSON, skipping the response model's validation and re-encoding:
     for answers with hundreds of items (a poll's results) that costs more than the rest.
     ``EncodedJson`` parts are written as they are. Keys unknown to the wire models (a
     poll's free-form payload) may hold integers orjson refuses: the standard encoder then.
     """
     try:
-        body = orjson.dumps(content, default=_embedded, option=orjson.OPT_PASSTHROUGH_DATACLASS)
+        return orjson.dumps(content, default=_embedded, option=orjson.OPT_PASSTHROUGH_DATACLASS)
     except orjson.JSONEncodeError:
         text = json.dumps(
             content,
@@ -89,8 +89,12 @@ def json_response(content: Any, status_code: int = 200) -> Response:
             ensure_ascii=False,
             separators=(",", ":"),
         )
-        body = text.encode()
-    return Response(body, status_code=status_code, media_type="application/json")
+        return text.encode()
+
+
+def json_response(content: Any, status_code: int = 200) -> Response:
+    """``content`` as JSON (see ``json_bytes``)."""
+    return Response(json_bytes(content), status_code=status_code, media_type="application/json")
 
 
 @contextmanager

@@ -12,6 +12,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session as DbSession
 from sqlalchemy.orm import sessionmaker
 
+from cloudtap.store import changes
 from cloudtap.store.sqlite_wal import enable_wal
 
 _engines: dict[str, Engine] = {}
@@ -47,9 +48,11 @@ def _create(url: str) -> Engine:
             max_overflow=POOL_OVERFLOW,
         )
         event.listen(engine, "connect", _sqlite_pragmas)
-        return engine
-    # A server's connections are a shared resource: a smaller standing pool.
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=POOL_OVERFLOW)
+    else:
+        # A server's connections are a shared resource: a smaller standing pool.
+        engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=POOL_OVERFLOW)
+    changes.watch(engine)  # what kept API answers check (cloudtap.store.changes)
+    return engine
 
 
 def engine_for(url: str) -> Engine:

@@ -34,6 +34,9 @@ class EncodedJson:
 
     data: bytes
     items: int  # how many items the encoded list holds
+    # False when its links depend on more than the cache key says (a storage config's
+    # settings, presigned URLs timed to the second): whole answers holding it are not kept.
+    keepable: bool = True
 
 
 _cache: OrderedDict[Hashable, EncodedJson] = OrderedDict()
@@ -71,7 +74,7 @@ def encoded_results(
                 _cache.move_to_end(key)
                 return hit
     items = build()
-    encoded = EncodedJson(orjson.dumps(items), len(items))
+    encoded = EncodedJson(orjson.dumps(items), len(items), keepable=fingerprint is not None)
     if fingerprint is not None and len(encoded.data) <= _MAX_BYTES // 4:
         _keep(key, encoded)
     return encoded

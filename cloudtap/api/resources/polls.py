@@ -7,12 +7,13 @@ on the tasks and in ``errors``.
 from __future__ import annotations
 
 import json
+from collections.abc import Hashable
 from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from sqlalchemy.orm import Session as DbSession
 
@@ -22,6 +23,7 @@ from cloudtap.api.common import (
     ListParams,
     await_seconds,
     find_scoped,
+    json_bytes,
     json_response,
     list_params,
     list_resource,
@@ -32,6 +34,7 @@ from cloudtap.api.common import (
 from cloudtap.api.concurrency import check_open_polls
 from cloudtap.api.configured import require_configured
 from cloudtap.api.errors import ApiError, invalid_parameter, not_found
+from cloudtap.api.kept import KeptAnswers
 from cloudtap.api.limits import (
     MAX_EXTRA_PAYLOAD_BYTES,
     MAX_FILE_ID_LENGTH,
@@ -44,6 +47,7 @@ from cloudtap.api.scopes import poll_scopes, require_scopes
 from cloudtap.api.waits import wait_until_settled
 from cloudtap.jobs.poll_filters import InvalidFilter, filters_of
 from cloudtap.ops import logs
+from cloudtap.store import changes
 from cloudtap.store.db import on_commit
 from cloudtap.store.models import Poll, Session, Source, Subscription
 from cloudtap.wire.polls import serialize_poll
@@ -280,14 +284,40 @@ async def create_poll_route(
     return json_response(out, status_code=201)
 
 
+# Settled polls' answers, kept while nothing could have changed them (cloudtap.api.kept):
+# a client waiting on a poll reads it again and again.
+answers = KeptAnswers()
+
+
+def _answer_key(caller: Caller, poll_id: str, request: Request) -> Hashable:
+    """Everything a poll's answer depends on besides its rows: who may see it (the
+    caller's organisation and environment) and its links (base URL, expiry minute)."""
+    settings = caller.settings
+    return (settings.database_url, caller.organisation_id, caller.environment, poll_id,
+            links_key(request))  # fmt: skip
+
+
+def _answer(caller: Caller, poll_id: str, request: Request, key: Hashable) -> Response:
+    """The poll read from the database; kept if settled (and its links allow)."""
+    generation = changes.generation()  # before any row is read
+    out = _poll_out(caller, poll_id, request, encoded=True)
+    results = out["results"]["data"]
+    if out["state"] in UNSETTLED or not getattr(results, "keepable", False):
+        return json_response(out)
+    return answers.keep(key, json_bytes(out), generation).response(request)
+
+
 @router.get("/polls/{poll_id}", response_model=PollOut)
 async def retrieve_poll_route(
     poll_id: str, request: Request, caller: Caller = Depends(authenticate)
 ) -> Any:
     wait = await_seconds(request, caller.settings.await_cap_seconds)
+    key = _answer_key(caller, poll_id, request)
+    kept = answers.get(key)
+    if kept is not None:  # settled: no wait; answered here, no database, no thread
+        return kept.response(request)
     if wait > 0:  # without a wait, _poll_out's own lookup answers the 404
         if await run_in_threadpool(state_of, caller, Poll, poll_id) is None:
             raise not_found("poll", poll_id)
         await wait_until_settled(caller.settings.database_url, Poll, poll_id, UNSETTLED, wait)
-    out = await run_in_threadpool(partial(_poll_out, encoded=True), caller, poll_id, request)
-    return json_response(out)
+    return await run_in_threadpool(_answer, caller, poll_id, request, key)
