@@ -19,10 +19,11 @@ class Load:
     p50_ms: float
     p99_ms: float
     errors: int
+    body_bytes: int  # of the last answer, as sent (compressed if it was)
 
 
 async def _client(
-    host: str, port: int, request: bytes, until: float, latencies: list[float]
+    host: str, port: int, request: bytes, until: float, latencies: list[float], sizes: list[int]
 ) -> int:
     reader, writer = await asyncio.open_connection(host, port)
     errors = 0
@@ -38,6 +39,7 @@ async def _client(
                     length = int(line[15:])
             await reader.readexactly(length)
             latencies.append(time.perf_counter() - started)
+            sizes[:] = [length]
             errors += status != 200
     finally:
         writer.close()
@@ -51,10 +53,11 @@ async def _run(url: str, headers: dict[str, str], clients: int, seconds: float) 
     lines += [f"{k}: {v}" for k, v in headers.items()]
     request = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
     latencies: list[float] = []
+    sizes: list[int] = [0]
     started = time.perf_counter()
     until = started + seconds
     errors = await asyncio.gather(
-        *(_client(host, port, request, until, latencies) for _ in range(clients))
+        *(_client(host, port, request, until, latencies, sizes) for _ in range(clients))
     )
     elapsed = time.perf_counter() - started
     ms = sorted(x * 1000 for x in latencies)
@@ -63,6 +66,7 @@ async def _run(url: str, headers: dict[str, str], clients: int, seconds: float) 
         p50_ms=statistics.median(ms),
         p99_ms=ms[min(len(ms) - 1, int(len(ms) * 0.99))],
         errors=sum(errors),
+        body_bytes=sizes[0],
     )
 
 
