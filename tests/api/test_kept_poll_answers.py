@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Hashable, Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -62,8 +62,13 @@ def _states(client: TestClient, tenant: Tenant, poll_id: str) -> dict[str, str]:
     return {r["id"]: r["state"] for r in answer.json()["results"]["data"]}
 
 
+def _poll_of(key: Hashable) -> object:
+    assert isinstance(key, tuple)  # (database URL, organisation, environment, poll id, links)
+    return key[3]
+
+
 def _answered_from_memory(forever: KeptAnswers, poll_id: str) -> bool:
-    return any(key[3] == poll_id and forever.get(key) for key in list(forever._answers))
+    return any(_poll_of(key) == poll_id and forever.get(key) for key in list(forever._answers))
 
 
 def test_kept_answer_is_the_fresh_one_gzipped_for_ricloud(
