@@ -25,6 +25,7 @@ from sqlalchemy import select
 
 from cloudtap.config import Settings, get_settings
 from cloudtap.icloud.connector import Connector, FileStream
+from cloudtap.jobs.breaker import AccountBreaker
 from cloudtap.jobs.heartbeat import new_owner
 from cloudtap.jobs.locks import lock_provider_for
 from cloudtap.jobs.polling import (
@@ -53,6 +54,8 @@ CLAIM_GROUP = 16
 SLOT_HOLD_SECONDS = 5.0
 # A finished transfer waits at most this long for others to be settled with it.
 SETTLE_WAIT_SECONDS = 0.1
+# How stale the batch's view of the account's throttling breaker may be.
+BREAKER_CHECK_SECONDS = 0.5
 
 
 class Opener(Protocol):
@@ -155,10 +158,11 @@ class _Pipeline:
         self.slots = slots
         self.claimed: deque[TaskRun] = deque()
         self.finished: list[Outcome] = []
-        self.claiming = asyncio.Lock()
+        self.claiming: asyncio.Task[None] | None = None
         self.settled_all = asyncio.Event()
         self.wake_settler = asyncio.Event()
         self.transfers_left = slots
+        self.breaker = _BreakerView(settings)
 
     async def run(self) -> None:
         transfers = [asyncio.create_task(self._transfers()) for _ in range(self.slots)]
@@ -171,31 +175,34 @@ class _Pipeline:
             await settler
 
     async def _next(self) -> TaskRun | None:
-        """The next claimed run; claims the next group when none is left."""
+        """The next claimed run (None once all are); the next group is claimed ahead,
+        while the transfers still have a few, so they never wait for a claim."""
         while True:
+            if self.claiming is None and self.unclaimed and len(self.claimed) <= self.slots:
+                self.claiming = asyncio.create_task(self._claim())
             if self.claimed:
                 return self.claimed.popleft()
-            async with self.claiming:
-                if self.claimed:
-                    continue
-                if not self.unclaimed:
-                    return None
-                group = [
-                    self.unclaimed.popleft() for _ in range(min(CLAIM_GROUP, len(self.unclaimed)))
-                ]
-                owner = new_owner()
-                for task_id in group:
-                    self.leases.take(task_id, owner)
-                try:
-                    runs = await asyncio.to_thread(start_tasks, self.settings, group, owner)
-                except Exception as exc:  # a database blip: the sweeper requeues them
-                    log.warning("claiming file tasks failed: %s", type(exc).__name__)
-                    runs = []
-                got = {run.task_id for run in runs}
-                for task_id in group:
-                    if task_id not in got:
-                        self.leases.done(task_id)
-                self.claimed.extend(runs)
+            if self.claiming is None:
+                return None
+            await asyncio.wait({self.claiming})
+
+    async def _claim(self) -> None:
+        group = [self.unclaimed.popleft() for _ in range(min(CLAIM_GROUP, len(self.unclaimed)))]
+        owner = new_owner()
+        for task_id in group:
+            self.leases.take(task_id, owner)
+        try:
+            runs = await asyncio.to_thread(start_tasks, self.settings, group, owner)
+        except Exception as exc:  # a database blip: the sweeper requeues them
+            log.warning("claiming file tasks failed: %s", type(exc).__name__)
+            runs = []
+        finally:
+            self.claiming = None
+        got = {run.task_id for run in runs}
+        for task_id in group:
+            if task_id not in got:
+                self.leases.done(task_id)
+        self.claimed.extend(runs)
 
     async def _transfers(self) -> None:
         slot = _HeldSlot()
@@ -204,7 +211,9 @@ class _Pipeline:
                 stored: StoredObject | None = None
                 kind, error = "bin", None
                 try:
-                    stored, kind = await _download(self.settings, run, self.openers, slot)
+                    stored, kind = await _download(
+                        self.settings, run, self.openers, slot, self.breaker
+                    )
                 except Exception as exc:
                     error = task_error(run.task_id, exc)
                 self.finished.append(Outcome(run, stored, kind, error))
@@ -231,14 +240,15 @@ class _Pipeline:
                 await asyncio.to_thread(finish_tasks, self.settings, done)
             except Exception as exc:  # their leases lapse; the sweeper runs them again
                 log.error("settling %d file tasks failed: %s", len(done), type(exc).__name__)
+            self.breaker.forget()  # a throttled file of these has tripped it
             for outcome in done:
                 self.leases.done(outcome.run.task_id)
 
 
 async def _download(
-    settings: Settings, run: TaskRun, openers: _Openers, slot: _HeldSlot
+    settings: Settings, run: TaskRun, openers: _Openers, slot: _HeldSlot, breaker: _BreakerView
 ) -> tuple[StoredObject, str]:
-    connector = ready_connector(settings, run)
+    connector = ready_connector(settings, run, breaker.is_open)
     assert run.store is not None and run.state is not None
     target = run.task.target or ""
     opener = await openers.get(connector, run.state)
@@ -248,6 +258,26 @@ async def _download(
         await slot.take(opener)
         stream = await opener.open(target, slot_held=True)
     return await store_file(run.store, run.task, stream)
+
+
+class _BreakerView:
+    """The account breaker's answer, asked of the lease store at most every
+    ``BREAKER_CHECK_SECONDS`` (not once per file); forgotten whenever the batch itself
+    settles, since a throttled file of its own trips it then."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._breaker = AccountBreaker(lock_provider_for(settings).store)
+        self._known: dict[str, tuple[bool, float]] = {}
+
+    def is_open(self, apple_id: str) -> bool:
+        now = time.monotonic()
+        known = self._known.get(apple_id)
+        if known is None or now - known[1] > BREAKER_CHECK_SECONDS:
+            known = self._known[apple_id] = (self._breaker.is_open(apple_id), now)
+        return known[0]
+
+    def forget(self) -> None:
+        self._known.clear()
 
 
 class _HeldSlot:

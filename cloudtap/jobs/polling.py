@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import PurePosixPath
@@ -459,15 +459,19 @@ def _breaker(settings: Settings) -> AccountBreaker:
     return AccountBreaker(lock_provider_for(settings).store)
 
 
-def ready_connector(settings: Settings, run: TaskRun) -> Connector:
-    """The task's connector, or the error that keeps it from running at all."""
+def ready_connector(
+    settings: Settings, run: TaskRun, breaker_open: Callable[[str], bool] | None = None
+) -> Connector:
+    """The task's connector, or the error that keeps it from running at all;
+    ``breaker_open`` answers for the account's breaker (a batch's cached view of it)."""
     if run.reclaims >= settings.task_max_attempts:
         raise WorkerLost(f"workers died {run.reclaims} times running this task")
     if run.state is None:
         raise SessionExpired("the session has expired")
     if run.store is None:
         raise StorageUnavailable("no usable result store")
-    if run.apple_id and _breaker(settings).is_open(run.apple_id):
+    is_open = breaker_open or _breaker(settings).is_open
+    if run.apple_id and is_open(run.apple_id):
         raise AccountCoolingDown("Apple throttles this account; waiting before asking again")
     return connector_for(run.environment, run.source_type)
 
