@@ -1,68 +1,31 @@
-"""Organisation-wide configs (storage, webhooks, the defaults) across the two environments.
+"""The organisation's defaults across the two environments.
 
-Storage and webhook configs belong to the organisation, not to an environment: both its
-sandbox and live keys can see them and attach them to themselves. What a sandbox key
-may not do is change what live keys rely on (a live key's own config, or the default
-while live keys fall back to it), read the signing secret of a webhook they rely on, or
-choose the defaults once the organisation has live keys. Otherwise a leaked sandbox key
-could redirect live results and events, or forge signed live webhooks.
+Storage and webhook configs belong to the environment of the key that made them, and are
+scoped like every other object (``cloudtap.store.environments``): a key never sees, uses
+or attaches a config of the other environment. The organisation has one default per
+kind, serving both environments; it applies only to keys of its config's environment
+(``config_of_key``). Live keys rely on it, so once the organisation has any, only live
+keys choose it: a sandbox key cannot take the default away from them.
 """
 
 from __future__ import annotations
-
-from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session as DbSession
 
 from cloudtap.api.auth import Caller
-from cloudtap.api.errors import ApiError
+from cloudtap.store.environments import Config
 from cloudtap.store.models import Key, Organisation, StorageConfig, WebhookConfig
-
-Config = StorageConfig | WebhookConfig
-
-
-def _live_keys(organisation_id: str) -> list[Any]:
-    # Deactivated live keys count: a live key can turn them on again.
-    return [Key.organisation_id == organisation_id, Key.environment == "live"]
-
-
-def _count(db: DbSession, *conditions: Any) -> int:
-    return int(db.scalar(select(func.count()).select_from(Key).where(*conditions)) or 0)
 
 
 def has_live_keys(db: DbSession, organisation_id: str) -> bool:
-    return _count(db, *_live_keys(organisation_id)) > 0
-
-
-def live_keys_rely_on(db: DbSession, config: Config) -> bool:
-    """Whether a live key publishes or delivers through ``config``."""
-    org_id = config.organisation_id
-    column: Any = (
-        Key.storage_config_id if isinstance(config, StorageConfig) else Key.webhook_config_id
+    # Deactivated live keys count: a live key can turn them on again.
+    count = db.scalar(
+        select(func.count())
+        .select_from(Key)
+        .where(Key.organisation_id == organisation_id, Key.environment == "live")
     )
-    if _count(db, *_live_keys(org_id), column == config.id):
-        return True
-    org = db.scalars(select(Organisation).where(Organisation.id == org_id)).first()
-    default = (
-        None
-        if org is None
-        else org.storage_config_default
-        if isinstance(config, StorageConfig)
-        else org.webhook_config_default
-    )
-    return default == config.id and _count(db, *_live_keys(org_id), column.is_(None)) > 0
-
-
-def require_live_key_for(db: DbSession, caller: Caller, config: Config) -> None:
-    """Refuses a change to ``config`` by a sandbox key when live keys rely on it."""
-    if caller.environment != "live" and live_keys_rely_on(db, config):
-        raise ApiError(
-            403,
-            "live-key-required",
-            "Live keys rely on this config: change it with a live key.",
-            {"id": config.id},
-        )
+    return int(count or 0) > 0
 
 
 def may_choose_defaults(db: DbSession, caller: Caller) -> bool:
@@ -70,5 +33,34 @@ def may_choose_defaults(db: DbSession, caller: Caller) -> bool:
     return caller.environment == "live" or not has_live_keys(db, caller.organisation_id)
 
 
-def may_read_secret(db: DbSession, caller: Caller, config: WebhookConfig) -> bool:
-    return caller.environment == "live" or not live_keys_rely_on(db, config)
+def default_of(
+    db: DbSession,
+    model: type[StorageConfig] | type[WebhookConfig],
+    org: Organisation,
+    environment: str,
+) -> Config | None:
+    """The organisation's default config of ``model``, if it is of ``environment``."""
+    config_id = org.storage_config_default if model is StorageConfig else org.webhook_config_default
+    if config_id is None:
+        return None
+    found = db.scalars(
+        select(model).where(
+            model.id == config_id,
+            model.organisation_id == org.id,
+            model.environment == environment,
+        )
+    ).first()
+    return found if isinstance(found, (StorageConfig, WebhookConfig)) else None
+
+
+def takes_the_default(
+    db: DbSession,
+    caller: Caller,
+    model: type[StorageConfig] | type[WebhookConfig],
+    org: Organisation,
+) -> bool:
+    """Whether the caller's new config becomes the default (ricloud: the first config
+    does): when the caller may choose defaults and the caller's environment has none."""
+    if not may_choose_defaults(db, caller):
+        return False
+    return default_of(db, model, org, caller.environment) is None

@@ -26,7 +26,8 @@ from cloudtap.publish.outbound import OutboundURLGuard, guard_for
 from cloudtap.publish.s3 import S3ResultStore
 from cloudtap.publish.store import ResultStore
 from cloudtap.store.db import transaction
-from cloudtap.store.models import Key, Organisation, StorageConfig
+from cloudtap.store.environments import config_of_key
+from cloudtap.store.models import StorageConfig
 
 log = logging.getLogger(__name__)
 
@@ -95,45 +96,23 @@ def store_for_config(settings: Settings, config: StorageConfig) -> ResultStore:
     raise ValueError(f"results cannot be published to {config.type}:// storage")
 
 
-def _config_id_for(db: DbSession, organisation_id: str, key_id: str | None) -> str | None:
-    if key_id is not None:
-        key = db.scalars(select(Key).where(Key.id == key_id)).first()
-        if key is not None and key.storage_config_id is not None:
-            return key.storage_config_id
-    org = db.scalars(select(Organisation).where(Organisation.id == organisation_id)).first()
-    return org.storage_config_default if org is not None else None
-
-
 def results_config(db: DbSession, organisation_id: str, key_id: str | None) -> StorageConfig | None:
     """The storage config a key's results go to (its own, else the organisation's
-    default); None when they go to the server's own store."""
-    config_id = _config_id_for(db, organisation_id, key_id)
-    if config_id is None:
-        return None
-    return db.scalars(
-        select(StorageConfig).where(
-            StorageConfig.id == config_id, StorageConfig.organisation_id == organisation_id
-        )
-    ).first()
+    default, of the key's environment only); None when they go to the server's own
+    store."""
+    config = config_of_key(db, StorageConfig, organisation_id, key_id)
+    return config if isinstance(config, StorageConfig) else None
 
 
 def publishing_store(
     db: DbSession, settings: Settings, organisation_id: str, key_id: str | None
 ) -> tuple[ResultStore, str | None]:
     """The store a key's results go to, and its storage config id (None: the default)."""
-    config_id = _config_id_for(db, organisation_id, key_id)
-    if config_id is not None:
-        config = db.scalars(
-            select(StorageConfig).where(
-                StorageConfig.id == config_id, StorageConfig.organisation_id == organisation_id
-            )
-        ).first()
-        if config is not None and config.type in PUBLISHABLE_TYPES:
-            return store_for_config(settings, config), config.id
-        if config is not None:
-            log.warning(
-                "storage config %s is %s://, using the default store", config_id, config.type
-            )
+    config = results_config(db, organisation_id, key_id)
+    if config is not None and config.type in PUBLISHABLE_TYPES:
+        return store_for_config(settings, config), config.id
+    if config is not None:
+        log.warning("storage config %s is %s://, using the default store", config.id, config.type)
     return default_store(settings), None
 
 

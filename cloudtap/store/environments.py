@@ -1,12 +1,16 @@
 """Which environment (sandbox or live) each row belongs to, as SQL conditions.
 
 Sandbox and live data of one organisation are kept apart the way Stripe's test and live
-modes are: a key sees only its own environment's objects. Only keys and sessions carry
-an ``environment`` column; every other per-environment row is tied to one through the
-key that made it (sessions, polls, subscriptions and tasks are made by a key of their
-session's environment), a user, or a poll/task. Configuration objects are shared by the
-whole organisation. A model missing from both tables is a programming error, so a new
-resource cannot silently skip the boundary.
+modes are: a key sees only its own environment's objects. Keys, sessions and storage
+and webhook configs carry an ``environment`` column; every other per-environment row is
+tied to one through the key that made it (sessions, polls, subscriptions and tasks are
+made by a key of their session's environment), a user, or a poll/task. The organisation
+and its permissions are shared by both environments. A model missing from both tables is
+a programming error, so a new resource cannot silently skip the boundary.
+
+A key publishes results and delivers events only through a config of its own
+environment (:func:`config_of_key`): its own, else the organisation's default when that
+is of the key's environment.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import or_, select
+from sqlalchemy.orm import Session as DbSession
 
 from cloudtap.store.models import (
     Base,
@@ -33,9 +38,7 @@ from cloudtap.store.models import (
     WebhookConfig,
 )
 
-ORGANISATION_WIDE: frozenset[type[Base]] = frozenset(
-    {Organisation, StorageConfig, WebhookConfig, Permissions}
-)
+ORGANISATION_WIDE: frozenset[type[Base]] = frozenset({Organisation, Permissions})
 
 
 def _keys(organisation_id: str, environment: str) -> Any:
@@ -62,6 +65,8 @@ def _result(org: str, env: str) -> list[Any]:
 PER_ENVIRONMENT: dict[type[Base], Callable[[str, str], list[Any]]] = {
     Key: lambda _org, env: [Key.environment == env],
     Session: lambda _org, env: [Session.environment == env],
+    StorageConfig: lambda _org, env: [StorageConfig.environment == env],
+    WebhookConfig: lambda _org, env: [WebhookConfig.environment == env],
     User: _made_by_key(User.key_id),
     Source: _source,
     Subscription: _made_by_key(Subscription.key_id),
@@ -81,3 +86,43 @@ def environment_scope(model: type[Base], organisation_id: str, environment: str)
     except KeyError:
         raise LookupError(f"{model.__name__} is not classified by environment") from None
     return conditions(organisation_id, environment)
+
+
+Config = StorageConfig | WebhookConfig
+
+
+def config_of_key(
+    db: DbSession,
+    model: type[StorageConfig] | type[WebhookConfig],
+    organisation_id: str,
+    key_id: str | None,
+) -> Config | None:
+    """The storage or webhook config ``key_id``'s results or events go through: the key's
+    own, else the organisation's default, and only if it is of the key's environment.
+
+    Without a key (``None``) the organisation's default, whatever its environment (what
+    the organisation's own state reports); an unknown key has none.
+    """
+    environment: str | None = None
+    config_id: str | None = None
+    if key_id is not None:
+        key = db.scalars(
+            select(Key).where(Key.id == key_id, Key.organisation_id == organisation_id)
+        ).first()
+        if key is None:
+            return None
+        environment = key.environment
+        config_id = key.storage_config_id if model is StorageConfig else key.webhook_config_id
+    if config_id is None:
+        org = db.scalars(select(Organisation).where(Organisation.id == organisation_id)).first()
+        if org is not None:
+            config_id = (
+                org.storage_config_default if model is StorageConfig else org.webhook_config_default
+            )
+    if config_id is None:
+        return None
+    conditions = [model.id == config_id, model.organisation_id == organisation_id]
+    if environment is not None:
+        conditions.append(model.environment == environment)
+    found = db.scalars(select(model).where(*conditions)).first()
+    return found if isinstance(found, (StorageConfig, WebhookConfig)) else None

@@ -235,6 +235,8 @@ class Event(_Owned, Base):
 class StorageConfig(_Owned, Base):
     __tablename__ = "storage_configs"
 
+    # The environment of the key that created it; only keys of it use or see it.
+    environment: Mapped[str] = mapped_column(String(10))
     type: Mapped[str] = mapped_column(String(10))
     url: Mapped[str] = mapped_column(Text)
     # Bucket credentials are secrets: sealed like Apple state.
@@ -248,6 +250,8 @@ class StorageConfig(_Owned, Base):
 class WebhookConfig(_Owned, Base):
     __tablename__ = "webhook_configs"
 
+    # The environment of the key that created it; only keys of it use or see it.
+    environment: Mapped[str] = mapped_column(String(10))
     url: Mapped[str] = mapped_column(Text)
     secret: Mapped[str] = mapped_column(String(100))
     state: Mapped[str] = mapped_column(String(20), default="new")

@@ -13,7 +13,7 @@ import pytest
 from cloudtap.config import Settings
 from cloudtap.jobs.lost_deliveries import LOST_AFTER, requeue_lost_deliveries
 from cloudtap.jobs.queue import queue_for
-from cloudtap.store.accounts import create_organisation
+from cloudtap.store.accounts import create_organisation, issue_key
 from cloudtap.store.db import transaction
 from cloudtap.store.ids import isoformat, utcnow
 from cloudtap.store.models import Event, WebhookConfig
@@ -36,15 +36,20 @@ def _event(
 ) -> str:
     with transaction(settings.database_url) as db:
         org = create_organisation(db, "Acme")
+        key = issue_key(db, org.id, "live").key
         if with_config:
             config = WebhookConfig(
-                organisation_id=org.id, url="https://hooks.example/x", secret="s"
+                organisation_id=org.id,
+                environment="live",
+                url="https://hooks.example/x",
+                secret="s",
             )
             db.add(config)
             db.flush()
             org.webhook_config_default = config.id
         event = Event(
             organisation_id=org.id,
+            key_id=key.id,
             type="poll",
             action="completed",
             data={"id": "p"},

@@ -12,7 +12,6 @@ from cloudtap.api.auth import Caller, authenticate
 from cloudtap.api.common import (
     ListOut,
     ListParams,
-    find_scoped,
     list_params,
     list_resource,
     load_scoped,
@@ -20,7 +19,9 @@ from cloudtap.api.common import (
 )
 from cloudtap.api.errors import invalid_parameter
 from cloudtap.store.accounts import issue_key, rotate_key
+from cloudtap.store.environments import environment_scope
 from cloudtap.store.ids import isoformat
+from cloudtap.store.listing import get_scoped
 from cloudtap.store.models import Key, StorageConfig, WebhookConfig
 
 router = APIRouter(tags=["keys"])
@@ -81,15 +82,27 @@ def serialize_key(row: Key, token: str | None = None) -> dict[str, Any]:
     }
 
 
+def _config_of(
+    db: DbSession,
+    caller: Caller,
+    key: Key,
+    model: type[StorageConfig] | type[WebhookConfig],
+    config_id: str,
+) -> object | None:
+    scope = environment_scope(model, caller.organisation_id, key.environment)
+    return get_scoped(db, model, caller.organisation_id, config_id, scope)
+
+
 def _apply(db: DbSession, caller: Caller, row: Key, body: KeyCreate | KeyUpdate) -> None:
     if body.config is not None:
         row.config = {**(row.config or {}), **body.config}
+    # A config of the key's own environment only (a live key may make sandbox keys).
     if body.storage_config is not None:
-        if find_scoped(db, StorageConfig, caller, body.storage_config) is None:
+        if _config_of(db, caller, row, StorageConfig, body.storage_config) is None:
             raise invalid_parameter("storage_config", "no such storage config")
         row.storage_config_id = body.storage_config
     if body.webhook_config is not None:
-        if find_scoped(db, WebhookConfig, caller, body.webhook_config) is None:
+        if _config_of(db, caller, row, WebhookConfig, body.webhook_config) is None:
             raise invalid_parameter("webhook_config", "no such webhook config")
         row.webhook_config_id = body.webhook_config
     if isinstance(body, KeyUpdate) and body.state is not None:

@@ -11,16 +11,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session as DbSession
 
 from cloudtap.api.auth import Caller, authenticate
-from cloudtap.api.common import ListOut, unit_of_work
+from cloudtap.api.common import ListOut, caller_scope, find_scoped, unit_of_work
 from cloudtap.api.configured import unusable_config
 from cloudtap.api.errors import ApiError, invalid_parameter, not_found
 from cloudtap.api.limits import MAX_CONFIG_BYTES, MAX_ID_LENGTH, MAX_NAME_LENGTH
 from cloudtap.api.resources.permissions import PermissionsOut, serialize_permissions
 from cloudtap.api.resources.storage_configs import StorageConfigOut, serialize_storage_config
 from cloudtap.api.resources.webhook_configs import WebhookConfigOut
-from cloudtap.api.shared import may_choose_defaults, may_read_secret
+from cloudtap.api.shared import default_of, may_choose_defaults
 from cloudtap.store.ids import isoformat
-from cloudtap.store.listing import get_scoped
 from cloudtap.store.models import Organisation, Permissions, StorageConfig, WebhookConfig
 from cloudtap.wire.webhook_configs import serialize_webhook_config
 
@@ -65,21 +64,31 @@ def _nested_list(items: list[Any], url: str) -> dict[str, Any]:
     }
 
 
-def _state(db: DbSession, org: Organisation) -> str:
-    if org.state == "active" and unusable_config(db, org.id, None) is not None:
+def _state(db: DbSession, org: Organisation, caller: Caller) -> str:
+    # Where the caller's results would go: its own config, else its environment's default.
+    if org.state == "active" and unusable_config(db, org.id, caller.key_id) is not None:
         return "unconfigured"
     return org.state
 
 
+def _default_id(
+    db: DbSession, model: type[StorageConfig] | type[WebhookConfig], org: Organisation, env: str
+) -> str | None:
+    """The default, shown only to keys of its config's environment (the one it serves)."""
+    config = default_of(db, model, org, env)
+    return config.id if config is not None else None
+
+
 def serialize_organisation(db: DbSession, org: Organisation, caller: Caller) -> dict[str, Any]:
+    # The caller's environment's configs only, like /configs/storage and /configs/webhook.
     storage = db.scalars(
         select(StorageConfig)
-        .where(StorageConfig.organisation_id == org.id)
+        .where(StorageConfig.organisation_id == org.id, *caller_scope(StorageConfig, caller))
         .order_by(StorageConfig.pk.desc())
     )
     webhooks = db.scalars(
         select(WebhookConfig)
-        .where(WebhookConfig.organisation_id == org.id)
+        .where(WebhookConfig.organisation_id == org.id, *caller_scope(WebhookConfig, caller))
         .order_by(WebhookConfig.pk.desc())
     )
     permissions = db.scalars(
@@ -91,22 +100,19 @@ def serialize_organisation(db: DbSession, org: Organisation, caller: Caller) -> 
         "name": org.name,
         "slug": org.slug,
         "type": org.type,
-        "state": _state(db, org),
+        "state": _state(db, org, caller),
         "api_version": "v3",
         "config": {"publish_source_files": False, **(org.config or {})},
         "permissions": serialize_permissions(permissions) if permissions else None,
         "storage_configs": _nested_list(
             [serialize_storage_config(c) for c in storage], "/configs/storage"
         ),
-        "storage_config_default": org.storage_config_default,
+        "storage_config_default": _default_id(db, StorageConfig, org, caller.environment),
         "webhook_configs": _nested_list(
-            [
-                serialize_webhook_config(c, reveal_secret=may_read_secret(db, caller, c))
-                for c in webhooks
-            ],
+            [serialize_webhook_config(c) for c in webhooks],
             "/configs/webhook",
         ),
-        "webhook_config_default": org.webhook_config_default,
+        "webhook_config_default": _default_id(db, WebhookConfig, org, caller.environment),
         "date_created": isoformat(org.date_created),
     }
 
@@ -150,7 +156,7 @@ def update_organisation(
                     "Live keys use the defaults: set them with a live key.",
                 )
             if value is not None:
-                if get_scoped(db, model, org.id, value) is None:
+                if find_scoped(db, model, caller, value) is None:
                     raise invalid_parameter(field, "no such config")
                 setattr(org, field, value)
         db.flush()

@@ -22,7 +22,7 @@ from cloudtap.api.common import (
 )
 from cloudtap.api.errors import ApiError, invalid_parameter
 from cloudtap.api.resources.tasks import TaskOut, create_config_test_task
-from cloudtap.api.shared import may_choose_defaults, require_live_key_for
+from cloudtap.api.shared import takes_the_default
 from cloudtap.config import Settings
 from cloudtap.crypto.sealing import Sealer
 from cloudtap.publish.local_roots import LocalPathRefused, checked_local_path
@@ -161,6 +161,7 @@ def create_storage_config(
     with unit_of_work(caller) as db:
         row = StorageConfig(
             organisation_id=caller.organisation_id,
+            environment=caller.environment,
             type=kind,
             url=body.url,
             signed_urls_enabled=body.signed_urls_enabled,
@@ -170,11 +171,7 @@ def create_storage_config(
         db.flush()
         _seal_credentials(caller, row, credentials)
         org = _organisation(db, caller)
-        if (
-            org is not None
-            and org.storage_config_default is None
-            and may_choose_defaults(db, caller)
-        ):
+        if org is not None and takes_the_default(db, caller, StorageConfig, org):
             org.storage_config_default = row.id
         db.flush()
         return serialize_storage_config(row)
@@ -202,7 +199,6 @@ def update_storage_config(
 ) -> dict[str, Any]:
     with unit_of_work(caller) as db:
         row = _load(db, caller, config_id)
-        require_live_key_for(db, caller, row)
         if body.url is not None:
             kind = _storage_type(body.url)
             _checked_location(caller.settings, kind, body.url)
@@ -223,7 +219,6 @@ def update_storage_config(
 def delete_storage_config(config_id: str, caller: Caller = Depends(authenticate)) -> dict[str, Any]:
     with unit_of_work(caller) as db:
         row = _load(db, caller, config_id)
-        require_live_key_for(db, caller, row)
         # Its results could no longer be read, signed or deleted (their files would leak).
         in_use = db.scalar(
             select(func.count()).where(

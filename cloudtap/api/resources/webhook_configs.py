@@ -23,7 +23,7 @@ from cloudtap.api.common import (
 )
 from cloudtap.api.errors import invalid_parameter
 from cloudtap.api.resources.tasks import TaskOut, create_config_test_task
-from cloudtap.api.shared import may_choose_defaults, may_read_secret, require_live_key_for
+from cloudtap.api.shared import takes_the_default
 from cloudtap.config import Settings
 from cloudtap.publish.webhooks.ssrf import UnsafeWebhookURL, WebhookURLGuard
 from cloudtap.store.models import Key, Organisation, WebhookConfig
@@ -70,10 +70,6 @@ def _checked_url(settings: Settings, url: str) -> str:
     return url
 
 
-def _serialize(db: DbSession, caller: Caller, row: WebhookConfig) -> dict[str, Any]:
-    return serialize_webhook_config(row, reveal_secret=may_read_secret(db, caller, row))
-
-
 def _organisation(db: DbSession, caller: Caller) -> Organisation | None:
     return db.scalars(select(Organisation).where(Organisation.id == caller.organisation_id)).first()
 
@@ -89,7 +85,7 @@ def list_webhook_configs(
     caller: Caller = Depends(authenticate),
 ) -> dict[str, Any]:
     return list_resource(
-        request, caller, params, WebhookConfig, lambda db, row: _serialize(db, caller, row)
+        request, caller, params, WebhookConfig, lambda _db, row: serialize_webhook_config(row)
     )
 
 
@@ -100,16 +96,15 @@ def create_webhook_config(
     url = _checked_url(caller.settings, body.url)
     with unit_of_work(caller) as db:
         row = WebhookConfig(
-            organisation_id=caller.organisation_id, url=url, secret=secrets.token_urlsafe(32)
+            organisation_id=caller.organisation_id,
+            environment=caller.environment,
+            url=url,
+            secret=secrets.token_urlsafe(32),
         )
         db.add(row)
         db.flush()
         org = _organisation(db, caller)
-        if (
-            org is not None
-            and org.webhook_config_default is None
-            and may_choose_defaults(db, caller)
-        ):
+        if org is not None and takes_the_default(db, caller, WebhookConfig, org):
             org.webhook_config_default = row.id  # the first config becomes the default
         # ricloud queues a test delivery on create.
         create_config_test_task(db, caller, "webhook_config.test", row.id)
@@ -122,7 +117,7 @@ def retrieve_webhook_config(
     config_id: str, caller: Caller = Depends(authenticate)
 ) -> dict[str, Any]:
     with unit_of_work(caller) as db:
-        return _serialize(db, caller, _load(db, caller, config_id))
+        return serialize_webhook_config(_load(db, caller, config_id))
 
 
 @router.post("/configs/webhook/{config_id}", response_model=WebhookConfigOut)
@@ -131,18 +126,16 @@ def update_webhook_config(
 ) -> dict[str, Any]:
     with unit_of_work(caller) as db:
         row = _load(db, caller, config_id)
-        require_live_key_for(db, caller, row)
         if body.url is not None:
             row.url, row.state = _checked_url(caller.settings, body.url), "new"
         db.flush()
-        return _serialize(db, caller, row)
+        return serialize_webhook_config(row)
 
 
 @router.delete("/configs/webhook/{config_id}", response_model=DeletedOut)
 def delete_webhook_config(config_id: str, caller: Caller = Depends(authenticate)) -> dict[str, Any]:
     with unit_of_work(caller) as db:
         row = _load(db, caller, config_id)
-        require_live_key_for(db, caller, row)
         org = _organisation(db, caller)
         if org is not None and org.webhook_config_default == row.id:
             org.webhook_config_default = None
@@ -156,6 +149,6 @@ def delete_webhook_config(config_id: str, caller: Caller = Depends(authenticate)
 def test_webhook_config(config_id: str, caller: Caller = Depends(authenticate)) -> dict[str, Any]:
     with unit_of_work(caller) as db:
         row = _load(db, caller, config_id)
-        # The test event carries the config, secret included, to the caller's events.
-        require_live_key_for(db, caller, row)
+        # The test event carries the config, secret included, to the caller's events: a
+        # config of the caller's own environment (another's is a 404 above).
         return create_config_test_task(db, caller, "webhook_config.test", row.id)
