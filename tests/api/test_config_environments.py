@@ -9,6 +9,8 @@ the event's or poll's own environment.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -24,12 +26,30 @@ from cloudtap.store.models import Event, Key
 from tests.api.conftest import Tenant
 from tests.api.helpers import create_session, create_user
 from tests.jobs.fake_connector import FakeConnector
+from tests.support.webhook_receiver import WebhookReceiver
 
 S3_CONFIG = {
     "url": "s3://bucket/prefix",
     "credentials": {"access_key_id": "AKIDEXAMPLE", "secret_access_key": "s"},
 }
 HOOK = {"url": "https://hooks.example.com/h"}
+
+
+@pytest.fixture(autouse=True)
+def _fast_webhooks(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CLOUDTAP_WEBHOOK_ALLOW_HOSTS", "127.0.0.1")
+    monkeypatch.setenv("CLOUDTAP_WEBHOOK_BACKOFF_BASE", "0.2")
+    monkeypatch.setenv("CLOUDTAP_WEBHOOK_TIMEOUT", "0.5")
+
+
+def _wait_for(read: Callable[[], Any], timeout: float = 30.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = read()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError("condition not met in time")
 
 
 def _live(settings: Settings, tenant: Tenant) -> Tenant:
@@ -293,3 +313,63 @@ def test_a_sandbox_event_never_goes_to_a_live_webhook_config(
         db.flush()
         for sandbox_event in sandbox_events:
             assert webhook_config_for(db, sandbox_event) is None
+
+
+def _session_event(client: TestClient, owner: Tenant) -> dict[str, Any]:
+    events = client.get(
+        "/events", params={"type": "session", "action": "active"}, headers=owner.headers
+    ).json()["data"]
+    key_id = client.get("/key", headers=owner.headers).json()["id"]
+    mine = [event for event in events if event["key"] == key_id]
+    assert len(mine) == 1, events
+    event: dict[str, Any] = mine[0]
+    return event
+
+
+def test_events_are_delivered_only_to_their_environments_receiver(
+    client: TestClient, settings: Settings, tenant: Tenant, worker: FakeConnector
+) -> None:
+    """Real deliveries: the live default's receiver gets the live key's events and never a
+    sandbox event; the sandbox key's own config gets its events; a second sandbox key with
+    no config of its own falls back to no default (the default is live) and delivers
+    nowhere."""
+    live = _live(settings, tenant)
+    with transaction(settings.database_url) as db:
+        bare = Tenant(
+            tenant.organisation_id, issue_key(db, tenant.organisation_id, "sandbox").token
+        )
+    with WebhookReceiver() as live_receiver, WebhookReceiver() as sandbox_receiver:
+        live_hook = _created(
+            client.post("/configs/webhook", json={"url": live_receiver.url}, headers=live.headers)
+        )
+        org = client.get("/organisation", headers=live.headers).json()
+        assert org["webhook_config_default"] == live_hook["id"]
+        sandbox_hook = _created(
+            client.post(
+                "/configs/webhook", json={"url": sandbox_receiver.url}, headers=tenant.headers
+            )
+        )
+        attached = client.post(
+            "/key", json={"webhook_config": sandbox_hook["id"]}, headers=tenant.headers
+        )
+        assert attached.status_code == 200, attached.text
+        create_session(client, bare, create_user(client, bare, "bare-user")["id"])
+        create_session(client, tenant, create_user(client, tenant, "sandbox-user")["id"])
+        create_session(client, live, create_user(client, live, "live-user")["id"])
+        bare_event = _session_event(client, bare)
+        sandbox_event = _wait_for(
+            lambda: (e := _session_event(client, tenant))["state"] == "delivered" and e
+        )
+        live_event = _wait_for(
+            lambda: (e := _session_event(client, live))["state"] == "delivered" and e
+        )
+        live_paths = {r.path.rsplit("/", 1)[-1] for r in live_receiver.received}
+        sandbox_paths = {r.path.rsplit("/", 1)[-1] for r in sandbox_receiver.received}
+    assert live_event["id"] in live_paths and sandbox_event["id"] in sandbox_paths
+    assert sandbox_event["id"] not in live_paths and bare_event["id"] not in live_paths
+    assert live_event["id"] not in sandbox_paths
+    assert [a["url"] for a in sandbox_event["attempts"]] == [
+        f"{sandbox_receiver.url}/{sandbox_event['id']}"
+    ]
+    bare_now = client.get(f"/events/{bare_event['id']}", headers=bare.headers).json()
+    assert bare_now["state"] == "pending" and bare_now["attempts"] == []
