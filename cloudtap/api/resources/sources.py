@@ -25,7 +25,7 @@ from cloudtap.api.common import (
     unit_of_work,
 )
 from cloudtap.api.errors import invalid_parameter
-from cloudtap.api.scopes import count_limits, limit_exceeded
+from cloudtap.api.scopes import count_limits, limit_exceeded, require_scopes
 from cloudtap.store.accounts import (
     find_source,
     get_or_create_source,
@@ -143,6 +143,7 @@ def list_sources(
 def create_source(body: SourceCreate, caller: Caller = Depends(authenticate)) -> dict[str, Any]:
     check_source_type(caller, body.type)
     with unit_of_work(caller) as db:
+        require_scopes(db, caller, [f"source_type:{body.type}"])  # as POST /sessions does
         user = user_of(db, caller, body.user)
         source = source_within_limits(db, caller, user, body.type, body.identifier)
         return serialize_source(db, source)
