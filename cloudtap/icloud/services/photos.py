@@ -420,11 +420,11 @@ async def ordered_concurrently(
 
     A slot is refilled as soon as its fetch finishes, not when its result is taken: a
     page that is slow to arrive, or the caller's work on the previous one, does not
-    leave the other slots idle. At most ``ahead`` (default twice ``concurrency``)
+    leave the other slots idle. At most ``ahead`` (default ``concurrency`` + 2)
     started or finished results wait to be taken, which bounds the memory they hold.
     Once a fetch fails nothing more is started; the failure is raised in its turn.
     """
-    window = max(ahead or 2 * concurrency, concurrency, 1)
+    window = max(ahead or concurrency + 2, concurrency, 1)
     started: deque[asyncio.Task[T]] = deque()
     left = iter(keys)
     running = 0
