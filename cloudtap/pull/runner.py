@@ -264,10 +264,12 @@ class Runner:
             deleted.pop(item_id, None)  # it came back
         held = [i for i in dict.fromkeys(gone) if i in items and i not in fresh]
         newly = [i for i in held if i not in deleted]
-        self._log_deletions(data_type, newly, items)
+        self._log_deletions(data_type, newly, items, self.options.apply_deletions)
         for item_id in newly:
             deleted[item_id] = now_iso()
         if self.options.apply_deletions:
+            earlier = [i for i in deleted if i in items and i not in newly]
+            self._log_deletions(data_type, earlier, items, True)  # recorded before, now applied
             for item_id in [i for i in deleted if i in items]:
                 self._remove_from_copy(data_type, items.pop(item_id))
             deleted.clear()
@@ -284,9 +286,11 @@ class Runner:
             if base.is_dir() and not any(base.iterdir()):
                 base.rmdir()
 
-    def _log_deletions(self, data_type: str, gone: list[str], items: dict[str, Item]) -> None:
-        """One JSON line per deletion seen on Apple's side: when, what, and the files of
-        the copy it had (kept unless ``--apply-deletions``)."""
+    def _log_deletions(
+        self, data_type: str, gone: list[str], items: dict[str, Item], applied: bool
+    ) -> None:
+        """One JSON line per deletion seen on Apple's side, and again when it is applied:
+        when, what, the files of the copy it had, and whether they were removed."""
         if not gone:
             return
         log = self.root / DELETIONS_LOG
@@ -303,7 +307,7 @@ class Runner:
                     "data_type": data_type,
                     "id": item_id,
                     "files": files,
-                    "applied": self.options.apply_deletions,
+                    "applied": applied,
                 }
                 fh.write(json.dumps(line, ensure_ascii=False) + "\n")
 

@@ -174,6 +174,9 @@ def test_an_incremental_pull_records_deletions_from_the_change_feeds(
         assert third["data_types"][data_type]["count"] == second["data_types"][data_type]["count"]
     for path in photo_line["files"]:
         assert not (root / path).exists()
+    applied = [json.loads(x) for x in (root / DELETIONS_LOG).read_text().splitlines()][4:]
+    assert {(x["data_type"], x["id"]) for x in applied} == set(gone.items())
+    assert all(x["applied"] is True for x in applied)
     assert {fid for fid in photo_files if fid not in third["files"]} == {
         fid for fid, path in photo_files.items() if path in photo_line["files"]
     }
