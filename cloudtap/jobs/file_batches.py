@@ -92,8 +92,9 @@ class BatchLeases:
             # A False renew is a task not claimed yet or taken back: its settle tells.
             for task_id, owner in held:
                 job_leases.renew(db, Task, task_id, owner, ttl)
-            for task_id in waiting:
-                job_leases.postpone(db, Task, task_id, now, ttl)
+            for start in range(0, len(waiting), _IDS_PER_QUERY):
+                chunk = waiting[start : start + _IDS_PER_QUERY]
+                job_leases.postpone_many(db, Task, chunk, now, ttl)
 
     def _run(self) -> None:
         while not self._stop.wait(self._settings.task_lease_seconds / 3):

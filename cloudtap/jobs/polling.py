@@ -218,8 +218,22 @@ def run_poll(poll_id: str) -> None:
         elif state is not None and refreshed is not None:
             sealed = seal_state(settings, session_context(session.id), refreshed)
             session.state_sealed, session.state_key_id = sealed.blob, sealed.key_id
-        for kind, target in targets:
-            task = Task(
+        file_ids: list[str] = []
+
+        def enqueue_all() -> None:
+            # Files go as one batch job: a few transfers at a time over one client.
+            batched = set(file_ids) if len(file_ids) > 1 else set()
+            for task_id in task_ids:
+                if task_id not in batched:
+                    enqueue_task(settings, task_id)
+            if batched:
+                enqueue_file_batch(settings, poll_id, file_ids)
+
+        # Registered before the tasks' events, so the work is queued ahead of their
+        # webhook deliveries (a free worker takes the batch, not 500 first attempts).
+        on_commit(db, enqueue_all)
+        tasks = [
+            Task(
                 organisation_id=poll.organisation_id,
                 key_id=poll.key_id,
                 user_id=poll.user_id,
@@ -230,27 +244,18 @@ def run_poll(poll_id: str) -> None:
                 type=kind,
                 target=target,
             )
-            db.add(task)
-            db.flush()
+            for kind, target in targets
+        ]
+        db.add_all(tasks)
+        db.flush()  # once for all of them, not once per task
+        for task in tasks:
             task_ids.append(task.id)
             emit(
                 db, task.organisation_id, task.key_id, "task", "created", _serialize_task(db, task)
             )
-        ids = list(task_ids)
-        file_ids = [
+        file_ids += [
             tid for tid, (kind, _) in zip(task_ids, targets, strict=True) if kind == TASK_FILE
         ]
-
-        def enqueue_all() -> None:
-            # Files go as one batch job: a few transfers at a time over one client.
-            batched = set(file_ids) if len(file_ids) > 1 else set()
-            for task_id in ids:
-                if task_id not in batched:
-                    enqueue_task(settings, task_id)
-            if batched:
-                enqueue_file_batch(settings, poll_id, file_ids)
-
-        on_commit(db, enqueue_all)
     if not task_ids:
         complete_if_done(settings, poll_id)
 
@@ -342,12 +347,22 @@ async def store_file(
     return stored[0], extension
 
 
+_LOADED = "cloudtap.polling.loaded"
+
+
 def _load_task(db: DbSession, task_id: str) -> tuple[Task, Poll, Session] | None:
     task = db.scalars(select(Task).where(Task.id == task_id)).first()
     if task is None or task.poll_id is None:
         return None
-    poll = db.scalars(select(Poll).where(Poll.id == task.poll_id)).first()
-    session = db.scalars(select(Session).where(Session.id == task.session_id)).first()
+    # Tasks of one poll share these: a batch reads them once per transaction.
+    known: dict[tuple[type[Any], str | None], Any] = db.info.setdefault(_LOADED, {})
+    if (Poll, task.poll_id) not in known:
+        known[Poll, task.poll_id] = db.scalars(select(Poll).where(Poll.id == task.poll_id)).first()
+    if (Session, task.session_id) not in known:
+        known[Session, task.session_id] = db.scalars(
+            select(Session).where(Session.id == task.session_id)
+        ).first()
+    poll, session = known[Poll, task.poll_id], known[Session, task.session_id]
     if poll is None or session is None:
         return None
     return task, poll, session

@@ -130,6 +130,19 @@ def postpone(db: DbSession, model: Leased, row_id: str, now: datetime, grace: fl
     )
 
 
+def postpone_many(
+    db: DbSession, model: Leased, row_ids: list[str], now: datetime, grace: float
+) -> int:
+    """:func:`postpone` for many rows in one UPDATE; how many were still pending."""
+    result = db.execute(
+        update(model)
+        .where(model.id.in_(row_ids), model.state == "pending")
+        .values(lease_expires=now + timedelta(seconds=grace))
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 def unfinished_polls(db: DbSession, before: datetime, limit: int) -> list[str]:
     """Polls still ``processing`` with no lease and no open task: the worker that ran
     their last task died before marking them completed."""
