@@ -11,6 +11,10 @@ an ETag, and answered on the event loop without touching the database while both
   remembers a key): writes by another process (a ``cloudtap worker``, a second
   ``serve``) show within that second, when the answer is built again from the database.
 
+Past half that age, one request (``refresh_due``) has the answer built again in the
+background while it and the others are still answered the kept one, so that a poll read
+steadily is never waited for.
+
 Whoever keeps an answer puts in its key everything else the bytes depend on (the
 caller's organisation and environment, the base URL and expiry minute of its links).
 """
@@ -44,6 +48,7 @@ class KeptAnswer:
     etag: str  # of ``body``; the gzip copy's is ``etag`` with ``-gzip`` inside the quotes
     generation: int
     until: float  # time.monotonic() after which it is built again
+    refresh_at: float  # time.monotonic() after which it is built again in the background
 
     @property
     def size(self) -> int:
@@ -102,6 +107,7 @@ class KeptAnswers:
         self._answers: OrderedDict[Hashable, KeptAnswer] = OrderedDict()
         self._bytes = 0
         self._lock = threading.Lock()
+        self._refreshing: set[Hashable] = set()
 
     def get(self, key: Hashable) -> KeptAnswer | None:
         """The kept answer if it still holds (see the module's docstring)."""
@@ -111,6 +117,21 @@ class KeptAnswers:
         if kept.generation != changes.generation() or kept.until <= time.monotonic():
             return None
         return kept
+
+    def refresh_due(self, key: Hashable, kept: KeptAnswer) -> bool:
+        """True once (until ``refreshed``) when ``kept`` is past half its age bound: the
+        caller then builds it again in the background."""
+        if kept.refresh_at > time.monotonic():
+            return False
+        with self._lock:
+            if key in self._refreshing:
+                return False
+            self._refreshing.add(key)
+            return True
+
+    def refreshed(self, key: Hashable) -> None:
+        with self._lock:
+            self._refreshing.discard(key)
 
     def keep(self, key: Hashable, body: bytes, generation: int) -> KeptAnswer:
         """Keeps ``body``, built from rows read after ``changes.generation()`` was
@@ -124,7 +145,10 @@ class KeptAnswers:
             gzipped = packer.compress(body) + packer.flush()
         else:
             gzipped = None
-        kept = KeptAnswer(body, gzipped, etag, generation, time.monotonic() + self.seconds)
+        now = time.monotonic()
+        kept = KeptAnswer(
+            body, gzipped, etag, generation, now + self.seconds, now + self.seconds / 2
+        )
         if kept.size > self.max_bytes // 4:
             return kept
         with self._lock:
@@ -140,4 +164,5 @@ class KeptAnswers:
     def clear(self) -> None:
         with self._lock:
             self._answers.clear()
+            self._refreshing.clear()
             self._bytes = 0

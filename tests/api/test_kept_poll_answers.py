@@ -149,6 +149,30 @@ def test_another_process_writing_shows_within_the_age_bound(
     assert set(_states(client, tenant, poll["id"]).values()) == {"consumed"}
 
 
+def test_an_answer_past_half_its_age_is_built_again_in_the_background(
+    client: TestClient,
+    tenant: Tenant,
+    poll: dict[str, Any],
+    settings: Settings,
+    forever: KeptAnswers,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    forever.seconds = kept.KEEP_SECONDS
+    assert set(_states(client, tenant, poll["id"]).values()) == {"available"}
+    path = settings.database_url.split("///", 1)[1]
+    with sqlite3.connect(path) as other:  # unseen by this process, as above
+        other.execute("UPDATE results SET state = 'consumed' WHERE poll_id = ?", (poll["id"],))
+    halfway = time.monotonic() + kept.KEEP_SECONDS * 0.75
+    monkeypatch.setattr(kept.time, "monotonic", lambda: halfway)
+    # Still within the bound: the kept answer, while a new one is built.
+    assert set(_states(client, tenant, poll["id"]).values()) == {"available"}
+    for _ in range(200):
+        if not forever._refreshing:
+            break
+        time.sleep(0.05)
+    assert set(_states(client, tenant, poll["id"]).values()) == {"consumed"}
+
+
 def test_links_follow_their_expiry_minute(
     client: TestClient,
     tenant: Tenant,

@@ -6,8 +6,9 @@ on the tasks and in ``errors``.
 
 from __future__ import annotations
 
+import asyncio
 import json
-from collections.abc import Hashable
+from collections.abc import Coroutine, Hashable
 from functools import partial
 from typing import Annotated, Any
 
@@ -307,6 +308,26 @@ def _answer(caller: Caller, poll_id: str, request: Request, key: Hashable) -> Re
     return answers.keep(key, json_bytes(out), generation).response(request)
 
 
+_refreshes: set[asyncio.Task[None]] = set()
+
+
+def _in_background(work: Coroutine[Any, Any, None]) -> None:
+    task = asyncio.get_running_loop().create_task(work)
+    _refreshes.add(task)  # the loop keeps only a weak reference
+    task.add_done_callback(_refreshes.discard)
+
+
+async def _refresh(caller: Caller, poll_id: str, request: Request, key: Hashable) -> None:
+    """Builds a kept answer again before it ages out (a poll deleted meanwhile is a 404
+    here: its kept answer is already void, the next request says so)."""
+    try:
+        await run_in_threadpool(_answer, caller, poll_id, request, key)
+    except ApiError:
+        pass
+    finally:
+        answers.refreshed(key)
+
+
 @router.get("/polls/{poll_id}", response_model=PollOut)
 async def retrieve_poll_route(
     poll_id: str, request: Request, caller: Caller = Depends(authenticate)
@@ -315,6 +336,8 @@ async def retrieve_poll_route(
     key = _answer_key(caller, poll_id, request)
     kept = answers.get(key)
     if kept is not None:  # settled: no wait; answered here, no database, no thread
+        if answers.refresh_due(key, kept):
+            _in_background(_refresh(caller, poll_id, request, key))
         return kept.response(request)
     if wait > 0:  # without a wait, _poll_out's own lookup answers the 404
         if await run_in_threadpool(state_of, caller, Poll, poll_id) is None:
