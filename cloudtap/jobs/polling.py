@@ -250,9 +250,10 @@ def run_poll(poll_id: str) -> None:
         db.flush()  # once for all of them, not once per task
         for task in tasks:
             task_ids.append(task.id)
-            emit(
-                db, task.organisation_id, task.key_id, "task", "created", _serialize_task(db, task)
-            )
+            # A new task has no results: nothing to read; its events go in one flush.
+            data = serialize_task(db, task, results=[])
+            emit(db, task.organisation_id, task.key_id, "task", "created", data, flush=False)
+        db.flush()
         file_ids += [
             tid for tid, (kind, _) in zip(task_ids, targets, strict=True) if kind == TASK_FILE
         ]

@@ -70,9 +70,11 @@ def emit(
     action: str,
     data: dict[str, Any],
     notify: bool = True,
+    flush: bool = True,
 ) -> Event:
     """Record an event; listeners hear of it after commit unless ``notify`` is False
-    (a ``webhook_config.test`` event is delivered by its own task, to its own config)."""
+    (a ``webhook_config.test`` event is delivered by its own task, to its own config).
+    ``flush=False`` leaves writing it to the next flush (a caller recording many)."""
     event = Event(
         id=new_id(),
         organisation_id=organisation_id,
@@ -82,7 +84,8 @@ def emit(
         data=data,
     )
     db.add(event)
-    db.flush()
+    if flush:
+        db.flush()
     if notify:
         recorded: list[str] | None = db.info.get(_RECORDED)
         if recorded is None:

@@ -12,10 +12,15 @@ from cloudtap.store.models import Result, Task
 from cloudtap.wire.results import Signer, serialize_result
 
 
-def serialize_task(db: DbSession, row: Task, sign: Signer | None = None) -> dict[str, Any]:
-    results = list(
-        db.scalars(select(Result).where(Result.task_id == row.id).order_by(Result.pk.desc()))
-    )
+def serialize_task(
+    db: DbSession, row: Task, sign: Signer | None = None, results: list[Result] | None = None
+) -> dict[str, Any]:
+    """``results``: the task's results when the caller knows them (a task just created
+    has none), else they are read."""
+    if results is None:
+        results = list(
+            db.scalars(select(Result).where(Result.task_id == row.id).order_by(Result.pk.desc()))
+        )
     return {
         "id": row.id,
         "resource": "task",
