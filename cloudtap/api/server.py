@@ -2,7 +2,9 @@
 
 uvicorn answers requests its HTTP parser refuses (headers over h11's 16 KiB, garbage)
 itself, in plain text; ricloud-py crashes on a non-JSON error body, so those answers
-are ricloud's JSON error too.
+are ricloud's JSON error too. ``serve`` parses HTTP with httptools (llhttp, in C: a
+request head costs a fraction of h11's pure-Python parse), held to h11's 16 KiB limit
+on a request's head; the h11 protocol stays for whoever picks it.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Any
 import h11
 import uvicorn
 from uvicorn.protocols.http.h11_impl import DEFAULT_MAX_INCOMPLETE_EVENT_SIZE, H11Protocol
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 # After refusing a request, how long the rest of it (e.g. a huge header) is read and
 # dropped: closing with unread input makes the kernel reset the connection, and the
@@ -57,5 +60,65 @@ class JsonErrorH11Protocol(H11Protocol):
             self.transport.close()
 
 
-def server_config(app: Any, *, host: str, port: int, log_level: str = "info") -> uvicorn.Config:
-    return uvicorn.Config(app, host=host, port=port, log_level=log_level, http=JsonErrorH11Protocol)
+def _refusal(status: int, code: str, message: str) -> bytes:
+    body = json.dumps({"error": code, "message": message, "params": {}}).encode()
+    reason = _REASONS[status].encode("ascii")
+    head = (
+        b"HTTP/1.1 %d %s\r\ncontent-type: application/json\r\ncontent-length: %d\r\n"
+        b"connection: close\r\n\r\n" % (status, reason, len(body))
+    )
+    return head + body
+
+
+_REASONS = {400: "Bad Request", 431: "Request Header Fields Too Large"}
+
+
+class JsonErrorHttpToolsProtocol(HttpToolsProtocol):
+    """httptools' protocol with the refusals above: JSON bodies, and a request head
+    (request line and headers) over ``MAX_HEAD_BYTES`` refused with 431 as h11 does.
+    llhttp itself sets no bound: it would buffer a header of any size."""
+
+    MAX_HEAD_BYTES = DEFAULT_MAX_INCOMPLETE_EVENT_SIZE
+    _refused = False
+    _in_head = True  # between a request's first byte and the end of its headers
+    _head_bytes = 0
+
+    def data_received(self, data: bytes) -> None:
+        if self._refused:
+            return
+        if self._in_head:
+            self._head_bytes += len(data)
+        super().data_received(data)
+        if self._in_head and not self._refused and self._head_bytes > self.MAX_HEAD_BYTES:
+            self._refuse(431, "headers-too-large", "The request headers are too large.")
+
+    def on_headers_complete(self) -> None:
+        self._in_head = False
+        super().on_headers_complete()
+
+    def on_message_complete(self) -> None:
+        self._in_head, self._head_bytes = True, 0  # a pipelined request's head comes next
+        super().on_message_complete()
+
+    def send_400_response(self, msg: str) -> None:
+        self._refuse(400, "invalid-request", "The request is not valid HTTP.")
+
+    def _refuse(self, status: int, code: str, message: str) -> None:
+        if self._refused:
+            return
+        self._refused = True
+        self.transport.write(_refusal(status, code, message))
+        if self.transport.can_write_eof():
+            self.transport.write_eof()
+            self.loop.call_later(LINGER_SECONDS, self.transport.close)
+        else:
+            self.transport.close()
+
+
+HTTP_PROTOCOL = JsonErrorHttpToolsProtocol
+
+
+def server_config(
+    app: Any, *, host: str, port: int, log_level: str = "info", http: type = HTTP_PROTOCOL
+) -> uvicorn.Config:
+    return uvicorn.Config(app, host=host, port=port, log_level=log_level, http=http)

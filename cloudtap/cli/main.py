@@ -45,7 +45,7 @@ def serve(
     import uvicorn
 
     from cloudtap.api.app import create_app
-    from cloudtap.api.server import JsonErrorH11Protocol
+    from cloudtap.api.server import HTTP_PROTOCOL
     from cloudtap.cli.runtime import (
         exit_cleanly_on_sigterm,
         prepare_database,
@@ -75,7 +75,7 @@ def serve(
             host=host,
             port=port,
             log_level="info",
-            http=JsonErrorH11Protocol,
+            http=HTTP_PROTOCOL,
             # JSON logs: the API's own request line (with its id) replaces uvicorn's.
             log_config=None if json_logs() else uvicorn.config.LOGGING_CONFIG,
             access_log=not json_logs(),

@@ -17,16 +17,18 @@ import pytest
 import uvicorn
 
 from cloudtap.api.app import create_app
-from cloudtap.api.server import server_config
+from cloudtap.api.server import HTTP_PROTOCOL, JsonErrorH11Protocol, server_config
 from cloudtap.config import Settings
 
 
-@pytest.fixture
-def server_port(settings: Settings) -> Iterator[int]:
+# ``serve``'s protocol (httptools) and the h11 one it replaced: both must refuse in JSON.
+@pytest.fixture(params=[HTTP_PROTOCOL, JsonErrorH11Protocol], ids=["httptools", "h11"])
+def server_port(settings: Settings, request: pytest.FixtureRequest) -> Iterator[int]:
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     port = int(sock.getsockname()[1])
-    server = uvicorn.Server(server_config(create_app(settings), host="127.0.0.1", port=port))
+    config = server_config(create_app(settings), host="127.0.0.1", port=port, http=request.param)
+    server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
@@ -75,6 +77,37 @@ def test_garbage_request_line_gets_a_json_error(server_port: int) -> None:
     status, headers, body = _exchange(server_port, b"NOT HTTP AT ALL\r\n\r\n")
     assert status == 400
     _assert_json_error(status, headers, body, "invalid-request")
+
+
+def test_a_head_just_under_the_limit_is_served_and_keeps_the_connection(
+    server_port: int,
+) -> None:
+    # Two requests on one connection, each with a 12 KiB header: together over the
+    # limit, each under it, so neither is refused.
+    one = b"GET /organisation HTTP/1.1\r\nHost: localhost\r\nX-Pad: " + b"p" * 12_000 + b"\r\n\r\n"
+    with socket.create_connection(("127.0.0.1", server_port), timeout=10) as conn:
+        for _ in range(2):
+            conn.sendall(one)
+            reply = b""
+            while b"\r\n\r\n" not in reply or not reply.rstrip().endswith(b"}"):
+                reply += conn.recv(65536)
+            assert reply.startswith(b"HTTP/1.1 401"), reply[:80]
+
+
+def test_an_oversized_second_request_on_a_kept_connection_gets_a_json_error(
+    server_port: int,
+) -> None:
+    first = b"GET /organisation HTTP/1.1\r\nHost: localhost\r\n\r\n"
+    second = (
+        b"GET /organisation HTTP/1.1\r\nHost: localhost\r\nX-Pad: "
+        + b"p" * 1_000_000
+        + b"\r\nConnection: close\r\n\r\n"
+    )
+    status, _headers, body = _exchange(server_port, first + second)
+    # The first answer (401) comes first; the refusal closes the connection.
+    assert status == 401
+    assert b"HTTP/1.1 431" in body
+    assert body.rstrip().endswith(b'"params": {}}')
 
 
 def test_ordinary_requests_still_work(server_port: int) -> None:
