@@ -28,5 +28,12 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    # Dropping a column rebuilds the table on SQLite; with foreign keys on, dropping the
+    # old sources table would cascade-delete every session, poll and task (as in 0004).
+    sqlite = op.get_bind().dialect.name == "sqlite"
+    if sqlite:
+        op.execute("PRAGMA foreign_keys=OFF")
     with op.batch_alter_table("sources", schema=None) as batch_op:
         batch_op.drop_column("key_id")
+    if sqlite:
+        op.execute("PRAGMA foreign_keys=ON")
