@@ -328,17 +328,28 @@ async def _refresh(caller: Caller, poll_id: str, request: Request, key: Hashable
         answers.refreshed(key)
 
 
+def kept_answer(caller: Caller, poll_id: str, request: Request) -> Response | None:
+    """The poll's kept answer as ``request`` takes it, if one holds (settled: no wait);
+    answered on the event loop, no database, no thread. Also the fast path's
+    (``cloudtap.api.fastpath``), which skips routing for it."""
+    key = _answer_key(caller, poll_id, request)
+    kept = answers.get(key)
+    if kept is None:
+        return None
+    if answers.refresh_due(key, kept):
+        _in_background(_refresh(caller, poll_id, request, key))
+    return kept.response(request)
+
+
 @router.get("/polls/{poll_id}", response_model=PollOut)
 async def retrieve_poll_route(
     poll_id: str, request: Request, caller: Caller = Depends(authenticate)
 ) -> Any:
     wait = await_seconds(request, caller.settings.await_cap_seconds)
+    answer = kept_answer(caller, poll_id, request)
+    if answer is not None:
+        return answer
     key = _answer_key(caller, poll_id, request)
-    kept = answers.get(key)
-    if kept is not None:  # settled: no wait; answered here, no database, no thread
-        if answers.refresh_due(key, kept):
-            _in_background(_refresh(caller, poll_id, request, key))
-        return kept.response(request)
     if wait > 0:  # without a wait, _poll_out's own lookup answers the 404
         if await run_in_threadpool(state_of, caller, Poll, poll_id) is None:
             raise not_found("poll", poll_id)
