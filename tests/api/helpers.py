@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -58,3 +59,14 @@ def finished_task(
             return task
         time.sleep(interval)
     raise AssertionError("task did not finish")
+
+
+def wait_for(read: Callable[[], Any], timeout: float = 30.0) -> Any:
+    """``read()``'s first truthy value, polled every 0.1 s for up to ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = read()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError("condition not met in time")

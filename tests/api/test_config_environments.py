@@ -9,8 +9,6 @@ the event's or poll's own environment.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -24,7 +22,7 @@ from cloudtap.store.accounts import issue_key, key_for_token
 from cloudtap.store.db import transaction
 from cloudtap.store.models import Event, Key
 from tests.api.conftest import Tenant
-from tests.api.helpers import create_session, create_user
+from tests.api.helpers import create_session, create_user, wait_for
 from tests.jobs.fake_connector import FakeConnector
 from tests.support.webhook_receiver import WebhookReceiver
 
@@ -40,16 +38,6 @@ def _fast_webhooks(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CLOUDTAP_WEBHOOK_ALLOW_HOSTS", "127.0.0.1")
     monkeypatch.setenv("CLOUDTAP_WEBHOOK_BACKOFF_BASE", "0.2")
     monkeypatch.setenv("CLOUDTAP_WEBHOOK_TIMEOUT", "0.5")
-
-
-def _wait_for(read: Callable[[], Any], timeout: float = 30.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = read()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError("condition not met in time")
 
 
 def _live(settings: Settings, tenant: Tenant) -> Tenant:
@@ -357,10 +345,10 @@ def test_events_are_delivered_only_to_their_environments_receiver(
         create_session(client, tenant, create_user(client, tenant, "sandbox-user")["id"])
         create_session(client, live, create_user(client, live, "live-user")["id"])
         bare_event = _session_event(client, bare)
-        sandbox_event = _wait_for(
+        sandbox_event = wait_for(
             lambda: (e := _session_event(client, tenant))["state"] == "delivered" and e
         )
-        live_event = _wait_for(
+        live_event = wait_for(
             lambda: (e := _session_event(client, live))["state"] == "delivered" and e
         )
         live_paths = {r.path.rsplit("/", 1)[-1] for r in live_receiver.received}

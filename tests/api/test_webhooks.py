@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import json
 import socket
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -19,7 +18,7 @@ from cloudtap.api.app import create_app
 from cloudtap.config import get_settings, set_settings
 from cloudtap.publish.webhooks.signature import verify
 from tests.api.conftest import Tenant
-from tests.api.helpers import create_session, create_user
+from tests.api.helpers import create_session, create_user, wait_for
 from tests.cli.serve_process import free_port
 from tests.jobs.fake_connector import FakeConnector
 from tests.support.webhook_receiver import WebhookReceiver
@@ -30,16 +29,6 @@ def _fast_webhooks(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CLOUDTAP_WEBHOOK_ALLOW_HOSTS", "127.0.0.1")
     monkeypatch.setenv("CLOUDTAP_WEBHOOK_BACKOFF_BASE", "0.2")
     monkeypatch.setenv("CLOUDTAP_WEBHOOK_TIMEOUT", "0.5")
-
-
-def wait_for(read: Callable[[], Any], timeout: float = 30.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = read()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError("condition not met in time")
 
 
 def create_webhook_config(client: TestClient, tenant: Tenant, url: str) -> dict[str, Any]:
