@@ -3,26 +3,63 @@
 from __future__ import annotations
 
 import cloudtap.jobs.huey_import  # noqa: F401  # isort: skip  # before huey
-from huey.consumer import Consumer
+from huey.consumer import Consumer, Worker
 
 from cloudtap.config import Settings
-from cloudtap.jobs.queue import queue_for
+from cloudtap.jobs.queue import queue_for, wakeup_of
 from cloudtap.jobs.reclaim import LeaseSweeper
 from cloudtap.jobs.webhooks import install_webhook_delivery
 from cloudtap.publish.retention import RetentionSweeper
 
-# Idle workers back off to at most this delay, so a new job starts within half a second.
+# Idle workers back off to at most this delay, so a job enqueued by another process starts
+# within half a second (one enqueued by this process wakes them at once: queue.Wakeup).
 MAX_IDLE_DELAY_SECONDS = 0.5
+
+
+class WakingWorker(Worker):
+    """A worker that, finding the queue empty, sleeps until a job is enqueued in this
+    process (``Wakeup``) or its polling delay ends, whichever comes first."""
+
+    delay: float
+    default_delay: float
+    max_delay: float
+    backoff: float
+    _seen = 0
+
+    def loop(self, now: object = None) -> None:
+        wakeup = wakeup_of(self.huey)
+        # Read before the queue is: an enqueue after this point wakes the sleep below.
+        self._seen = wakeup.generation if wakeup is not None else 0
+        super().loop(now)
+
+    def sleep(self) -> None:
+        wakeup = wakeup_of(self.huey)
+        if wakeup is None:
+            super().sleep()
+            return
+        self.delay = min(self.delay, self.max_delay)
+        if wakeup.wait(self._seen, self.delay) or self.stop_flag.is_set():
+            self.delay = self.default_delay
+        else:
+            self.delay *= self.backoff
 
 
 class EmbeddedConsumer(Consumer):
     """A consumer that leaves signal handling to its host process (uvicorn, pytest)."""
 
+    worker_class = WakingWorker
     sweeper: RetentionSweeper | None = None
     reclaimer: LeaseSweeper | None = None
 
     def _set_signal_handlers(self) -> None:
         return None
+
+    def stop(self, graceful: bool = False) -> None:
+        self.stop_flag.set()
+        wakeup = wakeup_of(self.huey)
+        if wakeup is not None:
+            wakeup.notify()  # sleeping workers see the stop flag now, not after their delay
+        super().stop(graceful=graceful)
 
 
 def start_embedded_consumer(settings: Settings, workers: int = 2) -> EmbeddedConsumer:

@@ -41,17 +41,72 @@ def sqlite_queue_path(queue_url: str) -> Path:
     return Path(queue_url.removeprefix("sqlite:///"))
 
 
+class Wakeup:
+    """Tells this process's idle workers that a job was just enqueued.
+
+    An idle huey worker polls the queue with a growing delay (up to half a second in
+    ``serve``), so a job enqueued by the API would wait for the next poll. Workers of
+    this process read ``generation`` before they look at the queue and, finding it
+    empty, sleep until it moves (or their delay ends): a job enqueued here is picked up
+    at once. Jobs enqueued by other processes are still found by the polling.
+    """
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self._generation = 0
+
+    @property
+    def generation(self) -> int:
+        return self._generation
+
+    def notify(self) -> None:
+        with self._changed:
+            self._generation += 1
+            self._changed.notify_all()
+
+    def wait(self, seen: int, timeout: float) -> bool:
+        """Whether ``generation`` moved past ``seen`` within ``timeout`` seconds."""
+        with self._changed:
+            return self._changed.wait_for(lambda: self._generation != seen, timeout)
+
+
+class _Waking(Huey):
+    """Notifies ``wakeup`` once a job is in the queue's storage (not before: huey's
+    enqueued signal fires ahead of the write, when a woken worker could miss it)."""
+
+    wakeup: Wakeup
+
+    def enqueue(self, task: Any) -> Any:
+        queued = super().enqueue(task)
+        self.wakeup.notify()
+        return queued
+
+
+class _WakingSqliteHuey(_Waking, SqliteHuey):
+    pass
+
+
+class _WakingRedisHuey(_Waking, RedisHuey):
+    pass
+
+
+def wakeup_of(huey: Huey) -> Wakeup | None:
+    found = getattr(huey, "wakeup", None)
+    return found if isinstance(found, Wakeup) else None
+
+
 def _build(queue_url: str) -> Huey:
     if is_redis(queue_url):
         url, name = split_queue_name(queue_url)
         bind_redis()
-        huey: Huey = RedisHuey(name, url=url, results=False, utc=True)
+        huey: _Waking = _WakingRedisHuey(name, url=url, results=False, utc=True)
     elif queue_url.startswith("sqlite:///"):
         path = sqlite_queue_path(queue_url)
         path.parent.mkdir(parents=True, exist_ok=True)
-        huey = SqliteHuey(QUEUE_NAME, filename=str(path), results=False, utc=True)
+        huey = _WakingSqliteHuey(QUEUE_NAME, filename=str(path), results=False, utc=True)
     else:
         raise ValueError("CLOUDTAP_QUEUE_URL must be sqlite:///path or redis://host:port/db")
+    huey.wakeup = Wakeup()
     return huey
 
 
