@@ -235,9 +235,8 @@ async def fetch(
             token = zone.sync_token or (await library.count(zone))[1]
             pages = library.iter_newest(zone)
         else:
-            token = await library.check_indexed(zone)
-            total, count_token = await library.count(zone)
-            token = token or count_token or zone.sync_token
+            total, token = await library.checked_count(zone)
+            token = token or zone.sync_token
             pages = library.iter_assets(zone, total)
         if token:
             new_tokens[zone.key] = token

@@ -165,15 +165,31 @@ class PhotosLibrary:
         browser capture shows it) and in the shared database's (tolerated: an older
         layout), each zone once.
         """
-        private = [_photo_zone("private", z) for z in await self.database("private").zones()]
+        # Both lists are asked for at once (one round trip, not two); the private one's
+        # verdict comes first, as if it had been read alone.
+        listed = await asyncio.gather(
+            self.database("private").zones(),
+            self.database("shared").zones(),
+            return_exceptions=True,
+        )
+        private_raw: list[dict[str, Any]] | BaseException = listed[0]
+        shared_raw: list[dict[str, Any]] | BaseException = listed[1]
+        if isinstance(private_raw, BaseException):
+            raise private_raw
+        private = [_photo_zone("private", z) for z in private_raw]
         found = [z for z in private if z.name == PRIMARY_ZONE]
         if not found:
             raise errors.IcplDisabled("iCloud Photos is not set up for this account")
         found += [z for z in private if z.name.startswith(SHARED_ZONE_PREFIX)]
-        try:
-            shared = await self.database("shared").zones()
-        except (errors.ServiceDisabled, errors.AppleUnavailable, errors.NotFound):
-            shared = []  # no Shared Library is not an error
+        shared: list[dict[str, Any]] = []
+        if isinstance(
+            shared_raw, (errors.ServiceDisabled, errors.AppleUnavailable, errors.NotFound)
+        ):
+            pass  # no Shared Library is not an error
+        elif isinstance(shared_raw, BaseException):
+            raise shared_raw
+        else:
+            shared = shared_raw
         names = {z.name for z in found}
         for raw in shared:
             zone = _photo_zone("shared", raw)
@@ -196,6 +212,22 @@ class PhotosLibrary:
             raise errors.PhotosIndexing("iCloud is still indexing this photo library")
         token = reply.get("syncToken")
         return str(token) if token else None
+
+    async def checked_count(self, zone: PhotoZone) -> tuple[int, str | None]:
+        """``check_indexed`` and ``count`` in one round trip: the zone's asset count and
+        sync token (the indexing check's, else the count's). The check's verdict comes
+        first (not set up, still indexing), as if it had been asked alone."""
+        replies = await asyncio.gather(
+            self.check_indexed(zone), self.count(zone), return_exceptions=True
+        )
+        checked: str | BaseException | None = replies[0]
+        counted: tuple[int, str | None] | BaseException = replies[1]
+        if isinstance(checked, BaseException):
+            raise checked
+        if isinstance(counted, BaseException):
+            raise counted
+        total, count_token = counted
+        return total, checked or count_token
 
     async def count(self, zone: PhotoZone) -> tuple[int, str | None]:
         """The number of assets in the zone, and the zone's current sync token."""

@@ -1,0 +1,124 @@
+"""Requests a full listing asks together: the private and shared zone lists, then the
+indexing check and the count; each verdict is still the one it gave when asked alone."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from cloudtap.icloud import errors
+from cloudtap.icloud.connector import Filters
+from cloudtap.icloud.datatypes import icpl_photos
+from cloudtap.icloud.services.photos import PRIMARY_ZONE, PhotoZone
+from tests.icloud.services.photos_fake import FakeCloudKit, FakeLibrary, fake_assets
+
+
+class Watched(FakeCloudKit):
+    """A fake database that notes which requests were in flight together and can fail
+    one kind of request."""
+
+    def __init__(
+        self, *args: Any, in_flight: set[str], seen: list[frozenset[str]], **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.in_flight, self.seen = in_flight, seen
+        self.failures: dict[str, errors.ICloudError] = {}
+        self.indexing_state = "FINISHED"
+
+    async def call(self, operation: str, body: dict[str, Any]) -> dict[str, Any]:
+        kind = body.get("query", {}).get("recordType") if operation == "records/query" else None
+        label = f"{self.scope} {kind or operation}"
+        self.in_flight.add(label)
+        await asyncio.sleep(0)  # let anything asked together start too
+        self.seen.append(frozenset(self.in_flight))
+        self.in_flight.discard(label)
+        if label in self.failures:
+            raise self.failures[label]
+        if kind == "CheckIndexingState":
+            state = {"recordName": "s", "fields": {"state": {"value": self.indexing_state}}}
+            return {"records": [state], "syncToken": "CHECK-TOKEN"}
+        if operation == "internal/records/query/batch":
+            reply = await super().call(operation, body)
+            reply["batch"][0]["syncToken"] = "COUNT-TOKEN"
+            return reply
+        return await super().call(operation, body)
+
+
+def _library(assets: int = 5) -> tuple[FakeLibrary, Watched, Watched, list[frozenset[str]]]:
+    in_flight: set[str] = set()
+    seen: list[frozenset[str]] = []
+    private = Watched("private", fake_assets(assets), in_flight=in_flight, seen=seen)
+    shared = Watched("shared", [], zones_reply={"zones": []}, in_flight=in_flight, seen=seen)
+    return FakeLibrary(private, shared), private, shared, seen
+
+
+def _asked_together(seen: list[frozenset[str]], *labels: str) -> bool:
+    return any(set(labels) <= moment for moment in seen)
+
+
+async def test_a_full_listing_asks_the_zone_lists_together_then_check_and_count() -> None:
+    library, _, _, seen = _library()
+    cursor: list[Any] = []
+    items = [i async for i in icpl_photos.fetch(library, Filters(), cursor.append)]
+    assert len(items) == 5
+    assert _asked_together(seen, "private zones/list", "shared zones/list")
+    assert _asked_together(
+        seen, "private CheckIndexingState", "private internal/records/query/batch"
+    )
+    # The indexing check's token is the cursor's, as when it was asked first.
+    assert cursor == [{"zones": {f"private/{PRIMARY_ZONE}": "CHECK-TOKEN"}}]
+
+
+async def test_the_private_zone_list_verdict_comes_first() -> None:
+    library, private, shared, _ = _library()
+    private.failures["private zones/list"] = errors.AppleUnavailable("private")
+    shared.failures["shared zones/list"] = errors.NotFound("shared")
+    with pytest.raises(errors.AppleUnavailable):
+        await library.zones()
+
+
+async def test_no_primary_zone_is_icpl_disabled_whatever_the_shared_list_says() -> None:
+    library, _, shared, _ = _library(assets=0)  # the private list has no PrimarySync
+    shared.failures["shared zones/list"] = errors.SessionExpired("shared")
+    with pytest.raises(errors.IcplDisabled):
+        await library.zones()
+
+
+@pytest.mark.parametrize("tolerated", [errors.ServiceDisabled, errors.AppleUnavailable])
+async def test_a_shared_list_that_fails_as_before_is_no_shared_library(
+    tolerated: type[errors.ICloudError],
+) -> None:
+    library, _, shared, _ = _library()
+    shared.failures["shared zones/list"] = tolerated("no shared database")
+    assert [z.key for z in await library.zones()] == [f"private/{PRIMARY_ZONE}"]
+
+
+async def test_a_shared_list_that_fails_otherwise_still_fails_the_listing() -> None:
+    library, _, shared, _ = _library()
+    shared.failures["shared zones/list"] = errors.SessionExpired("ended")
+    with pytest.raises(errors.SessionExpired):
+        await library.zones()
+
+
+async def test_a_library_still_indexing_says_so_though_the_count_answered() -> None:
+    library, private, _, _ = _library()
+    private.indexing_state = "RUNNING"
+    with pytest.raises(errors.PhotosIndexing):
+        await library.checked_count(PhotoZone("private", {"zoneName": PRIMARY_ZONE}))
+
+
+async def test_the_indexing_check_error_comes_before_the_count_error() -> None:
+    library, private, _, _ = _library()
+    private.failures["private CheckIndexingState"] = errors.SessionExpired("check")
+    private.failures["private internal/records/query/batch"] = errors.AppleUnavailable("n")
+    with pytest.raises(errors.SessionExpired):
+        await library.checked_count(PhotoZone("private", {"zoneName": PRIMARY_ZONE}))
+
+
+async def test_a_failed_count_fails_the_listing() -> None:
+    library, private, _, _ = _library()
+    private.failures["private internal/records/query/batch"] = errors.AppleUnavailable("n")
+    with pytest.raises(errors.AppleUnavailable):
+        await library.checked_count(PhotoZone("private", {"zoneName": PRIMARY_ZONE}))
