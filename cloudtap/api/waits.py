@@ -3,12 +3,16 @@
 A waiting request parks on an asyncio future; one watcher per event loop and database
 reads the states of *all* awaited objects in a single query per tick, on a thread of its
 own. So 50 waiting clients cost one query every 0.1 s and no request thread: the shared
-thread pool stays free for everybody else's requests.
+thread pool stays free for everybody else's requests. A transaction of this process that
+wrote the rows states are read from (``cloudtap.store.changes``: a job of ``serve``
+completing a poll) has the states read at once, not at the next tick, at most once per
+``MIN_GAP_SECONDS``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -16,10 +20,13 @@ import anyio
 import anyio.to_thread
 from sqlalchemy import select
 
+from cloudtap.store import changes
 from cloudtap.store.db import transaction
 from cloudtap.store.models import Base
 
 TICK_SECONDS = 0.1
+# Reads prompted by this process's commits come at most this often.
+MIN_GAP_SECONDS = 0.01
 # Ids per IN (...) query: well below SQLite's bound-parameter limit.
 _CHUNK = 500
 
@@ -40,6 +47,7 @@ class SettleWatcher:
         self.loop = loop
         self._waiters: set[_Waiter] = set()
         self._task: asyncio.Task[None] | None = None
+        self._poke: asyncio.Event | None = None
         # One thread at most for the watcher's reads: it never crowds the request pool.
         self._limiter = anyio.CapacityLimiter(1)
 
@@ -58,9 +66,28 @@ class SettleWatcher:
         finally:
             self._waiters.discard(waiter)
 
+    def _committed(self) -> None:
+        """A commit on any thread of this process: wake the loop's reader."""
+        poke = self._poke
+        if poke is not None and not self.loop.is_closed():
+            with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+                self.loop.call_soon_threadsafe(poke.set)
+
     async def _run(self) -> None:
+        self._poke = asyncio.Event()
+        stop_listening = changes.on_committed(self._committed)
+        try:
+            await self._watch(self._poke)
+        finally:
+            stop_listening()
+            self._poke = None
+
+    async def _watch(self, poke: asyncio.Event) -> None:
         while self._waiters:
-            await asyncio.sleep(TICK_SECONDS)
+            with anyio.move_on_after(TICK_SECONDS):
+                await poke.wait()
+                await asyncio.sleep(MIN_GAP_SECONDS)  # commits come in bursts
+            poke.clear()
             waiting = list(self._waiters)
             if not waiting:
                 return

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Engine, event
@@ -46,6 +47,9 @@ _TOUCHED = "cloudtap_changes_touched"
 
 _generation = 0
 _lock = threading.Lock()
+# Called (on the writing thread) once a connection that changed watched rows is back in
+# the pool, i.e. after its transaction ended: ``Ricloud-Await`` reads states at once.
+_committed: list[Callable[[], None]] = []
 
 
 def generation() -> int:
@@ -79,6 +83,20 @@ def _after_execute(
 def _checked_in(_dbapi_connection: Any, record: Any) -> None:
     if record is not None and record.info.pop(_TOUCHED, False):
         bump()
+        for listener in list(_committed):
+            listener()
+
+
+def on_committed(listener: Callable[[], None]) -> Callable[[], None]:
+    """Calls ``listener`` after each transaction of this process that wrote watched rows
+    has ended; returns what removes it. Listeners must be quick and never raise."""
+    _committed.append(listener)
+
+    def remove() -> None:
+        if listener in _committed:
+            _committed.remove(listener)
+
+    return remove
 
 
 def watch(engine: Engine) -> None:
