@@ -227,7 +227,13 @@ async def fetch(
     incremental = filters.since is not None
     # An incremental poll trusts the indexing check of the first one and reads the
     # newest pages only, so an unchanged library costs a couple of requests.
-    zones = await library.zones()
+    counted: tuple[int, str | None] | None = None
+    if incremental:
+        zones = await library.zones()
+    else:
+        # PrimarySync (always the first zone) is checked and counted while the zone lists
+        # are read: one round trip before its first page.
+        zones, counted = await library.zones_counted()
     new_tokens: dict[str, str] = {}
     for zone in zones:
         pages: AsyncGenerator[list[AssetRecords], None]
@@ -235,7 +241,10 @@ async def fetch(
             token = zone.sync_token or (await library.count(zone))[1]
             pages = library.iter_newest(zone)
         else:
-            total, token = await library.checked_count(zone)
+            if zone is zones[0] and counted is not None:
+                total, token = counted
+            else:
+                total, token = await library.checked_count(zone)
             token = token or zone.sync_token
             pages = library.iter_assets(zone, total)
         if token:

@@ -198,6 +198,20 @@ class PhotosLibrary:
                 found.append(zone)
         return found
 
+    async def zones_counted(self) -> tuple[list[PhotoZone], tuple[int, str | None]]:
+        """``zones()`` and the ``checked_count`` of PrimarySync in one round trip: the zone
+        is asked for by name (as pyicloud does) while the lists are read. The lists'
+        verdict comes first (the count is then dropped), as if they had been read alone."""
+        primary = PhotoZone("private", {"zoneName": PRIMARY_ZONE})
+        counting = asyncio.ensure_future(self.checked_count(primary))
+        try:
+            zones = await self.zones()
+        except BaseException:
+            counting.cancel()
+            await asyncio.gather(counting, return_exceptions=True)
+            raise
+        return zones, await counting
+
     async def check_indexed(self, zone: PhotoZone) -> str | None:
         """Raise unless the zone is indexed; returns the zone's current sync token."""
         try:

@@ -1,5 +1,5 @@
-"""Requests a full listing asks together: the private and shared zone lists, then the
-indexing check and the count; each verdict is still the one it gave when asked alone."""
+"""Requests a full listing asks together: the private and shared zone lists, PrimarySync's
+indexing check and its count; each verdict is still the one it gave when asked alone."""
 
 from __future__ import annotations
 
@@ -26,10 +26,12 @@ class Watched(FakeCloudKit):
         self.in_flight, self.seen = in_flight, seen
         self.failures: dict[str, errors.ICloudError] = {}
         self.indexing_state = "FINISHED"
+        self.asked: list[str] = []
 
     async def call(self, operation: str, body: dict[str, Any]) -> dict[str, Any]:
         kind = body.get("query", {}).get("recordType") if operation == "records/query" else None
         label = f"{self.scope} {kind or operation}"
+        self.asked.append(label)
         self.in_flight.add(label)
         await asyncio.sleep(0)  # let anything asked together start too
         self.seen.append(frozenset(self.in_flight))
@@ -58,15 +60,20 @@ def _asked_together(seen: list[frozenset[str]], *labels: str) -> bool:
     return any(set(labels) <= moment for moment in seen)
 
 
-async def test_a_full_listing_asks_the_zone_lists_together_then_check_and_count() -> None:
-    library, _, _, seen = _library()
+async def test_a_full_listing_asks_zone_lists_check_and_count_together() -> None:
+    library, private, _, seen = _library()
     cursor: list[Any] = []
     items = [i async for i in icpl_photos.fetch(library, Filters(), cursor.append)]
     assert len(items) == 5
-    assert _asked_together(seen, "private zones/list", "shared zones/list")
     assert _asked_together(
-        seen, "private CheckIndexingState", "private internal/records/query/batch"
+        seen,
+        "private zones/list",
+        "shared zones/list",
+        "private CheckIndexingState",
+        "private internal/records/query/batch",
     )
+    checks = private.asked.count("private CheckIndexingState")
+    assert checks == 1  # PrimarySync's check is not asked a second time
     # The indexing check's token is the cursor's, as when it was asked first.
     assert cursor == [{"zones": {f"private/{PRIMARY_ZONE}": "CHECK-TOKEN"}}]
 
@@ -122,3 +129,25 @@ async def test_a_failed_count_fails_the_listing() -> None:
     private.failures["private internal/records/query/batch"] = errors.AppleUnavailable("n")
     with pytest.raises(errors.AppleUnavailable):
         await library.checked_count(PhotoZone("private", {"zoneName": PRIMARY_ZONE}))
+
+
+async def test_the_zone_lists_verdict_comes_before_the_count() -> None:
+    library, private, _, _ = _library()
+    private.failures["private zones/list"] = errors.AppleUnavailable("private")
+    private.failures["private CheckIndexingState"] = errors.SessionExpired("check")
+    with pytest.raises(errors.AppleUnavailable):
+        await library.zones_counted()
+
+
+async def test_no_primary_zone_is_icpl_disabled_whatever_the_count_says() -> None:
+    library, private, _, _ = _library(assets=0)
+    private.failures["private CheckIndexingState"] = errors.ServiceDisabled("off")
+    with pytest.raises(errors.IcplDisabled):
+        await library.zones_counted()
+
+
+async def test_a_listing_still_indexing_fails_once_the_zones_are_known() -> None:
+    library, private, _, _ = _library()
+    private.indexing_state = "RUNNING"
+    with pytest.raises(errors.PhotosIndexing):
+        [i async for i in icpl_photos.fetch(library, Filters(), lambda _c: None)]
