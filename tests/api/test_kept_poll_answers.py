@@ -42,12 +42,17 @@ def forever(monkeypatch: pytest.MonkeyPatch) -> Iterator[KeptAnswers]:
     yield answers
 
 
-@pytest.fixture
-def poll(client: TestClient, tenant: Tenant, worker: FakeConnector) -> dict[str, Any]:
+def settled_poll(client: TestClient, tenant: Tenant) -> dict[str, Any]:
+    """A completed poll of info and one file (the worker fixture must be running)."""
     session = create_session(client, tenant, create_user(client, tenant)["id"])
     made = create_poll(client, tenant, session["id"], {"info_types": ["*"], "files": [FILE_ID]})
     assert made["state"] == "completed"
     return made
+
+
+@pytest.fixture
+def poll(client: TestClient, tenant: Tenant, worker: FakeConnector) -> dict[str, Any]:
+    return settled_poll(client, tenant)
 
 
 def _get(

@@ -22,11 +22,13 @@ from cloudtap.ops.metrics import REGISTRY
 from cloudtap.store.accounts import issue_key
 from cloudtap.store.db import transaction
 from tests.api.conftest import Tenant
-from tests.api.helpers import create_poll, create_session, create_user
-from tests.jobs.fake_connector import FILE_ID, FakeConnector
+from tests.api.test_kept_poll_answers import (  # headers and the poll it builds
+    IDENTITY,
+    RICLOUD,
+    settled_poll,
+)
+from tests.jobs.fake_connector import FakeConnector
 
-RICLOUD = {"User-Agent": "ricloud-py/3.2.0", "Accept-Encoding": "gzip, deflate", "Accept": "*/*"}
-IDENTITY = {"Accept-Encoding": "identity"}
 ROUTE = "/polls/{poll_id}"
 # Headers that differ between any two answers whoever makes them.
 PER_REQUEST = {"x-request-id", "date", "server"}
@@ -37,6 +39,11 @@ def forever(monkeypatch: pytest.MonkeyPatch) -> Iterator[KeptAnswers]:
     answers = KeptAnswers(seconds=10**9)
     monkeypatch.setattr(polls, "answers", answers)
     yield answers
+
+
+@pytest.fixture
+def poll(client: TestClient, tenant: Tenant, worker: FakeConnector) -> dict[str, Any]:
+    return settled_poll(client, tenant)
 
 
 @pytest.fixture
@@ -51,18 +58,6 @@ def routed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
     monkeypatch.setattr(APIRoute, "handle", counting)
     return ran
-
-
-def _settled_poll(client: TestClient, tenant: Tenant) -> dict[str, Any]:
-    session = create_session(client, tenant, create_user(client, tenant)["id"])
-    made = create_poll(client, tenant, session["id"], {"info_types": ["*"], "files": [FILE_ID]})
-    assert made["state"] == "completed"
-    return made
-
-
-@pytest.fixture
-def poll(client: TestClient, tenant: Tenant, worker: FakeConnector) -> dict[str, Any]:
-    return _settled_poll(client, tenant)
 
 
 def _get(
@@ -232,7 +227,7 @@ def test_the_rate_limit_counts_fast_answers(
     routed: list[str],
 ) -> None:
     with TestClient(create_app(settings)) as client:
-        made = _settled_poll(client, tenant)  # before the limit: its app has none
+        made = settled_poll(client, tenant)  # before the limit: its app has none
     monkeypatch.setenv("CLOUDTAP_RATE_LIMIT_PER_SECOND", "1")
     monkeypatch.setenv("CLOUDTAP_RATE_LIMIT_BURST", "3")
     with TestClient(create_app(settings)) as client:
