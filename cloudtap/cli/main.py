@@ -29,6 +29,27 @@ except ImportError:  # the sandbox CLI is optional
     pass
 
 
+def _print_version(asked: bool) -> None:
+    if asked:
+        from importlib.metadata import version
+
+        typer.echo(f"cloudtap {version('cloudtap')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    _version: bool = typer.Option(
+        False,
+        "--version",
+        callback=_print_version,
+        is_eager=True,
+        help="Print cloudtap's version and exit.",
+    ),
+) -> None:
+    """cloudtap: a self-hostable iCloud data API (ricloud v3 compatible)."""
+
+
 class KeyEnvironment(StrEnum):
     sandbox = "sandbox"
     live = "live"

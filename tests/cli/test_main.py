@@ -26,6 +26,14 @@ def _close_engines() -> Iterator[None]:
     dispose_all()
 
 
+def test_version_names_the_installed_package() -> None:
+    from importlib.metadata import version
+
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == f"cloudtap {version('cloudtap')}"
+
+
 def test_db_upgrade() -> None:
     result = runner.invoke(app, ["db", "upgrade"])
     assert result.exit_code == 0, result.output
