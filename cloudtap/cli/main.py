@@ -61,6 +61,9 @@ def serve(
     port: int = typer.Option(8000, help="Port to listen on."),
     no_worker: bool = typer.Option(False, "--no-worker", help="Do not run jobs in this process."),
     workers: int = typer.Option(2, help="Job threads when running jobs in-process."),
+    verbose: bool = typer.Option(
+        False, "--verbose", "-v", help="Also log start-up internals and every request line."
+    ),
 ) -> None:
     """Run the API and the deployment's sandbox (and, unless --no-worker, the job consumer)."""
     import uvicorn
@@ -77,29 +80,31 @@ def serve(
     from cloudtap.ops.gc_tuning import tune_for_server
     from cloudtap.ops.logs import configure_logging, json_logs
 
-    configure_logging()
+    configure_logging(verbose=verbose)
     settings = get_settings()
     token = prepare_database(settings)
-    if token is not None:
-        typer.echo(f"Created organisation and sandbox API key. Token (shown once): {token}")
     exit_cleanly_on_sigterm()
     # The sandbox runs here even with --no-worker: workers find it through the data dir.
     sandbox = start_sandbox(settings)
     consumer = None if no_worker else start_embedded_consumer(settings, workers)
-    typer.echo(f"cloudtap API on http://{host}:{port} (data dir {settings.data_dir})")
     try:
         api = create_app(settings)
         tune_for_server()  # startup is done: what it built lives as long as the process
+        # The lines a newcomer needs come last, after everything start-up logs.
+        typer.echo(f"cloudtap API on http://{host}:{port} (data dir {settings.data_dir})")
+        typer.echo(f"Dashboard: http://{host}:{port}/dashboard")
+        if token is not None:
+            typer.echo(f"New sandbox API key. Token (shown once): {token}")
         # Requests uvicorn's parser refuses get ricloud's JSON error too.
         uvicorn.run(
             api,
             host=host,
             port=port,
-            log_level="info",
+            log_level="info" if verbose else "warning",
             http=HTTP_PROTOCOL,
             # JSON logs: the API's own request line (with its id) replaces uvicorn's.
             log_config=None if json_logs() else uvicorn.config.LOGGING_CONFIG,
-            access_log=not json_logs(),
+            access_log=verbose and not json_logs(),
         )
     finally:
         if consumer is not None:

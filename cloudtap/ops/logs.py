@@ -81,8 +81,18 @@ def json_logs() -> bool:
     return os.environ.get("CLOUDTAP_LOG_FORMAT", "text").lower() == "json"
 
 
-def configure_logging(level: int = logging.INFO) -> None:
-    """Root logging for ``serve`` and ``worker``: JSON lines or the plain format."""
+# Libraries whose start-up chatter (migrations run, commands registered, banners) is
+# only for whoever debugs a start: shown with ``-v``.
+INTERNAL_LOGGERS = ("alembic", "huey", "cloudtap.cli.runtime")
+
+
+def configure_logging(level: int = logging.INFO, verbose: bool = True) -> None:
+    """Root logging for ``serve`` and ``worker``: JSON lines or the plain format.
+
+    Unless ``verbose``, the internals' INFO lines are hidden; warnings still show.
+    """
+    for name in INTERNAL_LOGGERS:
+        logging.getLogger(name).setLevel(logging.NOTSET if verbose else logging.WARNING)
     if not json_logs():
         logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
         return

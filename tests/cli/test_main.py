@@ -65,6 +65,14 @@ def test_serve_prints_a_token_only_on_a_fresh_data_dir(tmp_path: Path) -> None:
         org = httpx.get(f"{api.url}/organisation", headers={"Authorization": f"Token {api.token}"})
         assert org.status_code == 200 and org.json()["resource"] == "organisation"
         assert httpx.get(f"{api.url}/openapi.json").json()["info"]["title"] == "cloudtap"
+        first_screen = api.log_path.read_text().splitlines()
+    # A newcomer's first screen: the API, the dashboard, then the token, and no internals.
+    assert first_screen[-3:] == [
+        f"cloudtap API on {api.url} (data dir {data_dir})",
+        f"Dashboard: {api.url}/dashboard",
+        f"New sandbox API key. Token (shown once): {api.token}",
+    ]
+    assert not [line for line in first_screen if "alembic" in line or "huey" in line]
     with served_api(data_dir, expect_token=False) as again:
         assert again.token == ""
         log = again.log_path.read_text()

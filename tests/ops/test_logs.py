@@ -17,6 +17,8 @@ from tests.cli.serve_process import created_key, served_api
 APPLE_ID = "2fa-device@sandbox.cloudtap.dev"
 PASSWORD = "sandbox-password"
 CODE = "123456"
+# serve's plain-text lines: its banner (the API, the dashboard, a new token).
+SERVE_BANNER = ("cloudtap API on http://", "Dashboard: http://", "New sandbox API key. Token")
 
 
 def new_token(data_dir: Path) -> str:
@@ -58,7 +60,7 @@ def test_json_logs_carry_ids_and_no_secret(tmp_path: Path) -> None:
         if line.startswith("{"):
             entries.append(json.loads(line))
         else:  # only serve's own banner is plain text
-            assert line.startswith("cloudtap API on http://"), line
+            assert line.startswith(SERVE_BANNER), line
     requests = [e for e in entries if e["logger"] == "cloudtap.requests"]
     assert requests and all(e.get("request_id") for e in requests)
     retrieve = [e for e in requests if e.get("request_id") == "trace-me-1"]
