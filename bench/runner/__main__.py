@@ -1,21 +1,23 @@
-"""``bench/run [--quick]``: starts the sandbox, ``cloudtap serve`` and the peers, runs
-every scenario side by side, prints a markdown table and writes
-``bench/results/latest.json``. What each scenario measures: ``bench/README.md``."""
+"""``bench/run [--quick] [--keep]``: starts the sandbox, ``cloudtap serve`` and the peers,
+runs every scenario side by side, prints a markdown table and writes
+``bench/results/latest.json`` (with ``--keep``, also a copy named by its commit). Each
+file records the commit, date, machine and load. What each scenario measures:
+``bench/README.md``."""
 
 from __future__ import annotations
 
 import argparse
-import platform
+import datetime as dt
+import shutil
 import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
 
-import psutil
-
 from bench.runner.api import CloudtapAPI
 from bench.runner.config import FULL, QUICK, Config
 from bench.runner.processes import REPO, cloudtap_server, sandbox_process
+from bench.runner.provenance import LoadSampler, kept_name, provenance
 from bench.runner.report import Scenario, table, write_json
 from bench.runner.scenarios import Bench
 
@@ -63,6 +65,10 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="smaller sizes, under 5 minutes")
     parser.add_argument("--output", type=Path, default=RESULTS)
     parser.add_argument(
+        "--keep", action="store_true",
+        help="also keep this run as bench/results/<commit>.json",
+    )  # fmt: skip
+    parser.add_argument(
         "--only", action="append", choices=SCENARIOS, metavar="NAME",
         help="run only this scenario (repeatable; with what it needs: incremental-100k and "
         "rss-100k the 100k listing, api the download)",
@@ -77,20 +83,25 @@ def main() -> None:
         if (v := getattr(args, k)) is not None
     }
     config = replace(QUICK if args.quick else FULL, **overrides)
+    started_at = dt.datetime.now(dt.UTC)
     started = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="cloudtap-bench-") as tmp:
+    with (
+        LoadSampler() as load,
+        tempfile.TemporaryDirectory(prefix="cloudtap-bench-") as tmp,
+    ):
         scenarios = run(config, Path(tmp), set(args.only) if args.only else None)
     settings = {
         **config.settings(),
         "quick": args.quick,
         "only": args.only,
-        "machine": f"{platform.machine()}, {psutil.cpu_count()} CPUs, {platform.system()}",
-        "python": platform.python_version(),
         "wall_seconds": round(time.perf_counter() - started, 1),
     }
-    write_json(args.output, settings, scenarios)
+    origin = provenance(REPO, started_at, load)
+    write_json(args.output, settings, scenarios, origin)
+    if args.keep:
+        shutil.copyfile(args.output, RESULTS.parent / kept_name(origin["commit"], args.quick))
     print(table(scenarios))
-    print(f"\n{'quick' if args.quick else 'full'} run, {settings['wall_seconds']} s; {settings}")
+    print(f"\n{'quick' if args.quick else 'full'} run, {settings['wall_seconds']} s; {origin}")
 
 
 if __name__ == "__main__":

@@ -91,7 +91,17 @@ def table(scenarios: list[Scenario]) -> str:
     return "\n".join(rows + (["", *notes] if notes else []))
 
 
-def write_json(path: Path, settings: dict[str, Any], scenarios: list[Scenario]) -> None:
+def write_json(
+    path: Path,
+    settings: dict[str, Any],
+    scenarios: list[Scenario],
+    provenance: dict[str, Any],
+) -> None:
+    """``provenance``: commit, date, machine and load (``bench.runner.provenance``)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    document = {"settings": settings, "scenarios": [s.as_json() for s in scenarios]}
+    document = {
+        "provenance": provenance,
+        "settings": settings,
+        "scenarios": [s.as_json() for s in scenarios],
+    }
     path.write_text(json.dumps(document, indent=2) + "\n")

@@ -28,8 +28,9 @@ def _scenarios() -> list[Scenario]:
 
 def test_latest_json_has_every_field_and_ratios_say_how_much_better(tmp_path: Path) -> None:
     out = tmp_path / "latest.json"
-    write_json(out, {"quick": True}, _scenarios())
+    write_json(out, {"quick": True}, _scenarios(), {"commit": "abc"})
     document = json.loads(out.read_text())
+    assert document["provenance"] == {"commit": "abc"}
     listing, download, rss = document["scenarios"]
     assert all(set(s) >= FIELDS for s in document["scenarios"])
     assert listing["cloudtap_median"] == 11.0 and listing["peer_median"] == 33.0
