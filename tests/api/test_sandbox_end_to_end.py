@@ -20,9 +20,6 @@ from cloudtap.config import Settings
 from cloudtap.jobs.consumer import start_embedded_consumer, stop_consumer
 from tests.api.conftest import Tenant, make_tenant
 
-pytest.importorskip("cloudtap.sandbox.runtime")
-pytest.importorskip("cloudtap.icloud.client.connector")
-
 DOMAIN = "sandbox.cloudtap.dev"
 PASSWORD = "sandbox-password"
 AWAIT = {"Ricloud-Await": "30"}

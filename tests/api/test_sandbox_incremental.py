@@ -17,8 +17,6 @@ from cloudtap.sandbox.photos import generator
 from cloudtap.sandbox.proxy import Exchange
 from tests.api.live_sandbox import LiveAPI, apple_id, live_api  # noqa: F401
 
-pytest.importorskip("cloudtap.sandbox.runtime")
-
 
 def _items(poll: dict[str, Any]) -> list[dict[str, Any]]:
     [result] = poll["results"]["data"]

@@ -19,8 +19,6 @@ import pytest
 from tests.api.live_sandbox import LiveAPI, apple_id, live_api  # noqa: F401
 from tests.api.sandbox_bytes import contact_image_bytes, note_attachment_bytes, photo_bytes
 
-pytest.importorskip("cloudtap.sandbox.runtime")
-
 ALL_DATA_TYPES = [
     "icpl.photos",
     "mme_contacts.contacts",

@@ -16,8 +16,6 @@ from cloudtap.store.db import transaction
 from cloudtap.store.models import Session, Source
 from tests.api.live_sandbox import CODE, LiveAPI, apple_id, live_api  # noqa: F401
 
-pytest.importorskip("cloudtap.sandbox.runtime")
-
 
 def _logged_out(live: LiveAPI) -> bool:
     return any(e.path.startswith("/setup/ws/1/logout") for e in live.sandbox.exchanges())

@@ -20,8 +20,6 @@ from cloudtap.sandbox.accounts.model import FaultSpec
 from tests.api.live_sandbox import LiveAPI, apple_id, live_api  # noqa: F401
 from tests.api.sandbox_bytes import photo_bytes
 
-pytest.importorskip("cloudtap.sandbox.runtime")
-
 FILES = 8
 # A throttle "minute" of a few seconds keeps the test short; the knob works as ever.
 WINDOW_SECONDS = 4.0

@@ -31,8 +31,6 @@ REDIS_ENV = "CLOUDTAP_TEST_REDIS_URL"
 
 
 def test_separate_worker_runs_jobs_from_redis(tmp_path: Path) -> None:
-    pytest.importorskip("cloudtap.sandbox.runtime")
-    pytest.importorskip("cloudtap.icloud.client.connector")
     redis_url = os.environ.get(REDIS_ENV)
     if not redis_url:
         pytest.skip(f"{REDIS_ENV} is not set (run `source scripts/services`)")
@@ -126,8 +124,8 @@ def _hold_intervals(logs: list[str]) -> list[tuple[float, float]]:
 def test_two_workers_never_overlap_logins_and_share_one_sandbox(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    pytest.importorskip("cloudtap.icloud.client.connector")
-    sandbox_runtime = pytest.importorskip("cloudtap.sandbox.runtime")
+    from cloudtap.sandbox import runtime as sandbox_runtime
+
     redis_url = os.environ.get(REDIS_ENV)
     if not redis_url:
         pytest.skip(f"{REDIS_ENV} is not set (run `source scripts/services`)")
@@ -149,7 +147,9 @@ def test_two_workers_never_overlap_logins_and_share_one_sandbox(
         if postgres:  # the full scale-out shape; else all share the data dir's SQLite file
             database = contextmanager(fresh_postgres_database)(postgres)
             env["CLOUDTAP_DATABASE_URL"] = stack.enter_context(database)
-        code = sandbox.world.account(APPLE_ID).code
+        account = sandbox.world.account(APPLE_ID)
+        assert account is not None
+        code = account.code
         with (
             served_api(data_dir, extra_env=env, extra_args=("--no-worker",)) as api,
             workers(data_dir, env, ("a", "b")) as (worker_a, worker_b),

@@ -24,6 +24,7 @@ import pytest
 from sqlalchemy import func, select
 
 from cloudtap.config import Settings
+from cloudtap.sandbox import runtime as sandbox_runtime
 from cloudtap.store.db import transaction
 from cloudtap.store.models import Task
 from tests.cli.recovery_checks import (
@@ -38,8 +39,6 @@ from tests.cli.worker_process import WorkerProcess
 from tests.support.postgres import POSTGRES_ENV, fresh_postgres_database
 
 pytestmark = [pytest.mark.services, pytest.mark.slow]
-sandbox_runtime = pytest.importorskip("cloudtap.sandbox.runtime")
-pytest.importorskip("cloudtap.icloud.client.connector")
 
 REDIS_ENV = "CLOUDTAP_TEST_REDIS_URL"
 DOMAIN = "sandbox.cloudtap.dev"

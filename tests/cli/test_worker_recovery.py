@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from cloudtap.config import Settings
+from cloudtap.sandbox import runtime as sandbox_runtime
 from tests.cli.recovery_checks import (
     active_session,
     assert_published_once,
@@ -27,8 +28,6 @@ from tests.cli.worker_process import WorkerProcess
 if TYPE_CHECKING:
     from cloudtap.sandbox.runtime import RunningSandbox
 
-sandbox_runtime = pytest.importorskip("cloudtap.sandbox.runtime")
-pytest.importorskip("cloudtap.icloud.client.connector")
 
 APPLE_ID = "no2fa@sandbox.cloudtap.dev"
 # Short leases so a dead worker's task is taken back within seconds.

@@ -26,7 +26,6 @@ def test_sandbox_keys_need_a_running_sandbox() -> None:
 
 
 def test_sandbox_and_live_differ_only_by_transport() -> None:
-    pytest.importorskip("cloudtap.icloud.client.connector")
     transport = TransportOptions(proxy_url="http://127.0.0.1:1", ca_file="ca.pem")
     connectors.set_sandbox_transport(transport)
     try:

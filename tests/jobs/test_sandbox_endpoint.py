@@ -65,7 +65,6 @@ def test_the_configured_sandbox_wins_over_the_published_one(tmp_path: Path) -> N
 
 
 def test_a_configured_sandbox_defaults_to_the_data_dirs_ca() -> None:
-    pytest.importorskip("cloudtap.sandbox.runtime")
     settings = replace(get_settings(), sandbox_proxy_url="http://127.0.0.1:5555")
     found = discover(settings)
     assert found is not None and found.ca_file is not None
@@ -84,7 +83,6 @@ def test_a_garbled_endpoint_file_is_ignored(body: str) -> None:
 def test_workers_route_sandbox_keys_to_the_published_sandbox(
     tmp_path: Path, listening_url: str
 ) -> None:
-    pytest.importorskip("cloudtap.icloud.client.connector")
     settings: Settings = get_settings()
     connectors.set_sandbox_transport(None)
     with pytest.raises(connectors.ConnectorUnavailable) as failure:

@@ -68,7 +68,6 @@ def test_accounts_follow_the_seed(tmp_path: Path) -> None:
 
 
 def test_replay_accounts_join_when_captures_are_set(tmp_path: Path, captures_dir: Path) -> None:
-    pytest.importorskip("cloudtap.sandbox.photos.replay")
     plain = sandbox_accounts(settings_for(tmp_path))
     with_replays = sandbox_accounts(
         settings_for(tmp_path, CLOUDTAP_SANDBOX_CAPTURES=str(captures_dir))
