@@ -26,14 +26,21 @@ def _slow_receivers(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def black_holes() -> Iterator[list[int]]:
+def black_holes() -> Iterator[list[socket.socket]]:
     """Three listeners that accept connections and never answer."""
     sockets = [socket.create_server(("127.0.0.1", 0), backlog=16) for _ in range(3)]
     try:
-        yield [int(sock.getsockname()[1]) for sock in sockets]
+        yield sockets
     finally:
         for sock in sockets:
             sock.close()
+
+
+def connected(listener: socket.socket, within: float) -> socket.socket:
+    """The first connection a listener receives (held open, never answered)."""
+    listener.settimeout(within)
+    connection, _ = listener.accept()
+    return connection
 
 
 def test_config_tests_of_black_holes_leave_the_job_thread_free(
@@ -41,12 +48,13 @@ def test_config_tests_of_black_holes_leave_the_job_thread_free(
     client: TestClient,
     tenant: Tenant,
     fake_connector: FakeConnector,
-    black_holes: list[int],
+    black_holes: list[socket.socket],
 ) -> None:
     consumer = start_embedded_consumer(settings, workers=1)  # one job thread in all
     try:
         configs = []
-        for port in black_holes:
+        for listener in black_holes:
+            port = listener.getsockname()[1]
             created = client.post(
                 "/configs/webhook",
                 json={"url": f"http://127.0.0.1:{port}/hooks"},
@@ -54,7 +62,8 @@ def test_config_tests_of_black_holes_leave_the_job_thread_free(
             )
             assert created.status_code == 201
             configs.append(created.json()["id"])
-        time.sleep(0.5)  # the config tests have started
+        # Every config test has reached its receiver (and now waits on it) before the login.
+        held = [connected(listener, within=30) for listener in black_holes]
         user = create_user(client, tenant)["id"]
         started = time.monotonic()
         session = client.post(
@@ -80,5 +89,7 @@ def test_config_tests_of_black_holes_leave_the_job_thread_free(
                 break
             time.sleep(0.2)
         assert states == ["invalid"] * 3
+        for connection in held:
+            connection.close()
     finally:
         stop_consumer(consumer)

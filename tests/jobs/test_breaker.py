@@ -3,6 +3,7 @@ account's other tasks wait too, without asking Apple, and other accounts don't."
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -26,25 +27,37 @@ from tests.jobs.job_database import file_task, job_settings, processing_poll
 from tests.jobs.test_locks import StoreSpec, open_store, store_spec  # noqa: F401
 
 APPLE_ID = "a@example.com"  # processing_poll's account
+CONTROL = "control@example.com"
+
+
+def wait_until_closed(breaker: AccountBreaker, apple_id: str, within: float = 10.0) -> float:
+    """When the breaker was first seen closed for ``apple_id`` (bounded wait, no guess)."""
+    deadline = time.monotonic() + within
+    while breaker.is_open(apple_id):
+        assert time.monotonic() < deadline, f"the breaker of {apple_id} never closed"
+        threading.Event().wait(0.01)
+    return time.monotonic()
 
 
 def test_a_trip_holds_for_its_length_and_for_that_account_only(spec_store: Any) -> None:
     breaker = AccountBreaker(spec_store)
     assert not breaker.is_open(APPLE_ID)
+    tripped = time.monotonic()
     breaker.trip(APPLE_ID, 0.6)
     assert breaker.is_open(APPLE_ID)
     assert breaker.is_open(APPLE_ID.upper())  # one account, however it is spelled
     assert not breaker.is_open("someone-else@example.com")
     breaker.trip(APPLE_ID, 0.0)  # nothing to wait: no trip
-    time.sleep(0.8)
-    assert not breaker.is_open(APPLE_ID)
+    closed = wait_until_closed(breaker, APPLE_ID)
+    assert closed - tripped >= 0.6  # never before its length (a lower bound only)
 
 
 def test_the_longest_trip_wins(spec_store: Any) -> None:
     breaker = AccountBreaker(spec_store)
     breaker.trip(APPLE_ID, 1.0)
     breaker.trip(APPLE_ID, 0.2)
-    time.sleep(0.4)
+    breaker.trip(CONTROL, 0.2)  # tripped after the short one: it lapses no earlier
+    wait_until_closed(breaker, CONTROL)
     assert breaker.is_open(APPLE_ID)
 
 
