@@ -87,9 +87,9 @@ def test_a_subscription_stops_at_its_end_date(
         date_end=end.isoformat(),
     )
     deadline = time.monotonic() + 30
-    while (
-        finished := client.get(f"/subscriptions/{sub['id']}", headers=tenant.headers).json()
-    )["date_next_poll"] is not None:
+    while (client.get(f"/subscriptions/{sub['id']}", headers=tenant.headers).json())[
+        "date_next_poll"
+    ] is not None:
         assert time.monotonic() < deadline, "the subscription was still scheduled past its end"
         time.sleep(0.2)  # polling a condition, bounded by the deadline
     polls = subscription_polls(client, tenant, sub["id"])
