@@ -8,7 +8,6 @@ API tell a sandbox key from a live one and lets operators recognise a leaked tok
 from __future__ import annotations
 
 import hashlib
-import hmac
 import secrets
 from typing import Literal
 
@@ -29,7 +28,3 @@ def token_environment(token: str) -> Environment | None:
         if token.startswith(prefix):
             return env  # type: ignore[return-value]
     return None
-
-
-def tokens_equal(a: str, b: str) -> bool:
-    return hmac.compare_digest(a.encode(), b.encode())

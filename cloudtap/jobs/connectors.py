@@ -48,10 +48,6 @@ def set_sandbox_transport(transport: TransportOptions | None) -> None:
         _sandbox_transport = transport
 
 
-def sandbox_transport() -> TransportOptions | None:
-    return _sandbox_transport
-
-
 def connector_for(environment: str, source_type: str = "icloud.account") -> Connector:
     if source_type == MOCK_SOURCE_TYPE:
         # The API lets only sandbox keys open mock sources; checked again here.

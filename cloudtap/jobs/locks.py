@@ -132,9 +132,3 @@ def lock_provider_for(settings: Settings) -> SharedLocks:
         if settings.queue_url not in _providers:
             _providers[settings.queue_url] = SharedLocks(lease_store_for(settings.queue_url))
         return _providers[settings.queue_url]
-
-
-def forget_lock_providers() -> None:
-    """Drop cached providers (tests switch data dirs between cases)."""
-    with _guard:
-        _providers.clear()

@@ -1,9 +1,8 @@
 """Recording events, and telling interested parties (webhook delivery) once they commit.
 
-Webhook delivery (``cloudtap.publish.webhooks``) plugs in with :func:`add_listener` (one
-event id at a time) or :func:`add_batch_listener` (the ids a transaction recorded, all at
-once); listeners hear of events after the transaction that recorded them commits, so
-they never see an event that was rolled back.
+Webhook delivery (``cloudtap.publish.webhooks``) plugs in with :func:`add_batch_listener`
+(the ids a transaction recorded, all at once); listeners hear of events after the
+transaction that recorded them commits, so they never see an event that was rolled back.
 """
 
 from __future__ import annotations
@@ -20,22 +19,10 @@ from cloudtap.store.models import Event
 
 log = logging.getLogger(__name__)
 
-EventListener = Callable[[str], None]
 BatchListener = Callable[[list[str]], None]
-_listeners: list[EventListener] = []
 _batch_listeners: list[BatchListener] = []
 # Where a unit of work keeps the ids of the events it recorded, until it commits.
 _RECORDED = "cloudtap.events.recorded"
-
-
-def add_listener(listener: EventListener) -> None:
-    if listener not in _listeners:
-        _listeners.append(listener)
-
-
-def remove_listener(listener: EventListener) -> None:
-    if listener in _listeners:
-        _listeners.remove(listener)
 
 
 def add_batch_listener(listener: BatchListener) -> None:
@@ -49,16 +36,10 @@ def remove_batch_listener(listener: BatchListener) -> None:
 
 
 def _notify(event_ids: list[str]) -> None:
-    for listener in list(_listeners):
-        for event_id in event_ids:
-            try:
-                listener(event_id)
-            except Exception:  # one broken listener must not break the job that emitted
-                log.exception("event listener failed for %s", event_id)
     for batch_listener in list(_batch_listeners):
         try:
             batch_listener(list(event_ids))
-        except Exception:
+        except Exception:  # one broken listener must not break the job that emitted
             log.exception("event listener failed for %d events", len(event_ids))
 
 

@@ -64,8 +64,3 @@ def parse_service_host(host: str) -> str | None:
     """``p61-fmipweb.icloud.com`` → ``fmipweb`` (the host label); ``None`` if not one."""
     match = _SERVICE_HOST.match(host)
     return match.group("service") if match else None
-
-
-def every_sandbox_host() -> list[str]:
-    """Fixed hosts the proxy must mint certificates for (service hosts are minted lazily)."""
-    return [IDMSA, SETUP, SETUP_CN, CONTENT, CONTENT_CN, WWW, WWW_CN, GATEWAY]

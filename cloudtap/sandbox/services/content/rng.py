@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import random
 import uuid
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time
 
 
 def item_rng(seed: int, kind: str, index: int) -> random.Random:
@@ -54,7 +54,3 @@ def index_range_for(
     first = max(0, int((lo - start) / slot))
     last = min(count, int((hi - start) / slot) + 1)
     return range(first, last)
-
-
-def years_ago(day: date, years: float) -> datetime:
-    return day_start(day) - timedelta(days=round(365.25 * years))
