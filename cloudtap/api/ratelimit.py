@@ -23,6 +23,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from cloudtap.api.errors import error_response
 from cloudtap.api.scope_token import scope_token
 from cloudtap.crypto.tokens import hash_token
+from cloudtap.extras import require
 
 log = logging.getLogger(__name__)
 
@@ -97,8 +98,7 @@ return wait
 
 class RedisBuckets:
     def __init__(self, limit: RateLimit, url: str, prefix: str) -> None:
-        import redis
-
+        redis = require("redis")
         self.limit = limit
         self.prefix = prefix
         self._client = redis.Redis.from_url(url)

@@ -7,7 +7,8 @@ from enum import StrEnum
 
 import typer
 
-from cloudtap.config import get_settings
+from cloudtap.config import Settings, get_settings
+from cloudtap.extras import MissingExtra, check_urls
 
 app = typer.Typer(
     help="cloudtap: a self-hostable iCloud data API (ricloud v3 compatible).", no_args_is_help=True
@@ -50,6 +51,18 @@ def main(
     """cloudtap: a self-hostable iCloud data API (ricloud v3 compatible)."""
 
 
+def checked_settings() -> Settings:
+    """The settings, once their engines' clients are known to be installed: a missing
+    extra is one line on stderr and exit status 2, not a traceback."""
+    settings = get_settings()
+    try:
+        check_urls(settings.database_url, settings.queue_url)
+    except MissingExtra as missing:
+        typer.echo(f"cloudtap: {missing}", err=True)
+        raise typer.Exit(2) from None
+    return settings
+
+
 class KeyEnvironment(StrEnum):
     sandbox = "sandbox"
     live = "live"
@@ -81,7 +94,7 @@ def serve(
     from cloudtap.ops.logs import configure_logging, json_logs
 
     configure_logging(verbose=verbose)
-    settings = get_settings()
+    settings = checked_settings()
     token = prepare_database(settings)
     exit_cleanly_on_sigterm()
     # The sandbox runs here even with --no-worker: workers find it through the data dir.
@@ -126,7 +139,7 @@ def worker(workers: int = typer.Option(2, help="Job threads.")) -> None:
     from cloudtap.store.migrate import upgrade
 
     configure_logging()
-    settings = get_settings()
+    settings = checked_settings()
     upgrade(settings.database_url)
     logging.getLogger("cloudtap.worker").info(describe_worker_sandbox(settings))
     tune_for_server()
@@ -148,7 +161,7 @@ def keys_create(
     from cloudtap.store.db import transaction
     from cloudtap.store.migrate import upgrade
 
-    settings = get_settings()
+    settings = checked_settings()
     upgrade(settings.database_url)
     with transaction(settings.database_url) as db:
         if organisation is None:
@@ -164,7 +177,7 @@ def db_upgrade() -> None:
     """Apply database migrations."""
     from cloudtap.store.migrate import upgrade
 
-    settings = get_settings()
+    settings = checked_settings()
     upgrade(settings.database_url)
     typer.echo("database is up to date")
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import sys
 
+from cloudtap.extras import require
+
 
 def _load_huey() -> None:
     if "huey.storage" in sys.modules:
@@ -31,14 +33,12 @@ def bind_redis() -> None:
 
     if storage.Redis is not None:
         return
-    from redis import ConnectionPool, Redis
-    from redis.exceptions import ConnectionError, TimeoutError
-
-    storage.ConnectionPool = ConnectionPool
-    storage.Redis = Redis
-    storage.ConnectionError = ConnectionError
-    storage.TimeoutError = TimeoutError
-    storage.RedisStorage.redis_client = Redis
+    redis = require("redis")
+    storage.ConnectionPool = redis.ConnectionPool
+    storage.Redis = redis.Redis
+    storage.ConnectionError = redis.exceptions.ConnectionError
+    storage.TimeoutError = redis.exceptions.TimeoutError
+    storage.RedisStorage.redis_client = redis.Redis
 
 
 _load_huey()

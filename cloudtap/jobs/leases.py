@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
+from cloudtap.extras import require
 from cloudtap.store.sqlite_wal import enable_wal
 
 if TYPE_CHECKING:
@@ -79,8 +80,7 @@ class RedisLeases:
     @classmethod
     def from_url(cls, url: str, prefix: str) -> RedisLeases:
         # The Redis client (~15 MiB) is loaded only by deployments that use Redis.
-        import redis
-
+        redis = require("redis")
         return cls(redis.Redis.from_url(url), prefix)
 
     def _key(self, name: str) -> str:

@@ -14,8 +14,7 @@ from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlsplit
 
-from botocore.exceptions import BotoCoreError, ClientError
-
+from cloudtap.extras import require
 from cloudtap.publish.outbound import OutboundURLGuard
 from cloudtap.publish.store import StoredObject
 
@@ -23,6 +22,17 @@ from cloudtap.publish.store import StoredObject
 PART_SIZE = 8 * 1024 * 1024
 READ_CHUNK_SIZE = 64 * 1024
 CREDENTIAL_FIELDS = ("access_key_id", "secret_access_key", "region", "endpoint_url")
+
+try:
+    from botocore.exceptions import BotoCoreError, ClientError
+except ImportError:  # without the [s3] extra no S3 call is made: these are never raised
+
+    class BotoCoreError(Exception):  # type: ignore[no-redef]
+        pass
+
+    class ClientError(Exception):  # type: ignore[no-redef]
+        pass
+
 
 S3Error = (BotoCoreError, ClientError)
 
@@ -64,8 +74,8 @@ def make_client(credentials: Mapping[str, Any], guard: OutboundURLGuard) -> Any:
     """A boto3 client whose every connection goes through ``guard`` (the endpoint is the
     tenant's, the request leaves from our network)."""
     # boto3 costs ~10 MiB: loaded only once an S3 store is used, not by every serve.
-    import boto3
-    from botocore.config import Config
+    boto3 = require("boto3")
+    Config = require("botocore.config").Config
 
     from cloudtap.publish.guarded_http import install_guard
 

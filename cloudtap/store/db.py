@@ -12,6 +12,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session as DbSession
 from sqlalchemy.orm import sessionmaker
 
+from cloudtap.extras import require
 from cloudtap.store import changes
 from cloudtap.store.sqlite_wal import enable_wal
 
@@ -49,6 +50,8 @@ def _create(url: str) -> Engine:
         )
         event.listen(engine, "connect", _sqlite_pragmas)
     else:
+        if url.startswith("postgresql"):
+            require("psycopg")  # one line naming the [postgres] extra, not an ImportError
         # A server's connections are a shared resource: a smaller standing pool.
         engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=POOL_OVERFLOW)
     changes.watch(engine)  # what kept API answers check (cloudtap.store.changes)

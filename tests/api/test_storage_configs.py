@@ -4,9 +4,11 @@ else the server's own store."""
 from __future__ import annotations
 
 import hashlib
+import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
 from cloudtap.config import Settings
@@ -63,3 +65,20 @@ def test_results_follow_the_key_config_then_the_org_default(
     assert not path.exists()
     deleted = client.delete(f"/configs/storage/{key_config}", headers=tenant.headers)
     assert deleted.status_code == 200 and deleted.json()["deleted"] is True
+
+
+def test_an_s3_storage_config_without_the_extra_is_a_400_naming_it(
+    monkeypatch: pytest.MonkeyPatch, client: TestClient, tenant: Tenant
+) -> None:
+    monkeypatch.setitem(sys.modules, "boto3", None)  # as without the [s3] extra
+    refused = client.post(
+        "/configs/storage",
+        json={
+            "url": "s3://bucket/prefix",
+            "credentials": {"access_key_id": "a", "secret_access_key": "b"},
+        },
+        headers=tenant.headers,
+    )
+    assert refused.status_code == 400, refused.text
+    body = refused.json()
+    assert body["error"] == "invalid-parameter" and "cloudtap[s3]" in body["params"]["url"]

@@ -40,8 +40,14 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+# An installed ``cloudtap`` to run instead of this checkout's (the packaging test runs
+# the scale-out test against a fresh ``pip install .[postgres,redis,s3]``).
+INSTALLED_COMMAND_ENV = "CLOUDTAP_TEST_COMMAND"
+
+
 def cloudtap_command() -> list[str]:
-    return [sys.executable, "-m", "cloudtap.cli.main"]
+    installed = os.environ.get(INSTALLED_COMMAND_ENV)
+    return [installed] if installed else [sys.executable, "-m", "cloudtap.cli.main"]
 
 
 def created_key(data_dir: Path, *options: str) -> str:

@@ -25,6 +25,7 @@ from cloudtap.api.resources.tasks import TaskOut, create_config_test_task
 from cloudtap.api.shared import takes_the_default
 from cloudtap.config import Settings
 from cloudtap.crypto.sealing import Sealer
+from cloudtap.extras import MissingExtra, require
 from cloudtap.publish.local_roots import LocalPathRefused, checked_local_path
 from cloudtap.publish.outbound import UnsafeURL
 from cloudtap.publish.s3 import check_credentials, parse_s3_url, usable_credentials
@@ -95,6 +96,10 @@ def _checked_credentials(
     """The credentials to keep, checked."""
     if kind != "s3":
         return given
+    try:
+        require("boto3")
+    except MissingExtra as exc:
+        raise invalid_parameter("url", str(exc)) from exc
     credentials = usable_credentials(given)
     try:
         parse_s3_url(url)
