@@ -1,1 +1,1 @@
-"""cloudtap.cli."""
+"""The ``cloudtap`` command: ``serve``, ``worker``, ``keys``, ``db``, ``sandbox`` and ``pull``."""

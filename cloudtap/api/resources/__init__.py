@@ -1,1 +1,2 @@
-"""cloudtap.api.resources."""
+"""One module per ricloud resource (``sessions``, ``polls``, ``results``, …): its routes and
+its rules."""
