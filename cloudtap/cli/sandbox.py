@@ -11,6 +11,7 @@ import typer
 
 from cloudtap.config import get_settings
 from cloudtap.sandbox.accounts.model import SandboxAccount
+from cloudtap.sandbox.photos.counts import photo_count
 
 sandbox_app = typer.Typer(help="The built-in Apple sandbox (fake Apple behind a TLS proxy).")
 
@@ -30,7 +31,7 @@ class AccountRow:
             password=account.password,
             code=account.code,
             scenario=account.scenario,
-            photo_count=account.photo_count,
+            photo_count=photo_count(account),
         )
 
 

@@ -31,12 +31,14 @@ class AccountRow:
 
     @classmethod
     def of(cls, account: SandboxAccount) -> AccountRow:
+        from cloudtap.sandbox.photos.counts import photo_count
+
         return cls(
             account.apple_id,
             account.password,
             account.code,
             account.scenario,
-            account.photo_count,
+            photo_count(account),
             describe(account.scenario),
         )
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from cloudtap.icloud import errors
 from cloudtap.icloud.connector import FileInfo
+from cloudtap.icloud.files.uti import uti_extension
 from cloudtap.icloud.services.cloudkit import Record, Scope, field_value
 from cloudtap.icloud.services.photos import PRIMARY_ZONE, PhotosLibrary, PhotoZone
 
@@ -77,7 +78,6 @@ async def locate(library: PhotosLibrary, ref: PhotoFileRef) -> tuple[FileInfo, s
 
 def describe(record: Record, ref: PhotoFileRef) -> tuple[FileInfo, str]:
     """The file's facts and download URL from its looked-up record."""
-    from cloudtap.icloud.datatypes.icpl_photos import uti_extension
 
     res = field_value(record, f"{ref.resource}Res")
     if not isinstance(res, dict) or not isinstance(res.get("downloadURL"), str):

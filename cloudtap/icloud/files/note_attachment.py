@@ -20,7 +20,7 @@ from typing import Any
 
 from cloudtap.icloud import errors
 from cloudtap.icloud.connector import FileInfo
-from cloudtap.icloud.datatypes.icpl_photos import uti_extension
+from cloudtap.icloud.files.uti import uti_extension
 from cloudtap.icloud.services.cloudkit import CloudKitDatabase, Record, decoded_text, field_value
 
 SCHEME = "mme_notes_attachment://"

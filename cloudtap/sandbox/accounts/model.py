@@ -117,13 +117,3 @@ class SandboxAccount:
     @property
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name}"
-
-    @property
-    def photo_count(self) -> int:
-        if isinstance(self.photos, GeneratedLibrary):
-            return self.photos.count + self.photos.shared_count
-        if isinstance(self.photos, ReplayLibrary):
-            from cloudtap.sandbox.photos.replay import replay_asset_count
-
-            return replay_asset_count(self.photos.cassette)
-        return 0

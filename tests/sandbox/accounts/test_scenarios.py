@@ -12,6 +12,7 @@ from cloudtap.sandbox.accounts.scenarios import (
     scenario_account,
     scenario_accounts,
 )
+from cloudtap.sandbox.photos.counts import photo_count
 
 REQUIRED_SCENARIOS = {
     "no-2fa",
@@ -65,7 +66,7 @@ def test_deterministic_from_the_seed() -> None:
 def test_large_libraries(name: str, count: int) -> None:
     account = scenario_account(name)
     assert isinstance(account.photos, GeneratedLibrary)
-    assert account.photo_count == count
+    assert photo_count(account) == count
 
 
 def test_flags_match_the_scenario() -> None:

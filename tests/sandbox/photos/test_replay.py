@@ -9,6 +9,7 @@ from pathlib import Path
 import yaml
 
 from cloudtap.sandbox.accounts.model import ReplayLibrary
+from cloudtap.sandbox.photos.counts import photo_count
 from cloudtap.sandbox.photos.replay import load_capture, replay_accounts, replay_asset_count
 from cloudtap.sandbox.world import SandboxWorld
 from tests.sandbox.photos.support import PHOTOS, account, client_for, count, list_all
@@ -36,7 +37,7 @@ def test_one_no_2fa_account_per_listing_cassette(captures_dir: Path) -> None:
     assert [a.scenario for a in accounts] == [f"replay:{n}" for n in names]
     assert all(a.auth == "none" and a.code is None for a in accounts)
     photos = next(a for a in accounts if a.scenario == "replay:listing_photos.yml")
-    assert photos.photo_count == replay_asset_count(captures_dir / "listing_photos.yml") > 100
+    assert photo_count(photos) == replay_asset_count(captures_dir / "listing_photos.yml") > 100
 
 
 async def test_replay_account_lists_exactly_the_captured_records(captures_dir: Path) -> None:

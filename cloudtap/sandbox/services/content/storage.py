@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from cloudtap.sandbox.accounts.model import SandboxAccount
+from cloudtap.sandbox.photos.counts import photo_count
 
 GB = 1024**3
 QUOTA = 50 * GB  # the 50 GB iCloud+ tier
@@ -40,7 +41,7 @@ class StorageUsage:
 
 def usage(account: SandboxAccount) -> StorageUsage:
     spec = account.content
-    photos = account.photo_count * BYTES_PER_PHOTO
+    photos = photo_count(account) * BYTES_PER_PHOTO
     docs = spec.notes * BYTES_PER_NOTE + spec.contacts * BYTES_PER_CONTACT
     return StorageUsage(
         total_bytes=QUOTA,
