@@ -3,6 +3,7 @@ ends them for good, whatever the browser kept (issue 25, item 5)."""
 
 from __future__ import annotations
 
+import base64
 import re
 from collections.abc import Iterator, Sequence
 
@@ -120,6 +121,9 @@ def test_the_cookie_carries_only_a_signed_random_session_id(served: ServedAPI) -
     assert key_id not in value and token.split("_")[-1] not in value
     session_id, _, signature = value.partition(".")
     assert len(session_id) >= 32 and signature
+    # Random bytes, not a payload naming the key (as the old stateless cookie did).
+    raw = base64.urlsafe_b64decode(session_id + "=" * (-len(session_id) % 4))
+    assert key_id.encode() not in raw and b'"k"' not in raw
     # A tampered signature is no session at all.
     forged = f"{session_id}.{'A' * len(signature)}"
     answer = httpx.get(f"{served.url}/dashboard", cookies={COOKIE: forged})
