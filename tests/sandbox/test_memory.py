@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import stat
+import time
 from pathlib import Path
 from typing import Any
 
@@ -16,11 +17,15 @@ from cloudtap.sandbox.accounts.scenarios import PASSWORD, scenario_account
 from cloudtap.sandbox.app import SandboxApp
 from cloudtap.sandbox.runtime import memory_path, remembered_world
 from cloudtap.sandbox.world import WEB_SESSION_COOKIE
+from tests.cli.recovery_checks import partial_files, photo_files, post_poll, settle
 from tests.cli.serve_process import ServedAPI, served_api
 from tests.sandbox.photos.support import CK, PHOTOS, count, list_all
 
 APPLE_ID = "no2fa@sandbox.cloudtap.dev"
 AWAIT = {"Ricloud-Await": "60"}
+# Downloads share a 100 kB/s link, so a files poll is still running when serve is killed;
+# short task leases, so the restarted serve takes its tasks back within seconds.
+SLOW_DOWNLOADS = {"CLOUDTAP_SANDBOX_LINK_BPS": "100000", "CLOUDTAP_TASK_LEASE_SECONDS": "2"}
 
 
 def _api(served: ServedAPI, token: str) -> httpx.Client:
@@ -46,9 +51,18 @@ def _assert_still_signed_in(api: httpx.Client, session_id: str) -> None:
     assert session["state"] == "active", session
 
 
+def _wait_for_a_partial_file(data_dir: Path, seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if any(p.stat().st_size > 0 for p in partial_files(data_dir)):
+            return
+        time.sleep(0.05)
+    raise AssertionError("no task started writing its result")
+
+
 def test_a_session_stays_active_across_serve_restarts(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
-    with served_api(data_dir) as served:
+    with served_api(data_dir, extra_env=SLOW_DOWNLOADS) as served:
         token = served.token
         api = _api(served, token)
         user = api.post("/users", json={"identifier": "restart-me"}).json()["id"]
@@ -60,12 +74,22 @@ def test_a_session_stays_active_across_serve_restarts(tmp_path: Path) -> None:
         assert session["state"] == "active", session
         _assert_still_signed_in(api, session["id"])
     # Stopped with SIGTERM (the context's exit), started again on the same data dir.
-    with served_api(data_dir, expect_token=False) as served:
-        _assert_still_signed_in(_api(served, token), session["id"])
-        served.process.kill()  # kill -9: nothing gets to save anything on the way out
+    with served_api(data_dir, extra_env=SLOW_DOWNLOADS, expect_token=False) as served:
+        api = _api(served, token)
+        _assert_still_signed_in(api, session["id"])
+        # A files poll in flight when serve is killed -9: nothing gets to save anything.
+        files = photo_files(api, session["id"], 2)
+        in_flight = post_poll(api, session["id"], {"files": files})
+        _wait_for_a_partial_file(data_dir, 60)
+        served.process.kill()
         served.process.wait(timeout=30)
-    with served_api(data_dir, expect_token=False) as served:
-        _assert_still_signed_in(_api(served, token), session["id"])
+    with served_api(data_dir, extra_env=SLOW_DOWNLOADS, expect_token=False) as served:
+        api = _api(served, token)
+        # The killed poll's tasks are taken back and finish with the same Apple session.
+        resumed = settle(api, in_flight, 90)
+        assert resumed["state"] == "completed" and resumed["tasks_failed"] == [], resumed
+        assert len(resumed["results"]["data"]) == 2, resumed
+        _assert_still_signed_in(api, session["id"])
 
 
 def _settings(tmp_path: Path) -> Settings:
