@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from cloudtap.api.auth import settings_of
-from cloudtap.dashboard.cookies import COOKIE_NAME, COOKIE_PATH, CookieSession, encode
+from cloudtap.dashboard.cookies import COOKIE_NAME, COOKIE_PATH, CookieSession, sign
 from cloudtap.dashboard.explain import explain
 from cloudtap.dashboard.visitor import Visitor
 
@@ -83,7 +83,7 @@ def redirect(url: str) -> RedirectResponse:
 def set_cookie(request: Request, response: Response, session: CookieSession) -> None:
     response.set_cookie(
         COOKIE_NAME,
-        encode(settings_of(request), session),
+        sign(settings_of(request), session.session_id),
         max_age=max(0, session.expires - int(time.time())),
         path=COOKIE_PATH,
         httponly=True,

@@ -14,7 +14,7 @@ from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from cloudtap.sandbox.hosts import parse_service_host
-from cloudtap.sandbox.world import SandboxWorld
+from cloudtap.sandbox.world import PHOTOS_EDITS, SIGN_INS, SandboxWorld
 
 AppFactory = Callable[[SandboxWorld], ASGIApp]
 
@@ -81,7 +81,22 @@ class SandboxApp:
             response = PlainTextResponse(f"sandbox: no emulated host {host!r}", status_code=502)
             await response(scope, receive, send)
             return
-        await app(scope, receive, send)
+        try:
+            await app(scope, receive, send)
+        finally:
+            part = _part_changed_in_place(host, scope.get("path", ""))
+            if part is not None:
+                self.world.changed(part)
+
+
+def _part_changed_in_place(host: str, path: str) -> str | None:
+    """idmsa and setup move sign-ins along (second factor done, browser trusted) in place;
+    ``records/modify`` edits a library. The world's own methods announce everything else."""
+    if host.split(":", 1)[0].lower().startswith(("idmsa.", "setup.")):
+        return SIGN_INS
+    if path.endswith("/records/modify"):
+        return PHOTOS_EDITS
+    return None
 
 
 def _header(scope: Scope, name: bytes) -> str | None:

@@ -19,10 +19,12 @@ from typing import Any
 from starlette.types import ASGIApp
 
 from cloudtap.config import Settings, get_settings
+from cloudtap.crypto.sealing import Sealer
 from cloudtap.sandbox.accounts.model import SandboxAccount
 from cloudtap.sandbox.accounts.scenarios import scenario_accounts
 from cloudtap.sandbox.app import SandboxApp
 from cloudtap.sandbox.ca import CertificateAuthority
+from cloudtap.sandbox.memory import WorldMemory, remember
 from cloudtap.sandbox.proxy import Exchange, ProxyServer
 from cloudtap.sandbox.world import SandboxWorld
 
@@ -52,6 +54,17 @@ def build_world(settings: Settings) -> SandboxWorld:
     world = SandboxWorld.with_accounts(sandbox_accounts(settings), seed=settings.sandbox_seed)
     world.web_session_ttl = WEB_SESSION_TTL
     return world
+
+
+def memory_path(settings: Settings) -> Path:
+    return settings.data_dir / "sandbox" / "memory.sealed"
+
+
+def remembered_world(settings: Settings) -> SandboxWorld:
+    """The deployment's world: built from the seed, then from what it remembered of its
+    sessions and edits before the last restart (and remembering every later change)."""
+    memory = WorldMemory(memory_path(settings), Sealer(settings.master_key))
+    return remember(build_world(settings), memory)
 
 
 def build_app(world: SandboxWorld) -> ASGIApp:
@@ -117,9 +130,10 @@ def start_sandbox(
     host: str = "127.0.0.1",
     world: SandboxWorld | None = None,
 ) -> RunningSandbox:
-    """Build the world (unless given) and serve it through the proxy on ``host:port``."""
+    """Build the world (unless given: then it is the caller's, kept in memory only) and
+    serve it through the proxy on ``host:port``."""
     settings = settings or get_settings()
-    world = world or build_world(settings)
+    world = world or remembered_world(settings)
     ca = CertificateAuthority(ca_directory(settings))
     proxy = ProxyServer(build_app(world), ca, host=host, port=port)
     loop = asyncio.new_event_loop()

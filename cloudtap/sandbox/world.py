@@ -1,7 +1,9 @@
-"""The sandbox's shared, in-memory state: accounts and the web sessions issued to them.
+"""The sandbox's shared state: accounts and the web sessions issued to them.
 
 Each emulated Apple host (idmsa, setup, CloudKit, content) is a separate app; they share
-one ``SandboxWorld`` the way Apple's hosts share one account database.
+one ``SandboxWorld`` the way Apple's hosts share one account database. What the world
+learns after it is built (sessions, sign-ins, clients' edits) is announced through
+``changed(part)``, so a deployment can keep it across restarts (``cloudtap.sandbox.memory``).
 """
 
 from __future__ import annotations
@@ -9,14 +11,23 @@ from __future__ import annotations
 import secrets
 import threading
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from cloudtap.sandbox.accounts.model import SandboxAccount
 from cloudtap.sandbox.apple.signins import SignInBook
 
 # The cookie that carries the iCloud web session on every *.icloud.com request.
 WEB_SESSION_COOKIE = "X-APPLE-WEBAUTH-TOKEN"
+
+# The parts of what a world learns after it is built, announced apart so that whoever
+# remembers them re-reads only the part that changed.
+WEB_SESSIONS = "web_sessions"
+SIGN_INS = "sign_ins"  # sign-ins, trust tokens, accepted terms
+PHOTOS_EDITS = "photos_edits"  # records/modify
+DELETIONS = "deletions"  # records deleted by a device stand-in
+PARTS = (WEB_SESSIONS, SIGN_INS, PHOTOS_EDITS, DELETIONS)
 
 
 @dataclass
@@ -34,8 +45,18 @@ class SandboxWorld:
     seed: int = 1  # makes per-account secrets (SRP salts) deterministic
     # idmsa/setup memory: SRP exchanges, sign-ins awaiting 2FA, trust tokens.
     sign_ins: SignInBook = field(default_factory=SignInBook)
+    # Told which part changed after every change worth remembering (one of ``PARTS``);
+    # None: a world kept in memory only, as in tests.
+    on_change: Callable[[str], None] | None = field(default=None, repr=False)
     _sessions: dict[str, WebSession] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        self.sign_ins.on_change = lambda: self.changed(SIGN_INS)
+
+    def changed(self, part: str) -> None:
+        if self.on_change is not None:
+            self.on_change(part)
 
     @classmethod
     def with_accounts(cls, accounts: Iterable[SandboxAccount], seed: int = 1) -> SandboxWorld:
@@ -57,17 +78,31 @@ class SandboxWorld:
         )
         with self._lock:
             self._sessions[session.token] = session
+        self.changed(WEB_SESSIONS)
         return session
 
     def end_web_session(self, token: str) -> None:
         with self._lock:
             self._sessions.pop(token, None)
+        self.changed(WEB_SESSIONS)
 
     def expire_sessions_of(self, apple_id: str) -> None:
         """Test hook: Apple ended every web session of this account (clients see 421)."""
         with self._lock:
             for token in [t for t, s in self._sessions.items() if s.apple_id == apple_id.lower()]:
                 del self._sessions[token]
+        self.changed(WEB_SESSIONS)
+
+    def export_web_sessions(self) -> list[dict[str, Any]]:
+        """The live web sessions, as plain data (expired ones are dropped)."""
+        now = time.time()
+        with self._lock:
+            return [dict(vars(s)) for s in self._sessions.values() if s.expires > now]
+
+    def restore_web_sessions(self, sessions: Iterable[Mapping[str, Any]]) -> None:
+        restored = [WebSession(**dict(s)) for s in sessions]
+        with self._lock:
+            self._sessions.update({s.token: s for s in restored})
 
     def account_for_cookies(self, cookies: Mapping[str, str]) -> SandboxAccount | None:
         """The account whose live web session the request's cookies carry, if any."""

@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as DbSession
 
 from cloudtap.crypto.tokens import Environment, hash_token, new_token
+from cloudtap.store.dashboard_sessions import end_sessions_of_key
 from cloudtap.store.environments import environment_scope
 from cloudtap.store.ids import new_id
 from cloudtap.store.models import Key, Organisation, Permissions, Source, User
@@ -79,8 +80,19 @@ def rotate_key(db: DbSession, key: Key) -> str:
     token = new_token(environment)
     key.token_hash = hash_token(token)
     key.token_hint = token_hint(token)
+    # Browsers signed in with the old token are signed out (the rotating one signs in anew).
+    end_sessions_of_key(db, key.id)
     db.flush()
     return token
+
+
+def set_key_state(db: DbSession, key: Key, state: str) -> None:
+    """Activate or deactivate a key. Deactivating ends its dashboard sessions for good,
+    so reactivating the key later revives none of them."""
+    if state != "active":
+        end_sessions_of_key(db, key.id)
+    key.state = state
+    db.flush()
 
 
 def key_for_token(db: DbSession, token: str) -> Key | None:

@@ -320,3 +320,24 @@ class AuditEntry(_Owned, Base):
     object_type: Mapped[str] = mapped_column(String(50))
     object_id: Mapped[str | None] = mapped_column(String(36), default=None)
     details: Mapped[JSONValue] = mapped_column(default=dict)
+
+
+class DashboardSession(Base):
+    """A signed-in dashboard browser. The cookie carries a random id; only its SHA-256 is
+    kept, so a copy of the database signs nobody in. Deleting the row ends the session."""
+
+    __tablename__ = "dashboard_sessions"
+
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    id_hash: Mapped[str] = mapped_column(String(64), unique=True, index=True)
+    key_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("keys.id", ondelete="CASCADE"), index=True
+    )
+    organisation_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("organisations.id", ondelete="CASCADE")
+    )
+    environment: Mapped[str] = mapped_column(String(10))
+    # The forms' CSRF token (random, per session), checked against every post.
+    csrf: Mapped[str] = mapped_column(String(64))
+    date_created: Mapped[datetime] = mapped_column(default=utcnow)
+    date_expires: Mapped[datetime] = mapped_column(index=True)

@@ -18,7 +18,7 @@ from cloudtap.api.common import (
     unit_of_work,
 )
 from cloudtap.api.errors import invalid_parameter
-from cloudtap.store.accounts import issue_key, rotate_key
+from cloudtap.store.accounts import issue_key, rotate_key, set_key_state
 from cloudtap.store.environments import environment_scope
 from cloudtap.store.ids import isoformat
 from cloudtap.store.listing import get_scoped
@@ -108,7 +108,7 @@ def _apply(db: DbSession, caller: Caller, row: Key, body: KeyCreate | KeyUpdate)
     if isinstance(body, KeyUpdate) and body.state is not None:
         if row.id == caller.key_id and body.state != "active":
             raise invalid_parameter("state", "a key cannot deactivate itself")
-        row.state = body.state
+        set_key_state(db, row, body.state)
 
 
 def _load(db: DbSession, caller: Caller, key_id: str) -> Key:

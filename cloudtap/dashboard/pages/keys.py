@@ -1,8 +1,8 @@
 """``/dashboard/keys``: create, rotate and revoke API keys; a new token is shown once.
 
 The token appears only in the answer to the post that made it (never stored, never in
-a redirect URL). Rotating the key you are signed in with keeps you signed in: the
-session cookie is re-issued for the new token.
+a redirect URL). Rotating a key ends its dashboard sessions; rotating the key you are
+signed in with signs you in again at once (a new session, same form token).
 """
 
 from __future__ import annotations
@@ -12,13 +12,16 @@ from typing import Any
 from fastapi import APIRouter, Depends
 from fastapi.responses import HTMLResponse, Response
 
+from cloudtap.api.common import find_scoped
 from cloudtap.api.resources import keys
-from cloudtap.crypto.tokens import hash_token
 from cloudtap.dashboard.calls import run
-from cloudtap.dashboard.cookies import signed_in_session, token_fingerprint
 from cloudtap.dashboard.forms import Posted, posted
+from cloudtap.dashboard.pages.signin import LIFETIME
 from cloudtap.dashboard.render import page, redirect, set_cookie
-from cloudtap.dashboard.visitor import Visitor, signed_in
+from cloudtap.dashboard.visitor import SignInRequired, Visitor, signed_in, signed_in_session
+from cloudtap.store.dashboard_sessions import open_session
+from cloudtap.store.db import transaction
+from cloudtap.store.models import Key
 
 router = APIRouter()
 
@@ -52,9 +55,12 @@ def rotate_key(key_id: str, post: Posted = Depends(posted)) -> HTMLResponse:
     rotated = run(visitor, keys.rotate, key_id=key_id)
     if key_id != visitor.caller.key_id:
         return _keys_page(visitor, rotated)
-    caller = visitor.caller
-    fingerprint = token_fingerprint(caller.settings, hash_token(rotated["token"]))
-    session = signed_in_session(key_id, caller.organisation_id, caller.environment, fingerprint)
+    with transaction(visitor.caller.settings.database_url) as db:
+        key = find_scoped(db, Key, visitor.caller, key_id)
+        if key is None:  # deleted between the two steps: sign in again
+            raise SignInRequired
+        opened = open_session(db, key, LIFETIME, csrf=visitor.csrf)
+        session = signed_in_session(opened.session_id, opened.row)
     response = _keys_page(visitor, rotated)
     set_cookie(visitor.request, response, session)
     return response

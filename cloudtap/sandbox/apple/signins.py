@@ -12,7 +12,9 @@ from __future__ import annotations
 import secrets
 import threading
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from cloudtap.sandbox.apple.srp_server import SrpChallenge
 
@@ -66,6 +68,12 @@ class SignInBook:
         self._trust: dict[str, TrustToken] = {}
         self._terms_accepted: set[str] = set()
         self._last_prune = 0.0
+        # Told after each change (the world passes it on to whoever remembers it).
+        self.on_change: Callable[[], None] | None = None
+
+    def _changed(self) -> None:
+        if self.on_change is not None:
+            self.on_change()
 
     # --- SRP exchanges -------------------------------------------------------------
     def add_srp(self, pending: PendingSrp) -> str:
@@ -88,7 +96,7 @@ class SignInBook:
         with self._lock:
             self._prune()
             self._by_session_id[sign_in.session_id] = sign_in
-        self.new_token(sign_in)
+        self.new_token(sign_in)  # announces the change
         return sign_in
 
     def new_token(self, sign_in: SignIn) -> str:
@@ -97,6 +105,7 @@ class SignInBook:
         with self._lock:
             sign_in.tokens.append(token)
             self._by_token[token] = sign_in
+        self._changed()
         return token
 
     def by_token(self, token: str) -> SignIn | None:
@@ -119,6 +128,7 @@ class SignInBook:
         token = "ct-trust-" + secrets.token_urlsafe(48)
         with self._lock:
             self._trust[token] = TrustToken(apple_id.lower(), time.time() + TRUST_TOKEN_TTL)
+        self._changed()
         return token
 
     def trusts(self, apple_id: str, tokens: list[str]) -> bool:
@@ -135,6 +145,7 @@ class SignInBook:
         with self._lock:
             for token in [t for t, e in self._trust.items() if e.apple_id == apple_id.lower()]:
                 del self._trust[token]
+        self._changed()
 
     def end_sign_ins(self, apple_id: str) -> None:
         """Test hook: forget this account's sign-ins (their session tokens stop working)."""
@@ -145,14 +156,42 @@ class SignInBook:
                 del self._by_session_id[sign_in.session_id]
                 for token in sign_in.tokens:
                     self._by_token.pop(token, None)
+        self._changed()
 
     # --- terms -----------------------------------------------------------------------
     def accept_terms(self, apple_id: str) -> None:
         with self._lock:
             self._terms_accepted.add(apple_id.lower())
+        self._changed()
 
     def terms_accepted(self, apple_id: str) -> bool:
         return apple_id.lower() in self._terms_accepted
+
+    # --- memory across restarts ------------------------------------------------------
+    def export(self) -> dict[str, Any]:
+        """Sign-ins, trust tokens and accepted terms as plain data, expired ones dropped.
+        SRP exchanges are not kept: they last seconds, and a client starts a new one."""
+        now = time.time()
+        with self._lock:
+            sign_ins = [
+                {**vars(s), "tokens": list(s.tokens)}
+                for s in self._by_session_id.values()
+                if s.created + SIGN_IN_TTL > now
+            ]
+            trust = {t: dict(vars(e)) for t, e in self._trust.items() if e.expires > now}
+            terms = sorted(self._terms_accepted)
+        return {"sign_ins": sign_ins, "trust": trust, "terms": terms}
+
+    def restore(self, saved: Mapping[str, Any]) -> None:
+        sign_ins = [SignIn(**s) for s in saved.get("sign_ins", [])]
+        trust = {t: TrustToken(**e) for t, e in saved.get("trust", {}).items()}
+        with self._lock:
+            for sign_in in sign_ins:
+                self._by_session_id[sign_in.session_id] = sign_in
+                for token in sign_in.tokens:
+                    self._by_token[token] = sign_in
+            self._trust.update(trust)
+            self._terms_accepted.update(saved.get("terms", []))
 
     # --- housekeeping ----------------------------------------------------------------
     def _fresh(self, sign_in: SignIn | None) -> SignIn | None:

@@ -8,7 +8,9 @@ log that extends the zone's change feed.
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass
@@ -46,3 +48,28 @@ class PhotosEdits:
             edits.favorite[index] = favorite
             edits.log.append(index)
             edits.version += 1
+
+    def export(self) -> list[dict[str, Any]]:
+        """Every zone's edits as plain data (for the sandbox's memory across restarts)."""
+        with self.lock:
+            return [
+                {
+                    "dsid": dsid,
+                    "zone": zone,
+                    "deleted": sorted(edits.deleted),
+                    "favorite": [[i, f] for i, f in edits.favorite.items()],
+                    "log": list(edits.log),
+                    "version": edits.version,
+                }
+                for (dsid, zone), edits in self._zones.items()
+            ]
+
+    def restore(self, saved: Iterable[Mapping[str, Any]]) -> None:
+        with self.lock:
+            for zone in saved:
+                self._zones[(str(zone["dsid"]), str(zone["zone"]))] = ZoneEdits(
+                    deleted={int(i) for i in zone["deleted"]},
+                    favorite={int(i): bool(f) for i, f in zone["favorite"]},
+                    log=[int(i) for i in zone["log"]],
+                    version=int(zone["version"]),
+                )

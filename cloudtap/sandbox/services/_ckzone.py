@@ -13,7 +13,7 @@ import binascii
 import hashlib
 import struct
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Protocol
 
 from cloudtap.sandbox.accounts.model import SandboxAccount
@@ -26,7 +26,7 @@ from cloudtap.sandbox.cloudkit.container import (
     Zone,
 )
 from cloudtap.sandbox.cloudkit.context import current_world, state_of
-from cloudtap.sandbox.world import SandboxWorld
+from cloudtap.sandbox.world import DELETIONS, SandboxWorld
 
 _TOKEN = struct.Struct(">BQ8s")
 _VERSION = 2
@@ -112,10 +112,25 @@ class Deletions:
             if name not in names:
                 names.append(name)
 
+    def export(self) -> list[dict[str, Any]]:
+        """Every deletion as plain data (for the sandbox's memory across restarts)."""
+        with self._lock:
+            return [
+                {"dsid": dsid, "container": container, "names": list(names)}
+                for (dsid, container), names in self._names.items()
+            ]
+
+    def restore(self, saved: Iterable[Mapping[str, Any]]) -> None:
+        with self._lock:
+            for entry in saved:
+                key = (str(entry["dsid"]), str(entry["container"]))
+                self._names[key] = [str(n) for n in entry["names"]]
+
 
 def delete_record(world: SandboxWorld, dsid: str, container: str, name: str) -> None:
     """Delete a generated record, as the account's own device would."""
     state_of(world, "changelog-deletions", Deletions).delete(dsid, container, name)
+    world.changed(DELETIONS)
 
 
 class _WithTombstones:
