@@ -126,6 +126,13 @@ _CODES: dict[str, Explanation] = {
         "Try again later.",
         "nobody: wait",
     ),
+    "apple-service-error": Explanation(
+        "Apple's contacts or calendar service answered with an error instead of the data "
+        "(error_info.reason has Apple's words); nothing was published.",
+        "Poll again later; if it repeats, the account owner signs in at icloud.com to check "
+        "the service works, then you start a new session.",
+        "nobody: wait",
+    ),
     "storage-unavailable": Explanation(
         "The result store (e.g. the S3 bucket) refused the result.",
         "Check the storage config and run its test.",

@@ -13,7 +13,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from cloudtap.sandbox.accounts.model import SandboxAccount
+from cloudtap.sandbox.apple.lockouts import SigninLockouts
 from cloudtap.sandbox.apple.signins import SignInBook
+from cloudtap.sandbox.tally import RequestTally
 
 # The cookie that carries the iCloud web session on every *.icloud.com request.
 WEB_SESSION_COOKIE = "X-APPLE-WEBAUTH-TOKEN"
@@ -34,6 +36,9 @@ class SandboxWorld:
     seed: int = 1  # makes per-account secrets (SRP salts) deterministic
     # idmsa/setup memory: SRP exchanges, sign-ins awaiting 2FA, trust tokens.
     sign_ins: SignInBook = field(default_factory=SignInBook)
+    # lockout@'s growing sign-in lockouts, and requests counted per account for tests.
+    signin_lockouts: SigninLockouts = field(default_factory=SigninLockouts)
+    tally: RequestTally = field(default_factory=RequestTally)
     _sessions: dict[str, WebSession] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
