@@ -168,6 +168,16 @@ def explain(code: str | None, info: dict[str, Any] | None = None) -> Explanation
     if found is None:
         return Explanation(f"Error \u201c{code}\u201d.", "See the error codes in the README.", "")
     retry = (info or {}).get("retry_after_seconds")
+    if code == "rate-limited" and reason == "signin-refused":
+        # Apple's sign-in 503 is the same for throttling and for terms awaiting acceptance.
+        return Explanation(
+            "Apple refused the sign-in (HTTP 503): it is throttling this account, or new "
+            "iCloud terms are waiting for the account owner.",
+            f"Wait {retry or 'a while'} seconds before retrying (an early retry makes "
+            "Apple's lockout longer); meanwhile the account owner signs in at icloud.com "
+            "and accepts any new terms.",
+            "account owner",
+        )
     if code == "rate-limited" and retry:
         return Explanation(found.summary, f"Wait {retry} seconds before retrying.", found.who)
     return found
