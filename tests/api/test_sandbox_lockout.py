@@ -12,6 +12,7 @@ import time
 from datetime import datetime
 
 from cloudtap.config import get_settings, set_settings
+from cloudtap.dashboard.explain import explain
 from cloudtap.jobs.locks import lock_provider_for
 from cloudtap.jobs.signin_cooldown import SigninCooldown
 from cloudtap.sandbox.apple.lockouts import SigninLockouts
@@ -62,3 +63,27 @@ def test_retries_never_extend_the_lockout(live: LiveAPI) -> None:
     assert live.session("lockout")["state"] == "active"
     assert world.tally.count(account, "signin") == 2
     assert world.signin_lockouts.lengths(account) == [LOCKOUT]  # never extended
+
+
+def test_pending_terms_look_like_throttling_and_are_never_retried(live: LiveAPI) -> None:
+    """Issue 19.4: terms-503@ answers sign-in 503 until its owner accepts new terms
+    (docker-icloudpd #860). The wire cannot tell it from throttling, so the session says
+    both, is not retried into a lockout, and works once the terms are accepted."""
+    set_settings(dataclasses.replace(live.settings, signin_cooldown_seconds=COOLDOWN))
+    world, account = live.sandbox.world, apple_id("terms-503")
+
+    refused = live.session("terms-503")
+    assert refused["error"] == "rate-limited"
+    assert "terms-pending" in refused["error_info"]["possible_causes"]
+    words = explain(refused["error"], refused["error_info"])
+    assert words is not None and "terms" in words.summary and "icloud.com" in words.next_step
+    assert live.session("terms-503")["error"] == "rate-limited"
+    assert world.tally.count(account, "signin") == 1  # the second login never reached Apple
+
+    world.sign_ins.accept_terms(account)  # the owner accepts them (icloud.com, a device)
+    cooldown = SigninCooldown(lock_provider_for(get_settings()).store, COOLDOWN)
+    deadline = time.monotonic() + 10 * COOLDOWN
+    while cooldown.remaining(account) > 0 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert live.session("terms-503")["state"] == "active"
+    assert world.tally.count(account, "signin") == 2
