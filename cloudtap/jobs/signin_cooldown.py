@@ -2,7 +2,7 @@
 
 Apple answers a sign-in it refuses with a bare 503 and no ``Retry-After`` (icloudpd's
 ``failed_auth_503`` cassette), and users report the lockout growing while their client
-keeps coming back (15 min, 30 min, an hour: icloudpd #1062, #1176; docker-icloudpd #109).
+keeps coming back (15 min, 30 min, an hour: the peers' throttling threads of issue 19).
 The same 503 is also reported while new iCloud terms wait for the owner (docker-icloudpd
 #860); nothing on the wire tells the two apart (docs/apple-evidence.md, "Sign-in 503").
 

@@ -9,7 +9,7 @@ from tests.jobs.test_locks import StoreSpec, open_store, store_spec  # noqa: F40
 APPLE_ID = "cooldown@sandbox.cloudtap.dev"
 
 
-def test_each_refusal_doubles_the_wait_and_is_remembered(store_spec: StoreSpec) -> None:
+def test_each_refusal_doubles_the_wait_and_is_remembered(store_spec: StoreSpec) -> None:  # noqa: F811
     cooldown = SigninCooldown(open_store(store_spec), base_seconds=30.0)
     assert cooldown.remaining(APPLE_ID) == 0
     assert cooldown.refused(APPLE_ID) == 30.0

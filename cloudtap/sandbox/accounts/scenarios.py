@@ -140,7 +140,12 @@ _SCENARIOS: list[tuple[str, str, str, dict[str, Any]]] = [
         "Paige",
         {"contacts_ignore_paging": True, "content": dict(contacts=5_000)},
     ),
-    ("lockout", "signin-lockout-doubling", "Lou", {"signin_lockout": True, "photos": ("lib", 5, 0)}),
+    (
+        "lockout",
+        "signin-lockout-doubling",
+        "Lou",
+        {"signin_lockout": True, "photos": ("lib", 5, 0)},
+    ),
     ("terms-503", "terms-pending-signin-503", "Tess", {"terms_signin_503": True}),
     # Fault knobs (cloudtap.sandbox.faults), per account.
     (

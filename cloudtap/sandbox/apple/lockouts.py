@@ -1,7 +1,7 @@
 """Sign-in lockouts that grow when a client comes back too early (``lockout@``).
 
 Users report lockouts growing while their client retries (15 min, then 30 min, then an
-hour: icloudpd #1062, #1176; docker-icloudpd #109), and Apple's sign-in 503 carries no
+hour: the peers' throttling threads issue 19 lists), and Apple's sign-in 503 carries no
 ``Retry-After`` (icloudpd's ``failed_auth_503`` cassette). The sandbox plays it so: the
 first sign-in is refused and starts a lockout of ``base`` seconds; every attempt before
 it ends is refused and doubles it (counted from that attempt); the first attempt after
