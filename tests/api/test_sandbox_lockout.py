@@ -11,6 +11,9 @@ import dataclasses
 import time
 from datetime import datetime
 
+from typer.testing import CliRunner
+
+from cloudtap.cli.sandbox import sandbox_app
 from cloudtap.config import get_settings, set_settings
 from cloudtap.dashboard.explain import explain
 from cloudtap.jobs.locks import lock_provider_for
@@ -80,7 +83,11 @@ def test_pending_terms_look_like_throttling_and_are_never_retried(live: LiveAPI)
     assert live.session("terms-503")["error"] == "rate-limited"
     assert world.tally.count(account, "signin") == 1  # the second login never reached Apple
 
-    world.sign_ins.accept_terms(account)  # the owner accepts them (icloud.com, a device)
+    # The owner accepts them (at icloud.com); in the sandbox, as a developer would:
+    accepted = CliRunner().invoke(
+        sandbox_app, ["accept-terms", account, "--proxy", live.sandbox.proxy_url]
+    )
+    assert accepted.exit_code == 0, accepted.output
     cooldown = SigninCooldown(lock_provider_for(get_settings()).store, COOLDOWN)
     deadline = time.monotonic() + 10 * COOLDOWN
     while cooldown.remaining(account) > 0 and time.monotonic() < deadline:
