@@ -52,6 +52,10 @@ class Settings:
     # How long in all one task may wait out Apple's throttling (Retry-After) before it
     # fails with ``rate-limited``; 0 fails it at the first 503.
     throttle_retry_budget_seconds: float = 900.0
+    # After Apple refuses a sign-in (503, no Retry-After), no sign-in of that Apple ID
+    # goes to Apple for this long, doubled for each refusal within a day: users report
+    # lockouts of 15 min growing when clients come back early (jobs.signin_cooldown).
+    signin_cooldown_seconds: float = 900.0
     # A running poll or task renews its lease every third of this; a worker that dies
     # loses it after this long, and its job is run again (at most ``task_max_attempts``
     # times in all before it fails with ``worker-lost``).
@@ -99,6 +103,7 @@ class Settings:
             retention_sweep_seconds=float(env.get("CLOUDTAP_RETENTION_SWEEP_INTERVAL", "60")),
             max_body_bytes=int(env.get("CLOUDTAP_MAX_BODY_BYTES", str(1024 * 1024))),
             throttle_retry_budget_seconds=float(env.get("CLOUDTAP_THROTTLE_RETRY_BUDGET", "900")),
+            signin_cooldown_seconds=float(env.get("CLOUDTAP_SIGNIN_COOLDOWN", "900")),
             task_lease_seconds=float(env.get("CLOUDTAP_TASK_LEASE_SECONDS", "30")),
             task_max_attempts=int(env.get("CLOUDTAP_TASK_MAX_ATTEMPTS", "3")),
         )

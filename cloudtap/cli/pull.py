@@ -7,7 +7,7 @@ import sys
 import time
 from contextlib import ExitStack
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 import typer
 
@@ -133,6 +133,8 @@ def pull(
             except (LoginFailed, ApiError, ValueError) as exc:
                 progress.close()
                 typer.echo(f"cloudtap pull: {exc}", err=True)
+                if isinstance(exc, LoginFailed):
+                    _explain_login_failure(exc.error, exc.info)
                 raise typer.Exit(1) from None
             progress.close()
             failed = {k: v["error"] for k, v in summary.data_types.items() if v.get("error")}
@@ -145,3 +147,15 @@ def pull(
                     raise typer.Exit(2)
                 return
             time.sleep(interval)
+
+
+def _explain_login_failure(error: str, info: dict[str, Any] | None) -> None:
+    """The session error in plain words, and when to try again if Apple said."""
+    from cloudtap.dashboard.explain import explain
+
+    words = explain(error, info)
+    if words is not None:
+        typer.echo(f"  {words.summary}\n  {words.next_step}", err=True)
+    retry_at = (info or {}).get("retry_at")
+    if retry_at:
+        typer.echo(f"  Do not retry before {retry_at}.", err=True)

@@ -6,6 +6,7 @@ import json
 import signal
 import threading
 from dataclasses import dataclass
+from urllib.parse import quote
 
 import typer
 
@@ -89,3 +90,36 @@ def accounts(
             f"{r.apple_id:<{width}}  {r.password:<16}  {r.code or '-':<6}  "
             f"{r.scenario:<{scenario_width}}  {r.photo_count}"
         )
+
+
+@sandbox_app.command("accept-terms")
+def accept_terms(
+    apple_id: str = typer.Argument(..., help="The sandbox Apple ID, e.g. terms-503@sandbox..."),
+    proxy: str | None = typer.Option(
+        None, "--proxy", help="The sandbox proxy (default: CLOUDTAP_SANDBOX_PROXY_URL)."
+    ),
+) -> None:
+    """Accept the pending iCloud terms of a sandbox account, as its owner would at
+    icloud.com, in the running sandbox (``cloudtap serve`` or ``cloudtap sandbox serve``)."""
+    import httpx
+
+    from cloudtap.sandbox.control import CONTROL_HOST
+
+    proxy_url = proxy or get_settings().sandbox_proxy_url
+    if not proxy_url:
+        typer.echo(
+            "error: no sandbox proxy: pass --proxy or set CLOUDTAP_SANDBOX_PROXY_URL", err=True
+        )
+        raise typer.Exit(2)
+    url = f"http://{CONTROL_HOST}/accounts/{quote(apple_id, safe='@')}/accept-terms"
+    try:
+        reply = httpx.post(url, proxy=proxy_url, timeout=10)
+    except httpx.HTTPError as exc:
+        typer.echo(
+            f"error: the sandbox at {proxy_url} did not answer ({type(exc).__name__})", err=True
+        )
+        raise typer.Exit(1) from exc
+    if reply.status_code != 200:
+        typer.echo(f"error: {reply.json().get('message', reply.text)}", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"terms accepted for {apple_id}")

@@ -126,6 +126,13 @@ _CODES: dict[str, Explanation] = {
         "Try again later.",
         "nobody: wait",
     ),
+    "apple-service-error": Explanation(
+        "Apple's contacts or calendar service answered with an error instead of the data "
+        "(error_info.reason has Apple's words); nothing was published.",
+        "Poll again later; if it repeats, the account owner signs in at icloud.com to check "
+        "the service works, then you start a new session.",
+        "nobody: wait",
+    ),
     "storage-unavailable": Explanation(
         "The result store (e.g. the S3 bucket) refused the result.",
         "Check the storage config and run its test.",
@@ -161,6 +168,16 @@ def explain(code: str | None, info: dict[str, Any] | None = None) -> Explanation
     if found is None:
         return Explanation(f"Error \u201c{code}\u201d.", "See the error codes in the README.", "")
     retry = (info or {}).get("retry_after_seconds")
+    if code == "rate-limited" and reason == "signin-refused":
+        # Apple's sign-in 503 is the same for throttling and for terms awaiting acceptance.
+        return Explanation(
+            "Apple refused the sign-in (HTTP 503): it is throttling this account, or new "
+            "iCloud terms are waiting for the account owner.",
+            f"Wait {retry or 'a while'} seconds before retrying (an early retry makes "
+            "Apple's lockout longer); meanwhile the account owner signs in at icloud.com "
+            "and accepts any new terms.",
+            "account owner",
+        )
     if code == "rate-limited" and retry:
         return Explanation(found.summary, f"Wait {retry} seconds before retrying.", found.who)
     return found

@@ -14,7 +14,7 @@ _BEHAVIOUR = {
     "2fa-security-key": "Only a security key is accepted: fails with mfa-unsupported.",
     "repair-required": "Apple asks for an account repair; cloudtap completes it itself.",
     "locked": "Apple has locked the account: fails with account-locked.",
-    "throttled": "Apple refuses sign-in (503): fails with rate-limited.",
+    "throttled": "Apple refuses sign-in (503): fails with rate-limited and when to retry.",
     "advanced-data-protection": "Advanced Data Protection is on: fails with adp-enabled.",
     "china-mainland": "A China-mainland Apple ID: served from icloud.com.cn, nothing to do.",
     "icloud-photos-off": "iCloud Photos is off: photo tasks fail with icpl-disabled.",
@@ -31,6 +31,14 @@ _BEHAVIOUR = {
     "callkit-uninitialised": "Call history never set up: calls fail with callkit-uninitialised.",
     "callkit-sync-disabled": "Call history sync off: calls fail with callkit-sync-disabled.",
     "callkit-too-few-calls": "Too few calls for the device to sync: call history is empty.",
+    "service-error-envelope": "Contacts and calendar answer Apple's error envelope: those "
+    "tasks fail with apple-service-error (nothing is published).",
+    "contacts-5k-ignores-paging": "5,000 contacts behind a host that ignores paging: "
+    "every card arrives once.",
+    "signin-lockout-doubling": "Sign-in refused (503) for 20 s, doubled on every early "
+    "return: fails with rate-limited and when to retry; cloudtap waits it out.",
+    "terms-pending-signin-503": "Sign-in refused (503) until the terms are accepted "
+    "(cloudtap sandbox accept-terms): fails with rate-limited naming both causes.",
     "slow-network": "Slow Apple: +400 ms per answer, downloads at 200 kB/s.",
     "throttled-after-30-a-minute": "The 31st Apple request within a minute is throttled "
     "(503 with Retry-After).",

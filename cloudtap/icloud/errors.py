@@ -105,6 +105,13 @@ class AppleUnavailable(ICloudError):
     code = "apple-unavailable"
 
 
+class ServiceErrorReply(ICloudError):
+    """A service host answered with Apple's error envelope (``{"error": 1, "reason": …}``),
+    even with HTTP 200: the data was not sent, so nothing may be published as if it were."""
+
+    code = "apple-service-error"
+
+
 class PhotosIndexing(ICloudError):
     """iCloud is still indexing the photo library; try again later."""
 

@@ -93,6 +93,30 @@ def raise_for_code_check(response: httpx.Response) -> None:
         raise errors.AppleUnavailable(f"verification answered HTTP {response.status_code}")
 
 
+# How much of Apple's ``reason`` text an error carries (it is Apple's wording, not data).
+_REASON_CHARS = 200
+
+
+def raise_for_error_envelope(response: httpx.Response, service: str) -> None:
+    """Raise when a contacts/calendar host answers with its error envelope instead of data.
+
+    Reported with HTTP 200 as ``{"reason": "Missing X-APPLE-WEBAUTH-TOKEN cookie",
+    "error": 1}`` (docs/apple-evidence.md, "Service error envelope"); any truthy ``error``
+    counts, whatever the status, so a refusal is never read as an empty book or calendar.
+    """
+    body = json_body(response)
+    if not isinstance(body, dict) or body.get("error") in (None, False, 0, ""):
+        return
+    reason = body.get("reason") or body.get("errorReason") or ""
+    info = {
+        "service": service,
+        "status": response.status_code,
+        "apple_error": body["error"] if isinstance(body["error"], int | str) else True,
+        "reason": str(reason)[:_REASON_CHARS],
+    }
+    raise errors.ServiceErrorReply(f"{service} answered with an error instead of data", info)
+
+
 def require_json_object(response: httpx.Response, what: str) -> dict[str, Any]:
     body = json_body(response)
     if not isinstance(body, dict):

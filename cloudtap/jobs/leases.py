@@ -43,6 +43,10 @@ class LeaseStore(Protocol):
         """How many unexpired leases of ``name`` there are (reads only)."""
         ...
 
+    def remaining(self, name: str) -> float:
+        """Seconds until the last live lease of ``name`` lapses; 0 when none is live."""
+        ...
+
 
 # Scores are milliseconds of the Redis server's clock, so workers' clocks may disagree.
 _NOW_MS = "local t = redis.call('TIME'); local now = t[1] * 1000 + math.floor(t[2] / 1000)\n"
@@ -58,6 +62,12 @@ _ACQUIRE = (
 )
 # Counted by the Redis server's clock, like the leases themselves.
 _HOLDERS = _NOW_MS + "return redis.call('ZCOUNT', KEYS[1], '(' .. now, '+inf')\n"
+_REMAINING = (
+    _NOW_MS
+    + "local top = redis.call('ZREVRANGE', KEYS[1], 0, 0, 'WITHSCORES')\n"
+    + "if #top == 0 or tonumber(top[2]) <= now then return 0 end\n"
+    + "return tonumber(top[2]) - now\n"
+)
 _RENEW = (
     _NOW_MS
     + "local ttl = tonumber(ARGV[2])\n"
@@ -76,6 +86,7 @@ class RedisLeases:
         self._acquire = client.register_script(_ACQUIRE)
         self._renew = client.register_script(_RENEW)
         self._holders = client.register_script(_HOLDERS)
+        self._remaining = client.register_script(_REMAINING)
 
     @classmethod
     def from_url(cls, url: str, prefix: str) -> RedisLeases:
@@ -99,6 +110,9 @@ class RedisLeases:
 
     def holders(self, name: str) -> int:
         return int(self._holders(keys=[self._key(name)]))
+
+    def remaining(self, name: str) -> float:
+        return int(self._remaining(keys=[self._key(name)])) / 1000
 
 
 _SCHEMA = (
@@ -163,5 +177,14 @@ class SqliteLeases:
             query = "SELECT count(*) FROM leases WHERE name = ? AND expires > ?"
             (count,) = db.execute(query, (name, time.time())).fetchone()
             return int(count)
+        finally:
+            db.close()
+
+    def remaining(self, name: str) -> float:
+        db = self._connect()
+        try:
+            query = "SELECT max(expires) FROM leases WHERE name = ?"
+            (latest,) = db.execute(query, (name,)).fetchone()
+            return max(0.0, float(latest) - time.time()) if latest is not None else 0.0
         finally:
             db.close()

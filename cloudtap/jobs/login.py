@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -20,7 +21,10 @@ from cloudtap.config import Settings, get_settings
 from cloudtap.crypto.sealing import Sealed, SealError
 from cloudtap.icloud.connector import Credentials, LoginOutcome
 from cloudtap.icloud.errors import ICloudError
+from cloudtap.icloud.retry import retry_after_of
 from cloudtap.jobs.connectors import connector_for
+from cloudtap.jobs.locks import lock_provider_for
+from cloudtap.jobs.signin_cooldown import SigninCooldown, retry_info
 from cloudtap.jobs.vault import (
     CREDENTIALS_TTL_SECONDS,
     CredentialsExpired,
@@ -171,16 +175,30 @@ def run_login(session_id: str, key_id: str, blob: bytes) -> None:
         except (CredentialsExpired, SealError):
             _fail(db, session, "login-expired")
             return
+        cooldown = _cooldown(settings)
+        waiting = cooldown.remaining(source.identifier)
+        if waiting > 0:
+            # Apple refused this account's sign-in lately: asking again before the
+            # cool-down ends would only make its lockout longer.
+            _fail(db, session, "rate-limited", retry_info(waiting))
+            return
         environment, saved = session.environment, _saved_state(settings, source)
-        source_type = source.type
+        source_type, apple_id = source.type, source.identifier
     # Apple is called outside any transaction: a slow login must not hold the database.
     outcome = _outcome_of(environment, source_type, credentials, saved)
     del credentials
+    if outcome.error == "rate-limited":
+        wait = cooldown.refused(apple_id, retry_after_of(outcome.error_info))
+        outcome = replace(outcome, error_info=retry_info(wait))
     with transaction(settings.database_url) as db:
         loaded = _load(db, session_id)
         if loaded is None or loaded[0].state != "pending":
             return
         _apply(settings, db, loaded[0], loaded[1], outcome)
+
+
+def _cooldown(settings: Settings) -> SigninCooldown:
+    return SigninCooldown(lock_provider_for(settings).store, settings.signin_cooldown_seconds)
 
 
 def fail_lapsed_logins(settings: Settings, limit: int = 200) -> int:

@@ -646,9 +646,10 @@ def _settle(db: DbSession, settings: Settings, done: Outcome, wait: float | None
     else:
         assert error is not None
         # Other workers fail tasks of this poll at the same time: append atomically.
-        append_poll_error(
-            db, poll.id, {"task": task.id, "target": task.target, "error": error.code}
-        )
+        entry: dict[str, Any] = {"task": task.id, "target": task.target, "error": error.code}
+        if error.info:  # what the caller needs to act: Apple's reason, when to retry
+            entry["error_info"] = error.info
+        append_poll_error(db, poll.id, entry)
         if isinstance(error, SessionExpired):
             _expire_session(db, session)
         emit(db, task.organisation_id, task.key_id, "task", "failed", _serialize_task(db, task))

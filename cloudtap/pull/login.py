@@ -10,7 +10,7 @@ from __future__ import annotations
 import getpass
 import os
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from cloudtap.pull.client import JSON, CloudtapClient
 
@@ -19,9 +19,10 @@ MAX_ATTEMPTS = 5
 
 
 class LoginFailed(Exception):
-    def __init__(self, error: str) -> None:
+    def __init__(self, error: str, info: dict[str, Any] | None = None) -> None:
         super().__init__(f"the Apple login failed: {error}")
         self.error = error
+        self.info = info  # the session's error_info: when to retry, what Apple said
 
 
 class Prompter(Protocol):
@@ -117,5 +118,5 @@ def _login(
             retry = True
             session = client.login(user, apple_id, password=password, code=code)
         else:
-            raise LoginFailed(str(error or session.get("state")))
+            raise LoginFailed(str(error or session.get("state")), info or None)
     raise LoginFailed(str(session.get("error") or "too-many-attempts"))

@@ -16,7 +16,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cloudtap.sandbox.accounts.model import SandboxAccount
+from cloudtap.sandbox.apple.lockouts import SigninLockouts
 from cloudtap.sandbox.apple.signins import SignInBook
+from cloudtap.sandbox.tally import RequestTally
 
 # The cookie that carries the iCloud web session on every *.icloud.com request.
 WEB_SESSION_COOKIE = "X-APPLE-WEBAUTH-TOKEN"
@@ -48,6 +50,9 @@ class SandboxWorld:
     # Told which part changed after every change worth remembering (one of ``PARTS``);
     # None: a world kept in memory only, as in tests.
     on_change: Callable[[str], None] | None = field(default=None, repr=False)
+    # lockout@'s growing sign-in lockouts, and requests counted per account for tests.
+    signin_lockouts: SigninLockouts = field(default_factory=SigninLockouts)
+    tally: RequestTally = field(default_factory=RequestTally)
     _sessions: dict[str, WebSession] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 

@@ -33,8 +33,6 @@ def _outcome(session: dict[str, Any]) -> tuple[str, str | None, Any, str]:
         # China mainland: Apple says domainToUse iCloud.com.cn; the client switches.
         ("china", ("active", None, None, "active")),
         ("locked", ("failed", "account-locked", None, "locked")),
-        # Apple's sign-in 503 carries no Retry-After (icloudpd failed_auth_503.yml).
-        ("throttled", ("failed", "rate-limited", None, "unvalidated")),
         # ADP shows at login already (requestWebAccessState), before any poll.
         ("adp", ("failed", "adp-enabled", None, "unvalidated")),
         ("security-key", ("failed", "mfa-unsupported", None, "unvalidated")),
@@ -45,6 +43,18 @@ def test_one_post_scenarios(live: LiveAPI, name: str, expected: tuple[Any, ...])
     session = live.session(name)
     assert _outcome(session) == expected
     assert session["source"]["identifier"] == apple_id(name)
+
+
+def test_a_refused_sign_in_is_rate_limited_with_when_to_retry(live: LiveAPI) -> None:
+    # Apple's sign-in 503 carries no Retry-After (icloudpd failed_auth_503.yml): the
+    # cool-down (15 min by default) says when, and why it may have been refused.
+    session = live.session("throttled")
+    state, _, _, source_state = _outcome(session)
+    assert (state, source_state) == ("failed", "unvalidated")
+    assert session["error"] == "rate-limited"
+    info = session["error_info"]
+    assert info["retry_after_seconds"] == 900 and info["reason"] == "signin-refused"
+    assert info["possible_causes"] == ["throttled", "terms-pending"]
 
 
 def test_wrong_password_is_invalid_credentials(live: LiveAPI) -> None:

@@ -59,3 +59,28 @@ def test_serve_prints_address_and_ca_then_stops_on_ctrl_c(tmp_path: Path) -> Non
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+def test_accept_terms_reaches_the_running_sandbox(tmp_path: Path) -> None:
+    from tests.support.sandbox import live_sandbox
+
+    with live_sandbox(tmp_path / "data") as running:
+        account = "terms-503@sandbox.cloudtap.dev"
+        assert not running.world.sign_ins.terms_accepted(account)
+        args = ["accept-terms", account, "--proxy", running.proxy_url]
+        result = CliRunner().invoke(sandbox_app, args)
+        assert result.exit_code == 0, result.output
+        assert running.world.sign_ins.terms_accepted(account)
+        unknown = CliRunner().invoke(
+            sandbox_app, ["accept-terms", "nobody@x.y", "--proxy", running.proxy_url]
+        )
+        assert unknown.exit_code == 1 and "no sandbox account" in unknown.output
+
+
+def test_accept_terms_without_a_sandbox_says_how_to_name_one(tmp_path: Path) -> None:
+    from cloudtap.config import Settings, set_settings
+
+    set_settings(Settings.from_env({"CLOUDTAP_DATA_DIR": str(tmp_path)}))
+    result = CliRunner().invoke(sandbox_app, ["accept-terms", "terms-503@sandbox.cloudtap.dev"])
+    assert result.exit_code == 2
+    assert "CLOUDTAP_SANDBOX_PROXY_URL" in result.output

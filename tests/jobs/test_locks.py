@@ -160,6 +160,9 @@ class CountingStore:
     def holders(self, name: str) -> int:
         return self.inner.holders(name)
 
+    def remaining(self, name: str) -> float:
+        return self.inner.remaining(name)
+
 
 async def test_a_second_login_waits_a_bounded_time_then_fails_clearly(
     store_spec: StoreSpec,

@@ -133,3 +133,17 @@ def test_the_password_is_never_taken_from_the_command_line(
     done = run_pull(env, PLAIN, "--to", str(tmp_path / "copy"), "--password", PASSWORD)
     assert done.returncode == 2 and "No such option" in done.stderr
     assert not (tmp_path / "copy").exists()
+
+
+def test_a_refused_sign_in_says_why_and_when_to_retry(
+    pull_sandbox: PullSandbox, tmp_path: Path
+) -> None:
+    """Issue 19.4/19.7: Apple's bare sign-in 503 (throttled@) ends the pull with the
+    reason in plain words (throttling or pending terms) and the time to retry."""
+    env = {**pull_sandbox.env(tmp_path), "CT_TEST_PASSWORD": PASSWORD}
+    args = ("--to", str(tmp_path / "copy"), "--password-env", "CT_TEST_PASSWORD")
+    done = run_pull(env, "throttled@sandbox.cloudtap.dev", *args)
+    assert done.returncode == 1, done.stderr
+    assert "the Apple login failed: rate-limited" in done.stderr
+    assert "new iCloud terms" in done.stderr and "icloud.com" in done.stderr
+    assert "Do not retry before 20" in done.stderr  # an ISO time: 20xx-…

@@ -3,9 +3,10 @@
 ``/co/startup`` hands out the ``prefToken``/``syncToken`` that ``/co/contacts`` needs, and
 in the captured replies it already carries the first contacts, the ``contactsOrder`` of
 the whole book and the groups. When those startup contacts are the whole book (every id of
-``contactsOrder`` is among them) nothing more is asked; otherwise ``/co/contacts`` is read
-in pages of ``PAGE`` cards from the start, skipping cards already handed out, so a large
-address book never sits in memory at once and no card is lost if the two orders differ.
+``contactsOrder`` is among them) nothing more is asked; otherwise ``/co/contacts`` is asked
+for the whole book (``limit=0``, as every public client asks), streamed card by card and
+deduplicated against the cards already handed out (see ``cards`` for what happens when a
+reply comes back short).
 """
 
 from __future__ import annotations
@@ -16,9 +17,11 @@ from typing import Any
 
 from cloudtap.icloud import errors
 from cloudtap.icloud.client.apple import AppleClient
-from cloudtap.icloud.replies import json_body, raise_for_common
+from cloudtap.icloud.replies import json_body, raise_for_common, raise_for_error_envelope
 
-PAGE = 500
+# Replies of /co/contacts one book may take: the first is the whole book (limit=0); the
+# rest only while cards named by contactsOrder are missing and each reply brings new ones.
+MAX_REQUESTS = 20
 _QUERY = {
     "locale": "en_US",
     "order": "last,first",
@@ -84,6 +87,7 @@ def _root(client: AppleClient) -> str:
 async def _get(client: AppleClient, url: str, params: dict[str, str]) -> dict[str, Any]:
     response = await client.service("GET", url, params=params)
     raise_for_common(response)
+    raise_for_error_envelope(response, "contacts")
     body = json_body(response)
     if response.status_code >= 400 or not isinstance(body, dict):
         raise errors.AppleUnavailable(f"Contacts answered HTTP {response.status_code}")
@@ -95,27 +99,48 @@ async def startup(client: AppleClient) -> Startup:
 
 
 async def cards(client: AppleClient, start: Startup) -> AsyncIterator[dict[str, Any]]:
-    """Every card once: those ``start`` carried, then the rest from ``/co/contacts``."""
+    """Every card once: those ``start`` carried, then the rest from ``/co/contacts``.
+
+    ``/co/contacts`` is asked as every public client asks it, ``limit=0&offset=0``: the
+    whole book in one reply. Nothing public says Apple honours ``limit`` or caps a reply,
+    so the rest is defensive: cards are deduplicated by id, and only when ``contactsOrder``
+    names cards still missing is the next reply asked from where the last one ended, at
+    most ``MAX_REQUESTS`` times and only while each brings new cards. A book still short
+    after that is an error, never a silently cut success.
+    """
     seen: set[str] = set()
     for card in start.cards:
         seen.add(str(card.get("contactId")))
         yield card
     if start.complete:
         return
-    params = {**_QUERY, **start.tokens}
+    params = {**_QUERY, **start.tokens, "limit": "0"}
     url = f"{_root(client)}/co/contacts"
     offset = 0
-    while True:
-        page = await _get(client, url, {**params, "limit": str(PAGE), "offset": str(offset)})
+    for _ in range(MAX_REQUESTS):
+        page = await _get(client, url, {**params, "offset": str(offset)})
         got = _dicts(page.get("contacts"))
+        new = 0
         for card in got:
             contact_id = str(card.get("contactId"))
             if contact_id not in seen:
                 seen.add(contact_id)
+                new += 1
                 yield card
-        if len(got) < PAGE:
-            return
-        offset += PAGE
+        missing = _missing(start, seen)
+        if missing == 0 or start.order is None or new == 0:
+            break  # whole, or nothing tells us more, or no progress: stop asking
+        offset += len(got)
+    missing = _missing(start, seen)
+    if missing and start.order is not None:
+        raise errors.AppleUnavailable(
+            f"Contacts sent {len(start.order) - missing} of {len(start.order)} cards",
+            info={"expected": len(start.order), "missing": missing},
+        )
+
+
+def _missing(start: Startup, seen: set[str]) -> int:
+    return sum(1 for i in start.order or () if i not in seen)
 
 
 async def contacts(client: AppleClient) -> AsyncIterator[dict[str, Any]]:

@@ -113,6 +113,11 @@ class SandboxAccount:
     content: ContentSpec = field(default_factory=ContentSpec)
     faults: FaultSpec = field(default_factory=FaultSpec)
     country: str = "USA"
+    # How real accounts fail (issue 19; docs/sandbox.md, docs/apple-evidence.md).
+    error_envelope: bool = False  # contacts and calendar answer 200 {"error": 1, "reason"}
+    contacts_ignore_paging: bool = False  # /co/contacts sends the whole book, any limit/offset
+    signin_lockout: bool = False  # sign-in 503s; each early return doubles the lockout
+    terms_signin_503: bool = False  # sign-in 503s until the owner accepts new terms
 
     @property
     def full_name(self) -> str:

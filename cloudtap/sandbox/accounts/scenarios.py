@@ -127,6 +127,26 @@ _SCENARIOS: list[tuple[str, str, str, dict[str, Any]]] = [
     ),
     # Too few calls for the device to ever sync them (the seed's troubleshooting fact).
     ("calls-few", "callkit-too-few-calls", "Fern", {"content": dict(contacts=5, calls=2)}),
+    # How real accounts fail (issue 19): error envelopes, paging, lockouts, pending terms.
+    (
+        "error-envelope",
+        "service-error-envelope",
+        "Erin",
+        {"error_envelope": True, "content": dict(contacts=20, events=40)},
+    ),
+    (
+        "contacts-5k-paged",
+        "contacts-5k-ignores-paging",
+        "Paige",
+        {"contacts_ignore_paging": True, "content": dict(contacts=5_000)},
+    ),
+    (
+        "lockout",
+        "signin-lockout-doubling",
+        "Lou",
+        {"signin_lockout": True, "photos": ("lib", 5, 0)},
+    ),
+    ("terms-503", "terms-pending-signin-503", "Tess", {"terms_signin_503": True}),
     # Fault knobs (cloudtap.sandbox.faults), per account.
     (
         "slow",

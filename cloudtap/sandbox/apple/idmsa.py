@@ -83,6 +83,20 @@ class IdmsaHost:
             "scnt": sign_in.scnt,
         }
 
+    def _refuses(self, account: SandboxAccount) -> bool:
+        """Whether this sign-in attempt gets Apple's bare 503; every attempt is counted.
+
+        One 503 for three causes the wire cannot tell apart (docs/apple-evidence.md,
+        "Sign-in 503"): throttling, a lockout that grows on early returns, and new terms
+        waiting for the owner (docker-icloudpd #860: fixed by accepting them on icloud.com).
+        """
+        self.world.tally.add(account.apple_id, "signin")
+        if account.terms_signin_503 and not self.book.terms_accepted(account.apple_id):
+            return True
+        if account.signin_lockout and self.world.signin_lockouts.refuses(account.apple_id):
+            return True
+        return account.throttled
+
     @staticmethod
     def _no_session() -> Response:
         return service_errors(401, "-20101", "Your session has expired. Sign in again.")
@@ -104,7 +118,7 @@ class IdmsaHost:
         offered = body.get("protocols")
         offered = [p for p in offered if p in PROTOCOLS] if isinstance(offered, list) else []
         account = self.world.account(account_name)
-        if account is not None and account.throttled:
+        if account is not None and self._refuses(account):
             return throttled()
         protocol = _pick_protocol(account, offered)
         if account is None:
@@ -185,7 +199,7 @@ class IdmsaHost:
         if not isinstance(account_name, str) or not isinstance(password, str):
             return bad_request()
         account = self.world.account(account_name)
-        if account is not None and account.throttled:
+        if account is not None and self._refuses(account):
             return throttled()
         scnt = secrets.token_hex(24)
         if account is not None and account.locked:

@@ -69,7 +69,7 @@ def _range(request: Request) -> tuple[datetime, datetime, ZoneInfo] | None:
 
 
 def _bundle(request: Request) -> gen.EventBundle:
-    account = _web.account_of(request)
+    account = _web.enveloping_account_of(request)
     bundle = gen.new_bundle()
     asked = _range(request)
     if asked is not None:
@@ -84,18 +84,18 @@ async def events(request: Request) -> Response:
 
 
 async def startup(request: Request) -> Response:
-    account = _web.account_of(request)
+    account = _web.enveloping_account_of(request)
     bundle = _bundle(request)
     return JSONResponse({"Collection": gen.collections(account.content), **bundle.as_reply()})
 
 
 async def allcollections(request: Request) -> Response:
-    account = _web.account_of(request)
+    account = _web.enveloping_account_of(request)
     return JSONResponse({"Collection": gen.collections(account.content)})
 
 
 async def eventdetail(request: Request) -> Response:
-    account = _web.account_of(request)
+    account = _web.enveloping_account_of(request)
     spec = account.content
     tz = _user_tz(request)
     guid = request.path_params["guid"]

@@ -22,6 +22,7 @@ from cloudtap.sandbox.app import register_service
 from cloudtap.sandbox.services import _web
 from cloudtap.sandbox.services.content import contacts as gen
 from cloudtap.sandbox.services.content.rng import today
+from cloudtap.sandbox.tally import RequestTally
 from cloudtap.sandbox.world import SandboxWorld
 
 PREF_TOKEN = "914266d4387ff4a2f0ec1c32a8c8f7c0"
@@ -120,6 +121,11 @@ def _sync_token(spec: ContentSpec) -> str:
     return "HwoQEgwAAA" + hashlib.sha1(raw).hexdigest()[:24]
 
 
+def account_tally(request: Request) -> RequestTally:
+    world: SandboxWorld = request.app.state.world
+    return world.tally
+
+
 def _service_root(request: Request) -> str:
     host = request.headers.get("host", "").split(":", 1)[0]
     return f"https://{host}"
@@ -139,7 +145,7 @@ def _int_param(request: Request, name: str, default: int) -> int:
 
 
 async def startup(request: Request) -> Response:
-    account = _web.account_of(request)
+    account = _web.enveloping_account_of(request)
     spec = account.content
     root = _service_root(request)
     groups = _groups(spec)
@@ -164,10 +170,15 @@ async def startup(request: Request) -> Response:
 
 
 async def contacts(request: Request) -> Response:
-    account = _web.account_of(request)
+    account = _web.enveloping_account_of(request)
+    account_tally(request).add(account.apple_id, "co/contacts")
     spec = account.content
     limit = _int_param(request, "limit", 0)
     offset = _int_param(request, "offset", 0)
+    if account.contacts_ignore_paging:
+        # contacts-5k-paged@: the risk of issue 19 played out, a host that ignores
+        # limit/offset and sends the whole book every time (assumed, no capture).
+        limit = offset = 0
     end = spec.contacts if limit == 0 else min(spec.contacts, offset + limit)
     root = _service_root(request)
     cards = (card(gen.person(spec, i), root) for i in range(min(offset, end), end))

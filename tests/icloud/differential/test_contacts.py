@@ -50,3 +50,20 @@ async def test_pyicloud_and_cloudtap_agree_on_every_contact(
     # The comparison covered the interesting cards, not only plain ones.
     assert any(c["isCompany"] for c in theirs)
     assert sum(len(c["emailAddresses"]) for c in theirs) > len(theirs)
+
+
+async def test_a_host_that_ignores_paging_gives_both_clients_the_book_once(
+    pyicloud_venv: Path, sandbox: RunningSandbox, tmp_path: Path
+) -> None:
+    """Issue 19.5: contacts-5k-paged@'s host ignores limit/offset; pyicloud and cloudtap
+    both read its 5,000 cards once each, and cloudtap in one /co/contacts request."""
+    name = "contacts-5k-paged"
+    theirs = pyicloud_account_view(pyicloud_venv, "pyicloud_contacts.py", name, sandbox, tmp_path)
+    tally, apple_id = sandbox.world.tally, f"{name}@sandbox.cloudtap.dev"
+    before = tally.count(apple_id, "co/contacts")
+    ours = await cloudtap_view(sandbox, name, "mme_contacts.contacts")
+    assert tally.count(apple_id, "co/contacts") - before == 1
+    our_ids = [base64.b64decode(i["uid"]).decode() for i in ours]
+    their_ids = [c["contactId"] for c in theirs]
+    assert len(our_ids) == len(set(our_ids)) == 5_000
+    assert sorted(our_ids) == sorted(their_ids)

@@ -118,4 +118,4 @@ async def test_bad_paging_parameters_are_a_400(service_client: ServiceClient) ->
     async with service_client("contacts") as client:
         reply = await client.get("/co/contacts", params={"limit": "lots"})
     assert reply.status_code == 400
-    assert "limit" in reply.json()["error"]
+    assert "limit" in reply.json()["errorReason"]
