@@ -14,6 +14,11 @@ from pathlib import Path
 
 DEFAULT_DATA_DIR = ".cloudtap"
 MASTER_KEY_FILE = "master.key"
+# The sandbox's CA, under the data dir: its process writes it, every client of the sandbox
+# (workers included) trusts it. A convention of the deployment, so no one imports the
+# sandbox to find it.
+SANDBOX_CA_DIRECTORY = Path("sandbox") / "ca"
+SANDBOX_CA_CERT_FILE = "ca.pem"
 
 
 @dataclass(frozen=True)

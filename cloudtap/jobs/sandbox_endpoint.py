@@ -22,7 +22,7 @@ import socket
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from cloudtap.config import Settings
+from cloudtap.config import SANDBOX_CA_CERT_FILE, SANDBOX_CA_DIRECTORY, Settings
 from cloudtap.icloud.connector import TransportOptions
 
 log = logging.getLogger(__name__)
@@ -52,13 +52,8 @@ def withdraw(settings: Settings, proxy_url: str) -> None:
         path.unlink(missing_ok=True)
 
 
-def _default_ca_file(settings: Settings) -> str | None:
-    try:
-        from cloudtap.sandbox.ca import CA_CERT_FILE
-        from cloudtap.sandbox.runtime import ca_directory
-    except ImportError:
-        return None
-    return str(ca_directory(settings) / CA_CERT_FILE)
+def _default_ca_file(settings: Settings) -> str:
+    return str(settings.data_dir / SANDBOX_CA_DIRECTORY / SANDBOX_CA_CERT_FILE)
 
 
 def _read(path: Path) -> TransportOptions | None:

@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-CA_CERT_FILE = "ca.pem"
+CA_CERT_FILE = SANDBOX_CA_CERT_FILE
 CA_KEY_FILE = "ca-key.pem"
 LEAF_DIR = "hosts"
 _CA_NAME = "cloudtap sandbox CA"

@@ -35,7 +35,7 @@ WEB_SESSION_TTL = 12 * 3600.0
 
 
 def ca_directory(settings: Settings) -> Path:
-    return settings.data_dir / "sandbox" / "ca"
+    return settings.data_dir / SANDBOX_CA_DIRECTORY
 
 
 def sandbox_accounts(settings: Settings) -> list[SandboxAccount]:
