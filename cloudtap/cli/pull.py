@@ -136,9 +136,16 @@ def pull(
                 raise typer.Exit(1) from None
             progress.close()
             failed = {k: v["error"] for k, v in summary.data_types.items() if v.get("error")}
+            refused = (
+                f"; refused {len(summary.refused)} unsafe paths (named above)"
+                if summary.refused
+                else ""
+            )
             typer.echo(
                 f"pulled into {root}: {summary.files_fetched} files fetched "
-                f"({summary.bytes_fetched} bytes)" + (f"; failed: {failed}" if failed else "")
+                f"({summary.bytes_fetched} bytes)"
+                + (f"; failed: {failed}" if failed else "")
+                + refused
             )
             if interval is None:
                 if failed:
