@@ -89,3 +89,17 @@ def test_paths_recorded_outside_the_folder_are_refused(
     assert tampered["a"] not in manifest["files"]
     refused = manifest["runs"][-1]["refused"]
     assert len(refused) == 4 and {r["path"] for r in refused} >= {"escape/d.jpg"}
+
+
+def test_private_state_linked_out_of_the_folder_stops_the_run(
+    pull_sandbox: PullSandbox, tmp_path: Path
+) -> None:
+    root, outside = tmp_path / "copy", tmp_path / "outside"
+    root.mkdir()
+    outside.mkdir()
+    (root / ".cloudtap-pull").symlink_to(outside, target_is_directory=True)
+    env = {**pull_sandbox.env(tmp_path), "CT_TEST_PASSWORD": PASSWORD}
+    done = run_pull(env, PLAIN, "--to", str(root), *ARGS)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "refused '.cloudtap-pull': leads out of the folder through a symlink" in done.stderr
+    assert list(outside.iterdir()) == []
