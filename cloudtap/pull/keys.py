@@ -48,7 +48,8 @@ def folder_key(server_dir: Path, say: Callable[[str], None]) -> Path:
     server_dir.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)
     home = key_home()
     home.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)
-    os.chmod(home, PRIVATE_DIR)
+    if home.stat().st_uid == os.getuid():  # a directory the user named may not be theirs
+        os.chmod(home, PRIVATE_DIR)
     key = home / f"{_key_id(server_dir)}.key"
     legacy = server_dir / MASTER_KEY_FILE
     if legacy.is_file() and not legacy.is_symlink():
