@@ -28,6 +28,9 @@ class Settings:
     queue_url: str
     storage_url: str
     master_key_env: str | None = field(default=None, repr=False)
+    # Where the generated master key is kept when not in the data dir (``cloudtap pull``
+    # keeps it out of the folder it copies into).
+    master_key_file: Path | None = None
     # Outbound (webhook, S3 endpoint) SSRF allow-list: hosts or CIDRs that may be private
     # (local development, tests, an on-premises MinIO).
     outbound_allow_hosts: tuple[str, ...] = ()
@@ -79,6 +82,7 @@ class Settings:
         )
         sandbox_ca = env.get("CLOUDTAP_SANDBOX_CA_FILE")
         local_roots = env.get("CLOUDTAP_LOCAL_STORAGE_ROOTS", "")
+        key_file = env.get("CLOUDTAP_MASTER_KEY_FILE")
         return cls(
             data_dir=data_dir,
             database_url=env.get("CLOUDTAP_DATABASE_URL")
@@ -86,6 +90,7 @@ class Settings:
             queue_url=env.get("CLOUDTAP_QUEUE_URL") or f"sqlite:///{data_dir / 'queue.db'}",
             storage_url=env.get("CLOUDTAP_STORAGE_URL") or f"file://{data_dir / 'results'}",
             master_key_env=env.get("CLOUDTAP_MASTER_KEY"),
+            master_key_file=Path(key_file).expanduser() if key_file else None,
             outbound_allow_hosts=tuple(
                 dict.fromkeys(h.strip() for h in allow.split(",") if h.strip())
             ),
@@ -123,15 +128,16 @@ class Settings:
         """The 32-byte key that seals Apple session state and signs URLs.
 
         Taken from ``CLOUDTAP_MASTER_KEY`` (hex or urlsafe base64) or generated once into
-        the data dir with owner-only permissions.
+        ``CLOUDTAP_MASTER_KEY_FILE`` (default: the data dir's ``master.key``) with
+        owner-only permissions.
         """
         from cloudtap.crypto.keys import decode_master_key
 
         if self.master_key_env:
             return decode_master_key(self.master_key_env)
-        path = self.data_dir / MASTER_KEY_FILE
+        path = self.master_key_file or self.data_dir / MASTER_KEY_FILE
         if not path.exists():
-            self.data_dir.mkdir(parents=True, exist_ok=True)
+            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "w") as fh:
                 fh.write(secrets.token_hex(32))

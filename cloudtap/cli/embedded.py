@@ -35,9 +35,12 @@ def _free_port() -> int:
 
 
 @contextmanager
-def embedded_api(data_dir: Path, environment: Literal["sandbox", "live"]) -> Iterator[EmbeddedAPI]:
+def embedded_api(
+    data_dir: Path, environment: Literal["sandbox", "live"], master_key_file: Path | None = None
+) -> Iterator[EmbeddedAPI]:
     """Run the API on ``data_dir`` until the block ends. Jobs read the process-wide
-    settings, so the data dir is set in the environment before anything reads them."""
+    settings, so the data dir (and where the master key lives, when not in it) is set in
+    the environment before anything reads them."""
     import uvicorn
 
     from cloudtap.api.app import create_app
@@ -48,6 +51,8 @@ def embedded_api(data_dir: Path, environment: Literal["sandbox", "live"]) -> Ite
     from cloudtap.store.migrate import upgrade
 
     os.environ["CLOUDTAP_DATA_DIR"] = str(data_dir)
+    if master_key_file is not None:
+        os.environ["CLOUDTAP_MASTER_KEY_FILE"] = str(master_key_file)
     set_settings(None)
     settings = get_settings()
     data_dir.mkdir(parents=True, exist_ok=True)

@@ -46,7 +46,50 @@ def _folder_time_zone(text: str) -> str:
     return text.lower()
 
 
+def _token(ctx: typer.Context, token: str | None, token_file: Path | None) -> str | None:
+    """The API token: from --token-file, else CLOUDTAP_TOKEN or --token (with a warning:
+    a command line is readable by every user of the machine)."""
+    if token_file is not None:
+        try:
+            text = sys.stdin.read() if str(token_file) == "-" else token_file.read_text()
+        except OSError as exc:
+            raise typer.BadParameter(f"--token-file: {exc.strerror}") from None
+        return text.strip() or None
+    source = ctx.get_parameter_source("token")
+    if token and source is not None and source.name == "COMMANDLINE":
+        typer.echo(
+            "cloudtap pull: warning: --token is visible to other users of this machine "
+            "(ps); use CLOUDTAP_TOKEN or --token-file instead",
+            err=True,
+        )
+    return token
+
+
+def _private_server(root: Path) -> tuple[Path, Path | None]:
+    """The embedded server's data dir in the folder's private state, owner-only, and
+    the key sealing its Apple session, kept outside the folder (None: CLOUDTAP_MASTER_KEY)."""
+    import os
+
+    from cloudtap.pull.keys import folder_key
+    from cloudtap.pull.state import private_databases, state_dir, tighten
+
+    def say(text: str) -> None:
+        typer.echo(f"cloudtap pull: {text}", err=True)
+
+    try:
+        state = state_dir(root)
+    except ValueError as exc:
+        say(str(exc))
+        raise typer.Exit(1) from None
+    server_dir = state / "server"
+    key = None if os.environ.get("CLOUDTAP_MASTER_KEY") else folder_key(server_dir, say)
+    private_databases(server_dir, ("cloudtap.db", "queue.db"))
+    tighten(state)
+    return server_dir, key
+
+
 def pull(
+    ctx: typer.Context,
     apple_id: str | None = typer.Argument(None, help="The Apple ID (not needed with --sandbox)."),
     to: Path = typer.Option(..., "--to", help="Directory that holds the copy."),
     data_types: str | None = typer.Option(
@@ -58,7 +101,15 @@ def pull(
         None, help="A running cloudtap's URL (default: the embedded one, in-process)."
     ),
     token: str | None = typer.Option(
-        None, envvar="CLOUDTAP_TOKEN", help="API key token for --server (or CLOUDTAP_TOKEN)."
+        None,
+        envvar="CLOUDTAP_TOKEN",
+        help="API key token for --server. Prefer CLOUDTAP_TOKEN or --token-file: a "
+        "command line is visible to other users (ps).",
+    ),
+    token_file: Path | None = typer.Option(
+        None,
+        "--token-file",
+        help="Read the API key token for --server from this file ('-': stdin).",
     ),
     password_env: str | None = typer.Option(
         None, "--password-env", help="Read the Apple password from this environment variable."
@@ -80,12 +131,15 @@ def pull(
 ) -> None:
     """Copy a whole iCloud account into DIR in open formats, and keep it in sync."""
     # Imported here: every other command would otherwise load the export libraries.
+    import httpx
+
     from cloudtap.pull.client import ApiError, CloudtapClient
     from cloudtap.pull.login import LoginFailed, PasswordSources
     from cloudtap.pull.progress import progress_for
     from cloudtap.pull.pulling import pull as pull_once
     from cloudtap.pull.runner import STATE_DIR, PullOptions
     from cloudtap.pull.schedule import parse_interval
+    from cloudtap.pull.state import tighten
 
     if apple_id is None:
         if not sandbox:
@@ -95,8 +149,9 @@ def pull(
     # still goes to the sandbox, but asks like a real one would.
     known_password = sandbox and password_env is None
     sandbox = sandbox or apple_id.endswith(SANDBOX_DOMAIN)
+    token = _token(ctx, token, token_file)
     if server and not token:
-        raise typer.BadParameter("--server needs --token (or CLOUDTAP_TOKEN)")
+        raise typer.BadParameter("--server needs CLOUDTAP_TOKEN, --token-file or --token")
     interval = parse_interval(watch) if watch else None
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     root = to.expanduser().resolve()
@@ -120,8 +175,10 @@ def pull(
         else:
             from cloudtap.cli.embedded import embedded_api
 
+            server_dir, key_file = _private_server(root)
+            stack.callback(tighten, root / STATE_DIR)  # once the server has stopped
             api = stack.enter_context(
-                embedded_api(root / STATE_DIR / "server", "sandbox" if sandbox else "live"),
+                embedded_api(server_dir, "sandbox" if sandbox else "live", key_file),
             )
             url, api_token = api.url, api.token
         client = CloudtapClient(url, api_token, local_results=not server)
@@ -130,17 +187,25 @@ def pull(
             progress = progress_for(sys.stderr)
             try:
                 summary = pull_once(client, apple_id, options, sources, prompter, progress)
-            except (LoginFailed, ApiError, ValueError) as exc:
+            except (LoginFailed, ApiError, ValueError, httpx.HTTPError) as exc:
                 progress.close()
-                typer.echo(f"cloudtap pull: {exc}", err=True)
+                typer.echo(f"cloudtap pull: {exc or type(exc).__name__}", err=True)
                 if isinstance(exc, LoginFailed):
                     _explain_login_failure(exc.error, exc.info)
                 raise typer.Exit(1) from None
             progress.close()
+            tighten(root / STATE_DIR)
             failed = {k: v["error"] for k, v in summary.data_types.items() if v.get("error")}
+            refused = (
+                f"; refused {len(summary.refused)} unsafe paths (named above)"
+                if summary.refused
+                else ""
+            )
             typer.echo(
                 f"pulled into {root}: {summary.files_fetched} files fetched "
-                f"({summary.bytes_fetched} bytes)" + (f"; failed: {failed}" if failed else "")
+                f"({summary.bytes_fetched} bytes)"
+                + (f"; failed: {failed}" if failed else "")
+                + refused
             )
             if interval is None:
                 if failed:

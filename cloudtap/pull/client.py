@@ -13,6 +13,8 @@ from typing import Any
 
 import httpx
 
+from cloudtap.pull.paths import open_new
+
 JSON = dict[str, Any]
 AWAIT_SECONDS = 25  # under the server's default cap of 30
 CHUNK = 256 * 1024
@@ -99,9 +101,8 @@ class CloudtapClient:
         """Stream a file result to ``target`` (written beside it, then renamed), checked
         against the size and MD5 the API announced."""
         partial = target.with_name(f".{target.name}.part")
-        partial.parent.mkdir(parents=True, exist_ok=True)
         md5, size = hashlib.md5(usedforsecurity=False), 0
-        with open(partial, "wb") as out:
+        with os.fdopen(open_new(partial), "wb") as out:  # never through a planted symlink
             for chunk in self._chunks(result):
                 out.write(chunk)
                 md5.update(chunk)

@@ -7,30 +7,33 @@ is merged into what earlier pulls saw before any export is written.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
+
+from cloudtap.pull.paths import PRIVATE_DIR, PRIVATE_FILE, inside, write_new
+from cloudtap.pull.state import STATE_DIR
 
 Item = dict[str, Any]
 
 
 class ItemStore:
-    def __init__(self, state_dir: Path) -> None:
-        self.dir = state_dir / "items"
+    def __init__(self, root: Path) -> None:
+        self.root = root
 
     def _path(self, data_type: str) -> Path:
-        return self.dir / f"{data_type}.json"
+        """Checked on every use: a symlink out of the folder is refused (OutsideCopy)."""
+        return inside(self.root, f"{STATE_DIR}/items/{data_type}.json")
 
     def load(self, data_type: str) -> dict[str, Item]:
         path = self._path(data_type)
         if not path.exists():
             return {}
-        loaded: dict[str, Item] = json.loads(path.read_text())
+        loaded = json.loads(path.read_text())
+        if not isinstance(loaded, dict):
+            raise ValueError(f"{path} does not hold a pull's items")
         return loaded
 
     def save(self, data_type: str, items: dict[str, Item]) -> None:
-        self.dir.mkdir(parents=True, exist_ok=True)
         path = self._path(data_type)
-        tmp = path.with_name(f".{path.name}.tmp")
-        tmp.write_text(json.dumps(items, ensure_ascii=False))
-        os.replace(tmp, path)
+        path.parent.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)
+        write_new(path, json.dumps(items, ensure_ascii=False).encode(), PRIVATE_FILE)

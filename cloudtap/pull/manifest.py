@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import time
 from pathlib import Path
 from typing import Any
+
+from cloudtap.pull.paths import OutsideCopy, append_private, inside, write_new
 
 MANIFEST = "manifest.json"
 JOURNAL = ".cloudtap-pull/files.journal"
@@ -23,34 +24,41 @@ VERSION = 1
 KEPT_RUNS = 50
 
 
+Refusal = dict[str, str]  # path, reason, what (the file), source (manifest or journal)
+
+
 class Manifest:
-    def __init__(self, root: Path, data: dict[str, Any]) -> None:
-        self.root, self.data = root, data
+    def __init__(self, root: Path, data: dict[str, Any], refused: list[Refusal]) -> None:
+        self.root, self.data, self.refused = root, data, refused
         self._saved_at = time.monotonic()
 
     @classmethod
     def load(cls, root: Path) -> Manifest:
-        path = root / MANIFEST
+        path = inside(root, MANIFEST)  # itself a symlink out of the folder: refused
         data: dict[str, Any] = json.loads(path.read_text()) if path.exists() else {}
+        if not isinstance(data, dict) or not isinstance(data.get("files", {}), dict):
+            raise ValueError(f"{root / MANIFEST} is not a cloudtap pull manifest")
         data.setdefault("version", VERSION)
         data.setdefault("data_types", {})
-        data.setdefault("files", {})
         data.setdefault("runs", [])
-        journal = root / JOURNAL
+        refused: list[Refusal] = []
+        files: dict[str, Any] = {}
+        for file_id, entry in data.get("files", {}).items():
+            _admit(root, files, file_id, entry, MANIFEST, refused)
+        journal = inside(root, JOURNAL)
         if journal.exists():
             for line in journal.read_text().splitlines():
                 try:
                     file_id, entry = json.loads(line)
-                except ValueError:
+                except (ValueError, TypeError):
                     continue  # the line being written when the process died
-                data["files"][file_id] = entry
-        return cls(root, data)
+                _admit(root, files, file_id, entry, "files.journal", refused)
+        data["files"] = files
+        return cls(root, data, refused)
 
     def save(self) -> None:
-        path = self.root / MANIFEST
-        tmp = path.with_name(f".{MANIFEST}.tmp")
-        tmp.write_text(json.dumps(self.data, indent=1, sort_keys=True, ensure_ascii=False))
-        os.replace(tmp, path)
+        text = json.dumps(self.data, indent=1, sort_keys=True, ensure_ascii=False)
+        write_new(self.root / MANIFEST, text.encode())
         (self.root / JOURNAL).unlink(missing_ok=True)  # everything in it is in the manifest
         self._saved_at = time.monotonic()
 
@@ -69,25 +77,44 @@ class Manifest:
         entry = self.files.get(file_id)
         if entry is None:
             return False
-        path = self.root / entry["path"]
         try:
-            if path.stat().st_size != entry["size"]:
+            path = inside(self.root, entry.get("path"))
+            if path.stat().st_size != entry.get("size"):
                 return False
-        except OSError:
+        except (OSError, OutsideCopy):
             return False
-        return not verify or md5_of(path) == entry["md5"]
+        return not verify or md5_of(path) == entry.get("md5")
 
     def record_file(self, file_id: str, entry: dict[str, Any]) -> None:
         self.files[file_id] = entry
-        journal = self.root / JOURNAL
-        journal.parent.mkdir(parents=True, exist_ok=True)
-        with open(journal, "a") as fh:
-            fh.write(json.dumps([file_id, entry], ensure_ascii=False) + "\n")
+        line = json.dumps([file_id, entry], ensure_ascii=False) + "\n"
+        append_private(inside(self.root, JOURNAL), line)
         if time.monotonic() - self._saved_at > SAVE_EVERY_SECONDS:
             self.save()  # keep manifest.json itself current for whoever reads it meanwhile
 
     def add_run(self, run: dict[str, Any]) -> None:
         self.data["runs"] = [*self.data["runs"], run][-KEPT_RUNS:]
+
+
+def _admit(
+    root: Path,
+    files: dict[str, Any],
+    file_id: object,
+    entry: object,
+    source: str,
+    refused: list[Refusal],
+) -> None:
+    """Keep ``entry`` if it is a file entry whose path stays inside ``root``."""
+    if not isinstance(file_id, str):
+        return
+    path = entry.get("path") if isinstance(entry, dict) else None
+    try:
+        inside(root, path)
+    except OutsideCopy as exc:
+        files.pop(file_id, None)  # an earlier, sound entry of the file is no longer current
+        refused.append({"path": exc.path, "reason": exc.reason, "what": file_id, "source": source})
+        return
+    files[file_id] = entry
 
 
 def md5_of(path: Path) -> str:

@@ -93,6 +93,7 @@ class RichProgress:
     """One bar per data type: bytes fetched of the bytes to fetch, with rate and ETA."""
 
     def __init__(self) -> None:
+        from rich.console import Console
         from rich.progress import (
             BarColumn,
             DownloadColumn,
@@ -108,6 +109,7 @@ class RichProgress:
             DownloadColumn(),
             TransferSpeedColumn(),
             TimeRemainingColumn(),
+            console=Console(stderr=True),  # beside the plain log: stdout has the result
         )
         self._bar.start()
         self._tasks: dict[str, Any] = {}

@@ -24,13 +24,16 @@ def pull(
         raise ValueError(f"{options.root} holds the copy of {account['apple_id']}, not {apple_id}")
     user = client.user(apple_id)
     known = account.get("session")
+    refused = manifest.refused  # reported by the first run (the save below drops them)
     for _ in range(2):
         session = active_session(client, user["id"], apple_id, known, sources, prompter)
         # Only ids are kept: the API holds Apple's session and trust state, sealed.
         account.update(apple_id=apple_id, user=user["id"], session=session["id"])
         manifest.save()
         try:
-            return Runner(client, str(session["id"]), options, progress).run()
+            runner = Runner(client, str(session["id"]), options, progress, refused=refused)
+            refused = []
+            return runner.run()
         except (SessionExpired, ApiError) as exc:
             if isinstance(exc, ApiError) and exc.error != "session-expired":
                 raise

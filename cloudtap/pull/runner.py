@@ -9,6 +9,10 @@ Incremental rules (see docs/pull.md):
   its last full listing is older than ``calendar_refresh`` (or with ``full``);
 - a full listing records the items that disappeared as deletions in the manifest; they
   are removed from the copy only with ``apply_deletions``.
+
+No path is trusted (cloudtap.pull.paths): those the manifest and journal record and those
+built from the server's data are each checked to stay inside the folder before anything
+is deleted, written or read there; what is refused is named and the run goes on.
 """
 
 from __future__ import annotations
@@ -26,16 +30,17 @@ from typing import Any
 import httpx
 
 from cloudtap.pull.client import JSON, ApiError, CloudtapClient
-from cloudtap.pull.exporters import Item, Wanted, tables
+from cloudtap.pull.exporters import Item, Wanted, safe_name, tables
 from cloudtap.pull.exporters import calendar as calendar_export
 from cloudtap.pull.exporters import contacts as contacts_export
 from cloudtap.pull.exporters import notes as notes_export
 from cloudtap.pull.exporters import photos as photos_export
 from cloudtap.pull.items import ItemStore
-from cloudtap.pull.manifest import Manifest
+from cloudtap.pull.manifest import Manifest, Refusal
+from cloudtap.pull.paths import OutsideCopy, append_private, inside
 from cloudtap.pull.progress import Progress
+from cloudtap.pull.state import STATE_DIR, state_dir
 
-STATE_DIR = ".cloudtap-pull"
 DELETIONS_LOG = f"{STATE_DIR}/deletions.jsonl"
 PHOTOS, CONTACTS, CALENDAR, NOTES = (
     "icpl.photos",
@@ -73,6 +78,7 @@ class RunSummary:
     files_fetched: int = 0
     bytes_fetched: int = 0
     data_types: dict[str, dict[str, Any]] = field(default_factory=dict)
+    refused: list[Refusal] = field(default_factory=list)  # paths that led out of the folder
 
     def as_json(self) -> JSON:
         return {
@@ -82,6 +88,7 @@ class RunSummary:
             "files_fetched": self.files_fetched,
             "bytes_fetched": self.bytes_fetched,
             "data_types": self.data_types,
+            "refused": self.refused,
         }
 
 
@@ -107,15 +114,17 @@ def wanted_files(data_type: str, item: Item, options: PullOptions) -> list[Wante
 
 def write_exports(
     data_type: str, root: Path, items: dict[str, Item], files: dict[str, str]
-) -> None:
+) -> list[OutsideCopy]:
+    """Rewrite the type's export; the writes (and reads) refused as outside the folder."""
     if data_type == CONTACTS:
-        contacts_export.export(root, items, files)
-    elif data_type == CALENDAR:
-        calendar_export.export(root, items, files)
-    elif data_type == NOTES:
-        notes_export.export(root, items, files)
-    elif data_type in tables.TARGETS:
-        tables.export_table(data_type, root, items)
+        return contacts_export.export(root, items, files)
+    if data_type == CALENDAR:
+        return calendar_export.export(root, items, files)
+    if data_type == NOTES:
+        return notes_export.export(root, items, files)
+    if data_type in tables.TARGETS:
+        return tables.export_table(data_type, root, items)
+    return []
 
 
 class SessionExpired(Exception):
@@ -139,16 +148,32 @@ class Runner:
         options: PullOptions,
         progress: Progress,
         on_manifest: Callable[[Manifest], None] = lambda m: None,
+        refused: list[Refusal] | None = None,
     ) -> None:
+        """``refused``: what an earlier load of this manifest refused (to report)."""
         self.client, self.session_id, self.options = client, session_id, options
         self.progress = progress
         self.root = options.root
+        state_dir(self.root)
         self.manifest = Manifest.load(self.root)
-        self.store = ItemStore(self.root / STATE_DIR)
+        self.store = ItemStore(self.root)
+        self.refused: list[Refusal] = []
+        for earlier in [*(refused or []), *self.manifest.refused]:
+            self._report(earlier)
         on_manifest(self.manifest)
 
+    def _report(self, refusal: Refusal) -> None:
+        self.refused.append(refusal)
+        where = f"; recorded in {refusal['source']}" if refusal.get("source") else ""
+        self.progress.message(
+            f"refused {refusal['path']!r}: {refusal['reason']} ({refusal['what']}{where})"
+        )
+
+    def _refuse(self, exc: OutsideCopy, what: str) -> None:
+        self._report({"path": exc.path, "reason": exc.reason, "what": what})
+
     def run(self) -> RunSummary:
-        summary = RunSummary(started=now_iso())
+        summary = RunSummary(started=now_iso(), refused=self.refused)
         # Counted at the start, so a run that was killed keeps its number.
         run_number = int(self.manifest.data.get("run_count", 0)) + 1
         self.manifest.data["run_count"] = summary.number = run_number
@@ -214,7 +239,8 @@ class Runner:
         summary.bytes_fetched += size
         report.update(files_fetched=fetched, bytes_fetched=size, files_finished=time.time())
         known = {fid: e["path"] for fid, e in self.manifest.files.items()}
-        write_exports(data_type, self.root, items, known)
+        for refusal in write_exports(data_type, self.root, items, known):
+            self._refuse(refusal, f"{data_type} export")
         self.progress.done(data_type)
         return report
 
@@ -279,12 +305,26 @@ class Runner:
         for want in wanted_files(data_type, item, self.options):
             entry = self.manifest.files.pop(want.file_id, None)
             if entry is not None:
-                (self.root / entry["path"]).unlink(missing_ok=True)
+                self._unlink(entry["path"], want.file_id)
         if data_type == NOTES:  # the note's own Markdown file, and its emptied folder
-            base = self.root / notes_export.base_path(item)
-            base.with_name(base.name + ".md").unlink(missing_ok=True)
-            if base.is_dir() and not any(base.iterdir()):
-                base.rmdir()
+            base = notes_export.base_path(item)
+            self._unlink(f"{base}.md", f"note {item.get('id')}")
+            try:
+                folder = inside(self.root, base)
+            except OutsideCopy as exc:
+                self._refuse(exc, f"note {item.get('id')}")
+                return
+            if folder.is_dir() and not any(folder.iterdir()):
+                folder.rmdir()
+
+    def _unlink(self, relative: str, what: str) -> None:
+        """Remove ``relative`` (the link itself if it is one) only if it is inside."""
+        try:
+            inside(self.root, relative)
+        except OutsideCopy as exc:
+            self._refuse(exc, what)
+            return
+        (self.root / relative).unlink(missing_ok=True)
 
     def _log_deletions(
         self, data_type: str, gone: list[str], items: dict[str, Item], applied: bool
@@ -293,23 +333,22 @@ class Runner:
         when, what, the files of the copy it had, and whether they were removed."""
         if not gone:
             return
-        log = self.root / DELETIONS_LOG
-        log.parent.mkdir(parents=True, exist_ok=True)
-        with open(log, "a") as fh:
-            for item_id in gone:
-                files = [
-                    self.manifest.files[w.file_id]["path"]
-                    for w in wanted_files(data_type, items[item_id], self.options)
-                    if w.file_id in self.manifest.files
-                ]
-                line = {
-                    "seen": now_iso(),
-                    "data_type": data_type,
-                    "id": item_id,
-                    "files": files,
-                    "applied": applied,
-                }
-                fh.write(json.dumps(line, ensure_ascii=False) + "\n")
+        lines = []
+        for item_id in gone:
+            files = [
+                self.manifest.files[w.file_id]["path"]
+                for w in wanted_files(data_type, items[item_id], self.options)
+                if w.file_id in self.manifest.files
+            ]
+            line = {
+                "seen": now_iso(),
+                "data_type": data_type,
+                "id": item_id,
+                "files": files,
+                "applied": applied,
+            }
+            lines.append(json.dumps(line, ensure_ascii=False) + "\n")
+        append_private(inside(self.root, DELETIONS_LOG), "".join(lines))
 
     # -- files ---------------------------------------------------------------------
 
@@ -325,14 +364,27 @@ class Runner:
                     continue
                 if not self.options.full and entry["file_errors"].get(want.file_id) in PERMANENT:
                     continue  # Apple has no file for it: do not ask again every run
-                recorded = self.manifest.files.get(want.file_id)
-                path = recorded["path"] if recorded else want.path
+                path = self._recorded_path(want)
                 if taken.get(path, want.file_id) != want.file_id:
                     p = PurePosixPath(path)
-                    path = str(p.with_name(f"{p.stem}-{item_id[:7]}{p.suffix}"))
+                    tag = safe_name(item_id[:7], "_")
+                    path = str(p.with_name(f"{p.stem}-{tag}{p.suffix}"))
                 taken[path] = want.file_id
                 plan.append(Wanted(want.file_id, path, want.mtime, want.kind))
         return plan
+
+    def _recorded_path(self, want: Wanted) -> str:
+        """Where the file was put before, if that is still inside the folder; else the
+        path built from the item now."""
+        recorded = self.manifest.files.get(want.file_id)
+        if not recorded:
+            return want.path
+        try:
+            inside(self.root, recorded.get("path"))
+        except OutsideCopy as exc:
+            self._refuse(exc, want.file_id)
+            return want.path
+        return str(recorded["path"])
 
     def _fetch_files(
         self, data_type: str, items: dict[str, Item], entry: dict[str, Any], run: int
@@ -377,7 +429,12 @@ class Runner:
             result = results.get(want.file_id)
             if result is None:
                 continue
-            target = self.root / want.path
+            try:
+                target = inside(self.root, want.path)
+            except OutsideCopy as exc:
+                self._refuse(exc, want.file_id)
+                failed[want.file_id] = "outside-copy"
+                continue
             try:
                 got = self.client.download(result, target)
             except (ApiError, httpx.HTTPError) as exc:

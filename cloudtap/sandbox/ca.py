@@ -19,6 +19,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from cloudtap.config import SANDBOX_CA_CERT_FILE
+
 CA_CERT_FILE = SANDBOX_CA_CERT_FILE
 CA_KEY_FILE = "ca-key.pem"
 LEAF_DIR = "hosts"

@@ -18,7 +18,7 @@ from typing import Any
 
 from starlette.types import ASGIApp
 
-from cloudtap.config import Settings, get_settings
+from cloudtap.config import SANDBOX_CA_DIRECTORY, Settings, get_settings
 from cloudtap.crypto.sealing import Sealer
 from cloudtap.sandbox.accounts.model import SandboxAccount
 from cloudtap.sandbox.accounts.scenarios import scenario_accounts

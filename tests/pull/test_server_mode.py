@@ -8,6 +8,8 @@ from pathlib import Path
 from tests.cli.serve_process import served_api
 from tests.pull.sandbox_world import PASSWORD, SLOW, PullSandbox, run_pull
 
+CONTACTS = ("--password-env", "CT_TEST_PASSWORD", "--data-types", "mme_contacts.contacts")
+
 
 def test_pull_through_a_running_server(pull_sandbox: PullSandbox, tmp_path: Path) -> None:
     sandbox_env = {
@@ -33,7 +35,19 @@ def test_pull_through_a_running_server(pull_sandbox: PullSandbox, tmp_path: Path
             "--data-types",
             "mme_contacts.contacts,icpl.photos",
         )
+        # The token from a file, not the command line; or on it, with a warning.
+        token_file = tmp_path / "token"
+        token_file.write_text(api.token + "\n")
+        without_env = {k: v for k, v in env.items() if k != "CLOUDTAP_TOKEN"}
+        by_file, by_argument = (
+            run_pull(without_env, SLOW, "--to", str(root), "--server", api.url, *how, *CONTACTS)
+            for how in (("--token-file", str(token_file)), ("--token", api.token))
+        )
     assert done.returncode == 0, done.stdout + done.stderr
+    assert "warning" not in done.stderr
+    assert by_file.returncode == 0 and "warning" not in by_file.stderr, by_file.stderr
+    assert by_argument.returncode == 0, by_argument.stderr
+    assert "--token is visible to other users" in by_argument.stderr
     manifest = json.loads((root / "manifest.json").read_text())
     assert not (root / ".cloudtap-pull" / "server").exists()  # no embedded server ran
     photos = manifest["data_types"]["icpl.photos"]["count"]

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from cloudtap.pull.paths import OutsideCopy, inside, write_new
+
 Item = dict[str, Any]
 
 
@@ -19,16 +21,27 @@ class Wanted:
     kind: str = ""  # what the file is to its item (original, live, edited, raw, image…)
 
 
-def safe_name(text: str | None, fallback: str, limit: int = 80) -> str:
-    """A file-system-safe name: no separators or control characters, never empty."""
-    cleaned = "".join(
-        "_" if ch in '/\\:*?"<>|' or ord(ch) < 32 else ch for ch in (text or "")
-    ).strip(" .")
-    return (cleaned[:limit].rstrip(" .") or fallback) if cleaned else fallback
+def _cleaned(text: str, limit: int) -> str:
+    kept = "".join("_" if ch in '/\\:*?"<>|' or ord(ch) < 32 else ch for ch in text)
+    return kept.strip(" .")[:limit].rstrip(" .")
 
 
-def write_atomically(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_bytes(data)
-    tmp.replace(path)
+def safe_name(text: object, fallback: str, limit: int = 80) -> str:
+    """A file-system-safe name: no separators or control characters, never empty, never
+    ``.`` or ``..`` (the fallback, often the server's id, is cleaned the same way)."""
+    return _cleaned(str(text or ""), limit) or _cleaned(fallback, limit) or "_"
+
+
+def safe_extension(text: object, fallback: str) -> str:
+    """A server's file extension as a name's suffix: letters and digits only."""
+    kept = "".join(ch for ch in str(text or "") if ch.isascii() and ch.isalnum())[:16]
+    return kept or fallback
+
+
+def write_atomically(root: Path, relative: str, data: bytes) -> None:
+    """Write ``relative`` under ``root`` in one step; ``OutsideCopy`` if it would land
+    outside the folder."""
+    write_new(inside(root, relative), data)
+
+
+__all__ = ["Item", "OutsideCopy", "Wanted", "safe_extension", "safe_name", "write_atomically"]

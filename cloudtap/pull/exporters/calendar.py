@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from icalendar import Alarm, Calendar, Event, vCalAddress, vText
 
-from cloudtap.pull.exporters import Item, Wanted, safe_name, write_atomically
+from cloudtap.pull.exporters import Item, OutsideCopy, Wanted, safe_name, write_atomically
 
 DATA_TYPE = "mme_calendar.events"
 PRODID = "-//cloudtap//cloudtap pull//EN"
@@ -105,7 +105,8 @@ def calendars(items: dict[str, Item]) -> dict[str, list[Event]]:
     return out
 
 
-def export(root: Path, items: dict[str, Item], files: dict[str, str]) -> None:
+def export(root: Path, items: dict[str, Item], files: dict[str, str]) -> list[OutsideCopy]:
+    refused = []
     for name, events in calendars(items).items():
         cal = Calendar()
         cal.add("prodid", PRODID)
@@ -114,4 +115,8 @@ def export(root: Path, items: dict[str, Item], files: dict[str, str]) -> None:
         for event in events:
             cal.add_component(event)
         cal.add_missing_timezones()
-        write_atomically(root / "calendars" / f"{safe_name(name, 'calendar')}.ics", cal.to_ical())
+        try:
+            write_atomically(root, f"calendars/{safe_name(name, 'calendar')}.ics", cal.to_ical())
+        except OutsideCopy as exc:
+            refused.append(exc)
+    return refused

@@ -10,7 +10,8 @@ from typing import Any
 
 import vobject
 
-from cloudtap.pull.exporters import Item, Wanted, safe_name, write_atomically
+from cloudtap.pull.exporters import Item, OutsideCopy, Wanted, safe_name, write_atomically
+from cloudtap.pull.paths import inside
 
 DATA_TYPE = "mme_contacts.contacts"
 VCF = "contacts/contacts.vcf"
@@ -145,12 +146,19 @@ def _add_record(card: Any, record: dict[str, Any]) -> None:
         _add(card, "x-socialprofile", str(value), label, **extra)
 
 
-def export(root: Path, items: dict[str, Item], files: dict[str, str]) -> None:
-    cards = []
+def export(root: Path, items: dict[str, Item], files: dict[str, str]) -> list[OutsideCopy]:
+    cards, refused = [], []
     for item in sorted(items.values(), key=lambda i: str(i.get("id"))):
         photo = None
         for want in wanted(item):
             if want.file_id in files:
-                photo = (root / files[want.file_id]).read_bytes()
+                try:
+                    photo = inside(root, files[want.file_id]).read_bytes()
+                except OutsideCopy as exc:
+                    refused.append(exc)
         cards.append(vcard(item, photo).serialize())
-    write_atomically(root / VCF, "".join(cards).encode())
+    try:
+        write_atomically(root, VCF, "".join(cards).encode())
+    except OutsideCopy as exc:
+        refused.append(exc)
+    return refused

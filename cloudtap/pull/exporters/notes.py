@@ -8,7 +8,15 @@ import posixpath
 from pathlib import Path
 from urllib.parse import quote
 
-from cloudtap.pull.exporters import Item, Wanted, safe_name, write_atomically
+from cloudtap.pull.exporters import (
+    Item,
+    OutsideCopy,
+    Wanted,
+    safe_extension,
+    safe_name,
+    write_atomically,
+)
+from cloudtap.pull.paths import inside
 
 DATA_TYPE = "mme_notes.notes"
 
@@ -16,7 +24,7 @@ DATA_TYPE = "mme_notes.notes"
 def base_path(item: Item) -> str:
     folder = safe_name(item.get("folder"), "Notes")
     title = safe_name(item.get("title"), "Untitled", limit=60)
-    return f"notes/{folder}/{title}-{str(item.get('id'))[:7]}"
+    return f"notes/{folder}/{title}-{safe_name(str(item.get('id'))[:7], '_')}"
 
 
 def wanted(item: Item) -> list[Wanted]:
@@ -26,14 +34,15 @@ def wanted(item: Item) -> list[Wanted]:
         file_id = attachment.get("file_id")
         if not file_id:
             continue
-        ext = attachment.get("extension") or "bin"
-        stem = str(attachment.get("id"))[:8]
+        ext = safe_extension(attachment.get("extension"), "bin")
+        stem = safe_name(str(attachment.get("id"))[:8], "_")
         name = safe_name(attachment.get("name"), f"{stem}.{ext}")
         out.append(Wanted(str(file_id), f"{base}/{stem}-{name}", kind="attachment"))
     for inline in item.get("inline") or []:
         if inline.get("file_id"):
-            ext = inline.get("extension") or "png"
-            name = f"{str(inline.get('id'))[:8]}-{inline.get('kind') or 'inline'}.{ext}"
+            ext = safe_extension(inline.get("extension"), "png")
+            stem = safe_name(str(inline.get("id"))[:8], "_")
+            name = f"{stem}-{safe_name(inline.get('kind'), 'inline')}.{ext}"
             out.append(Wanted(str(inline["file_id"]), f"{base}/{name}", kind="inline"))
     return out
 
@@ -84,14 +93,19 @@ def markdown(item: Item, files: dict[str, str], note_dir: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def export(root: Path, items: dict[str, Item], files: dict[str, str]) -> None:
+def export(root: Path, items: dict[str, Item], files: dict[str, str]) -> list[OutsideCopy]:
     expected: dict[str, str] = {}
+    refused = []
     for item in items.values():
         base = base_path(item)
         note_dir = base.rsplit("/", 1)[0]
-        write_atomically(root / f"{base}.md", markdown(item, files, note_dir).encode())
+        try:
+            write_atomically(root, f"{base}.md", markdown(item, files, note_dir).encode())
+        except OutsideCopy as exc:
+            refused.append(exc)
         expected[str(item.get("id"))] = f"{base}.md"
     _remove_stale(root, expected)
+    return refused
 
 
 def _remove_stale(root: Path, expected: dict[str, str]) -> None:
@@ -100,9 +114,17 @@ def _remove_stale(root: Path, expected: dict[str, str]) -> None:
     by_prefix: dict[str, set[str]] = {}
     for item_id in expected:
         by_prefix.setdefault(item_id[:7], set()).add(item_id)
-    for path in (root / "notes").rglob("*.md") if (root / "notes").is_dir() else ():
+    try:
+        notes = inside(root, "notes")
+    except OutsideCopy:
+        return  # the export itself was refused; nothing outside is looked at
+    for path in notes.rglob("*.md") if notes.is_dir() else ():
+        rel = path.relative_to(root.resolve()).as_posix()
+        try:
+            inside(root, rel)
+        except OutsideCopy:
+            continue  # a symlink out of the folder: neither read nor removed
         prefix = path.stem.rsplit("-", 1)[-1]
-        rel = path.relative_to(root).as_posix()
         if prefix not in by_prefix or rel in expected.values():
             continue
         note_id = _front_matter_id(path)

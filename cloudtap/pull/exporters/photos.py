@@ -12,7 +12,7 @@ import binascii
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 
-from cloudtap.pull.exporters import Item, Wanted, safe_name
+from cloudtap.pull.exporters import Item, Wanted, safe_extension, safe_name
 
 DATA_TYPE = "icpl.photos"
 DEFAULT_FOLDERS = "{:%Y/%m/%d}"
@@ -56,7 +56,7 @@ def folder(moment: datetime | None, structure: str, time_zone: str = "local") ->
 def wanted(item: Item, structure: str = DEFAULT_FOLDERS, time_zone: str = "local") -> list[Wanted]:
     moment = captured(item)
     subdir = folder(moment, structure, time_zone)
-    name = safe_name(item.get("filename"), str(item.get("id")))
+    name = safe_name(item.get("filename"), str(item.get("id")))  # never a path
     stem = name.rsplit(".", 1)[0] if "." in name else name
     upper = name != name.lower() and name.rsplit(".", 1)[-1].isupper()
     mtime = moment.timestamp() if moment else None
@@ -70,7 +70,7 @@ def wanted(item: Item, structure: str = DEFAULT_FOLDERS, time_zone: str = "local
         if label == "original":
             filename = name
         else:
-            ext = str(file.get("extension") or "bin")
+            ext = safe_extension(file.get("extension"), "bin")
             filename = f"{stem}.{ext.upper() if upper else ext}"
         path = "/".join(p for p in (top, subdir, filename) if p)
         out.append(Wanted(file_id, path, mtime, label))

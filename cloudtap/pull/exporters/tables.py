@@ -9,7 +9,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from cloudtap.pull.exporters import Item, Wanted, write_atomically
+from cloudtap.pull.exporters import Item, OutsideCopy, Wanted, write_atomically
 
 CALLS, HISTORY, FINDMY = "callkit.calls", "cloudkit_safari.history", "fmip.devices"
 TARGETS = {
@@ -56,9 +56,15 @@ def ordered(items: dict[str, Item]) -> list[Item]:
     return sorted(items.values(), key=lambda i: (str(i.get("date") or ""), str(i.get("id"))))
 
 
-def export_table(data_type: str, root: Path, items: dict[str, Item]) -> None:
+def export_table(data_type: str, root: Path, items: dict[str, Item]) -> list[OutsideCopy]:
     rows = ordered(items)
-    write_atomically(root / TARGETS[data_type], csv_bytes(rows))
+    outputs = {TARGETS[data_type]: csv_bytes(rows)}
     if data_type == FINDMY:
-        body = json.dumps(rows, indent=1, ensure_ascii=False).encode()
-        write_atomically(root / "findmy/devices.json", body)
+        outputs["findmy/devices.json"] = json.dumps(rows, indent=1, ensure_ascii=False).encode()
+    refused = []
+    for relative, body in outputs.items():
+        try:
+            write_atomically(root, relative, body)
+        except OutsideCopy as exc:
+            refused.append(exc)
+    return refused

@@ -90,3 +90,23 @@ def test_a_renamed_or_moved_note_leaves_no_stale_file(tmp_path: Path) -> None:
     targets = {(new.parent / unquote(link)).resolve() for link in links if "://" not in link}
     assert targets == {(tmp_path / path).resolve() for path in files.values()}
     assert all(target.exists() for target in targets)
+
+
+def test_server_ids_and_extensions_stay_in_the_notes_folder() -> None:
+    note: Item = {
+        "id": "../../x/y",
+        "folder": "..",
+        "title": "../../etc",
+        "attachments": [
+            {"id": "../../a", "file_id": "f1", "extension": "/etc/passwd", "name": None},
+        ],
+        "inline": [{"id": "/abs", "file_id": "f2", "kind": "../k", "extension": "../p"}],
+    }
+    assert base_path(note) == "notes/Notes/_.._etc-_.._x"
+    paths = [w.path for w in wanted(note)]
+    for path in paths:
+        assert path.startswith("notes/Notes/") and ".." not in path.split("/"), path
+    assert paths == [
+        "notes/Notes/_.._etc-_.._x/_.._a-_.._a.etcpasswd",
+        "notes/Notes/_.._etc-_.._x/_abs-_k.p",
+    ]

@@ -91,3 +91,28 @@ def test_variants_go_apart_and_renditions_stay_out() -> None:
     mtimes = {w.mtime for w in wanted(item)}
     assert mtimes == {datetime(2026, 5, 28, 20, 0, 4, 380000, tzinfo=UTC).timestamp()}
     assert resource_letter("icpl://%%%") is None
+
+
+def test_server_names_and_extensions_stay_in_their_folder() -> None:
+    """A hostile server's id, file name and extensions: each becomes one plain name."""
+    item = {
+        "id": "../../../evil",
+        "filename": "..",
+        "date_created": "2024-02-09T12:00:00Z",
+        "files": [
+            {"id": _file_id("o")},
+            {"id": _file_id("v"), "extension": "../../x"},
+            {"id": _file_id("f"), "extension": "a/b\\c"},
+            {"id": _file_id("a"), "extension": ".."},
+        ],
+    }
+    got = {w.kind: w.path for w in wanted(item, time_zone="utc")}
+    tops = {"original": "photos", "live": "photos", "edited": "photos-edited", "raw": "photos-raw"}
+    assert set(got) == set(tops)
+    for kind, path in got.items():
+        top, year, month, day, name = path.split("/")  # one plain name in the day's folder
+        assert (top, year, month, day) == (tops[kind], "2024", "02", "09"), path
+        assert name not in (".", "..") and "\\" not in name, path
+    assert got["original"].endswith("/_.._.._evil")
+    assert got["live"].endswith(".x") and got["edited"].endswith(".abc")
+    assert got["raw"].endswith(".bin")
