@@ -72,7 +72,7 @@ def test_a_plain_install_serves_pulls_and_names_missing_extras(tmp_path: Path) -
     pulled = subprocess.run(
         [cloudtap, "pull", "--sandbox", "--to", str(tmp_path / "pull"), "--data-types",
          "fmip.devices"],
-        env=cloudtap_env(tmp_path / "pull-data"),
+        env=cloudtap_env(tmp_path / "pull-data", {"CLOUDTAP_PULL_KEY_DIR": str(tmp_path / "keys")}),
         cwd=tmp_path,
         capture_output=True,
         text=True,
