@@ -41,6 +41,8 @@ class Call:
     account: str = ""  # scenario account short name that plays the capture's user
     note: str = ""  # e.g. "wrong-code", "wrong-password"
     cookies: tuple[str, ...] = ()  # names of the cookies the reply set
+    content_type: str = ""  # the reply's Content-Type, where the capture kept it
+    media: bool = False  # the body was media bytes, dropped when vendored
 
     @property
     def label(self) -> str:
