@@ -287,9 +287,6 @@ def records_modify(call: _Call) -> JsonDict:
         # The Reference's code for a refused write (it has no PERMISSION_FAILURE).
         raise CloudKitError("ACCESS_DENIED", "This container is read-only in the sandbox", 403)
     records: list[Record] = modify(call.account, call.database, zone, operations)
-    # A modified record comes back without its zoneID (icloudpd's 2023
-    # download_autodelete_photos_part1.yml, pyicloud's photo_delete_response.json).
-    records = [{k: v for k, v in r.items() if k != "zoneID"} for r in records]
     return {
         "records": _project(records, body.get("desiredKeys")),
         "syncToken": call.sync_token(zone),
