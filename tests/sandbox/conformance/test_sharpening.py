@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 
-from tests.sandbox.conformance.captures import Call, Group
+from tests.sandbox.conformance.captures import Call
 from tests.sandbox.conformance.deviations import DEVIATIONS, Deviation
 from tests.sandbox.conformance.report import Outcome, Report, differences
 from tests.sandbox.conformance.shapes import ID_MAPS, Difference
@@ -145,4 +145,3 @@ def test_the_report_counts_distinct_replies() -> None:
     report = Report([Outcome(c, c.status, 1) for c in (one, again, other)])
     assert report.distinct_replies == 2
     assert len(report.outcomes) == 3
-    assert Group("icloudpd", "g", [one]).id == "icloudpd:g"
