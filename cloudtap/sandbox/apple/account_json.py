@@ -214,7 +214,8 @@ def account_reply(
         "version": 2,
         "isExtendedLogin": True,
         "pcsServiceIdentitiesIncluded": False,
-        "hsaChallengeRequired": version == 2 and not trusted,
+        # Owed by 2FA and legacy 2SV alike (icloudpd 2fa_flow_*, 2sa_flow_*.yml).
+        "hsaChallengeRequired": version >= 1 and not trusted,
         "requestInfo": {
             "country": "CN" if account.china else "US",
             "timeZone": "GMT",

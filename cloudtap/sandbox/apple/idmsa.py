@@ -31,6 +31,8 @@ from cloudtap.sandbox.apple.srp_server import (
     password_verifier,
 )
 from cloudtap.sandbox.apple.wire import (
+    HTML,
+    JSON,
     apple_json,
     bad_request,
     empty,
@@ -143,7 +145,7 @@ class IdmsaHost:
             "b": base64.b64encode(challenge.b).decode(),
             "c": key,
         }
-        return apple_json(reply, headers={"scnt": scnt})
+        return apple_json(reply, headers={"scnt": scnt}, content_type=HTML)
 
     async def signin_complete(self, request: Request) -> Response:
         body = await json_object(request)
@@ -178,10 +180,11 @@ class IdmsaHost:
             return sign_in, 200, {"authType": "non-sa"}, headers
         if trusted:
             sign_in.second_factor_done = sign_in.trusted = True
-            return sign_in, 200, {"authType": _auth_type(account)}, headers
+            return sign_in, 200, {"authType": "hsa2"}, headers
         if account.auth == "2sv":
-            # Legacy 2SV is finished on setup.icloud.com (listDevices & co).
-            return sign_in, 200, {"authType": "sa"}, headers
+            # Legacy 2SV is finished on setup.icloud.com (listDevices & co); Apple still
+            # names the auth type hsa2 (icloudpd 2sa_flow_*.yml).
+            return sign_in, 200, {"authType": "hsa2"}, headers
         return sign_in, 409, {"authType": "hsa2"}, headers
 
     async def signin_raw_password(self, request: Request) -> Response:
@@ -220,7 +223,7 @@ class IdmsaHost:
             return self._no_session()
         sign_in, account = found
         sign_in.needs_repair = False
-        return empty(200, self._headers(sign_in, account))
+        return empty(200, self._headers(sign_in, account), content_type=JSON)
 
     # --- second factor ---------------------------------------------------------------
     async def auth_context(self, request: Request) -> Response:
@@ -287,7 +290,7 @@ class IdmsaHost:
     def _second_factor_done(self, sign_in: SignIn, account: SandboxAccount) -> Response:
         sign_in.second_factor_done = True
         self.book.new_token(sign_in)
-        return empty(204, self._headers(sign_in, account))
+        return empty(204, self._headers(sign_in, account), content_type=JSON)
 
     async def trust(self, request: Request) -> Response:
         found = self._sign_in(request)
@@ -300,7 +303,7 @@ class IdmsaHost:
         self.book.new_token(sign_in)
         headers = self._headers(sign_in, account)
         headers["X-Apple-TwoSV-Trust-Token"] = self.book.issue_trust_token(account.apple_id)
-        return _locale_cookies(empty(204, headers), account)
+        return _locale_cookies(empty(204, headers, content_type=HTML), account)
 
 
 def _locale_cookies(response: Response, account: SandboxAccount) -> Response:
@@ -328,10 +331,6 @@ def _pick_protocol(account: SandboxAccount | None, offered: list[str]) -> Protoc
     if not offered or wanted in offered:
         return wanted
     return "s2k" if "s2k" in offered else "s2k_fo"
-
-
-def _auth_type(account: SandboxAccount) -> str:
-    return "sa" if account.auth == "2sv" else "hsa2"
 
 
 def _b64(value: Any) -> bytes:

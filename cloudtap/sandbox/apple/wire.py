@@ -23,17 +23,30 @@ async def json_object(request: Request) -> dict[str, Any] | None:
     return value if isinstance(value, dict) else None
 
 
-def apple_json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> JSONResponse:
-    merged = {"X-Apple-I-Request-ID": str(uuid.uuid4())}
-    merged.update(headers or {})
-    response = JSONResponse(body, status_code=status, headers=merged)
-    return response
+# Content types Apple labels replies with where they are not plain JSON (icloudpd
+# cassettes: signin/init's JSON and 2sv/trust's 204 come as text/html).
+HTML = "text/html;charset=UTF-8"
+JSON = "application/json;charset=UTF-8"
 
 
-def empty(status: int, headers: dict[str, str] | None = None) -> Response:
+def apple_json(
+    body: Any,
+    status: int = 200,
+    headers: dict[str, str] | None = None,
+    content_type: str | None = None,
+) -> JSONResponse:
     merged = {"X-Apple-I-Request-ID": str(uuid.uuid4())}
     merged.update(headers or {})
-    return Response(status_code=status, headers=merged)
+    return JSONResponse(body, status_code=status, headers=merged, media_type=content_type)
+
+
+def empty(
+    status: int, headers: dict[str, str] | None = None, content_type: str | None = None
+) -> Response:
+    """No body; ``content_type`` where Apple labels its empty reply with one."""
+    merged = {"X-Apple-I-Request-ID": str(uuid.uuid4())}
+    merged.update(headers or {})
+    return Response(status_code=status, headers=merged, media_type=content_type)
 
 
 def service_errors(

@@ -128,7 +128,6 @@ class FindMyService:
                 "useAuthWidget": True,
                 "isHSA": True,
                 "appleId": gen.member_apple_id(spec.seed, member),
-                "isContactsLinked": False,
             }
         return {
             "accountFormatter": 0,
@@ -136,7 +135,6 @@ class FindMyService:
             "lastName": account.last_name,
             "membersInfo": members,
             "hasMembers": bool(members),
-            "hasCredentials": True,
         }
 
     def _server_context(self, account: SandboxAccount, now: float, macs: int) -> dict[str, Any]:

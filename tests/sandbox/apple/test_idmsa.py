@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 
@@ -206,3 +207,36 @@ async def test_authorize_signin_hands_out_scnt(apple: Apple) -> None:
     response = await apple.http.get(f"{IDMSA}/authorize/signin", params={"client_id": "x"})
     assert response.status_code == 200
     assert response.headers["scnt"]
+
+
+async def test_legacy_2sv_sign_in_answers_as_captured(apple: Apple) -> None:
+    # icloudpd 2sa_flow_*.yml: a two-step (2SA) account's signin/complete is 200 with auth
+    # type "hsa2", the second step then done on setup.icloud.com; no capture shows "sa" here.
+    response = await apple.signin("2sv@sandbox.cloudtap.dev")
+    assert response.status_code == 200
+    assert response.json() == {"authType": "hsa2"}
+
+
+async def test_sign_in_replies_carry_the_captured_content_types(apple: Apple) -> None:
+    # icloudpd 2fa_flow_*.yml, auth_non_2fa.yml: signin/init's JSON is labelled text/html;
+    # the 204s of the code check and of 2sv/trust carry application/json and text/html,
+    # and repair/complete's empty 200 application/json.
+    def media(response: object) -> str:
+        return str(getattr(response, "headers", {}).get("content-type", "")).split(";")[0]
+
+    a = base64.b64encode(b"\x02" * 256).decode()
+    body = {"a": a, "accountName": "2fa-device@sandbox.cloudtap.dev", "protocols": ["s2k"]}
+    init = await apple.http.post(f"{IDMSA}/signin/init", json=body)
+    assert init.status_code == 200 and media(init) == "text/html"
+    assert "salt" in json.loads(init.text)
+
+    await apple.signin("2fa-device@sandbox.cloudtap.dev")
+    code = {"securityCode": {"code": CODE}}
+    checked = await apple.idmsa("POST", "/verify/trusteddevice/securitycode", json=code)
+    assert checked.status_code == 204 and media(checked) == "application/json"
+    trust = await apple.idmsa("GET", "/2sv/trust")
+    assert trust.status_code == 204 and media(trust) == "text/html"
+
+    await apple.signin("repair@sandbox.cloudtap.dev")
+    repaired = await apple.idmsa("POST", "/repair/complete", json={})
+    assert repaired.status_code == 200 and media(repaired) == "application/json"

@@ -41,6 +41,8 @@ class Call:
     account: str = ""  # scenario account short name that plays the capture's user
     note: str = ""  # e.g. "wrong-code", "wrong-password"
     cookies: tuple[str, ...] = ()  # names of the cookies the reply set
+    content_type: str = ""  # the reply's Content-Type, where the capture kept it
+    media: bool = False  # the body was media bytes, dropped when vendored
 
     @property
     def label(self) -> str:
@@ -118,6 +120,8 @@ def cassette_groups(root: Path) -> list[Group]:
                     account=account,
                     note="wrong-password" if path.stem == "failed_auth" else "",
                     cookies=tuple(item.get("set_cookies", ())),
+                    content_type=item.get("content_type") or "",
+                    media=bool(item.get("response_bytes")),
                 )
             )
         groups.append(group)
@@ -130,7 +134,8 @@ def cassette_groups(root: Path) -> list[Group]:
 CONSTANT_CALLS: dict[str, tuple[str, str, str, str]] = {
     "SRP_INIT_OK": ("POST", f"{IDMSA}/signin/init", "2fa-device", ""),
     "AUTH_OK": ("POST", f"{IDMSA}/signin/complete", "2fa-device", ""),
-    "LOGIN_WORKING": ("POST", f"{SETUP}/accountLogin", "rich", ""),
+    # A trusted 2FA account's reply (hsaVersion 2, hsaTrustedBrowser true).
+    "LOGIN_WORKING": ("POST", f"{SETUP}/accountLogin", "2fa-device", ""),
     "LOGIN_2FA": ("POST", f"{SETUP}/accountLogin", "2fa-device", "untrusted"),
     "TRUSTED_DEVICES": ("GET", f"{SETUP}/listDevices", "2sv", ""),
     "VERIFICATION_CODE_OK": ("POST", f"{SETUP}/sendVerificationCode", "2sv", ""),

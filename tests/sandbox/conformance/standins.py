@@ -170,10 +170,19 @@ class StandIns:
             for record in our_page.get("records", []):
                 if "recordType" in record:
                     by_kind.setdefault(_kind(record), []).append(record["recordName"])
+            first: dict[tuple[str, Any], str] = {}
             for record in theirs_page.get("records", []):
-                names = by_kind.get(_kind(record), [])
-                if names and record.get("recordName") not in self.names:
+                kind = _kind(record)
+                names = by_kind.get(kind, [])
+                if record.get("recordName") in self.names:
+                    continue
+                if names:
+                    first.setdefault(kind, names[0])
                     self.names[record["recordName"]] = names.pop(0)
+                elif kind[0] == "CPLAlbum" and kind in first:
+                    # More captured albums than the scenario library has: the first of
+                    # ours stands in again, so its page is a page of an album, not empty.
+                    self.names[record["recordName"]] = first[kind]
 
     def _shared_zone(self, call: Call) -> str:
         seed = getattr(self.account(call.account).photos, "seed", None)

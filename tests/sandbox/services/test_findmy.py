@@ -179,6 +179,18 @@ async def test_reply_carries_every_captured_key(service_client: ServiceClient) -
     _assert_carries([d["location"] for d in ours["content"] if d["location"]], located, "location")
 
 
+async def test_user_info_has_no_key_the_capture_lacks(service_client: ServiceClient) -> None:
+    """No public reply shows ``hasCredentials`` or a member's ``isContactsLinked``."""
+    theirs = json.loads(FIXTURE.read_text(encoding="utf-8"))["userInfo"]
+    async with service_client("fmipweb") as client:
+        reply = await client.post(f"{BASE}/initClient", json={"clientContext": CONTEXT})
+    ours = reply.json()["userInfo"]
+    assert set(ours) <= set(theirs)
+    member_keys = {key for member in theirs["membersInfo"].values() for key in member}
+    assert ours["membersInfo"]
+    assert all(set(member) <= member_keys for member in ours["membersInfo"].values())
+
+
 async def test_own_devices_have_no_prs_id_and_family_devices_their_members(
     service_client: ServiceClient, account: SandboxAccount
 ) -> None:
