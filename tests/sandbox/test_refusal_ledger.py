@@ -27,6 +27,8 @@ BUILDERS = {
     "_error",
     "_send_simple",
     "empty",
+    "error_envelope",
+    "_request_error",
 }
 
 
