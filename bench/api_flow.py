@@ -85,7 +85,7 @@ def main() -> None:
 
     from fastapi.testclient import TestClient
 
-    from cloudtap.api.app import create_app
+    from cloudtap.app import create_app
     from cloudtap.cli.runtime import prepare_database, start_sandbox, stop_sandbox
     from cloudtap.config import get_settings
     from cloudtap.jobs.connectors import set_connector_factory

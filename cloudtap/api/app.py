@@ -28,7 +28,6 @@ from cloudtap.api.resources import (
     webhook_configs,
 )
 from cloudtap.config import Settings, get_settings
-from cloudtap.dashboard import mount_dashboard
 from cloudtap.jobs.webhooks import install_webhook_delivery
 from cloudtap.ops.http import RequestObserver, install_operations
 
@@ -50,7 +49,8 @@ RESOURCE_MODULES = (
 )
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_api(settings: Settings | None = None) -> FastAPI:
+    """The API alone; ``cloudtap.app.create_app`` mounts the dashboard on it."""
     app = FastAPI(
         title="cloudtap",
         version="0.1.0",
@@ -67,7 +67,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(module.router)
     install_error_handlers(app)
     install_openapi(app)
-    mount_dashboard(app)  # /dashboard: HTML pages over the same handlers
     # Innermost, just in front of the router: a kept poll answer skips routing and
     # dependency solving; every middleware below still sees the request.
     app.add_middleware(KeptPollAnswers, router=app.router)

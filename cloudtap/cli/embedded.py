@@ -43,7 +43,7 @@ def embedded_api(
     the environment before anything reads them."""
     import uvicorn
 
-    from cloudtap.api.app import create_app
+    from cloudtap.app import create_app
     from cloudtap.cli.runtime import start_sandbox, stop_sandbox
     from cloudtap.jobs.consumer import start_embedded_consumer, stop_consumer
     from cloudtap.store.accounts import create_organisation, first_organisation, issue_key

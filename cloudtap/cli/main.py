@@ -81,8 +81,8 @@ def serve(
     """Run the API and the deployment's sandbox (and, unless --no-worker, the job consumer)."""
     import uvicorn
 
-    from cloudtap.api.app import create_app
     from cloudtap.api.server import HTTP_PROTOCOL
+    from cloudtap.app import create_app
     from cloudtap.cli.runtime import (
         exit_cleanly_on_sigterm,
         prepare_database,

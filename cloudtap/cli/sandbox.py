@@ -6,13 +6,15 @@ import json
 import signal
 import threading
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 import typer
 
 from cloudtap.config import get_settings
-from cloudtap.sandbox.accounts.model import SandboxAccount
-from cloudtap.sandbox.photos.counts import photo_count
+
+if TYPE_CHECKING:
+    from cloudtap.sandbox.catalogue import CatalogueEntry
 
 sandbox_app = typer.Typer(help="The built-in Apple sandbox (fake Apple behind a TLS proxy).")
 
@@ -26,13 +28,13 @@ class AccountRow:
     photo_count: int
 
     @classmethod
-    def of(cls, account: SandboxAccount) -> AccountRow:
+    def of(cls, account: CatalogueEntry) -> AccountRow:
         return cls(
             apple_id=account.apple_id,
             password=account.password,
             code=account.code,
             scenario=account.scenario,
-            photo_count=photo_count(account),
+            photo_count=account.photo_count,
         )
 
 
@@ -73,9 +75,9 @@ def accounts(
     as_json: bool = typer.Option(False, "--json", help="Machine-readable list."),
 ) -> None:
     """List the sandbox's Apple IDs with their password, code and scenario."""
-    from cloudtap.sandbox.runtime import sandbox_accounts
+    from cloudtap.sandbox.catalogue import catalogue
 
-    rows = [AccountRow.of(a) for a in sandbox_accounts(get_settings())]
+    rows = [AccountRow.of(a) for a in catalogue(get_settings())]
     if as_json:
         typer.echo(json.dumps([row.__dict__ for row in rows], indent=2))
         return

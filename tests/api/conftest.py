@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import pytest
 from fastapi.testclient import TestClient
 
-from cloudtap.api.app import create_app
+from cloudtap.app import create_app
 from cloudtap.config import Settings, get_settings
 from cloudtap.jobs.connectors import set_connector_factory
 from cloudtap.jobs.consumer import start_embedded_consumer, stop_consumer

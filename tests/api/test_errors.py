@@ -8,7 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.exc import IntegrityError
 
-from cloudtap.api.app import create_app
+from cloudtap.app import create_app
 from cloudtap.config import Settings
 from tests.api.conftest import Tenant
 

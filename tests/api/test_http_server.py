@@ -16,8 +16,8 @@ from collections.abc import Iterator
 import pytest
 import uvicorn
 
-from cloudtap.api.app import create_app
 from cloudtap.api.server import HTTP_PROTOCOL, JsonErrorH11Protocol, server_config
+from cloudtap.app import create_app
 from cloudtap.config import Settings
 
 

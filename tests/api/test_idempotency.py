@@ -10,8 +10,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import update
 
-from cloudtap.api.app import create_app
 from cloudtap.api.idempotency import request_fingerprint
+from cloudtap.app import create_app
 from cloudtap.config import Settings
 from cloudtap.store.accounts import key_for_token
 from cloudtap.store.db import transaction

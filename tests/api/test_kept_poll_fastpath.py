@@ -14,9 +14,9 @@ from fastapi.testclient import TestClient
 from starlette.types import Receive, Scope, Send
 
 from cloudtap.api import auth
-from cloudtap.api.app import create_app
 from cloudtap.api.kept import KeptAnswers
 from cloudtap.api.resources import polls
+from cloudtap.app import create_app
 from cloudtap.config import Settings
 from cloudtap.ops.metrics import REGISTRY
 from cloudtap.store.accounts import issue_key

@@ -22,9 +22,9 @@ import uvicorn
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from cloudtap.api.app import create_app
 from cloudtap.api.resources import sources as sources_resource
 from cloudtap.api.server import server_config
+from cloudtap.app import create_app
 from cloudtap.config import Settings
 from cloudtap.crypto.tokens import Environment
 from cloudtap.jobs.queue import forget_queues

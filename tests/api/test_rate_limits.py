@@ -9,8 +9,8 @@ import uuid
 import pytest
 from fastapi.testclient import TestClient
 
-from cloudtap.api.app import create_app
 from cloudtap.api.ratelimit import MemoryBuckets, RateLimit
+from cloudtap.app import create_app
 from cloudtap.config import Settings
 from tests.api.conftest import Tenant
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from cloudtap.api.app import create_app
+from cloudtap.app import create_app
 from cloudtap.cli.runtime import start_sandbox, stop_sandbox
 from cloudtap.config import Settings
 from cloudtap.jobs.consumer import start_embedded_consumer, stop_consumer

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from cloudtap.api.app import create_app
+from cloudtap.app import create_app
 from cloudtap.config import get_settings, set_settings
 from tests.api.conftest import Tenant
 from tests.api.helpers import create_poll, create_session, create_user, finished_task

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from cloudtap.api.app import create_app
+from cloudtap.app import create_app
 from cloudtap.config import get_settings, set_settings
 from cloudtap.publish.webhooks.signature import verify
 from tests.api.conftest import Tenant

@@ -26,7 +26,7 @@ from schemathesis.checks import (
 )
 from schemathesis.core.result import Err
 
-from cloudtap.api.app import create_app
+from cloudtap.app import create_app
 from cloudtap.config import Settings
 from tests.api.conftest import Tenant, make_tenant
 from tests.api.conftest import settings as settings  # the fixture

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
-from cloudtap.api.app import create_app
+from cloudtap.app import create_app
 from cloudtap.config import Settings
 from tests.cli.serve_process import free_port
 

@@ -8,7 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
-from cloudtap.api.app import create_app
+from cloudtap.app import create_app
 from cloudtap.config import Settings
 from tests.api.conftest import Tenant
 from tests.api.helpers import create_session, create_user
