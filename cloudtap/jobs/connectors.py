@@ -15,10 +15,15 @@ from collections.abc import Callable
 from cloudtap.config import get_settings
 from cloudtap.icloud.connector import Connector, TransportOptions
 from cloudtap.icloud.errors import ICloudError
+from cloudtap.icloud.transport import add_exchange_observer
 from cloudtap.jobs.locks import lock_provider_for
 from cloudtap.jobs.sandbox_endpoint import discover
 from cloudtap.mocks.connector import SOURCE_TYPE as MOCK_SOURCE_TYPE
 from cloudtap.mocks.connector import MockConnector
+from cloudtap.ops.metrics import observe_apple
+
+# Every request a job's connector makes to Apple (or the sandbox) is counted and timed.
+add_exchange_observer(observe_apple)
 
 
 class ConnectorUnavailable(ICloudError):

@@ -1,15 +1,14 @@
 """The Prometheus metrics cloudtap keeps, in one registry of their own.
 
-Low in the stack (only prometheus-client and the icloud transport's observer hook), so
-the API, the jobs and the publishers can all count into it. Gauges that describe the
+Low in the stack (only prometheus-client), so the API, the jobs and the publishers can
+all count into it; ``jobs.connectors`` hands :func:`observe_apple` to the icloud
+transport's observer hook. Gauges that describe the
 database or the queue are read at scrape time (``cloudtap.ops.collectors``).
 """
 
 from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
-
-from cloudtap.icloud.transport import add_exchange_observer
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 
@@ -61,6 +60,3 @@ def apple_outcome(status: int) -> str:
 def observe_apple(host: str, status: int, seconds: float) -> None:
     APPLE_SECONDS.labels(host).observe(seconds)
     APPLE_REQUESTS.labels(host, apple_outcome(status)).inc()
-
-
-add_exchange_observer(observe_apple)
