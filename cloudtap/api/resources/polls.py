@@ -189,9 +189,12 @@ def _check_subscription(db: DbSession, caller: Caller, body: PollCreate) -> Subs
     return subscription
 
 
-def _check_session(db: DbSession, caller: Caller, body: PollCreate) -> tuple[Session, str]:
-    subscription = _check_subscription(db, caller, body)
-    session_id = body.session or (subscription.session_id if subscription else None)
+def active_session_and_source(
+    db: DbSession, caller: Caller, session_id: str | None, source_id: str | None
+) -> tuple[Session, str | None]:
+    """The caller's active session ``session_id``, and ``source_id`` once checked to be
+    its source or one of that source's children (None when not given). Polls and
+    subscriptions both run on such a pair."""
     session = find_scoped(db, Session, caller, session_id) if session_id else None
     if session is None:
         raise invalid_parameter("session", "no such session")
@@ -199,16 +202,20 @@ def _check_session(db: DbSession, caller: Caller, body: PollCreate) -> tuple[Ses
         raise ApiError(400, "session-expired", "The session has expired.", {"session": session.id})
     if session.state != "active":
         raise invalid_parameter("session", f"the session is {session.state}, not active")
-    source_id = session.source_id
-    if body.source is not None:
-        source = find_scoped(db, Source, caller, body.source)
-        if source is None or (
-            source.id != session.source_id and source.parent_id != session.source_id
-        ):
-            raise invalid_parameter("source", "not the session's source or one of its children")
-        source_id = source.id
-    elif subscription is not None:
-        source_id = subscription.source_id
+    if source_id is None:
+        return session, None
+    source = find_scoped(db, Source, caller, source_id)
+    if source is None or (source.id != session.source_id and source.parent_id != session.source_id):
+        raise invalid_parameter("source", "not the session's source or one of its children")
+    return session, source.id
+
+
+def _check_session(db: DbSession, caller: Caller, body: PollCreate) -> tuple[Session, str]:
+    subscription = _check_subscription(db, caller, body)
+    session_id = body.session or (subscription.session_id if subscription else None)
+    session, source_id = active_session_and_source(db, caller, session_id, body.source)
+    if source_id is None:
+        source_id = subscription.source_id if subscription is not None else session.source_id
     return session, source_id
 
 

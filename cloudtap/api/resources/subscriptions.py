@@ -17,19 +17,18 @@ from cloudtap.api.auth import Caller, authenticate
 from cloudtap.api.common import (
     ListOut,
     ListParams,
-    find_scoped,
     list_params,
     list_resource,
     load_scoped,
     unit_of_work,
 )
 from cloudtap.api.configured import require_configured
-from cloudtap.api.errors import ApiError, invalid_parameter
-from cloudtap.api.resources.polls import PollPayload
+from cloudtap.api.errors import invalid_parameter
+from cloudtap.api.resources.polls import PollPayload, active_session_and_source
 from cloudtap.api.scopes import poll_scopes, require_scopes
 from cloudtap.store.db import on_commit
 from cloudtap.store.ids import isoformat, utcnow
-from cloudtap.store.models import Session, Source, Subscription
+from cloudtap.store.models import Session, Subscription
 
 router = APIRouter(tags=["subscriptions"])
 
@@ -103,22 +102,8 @@ def _load(db: DbSession, caller: Caller, subscription_id: str) -> Subscription:
 def _checked_session(
     db: DbSession, caller: Caller, body: SubscriptionCreate
 ) -> tuple[Session, str]:
-    session = find_scoped(db, Session, caller, body.session)
-    if session is None:
-        raise invalid_parameter("session", "no such session")
-    if session.state == "expired":
-        raise ApiError(400, "session-expired", "The session has expired.", {"session": session.id})
-    if session.state != "active":
-        raise invalid_parameter("session", f"the session is {session.state}, not active")
-    source_id = session.source_id
-    if body.source is not None:
-        source = find_scoped(db, Source, caller, body.source)
-        if source is None or (
-            source.id != session.source_id and source.parent_id != session.source_id
-        ):
-            raise invalid_parameter("source", "not the session's source or one of its children")
-        source_id = source.id
-    return session, source_id
+    session, source_id = active_session_and_source(db, caller, body.session, body.source)
+    return session, source_id or session.source_id
 
 
 @router.get("/subscriptions", response_model=ListOut[SubscriptionOut])
