@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Literal, Protocol
 
 JSONDict = dict[str, Any]
@@ -54,6 +54,15 @@ class Filters:
     # the ``cursor`` attribute of the stream ``fetch_items`` returned, once exhausted.
     # With it, a listing yields only what changed since (CloudKit sync tokens).
     cursor: JSONDict | None = None
+
+    def admit(self, moment: datetime | None) -> bool:
+        """Whether an item of ``moment`` lies strictly between ``since`` and ``until``
+        (naive bounds are UTC); an item without a time passes only unbounded filters."""
+        if moment is None:
+            return self.since is None and self.until is None
+        since = self.since.replace(tzinfo=self.since.tzinfo or UTC) if self.since else None
+        until = self.until.replace(tzinfo=self.until.tzinfo or UTC) if self.until else None
+        return not ((since and moment <= since) or (until and moment >= until))
 
 
 @dataclass(frozen=True)

@@ -117,6 +117,17 @@ def raise_for_error_envelope(response: httpx.Response, service: str) -> None:
     raise errors.ServiceErrorReply(f"{service} answered with an error instead of data", info)
 
 
+def service_json(response: httpx.Response, service: str, label: str) -> dict[str, Any]:
+    """The JSON object a contacts or calendar host answered, or the typed error: Apple's
+    common refusals, its error envelope, any other 4xx/5xx or a body that is no object."""
+    raise_for_common(response)
+    raise_for_error_envelope(response, service)
+    body = json_body(response)
+    if response.status_code >= 400 or not isinstance(body, dict):
+        raise errors.AppleUnavailable(f"{label} answered HTTP {response.status_code}")
+    return body
+
+
 def require_json_object(response: httpx.Response, what: str) -> dict[str, Any]:
     body = json_body(response)
     if not isinstance(body, dict):

@@ -96,12 +96,7 @@ def _date(record: Record) -> datetime | None:
 
 
 def _keep(record: Record, filters: Filters) -> bool:
-    moment = _date(record)
-    if moment is None:
-        return filters.since is None and filters.until is None
-    since = filters.since.replace(tzinfo=filters.since.tzinfo or UTC) if filters.since else None
-    until = filters.until.replace(tzinfo=filters.until.tzinfo or UTC) if filters.until else None
-    return not ((since and moment <= since) or (until and moment >= until))
+    return filters.admit(_date(record))
 
 
 async def fetch(

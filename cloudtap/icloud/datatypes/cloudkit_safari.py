@@ -49,10 +49,8 @@ def _keep(record: Record, filters: Filters) -> bool:
     try:
         moment = datetime.fromtimestamp(int(field_value(record, "visitTime")) / 1000, UTC)
     except (TypeError, ValueError, OverflowError, OSError):
-        return filters.since is None and filters.until is None
-    since = filters.since.replace(tzinfo=filters.since.tzinfo or UTC) if filters.since else None
-    until = filters.until.replace(tzinfo=filters.until.tzinfo or UTC) if filters.until else None
-    return not ((since and moment <= since) or (until and moment >= until))
+        moment = None
+    return filters.admit(moment)
 
 
 async def fetch(

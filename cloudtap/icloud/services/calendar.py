@@ -17,7 +17,7 @@ from typing import Any
 
 from cloudtap.icloud import errors
 from cloudtap.icloud.client.apple import AppleClient
-from cloudtap.icloud.replies import json_body, raise_for_common, raise_for_error_envelope
+from cloudtap.icloud.replies import service_json
 
 USER_TZ = "UTC"
 
@@ -53,12 +53,7 @@ def _root(client: AppleClient) -> str:
 
 async def _get(client: AppleClient, url: str, params: dict[str, str]) -> dict[str, Any]:
     response = await client.service("GET", url, params=params)
-    raise_for_common(response)
-    raise_for_error_envelope(response, "calendar")
-    body = json_body(response)
-    if response.status_code >= 400 or not isinstance(body, dict):
-        raise errors.AppleUnavailable(f"Calendar answered HTTP {response.status_code}")
-    return body
+    return service_json(response, "calendar", "Calendar")
 
 
 async def calendars(client: AppleClient) -> dict[str, str]:

@@ -17,7 +17,7 @@ from typing import Any
 
 from cloudtap.icloud import errors
 from cloudtap.icloud.client.apple import AppleClient
-from cloudtap.icloud.replies import json_body, raise_for_common, raise_for_error_envelope
+from cloudtap.icloud.replies import service_json
 
 # Replies of /co/contacts one book may take: the first is the whole book (limit=0); the
 # rest only while cards named by contactsOrder are missing and each reply brings new ones.
@@ -86,12 +86,7 @@ def _root(client: AppleClient) -> str:
 
 async def _get(client: AppleClient, url: str, params: dict[str, str]) -> dict[str, Any]:
     response = await client.service("GET", url, params=params)
-    raise_for_common(response)
-    raise_for_error_envelope(response, "contacts")
-    body = json_body(response)
-    if response.status_code >= 400 or not isinstance(body, dict):
-        raise errors.AppleUnavailable(f"Contacts answered HTTP {response.status_code}")
-    return body
+    return service_json(response, "contacts", "Contacts")
 
 
 async def startup(client: AppleClient) -> Startup:
