@@ -85,12 +85,22 @@ def wait_for(condition: Callable[[], bool], seconds: float, what: str) -> None:
         time.sleep(0.05)
 
 
-def kill_mid_task(worker: WorkerProcess, database_url: str, after_finished: int) -> None:
+def kill_mid_task(
+    worker: WorkerProcess, database_url: str, after_finished: int, sandbox: Any
+) -> None:
     """Once ``after_finished`` tasks are done overall, SIGKILL ``worker`` while it runs
-    one, then start it again."""
+    one (past its claim: a download from the sandbox has begun since), then start it
+    again."""
     wait_for(lambda: finished_tasks(database_url) >= after_finished, 240, "progress")
     wait_for(lambda: bool(busy_tasks(worker.log())), 60, f"worker {worker.name} to be busy")
-    time.sleep(0.3)  # well inside the task: past its claim, into its download
+    busy_since = time.time()
+    wait_for(
+        lambda: any(
+            "icloud-content" in e.host and e.started >= busy_since for e in sandbox.exchanges()
+        ),
+        60,
+        "a download to begin",
+    )
     worker.kill()
     worker.start()
 
@@ -151,8 +161,8 @@ def test_polls_survive_a_worker_killed_twice(
                 chosen = list(dict.fromkeys(chosen))
                 posted.append((apple_id, post_poll(client, session_id, {"files": chosen})))
         total = sum(len(poll["payload"]["files"]) for _, poll in posted)
-        kill_mid_task(victim, database_url, total // 5)
-        kill_mid_task(victim, database_url, total // 2)
+        kill_mid_task(victim, database_url, total // 5, sandbox)
+        kill_mid_task(victim, database_url, total // 2, sandbox)
         deadline = time.monotonic() + 240  # for all of them together
         settled = [
             (apple_id, settle(client, poll, max(1.0, deadline - time.monotonic())))
