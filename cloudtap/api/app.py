@@ -76,9 +76,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Inside the body cap: a replayed POST was a body of an allowed size.
     app.add_middleware(IdempotencyMiddleware, settings=settings)
     app.add_middleware(JsonBodyMiddleware, max_bytes=settings.max_body_bytes)
-    # Outermost: a key over its rate is refused before its body is read.
-    limit = RateLimit.from_env()
-    if limit.enabled:
-        app.add_middleware(RateLimitMiddleware, buckets=buckets_for(settings.queue_url, limit))
+    # Outermost: a key (or an address without one) over its rate is refused before its
+    # body is read.
+    limit, anonymous = RateLimit.from_env(), RateLimit.anonymous_from_env()
+    if limit.enabled or anonymous.enabled:
+        app.add_middleware(
+            RateLimitMiddleware,
+            buckets=buckets_for(settings.queue_url, limit) if limit.enabled else None,
+            anonymous=(
+                buckets_for(settings.queue_url, anonymous, "anonymous")
+                if anonymous.enabled
+                else None
+            ),
+        )
     app.add_middleware(RequestObserver)  # outermost: ids, logs and metrics see every answer
     return app
