@@ -6,7 +6,7 @@ from fastapi import FastAPI
 
 from cloudtap.api.audit_trail import AuditTrail
 from cloudtap.api.body import JsonBodyMiddleware
-from cloudtap.api.errors import install_error_handlers
+from cloudtap.api.errors import DatabaseUnavailableMiddleware, install_error_handlers
 from cloudtap.api.fastpath import KeptPollAnswers
 from cloudtap.api.idempotency import IdempotencyMiddleware
 from cloudtap.api.openapi_spec import install_openapi
@@ -89,5 +89,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 else None
             ),
         )
+    app.add_middleware(DatabaseUnavailableMiddleware)
     app.add_middleware(RequestObserver)  # outermost: ids, logs and metrics see every answer
     return app
