@@ -117,6 +117,19 @@ class JsonErrorHttpToolsProtocol(HttpToolsProtocol):
 
 HTTP_PROTOCOL = JsonErrorHttpToolsProtocol
 
+# Listening on every interface names no address a client could use: links then name
+# loopback, and ``serve`` asks for ``CLOUDTAP_PUBLIC_URL``.
+WILDCARD_HOSTS = {"0.0.0.0", "::", ""}
+
+
+def bind_url(host: str, port: int) -> str:
+    """The URL of the address ``serve`` listens on, for links without a public URL."""
+    if host in WILDCARD_HOSTS:
+        host = "127.0.0.1"
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
+
 
 def server_config(
     app: Any, *, host: str, port: int, log_level: str = "info", http: type = HTTP_PROTOCOL

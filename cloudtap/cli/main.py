@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from enum import StrEnum
 
 import typer
@@ -45,7 +46,7 @@ def serve(
     import uvicorn
 
     from cloudtap.api.app import create_app
-    from cloudtap.api.server import HTTP_PROTOCOL
+    from cloudtap.api.server import HTTP_PROTOCOL, WILDCARD_HOSTS, bind_url
     from cloudtap.cli.runtime import (
         exit_cleanly_on_sigterm,
         prepare_database,
@@ -57,7 +58,7 @@ def serve(
     from cloudtap.ops.logs import configure_logging, json_logs
 
     configure_logging()
-    settings = get_settings()
+    settings = replace(get_settings(), bind_url=bind_url(host, port))
     token = prepare_database(settings)
     if token is not None:
         typer.echo(f"Created organisation and sandbox API key. Token (shown once): {token}")
@@ -66,6 +67,11 @@ def serve(
     sandbox = start_sandbox(settings)
     consumer = None if no_worker else start_embedded_consumer(settings, workers)
     typer.echo(f"cloudtap API on http://{host}:{port} (data dir {settings.data_dir})")
+    if not settings.public_url and host in WILDCARD_HOSTS:
+        typer.echo(
+            f"Signed download links name {settings.bind_url}: set CLOUDTAP_PUBLIC_URL to the "
+            "address clients reach this server at."
+        )
     try:
         api = create_app(settings)
         tune_for_server()  # startup is done: what it built lives as long as the process
