@@ -41,6 +41,9 @@ class Settings:
     result_ttl_seconds: int = 7 * 24 * 3600
     signed_url_ttl_seconds: int = 3600
     public_url: str | None = None
+    # Where ``cloudtap serve`` listens (``http://host:port``): signed links name it when
+    # ``public_url`` is unset, never the Host header a caller sends.
+    bind_url: str | None = None
     sandbox_seed: int = 1
     sandbox_captures_dir: Path | None = None
     # A sandbox run elsewhere (``cloudtap sandbox serve``) that every process uses instead

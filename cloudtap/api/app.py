@@ -6,7 +6,7 @@ from fastapi import FastAPI
 
 from cloudtap.api.audit_trail import AuditTrail
 from cloudtap.api.body import JsonBodyMiddleware
-from cloudtap.api.errors import install_error_handlers
+from cloudtap.api.errors import DatabaseUnavailableMiddleware, install_error_handlers
 from cloudtap.api.fastpath import KeptPollAnswers
 from cloudtap.api.idempotency import IdempotencyMiddleware
 from cloudtap.api.openapi_spec import install_openapi
@@ -75,9 +75,19 @@ def create_api(settings: Settings | None = None) -> FastAPI:
     # Inside the body cap: a replayed POST was a body of an allowed size.
     app.add_middleware(IdempotencyMiddleware, settings=settings)
     app.add_middleware(JsonBodyMiddleware, max_bytes=settings.max_body_bytes)
-    # Outermost: a key over its rate is refused before its body is read.
-    limit = RateLimit.from_env()
-    if limit.enabled:
-        app.add_middleware(RateLimitMiddleware, buckets=buckets_for(settings.queue_url, limit))
+    # Outermost: a key (or an address without one) over its rate is refused before its
+    # body is read.
+    limit, anonymous = RateLimit.from_env(), RateLimit.anonymous_from_env()
+    if limit.enabled or anonymous.enabled:
+        app.add_middleware(
+            RateLimitMiddleware,
+            buckets=buckets_for(settings.queue_url, limit) if limit.enabled else None,
+            anonymous=(
+                buckets_for(settings.queue_url, anonymous, "anonymous")
+                if anonymous.enabled
+                else None
+            ),
+        )
+    app.add_middleware(DatabaseUnavailableMiddleware)
     app.add_middleware(RequestObserver)  # outermost: ids, logs and metrics see every answer
     return app

@@ -6,7 +6,8 @@ ricloud-py POSTs JSON text with no Content-Type header, and curl users often sen
 Bodies over ``max_bytes`` are refused with 413 as soon as the declared length or the
 bytes read so far pass the cap, so an oversized upload is never held in memory. Bodies
 that are not UTF-8, or nest deeper than any request needs, are ``invalid-body`` before
-a JSON parser (which would recurse) sees them.
+a JSON parser (which would recurse) sees them. A control character in the path, the
+query string or a body field is ``invalid-parameter`` (``cloudtap.api.control_chars``).
 """
 
 from __future__ import annotations
@@ -15,6 +16,12 @@ import re
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from cloudtap.api.control_chars import (
+    form_field_with_control,
+    json_field_with_control,
+    path_has_control,
+    query_field_with_control,
+)
 from cloudtap.api.errors import error_response
 from cloudtap.api.limits import MAX_JSON_DEPTH
 
@@ -49,6 +56,25 @@ def body_problem(body: bytes) -> str | None:
     if nests_deeper_than(text, MAX_JSON_DEPTH):
         return f"The request body nests deeper than {MAX_JSON_DEPTH} levels."
     return None
+
+
+def _is_form(scope: Scope) -> bool:
+    for key, value in scope["headers"]:
+        if key.lower() == b"content-type":
+            return value.lower().startswith(b"application/x-www-form-urlencoded")
+    return False
+
+
+def field_with_control(scope: Scope, body: bytes) -> str | None:
+    """The path, query field or body field holding a control character, or None."""
+    if path_has_control(scope["path"]):
+        return "path"
+    query = scope.get("query_string", b"").decode("latin-1")
+    found = query_field_with_control(query) if query else None
+    if found is None and body:
+        text = body.decode("utf-8")  # checked by ``body_problem`` first
+        found = form_field_with_control(text) if _is_form(scope) else json_field_with_control(text)
+    return found
 
 
 def _declared_length(scope: Scope) -> int | None:
@@ -101,6 +127,13 @@ class JsonBodyMiddleware:
         problem = body_problem(body) if body else None
         if problem is not None:
             await error_response(400, "invalid-body", problem, {})(scope, receive, send)
+            return
+        field = field_with_control(scope, body)
+        if field is not None:
+            detail = "must not contain control characters"
+            await error_response(
+                400, "invalid-parameter", f"Invalid value for {field}: {detail}", {field: detail}
+            )(scope, receive, send)
             return
         if scope["method"] in _JSON_METHODS:
             headers = [(k, v) for k, v in scope["headers"] if k.lower() != b"content-type"]

@@ -16,6 +16,9 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import BaseRoute, Match
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from cloudtap.store.file_identity import DatabaseFileChanged
 
 log = logging.getLogger(__name__)
 
@@ -127,7 +130,46 @@ def install_error_handlers(app: FastAPI) -> None:
         log.info("integrity error: %s", type(exc.orig).__name__)
         return error_response(409, "conflict", "The request conflicts with an existing object.", {})
 
+    @app.exception_handler(DatabaseFileChanged)
+    async def _database_gone(_request: Request, exc: DatabaseFileChanged) -> JSONResponse:
+        return database_unavailable(exc)
+
     @app.exception_handler(Exception)
     async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error: %s", type(exc).__name__)
         return error_response(500, "server-error", "An unexpected error occurred.", {})
+
+
+class DatabaseUnavailableMiddleware:
+    """A middleware's unit of work (idempotency, audit) meeting a deleted or replaced
+    database answers the same 503; outside the handlers by class, it would be a 500 and a
+    dropped connection."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        started = False
+
+        async def sending(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        except DatabaseFileChanged as exc:
+            if started or scope["type"] != "http":
+                raise
+            await database_unavailable(exc)(scope, receive, send)
+
+
+def database_unavailable(exc: DatabaseFileChanged) -> JSONResponse:
+    """503: the server cannot keep what it would write (a real failure, not bad input)."""
+    log.error("refusing requests: %s; restart the server", exc)
+    return error_response(
+        503,
+        "service-unavailable",
+        "The server's database is unavailable; nothing was written. Retry later.",
+        {},
+    )

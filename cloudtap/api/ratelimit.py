@@ -1,7 +1,10 @@
-"""Per-key rate limits: a token bucket per API key, answered 429 with ``Retry-After``.
+"""Rate limits: a token bucket per API key, and one per client address for requests
+without a token, answered 429 with ``Retry-After``.
 
 Each key may make ``CLOUDTAP_RATE_LIMIT_PER_SECOND`` requests a second on average, in
-bursts of up to ``CLOUDTAP_RATE_LIMIT_BURST``; ``0`` turns the limit off. The bucket
+bursts of up to ``CLOUDTAP_RATE_LIMIT_BURST``; ``0`` turns the limit off. Requests
+without a token (signed download links, the dashboard, health checks) are limited per
+client address by ``CLOUDTAP_ANONYMOUS_RATE_LIMIT_PER_SECOND`` / ``_BURST``. The bucket
 lives in this process's memory on the embedded default, and in Redis (one atomic Lua
 script on the server's clock) when ``CLOUDTAP_QUEUE_URL`` is Redis, so every API replica
 shares it. A key is known by its token's hash: no database lookup per request, and an
@@ -29,6 +32,12 @@ log = logging.getLogger(__name__)
 
 DEFAULT_PER_SECOND = 100.0
 DEFAULT_BURST = 200
+# A dashboard page with its thumbnails is a burst of a few dozen requests.
+DEFAULT_ANONYMOUS_PER_SECOND = 50.0
+DEFAULT_ANONYMOUS_BURST = 200
+# Buckets one process keeps at most: anyone can invent token hashes and (behind a
+# trusting proxy) addresses, so the table is bounded, not only pruned.
+MAX_BUCKETS = 10_000
 
 
 @dataclass(frozen=True)
@@ -48,6 +57,15 @@ class RateLimit:
             burst=int(env.get("CLOUDTAP_RATE_LIMIT_BURST", DEFAULT_BURST)),
         )
 
+    @classmethod
+    def anonymous_from_env(cls, environ: dict[str, str] | None = None) -> RateLimit:
+        env = os.environ if environ is None else environ
+        prefix = "CLOUDTAP_ANONYMOUS_RATE_LIMIT"
+        return cls(
+            per_second=float(env.get(f"{prefix}_PER_SECOND", DEFAULT_ANONYMOUS_PER_SECOND)),
+            burst=int(env.get(f"{prefix}_BURST", DEFAULT_ANONYMOUS_BURST)),
+        )
+
 
 class Buckets(Protocol):
     def take(self, name: str) -> float:
@@ -55,9 +73,12 @@ class Buckets(Protocol):
 
 
 class MemoryBuckets:
-    def __init__(self, limit: RateLimit, clock: Any = time.monotonic) -> None:
+    def __init__(
+        self, limit: RateLimit, clock: Any = time.monotonic, max_buckets: int = MAX_BUCKETS
+    ) -> None:
         self.limit = limit
         self._clock = clock
+        self._max_buckets = max_buckets
         self._lock = threading.Lock()
         self._buckets: dict[str, tuple[float, float]] = {}
 
@@ -73,10 +94,18 @@ class MemoryBuckets:
             else:
                 self._buckets[name] = (tokens, now)
                 wait = (1 - tokens) / rate
-            if len(self._buckets) > 100_000:  # idle buckets are full again: forget them
-                full_after = burst / rate
-                self._buckets = {k: v for k, v in self._buckets.items() if now - v[1] < full_after}
+            if len(self._buckets) > self._max_buckets:
+                self._prune(now, burst / rate)
             return wait
+
+    def _prune(self, now: float, full_after: float) -> None:
+        # Idle buckets are full again: forgetting them changes nothing.
+        kept = {k: v for k, v in self._buckets.items() if now - v[1] < full_after}
+        if len(kept) > self._max_buckets // 2:
+            # Still too many busy names (invented ones): keep the most recently used half.
+            recent = sorted(kept.items(), key=lambda item: item[1][1])[-self._max_buckets // 2 :]
+            kept = dict(recent)
+        self._buckets = kept
 
 
 # KEYS[1] bucket; ARGV rate/s, burst. Returns the wait in ms (0: allowed).
@@ -112,40 +141,60 @@ class RedisBuckets:
         return int(waited) / 1000
 
 
-def buckets_for(queue_url: str, limit: RateLimit) -> Buckets:
+def buckets_for(queue_url: str, limit: RateLimit, kind: str = "key") -> Buckets:
     from cloudtap.jobs.queue import is_redis, split_queue_name
 
     if is_redis(queue_url):
         url, name = split_queue_name(queue_url)
-        return RedisBuckets(limit, url, name)
+        return RedisBuckets(limit, url, name if kind == "key" else f"{name}:{kind}")
     return MemoryBuckets(limit)
 
 
-class RateLimitMiddleware:
-    """429 ``rate-limited`` once a key's bucket is empty; requests without a token pass
-    (they are refused 401 further in, and the dashboard has its own sign-in)."""
+def _client_address(scope: Scope) -> str:
+    client = scope.get("client")
+    return str(client[0]) if client else "unknown"
 
-    def __init__(self, app: ASGIApp, buckets: Buckets) -> None:
+
+class RateLimitMiddleware:
+    """429 ``rate-limited`` once a key's bucket is empty. Requests without a token take
+    from their client address's bucket in ``anonymous`` (None: not limited)."""
+
+    def __init__(
+        self, app: ASGIApp, buckets: Buckets | None, anonymous: Buckets | None = None
+    ) -> None:
         self.app = app
         self.buckets = buckets
+        self.anonymous = anonymous
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        token = scope_token(scope) if scope["type"] == "http" else None
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        token = scope_token(scope)
         if token is not None:
-            try:
-                wait = self.buckets.take(hash_token(token))
-            except Exception as exc:  # Redis away: serve (fail open) rather than 500
-                log.warning("rate limit unavailable: %s", type(exc).__name__)
-                wait = 0.0
-            if wait > 0:
-                retry_after = max(1, math.ceil(wait))
-                response = error_response(
-                    429,
-                    "rate-limited",
-                    "Too many requests for this key; retry after the Retry-After delay.",
-                    {"retry_after": retry_after},
-                    headers={"Retry-After": str(retry_after)},
-                )
-                await response(scope, receive, send)
-                return
+            buckets, name, whose = self.buckets, hash_token(token), "this key"
+        else:
+            buckets, name, whose = self.anonymous, _client_address(scope), "this address"
+        wait = _wait(buckets, name)
+        if wait > 0:
+            retry_after = max(1, math.ceil(wait))
+            response = error_response(
+                429,
+                "rate-limited",
+                f"Too many requests for {whose}; retry after the Retry-After delay.",
+                {"retry_after": retry_after},
+                headers={"Retry-After": str(retry_after)},
+            )
+            await response(scope, receive, send)
+            return
         await self.app(scope, receive, send)
+
+
+def _wait(buckets: Buckets | None, name: str) -> float:
+    if buckets is None:
+        return 0.0
+    try:
+        return buckets.take(name)
+    except Exception as exc:  # Redis away: serve (fail open) rather than 500
+        log.warning("rate limit unavailable: %s", type(exc).__name__)
+        return 0.0

@@ -5,11 +5,18 @@ itself, in plain text; ricloud-py crashes on a non-JSON error body, so those ans
 are ricloud's JSON error too. ``serve`` parses HTTP with httptools (llhttp, in C: a
 request head costs a fraction of h11's pure-Python parse), held to h11's 16 KiB limit
 on a request's head; the h11 protocol stays for whoever picks it.
+
+Slow clients (slowloris) are dropped: a request head must arrive within
+``CLOUDTAP_HEAD_TIMEOUT`` seconds of its first byte (or of the connection), and its body
+within ``CLOUDTAP_BODY_TIMEOUT`` of the head; otherwise 408 ``request-timeout`` and the
+connection is closed. An idle kept-alive connection is closed by uvicorn after 5 s.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
 from typing import Any
 
 import h11
@@ -70,7 +77,14 @@ def _refusal(status: int, code: str, message: str) -> bytes:
     return head + body
 
 
-_REASONS = {400: "Bad Request", 431: "Request Header Fields Too Large"}
+_REASONS = {400: "Bad Request", 408: "Request Timeout", 431: "Request Header Fields Too Large"}
+
+DEFAULT_HEAD_TIMEOUT_SECONDS = 10.0
+DEFAULT_BODY_TIMEOUT_SECONDS = 60.0
+
+
+def _seconds(name: str, default: float) -> float:
+    return float(os.environ.get(name, default))
 
 
 class JsonErrorHttpToolsProtocol(HttpToolsProtocol):
@@ -82,23 +96,61 @@ class JsonErrorHttpToolsProtocol(HttpToolsProtocol):
     _refused = False
     _in_head = True  # between a request's first byte and the end of its headers
     _head_bytes = 0
+    _slow_timer: asyncio.TimerHandle | None = None
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._head_timeout = _seconds("CLOUDTAP_HEAD_TIMEOUT", DEFAULT_HEAD_TIMEOUT_SECONDS)
+        self._body_timeout = _seconds("CLOUDTAP_BODY_TIMEOUT", DEFAULT_BODY_TIMEOUT_SECONDS)
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._deadline(self._head_timeout)  # a connection that never sends a request
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._no_deadline()
+        super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
         if self._refused:
             return
         if self._in_head:
             self._head_bytes += len(data)
+            if self._slow_timer is None:
+                self._deadline(self._head_timeout)  # the first byte of a kept-alive request
         super().data_received(data)
         if self._in_head and not self._refused and self._head_bytes > self.MAX_HEAD_BYTES:
             self._refuse(431, "headers-too-large", "The request headers are too large.")
 
     def on_headers_complete(self) -> None:
         self._in_head = False
+        self._deadline(self._body_timeout)
         super().on_headers_complete()
 
     def on_message_complete(self) -> None:
         self._in_head, self._head_bytes = True, 0  # a pipelined request's head comes next
+        self._no_deadline()
         super().on_message_complete()
+
+    def _deadline(self, seconds: float) -> None:
+        self._no_deadline()
+        if seconds > 0:
+            self._slow_timer = self.loop.call_later(seconds, self._too_slow)
+
+    def _no_deadline(self) -> None:
+        if self._slow_timer is not None:
+            self._slow_timer.cancel()
+            self._slow_timer = None
+
+    def _too_slow(self) -> None:
+        self._slow_timer = None
+        if self.cycle is not None and self.cycle.response_started:
+            self.transport.close()  # an answer is under way: nothing more can be said
+            return
+        if self.cycle is not None:
+            self.cycle.disconnected = True  # the app waiting for the body hears it ended
+            self.cycle.message_event.set()
+        self._refuse(408, "request-timeout", "The request was not received in time.")
 
     def send_400_response(self, msg: str) -> None:
         self._refuse(400, "invalid-request", "The request is not valid HTTP.")
@@ -116,6 +168,19 @@ class JsonErrorHttpToolsProtocol(HttpToolsProtocol):
 
 
 HTTP_PROTOCOL = JsonErrorHttpToolsProtocol
+
+# Listening on every interface names no address a client could use: links then name
+# loopback, and ``serve`` asks for ``CLOUDTAP_PUBLIC_URL``.
+WILDCARD_HOSTS = {"0.0.0.0", "::", ""}
+
+
+def bind_url(host: str, port: int) -> str:
+    """The URL of the address ``serve`` listens on, for links without a public URL."""
+    if host in WILDCARD_HOSTS:
+        host = "127.0.0.1"
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
 
 
 def server_config(

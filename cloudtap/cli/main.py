@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from enum import StrEnum
 
 import typer
@@ -81,7 +82,7 @@ def serve(
     """Run the API and the deployment's sandbox (and, unless --no-worker, the job consumer)."""
     import uvicorn
 
-    from cloudtap.api.server import HTTP_PROTOCOL
+    from cloudtap.api.server import HTTP_PROTOCOL, WILDCARD_HOSTS, bind_url
     from cloudtap.app import create_app
     from cloudtap.cli.runtime import (
         exit_cleanly_on_sigterm,
@@ -94,7 +95,7 @@ def serve(
     from cloudtap.ops.logs import configure_logging, json_logs
 
     configure_logging(verbose=verbose)
-    settings = checked_settings()
+    settings = replace(checked_settings(), bind_url=bind_url(host, port))
     token = prepare_database(settings)
     exit_cleanly_on_sigterm()
     # The sandbox runs here even with --no-worker: workers find it through the data dir.
@@ -106,6 +107,11 @@ def serve(
         # The lines a newcomer needs come last, after everything start-up logs.
         typer.echo(f"cloudtap API on http://{host}:{port} (data dir {settings.data_dir})")
         typer.echo(f"Dashboard: http://{host}:{port}/dashboard")
+        if not settings.public_url and host in WILDCARD_HOSTS:
+            typer.echo(
+                f"Signed download links name {settings.bind_url}: set CLOUDTAP_PUBLIC_URL to "
+                "the address clients reach this server at."
+            )
         if token is not None:
             typer.echo(f"New sandbox API key. Token (shown once): {token}")
         # Requests uvicorn's parser refuses get ricloud's JSON error too.

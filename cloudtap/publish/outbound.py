@@ -18,6 +18,7 @@ on-premises MinIO.
 from __future__ import annotations
 
 import ipaddress
+import re
 import socket
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -47,7 +48,26 @@ _BLOCKED_NETWORKS = [
         "ff00::/8",
     )
 ]
-_BLOCKED_NAMES = {"localhost", "metadata.google.internal", "metadata", "instance-data"}
+# Names that mean this machine or an internal network on common systems (/etc/hosts of
+# Debian/Red Hat, mDNS, cloud internal DNS); resolving is left to connect time.
+_BLOCKED_NAMES = {
+    "localhost",
+    "localhost.localdomain",
+    "localhost4",
+    "localhost4.localdomain4",
+    "localhost6",
+    "localhost6.localdomain6",
+    "ip6-localhost",
+    "ip6-loopback",
+    "metadata.google.internal",
+    "metadata",
+    "instance-data",
+}
+_BLOCKED_SUFFIXES = (".localhost", ".localdomain", ".local", ".internal", ".home.arpa")
+# What ``inet_aton`` reads as an IPv4 address: 1 to 4 parts, decimal, octal or hex.
+_INET_ATON_FORM = re.compile(r"^(?:0x[0-9a-f]*|[0-9]+)(?:\.(?:0x[0-9a-f]*|[0-9]+)){0,3}$")
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+_IPV4_COMPATIBLE = ipaddress.ip_network("::/96")
 
 
 class UnsafeURL(ValueError):
@@ -71,10 +91,32 @@ def _system_resolver(host: str, port: int) -> list[str]:
 
 
 def _literal(host: str) -> IPAddress | None:
+    """The address ``host`` spells, read as resolvers read it: besides the usual forms,
+    ``inet_aton``'s (``2130706433``, ``127.1``, ``0x7f.0.0.1``, ``0``)."""
+    bare = host.strip("[]").split("%", 1)[0]
     try:
-        return ipaddress.ip_address(host.strip("[]").split("%", 1)[0])
+        return ipaddress.ip_address(bare)
     except ValueError:
-        return None
+        pass
+    if _INET_ATON_FORM.match(bare.lower()):
+        try:
+            return ipaddress.IPv4Address(socket.inet_aton(bare))
+        except OSError:
+            return None
+    return None
+
+
+def _embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 one carries (mapped, compatible, 6to4, NAT64, Teredo)."""
+    if ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    if ip.sixtofour is not None:
+        return ip.sixtofour
+    if ip.teredo is not None:
+        return ip.teredo[1]
+    if ip in _NAT64 or (ip in _IPV4_COMPATIBLE and int(ip) > 1):
+        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    return None
 
 
 class OutboundURLGuard:
@@ -146,7 +188,7 @@ class OutboundURLGuard:
         return addresses[0]
 
     def _refuse_name(self, host: str) -> None:
-        if host in _BLOCKED_NAMES or host.endswith(".localhost"):
+        if host in _BLOCKED_NAMES or host.endswith(_BLOCKED_SUFFIXES):
             raise UnsafeURL(f"{self.label} host {host!r} is not allowed")
 
     def _addresses(self, host: str, port: int) -> list[str]:
@@ -164,8 +206,10 @@ class OutboundURLGuard:
     def _ip_allowed(self, ip: IPAddress) -> bool:
         if any(ip in net for net in self._allowed_networks):
             return True
-        if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-            return self._ip_allowed(ip.ipv4_mapped)
+        if isinstance(ip, ipaddress.IPv6Address):
+            embedded = _embedded_ipv4(ip)
+            if embedded is not None:
+                return self._ip_allowed(embedded)
         return not any(ip in net for net in _BLOCKED_NETWORKS) and ip.is_global
 
 

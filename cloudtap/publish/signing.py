@@ -25,16 +25,21 @@ def _download_key(master_key: bytes) -> bytes:
     return derive_key(master_key, "result-download")
 
 
-# A poll's GET signs every result's link; links are stable within a minute (see
-# ``sign_download``), so repeated reads reuse the signature. Keyed by the master key too.
-@lru_cache(maxsize=65536)
-def _signature_for(master_key: bytes, result_id: str, expires: int) -> str:
+# Result ids are UUIDs; a longer id is no result's, refused before any work.
+MAX_RESULT_ID_LENGTH = 64
+
+
+def _compute_signature(master_key: bytes, result_id: str, expires: int) -> str:
     mac = hmac.new(_download_key(master_key), f"{result_id}.{expires}".encode(), hashlib.sha256)
     return base64.urlsafe_b64encode(mac.digest()).decode().rstrip("=")
 
 
-def _signature(settings: Settings, result_id: str, expires: int) -> str:
-    return _signature_for(settings.master_key, result_id, expires)
+# A poll's GET signs every result's link; links are stable within a minute (see
+# ``sign_download``), so repeated reads reuse the signature. Only links the server signs
+# (its own result ids) are cached: a checked link's id is the caller's and is never kept.
+@lru_cache(maxsize=65536)
+def _signature_for(master_key: bytes, result_id: str, expires: int) -> str:
+    return _compute_signature(master_key, result_id, expires)
 
 
 def sign_download(
@@ -57,7 +62,9 @@ def _link(master_key: bytes, result_id: str, base_url: str, expires: int) -> Sig
 
 
 def check_signature(settings: Settings, result_id: str, expires: int, signature: str) -> bool:
-    if expires < time.time():
+    """Whether a link is one this server signed and still valid. Keeps nothing: anyone
+    may call it, with ids of their choosing."""
+    if expires < time.time() or len(result_id) > MAX_RESULT_ID_LENGTH:
         return False
-    expected = _signature(settings, result_id, expires)
-    return hmac.compare_digest(expected.encode(), signature.encode())
+    expected = _compute_signature(settings.master_key, result_id, expires)
+    return hmac.compare_digest(expected.encode(), signature.encode("utf-8", "replace"))

@@ -14,9 +14,11 @@ from sqlalchemy.orm import sessionmaker
 
 from cloudtap.extras import require
 from cloudtap.store import changes
+from cloudtap.store.file_identity import FileIdentity
 from cloudtap.store.sqlite_wal import enable_wal
 
 _engines: dict[str, Engine] = {}
+_identities: dict[str, FileIdentity] = {}
 _makers: dict[str, sessionmaker[DbSession]] = {}
 _lock = threading.Lock()
 
@@ -49,6 +51,8 @@ def _create(url: str) -> Engine:
             max_overflow=POOL_OVERFLOW,
         )
         event.listen(engine, "connect", _sqlite_pragmas)
+        if path and path != ":memory:":
+            _watch_file(engine, url, Path(path))
     else:
         if url.startswith("postgresql"):
             require("psycopg")  # one line naming the [postgres] extra, not an ImportError
@@ -56,6 +60,23 @@ def _create(url: str) -> Engine:
         engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=POOL_OVERFLOW)
     changes.watch(engine)  # what kept API answers check (cloudtap.store.changes)
     return engine
+
+
+def _watch_file(engine: Engine, url: str, path: Path) -> None:
+    # Every unit of work checks out a connection: none writes to a deleted or replaced file.
+    identity = FileIdentity(path)
+    _identities[url] = identity
+    event.listen(engine, "connect", lambda _conn, _record: identity.record())
+    event.listen(engine, "checkout", lambda _conn, _record, _proxy: identity.check())
+
+
+def check_database_file(url: str) -> None:
+    """Raises ``DatabaseFileChanged`` if ``url``'s SQLite file was deleted or replaced
+    since this process opened it (nothing to check for other databases)."""
+    engine_for(url)
+    identity = _identities.get(url)
+    if identity is not None:
+        identity.check()
 
 
 def engine_for(url: str) -> Engine:
@@ -94,3 +115,4 @@ def dispose_all() -> None:
             engine.dispose()
         _engines.clear()
         _makers.clear()
+        _identities.clear()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session as DbSession
 
 from cloudtap.store.ids import utcnow
 from cloudtap.store.models import IdempotencyRecord
+from cloudtap.store.process_owner import is_gone, this_process
 
 
 @dataclass(frozen=True)
@@ -45,8 +46,8 @@ def claim(
     now = utcnow()
     db.execute(delete(IdempotencyRecord).where(IdempotencyRecord.date_expires < now))
     found = _find(db, key_id, idempotency_key)
-    if found is not None and found.status_code is None and found.date_created < now - abandoned:
-        # Its process died mid-request (no answer can take this long): run it afresh.
+    if found is not None and found.status_code is None and _abandoned(found, now - abandoned):
+        # Its process died mid-request: run it afresh.
         db.delete(found)
         db.flush()
         found = None
@@ -56,6 +57,7 @@ def claim(
             idempotency_key=idempotency_key,
             request_hash=request_hash,
             date_expires=now + ttl,
+            owner=this_process(),
         )
         try:
             with db.begin_nested():
@@ -71,6 +73,11 @@ def claim(
         found.response_sealed,
         found.response_key_id,
     )
+
+
+def _abandoned(record: IdempotencyRecord, started_before: datetime) -> bool:
+    # Its process is known to be gone (killed, restarted), or no answer can take this long.
+    return is_gone(record.owner) or record.date_created < started_before
 
 
 def _find(db: DbSession, key_id: str, idempotency_key: str) -> IdempotencyRecord | None:

@@ -303,6 +303,8 @@ class IdempotencyRecord(Base):
     request_hash: Mapped[str] = mapped_column(String(64))
     # NULL while the first request is still being answered.
     status_code: Mapped[int | None] = mapped_column(Integer, default=None)
+    # The process answering it (``store.process_owner``): a dead one's claim is abandoned.
+    owner: Mapped[str | None] = mapped_column(String(120), default=None)
     response_sealed: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
     response_key_id: Mapped[str | None] = mapped_column(String(20), default=None)
     date_created: Mapped[datetime] = mapped_column(default=utcnow)

@@ -98,3 +98,13 @@ def test_a_rate_limit_store_that_is_down_lets_requests_through(
     with TestClient(create_app(Settings.from_env())) as client:
         statuses = [client.get("/organisation", headers=tenant.headers).status_code for _ in "abcd"]
     assert statuses == [200] * 4  # fail open: a Redis outage is not an API outage
+
+
+def test_invented_names_cannot_grow_the_bucket_table() -> None:
+    # Every invalid token and every address gets a bucket; the table stays bounded.
+    buckets = MemoryBuckets(RateLimit(per_second=1, burst=5), clock=lambda: 0.0, max_buckets=100)
+    for n in range(5_000):
+        buckets.take(f"invented-{n}")
+    assert len(buckets._buckets) <= 101
+    # The most recent names keep their buckets.
+    assert "invented-4999" in buckets._buckets

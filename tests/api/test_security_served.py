@@ -13,6 +13,8 @@ import httpx
 
 from tests.cli.serve_process import created_key, served_api
 
+SANDBOX_APPLE_ID = "no2fa@sandbox.cloudtap.dev"
+
 
 def _live_token(data_dir: Path) -> str:
     token = created_key(data_dir, "--env", "live")
@@ -55,3 +57,38 @@ def test_a_local_path_in_the_servers_home_is_refused(tmp_path: Path) -> None:
             assert "url" in saved.json()["params"]
             assert http.get("/configs/storage", headers=headers).json()["total_count"] == 0
     assert not target.exists()
+
+
+def test_signed_links_ignore_the_callers_host_header(tmp_path: Path) -> None:
+    # No CLOUDTAP_PUBLIC_URL: links name the address serve listens on, never a Host a
+    # caller (or a link-poisoning intermediary) sends.
+    with (
+        served_api(tmp_path / "data") as api,
+        httpx.Client(
+            base_url=api.url, timeout=60, headers={"Authorization": f"Token {api.token}"}
+        ) as http,
+    ):
+        user = http.post("/users", json={"identifier": "me"}).json()
+        source = {"user": user["id"], "type": "icloud.account", "identifier": SANDBOX_APPLE_ID}
+        session = http.post(
+            "/sessions",
+            json={"source": source, "payload": {"password": "sandbox-password"}},
+            headers={"Ricloud-Await": "30"},
+        ).json()
+        assert session["state"] == "active", session
+        poll = http.post(
+            "/polls",
+            json={"session": session["id"], "payload": {"info_types": ["icloud.account.info"]}},
+            headers={"Ricloud-Await": "30"},
+        ).json()
+        assert poll["state"] == "completed", poll
+        for host in ("evil.example.com", "127.0.0.1:1", "[::1]:9"):
+            listed = http.get(
+                "/results", params={"poll": poll["id"]}, headers={"Host": host}
+            ).json()["data"]
+            assert listed, listed
+            for result in listed:
+                url = result["signed_url"]["url"]
+                assert url.startswith(f"{api.url}/results/"), (host, url)
+        link = listed[0]["signed_url"]["url"]
+        assert httpx.get(link, timeout=30).status_code == 200

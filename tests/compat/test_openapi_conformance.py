@@ -43,8 +43,9 @@ CHECKS = [
 
 @pytest.fixture
 def api(monkeypatch: pytest.MonkeyPatch, settings: Settings) -> Iterator[tuple[Any, Tenant]]:
-    # Thousands of requests from one key: the rate limit is tested elsewhere.
+    # Thousands of requests from one key: the rate limits are tested elsewhere.
     monkeypatch.setenv("CLOUDTAP_RATE_LIMIT_PER_SECOND", "0")
+    monkeypatch.setenv("CLOUDTAP_ANONYMOUS_RATE_LIMIT_PER_SECOND", "0")
     tenant = make_tenant(settings, "Schemathesis")
     app = create_app(settings)
     with TestClient(app) as client:  # objects for the generated ids to run into

@@ -72,8 +72,13 @@ class BatchAck(BaseModel):
 
 
 def _base_url(settings: Settings, request: Request | None) -> str | None:
+    """Where signed links point: the configured public URL, else the address ``serve``
+    listens on. The request's own base URL (its Host header, the caller's to choose) only
+    when neither is known: the app mounted in another server, the tests' client."""
     if settings.public_url:
         return settings.public_url.rstrip("/")
+    if settings.bind_url:
+        return settings.bind_url
     if request is not None:
         return str(request.base_url).rstrip("/")
     return None
