@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from cloudtap.api.app import create_app
+from cloudtap.app import create_app
 from cloudtap.config import Settings
 from cloudtap.jobs.queue import forget_queues
 from cloudtap.store.db import dispose_all
