@@ -24,7 +24,8 @@ MIDDLE = {"icloud", "publish", "wire", "mocks", *STORE}
 # Read top to bottom: each layer may use what is listed below it, never above.
 LAYERS: dict[str, set[str]] = {
     "cli": {"app", "dashboard", "api", "jobs", "pull", "sandbox", *MIDDLE},
-    "app": {"dashboard", "api", "jobs", *MIDDLE},
+    # The assembly: it hands the dashboard the sandbox's catalogue.
+    "app": {"dashboard", "api", "jobs", "sandbox", *MIDDLE},
     "dashboard": {"api", "jobs", *MIDDLE},
     "api": {"jobs", *MIDDLE},
     "jobs": set(MIDDLE),

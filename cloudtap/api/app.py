@@ -10,6 +10,7 @@ from cloudtap.api.errors import DatabaseUnavailableMiddleware, install_error_han
 from cloudtap.api.fastpath import KeptPollAnswers
 from cloudtap.api.idempotency import IdempotencyMiddleware
 from cloudtap.api.openapi_spec import install_openapi
+from cloudtap.api.operations.endpoints import RequestObserver, install_operations
 from cloudtap.api.ratelimit import RateLimit, RateLimitMiddleware, buckets_for
 from cloudtap.api.resources import (
     audit,
@@ -29,7 +30,6 @@ from cloudtap.api.resources import (
 )
 from cloudtap.config import Settings, get_settings
 from cloudtap.jobs.webhooks import install_webhook_delivery
-from cloudtap.ops.http import RequestObserver, install_operations
 
 RESOURCE_MODULES = (
     organisation,

@@ -3,7 +3,7 @@
 Low in the stack (only prometheus-client), so the API, the jobs and the publishers can
 all count into it; ``jobs.connectors`` hands :func:`observe_apple` to the icloud
 transport's observer hook. Gauges that describe the
-database or the queue are read at scrape time (``cloudtap.ops.collectors``).
+database or the queue are read at scrape time (``cloudtap.api.operations.collectors``).
 """
 
 from __future__ import annotations

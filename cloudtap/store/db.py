@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session as DbSession
 from sqlalchemy.orm import sessionmaker
 
@@ -77,6 +77,12 @@ def check_database_file(url: str) -> None:
     identity = _identities.get(url)
     if identity is not None:
         identity.check()
+
+
+def ping(url: str) -> None:
+    """One round trip to the database (``SELECT 1``); raises if it does not answer."""
+    with engine_for(url).connect() as connection:
+        connection.execute(text("SELECT 1"))
 
 
 def engine_for(url: str) -> Engine:

@@ -29,10 +29,10 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from cloudtap.api.operations.collectors import install_state_collector
+from cloudtap.api.operations.health import readiness
 from cloudtap.config import Settings
 from cloudtap.ops import logs
-from cloudtap.ops.collectors import install_state_collector
-from cloudtap.ops.health import readiness
 from cloudtap.ops.metrics import HTTP_REQUESTS, HTTP_SECONDS, REGISTRY
 
 log = logging.getLogger("cloudtap.requests")

@@ -6,20 +6,17 @@ import logging
 import tempfile
 from collections.abc import Callable
 
-from sqlalchemy import text
-
 from cloudtap.config import Settings
 from cloudtap.jobs.queue import queue_for
 from cloudtap.publish.stores import default_store
-from cloudtap.store.db import check_database_file, engine_for
+from cloudtap.store.db import check_database_file, ping
 
 log = logging.getLogger(__name__)
 
 
 def _database(settings: Settings) -> None:
     check_database_file(settings.database_url)  # still the file it opened (SQLite)
-    with engine_for(settings.database_url).connect() as connection:
-        connection.execute(text("SELECT 1"))
+    ping(settings.database_url)
 
 
 def _queue(settings: Settings) -> None:
