@@ -26,8 +26,8 @@ from cloudtap.jobs.consumer import start_embedded_consumer, stop_consumer
 from cloudtap.store.accounts import issue_key
 from cloudtap.store.db import transaction
 from tests.api.conftest import Tenant, make_tenant
-from tests.api.live_sandbox import PASSWORD, apple_id
 from tests.api.helpers import wait_for
+from tests.api.live_sandbox import PASSWORD, apple_id
 
 AWAIT = {"Ricloud-Await": "60"}
 BACKLOG_POLLS = 8
