@@ -10,9 +10,10 @@ them alone while the job lives and enqueues them one by one once it is gone. A t
 file takes the one-task retry path (:mod:`jobs.throttling`).
 
 While another tenant's job waits its turn (:mod:`jobs.fair`), a batch that has run for
-``MIN_TURN_SECONDS`` stops starting transfers, gives its claimed but unstarted tasks
-back (pending, postponed), lets the transfers in flight finish, and queues the rest of
-its files as a new batch behind the waiting job: its worker is free within a file.
+``MIN_TURN_SECONDS`` and started at least one file stops starting transfers, gives its
+claimed but unstarted tasks back (pending, postponed), lets the transfers in flight
+finish, and queues the rest of its files as a new batch behind the waiting job: its
+worker is free within a file.
 """
 
 from __future__ import annotations
@@ -196,6 +197,7 @@ class _Pipeline:
         self.others_waiting = others_waiting
         self.turn_ends = time.monotonic() + MIN_TURN_SECONDS
         self.yielding = False
+        self.started = 0
 
     async def run(self) -> list[str]:
         transfers = [asyncio.create_task(self._transfers()) for _ in range(self.slots)]
@@ -216,7 +218,9 @@ class _Pipeline:
         return unstarted + list(self.unclaimed)
 
     async def _turn_is_over(self) -> bool:
-        if not self.yielding and time.monotonic() >= self.turn_ends:
+        # Each turn starts at least one file: batches handing workers back and forth
+        # always make progress.
+        if not self.yielding and self.started and time.monotonic() >= self.turn_ends:
             try:
                 self.yielding = await asyncio.to_thread(self.others_waiting)
             except Exception as exc:  # a database blip: keep the turn, ask again later
@@ -234,6 +238,7 @@ class _Pipeline:
             if self.claiming is None and self.unclaimed and len(self.claimed) <= self.slots:
                 self.claiming = asyncio.create_task(self._claim())
             if self.claimed:
+                self.started += 1
                 return self.claimed.popleft()
             if self.claiming is None:
                 return None

@@ -123,3 +123,25 @@ def test_a_batch_gives_its_turn_up_to_another_tenant_and_loses_nothing(
         poll_state = db.scalar(select(Poll.state).where(Poll.id == poll_id))
     assert sorted(identifiers) == sorted(targets)  # every file once
     assert poll_state == "completed"
+
+
+def test_every_turn_of_a_batch_makes_progress(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    targets = [f"icpl://file-{n}" for n in range(12)]
+    poll_id, rest = _poll(settings, targets)
+    # Another tenant always waits, and every turn is over at once.
+    monkeypatch.setattr(file_batches, "MIN_TURN_SECONDS", 0.0)
+    monkeypatch.setattr(OthersWaiting, "__call__", lambda self: True)
+    turns = 0
+    while rest:
+        turns += 1
+        assert turns <= len(targets), "a turn started no file"
+        run_file_batch(poll_id, rest)
+        with transaction(settings.database_url) as db:
+            taken = fair_queue.take_next(db)
+        rest = [] if taken is None else list(taken.args[1])
+    with transaction(settings.database_url) as db:
+        identifiers = list(db.scalars(select(Result.identifier).where(Result.poll_id == poll_id)))
+        poll_state = db.scalar(select(Poll.state).where(Poll.id == poll_id))
+    assert sorted(identifiers) == sorted(targets) and poll_state == "completed"
