@@ -289,9 +289,9 @@ class _Pipeline:
                 await self.wake_settler.wait()
                 self.wake_settler.clear()
                 continue
-            if self.transfers_left and len(self.finished) < self.slots:
+            if self.transfers_left and len(self.finished) < self.slots and not self.yielding:
                 # Let a few more finish: one commit (and one queue write for their
-                # events) then settles them all.
+                # events) then settles them all; not while the worker is wanted elsewhere.
                 await asyncio.sleep(SETTLE_WAIT_SECONDS)
             done, self.finished = self.finished, []
             try:
