@@ -2,8 +2,9 @@
 
 A tenant's job is written to the database's fair queue (:mod:`cloudtap.store.fair_queue`)
 and one anonymous message, ``cloudtap.next``, goes on the huey queue. Whichever worker
-takes a message runs the job whose turn it is: organisations round-robin, then the keys
-of one, oldest job first within a key. Long jobs give their worker up while another
+takes a message runs the job whose turn it is: the organisation with the fewest jobs
+running, then the least recently served, then likewise the keys of one, oldest job
+first within a key. Long jobs give their worker up while another
 tenant waits (a files batch between files, :mod:`cloudtap.jobs.file_batches`), so a
 one-task poll waits for a file in flight, not for another tenant's backlog.
 
@@ -86,14 +87,20 @@ def run_next(jobs: Mapping[str, Callable[..., None]]) -> None:
     """The ``cloudtap.next`` job: run the job whose turn it is, if any waits."""
     settings = get_settings()
     with transaction(settings.database_url) as db:
-        taken = fair_queue.take_next(db)
+        # Counted as running for a lease at most: a long job's tenant may then be
+        # served beside it, a dead worker's job stops counting.
+        taken = fair_queue.take_next(db, running_for=settings.task_lease_seconds)
     if taken is None:
         return
-    job = jobs.get(taken.name)
-    if job is None:
-        log.error("dropped a queued job of unknown kind %s", taken.name)
-        return
-    job(*taken.args)
+    try:
+        job = jobs.get(taken.name)
+        if job is None:
+            log.error("dropped a queued job of unknown kind %s", taken.name)
+            return
+        job(*taken.args)
+    finally:
+        with transaction(settings.database_url) as db:
+            fair_queue.finish(db, taken)
 
 
 class OthersWaiting:

@@ -324,8 +324,8 @@ class AuditEntry(_Owned, Base):
 
 
 class QueuedJob(Base):
-    """A tenant's job waiting for its turn (:mod:`cloudtap.store.fair_queue`): the job
-    queue's messages only say "run the next fair job", this row says which one."""
+    """A tenant's job waiting for its turn, or running (:mod:`cloudtap.store.fair_queue`):
+    the job queue's messages only say "run the next fair job", this row says which one."""
 
     __tablename__ = "queued_jobs"
     __table_args__ = (Index("ix_queued_jobs_tenant", "organisation_id", "key_id", "pk"),)
@@ -338,6 +338,9 @@ class QueuedJob(Base):
     # The job's arguments: ids, numbers, and sealed blobs (base64); never a secret in clear.
     args: Mapped[list[Any]] = mapped_column(JSON, default=list)
     date_created: Mapped[datetime] = mapped_column(default=utcnow)
+    # NULL while it waits; once taken, until when it counts as running (it is deleted
+    # when it ends, or lapses if its worker died).
+    running_until: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class TenantTurn(Base):

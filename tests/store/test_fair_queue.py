@@ -5,10 +5,13 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
+from sqlalchemy import func, select
+
 from cloudtap.store import fair_queue
 from cloudtap.store.db import transaction
 from cloudtap.store.fair_queue import TakenJob, Tenant
 from cloudtap.store.migrate import upgrade
+from cloudtap.store.models import QueuedJob
 
 A1, A2, B = Tenant("org-a", "key-1"), Tenant("org-a", "key-2"), Tenant("org-b", "key-3")
 
@@ -24,10 +27,17 @@ def _take(database_url: str) -> TakenJob | None:
         return fair_queue.take_next(db)
 
 
+def _finish(database_url: str, job: TakenJob) -> None:
+    with transaction(database_url) as db:
+        fair_queue.finish(db, job)
+
+
 def _drain(database_url: str) -> list[str]:
+    """Takes and ends jobs one after the other, as one worker does."""
     taken: list[str] = []
     while (job := _take(database_url)) is not None:
         taken.append(job.args[0])
+        _finish(database_url, job)
     return taken
 
 
@@ -46,6 +56,38 @@ def test_a_tenant_that_waited_goes_before_one_just_served(database_url: str) -> 
     _push(database_url, (A1, "a1-3"), (B, "b-1"))
     # A was served last: B's job goes first although A's was queued earlier.
     assert _drain(database_url) == ["b-1", "a1-3"]
+
+
+def test_a_tenant_with_nothing_running_goes_before_one_holding_a_worker(
+    database_url: str,
+) -> None:
+    upgrade(database_url)
+    _push(database_url, (A1, "a-1"))
+    holding = _take(database_url)  # A's long job keeps its worker
+    _push(database_url, (B, "b-1"))
+    assert _drain(database_url) == ["b-1"]  # B was served after A...
+    _push(database_url, (A1, "a-2"), (B, "b-2"))
+    # ...but A still has a job running and B none: B's job goes first.
+    assert _drain(database_url) == ["b-2", "a-2"]
+    assert holding is not None
+    _finish(database_url, holding)
+    with transaction(database_url) as db:
+        assert fair_queue.waiting(db) == 0 and fair_queue.take_next(db) is None
+
+
+def test_a_job_whose_worker_died_stops_counting_as_running(database_url: str) -> None:
+    upgrade(database_url)
+    _push(database_url, (A1, "a-1"), (A1, "a-2"), (B, "b-1"))
+    with transaction(database_url) as db:
+        lost = fair_queue.take_next(db, running_for=0)  # its worker dies: it lapses at once
+        assert lost is not None and lost.args == ["a-1"]
+        # B's job goes next (A counts none running now, but B was never served)...
+        nxt = fair_queue.take_next(db)
+        assert nxt is not None and nxt.args == ["b-1"]
+        # ...and the lapsed row is gone: only the running b-1 and the waiting a-2 remain.
+        assert db.scalar(select(func.count()).select_from(QueuedJob)) == 2
+        fair_queue.finish(db, nxt)
+    assert _drain(database_url) == ["a-2"]
 
 
 def test_arguments_keep_their_bytes_and_others_waiting_sees_other_tenants(

@@ -24,6 +24,7 @@ def upgrade() -> None:
         sa.Column("name", sa.String(length=50), nullable=False),
         sa.Column("args", sa.JSON(), nullable=False),
         sa.Column("date_created", sa.DateTime(), nullable=False),
+        sa.Column("running_until", sa.DateTime(), nullable=True),
         sa.PrimaryKeyConstraint("pk"),
     )
     op.create_index(
