@@ -5,10 +5,13 @@ every scenario side by side, prints a markdown table and writes
 from __future__ import annotations
 
 import argparse
+import os
 import platform
+import subprocess
 import tempfile
 import time
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 import psutil
@@ -62,6 +65,13 @@ def run(config: Config, root: Path, only: set[str] | None = None) -> list[Scenar
             api.close()
 
 
+def _commit() -> str | None:
+    found = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True
+    )
+    return found.stdout.strip() or None
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="smaller sizes, under 5 minutes")
@@ -91,6 +101,10 @@ def main() -> None:
         "machine": f"{platform.machine()}, {psutil.cpu_count()} CPUs, {platform.system()}",
         "python": platform.python_version(),
         "wall_seconds": round(time.perf_counter() - started, 1),
+        # The machine may be shared: its load says how far wall-clock figures are noise.
+        "load_average_at_end": [round(value, 2) for value in os.getloadavg()],
+        "commit": _commit(),
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     write_json(args.output, settings, scenarios)
     print(table(scenarios))
