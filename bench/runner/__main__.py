@@ -24,7 +24,9 @@ from bench.runner.scenarios import Bench
 RESULTS = REPO / "bench" / "results" / "latest.json"
 
 
-SCENARIOS = ("listing-10k", "listing-100k", "rss-100k", "incremental-100k", "download", "api")
+SCENARIOS = (
+    "listing-10k", "listing-100k", "rss-100k", "incremental-100k", "download", "api", "fairness",
+)  # fmt: skip
 # What a scenario needs run before it: the incremental poll starts where the 100k listing
 # ended, the API load reads the download poll; listing-100k and rss-100k are one run.
 NEEDS = {"incremental-100k": {"listing-100k"}, "api": {"download"}, "rss-100k": {"listing-100k"}}
@@ -55,6 +57,8 @@ def run(config: Config, root: Path, only: set[str] | None = None) -> list[Scenar
                 scenarios.append(bench.download("download", "bench-large"))
             if "api" in wanted:
                 scenarios.append(bench.api_load("api"))
+            if "fairness" in wanted:
+                scenarios.append(bench.fairness("fairness", "bench-small", "bench-large"))
             return scenarios
         finally:
             api.close()

@@ -12,6 +12,7 @@ from pathlib import Path
 from bench.runner import bare, peers
 from bench.runner.api import CloudtapAPI
 from bench.runner.config import Config
+from bench.runner.fairness import fairness
 from bench.runner.load import load
 from bench.runner.memory import cpu_of, sampled_peak_rss
 from bench.runner.processes import SandboxProcess
@@ -217,6 +218,14 @@ class Bench:
         if got != truth:
             wrong = sorted(k for k in truth if got.get(k) != truth[k])
             raise RuntimeError(f"{len(wrong)} files differ from the sandbox's, e.g. {wrong[:3]}")
+
+    # --- fairness between organisations ------------------------------------------------
+
+    def fairness(self, name: str, small_library: str, backlog_library: str) -> Scenario:
+        return fairness(
+            name, self.config.runs, self.sandbox, self.served, self.api,
+            self._session(small_library), backlog_library,
+        )  # fmt: skip
 
     # --- API ---------------------------------------------------------------------------
 

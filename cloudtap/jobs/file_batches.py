@@ -8,6 +8,12 @@ when this job dies: one heartbeat thread renews the leases of the tasks in fligh
 keeps the batch's waiting tasks postponed, so the sweeper (:mod:`jobs.reclaim`) leaves
 them alone while the job lives and enqueues them one by one once it is gone. A throttled
 file takes the one-task retry path (:mod:`jobs.throttling`).
+
+While another tenant's job waits its turn (:mod:`jobs.fair`), a batch that has run for
+``MIN_TURN_SECONDS`` and started at least one file stops starting transfers, gives its
+claimed but unstarted tasks back (pending, postponed), lets the transfers in flight
+finish, and queues the rest of its files as a new batch behind the waiting job: its
+worker is free within a file.
 """
 
 from __future__ import annotations
@@ -17,8 +23,9 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, contextmanager
+from datetime import timedelta
 from typing import Any, Protocol
 
 from sqlalchemy import select
@@ -26,6 +33,7 @@ from sqlalchemy import select
 from cloudtap.config import Settings, get_settings
 from cloudtap.icloud.connector import Connector, FileStream
 from cloudtap.jobs.breaker import AccountBreaker
+from cloudtap.jobs.fair import OthersWaiting, tenant_of
 from cloudtap.jobs.heartbeat import new_owner
 from cloudtap.jobs.locks import lock_provider_for
 from cloudtap.jobs.polling import (
@@ -56,6 +64,9 @@ SLOT_HOLD_SECONDS = 5.0
 SETTLE_WAIT_SECONDS = 0.1
 # How stale the batch's view of the account's throttling breaker may be.
 BREAKER_CHECK_SECONDS = 0.5
+# A batch runs at least this long before giving its worker to another tenant, so two
+# tenants' batches do not hand workers back and forth file by file.
+MIN_TURN_SECONDS = 0.1
 
 
 class Opener(Protocol):
@@ -115,10 +126,21 @@ class BatchLeases:
 
 
 def run_file_batch(poll_id: str, task_ids: list[str]) -> None:
+    from cloudtap.jobs.dispatch import enqueue_file_batch
+
     settings = get_settings()
+    tenant = tenant_of(settings, "file_batch", poll_id)
+    others_waiting = OthersWaiting(settings, tenant) if tenant is not None else _nobody
     with BatchLeases(settings, task_ids).running() as leases:
-        asyncio.run(_run(settings, task_ids, leases))
+        rest = asyncio.run(_run(settings, task_ids, leases, others_waiting))
+    if rest:
+        enqueue_file_batch(settings, poll_id, rest)  # behind the job that waited
+        return
     complete_if_done(settings, poll_id)
+
+
+def _nobody() -> bool:
+    return False
 
 
 def _targets(settings: Settings, task_ids: list[str]) -> list[str]:
@@ -132,11 +154,18 @@ def _targets(settings: Settings, task_ids: list[str]) -> list[str]:
     return [found[task_id] for task_id in task_ids if task_id in found]
 
 
-async def _run(settings: Settings, task_ids: list[str], leases: BatchLeases) -> None:
+async def _run(
+    settings: Settings,
+    task_ids: list[str],
+    leases: BatchLeases,
+    others_waiting: Callable[[], bool],
+) -> list[str]:
+    """Runs the batch; the ids of the tasks it left for later (it gave its turn up)."""
     targets = await asyncio.to_thread(_targets, settings, task_ids)
     async with _Openers(targets) as openers:
         slots = max(1, lock_provider_for(settings).downloads_per_account)
-        await _Pipeline(settings, task_ids, leases, openers, slots).run()
+        pipeline = _Pipeline(settings, task_ids, leases, openers, slots, others_waiting)
+        return await pipeline.run()
 
 
 class _Pipeline:
@@ -151,6 +180,7 @@ class _Pipeline:
         leases: BatchLeases,
         openers: _Openers,
         slots: int,
+        others_waiting: Callable[[], bool],
     ) -> None:
         self.settings = settings
         self.unclaimed = deque(task_ids)
@@ -164,8 +194,12 @@ class _Pipeline:
         self.wake_settler = asyncio.Event()
         self.transfers_left = slots
         self.breaker = _BreakerView(settings)
+        self.others_waiting = others_waiting
+        self.turn_ends = time.monotonic() + MIN_TURN_SECONDS
+        self.yielding = False
+        self.started = 0
 
-    async def run(self) -> None:
+    async def run(self) -> list[str]:
         transfers = [asyncio.create_task(self._transfers()) for _ in range(self.slots)]
         settler = asyncio.create_task(self._settler())
         try:
@@ -174,14 +208,37 @@ class _Pipeline:
             self.transfers_left = 0
             self.wake_settler.set()
             await settler
+        if not self.yielding:
+            return []
+        unstarted = [run.task_id for run in self.claimed]
+        if unstarted:
+            await asyncio.to_thread(_give_back, self.settings, list(self.claimed))
+            for task_id in unstarted:
+                self.leases.done(task_id)
+        return unstarted + list(self.unclaimed)
+
+    async def _turn_is_over(self) -> bool:
+        # Each turn starts at least one file: batches handing workers back and forth
+        # always make progress.
+        if not self.yielding and self.started and time.monotonic() >= self.turn_ends:
+            try:
+                self.yielding = await asyncio.to_thread(self.others_waiting)
+            except Exception as exc:  # a database blip: keep the turn, ask again later
+                log.warning("could not see the fair queue: %s", type(exc).__name__)
+        return self.yielding
 
     async def _next(self) -> TaskRun | None:
         """The next claimed run (None once all are); the next group is claimed ahead,
         while the transfers still have a few, so they never wait for a claim."""
         while True:
+            if await self._turn_is_over():
+                if self.claiming is not None:
+                    await asyncio.wait({self.claiming})  # its runs are given back
+                return None
             if self.claiming is None and self.unclaimed and len(self.claimed) <= self.slots:
                 self.claiming = asyncio.create_task(self._claim())
             if self.claimed:
+                self.started += 1
                 return self.claimed.popleft()
             if self.claiming is None:
                 return None
@@ -232,9 +289,9 @@ class _Pipeline:
                 await self.wake_settler.wait()
                 self.wake_settler.clear()
                 continue
-            if self.transfers_left and len(self.finished) < self.slots:
+            if self.transfers_left and len(self.finished) < self.slots and not self.yielding:
                 # Let a few more finish: one commit (and one queue write for their
-                # events) then settles them all.
+                # events) then settles them all; not while the worker is wanted elsewhere.
                 await asyncio.sleep(SETTLE_WAIT_SECONDS)
             done, self.finished = self.finished, []
             try:
@@ -244,6 +301,18 @@ class _Pipeline:
             self.breaker.forget()  # a throttled file of these has tripped it
             for outcome in done:
                 self.leases.done(outcome.run.task_id)
+
+
+def _give_back(settings: Settings, runs: Sequence[TaskRun]) -> None:
+    """Claimed tasks not started: pending again, expected back within a lease (the next
+    batch postpones them further while it waits)."""
+    due = utcnow() + timedelta(seconds=settings.task_lease_seconds)
+    with transaction(settings.database_url) as db:
+        for run in runs:
+            job_leases.settle(
+                db, Task, run.task_id, run.owner, state="pending", date_started=None,
+                lease_expires=due,
+            )  # fmt: skip
 
 
 async def _download(

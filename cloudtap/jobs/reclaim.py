@@ -3,9 +3,12 @@
 - A running poll or task whose lease lapsed (its worker died) goes back to ``pending``,
   with ``reclaims`` + 1, and is enqueued again; a task run ``task_max_attempts`` times
   without its worker surviving then fails with ``worker-lost`` instead of looping.
-- A pending poll or task nobody claimed in time, while the queue is empty, is enqueued
-  again: its message was lost (a worker died after taking it off the queue, or between
-  a commit and its enqueue). A second message for a claimed row is a no-op.
+- A job waiting its tenant's turn (:mod:`cloudtap.jobs.fair`) while the queue holds no
+  message gets one: its message was lost.
+- A pending poll or task nobody claimed in time, while the queue is empty (no message,
+  no job waiting its turn), is enqueued again: its message was lost (a worker died
+  after taking it off the queue, or between a commit and its enqueue). A second
+  message for a claimed row is a no-op.
 - A poll left ``processing`` with no open task (its last task's worker died before it
   marked the poll completed) is completed.
 - A session whose login job was lost, and whose sealed password has expired since, fails
@@ -24,11 +27,12 @@ from datetime import timedelta
 
 from cloudtap.config import Settings
 from cloudtap.jobs.dispatch import enqueue_poll, enqueue_task
+from cloudtap.jobs.fair import wake_lost_jobs
 from cloudtap.jobs.login import fail_lapsed_logins
 from cloudtap.jobs.lost_deliveries import requeue_lost_deliveries
 from cloudtap.jobs.polling import complete_if_done
 from cloudtap.jobs.queue import queue_for
-from cloudtap.store import job_leases
+from cloudtap.store import fair_queue, job_leases
 from cloudtap.store.db import transaction
 from cloudtap.store.ids import utcnow
 from cloudtap.store.models import Poll, Task
@@ -46,6 +50,12 @@ class Swept:
     completed: int = 0
     logins_failed: int = 0
     deliveries_requeued: int = 0
+    woken: int = 0
+
+
+def _waiting(settings: Settings) -> int:
+    with transaction(settings.database_url) as db:
+        return fair_queue.waiting(db)
 
 
 def _enqueue(settings: Settings, model: job_leases.Leased, row_id: str) -> None:
@@ -70,7 +80,10 @@ def sweep_leases(settings: Settings) -> Swept:
             log.warning("took %s %s back from a dead worker", model.__tablename__, row_id)
             _enqueue(settings, model, row_id)
         swept.reclaimed += len(taken)
-    if queue_for(settings).pending_count() == 0:
+    # Jobs waiting their turn whose message was lost get one; while any job waits its
+    # turn, a pending row may be just waiting too.
+    swept.woken = wake_lost_jobs(settings)
+    if swept.woken == 0 and queue_for(settings).pending_count() == 0 and not _waiting(settings):
         for model in (Poll, Task):
             now = utcnow()
             with transaction(settings.database_url) as db:

@@ -8,6 +8,7 @@ from typing import Any
 from huey import Huey
 
 from cloudtap.jobs.config_tests import run_config_test
+from cloudtap.jobs.fair import NEXT_JOB, run_next
 from cloudtap.jobs.file_batches import run_file_batch
 from cloudtap.jobs.log_context import with_log_context
 from cloudtap.jobs.login import run_login, run_logout
@@ -24,7 +25,18 @@ def _job(huey: Huey, name: str, function: Callable[..., None]) -> Any:
 def register(huey: Huey) -> dict[str, Any]:
     # Retries are left to the job functions: a login must never be hot-retried, and a
     # poll task Apple throttles schedules its own next try (see jobs/throttling.py).
+    # Tenants' jobs: run by ``cloudtap.next`` in their tenant's turn (see jobs/fair.py);
+    # a throttled task's retry is scheduled on the queue directly.
+    fair: dict[str, Callable[..., None]] = {
+        "login": with_log_context("cloudtap.login", run_login),
+        "logout": with_log_context("cloudtap.logout", run_logout),
+        "poll": with_log_context("cloudtap.poll", run_poll),
+        "task": with_log_context("cloudtap.task", run_task),
+        "file_batch": with_log_context("cloudtap.file_batch", run_file_batch),
+        "config_test": with_log_context("cloudtap.config_test", run_config_test),
+    }
     return {
+        NEXT_JOB: huey.task(name="cloudtap.next")(lambda: run_next(fair)),
         "login": _job(huey, "cloudtap.login", run_login),
         "logout": _job(huey, "cloudtap.logout", run_logout),
         "poll": _job(huey, "cloudtap.poll", run_poll),

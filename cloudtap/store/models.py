@@ -15,6 +15,7 @@ from sqlalchemy import (
     Boolean,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     String,
@@ -343,3 +344,34 @@ class DashboardSession(Base):
     csrf: Mapped[str] = mapped_column(String(64))
     date_created: Mapped[datetime] = mapped_column(default=utcnow)
     date_expires: Mapped[datetime] = mapped_column(index=True)
+
+
+class QueuedJob(Base):
+    """A tenant's job waiting for its turn, or running (:mod:`cloudtap.store.fair_queue`):
+    the job queue's messages only say "run the next fair job", this row says which one."""
+
+    __tablename__ = "queued_jobs"
+    __table_args__ = (Index("ix_queued_jobs_tenant", "organisation_id", "key_id", "pk"),)
+
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    organisation_id: Mapped[str] = mapped_column(String(36))
+    # '' for jobs of no key (dashboard or CLI work), so the tenant index has no NULLs.
+    key_id: Mapped[str] = mapped_column(String(36), default="")
+    name: Mapped[str] = mapped_column(String(50))
+    # The job's arguments: ids, numbers, and sealed blobs (base64); never a secret in clear.
+    args: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    date_created: Mapped[datetime] = mapped_column(default=utcnow)
+    # NULL while it waits; once taken, until when it counts as running (it is deleted
+    # when it ends, or lapses if its worker died).
+    running_until: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class TenantTurn(Base):
+    """When an organisation's key last had a job started (round-robin between tenants)."""
+
+    __tablename__ = "tenant_turns"
+
+    organisation_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    key_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    # A counter, not a clock: workers on many machines need only agree on its order.
+    served: Mapped[int] = mapped_column(Integer, default=0)

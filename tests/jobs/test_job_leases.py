@@ -17,7 +17,7 @@ from cloudtap.config import Settings
 from cloudtap.jobs.polling import run_task
 from cloudtap.jobs.queue import queue_for
 from cloudtap.jobs.reclaim import sweep_leases
-from cloudtap.store import job_leases
+from cloudtap.store import fair_queue, job_leases
 from cloudtap.store.db import dispose_all, transaction
 from cloudtap.store.ids import utcnow
 from cloudtap.store.migrate import downgrade, upgrade
@@ -164,3 +164,20 @@ def test_a_task_stuck_before_the_upgrade_is_taken_back(settings: Settings) -> No
     run_task(task_id)
     task, poll, results, created = _outcome(settings, task_id)
     assert (task.state, poll.state, results, created) == ("succeeded", "completed", 1, 1)
+
+
+def test_a_job_waiting_its_turn_whose_message_was_lost_gets_one(settings: Settings) -> None:
+    task_id = _file_task(settings)
+    with transaction(settings.database_url) as db:
+        task = db.scalars(select(Task).where(Task.id == task_id)).one()
+        # Its message died with a process between the two writes.
+        tenant = fair_queue.Tenant(task.organisation_id, task.key_id or "")
+        fair_queue.push(db, tenant, "task", [task_id])
+    queue = queue_for(settings)
+    assert queue.pending_count() == 0
+    swept = sweep_leases(settings)
+    assert swept.woken == 1 and queue.pending_count() == 1
+    assert sweep_leases(settings).woken == 0  # the message is there now
+    # The message runs the job: the task succeeds once.
+    queue.execute(queue.dequeue())
+    assert _outcome(settings, task_id)[0].state == "succeeded"

@@ -1,0 +1,120 @@
+"""Fair turns between tenants: no organisation's (or key's) backlog holds another's job.
+
+A tenant's job is written to the database's fair queue (:mod:`cloudtap.store.fair_queue`)
+and one anonymous message, ``cloudtap.next``, goes on the huey queue. Whichever worker
+takes a message runs the job whose turn it is: the organisation with the fewest jobs
+running, then the least recently served, then likewise the keys of one, oldest job
+first within a key. Long jobs give their worker up while another
+tenant waits (a files batch between files, :mod:`cloudtap.jobs.file_batches`), so a
+one-task poll waits for a file in flight, not for another tenant's backlog.
+
+A message whose job was already taken by an earlier one finds the next job or nothing;
+a job whose message was lost (a process died between the two writes) is given a message
+by the lease sweeper (:mod:`cloudtap.jobs.reclaim`).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from sqlalchemy import select
+
+from cloudtap.config import Settings, get_settings
+from cloudtap.store import fair_queue
+from cloudtap.store.db import transaction
+from cloudtap.store.fair_queue import Tenant
+from cloudtap.store.models import Poll, Session, Task
+
+log = logging.getLogger(__name__)
+
+NEXT_JOB = "next"
+# How stale a running job's view of "does another tenant wait?" may be.
+OTHERS_CHECK_SECONDS = 0.05
+
+# job name -> the table whose row its first argument names (which holds its tenant)
+_OWNED_BY: dict[str, type[Poll] | type[Task] | type[Session]] = {
+    "login": Session,
+    "logout": Session,
+    "poll": Poll,
+    "file_batch": Poll,
+    "task": Task,
+    "config_test": Task,
+}
+
+
+def tenant_of(settings: Settings, name: str, row_id: str) -> Tenant | None:
+    model = _OWNED_BY[name]
+    with transaction(settings.database_url) as db:
+        found = db.execute(
+            select(model.organisation_id, model.key_id).where(model.id == row_id)
+        ).first()
+    if found is None:
+        return None
+    return Tenant(str(found[0]), str(found[1] or ""))
+
+
+def enqueue_fairly(settings: Settings, name: str, *args: Any) -> None:
+    """Queue job ``name`` for its tenant's turn (its first argument names its row)."""
+    from cloudtap.jobs.queue import task
+
+    tenant = tenant_of(settings, name, str(args[0]))
+    if tenant is None:
+        log.warning("not queued: the %s job's row is gone", name)
+        return
+    with transaction(settings.database_url) as db:
+        fair_queue.push(db, tenant, name, list(args))
+    task(settings, NEXT_JOB)()
+
+
+def wake_lost_jobs(settings: Settings) -> int:
+    """One message per waiting job, when the huey queue holds none: their messages
+    were lost. Returns how many were sent."""
+    from cloudtap.jobs.queue import queue_for, task
+
+    if queue_for(settings).pending_count():
+        return 0
+    with transaction(settings.database_url) as db:
+        count = fair_queue.waiting(db)
+    for _ in range(count):
+        task(settings, NEXT_JOB)()
+    return count
+
+
+def run_next(jobs: Mapping[str, Callable[..., None]]) -> None:
+    """The ``cloudtap.next`` job: run the job whose turn it is, if any waits."""
+    settings = get_settings()
+    with transaction(settings.database_url) as db:
+        # Counted as running for a lease at most: a long job's tenant may then be
+        # served beside it, a dead worker's job stops counting.
+        taken = fair_queue.take_next(db, running_for=settings.task_lease_seconds)
+    if taken is None:
+        return
+    try:
+        job = jobs.get(taken.name)
+        if job is None:
+            log.error("dropped a queued job of unknown kind %s", taken.name)
+            return
+        job(*taken.args)
+    finally:
+        with transaction(settings.database_url) as db:
+            fair_queue.finish(db, taken)
+
+
+class OthersWaiting:
+    """Whether another tenant has a job waiting, asked of the database at most every
+    ``OTHERS_CHECK_SECONDS`` (a running job asks between units of its work)."""
+
+    def __init__(self, settings: Settings, tenant: Tenant) -> None:
+        self._settings = settings
+        self._tenant = tenant
+        self._known = (False, float("-inf"))
+
+    def __call__(self) -> bool:
+        now = time.monotonic()
+        if now - self._known[1] > OTHERS_CHECK_SECONDS:
+            with transaction(self._settings.database_url) as db:
+                self._known = (fair_queue.others_waiting(db, self._tenant), now)
+        return self._known[0]
