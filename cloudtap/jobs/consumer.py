@@ -6,6 +6,7 @@ import cloudtap.jobs.huey_import  # noqa: F401  # isort: skip  # before huey
 from huey.consumer import Consumer, Worker
 
 from cloudtap.config import Settings
+from cloudtap.jobs.lanes import LANES
 from cloudtap.jobs.queue import queue_for, wakeup_of
 from cloudtap.jobs.reclaim import LeaseSweeper
 from cloudtap.jobs.webhooks import install_webhook_delivery
@@ -64,6 +65,7 @@ class EmbeddedConsumer(Consumer):
 
 def start_embedded_consumer(settings: Settings, workers: int = 2) -> EmbeddedConsumer:
     install_webhook_delivery()
+    LANES.set_threads(workers)  # one thread kept for short jobs (jobs/lanes.py)
     consumer = EmbeddedConsumer(
         queue_for(settings),
         workers=workers,
@@ -89,6 +91,7 @@ def stop_consumer(consumer: Consumer) -> None:
 def run_worker(settings: Settings, workers: int) -> None:
     """Blocks: a standalone worker process, with huey's own signal handling."""
     install_webhook_delivery()
+    LANES.set_threads(workers)
     consumer = queue_for(settings).create_consumer(
         workers=workers, worker_type="thread", periodic=False, max_delay=1.0
     )

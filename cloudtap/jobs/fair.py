@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import select
 
 from cloudtap.config import Settings, get_settings
+from cloudtap.jobs.lanes import LANES, LONG_JOBS
 from cloudtap.store import fair_queue
 from cloudtap.store.db import transaction
 from cloudtap.store.fair_queue import Tenant
@@ -84,12 +85,27 @@ def wake_lost_jobs(settings: Settings) -> int:
 
 
 def run_next(jobs: Mapping[str, Callable[..., None]]) -> None:
-    """The ``cloudtap.next`` job: run the job whose turn it is, if any waits."""
+    """The ``cloudtap.next`` job: run the job whose turn it is, if any waits. Long jobs
+    (files batches) are taken only while this process has a long-job slot free
+    (:mod:`cloudtap.jobs.lanes`), so one thread always stays free for short ones."""
     settings = get_settings()
-    with transaction(settings.database_url) as db:
-        # Counted as running for a lease at most: a long job's tenant may then be
-        # served beside it, a dead worker's job stops counting.
-        taken = fair_queue.take_next(db, running_for=settings.task_lease_seconds)
+    long_slot = LANES.try_reserve_long()
+    try:
+        with transaction(settings.database_url) as db:
+            # Counted as running for a lease at most: a long job's tenant may then be
+            # served beside it, a dead worker's job stops counting.
+            taken = fair_queue.take_next(
+                db,
+                running_for=settings.task_lease_seconds,
+                excluding=frozenset() if long_slot else LONG_JOBS,
+            )
+    except BaseException:
+        if long_slot:
+            LANES.release_long()
+        raise
+    if long_slot and (taken is None or taken.name not in LONG_JOBS):
+        LANES.release_long()
+        long_slot = False
     if taken is None:
         return
     try:
@@ -101,6 +117,15 @@ def run_next(jobs: Mapping[str, Callable[..., None]]) -> None:
     finally:
         with transaction(settings.database_url) as db:
             fair_queue.finish(db, taken)
+            left_waiting = fair_queue.waiting(db)
+        if long_slot:
+            LANES.release_long()
+            if left_waiting:
+                # A long job passed over for want of a slot lost its message: the slot
+                # this one frees takes it.
+                from cloudtap.jobs.queue import task
+
+                task(settings, NEXT_JOB)()
 
 
 class OthersWaiting:

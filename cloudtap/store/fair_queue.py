@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, exists, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, delete, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as DbSession
 
@@ -92,13 +92,19 @@ def _counts(rows: Any) -> dict[Tenant, int]:
     return {Tenant(org, key): int(count) for org, key, count in rows}
 
 
-def _fairest(db: DbSession, now: datetime) -> tuple[Tenant, int] | None:
-    """The tenant whose turn it is, and the pk of its oldest waiting job."""
+def _fairest(
+    db: DbSession, now: datetime, excluding: frozenset[str] = frozenset()
+) -> tuple[Tenant, int] | None:
+    """The tenant whose turn it is, and the pk of its oldest waiting job (of a kind not
+    in ``excluding``)."""
     tenant_columns = (QueuedJob.organisation_id, QueuedJob.key_id)
+    waiting_jobs: ColumnElement[bool] = QueuedJob.running_until.is_(None)
+    if excluding:
+        waiting_jobs = and_(waiting_jobs, QueuedJob.name.not_in(excluding))
     oldest = _counts(
         db.execute(
             select(*tenant_columns, func.min(QueuedJob.pk))
-            .where(QueuedJob.running_until.is_(None))
+            .where(waiting_jobs)
             .group_by(*tenant_columns)
         ).tuples()
     )
@@ -161,9 +167,12 @@ def _served(db: DbSession, tenant: Tenant) -> None:
         pass  # it was served just now: its turn is recorded
 
 
-def take_next(db: DbSession, running_for: float = 60.0) -> TakenJob | None:
+def take_next(
+    db: DbSession, running_for: float = 60.0, excluding: frozenset[str] = frozenset()
+) -> TakenJob | None:
     """Mark the next job by the turns above as running (for at most ``running_for``
-    seconds unless :func:`finish` ends it first) and return it; None if none waits."""
+    seconds unless :func:`finish` ends it first) and return it; None if none waits.
+    Jobs named in ``excluding`` are left waiting (the caller has no slot for them)."""
     now = utcnow()
     # Jobs whose worker died without ending them no longer count as running.
     db.execute(
@@ -172,7 +181,7 @@ def take_next(db: DbSession, running_for: float = 60.0) -> TakenJob | None:
         .execution_options(synchronize_session=False)
     )
     for _ in range(_TAKE_ATTEMPTS):
-        found = _fairest(db, now)
+        found = _fairest(db, now, excluding)
         if found is None:
             return None
         tenant, pk = found
