@@ -88,3 +88,27 @@ def accounts(
             f"{r.apple_id:<{width}}  {r.password:<16}  {r.code or '-':<6}  "
             f"{r.scenario:<{scenario_width}}  {r.photo_count}"
         )
+
+
+@sandbox_app.command("approve")
+def approve(
+    apple_id: str = typer.Argument(..., help="The sandbox Apple ID whose device approves."),
+) -> None:
+    """Approve a waiting web-access consent (ADP) as the account's trusted device would."""
+    import httpx
+
+    from cloudtap.icloud.transport import ssl_context
+    from cloudtap.jobs.sandbox_endpoint import discover
+    from cloudtap.sandbox.hosts import CONTROL
+
+    transport = discover(get_settings())
+    if transport is None or transport.proxy_url is None:
+        typer.echo("no running sandbox found (start `cloudtap serve` or set its proxy)", err=True)
+        raise typer.Exit(2)
+    with httpx.Client(proxy=transport.proxy_url, verify=ssl_context(transport)) as client:
+        reply = client.post(f"https://{CONTROL}/devices/approve", json={"apple_id": apple_id})
+    body = reply.json()
+    if reply.status_code != 200:
+        typer.echo(f"not approved: {body.get('reason', reply.status_code)}", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"approved on {body['apple_id']}'s trusted device")

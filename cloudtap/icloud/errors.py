@@ -51,6 +51,13 @@ class AdpEnabled(ICloudError):
     code = "adp-enabled"
 
 
+class ConsentTimeout(ICloudError):
+    """ADP with web access on: nobody approved the web-access request on a trusted
+    device in time (or the devices never handed over the PCS keys)."""
+
+    code = "consent-timeout"
+
+
 class MfaUnsupported(ICloudError):
     """The account only offers security keys, which cannot be driven over the API."""
 

@@ -54,6 +54,7 @@ _HOST_MODULES: list[str] = [
     "cloudtap.sandbox.services.contacts",
     "cloudtap.sandbox.services.calendar",
     "cloudtap.sandbox.services.account",
+    "cloudtap.sandbox.control",  # cloudtap's own buttons (not an Apple host)
 ]
 
 

@@ -18,6 +18,8 @@ CONTENT_CN = "cvws.icloud-content.com.cn"
 WWW = "www.icloud.com"
 WWW_CN = "www.icloud.com.cn"
 GATEWAY = "gatewayws.icloud.com"
+# cloudtap's own, not Apple's: the sandbox's buttons (a trusted device's approval).
+CONTROL = "control.sandbox.cloudtap.dev"
 
 # webservices key → Apple's host label, where they differ (captured accountLogin replies).
 HOST_LABELS: dict[str, str] = {
@@ -68,4 +70,4 @@ def parse_service_host(host: str) -> str | None:
 
 def every_sandbox_host() -> list[str]:
     """Fixed hosts the proxy must mint certificates for (service hosts are minted lazily)."""
-    return [IDMSA, SETUP, SETUP_CN, CONTENT, CONTENT_CN, WWW, WWW_CN, GATEWAY]
+    return [IDMSA, SETUP, SETUP_CN, CONTENT, CONTENT_CN, WWW, WWW_CN, GATEWAY, CONTROL]

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from cloudtap.sandbox.accounts.model import SandboxAccount
+from cloudtap.sandbox.apple.consent import ConsentBook
 from cloudtap.sandbox.apple.signins import SignInBook
 
 # The cookie that carries the iCloud web session on every *.icloud.com request.
@@ -34,6 +35,8 @@ class SandboxWorld:
     seed: int = 1  # makes per-account secrets (SRP salts) deterministic
     # idmsa/setup memory: SRP exchanges, sign-ins awaiting 2FA, trust tokens.
     sign_ins: SignInBook = field(default_factory=SignInBook)
+    # ADP with web access on: consent requests and approvals of trusted devices.
+    consents: ConsentBook = field(default_factory=ConsentBook)
     _sessions: dict[str, WebSession] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 

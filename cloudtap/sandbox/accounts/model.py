@@ -105,6 +105,9 @@ class SandboxAccount:
     locked: bool = False
     throttled: bool = False  # signin answers 503
     adp: bool = False  # Advanced Data Protection: CloudKit answers ACCESS_DENIED
+    # With ADP: "Access iCloud Data on the Web" on, so a trusted device's consent and
+    # requestPCS's cookies open CloudKit (sandbox.apple.consent).
+    adp_web_access: bool = False
     china: bool = False  # must use the .com.cn domain
     repair_required: bool = False  # signin/complete answers 412 (non-2FA account)
     terms_update: bool = False

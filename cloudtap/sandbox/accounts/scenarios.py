@@ -86,6 +86,12 @@ _SCENARIOS: list[tuple[str, str, str, dict[str, Any]]] = [
     ("locked", "locked", "Lock", {"locked": True}),
     ("throttled", "throttled", "Thea", {"throttled": True}),
     ("adp", "advanced-data-protection", "Ada", {"adp": True, "photos": ("lib", 5, 0)}),
+    (
+        "adp-web",
+        "advanced-data-protection-web-access",
+        "Adele",
+        {"adp": True, "adp_web_access": True, "photos": ("lib", 7, 0)},
+    ),
     ("china", "china-mainland", "Chen", {"china": True, "country": "CHN", "photos": ("lib", 8, 0)}),
     ("photos-off", "icloud-photos-off", "Otto", {"photos_enabled": False}),
     ("terms", "terms-update", "Terry", {"terms_update": True, "photos": ("lib", 5, 0)}),
