@@ -45,6 +45,12 @@ class RateLimited(ICloudError):
     code = "rate-limited"
 
 
+class AccessDenied(RateLimited):
+    """CloudKit's ``ACCESS_DENIED``, whose cause is not known yet. Apple sends it for
+    temporary throttling (docker-icloudpd #63, #250, #652) as well as for ADP; until the
+    account's web-access state says ADP, it counts as throttling."""
+
+
 class AdpEnabled(ICloudError):
     """Advanced Data Protection is on, or 'Access iCloud Data on the Web' is off."""
 

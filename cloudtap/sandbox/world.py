@@ -38,6 +38,7 @@ class SandboxWorld:
     # ADP with web access on: consent requests and approvals of trusted devices.
     consents: ConsentBook = field(default_factory=ConsentBook)
     _sessions: dict[str, WebSession] = field(default_factory=dict)
+    _cloudkit_calls: dict[str, int] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
@@ -71,6 +72,13 @@ class SandboxWorld:
         with self._lock:
             for token in [t for t, s in self._sessions.items() if s.apple_id == apple_id.lower()]:
                 del self._sessions[token]
+
+    def count_cloudkit_call(self, apple_id: str) -> int:
+        """How many CloudKit requests this account has made, this one included."""
+        with self._lock:
+            count = self._cloudkit_calls.get(apple_id.lower(), 0) + 1
+            self._cloudkit_calls[apple_id.lower()] = count
+        return count
 
     def account_for_cookies(self, cookies: Mapping[str, str]) -> SandboxAccount | None:
         """The account whose live web session the request's cookies carry, if any."""

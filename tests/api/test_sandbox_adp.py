@@ -11,6 +11,7 @@ nothing in the test waits on time.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from collections.abc import Iterator
@@ -19,7 +20,9 @@ from typing import Any
 
 import pytest
 
+from cloudtap.config import set_settings
 from cloudtap.icloud.auth import pcs
+from cloudtap.icloud.services import cloudkit
 from tests.api.live_sandbox import PASSWORD, LiveAPI, apple_id, live_api  # noqa: F401
 from tests.sandbox.compat.photos_support import visible_assets
 
@@ -99,3 +102,34 @@ def test_unapproved_consent_ends_in_a_typed_timeout(
     ended = _session_when(live, started["id"], lambda s: s["state"] != "pending")
     assert (ended["state"], ended["error"]) == ("failed", "consent-timeout")
     assert ended["error_info"]["waited_seconds"] == 0.5
+
+
+def test_access_denied_with_web_access_on_is_throttling_and_polls_succeed(
+    live: LiveAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # CloudKit answers ACCESS_DENIED to the first two requests, then data; the account's
+    # web-access state shows no ADP, so it is throttling: waited out, never adp-enabled.
+    monkeypatch.setattr(cloudkit, "ACCESS_DENIED_BACKOFF", (0.05, 0.05))
+    name = "access-denied-once"
+    session = live.active_session(name)
+    poll = live.poll(session["id"], {"data_types": ["icpl.photos"]})
+    assert poll["errors"]["data"] == [], poll["errors"]
+    [result] = poll["results"]["data"]
+    listed = sorted(item["filename"] for item in _items(result))
+    assert listed == sorted(a.filename for a in visible_assets(live.sandbox, apple_id(name)))
+    asked = [e.path for e in live.sandbox.exchanges() if "requestWebAccessState" in e.path]
+    assert len(asked) >= 3  # the login's, then one per denial
+
+
+def test_access_denied_that_never_ends_is_rate_limited_not_adp(
+    live: LiveAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cloudkit, "ACCESS_DENIED_BACKOFF", (0.05, 0.05))
+    set_settings(dataclasses.replace(live.settings, throttle_retry_budget_seconds=0))
+    name = "access-denied-once"
+    session = live.active_session(name)
+    key = apple_id(name)
+    world = live.sandbox.world
+    world.accounts[key] = dataclasses.replace(world.accounts[key], access_denied_first=10**6)
+    poll = live.poll(session["id"], {"data_types": ["icpl.photos"]})
+    assert [e["error"] for e in poll["errors"]["data"]] == ["rate-limited"]

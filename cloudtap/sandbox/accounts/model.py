@@ -108,6 +108,9 @@ class SandboxAccount:
     # With ADP: "Access iCloud Data on the Web" on, so a trusted device's consent and
     # requestPCS's cookies open CloudKit (sandbox.apple.consent).
     adp_web_access: bool = False
+    # CloudKit answers ACCESS_DENIED to this many first requests, then data: Apple's
+    # temporary throttling in that code (docker-icloudpd #63, #250, #652).
+    access_denied_first: int = 0
     china: bool = False  # must use the .com.cn domain
     repair_required: bool = False  # signin/complete answers 412 (non-2FA account)
     terms_update: bool = False

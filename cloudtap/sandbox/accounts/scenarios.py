@@ -92,6 +92,12 @@ _SCENARIOS: list[tuple[str, str, str, dict[str, Any]]] = [
         "Adele",
         {"adp": True, "adp_web_access": True, "photos": ("lib", 7, 0)},
     ),
+    (
+        "access-denied-once",
+        "access-denied-throttling",
+        "Denise",
+        {"access_denied_first": 2, "photos": ("lib", 6, 0)},
+    ),
     ("china", "china-mainland", "Chen", {"china": True, "country": "CHN", "photos": ("lib", 8, 0)}),
     ("photos-off", "icloud-photos-off", "Otto", {"photos_enabled": False}),
     ("terms", "terms-update", "Terry", {"terms_update": True, "photos": ("lib", 5, 0)}),

@@ -336,6 +336,11 @@ def _make_endpoint(world: SandboxWorld) -> Callable[[Request], Awaitable[Respons
         container = CONTAINERS.get(params["container"])
         if account.adp and not _pcs_opened(account, params["container"], request):
             return _error("ACCESS_DENIED", "private db access disabled for this account", 403)
+        if account.access_denied_first and (
+            world.count_cloudkit_call(account.apple_id) <= account.access_denied_first
+        ):
+            # The same reply as for ADP (docker-icloudpd #63 quotes it for throttling).
+            return _error("ACCESS_DENIED", "private db access disabled for this account", 403)
         if container is None:
             return _error("BAD_REQUEST", f"Unknown container '{params['container']}'", 400)
         raw = await request.body()
