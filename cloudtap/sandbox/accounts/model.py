@@ -44,6 +44,18 @@ class GeneratedLibrary:
     count: int
     seed: int
     shared_count: int = 0  # assets in a Shared Library zone (SharedSync-<uuid>)
+    # Where the account sees its Shared Library (docs/apple-evidence.md, "Zones"): "owner"
+    # in the private database, "participant" in the shared one, "both" (``shared@``, as
+    # the two capture sets address it) in both.
+    shared_role: Literal["both", "owner", "participant"] = "both"
+    # A Shared Library of two accounts: its own seed and its owner's dsid (the zone's
+    # ``ownerRecordName``); by default the account's own seed and dsid.
+    shared_seed: int | None = None
+    shared_owner_dsid: str | None = None
+
+    @property
+    def shared_library_seed(self) -> int:
+        return self.seed if self.shared_seed is None else self.shared_seed
 
 
 @dataclass(frozen=True)

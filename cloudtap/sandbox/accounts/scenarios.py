@@ -48,6 +48,19 @@ _SCENARIOS: list[tuple[str, str, str, dict[str, Any]]] = [
     ("no2fa", "no-2fa", "Nora", {"photos": ("lib", 40, 0)}),
     ("s2kfo", "no-2fa-s2k-fo", "Felix", {"srp_protocol": "s2k_fo", "photos": ("lib", 12, 0)}),
     ("shared", "shared-library", "Shari", {"photos": ("lib", 30, 12)}),
+    # One Shared Library of two accounts, each seeing it where its role puts it.
+    (
+        "shared-owner",
+        "shared-library-owner",
+        "Owen",
+        {"photos": ("lib", 9, 8), "shared_library": ("owner", "shared-owner")},
+    ),
+    (
+        "shared-participant",
+        "shared-library-participant",
+        "Pia",
+        {"photos": ("lib", 5, 8), "shared_library": ("participant", "shared-owner")},
+    ),
     (
         "2fa-device",
         "2fa-trusted-device",
@@ -189,6 +202,7 @@ def scenario_accounts(seed: int = 1) -> list[SandboxAccount]:
         fields = dict(overrides)
         photos = fields.pop("photos", None)
         content = fields.pop("content", None)
+        shared_library = fields.pop("shared_library", None)
         account = SandboxAccount(
             apple_id=f"{name}@{DOMAIN}",
             password=PASSWORD,
@@ -202,6 +216,14 @@ def scenario_accounts(seed: int = 1) -> list[SandboxAccount]:
             fields["photos"] = GeneratedLibrary(
                 count=count, seed=_number(seed, name, "photos", 9), shared_count=shared
             )
+            if shared_library is not None:
+                role, owner = shared_library
+                fields["photos"] = replace(
+                    fields["photos"],
+                    shared_role=role,
+                    shared_seed=_number(seed, owner, "shared-library", 9),
+                    shared_owner_dsid=str(_number(seed, owner, "dsid", 11)),
+                )
         if content is not None:
             fields["content"] = ContentSpec(seed=_number(seed, name, "content", 9), **content)
         accounts.append(replace(account, **fields))

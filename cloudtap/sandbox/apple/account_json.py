@@ -90,7 +90,7 @@ def partition_of(account: SandboxAccount) -> int:
 
 
 def web_access(account: SandboxAccount) -> bool:
-    """"Access iCloud Data on the Web": off only for ADP accounts that turned it off."""
+    """Whether web access to iCloud data is on: off only for ADP accounts that turned it off."""
     return not account.adp or account.adp_web_access
 
 
