@@ -15,28 +15,12 @@ from typing import Any
 
 import pytest
 
-from cloudtap.sandbox.accounts.model import GeneratedLibrary, SandboxAccount
-from cloudtap.sandbox.photos import generator
-from cloudtap.sandbox.photos.container import PRIMARY_ZONE, shared_zone_name
 from tests.api.live_sandbox import LiveAPI, apple_id, live_api  # noqa: F401
+from tests.sandbox.compat.photos_support import world_filenames
 
 
 def _items(result: dict[str, Any]) -> list[dict[str, Any]]:
     return list(json.loads(Path(result["url"].removeprefix("local://")).read_bytes())["data"])
-
-
-def world_filenames(account: SandboxAccount) -> tuple[list[str], list[str]]:
-    """(own library, Shared Library) filenames "All Photos" shows, from the world."""
-    library = account.photos
-    assert isinstance(library, GeneratedLibrary)
-    seed = library.shared_library_seed
-    own = [generator.asset(library.seed, PRIMARY_ZONE, i) for i in range(library.count)]
-    zone = shared_zone_name(seed)
-    shared = [generator.asset(seed, zone, i) for i in range(library.shared_count)]
-    return (
-        [s.filename for s in own if not s.hidden],
-        [s.filename for s in shared if not s.hidden],
-    )
 
 
 def _listed(live: LiveAPI, name: str) -> list[dict[str, Any]]:
