@@ -67,7 +67,7 @@ _CODES: dict[str, Explanation] = {
     "consent-timeout": Explanation(
         "Advanced Data Protection is on: nobody approved web access on a trusted device in time.",
         "Start a new session; when the account owner's iPhone, iPad or Mac asks to allow "
-        "access to iCloud data on the web, they approve it (within 4 minutes).",
+        "access to iCloud data on the web, they approve it (within 3 minutes).",
         "account owner",
     ),
     "mfa-unsupported": Explanation(

@@ -33,9 +33,11 @@ log = logging.getLogger(__name__)
 # The apps whose PCS cookies cloudtap's CloudKit reads need (pyicloud's app names).
 PCS_APPS = ("photos", "notes3")
 # Both public clients re-ask every 5 s; pyicloud 10 times for PCS, icloud.js forever for
-# consent. An owner needs time to find their phone: wait up to 4 minutes for consent.
+# consent. An owner needs time to find their phone: wait up to 3 minutes for consent, so
+# that with the PCS tries (50 s) and the sign-in the login stays within its run limit
+# (``jobs.login.LOGIN_RUN_SECONDS``, 300 s).
 POLL_SECONDS = 5.0
-CONSENT_WAIT_SECONDS = 240.0
+CONSENT_WAIT_SECONDS = 180.0
 PCS_ATTEMPTS = 10
 _NOT_YET = ("Requested the device to upload cookies.", "Cookies not available yet on server.")
 
