@@ -256,7 +256,7 @@ class SetupHost:
         """foxt/icloud.js #4: without ADP only ``dsid`` and ``isWebAccessAllowed``; with
         ADP also the consent flags (``deviceConsentForPCSExpiry`` 0 as quoted)."""
         state: dict[str, Any] = {
-            "dsid": int(account.dsid),
+            "dsid": int(account.dsid) if account.dsid.isdigit() else account.dsid,
             "isWebAccessAllowed": web_access(account),
         }
         if account.adp:
