@@ -45,6 +45,8 @@ class Settings:
     # ``public_url`` is unset, never the Host header a caller sends.
     bind_url: str | None = None
     sandbox_seed: int = 1
+    # Seconds before the sandbox's trusted device allows an ADP web-access request.
+    sandbox_consent_delay: float = 5.0
     sandbox_captures_dir: Path | None = None
     # A sandbox run elsewhere (``cloudtap sandbox serve``) that every process uses instead
     # of the one ``cloudtap serve`` starts and publishes in the data dir.
@@ -105,6 +107,7 @@ class Settings:
             signed_url_ttl_seconds=int(env.get("CLOUDTAP_SIGNED_URL_TTL", "3600")),
             public_url=env.get("CLOUDTAP_PUBLIC_URL") or None,
             sandbox_seed=int(env.get("CLOUDTAP_SANDBOX_SEED", "1")),
+            sandbox_consent_delay=float(env.get("CLOUDTAP_SANDBOX_CONSENT_DELAY", "5")),
             sandbox_captures_dir=Path(captures).expanduser().resolve() if captures else None,
             sandbox_proxy_url=env.get("CLOUDTAP_SANDBOX_PROXY_URL") or None,
             sandbox_ca_file=Path(sandbox_ca).expanduser().resolve() if sandbox_ca else None,

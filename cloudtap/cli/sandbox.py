@@ -105,7 +105,7 @@ def accept_terms(
     icloud.com, in the running sandbox (``cloudtap serve`` or ``cloudtap sandbox serve``)."""
     import httpx
 
-    from cloudtap.sandbox.control import CONTROL_HOST
+    from cloudtap.sandbox.hosts import CONTROL
 
     proxy_url = proxy or get_settings().sandbox_proxy_url
     if not proxy_url:
@@ -113,7 +113,7 @@ def accept_terms(
             "error: no sandbox proxy: pass --proxy or set CLOUDTAP_SANDBOX_PROXY_URL", err=True
         )
         raise typer.Exit(2)
-    url = f"http://{CONTROL_HOST}/accounts/{quote(apple_id, safe='@')}/accept-terms"
+    url = f"http://{CONTROL}/accounts/{quote(apple_id, safe='@')}/accept-terms"
     try:
         reply = httpx.post(url, proxy=proxy_url, timeout=10)
     except httpx.HTTPError as exc:
@@ -125,3 +125,27 @@ def accept_terms(
         typer.echo(f"error: {reply.json().get('message', reply.text)}", err=True)
         raise typer.Exit(1)
     typer.echo(f"terms accepted for {apple_id}")
+
+
+@sandbox_app.command("approve")
+def approve(
+    apple_id: str = typer.Argument(..., help="The sandbox Apple ID whose device approves."),
+) -> None:
+    """Approve a waiting web-access consent (ADP) as the account's trusted device would."""
+    import httpx
+
+    from cloudtap.icloud.transport import ssl_context
+    from cloudtap.jobs.sandbox_endpoint import discover
+    from cloudtap.sandbox.hosts import CONTROL
+
+    transport = discover(get_settings())
+    if transport is None or transport.proxy_url is None:
+        typer.echo("no running sandbox found (start `cloudtap serve` or set its proxy)", err=True)
+        raise typer.Exit(2)
+    with httpx.Client(proxy=transport.proxy_url, verify=ssl_context(transport)) as client:
+        reply = client.post(f"https://{CONTROL}/devices/approve", json={"apple_id": apple_id})
+    body = reply.json()
+    if reply.status_code != 200:
+        typer.echo(f"not approved: {body.get('reason', reply.status_code)}", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"approved on {body['apple_id']}'s trusted device")

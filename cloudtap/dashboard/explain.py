@@ -64,6 +64,12 @@ _CODES: dict[str, Explanation] = {
         "Access iCloud Data on the Web (or turns Advanced Data Protection off), then you retry.",
         "account owner",
     ),
+    "consent-timeout": Explanation(
+        "Advanced Data Protection is on: nobody approved web access on a trusted device in time.",
+        "Start a new session; when the account owner's iPhone, iPad or Mac asks to allow "
+        "access to iCloud data on the web, they approve it (within 3 minutes).",
+        "account owner",
+    ),
     "mfa-unsupported": Explanation(
         "The account only accepts security keys, which cannot be used through an API.",
         "The account owner must add a trusted phone number to their Apple ID.",

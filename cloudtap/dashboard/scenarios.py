@@ -16,6 +16,15 @@ _BEHAVIOUR = {
     "locked": "Apple has locked the account: fails with account-locked.",
     "throttled": "Apple refuses sign-in (503): fails with rate-limited and when to retry.",
     "advanced-data-protection": "Advanced Data Protection is on: fails with adp-enabled.",
+    "shared-library-owner": "Owner of a Shared Library (with shared-participant): its "
+    "SharedSync zone is in the private database.",
+    "shared-library-participant": "Participant in shared-owner's Shared Library: the "
+    "SharedSync zone is in the shared database, owned by shared-owner.",
+    "advanced-data-protection-web-access": "ADP on, web access on: the session waits "
+    "(pending, error_info.waiting_for device-consent) until the trusted device approves, "
+    "5 s later or at once with `cloudtap sandbox approve`; then active.",
+    "access-denied-throttling": "CloudKit answers ACCESS_DENIED to the first two requests, "
+    "then data: throttling, waited out (never adp-enabled).",
     "china-mainland": "A China-mainland Apple ID: served from icloud.com.cn, nothing to do.",
     "icloud-photos-off": "iCloud Photos is off: photo tasks fail with icpl-disabled.",
     "terms-update": "New iCloud terms to accept: fails with terms-update-required.",

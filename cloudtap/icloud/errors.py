@@ -45,10 +45,23 @@ class RateLimited(ICloudError):
     code = "rate-limited"
 
 
+class AccessDenied(RateLimited):
+    """CloudKit's ``ACCESS_DENIED``, whose cause is not known yet. Apple sends it for
+    temporary throttling (docker-icloudpd #63, #250, #652) as well as for ADP; until the
+    account's web-access state says ADP, it counts as throttling."""
+
+
 class AdpEnabled(ICloudError):
     """Advanced Data Protection is on, or 'Access iCloud Data on the Web' is off."""
 
     code = "adp-enabled"
+
+
+class ConsentTimeout(ICloudError):
+    """ADP with web access on: nobody approved the web-access request on a trusted
+    device in time (or the devices never handed over the PCS keys)."""
+
+    code = "consent-timeout"
 
 
 class MfaUnsupported(ICloudError):

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session as DbSession
 
 from cloudtap.config import Settings, get_settings
 from cloudtap.crypto.sealing import Sealed, SealError
+from cloudtap.icloud.auth.pcs import WaitNotice, login_waiting
 from cloudtap.icloud.connector import Credentials, LoginOutcome
 from cloudtap.icloud.errors import ICloudError
 from cloudtap.icloud.retry import retry_after_of
@@ -56,7 +57,10 @@ _TERMINAL_ERRORS = {
     "adp-enabled",
     "mfa-unsupported",
     "login-expired",
+    "consent-timeout",
 }
+# The event action announcing what a running login waits for.
+_WAIT_ACTIONS = {"device-consent": "consent_required"}
 
 
 def _load(db: DbSession, session_id: str) -> tuple[Session, Source] | None:
@@ -86,9 +90,14 @@ def _saved_state(settings: Settings, source: Source) -> dict[str, Any] | None:
 
 
 async def _attempt(
-    environment: str, source_type: str, credentials: Credentials, saved: dict[str, Any] | None
+    environment: str,
+    source_type: str,
+    credentials: Credentials,
+    saved: dict[str, Any] | None,
+    notice: WaitNotice | None = None,
 ) -> LoginOutcome:
     connector = connector_for(environment, source_type)
+    login_waiting.set(notice)
     try:
         return await asyncio.wait_for(connector.login(credentials, saved), LOGIN_RUN_SECONDS)
     except TimeoutError:
@@ -96,10 +105,14 @@ async def _attempt(
 
 
 def _outcome_of(
-    environment: str, source_type: str, credentials: Credentials, saved: dict[str, Any] | None
+    environment: str,
+    source_type: str,
+    credentials: Credentials,
+    saved: dict[str, Any] | None,
+    notice: WaitNotice | None = None,
 ) -> LoginOutcome:
     try:
-        return asyncio.run(_attempt(environment, source_type, credentials, saved))
+        return asyncio.run(_attempt(environment, source_type, credentials, saved, notice))
     except ICloudError as exc:
         return LoginOutcome(state="failed", error=exc.code, error_info=exc.info)
     except Exception as exc:
@@ -185,7 +198,8 @@ def run_login(session_id: str, key_id: str, blob: bytes) -> None:
         environment, saved = session.environment, _saved_state(settings, source)
         source_type, apple_id = source.type, source.identifier
     # Apple is called outside any transaction: a slow login must not hold the database.
-    outcome = _outcome_of(environment, source_type, credentials, saved)
+    notice = _waiting_notice(settings, session_id)
+    outcome = _outcome_of(environment, source_type, credentials, saved, notice)
     del credentials
     if outcome.error == "rate-limited":
         wait = cooldown.refused(apple_id, retry_after_of(outcome.error_info))
@@ -199,6 +213,23 @@ def run_login(session_id: str, key_id: str, blob: bytes) -> None:
 
 def _cooldown(settings: Settings) -> SigninCooldown:
     return SigninCooldown(lock_provider_for(settings).store, settings.signin_cooldown_seconds)
+
+
+def _waiting_notice(settings: Settings, session_id: str) -> WaitNotice:
+    """Show, while the login still runs, what it waits for: the session stays ``pending``
+    with no ``error`` and ``error_info.waiting_for`` says what the account holder must do;
+    ``session.consent_required`` announces it."""
+
+    def notice(reason: str, info: dict[str, Any]) -> None:
+        with transaction(settings.database_url) as db:
+            loaded = _load(db, session_id)
+            if loaded is None or loaded[0].state != "pending":
+                return
+            session = loaded[0]
+            session.error_info = {"waiting_for": reason, **info}
+            _emit_session(db, session, _WAIT_ACTIONS.get(reason, "waiting"))
+
+    return notice
 
 
 def fail_lapsed_logins(settings: Settings, limit: int = 200) -> int:

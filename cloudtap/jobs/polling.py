@@ -331,7 +331,9 @@ async def _produce(
             async for item in items:
                 writer.add(item)
             # Items deleted on Apple's side since the cursor (tombstones of a change feed).
-            writer.close(deleted=getattr(items, "deleted", None))
+            writer.close(
+                deleted=getattr(items, "deleted", None), warnings=getattr(items, "warnings", None)
+            )
         resume.left = getattr(items, "cursor", None)
         return stored[0], "json"
     return await store_file(store, task, await connector.open_file(state, target))

@@ -36,9 +36,12 @@ class JsonDataWriter:
         self._sink.write(prefix + dump_item(item))
         self._count += 1
 
-    def close(self, deleted: list[str] | None = None) -> int:
+    def close(self, deleted: list[str] | None = None, warnings: list[Any] | None = None) -> int:
         """End the result; ``deleted`` (ids of items Apple reports deleted since the
-        listing's cursor) adds a top-level ``"deleted"`` list beside ``data`` when any."""
-        tail = b"]" + (b', "deleted": ' + dump_item(deleted) if deleted else b"") + b"}"
+        listing's cursor) adds a top-level ``"deleted"`` list beside ``data`` when any;
+        ``warnings`` (``{code, message}``: data the listing had to go on without) a
+        top-level ``"warnings"`` list."""
+        tail = b"]" + (b', "deleted": ' + dump_item(deleted) if deleted else b"")
+        tail += (b', "warnings": ' + dump_item(warnings) if warnings else b"") + b"}"
         self._sink.write(tail)
         return self._count

@@ -68,13 +68,21 @@ class CloudtapClient:
         """The API user for this pull (``POST /users`` returns an existing one)."""
         return self._call("POST", "/users", {"identifier": identifier})
 
-    def login(self, user: str, apple_id: str, **payload: Any) -> JSON:
+    def login(
+        self,
+        user: str,
+        apple_id: str,
+        on_waiting: Callable[[JSON], None] | None = None,
+        **payload: Any,
+    ) -> JSON:
+        """The session once settled; ``on_waiting`` hears, once, of a login that waits for
+        the account holder (``error_info.waiting_for`` while ``pending``)."""
         body = {
             "source": {"user": user, "type": "icloud.account", "identifier": apple_id},
             "payload": {k: v for k, v in payload.items() if v is not None},
         }
         session = self._call("POST", "/sessions", body, wait=True)
-        return self._settled(session, "/sessions", ("pending",))
+        return self._settled(session, "/sessions", ("pending",), on_waiting)
 
     def session(self, session_id: str) -> JSON:
         return self._call("GET", f"/sessions/{session_id}")
@@ -83,9 +91,18 @@ class CloudtapClient:
         poll = self._call("POST", "/polls", {"session": session_id, "payload": payload}, wait=True)
         return self._settled(poll, "/polls", ("pending", "processing"))
 
-    def _settled(self, obj: JSON, collection: str, unsettled: tuple[str, ...]) -> JSON:
+    def _settled(
+        self,
+        obj: JSON,
+        collection: str,
+        unsettled: tuple[str, ...],
+        on_waiting: Callable[[JSON], None] | None = None,
+    ) -> JSON:
         deadline = time.monotonic() + POLL_TIMEOUT
         while obj.get("state") in unsettled:
+            if on_waiting is not None and (obj.get("error_info") or {}).get("waiting_for"):
+                on_waiting(obj)
+                on_waiting = None
             if time.monotonic() > deadline:
                 raise ApiError(504, "timeout", f"{collection}/{obj['id']} did not settle")
             obj = self._call("GET", f"{collection}/{obj['id']}", wait=True)

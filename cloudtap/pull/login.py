@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import getpass
 import os
+import sys
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -100,10 +101,16 @@ def active_session(
         del password
 
 
+def _say_what_to_do(session: JSON) -> None:
+    """A login waiting for the account holder (ADP: approve on a trusted device)."""
+    message = (session.get("error_info") or {}).get("message") or "Waiting for the account holder"
+    print(f"{message}; waiting…", file=sys.stderr, flush=True)
+
+
 def _login(
     client: CloudtapClient, user: str, apple_id: str, password: str, prompter: Prompter
 ) -> JSON:
-    session = client.login(user, apple_id, password=password)
+    session = client.login(user, apple_id, password=password, on_waiting=_say_what_to_do)
     retry = False
     for _ in range(MAX_ATTEMPTS):
         error = session.get("error")

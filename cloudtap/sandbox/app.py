@@ -54,7 +54,7 @@ _HOST_MODULES: list[str] = [
     "cloudtap.sandbox.services.contacts",
     "cloudtap.sandbox.services.calendar",
     "cloudtap.sandbox.services.account",
-    "cloudtap.sandbox.control",  # the sandbox's own control host (accept terms)
+    "cloudtap.sandbox.control",  # cloudtap's own buttons (accept terms, approve a device)
 ]
 
 

@@ -18,6 +18,8 @@ CONTENT_CN = "cvws.icloud-content.com.cn"
 WWW = "www.icloud.com"
 WWW_CN = "www.icloud.com.cn"
 GATEWAY = "gatewayws.icloud.com"
+# cloudtap's own, not Apple's: the sandbox's buttons (a trusted device's approval).
+CONTROL = "control.sandbox.cloudtap.dev"
 
 # webservices key → Apple's host label, where they differ (captured accountLogin replies).
 HOST_LABELS: dict[str, str] = {

@@ -53,6 +53,7 @@ def sandbox_accounts(settings: Settings) -> list[SandboxAccount]:
 def build_world(settings: Settings) -> SandboxWorld:
     world = SandboxWorld.with_accounts(sandbox_accounts(settings), seed=settings.sandbox_seed)
     world.web_session_ttl = WEB_SESSION_TTL
+    world.consents.approval_delay = settings.sandbox_consent_delay
     return world
 
 

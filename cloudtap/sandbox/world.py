@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cloudtap.sandbox.accounts.model import SandboxAccount
+from cloudtap.sandbox.apple.consent import ConsentBook
 from cloudtap.sandbox.apple.lockouts import SigninLockouts
 from cloudtap.sandbox.apple.signins import SignInBook
 from cloudtap.sandbox.tally import RequestTally
@@ -53,7 +54,10 @@ class SandboxWorld:
     # lockout@'s growing sign-in lockouts, and requests counted per account for tests.
     signin_lockouts: SigninLockouts = field(default_factory=SigninLockouts)
     tally: RequestTally = field(default_factory=RequestTally)
+    # ADP with web access on: consent requests and approvals of trusted devices.
+    consents: ConsentBook = field(default_factory=ConsentBook)
     _sessions: dict[str, WebSession] = field(default_factory=dict)
+    _cloudkit_calls: dict[str, int] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
@@ -108,6 +112,13 @@ class SandboxWorld:
         restored = [WebSession(**dict(s)) for s in sessions]
         with self._lock:
             self._sessions.update({s.token: s for s in restored})
+
+    def count_cloudkit_call(self, apple_id: str) -> int:
+        """How many CloudKit requests this account has made, this one included."""
+        with self._lock:
+            count = self._cloudkit_calls.get(apple_id.lower(), 0) + 1
+            self._cloudkit_calls[apple_id.lower()] = count
+        return count
 
     def account_for_cookies(self, cookies: Mapping[str, str]) -> SandboxAccount | None:
         """The account whose live web session the request's cookies carry, if any."""

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from cloudtap.icloud import errors
-from cloudtap.icloud.auth import hsa2, signin, twosv
+from cloudtap.icloud.auth import hsa2, pcs, signin, twosv
 from cloudtap.icloud.client.apple import AppleClient
 from cloudtap.icloud.connector import Credentials, JSONDict, LoginOutcome, TransportOptions
 from cloudtap.icloud.locks import LOCAL_LOCKS, LockProvider
@@ -175,7 +175,7 @@ class LoginFlow:
                 if web.hsa_version >= 2:
                     return await self._second_factor_hsa2(client, credentials)
                 return await self._second_factor_2sv(client, credentials)
-            return _active(client, web)
+            return await _active(client, web)
 
     async def _second_factor_hsa2(
         self, client: AppleClient, credentials: Credentials
@@ -236,7 +236,7 @@ class LoginFlow:
         web = await signin.account_login(client)
         if web.needs_second_factor:
             raise errors.CodeInvalid("Apple still asks for a verification code")
-        return _active(client, web)
+        return await _active(client, web)
 
     async def _verify_2sv(
         self, client: AppleClient, pending: PendingLogin, code: str
@@ -257,11 +257,12 @@ class LoginFlow:
         web = await signin.account_login(client)
         if web.needs_second_factor:
             raise errors.CodeInvalid("Apple still asks for a verification code")
-        return _active(client, web)
+        return await _active(client, web)
 
 
-def _active(client: AppleClient, web: signin.WebSession) -> LoginOutcome:
+async def _active(client: AppleClient, web: signin.WebSession) -> LoginOutcome:
     signin.check_account(web)
+    await pcs.open_web_access(client)
     session = client.session
     return LoginOutcome(
         state="active",

@@ -160,13 +160,13 @@ class AppleClient:
             response = await send()
         if response.status_code in SESSION_ENDED_STATUS:
             if access_denied(response):
-                raise errors.AdpEnabled("Apple denies web access to this account's data")
+                raise errors.AccessDenied("Apple answered ACCESS_DENIED")
             raise errors.SessionExpired("Apple ended the web session")
         return response
 
 
 def access_denied(response: httpx.Response) -> bool:
-    """CloudKit's answer for Advanced Data Protection / web access switched off."""
+    """CloudKit's ``ACCESS_DENIED``: throttling or ADP (see ``errors.AccessDenied``)."""
     body = json_body(response)
     return isinstance(body, dict) and "ACCESS_DENIED" in (
         str(body.get("serverErrorCode")),

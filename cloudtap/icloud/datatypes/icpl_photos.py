@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from cloudtap.icloud.connector import Filters, JSONDict
-from cloudtap.icloud.datatypes.stream import CursorSink, removed
+from cloudtap.icloud.datatypes.stream import CursorSink, removed, warning
 from cloudtap.icloud.files.icpl import PhotoFileRef
 from cloudtap.icloud.files.uti import uti_extension
 from cloudtap.icloud.services.cloudkit import Record, Scope, field_value
@@ -196,6 +196,13 @@ async def fetch(
         # PrimarySync (always the first zone) is checked and counted while the zone lists
         # are read: one round trip before its first page.
         zones, counted = await library.zones_counted()
+    if library.shared_list_failed is not None:
+        yield warning(
+            "shared-library-unavailable",
+            "Apple did not list the shared database's zones "
+            f"({library.shared_list_failed.code}): any Shared Library it holds is missing "
+            "from this listing; the next poll lists everything again",
+        )
     new_tokens: dict[str, str] = {}
     for zone in zones:
         pages: AsyncGenerator[list[AssetRecords], None]
@@ -219,7 +226,7 @@ async def fetch(
                 order = "newest-first" if incremental else added_order(page)
                 if _reached(page, filters, order):
                     break
-    if len(new_tokens) == len(zones):
+    if len(new_tokens) == len(zones) and library.shared_list_failed is None:
         set_cursor({"zones": new_tokens})
 
 

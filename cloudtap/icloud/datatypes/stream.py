@@ -23,6 +23,15 @@ def removed_id(item: JSONDict) -> str | None:
     return str(found) if found is not None else None
 
 
+# A fetch yields ``warning(code, message)`` when it goes on without part of the data (a
+# Shared Library Apple would not list): kept aside in ``warnings``, never silent.
+_WARNING = "__cloudtap_warning__"
+
+
+def warning(code: str, message: str) -> JSONDict:
+    return {_WARNING: {"code": code, "message": message}}
+
+
 class ItemStream:
     """Iterates items; after the last one, ``cursor`` holds where a next listing resumes.
 
@@ -34,6 +43,7 @@ class ItemStream:
     def __init__(self, produce: Callable[[CursorSink], AsyncIterator[JSONDict]]) -> None:
         self.cursor: JSONDict | None = None
         self.deleted: list[str] = []
+        self.warnings: list[JSONDict] = []
         self._seen_deleted: set[str] = set()
         self._items = produce(self._set_cursor)
 
@@ -46,6 +56,10 @@ class ItemStream:
     async def __anext__(self) -> JSONDict:
         while True:
             item = await self._items.__anext__()
+            said = item.get(_WARNING)
+            if isinstance(said, dict):
+                self.warnings.append(said)
+                continue
             gone = removed_id(item)
             if gone is None:
                 return item

@@ -7,6 +7,7 @@ become typed errors.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import json
@@ -15,10 +16,15 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from cloudtap.icloud import errors
+from cloudtap.icloud.auth.pcs import web_access_state
 from cloudtap.icloud.client.apple import AppleClient, access_denied
 from cloudtap.icloud.replies import json_body, raise_for_common
 
 Scope = Literal["private", "shared"]
+# Seconds between tries of a CloudKit call answered ACCESS_DENIED while web access is on
+# (throttling): short and few, so a throttled account is not held for long nor hammered;
+# then the task fails rate-limited and the job's throttle budget decides.
+ACCESS_DENIED_BACKOFF = (2.0, 8.0)
 Record = dict[str, Any]
 
 
@@ -37,7 +43,24 @@ class CloudKitDatabase:
         return f"{root.rstrip('/')}/database/1/{self.container}/{self.environment}/{self.scope}"
 
     async def call(self, operation: str, body: dict[str, Any]) -> dict[str, Any]:
-        """One CloudKit operation (every one we use only reads, so it may be repeated)."""
+        """One CloudKit operation (every one we use only reads, so it may be repeated).
+        ``ACCESS_DENIED`` is judged by the account's web-access state: ADP ends the
+        call; otherwise it is throttling, waited out a few times, then ``rate-limited``."""
+        for pause in (*ACCESS_DENIED_BACKOFF, None):
+            try:
+                return await self._call_once(operation, body)
+            except errors.AccessDenied:
+                await explain_access_denied(self.client)
+                if pause is None:
+                    raise errors.AccessDenied(
+                        "CloudKit keeps answering ACCESS_DENIED while web access is on: "
+                        "Apple is throttling this account",
+                        info={"apple_error": "ACCESS_DENIED"},
+                    ) from None
+                await asyncio.sleep(pause)
+        raise AssertionError("unreachable")
+
+    async def _call_once(self, operation: str, body: dict[str, Any]) -> dict[str, Any]:
         for attempt in range(2):
             response = await self.client.service(
                 "POST",
@@ -46,7 +69,7 @@ class CloudKitDatabase:
                 params={"remapEnums": "True", "getCurrentSyncToken": "True"},
             )
             if access_denied(response):
-                raise errors.AdpEnabled("Apple denies web access to this account's data")
+                raise errors.AccessDenied("Apple answered ACCESS_DENIED")
             raise_for_common(response)
             reply = json_body(response)
             if isinstance(reply, dict) and response.status_code < 400:
@@ -87,6 +110,27 @@ class CloudKitDatabase:
         return [r for r in reply.get("records") or [] if isinstance(r, dict)]
 
 
+async def explain_access_denied(client: AppleClient) -> None:
+    """Raise what an ``ACCESS_DENIED`` means when the account's web-access state says it
+    (``requestWebAccessState``, foxt/icloud.js #4): web access off is ``adp-enabled``; ADP
+    whose device consent lapsed needs a new session (whose login asks the owner again).
+    Return when the state shows nothing wrong: the denial is then throttling."""
+    try:
+        state = await web_access_state(client)
+    except errors.AppleUnavailable:
+        return  # no verdict from Apple: keep treating it as throttling
+    if state.get("isWebAccessAllowed") is False:
+        raise errors.AdpEnabled(
+            "Web access to iCloud data is off (Advanced Data Protection); "
+            "the account holder must turn on 'Access iCloud Data on the Web'"
+        )
+    if state.get("isICDRSDisabled") and state.get("isDeviceConsentedForPCS") is False:
+        raise errors.SessionExpired(
+            "The approval of web access (Advanced Data Protection) has lapsed; "
+            "start a new session and approve it on a trusted device"
+        )
+
+
 def cloudkit_error(reply: Any, status: int) -> errors.ICloudError:
     code = (
         str(reply.get("serverErrorCode") or reply.get("errorCode") or "")
@@ -95,7 +139,7 @@ def cloudkit_error(reply: Any, status: int) -> errors.ICloudError:
     )
     reason = str(reply.get("reason") or "") if isinstance(reply, dict) else ""
     if code == "ACCESS_DENIED":
-        return errors.AdpEnabled("Apple denies web access to this account's data")
+        return errors.AccessDenied("Apple answered ACCESS_DENIED")
     if code in ("ZONE_NOT_FOUND", "AUTHENTICATION_FAILED", "NOT_FOUND"):
         return errors.ServiceDisabled(f"CloudKit: {code} {reason}".strip())
     if code in ("THROTTLED", "REQUEST_RATE_LIMITED", "TOO_MANY_REQUESTS"):

@@ -154,6 +154,8 @@ class PhotosLibrary:
     def __init__(self, client: AppleClient, *, concurrency: int = PAGE_CONCURRENCY) -> None:
         self.client = client
         self.concurrency = concurrency
+        # The shared database's zone list failed (the listing went on without it).
+        self.shared_list_failed: errors.ICloudError | None = None
 
     def database(self, scope: Scope) -> CloudKitDatabase:
         return CloudKitDatabase(self.client, CONTAINER, scope)
@@ -186,6 +188,12 @@ class PhotosLibrary:
             shared_raw, (errors.ServiceDisabled, errors.AppleUnavailable, errors.NotFound)
         ):
             pass  # no Shared Library is not an error
+        elif isinstance(shared_raw, errors.AdpEnabled | errors.SessionExpired):
+            raise shared_raw  # the account's verdict, not the shared list's
+        elif isinstance(shared_raw, errors.ICloudError):
+            # pyicloud goes on without the shared database's zones on any error; so does
+            # cloudtap, but says so (the listing's ``warnings``), never silently.
+            self.shared_list_failed = shared_raw
         elif isinstance(shared_raw, BaseException):
             raise shared_raw
         else:

@@ -44,6 +44,18 @@ class GeneratedLibrary:
     count: int
     seed: int
     shared_count: int = 0  # assets in a Shared Library zone (SharedSync-<uuid>)
+    # Where the account sees its Shared Library (docs/apple-evidence.md, "Zones"): "owner"
+    # in the private database, "participant" in the shared one, "both" (``shared@``, as
+    # the two capture sets address it) in both.
+    shared_role: Literal["both", "owner", "participant"] = "both"
+    # A Shared Library of two accounts: its own seed and its owner's dsid (the zone's
+    # ``ownerRecordName``); by default the account's own seed and dsid.
+    shared_seed: int | None = None
+    shared_owner_dsid: str | None = None
+
+    @property
+    def shared_library_seed(self) -> int:
+        return self.seed if self.shared_seed is None else self.shared_seed
 
 
 @dataclass(frozen=True)
@@ -105,6 +117,12 @@ class SandboxAccount:
     locked: bool = False
     throttled: bool = False  # signin answers 503
     adp: bool = False  # Advanced Data Protection: CloudKit answers ACCESS_DENIED
+    # With ADP: "Access iCloud Data on the Web" on, so a trusted device's consent and
+    # requestPCS's cookies open CloudKit (sandbox.apple.consent).
+    adp_web_access: bool = False
+    # CloudKit answers ACCESS_DENIED to this many first requests, then data: Apple's
+    # temporary throttling in that code (docker-icloudpd #63, #250, #652).
+    access_denied_first: int = 0
     china: bool = False  # must use the .com.cn domain
     repair_required: bool = False  # signin/complete answers 412 (non-2FA account)
     terms_update: bool = False

@@ -48,6 +48,19 @@ _SCENARIOS: list[tuple[str, str, str, dict[str, Any]]] = [
     ("no2fa", "no-2fa", "Nora", {"photos": ("lib", 40, 0)}),
     ("s2kfo", "no-2fa-s2k-fo", "Felix", {"srp_protocol": "s2k_fo", "photos": ("lib", 12, 0)}),
     ("shared", "shared-library", "Shari", {"photos": ("lib", 30, 12)}),
+    # One Shared Library of two accounts, each seeing it where its role puts it.
+    (
+        "shared-owner",
+        "shared-library-owner",
+        "Owen",
+        {"photos": ("lib", 9, 8), "shared_library": ("owner", "shared-owner")},
+    ),
+    (
+        "shared-participant",
+        "shared-library-participant",
+        "Pia",
+        {"photos": ("lib", 5, 8), "shared_library": ("participant", "shared-owner")},
+    ),
     (
         "2fa-device",
         "2fa-trusted-device",
@@ -86,6 +99,18 @@ _SCENARIOS: list[tuple[str, str, str, dict[str, Any]]] = [
     ("locked", "locked", "Lock", {"locked": True}),
     ("throttled", "throttled", "Thea", {"throttled": True}),
     ("adp", "advanced-data-protection", "Ada", {"adp": True, "photos": ("lib", 5, 0)}),
+    (
+        "adp-web",
+        "advanced-data-protection-web-access",
+        "Adele",
+        {"adp": True, "adp_web_access": True, "photos": ("lib", 7, 0)},
+    ),
+    (
+        "access-denied-once",
+        "access-denied-throttling",
+        "Denise",
+        {"access_denied_first": 2, "photos": ("lib", 6, 0)},
+    ),
     ("china", "china-mainland", "Chen", {"china": True, "country": "CHN", "photos": ("lib", 8, 0)}),
     ("photos-off", "icloud-photos-off", "Otto", {"photos_enabled": False}),
     ("terms", "terms-update", "Terry", {"terms_update": True, "photos": ("lib", 5, 0)}),
@@ -197,6 +222,7 @@ def scenario_accounts(seed: int = 1) -> list[SandboxAccount]:
         fields = dict(overrides)
         photos = fields.pop("photos", None)
         content = fields.pop("content", None)
+        shared_library = fields.pop("shared_library", None)
         account = SandboxAccount(
             apple_id=f"{name}@{DOMAIN}",
             password=PASSWORD,
@@ -210,6 +236,14 @@ def scenario_accounts(seed: int = 1) -> list[SandboxAccount]:
             fields["photos"] = GeneratedLibrary(
                 count=count, seed=_number(seed, name, "photos", 9), shared_count=shared
             )
+            if shared_library is not None:
+                role, owner = shared_library
+                fields["photos"] = replace(
+                    fields["photos"],
+                    shared_role=role,
+                    shared_seed=_number(seed, owner, "shared-library", 9),
+                    shared_owner_dsid=str(_number(seed, owner, "dsid", 11)),
+                )
         if content is not None:
             fields["content"] = ContentSpec(seed=_number(seed, name, "content", 9), **content)
         accounts.append(replace(account, **fields))

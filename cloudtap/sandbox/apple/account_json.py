@@ -89,6 +89,11 @@ def partition_of(account: SandboxAccount) -> int:
     return 20 + digest[0] % 60
 
 
+def web_access(account: SandboxAccount) -> bool:
+    """Whether web access to iCloud data is on: off only for ADP accounts that turned it off."""
+    return not account.adp or account.adp_web_access
+
+
 def hsa_version(account: SandboxAccount) -> int:
     if account.auth == "2sv":
         return 1
@@ -155,7 +160,7 @@ def ds_info(account: SandboxAccount) -> dict[str, Any]:
         "primaryEmail": account.apple_id,
         "appleIdEntries": [{"isPrimary": True, "type": "EMAIL", "value": account.apple_id}],
         "gilligan-enabled": True,
-        "isWebAccessAllowed": not account.adp,
+        "isWebAccessAllowed": web_access(account),
         "fullName": account.full_name,
         "mailFlags": {
             "isThreadingAvailable": False,

@@ -23,7 +23,7 @@ from starlette.types import ASGIApp
 
 from cloudtap.sandbox.accounts.model import SandboxAccount
 from cloudtap.sandbox.app import register_host
-from cloudtap.sandbox.apple.account_json import account_reply
+from cloudtap.sandbox.apple.account_json import account_reply, web_access
 from cloudtap.sandbox.apple.signins import SignIn
 from cloudtap.sandbox.apple.wire import json_object
 from cloudtap.sandbox.hosts import SETUP, SETUP_CN
@@ -33,6 +33,13 @@ PREFIX = "/setup/ws/1"
 HSA_LOGIN_COOKIE = "X-APPLE-WEBAUTH-HSA-LOGIN"
 TERMS_VERSION = 2
 _PCS_COOKIES = ("Photos", "Documents", "Notes", "Sharing", "News", "Mail", "Cloudkit")
+# requestPCS ``appName`` → the PCS cookies it brings (rclone PR #9448: photos → Photos
+# and Sharing, iclouddrive → Documents; notes3 → Notes is assumed from the cookie name).
+_PCS_APPS: dict[str, tuple[str, ...]] = {
+    "photos": ("Photos", "Sharing"),
+    "iclouddrive": ("Documents",),
+    "notes3": ("Notes",),
+}
 
 
 def _json(body: Any, status: int = 200) -> JSONResponse:
@@ -83,7 +90,8 @@ class SetupHost:
         self._cookie(response, "X-APPLE-WEBAUTH-VALIDATE", f"v=1:t={tag}~~", http_only=False)
         self._cookie(response, "X-APPLE-WEBAUTH-LOGIN", f"v=1:t={tag}~~")
         self._cookie(response, "X-APPLE-WEBAUTH-HSA-TRUST", f"v=1:t={tag}~~", ttl=ttl)
-        for name in _PCS_COOKIES:
+        # ADP accounts get their PCS cookies only from requestPCS, after consent.
+        for name in () if account.adp else _PCS_COOKIES:
             self._cookie(
                 response, f"X-APPLE-WEBAUTH-PCS-{name}", f"pcs{name.lower()}-{tag}", ttl=ttl
             )
@@ -242,24 +250,51 @@ class SetupHost:
         account = self.world.account_for_cookies(request.cookies)
         if account is None:
             return _auth_required()
-        return _json(
-            {
-                "isICDRSDisabled": account.adp,
-                "isDeviceConsentedForPCS": True,
-                "isDeviceConsentNotificationSent": False,
-            }
-        )
+        return _json(self._web_access_state(account))
+
+    def _web_access_state(self, account: SandboxAccount) -> dict[str, Any]:
+        """foxt/icloud.js #4: without ADP only ``dsid`` and ``isWebAccessAllowed``; with
+        ADP also the consent flags (``deviceConsentForPCSExpiry`` 0 as quoted)."""
+        state: dict[str, Any] = {
+            "dsid": int(account.dsid) if account.dsid.isdigit() else account.dsid,
+            "isWebAccessAllowed": web_access(account),
+        }
+        if account.adp:
+            state["isDeviceConsentedForPCS"] = self.world.consents.consented(account.apple_id)
+            state["isICDRSDisabled"] = True
+            state["deviceConsentForPCSExpiry"] = 0
+        return state
 
     async def enable_device_consent(self, request: Request) -> Response:
-        if self.world.account_for_cookies(request.cookies) is None:
+        account = self.world.account_for_cookies(request.cookies)
+        if account is None:
             return _auth_required()
-        return _json({"isDeviceConsentNotificationSent": True})
+        sent = account.adp and account.adp_web_access
+        if sent:
+            self.world.consents.request(account.apple_id)
+        return _json({"isDeviceConsentNotificationSent": sent, **self._web_access_state(account)})
 
     async def request_pcs(self, request: Request) -> Response:
         account = self.world.account_for_cookies(request.cookies)
         if account is None:
             return _auth_required()
-        return _json({"status": "success", "message": "Cookies attached."})
+        if not account.adp:
+            return _json({"status": "success", "message": "Cookies attached."})
+        if not (account.adp_web_access and self.world.consents.consented(account.apple_id)):
+            # The message is quoted by icloud.js #4 and pyicloud; "failure" is assumed.
+            message = "Requested the device to upload cookies."
+            return _json({"status": "failure", "message": message})
+        body = await json_object(request) or {}
+        response = _json({"status": "success", "message": "Cookies attached."})
+        tag = hashlib.sha256(request.cookies.get(WEB_SESSION_COOKIE, "").encode()).hexdigest()
+        for name in _PCS_APPS.get(str(body.get("appName")), ()):
+            self._cookie(
+                response,
+                f"X-APPLE-WEBAUTH-PCS-{name}",
+                f"pcs{name.lower()}-{tag[:24]}",
+                ttl=self.world.web_session_ttl,
+            )
+        return response
 
     # --- terms -------------------------------------------------------------------------
     async def get_terms(self, request: Request) -> Response:

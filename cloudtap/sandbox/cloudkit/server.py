@@ -304,6 +304,20 @@ OPERATIONS: dict[str, Callable[[_Call], JsonDict | bytes]] = {
 }
 
 
+# The PCS cookie an ADP account's browser needs per container (rclone PR #9448 names
+# Photos for Photos; the others are assumed from the cookie names).
+_PCS_COOKIE_OF_CONTAINER = {
+    "com.apple.photos.cloud": "X-APPLE-WEBAUTH-PCS-Photos",
+    "com.apple.notes": "X-APPLE-WEBAUTH-PCS-Notes",
+}
+
+
+def _pcs_opened(account: SandboxAccount, container: str, request: Request) -> bool:
+    """ADP with web access on: CloudKit opens once requestPCS set the container's cookie."""
+    cookie = _PCS_COOKIE_OF_CONTAINER.get(container, "X-APPLE-WEBAUTH-PCS-Cloudkit")
+    return account.adp_web_access and bool(request.cookies.get(cookie))
+
+
 def _make_endpoint(world: SandboxWorld) -> Callable[[Request], Awaitable[Response]]:
     async def endpoint(request: Request) -> Response:
         params = request.path_params
@@ -319,9 +333,14 @@ def _make_endpoint(world: SandboxWorld) -> Callable[[Request], Awaitable[Respons
         if account is None:
             # Apple's edge answers a missing or expired web session with 421.
             return _error("AUTHENTICATION_REQUIRED", "Authentication required for Account.", 421)
-        if account.adp:
-            return _error("ACCESS_DENIED", "private db access disabled for this account", 403)
         container = CONTAINERS.get(params["container"])
+        if account.adp and not _pcs_opened(account, params["container"], request):
+            return _error("ACCESS_DENIED", "private db access disabled for this account", 403)
+        if account.access_denied_first and (
+            world.count_cloudkit_call(account.apple_id) <= account.access_denied_first
+        ):
+            # The same reply as for ADP (docker-icloudpd #63 quotes it for throttling).
+            return _error("ACCESS_DENIED", "private db access disabled for this account", 403)
         if container is None:
             return _error("BAD_REQUEST", f"Unknown container '{params['container']}'", 400)
         raw = await request.body()

@@ -74,7 +74,12 @@ ALBUM_LISTS = {"CPLContainerRelationLiveByAssetDate", "CPLContainerRelationLiveB
 
 
 def owner_of(account: SandboxAccount) -> str:
-    return "_" + uuid.uuid5(uuid.NAMESPACE_OID, f"cloudtap-owner:{account.dsid}").hex
+    return owner_of_dsid(account.dsid)
+
+
+def owner_of_dsid(dsid: str) -> str:
+    """The account's CloudKit user record name (a zone's ``ownerRecordName``)."""
+    return "_" + uuid.uuid5(uuid.NAMESPACE_OID, f"cloudtap-owner:{dsid}").hex
 
 
 def shared_zone_name(seed: int) -> str:
@@ -93,15 +98,20 @@ def _sources(account: SandboxAccount) -> dict[tuple[Database, str], LibrarySourc
             account.dsid, primary, library.seed, library.count, False, account.china
         )
         if library.shared_count:
-            # A browser capture lists the Shared Library in the private database's zones
-            # (pyicloud's fixtures); icloudpd's cassettes address it in the shared one.
-            # Both answer, from one source: a client that reads both sees it twice by name.
-            shared = Zone(shared_zone_name(library.seed), owner)
+            # The owner sees the Shared Library in the private database (pyicloud's
+            # browser fixtures, steilerDev/icloud-photos-sync #598), a participant in the
+            # shared one, owned by the owner (icloudpy #115, icloudpd #947). ``shared@``
+            # answers in both, from one source (the two capture sets address it so).
+            seed = library.shared_library_seed
+            zone_owner = owner_of_dsid(library.shared_owner_dsid or account.dsid)
+            shared = Zone(shared_zone_name(seed), zone_owner)
             source = GeneratedSource(
-                account.dsid, shared, library.seed, library.shared_count, True, account.china
+                account.dsid, shared, seed, library.shared_count, True, account.china
             )
-            out[("private", shared.name)] = source
-            out[("shared", shared.name)] = source
+            if library.shared_role in ("both", "owner"):
+                out[("private", shared.name)] = source
+            if library.shared_role in ("both", "participant"):
+                out[("shared", shared.name)] = source
     elif isinstance(library, ReplayLibrary):
         from cloudtap.sandbox.photos.replay import replay_sources
 

@@ -53,12 +53,13 @@ def resolve(world: SandboxWorld, ref: ContentRef) -> Blob | None:
     if ref.source == "g" and isinstance(library, GeneratedLibrary):
         from cloudtap.sandbox.photos.container import PRIMARY_ZONE, shared_zone_name
 
-        zone = shared_zone_name(library.seed) if ref.shared else PRIMARY_ZONE
+        seed = library.shared_library_seed if ref.shared else library.seed
+        zone = shared_zone_name(seed) if ref.shared else PRIMARY_ZONE
         limit = library.shared_count if ref.shared else library.count
         # Purged assets (indices past the end) keep working URLs, like a stale CDN link.
         if ref.index >= limit + max(1, limit // 100):
             return None
-        spec = generator.asset(library.seed, zone, ref.index)
+        spec = generator.asset(seed, zone, ref.index)
         res = spec.resource(prefix)
         if res is None:
             return None

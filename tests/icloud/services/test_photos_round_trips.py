@@ -4,6 +4,7 @@ indexing check and its count; each verdict is still the one it gave when asked a
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Any
 
 import pytest
@@ -11,7 +12,9 @@ import pytest
 from cloudtap.icloud import errors
 from cloudtap.icloud.connector import Filters
 from cloudtap.icloud.datatypes import icpl_photos
+from cloudtap.icloud.datatypes.stream import ItemStream
 from cloudtap.icloud.services.photos import PRIMARY_ZONE, PhotoZone
+from cloudtap.publish.json_results import JsonDataWriter
 from tests.icloud.services.photos_fake import FakeCloudKit, FakeLibrary, fake_assets
 
 
@@ -102,7 +105,7 @@ async def test_a_shared_list_that_fails_as_before_is_no_shared_library(
     assert [z.key for z in await library.zones()] == [f"private/{PRIMARY_ZONE}"]
 
 
-async def test_a_shared_list_that_fails_otherwise_still_fails_the_listing() -> None:
+async def test_a_shared_list_that_ends_the_session_still_fails_the_listing() -> None:
     library, _, shared, _ = _library()
     shared.failures["shared zones/list"] = errors.SessionExpired("ended")
     with pytest.raises(errors.SessionExpired):
@@ -151,3 +154,32 @@ async def test_a_listing_still_indexing_fails_once_the_zones_are_known() -> None
     private.indexing_state = "RUNNING"
     with pytest.raises(errors.PhotosIndexing):
         [i async for i in icpl_photos.fetch(library, Filters(), lambda _c: None)]
+
+
+async def test_a_shared_list_that_fails_otherwise_goes_on_and_says_so() -> None:
+    # pyicloud lists on without the shared database's zones on any error; cloudtap too,
+    # but the listing carries a warning and keeps no cursor (the next one is full again).
+    library, _, shared, _ = _library()
+    shared.failures["shared zones/list"] = errors.RateLimited("throttled")
+    cursor: list[Any] = []
+    stream = ItemStream(lambda sink: icpl_photos.fetch(library, Filters(), sink))
+    items = [item async for item in stream]
+    assert len(items) == 5 and cursor == [] and stream.cursor is None
+    assert [w["code"] for w in stream.warnings] == ["shared-library-unavailable"]
+    assert "rate-limited" in stream.warnings[0]["message"]
+    out = _Sink()
+    writer = JsonDataWriter(out)
+    for item in items:
+        writer.add(item)
+    writer.close(warnings=stream.warnings)
+    assert json.loads(out.data)["warnings"] == stream.warnings
+
+
+class _Sink:
+    def __init__(self) -> None:
+        self.data = b""
+        self.size = 0
+
+    def write(self, chunk: bytes) -> None:
+        self.data += chunk
+        self.size += len(chunk)

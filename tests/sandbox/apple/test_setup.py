@@ -146,9 +146,55 @@ async def test_adp_account_reports_web_access_disabled(apple: Apple) -> None:
     await apple.signin("adp@sandbox.cloudtap.dev")
     await apple.account_login()
     state = (await apple.http.post(f"{SETUP}/requestWebAccessState")).json()
-    assert state["isICDRSDisabled"] is True
-    normal = await apple.http.post(f"{SETUP}/requestPCS", json={"appName": "photos"})
-    assert normal.json()["status"] == "success"
+    assert state["isICDRSDisabled"] is True and state["isWebAccessAllowed"] is False
+    consent = (await apple.http.post(f"{SETUP}/enableDeviceConsentForPCS")).json()
+    assert consent["isDeviceConsentNotificationSent"] is False
+    refused = await apple.http.post(f"{SETUP}/requestPCS", json={"appName": "photos"})
+    assert refused.json()["status"] != "success"
+
+
+async def test_no_adp_web_access_state_is_icloud_js_short_form(apple: Apple) -> None:
+    await apple.signin("no2fa@sandbox.cloudtap.dev")
+    await apple.account_login()
+    state = (await apple.http.post(f"{SETUP}/requestWebAccessState")).json()
+    assert set(state) == {"dsid", "isWebAccessAllowed"} and state["isWebAccessAllowed"] is True
+
+
+async def test_adp_web_consent_on_the_devices_clock_then_pcs_cookies(apple: Apple) -> None:
+    now = [100.0]
+    apple.world.consents.clock = lambda: now[0]
+    login = await apple.signin("adp-web@sandbox.cloudtap.dev")
+    assert login is not None
+    response = await apple.account_login()
+    assert not [c for c in set_cookies(response) if c.startswith("X-APPLE-WEBAUTH-PCS-")]
+    state = (await apple.http.post(f"{SETUP}/requestWebAccessState")).json()
+    assert state["isWebAccessAllowed"] is True and state["isICDRSDisabled"] is True
+    assert state["isDeviceConsentedForPCS"] is False
+    consent = (await apple.http.post(f"{SETUP}/enableDeviceConsentForPCS")).json()
+    assert consent["isDeviceConsentNotificationSent"] is True
+    early = (await apple.http.post(f"{SETUP}/requestPCS", json={"appName": "photos"})).json()
+    assert early["message"] == "Requested the device to upload cookies."
+    now[0] += 4.9
+    waiting = (await apple.http.post(f"{SETUP}/requestWebAccessState")).json()
+    assert waiting["isDeviceConsentedForPCS"] is False
+    now[0] += 0.1  # the sandbox's device approves 5 s after the request
+    approved = (await apple.http.post(f"{SETUP}/requestWebAccessState")).json()
+    assert approved["isDeviceConsentedForPCS"] is True
+    pcs = await apple.http.post(f"{SETUP}/requestPCS", json={"appName": "photos"})
+    assert pcs.json()["status"] == "success"
+    assert {"X-APPLE-WEBAUTH-PCS-Photos", "X-APPLE-WEBAUTH-PCS-Sharing"} <= set(set_cookies(pcs))
+
+
+async def test_control_host_approves_at_once(apple: Apple) -> None:
+    apple.world.consents.approval_delay = 3600.0
+    approve = "https://control.sandbox.cloudtap.dev/devices/approve"
+    done = await apple.http.post(approve, json={"apple_id": "ADP-web@sandbox.cloudtap.dev"})
+    assert done.status_code == 200 and done.json()["approved"] is True
+    assert apple.world.consents.consented("adp-web@sandbox.cloudtap.dev")
+    other = await apple.http.post(approve, json={"apple_id": "no2fa@sandbox.cloudtap.dev"})
+    assert other.status_code == 409
+    unknown = await apple.http.post(approve, json={"apple_id": "nobody@example.com"})
+    assert unknown.status_code == 404
 
 
 async def test_photos_off_account(apple: Apple) -> None:
