@@ -44,6 +44,9 @@ class GeneratedLibrary:
     count: int
     seed: int
     shared_count: int = 0  # assets in a Shared Library zone (SharedSync-<uuid>)
+    # "basic": two albums and a folder holding one; "rich" adds a folder nested in a
+    # folder, an empty album and an album with a unicode name (sandbox.photos.library).
+    album_plan: Literal["basic", "rich"] = "basic"
 
 
 @dataclass(frozen=True)

@@ -96,7 +96,7 @@ _SCENARIOS: list[tuple[str, str, str, dict[str, Any]]] = [
         "rich-content",
         "Richie",
         {
-            "photos": ("lib", 60, 6),
+            "photos": ("lib", 60, 6, "rich"),
             "content": dict(
                 devices=6,
                 family_members=3,
@@ -186,9 +186,12 @@ def scenario_accounts(seed: int = 1) -> list[SandboxAccount]:
             last_name="Sandbox",
         )
         if photos is not None:
-            _, count, shared = photos
+            _, count, shared, *plan = photos
             fields["photos"] = GeneratedLibrary(
-                count=count, seed=_number(seed, name, "photos", 9), shared_count=shared
+                count=count,
+                seed=_number(seed, name, "photos", 9),
+                shared_count=shared,
+                album_plan=plan[0] if plan else "basic",
             )
         if content is not None:
             fields["content"] = ContentSpec(seed=_number(seed, name, "content", 9), **content)
