@@ -17,6 +17,7 @@ from cloudtap.icloud.datatypes import (
     callkit_calls,
     cloudkit_safari,
     fmip_devices,
+    icpl_albums,
     icpl_photos,
     mme_calendar,
     mme_contacts,
@@ -34,8 +35,15 @@ def _photos(
     return icpl_photos.fetch(PhotosLibrary(client), filters, set_cursor)
 
 
+def _albums(
+    client: AppleClient, filters: Filters, set_cursor: CursorSink
+) -> AsyncIterator[JSONDict]:
+    return icpl_albums.fetch(PhotosLibrary(client), filters, set_cursor)
+
+
 DATA_TYPES: dict[str, Fetcher] = {
     icpl_photos.DATA_TYPE: _photos,
+    icpl_albums.DATA_TYPE: _albums,
     mme_contacts.DATA_TYPE: mme_contacts.fetch,
     mme_calendar.DATA_TYPE: mme_calendar.fetch,
     mme_notes.DATA_TYPE: mme_notes.fetch,

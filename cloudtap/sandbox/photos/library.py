@@ -38,6 +38,7 @@ class AlbumSpec:
     parent_id: str | None = None
     members: IndexSet | None = None
     created_ms: int = generator.NEWEST_MS
+    modified_ms: int | None = None  # recordModificationDate; None: as created
 
 
 class LibrarySource(Protocol):
@@ -67,7 +68,7 @@ class LibrarySource(Protocol):
 
 def album_record(album: AlbumSpec, zone: Zone) -> Record:
     fields: dict[str, object] = {
-        "recordModificationDate": envelope.ts_field(album.created_ms),
+        "recordModificationDate": envelope.ts_field(album.modified_ms or album.created_ms),
         "sortAscending": envelope.int_field(1),
         "sortType": envelope.int_field(0),
         "albumType": envelope.int_field(album.album_type),
