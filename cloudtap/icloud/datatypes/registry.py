@@ -17,6 +17,7 @@ from cloudtap.icloud.datatypes import (
     callkit_calls,
     cloudkit_safari,
     fmip_devices,
+    icpl_album_photos,
     icpl_albums,
     icpl_photos,
     mme_calendar,
@@ -32,6 +33,8 @@ Fetcher = Callable[[AppleClient, Filters, CursorSink], AsyncIterator[JSONDict]]
 def _photos(
     client: AppleClient, filters: Filters, set_cursor: CursorSink
 ) -> AsyncIterator[JSONDict]:
+    if filters.albums:  # in album order, never from a cursor
+        return icpl_album_photos.fetch_albums(PhotosLibrary(client), filters)
     return icpl_photos.fetch(PhotosLibrary(client), filters, set_cursor)
 
 
