@@ -36,12 +36,13 @@ class SmartAlbum:
     list_type: str
     smart_filter: str | None = None
     deleted: bool = False  # its assets are in Recently Deleted
+    descending: bool = False  # read from the last rank down, as pyicloud does
 
 
 # pyicloud 2026.10.1 ``PhotoLibrary.SMART_ALBUMS``, in its order.
 SMART_ALBUMS = (
     SmartAlbum("Library", "CPLAssetByAssetDateWithoutHiddenOrDeleted",
-               "CPLAssetAndMasterByAssetDateWithoutHiddenOrDeleted"),
+               "CPLAssetAndMasterByAssetDateWithoutHiddenOrDeleted", descending=True),
     SmartAlbum("Time-lapse", "CPLAssetInSmartAlbumByAssetDate:Timelapse",
                "CPLAssetAndMasterInSmartAlbumByAssetDate", "TIMELAPSE"),
     SmartAlbum("Videos", "CPLAssetInSmartAlbumByAssetDate:Video",
@@ -183,19 +184,24 @@ async def iter_album_assets(
     zone: PhotoZone,
     list_type: str,
     extra: list[dict[str, Any]],
+    *,
     include_deleted: bool = False,
+    descending_from: int | None = None,
 ) -> AsyncIterator[list[AssetRecords]]:
-    """An album's (or smart album's) assets page by page in the index's order, from rank 0
-    up; stops at the first page that holds no asset or fewer than were asked for."""
+    """An album's (or smart album's) assets page by page in the index's order: from rank 0
+    up, or (``descending_from``: the album's count) from its last rank down, as pyicloud
+    reads albums whose order is descending. Stops at a page with no asset or fewer than
+    were asked for, and never asks for the same rank twice."""
     per_asset = 3 if list_type == ALBUM_ASSETS else 2  # relations come with the assets
-    rank = 0
-    while True:
+    descending = descending_from is not None
+    rank = (descending_from or 0) - 1 if descending else 0
+    while rank >= 0:
         body = {
             "query": {
                 "recordType": list_type,
                 "filterBy": [
                     _filter("startRank", rank, "INT64"),
-                    _filter("direction", "ASCENDING"),
+                    _filter("direction", "DESCENDING" if descending else "ASCENDING"),
                     *extra,
                 ],
             },
@@ -215,7 +221,7 @@ async def iter_album_assets(
         yield joined
         if listed < PAGE_ASSETS:
             return
-        rank += listed
+        rank = rank - listed if descending else rank + listed
 
 
 def smart_filters(smart: SmartAlbum) -> list[dict[str, Any]]:
