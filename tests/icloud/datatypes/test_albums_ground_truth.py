@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from cloudtap.icloud import errors
 from cloudtap.icloud.client.connector import ICloudConnector
 from cloudtap.icloud.connector import Credentials, Filters, JSONDict, TransportOptions
 from cloudtap.icloud.datatypes.icpl_albums import AlbumRef
@@ -151,3 +152,15 @@ async def test_replayed_listing_albums_capture(sandbox: RunningSandbox, captures
         folder = rec["fields"]["albumType"]["value"] == 3
         assert item["kind"] == ("folder" if folder else "user")
         assert item["date_modified"] == _iso(rec["fields"]["recordModificationDate"]["value"])
+
+
+async def test_an_album_no_longer_there_is_not_found_not_empty(sandbox: RunningSandbox) -> None:
+    connector = ICloudConnector(
+        TransportOptions(proxy_url=sandbox.proxy_url, ca_file=str(sandbox.ca_file))
+    )
+    outcome = await connector.login(Credentials(apple_id("rich"), PASSWORD), None)
+    assert outcome.session_state
+    gone = AlbumRef("private", PRIMARY_ZONE, "user", "NO-SUCH-ALBUM").to_id()
+    stream = connector.fetch_items(outcome.session_state, "icpl.photos", Filters(albums=(gone,)))
+    with pytest.raises(errors.NotFound):
+        _ = [item async for item in stream]
