@@ -190,8 +190,9 @@ async def iter_album_assets(
 ) -> AsyncIterator[list[AssetRecords]]:
     """An album's (or smart album's) assets page by page in the index's order: from rank 0
     up, or (``descending_from``: the album's count) from its last rank down, as pyicloud
-    reads albums whose order is descending. Stops at a page with no asset or fewer than
-    were asked for, and never asks for the same rank twice."""
+    reads albums whose order is descending. Stops only at a page with no asset (how many
+    records Apple counts per asset is not known, so a short page proves nothing), and
+    never asks for the same rank twice."""
     per_asset = 3 if list_type == ALBUM_ASSETS else 2  # relations come with the assets
     descending = descending_from is not None
     rank = (descending_from or 0) - 1 if descending else 0
@@ -219,8 +220,6 @@ async def iter_album_assets(
             order = {str(r.get("recordName")): k for k, r in enumerate(records)}
             joined.sort(key=lambda a: order.get(str(a.asset.get("recordName")), 0))
         yield joined
-        if listed < PAGE_ASSETS:
-            return
         rank = rank - listed if descending else rank + listed
 
 

@@ -7,7 +7,13 @@ from __future__ import annotations
 import base64
 from typing import Any, cast
 
-from cloudtap.icloud.services.photo_albums import album_records, counts
+from cloudtap.icloud.services.photo_albums import (
+    ALBUM_ASSETS,
+    album_filters,
+    album_records,
+    counts,
+    iter_album_assets,
+)
 from cloudtap.icloud.services.photos import PhotosLibrary, PhotoZone
 
 ZONE = PhotoZone("private", {"zoneName": "PrimarySync"})
@@ -72,3 +78,34 @@ async def test_an_album_apple_gives_no_count_for_is_left_out() -> None:
     db = _Database({"count": {"batch": [{"records": [record]}]}})
     found = await counts(cast(PhotosLibrary, _Library(db)), ZONE, ["one", "two"])
     assert found == {"one": 3}
+
+
+class _Pages:
+    """An album index answering by ``startRank``: short pages that are not the end."""
+
+    def __init__(self, pages: dict[int, list[str]]) -> None:
+        self.pages = pages
+        self.ranks: list[int] = []
+
+    async def call(self, operation: str, body: dict[str, Any]) -> dict[str, Any]:
+        rank = body["query"]["filterBy"][0]["fieldValue"]["value"]
+        self.ranks.append(rank)
+        records: list[dict[str, Any]] = []
+        for name in self.pages.get(rank, []):
+            master = {"recordName": f"M-{name}", "recordType": "CPLMaster", "fields": {}}
+            ref = {"value": {"recordName": f"M-{name}"}, "type": "REFERENCE"}
+            asset = {"recordName": name, "recordType": "CPLAsset", "fields": {"masterRef": ref}}
+            records += [master, asset]
+        return {"records": records}
+
+
+async def test_a_short_page_is_not_taken_for_the_end_of_an_album() -> None:
+    pages = _Pages({0: ["a", "b"], 2: ["c"]})
+    library = cast(PhotosLibrary, _Library(cast(_Database, pages)))
+    listed = [
+        a.asset["recordName"]
+        async for page in iter_album_assets(library, ZONE, ALBUM_ASSETS, album_filters("X"))
+        for a in page
+    ]
+    assert listed == ["a", "b", "c"]
+    assert pages.ranks == [0, 2, 3]  # the end is the first page holding no asset
