@@ -5,7 +5,9 @@ Each item: ``id`` (stable, and what the ``icpl.photos`` filter ``albums`` takes)
 ``shared_library``), ``parent`` (the id of the folder holding it, else null),
 ``asset_count`` (null for a folder, which holds albums, or when Apple gives no count),
 ``date_created`` and ``date_modified`` (null for smart albums and the Shared Library,
-which are not records). The whole listing costs two requests per folder level.
+which are not records). A listing costs the zone lists, an indexing check, one album
+query for the top level and one per folder, and one batched count (plus one per Shared
+Library).
 """
 
 from __future__ import annotations
