@@ -128,6 +128,12 @@ def pull(
     ),
     full: bool = typer.Option(False, help="List everything again (also finds deletions)."),
     verify: bool = typer.Option(False, help="Check every file's MD5, not only its size."),
+    album: list[str] = typer.Option(
+        [], "--album", help="Photos only from this album (repeatable), as icloudpd's."
+    ),
+    list_albums: bool = typer.Option(
+        False, "--list-albums", help="Print the account's album names, one a line, and stop."
+    ),
 ) -> None:
     """Copy a whole iCloud account into DIR in open formats, and keep it in sync."""
     # Imported here: every other command would otherwise load the export libraries.
@@ -136,6 +142,7 @@ def pull(
     from cloudtap.pull.client import ApiError, CloudtapClient
     from cloudtap.pull.login import LoginFailed, PasswordSources
     from cloudtap.pull.progress import progress_for
+    from cloudtap.pull.pulling import list_albums as list_albums_once
     from cloudtap.pull.pulling import pull as pull_once
     from cloudtap.pull.runner import STATE_DIR, PullOptions
     from cloudtap.pull.schedule import parse_interval
@@ -164,6 +171,7 @@ def pull(
         apply_deletions=apply_deletions,
         full=full,
         verify=verify,
+        albums=tuple(dict.fromkeys(album)),
     )
     prompter = _SandboxPrompter() if known_password else TerminalPrompter()
     # The keyring is asked for every Apple ID, sandbox ones too (so its path is the one
@@ -183,6 +191,19 @@ def pull(
             url, api_token = api.url, api.token
         client = CloudtapClient(url, api_token, local_results=not server)
         stack.callback(client.close)
+        if list_albums:
+            progress = progress_for(sys.stderr)
+            try:
+                albums = list_albums_once(client, apple_id, options, sources, prompter, progress)
+            except (LoginFailed, ApiError, ValueError) as exc:
+                progress.close()
+                typer.echo(f"cloudtap pull: {exc}", err=True)
+                raise typer.Exit(1) from None
+            progress.close()
+            for listed in albums:
+                if listed.get("kind") != "shared_library":
+                    typer.echo(str(listed.get("name")))
+            return
         while True:
             progress = progress_for(sys.stderr)
             try:

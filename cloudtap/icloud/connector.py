@@ -54,6 +54,9 @@ class Filters:
     # the ``cursor`` attribute of the stream ``fetch_items`` returned, once exhausted.
     # With it, a listing yields only what changed since (CloudKit sync tokens).
     cursor: JSONDict | None = None
+    # ``icpl.photos`` only: list just these albums' assets (``icpl.albums`` item ids), in
+    # album order; other data types ignore it.
+    albums: tuple[str, ...] = ()
 
     def admit(self, moment: datetime | None) -> bool:
         """Whether an item of ``moment`` lies strictly between ``since`` and ``until``

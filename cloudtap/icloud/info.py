@@ -20,6 +20,7 @@ from cloudtap.icloud.replies import json_body, raise_for_common
 # Which webservice each data type needs (the account must advertise it).
 _SERVICE_OF_DATA_TYPE = {
     "icpl.photos": "ckdatabasews",
+    "icpl.albums": "ckdatabasews",
     "mme_contacts.contacts": "contacts",
     "mme_calendar.events": "calendar",
     "mme_notes.notes": "ckdatabasews",

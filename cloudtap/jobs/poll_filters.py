@@ -1,4 +1,5 @@
-"""A poll payload's date filters: ``since``/``until``, under ``filters`` or top-level.
+"""A poll payload's filters: ``since``/``until``, under ``filters`` or top-level, and
+``filters.albums`` (``icpl.albums`` ids an ``icpl.photos`` listing is limited to).
 
 ``payload.filters.since/until`` is canonical; the same keys at the top level of the
 payload are accepted as a shorthand. Both the API (to refuse bad input with a 400) and
@@ -10,9 +11,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from cloudtap.icloud import errors
 from cloudtap.icloud.connector import Filters
+from cloudtap.icloud.datatypes.icpl_albums import AlbumRef
 
 DATE_KEYS = ("since", "until")
+MAX_ALBUMS = 100
 
 
 class InvalidFilter(ValueError):
@@ -63,4 +67,24 @@ def filters_of(payload: dict[str, Any]) -> Filters:
     since, until = found["since"], found["until"]
     if since is not None and until is not None and since >= until:
         raise InvalidFilter("payload.until", "until must be later than since")
-    return Filters(since=since, until=until)
+    return Filters(since=since, until=until, albums=albums_of(nested.get("albums")))
+
+
+def albums_of(value: Any) -> tuple[str, ...]:
+    """``filters.albums``: a list of album ids (each once, order kept); folders hold albums,
+    not photos, so naming one is refused rather than answered with nothing."""
+    if value is None:
+        return ()
+    field = "payload.filters.albums"
+    if not isinstance(value, list) or not value or len(value) > MAX_ALBUMS:
+        raise InvalidFilter(field, f"expected a list of 1 to {MAX_ALBUMS} icpl.albums ids")
+    for album_id in value:
+        if not isinstance(album_id, str):
+            raise InvalidFilter(field, "album ids are strings (the id of an icpl.album item)")
+        try:
+            ref = AlbumRef.parse(album_id)
+        except errors.NotFound as exc:
+            raise InvalidFilter(field, str(exc)) from exc
+        if ref.kind == "folder":
+            raise InvalidFilter(field, f"{album_id!r} is a folder: name the albums it holds")
+    return tuple(dict.fromkeys(value))

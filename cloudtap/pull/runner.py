@@ -48,6 +48,7 @@ PHOTOS, CONTACTS, CALENDAR, NOTES = (
     "mme_calendar.events",
     "mme_notes.notes",
 )
+ALBUMS = "icpl.albums"  # read for --album and --list-albums, not copied
 ALL_TYPES = (PHOTOS, CONTACTS, CALENDAR, NOTES, tables.CALLS, tables.HISTORY, tables.FINDMY)
 CHANGE_FEED = {PHOTOS, NOTES, tables.CALLS, tables.HISTORY}
 FILES_PER_POLL = 16
@@ -68,6 +69,7 @@ class PullOptions:
     full: bool = False
     verify: bool = False
     calendar_refresh: float = DEFAULT_CALENDAR_REFRESH
+    albums: tuple[str, ...] = ()  # photos only from these albums (names, as icloudpd's)
 
 
 @dataclass
@@ -94,6 +96,17 @@ class RunSummary:
 
 def now_iso() -> str:
     return datetime.now(UTC).isoformat()
+
+
+def album_ids(listed: list[Item], names: tuple[str, ...]) -> list[str]:
+    """The ``icpl.albums`` ids of albums named ``names`` (icloudpd's ``--album``); an
+    unknown name, or a folder's, is an error naming the albums there are."""
+    by_name = {str(a.get("name")): a for a in listed if a.get("kind") != "folder"}
+    unknown = [n for n in names if n not in by_name]
+    if unknown:
+        known = ", ".join(sorted(by_name))
+        raise ValueError(f"no album named {', '.join(map(repr, unknown))} (albums: {known})")
+    return [str(by_name[n]["id"]) for n in names]
 
 
 def _age_seconds(iso: str | None) -> float:
@@ -188,7 +201,9 @@ class Runner:
     # -- one data type -------------------------------------------------------------
 
     def _mode(self, data_type: str, entry: dict[str, Any]) -> tuple[str, str | None]:
-        """("full" | "changes" | "kept", since) for this data type's listing."""
+        """("full" | "changes" | "kept" | "albums", since) for this data type's listing."""
+        if data_type == PHOTOS and self.options.albums:
+            return "albums", None  # album listings are whole and never incremental
         cursor = (entry.get("cursor") or {}).get("since")
         if self.options.full or not entry.get("last_full"):
             return "full", self.options.since
@@ -219,15 +234,17 @@ class Runner:
             fresh = {str(i.get("id")): i for i in listed_items}
             if mode == "full" and since is None:  # what a whole listing lacks is gone
                 gone = [item_id for item_id in items if item_id not in fresh]
-            # (A listing bounded by --since lacks older items without their being gone.)
+            # (A listing bounded by --since, or by albums, lacks other items without
+            # their being gone.)
             report["deleted"] = self._record_deletions(data_type, entry, items, fresh, gone)
             items.update(fresh)
             self.store.save(data_type, items)
-            entry["cursor"] = {
-                "since": _next_second(poll.get("date_completed")),
-                "poll": poll.get("id"),
-            }
             entry["listed_at"] = now_iso()
+            if mode != "albums":  # a part of the library: no cursor for the whole of it
+                entry["cursor"] = {
+                    "since": _next_second(poll.get("date_completed")),
+                    "poll": poll.get("id"),
+                }
             if mode == "full":
                 entry["last_full"] = entry["listed_at"]
         report["listing_finished"] = time.time()
@@ -252,6 +269,13 @@ class Runner:
         payload: JSON = {"data_types": [data_type]}
         if since:
             payload["since"] = since
+        if data_type == PHOTOS and self.options.albums:
+            albums = self.list_albums()
+            if albums is None:
+                entry["error"] = "no-result"
+                self.manifest.save()
+                return None
+            payload["filters"] = {"albums": album_ids(albums, self.options.albums)}
         poll = self.client.poll(self.session_id, payload)
         errors = [
             e
@@ -272,6 +296,20 @@ class Runner:
         self.client.ack([str(r["id"]) for r in results])
         gone = [str(i) for i in body.get("deleted") or []]
         return list(body.get("data") or []), gone, poll
+
+    def list_albums(self) -> list[Item] | None:
+        """The account's ``icpl.albums`` items; None when the listing failed."""
+        poll = self.client.poll(self.session_id, {"data_types": [ALBUMS]})
+        if any(e.get("error") == "session-expired" for e in poll.get("errors", {}).get("data", [])):
+            raise SessionExpired()
+        results = [
+            r for r in poll.get("results", {}).get("data", []) if r.get("identifier") == ALBUMS
+        ]
+        if not results:
+            return None
+        body = self.client.json_result(results[0])
+        self.client.ack([str(r["id"]) for r in results])
+        return list(body.get("data") or [])
 
     def _record_deletions(
         self,

@@ -21,6 +21,7 @@ from tests.api.sandbox_bytes import contact_image_bytes, note_attachment_bytes, 
 
 ALL_DATA_TYPES = [
     "icpl.photos",
+    "icpl.albums",
     "mme_contacts.contacts",
     "mme_calendar.events",
     "mme_notes.notes",

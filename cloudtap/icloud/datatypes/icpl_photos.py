@@ -4,7 +4,8 @@ Each item: ``id`` (stable across polls), ``data_type`` ``icpl.asset``, ``filenam
 ``files`` (original first, then RAW/alternative, edited render, live-photo video, and
 the smaller renditions; each ``{id, data_type, extension, size, width, height}``),
 ``date_created`` (``assetDate``) and ``date_uploaded`` (``addedDate``). ``since`` and
-``until`` filter on ``date_uploaded``.
+``until`` filter on ``date_uploaded``. With the filter ``albums``, items also carry
+``albums``: the asked-for albums holding them (``icpl_album_photos``).
 """
 
 from __future__ import annotations

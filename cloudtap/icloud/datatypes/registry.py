@@ -17,6 +17,8 @@ from cloudtap.icloud.datatypes import (
     callkit_calls,
     cloudkit_safari,
     fmip_devices,
+    icpl_album_photos,
+    icpl_albums,
     icpl_photos,
     mme_calendar,
     mme_contacts,
@@ -31,11 +33,20 @@ Fetcher = Callable[[AppleClient, Filters, CursorSink], AsyncIterator[JSONDict]]
 def _photos(
     client: AppleClient, filters: Filters, set_cursor: CursorSink
 ) -> AsyncIterator[JSONDict]:
+    if filters.albums:  # in album order, never from a cursor
+        return icpl_album_photos.fetch_albums(PhotosLibrary(client), filters)
     return icpl_photos.fetch(PhotosLibrary(client), filters, set_cursor)
+
+
+def _albums(
+    client: AppleClient, filters: Filters, set_cursor: CursorSink
+) -> AsyncIterator[JSONDict]:
+    return icpl_albums.fetch(PhotosLibrary(client), filters, set_cursor)
 
 
 DATA_TYPES: dict[str, Fetcher] = {
     icpl_photos.DATA_TYPE: _photos,
+    icpl_albums.DATA_TYPE: _albums,
     mme_contacts.DATA_TYPE: mme_contacts.fetch,
     mme_calendar.DATA_TYPE: mme_calendar.fetch,
     mme_notes.DATA_TYPE: mme_notes.fetch,

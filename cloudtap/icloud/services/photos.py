@@ -106,9 +106,10 @@ def _photo_zone(scope: Scope, zone: dict[str, Any]) -> PhotoZone:
 
 
 def join_page(
-    zone: PhotoZone, records: Iterable[Record]
+    zone: PhotoZone, records: Iterable[Record], *, include_deleted: bool = False
 ) -> tuple[list[AssetRecords], list[Record]]:
-    """Pair each live CPLAsset with its CPLMaster; also return assets whose master is absent."""
+    """Pair each live CPLAsset with its CPLMaster; also return assets whose master is absent.
+    ``include_deleted``: keep assets in Recently Deleted too (that album's own listing)."""
     masters: dict[str, Record] = {}
     assets: list[Record] = []
     for record in records:
@@ -121,7 +122,7 @@ def join_page(
     joined: list[AssetRecords] = []
     orphans: list[Record] = []
     for asset in assets:
-        if field_value(asset, "isDeleted"):
+        if field_value(asset, "isDeleted") and not include_deleted:
             continue  # hidden assets are still the account's data; deleted ones are not
         master = masters.get(master_name(asset) or "")
         if master is None:
@@ -305,12 +306,12 @@ class PhotosLibrary:
         joined, orphans = join_page(zone, records)
         if not orphans:
             return joined
-        joined += await self._with_masters(zone, orphans)
+        joined += await self.with_masters(zone, orphans)
         # Keep the index's order: it tells which end of the index is the newest.
         position = {str(r.get("recordName")): k for k, r in enumerate(records)}
         return sorted(joined, key=lambda a: position.get(str(a.asset.get("recordName")), 0))
 
-    async def _with_masters(self, zone: PhotoZone, assets: list[Record]) -> list[AssetRecords]:
+    async def with_masters(self, zone: PhotoZone, assets: list[Record]) -> list[AssetRecords]:
         names = sorted({n for n in map(master_name, assets) if n})
         masters = {
             str(m.get("recordName")): m
@@ -415,7 +416,7 @@ class PhotosLibrary:
                 joined, orphans = join_page(zone, entry.get("records") or [])
                 changed += joined
                 if orphans:
-                    changed += await self._with_masters(zone, orphans)
+                    changed += await self.with_masters(zone, orphans)
                 if entry.get("moreComing"):
                     more.append(zone)
             pending = more

@@ -53,6 +53,10 @@ class GeneratedLibrary:
     shared_seed: int | None = None
     shared_owner_dsid: str | None = None
 
+    # "basic": two albums and a folder holding one; "rich" adds a folder nested in a
+    # folder, an empty album and an album with a unicode name (sandbox.photos.library).
+    album_plan: Literal["basic", "rich"] = "basic"
+
     @property
     def shared_library_seed(self) -> int:
         return self.seed if self.shared_seed is None else self.shared_seed

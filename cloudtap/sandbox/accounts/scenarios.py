@@ -121,7 +121,7 @@ _SCENARIOS: list[tuple[str, str, str, dict[str, Any]]] = [
         "rich-content",
         "Richie",
         {
-            "photos": ("lib", 60, 6),
+            "photos": ("lib", 60, 6, "rich"),
             "content": dict(
                 devices=6,
                 family_members=3,
@@ -232,9 +232,12 @@ def scenario_accounts(seed: int = 1) -> list[SandboxAccount]:
             last_name="Sandbox",
         )
         if photos is not None:
-            _, count, shared = photos
+            _, count, shared, *plan = photos
             fields["photos"] = GeneratedLibrary(
-                count=count, seed=_number(seed, name, "photos", 9), shared_count=shared
+                count=count,
+                seed=_number(seed, name, "photos", 9),
+                shared_count=shared,
+                album_plan=plan[0] if plan else "basic",
             )
             if shared_library is not None:
                 role, owner = shared_library

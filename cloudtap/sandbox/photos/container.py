@@ -95,7 +95,13 @@ def _sources(account: SandboxAccount) -> dict[tuple[Database, str], LibrarySourc
     if isinstance(library, GeneratedLibrary):
         primary = Zone(PRIMARY_ZONE, owner)
         out[("private", PRIMARY_ZONE)] = GeneratedSource(
-            account.dsid, primary, library.seed, library.count, False, account.china
+            account.dsid,
+            primary,
+            library.seed,
+            library.count,
+            False,
+            account.china,
+            library.album_plan,
         )
         if library.shared_count:
             # The owner sees the Shared Library in the private database (pyicloud's

@@ -38,6 +38,7 @@ class AlbumSpec:
     parent_id: str | None = None
     members: IndexSet | None = None
     created_ms: int = generator.NEWEST_MS
+    modified_ms: int | None = None  # recordModificationDate; None: as created
 
 
 class LibrarySource(Protocol):
@@ -67,7 +68,7 @@ class LibrarySource(Protocol):
 
 def album_record(album: AlbumSpec, zone: Zone) -> Record:
     fields: dict[str, object] = {
-        "recordModificationDate": envelope.ts_field(album.created_ms),
+        "recordModificationDate": envelope.ts_field(album.modified_ms or album.created_ms),
         "sortAscending": envelope.int_field(1),
         "sortType": envelope.int_field(0),
         "albumType": envelope.int_field(album.album_type),
@@ -95,7 +96,14 @@ class GeneratedSource:
     source_code = "g"
 
     def __init__(
-        self, dsid: str, zone: Zone, seed: int, count: int, shared: bool, china: bool
+        self,
+        dsid: str,
+        zone: Zone,
+        seed: int,
+        count: int,
+        shared: bool,
+        china: bool,
+        album_plan: str = "basic",
     ) -> None:
         self.dsid = dsid
         self.zone = zone
@@ -112,8 +120,15 @@ class GeneratedSource:
             "video": self._periodic(generator.kind_slots("video") & visible),
             "screenshot": self._periodic(generator.kind_slots("screenshot") & visible),
         }
+        self._albums = self._album_tree(album_plan)
+
+    def _album_tree(self, plan: str) -> list[AlbumSpec]:
+        """User albums and folders, as ``CPLAlbum`` records hold them (albumType 0/3,
+        ``parentId`` for nesting, icloudpd's ``listing_albums.yml``); members rotate with
+        the seed like every other index. ``rich`` adds a folder inside a folder, an empty
+        album and a unicode name (Apple stores names as UTF-8 in ``albumNameEnc``)."""
         trips = self._album_id("Trips")
-        self._albums = [
+        albums = [
             AlbumSpec("----Root-Folder----", None, 3, 0),
             AlbumSpec(self._album_id("Holidays"), "Holidays", 0, 100,
                       members=self._periodic(frozenset({0, 1, 2, 3}))),
@@ -123,6 +138,17 @@ class GeneratedSource:
             AlbumSpec(self._album_id("Paris"), "Paris", 0, 400, parent_id=trips,
                       members=self._periodic(frozenset({6, 7}))),
         ]  # fmt: skip
+        if plan == "rich":
+            europe = self._album_id("Europe")
+            albums += [
+                AlbumSpec(europe, "Europe", 3, 500, parent_id=trips),
+                AlbumSpec(self._album_id("Rome"), "Rome", 0, 600, parent_id=europe,
+                          members=self._periodic(frozenset({2, 3, 8, 16}))),
+                AlbumSpec(self._album_id("Empty"), "Empty", 0, 700, members=ListSet(())),
+                AlbumSpec(self._album_id("Unicode"), "Été à Tōkyō 🌸", 0, 800,
+                          members=self._periodic(frozenset({11, 13}))),
+            ]  # fmt: skip
+        return albums
 
     def _periodic(self, slots: frozenset[int]) -> PeriodicSet:
         offsets = generator.slots_where(self.seed, slots)

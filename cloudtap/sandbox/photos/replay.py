@@ -107,6 +107,10 @@ def load_capture(path: Path) -> tuple[CapturedZone, ...]:
     return tuple(z for z in zones.values() if z.assets or z.albums)
 
 
+def _int_or_none(value: Any) -> int | None:
+    return value if isinstance(value, int) else None
+
+
 def _master_name(asset: Record) -> str | None:
     ref = asset.get("fields", {}).get("masterRef", {}).get("value", {})
     return ref.get("recordName") if isinstance(ref, dict) else None
@@ -195,6 +199,7 @@ class ReplaySource:
             parent_id=fields.get("parentId", {}).get("value"),
             members=ListSet(()),  # a capture holds album names, not their contents
             created_ms=int(rec.get("created", {}).get("timestamp", 0)),
+            modified_ms=_int_or_none(fields.get("recordModificationDate", {}).get("value")),
         )
 
     def _make_subsets(self) -> dict[str, IndexSet]:

@@ -19,6 +19,7 @@ from tests.support.sandbox import live_sandbox
 
 ALL_DATA_TYPES = {
     "icpl.photos",
+    "icpl.albums",
     "mme_contacts.contacts",
     "mme_calendar.events",
     "mme_notes.notes",
