@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from cloudtap.api.app import create_api
 from cloudtap.config import Settings
 from cloudtap.dashboard import mount_dashboard
+from cloudtap.jobs import registry  # noqa: F401  # defines every job on the queue
 
 
 def _sandbox_catalogue(settings: Settings) -> list[object]:

@@ -15,6 +15,10 @@ SHARED = REPO.parent / "shared"
 CAPTURES = SHARED / "fixtures" / "apple-captures"
 
 sys.path.insert(0, str(REPO))
+# The suite is an entry point too: tests that run or enqueue jobs without the app or a
+# consumer find every job defined.
+import cloudtap.jobs.registry  # noqa: E402, F401
+
 # Shared ground-truth assertions report their operands like a test's own asserts.
 pytest.register_assert_rewrite("tests.icloud.datatypes.sandbox_session")
 

@@ -17,7 +17,7 @@ SANDBOX = ("cloudtap.sandbox.runtime", "cloudtap.sandbox.proxy", "cloudtap.sandb
 
 SERVE_IMPORTS = (
     "import cloudtap.api.app, cloudtap.api.server, cloudtap.jobs.consumer;"
-    "import cloudtap.jobs.queue, cloudtap.jobs.tasks;"
+    "import cloudtap.jobs.queue, cloudtap.jobs.registry;"
     "from cloudtap.app import create_app;"
     "from cloudtap.cli.main import app"
 )

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session as DbSession
 
 from cloudtap.config import Settings, get_settings
 from cloudtap.crypto.sealing import SealError
+from cloudtap.jobs.webhooks import attempt_once, event_body, record_attempt
 from cloudtap.publish.events import emit
 from cloudtap.publish.local_roots import LocalPathRefused, checked_local_path
 from cloudtap.publish.outbound import UnsafeURL
@@ -83,7 +84,6 @@ def _test_storage(settings: Settings, config: StorageConfig) -> str | None:
 
 def _test_webhook(settings: Settings, config_id: str, event_id: str) -> str | None:
     """One delivery attempt of the test event to the config, recorded on the event."""
-    from cloudtap.jobs.webhooks import attempt_once, event_body, record_attempt
 
     with transaction(settings.database_url) as db:
         event = db.scalars(select(Event).where(Event.id == event_id)).one()

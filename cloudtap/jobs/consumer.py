@@ -6,6 +6,7 @@ import cloudtap.jobs.huey_import  # noqa: F401  # isort: skip  # before huey
 from huey.consumer import Consumer, Worker
 
 from cloudtap.config import Settings
+from cloudtap.jobs import registry  # noqa: F401  # defines every job on the queue
 from cloudtap.jobs.lanes import LANES
 from cloudtap.jobs.queue import queue_for, wakeup_of
 from cloudtap.jobs.reclaim import LeaseSweeper

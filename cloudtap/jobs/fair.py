@@ -24,6 +24,7 @@ from sqlalchemy import select
 
 from cloudtap.config import Settings, get_settings
 from cloudtap.jobs.lanes import LANES, LONG_JOBS
+from cloudtap.jobs.queue import queue_for, task
 from cloudtap.store import fair_queue
 from cloudtap.store.db import transaction
 from cloudtap.store.fair_queue import Tenant
@@ -59,7 +60,6 @@ def tenant_of(settings: Settings, name: str, row_id: str) -> Tenant | None:
 
 def enqueue_fairly(settings: Settings, name: str, *args: Any) -> None:
     """Queue job ``name`` for its tenant's turn (its first argument names its row)."""
-    from cloudtap.jobs.queue import task
 
     tenant = tenant_of(settings, name, str(args[0]))
     if tenant is None:
@@ -73,7 +73,6 @@ def enqueue_fairly(settings: Settings, name: str, *args: Any) -> None:
 def wake_lost_jobs(settings: Settings) -> int:
     """One message per waiting job, when the huey queue holds none: their messages
     were lost. Returns how many were sent."""
-    from cloudtap.jobs.queue import queue_for, task
 
     if queue_for(settings).pending_count():
         return 0
@@ -123,7 +122,6 @@ def run_next(jobs: Mapping[str, Callable[..., None]]) -> None:
             if left_waiting:
                 # A long job passed over for want of a slot lost its message: the slot
                 # this one frees takes it.
-                from cloudtap.jobs.queue import task
 
                 task(settings, NEXT_JOB)()
 

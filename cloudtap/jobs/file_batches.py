@@ -33,6 +33,7 @@ from sqlalchemy import select
 from cloudtap.config import Settings, get_settings
 from cloudtap.icloud.connector import Connector, FileStream
 from cloudtap.jobs.breaker import AccountBreaker
+from cloudtap.jobs.dispatch import enqueue_file_batch
 from cloudtap.jobs.fair import OthersWaiting, tenant_of
 from cloudtap.jobs.heartbeat import new_owner
 from cloudtap.jobs.locks import lock_provider_for
@@ -126,7 +127,6 @@ class BatchLeases:
 
 
 def run_file_batch(poll_id: str, task_ids: list[str]) -> None:
-    from cloudtap.jobs.dispatch import enqueue_file_batch
 
     settings = get_settings()
     tenant = tenant_of(settings, "file_batch", poll_id)

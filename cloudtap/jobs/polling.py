@@ -26,6 +26,7 @@ from cloudtap.icloud.errors import AdpEnabled, ICloudError, RateLimited, Session
 from cloudtap.jobs.breaker import AccountBreaker, AccountCoolingDown
 from cloudtap.jobs.connectors import connector_for
 from cloudtap.jobs.cursors import Resume, keep_cursor, usable_cursor
+from cloudtap.jobs.dispatch import enqueue_file_batch, enqueue_task
 from cloudtap.jobs.heartbeat import Heartbeat, new_owner
 from cloudtap.jobs.locks import lock_provider_for
 from cloudtap.jobs.poll_filters import InvalidFilter, filters_of
@@ -167,7 +168,6 @@ def _fail_poll(db: DbSession, poll: Poll, error: str, message: str) -> None:
 
 
 def run_poll(poll_id: str) -> None:
-    from cloudtap.jobs.dispatch import enqueue_file_batch, enqueue_task
 
     settings = get_settings()
     owner = new_owner()

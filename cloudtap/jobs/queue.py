@@ -7,6 +7,7 @@ Task functions take only ids and sealed blobs, never secrets in clear nor settin
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -21,6 +22,8 @@ QUEUE_NAME = "cloudtap"
 _lock = threading.Lock()
 _queues: dict[str, Huey] = {}
 _tasks: dict[str, dict[str, Any]] = {}
+# job name -> its function, as cloudtap.jobs.registry defines them
+_definitions: dict[str, Callable[..., None]] = {}
 
 
 def split_queue_name(url: str) -> tuple[str, str]:
@@ -110,21 +113,36 @@ def _build(queue_url: str) -> Huey:
     return huey
 
 
+def define(name: str, function: Callable[..., None]) -> None:
+    """Make ``function`` the job ``name`` (huey task ``cloudtap.<name>``) on every queue,
+    built or to come. ``cloudtap.jobs.registry`` defines them all."""
+    with _lock:
+        _definitions[name] = function
+        for url, huey in _queues.items():
+            _tasks[url][name] = huey.task(name=f"cloudtap.{name}")(function)
+
+
 def queue_for(settings: Settings) -> Huey:
     with _lock:
         if settings.queue_url not in _queues:
-            from cloudtap.jobs.tasks import register
-
             huey = _build(settings.queue_url)
-            _tasks[settings.queue_url] = register(huey)
+            _tasks[settings.queue_url] = {
+                name: huey.task(name=f"cloudtap.{name}")(function)
+                for name, function in _definitions.items()
+            }
             _queues[settings.queue_url] = huey
         return _queues[settings.queue_url]
 
 
 def task(settings: Settings, name: str) -> Any:
-    """The registered huey task called ``name`` on this settings' queue."""
+    """The huey task of job ``name`` on this settings' queue."""
     queue_for(settings)
-    return _tasks[settings.queue_url][name]
+    try:
+        return _tasks[settings.queue_url][name]
+    except KeyError:
+        raise LookupError(
+            f"no job {name!r}: the entry point must import cloudtap.jobs.registry"
+        ) from None
 
 
 def forget_queues() -> None:

@@ -15,6 +15,8 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session as DbSession
 
 from cloudtap.config import Settings, get_settings
+from cloudtap.jobs.dispatch import enqueue_poll
+from cloudtap.jobs.queue import task
 from cloudtap.publish.events import emit
 from cloudtap.store.db import on_commit, transaction
 from cloudtap.store.ids import utcnow
@@ -32,7 +34,6 @@ def due_stamp(when: datetime) -> str:
 
 
 def schedule_run(settings: Settings, subscription_id: str, when: datetime) -> None:
-    from cloudtap.jobs.queue import task
 
     delay = max(0.0, (when - utcnow()).total_seconds())
     task(settings, "subscription").schedule(args=(subscription_id, due_stamp(when)), delay=delay)
@@ -70,7 +71,6 @@ def _create_poll(db: DbSession, subscription: Subscription) -> Poll:
 
 
 def run_subscription(subscription_id: str, due: str) -> None:
-    from cloudtap.jobs.dispatch import enqueue_poll
 
     settings = get_settings()
     with transaction(settings.database_url) as db:

@@ -14,6 +14,7 @@ import logging
 from cloudtap.config import Settings
 from cloudtap.icloud.errors import ICloudError, RateLimited
 from cloudtap.icloud.retry import ThrottleBudget, retry_after_of
+from cloudtap.jobs.queue import task
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +32,5 @@ def throttle_wait(
 def schedule_task_retry(
     settings: Settings, task_id: str, attempt: int, waited: float, delay: float
 ) -> None:
-    from cloudtap.jobs.queue import task
 
     task(settings, "task").schedule(args=(task_id, attempt, waited), delay=delay)

@@ -21,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session as DbSession
 
 from cloudtap.config import Settings, get_settings
+from cloudtap.jobs.queue import task
 from cloudtap.ops.metrics import WEBHOOK_DELIVERIES
 from cloudtap.publish.events import add_batch_listener
 from cloudtap.publish.webhooks.delivery import DeliveryAttempt, deliver
@@ -173,21 +174,18 @@ def deliver_and_record(settings: Settings, event_id: str, attempt: int) -> None:
 
 
 def schedule_delivery(settings: Settings, event_id: str, attempt: int, delay: float) -> None:
-    from cloudtap.jobs.queue import task
 
     task(settings, "deliver_event").schedule(args=(event_id, attempt), delay=delay)
 
 
 def enqueue_delivery(event_id: str) -> None:
     """Queue the first attempt of one committed event."""
-    from cloudtap.jobs.queue import task
 
     task(get_settings(), "deliver_event")(event_id, 1)
 
 
 def enqueue_deliveries(event_ids: list[str]) -> None:
     """Events listener: one job for the first attempts of a commit's events."""
-    from cloudtap.jobs.queue import task
 
     if len(event_ids) == 1:
         enqueue_delivery(event_ids[0])
