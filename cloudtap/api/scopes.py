@@ -32,7 +32,7 @@ from cloudtap.api.errors import ApiError
 from cloudtap.store.models import Key, Permissions
 
 SCOPE_TYPES = ("source_type", "task_type", "data_type", "file_type")
-# What a poll's three lists ask the job layer to run (cloudtap.jobs.polling's task types).
+# What a poll's three lists ask the job layer to run (cloudtap.jobs.polls' task types).
 TASK_TYPES = {"info_types": "icloud.info", "data_types": "icloud.data", "files": "icloud.file"}
 
 

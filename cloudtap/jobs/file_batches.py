@@ -36,17 +36,11 @@ from cloudtap.jobs.breaker import AccountBreaker
 from cloudtap.jobs.dispatch import enqueue_file_batch
 from cloudtap.jobs.fair import OthersWaiting, tenant_of
 from cloudtap.jobs.heartbeat import new_owner
+from cloudtap.jobs.job_errors import task_error
 from cloudtap.jobs.locks import lock_provider_for
-from cloudtap.jobs.polling import (
-    Outcome,
-    TaskRun,
-    complete_if_done,
-    finish_tasks,
-    ready_connector,
-    start_tasks,
-    store_file,
-    task_error,
-)
+from cloudtap.jobs.polls import complete_if_done
+from cloudtap.jobs.settling import Outcome, finish_tasks
+from cloudtap.jobs.task_runs import TaskRun, ready_connector, start_tasks, store_file
 from cloudtap.publish.store import StoredObject
 from cloudtap.store import job_leases
 from cloudtap.store.db import transaction

@@ -30,7 +30,7 @@ from cloudtap.jobs.dispatch import enqueue_poll, enqueue_task
 from cloudtap.jobs.fair import wake_lost_jobs
 from cloudtap.jobs.login import fail_lapsed_logins
 from cloudtap.jobs.lost_deliveries import requeue_lost_deliveries
-from cloudtap.jobs.polling import complete_if_done
+from cloudtap.jobs.polls import complete_if_done
 from cloudtap.jobs.queue import queue_for
 from cloudtap.store import fair_queue, job_leases
 from cloudtap.store.db import transaction

@@ -14,9 +14,10 @@ from cloudtap.jobs.fair import NEXT_JOB, run_next
 from cloudtap.jobs.file_batches import run_file_batch
 from cloudtap.jobs.log_context import with_log_context
 from cloudtap.jobs.login import run_login, run_logout
-from cloudtap.jobs.polling import run_poll, run_task
+from cloudtap.jobs.polls import run_poll
 from cloudtap.jobs.queue import define
 from cloudtap.jobs.subscriptions import run_subscription
+from cloudtap.jobs.task_job import run_task
 from cloudtap.jobs.webhooks import run_deliveries, run_delivery
 
 # Retries are left to the job functions: a login must never be hot-retried, and a poll

@@ -51,7 +51,7 @@ def test_file_poll_under_throttling_completes_every_task(
     # throttle (which counts the account's CloudKit calls) is reached with 8 files.
     monkeypatch.setattr(batch, "LOOKUP_BATCH", 1)
     _throttle(live, "rich", per_window=2)
-    with caplog.at_level(logging.INFO, logger="cloudtap.jobs.polling"):
+    with caplog.at_level(logging.INFO, logger="cloudtap.jobs.settling"):
         poll = live.poll(session["id"], {"files": file_ids})
     assert poll["state"] == "completed"
     assert poll["errors"]["data"] == []

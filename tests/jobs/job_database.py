@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session as DBSession
 
 from cloudtap.config import Settings, set_settings
 from cloudtap.jobs.connectors import set_connector_factory
-from cloudtap.jobs.polling import TASK_FILE
+from cloudtap.jobs.polls import TASK_FILE
 from cloudtap.jobs.queue import forget_queues
 from cloudtap.jobs.vault import seal_state, session_context
 from cloudtap.store.accounts import create_organisation, get_or_create_source, get_or_create_user

@@ -19,7 +19,7 @@ from cloudtap.icloud.errors import RateLimited
 from cloudtap.jobs.breaker import AccountBreaker
 from cloudtap.jobs.connectors import set_connector_factory
 from cloudtap.jobs.locks import lock_provider_for
-from cloudtap.jobs.polling import run_task
+from cloudtap.jobs.task_job import run_task
 from cloudtap.store.db import transaction
 from cloudtap.store.models import Poll, Task
 from tests.jobs.fake_connector import FILE_ID, FakeConnector, FakeFile

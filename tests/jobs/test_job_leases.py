@@ -14,9 +14,9 @@ import pytest
 from sqlalchemy import func, select, text, update
 
 from cloudtap.config import Settings
-from cloudtap.jobs.polling import run_task
 from cloudtap.jobs.queue import queue_for
 from cloudtap.jobs.reclaim import sweep_leases
+from cloudtap.jobs.task_job import run_task
 from cloudtap.store import fair_queue, job_leases
 from cloudtap.store.db import dispose_all, transaction
 from cloudtap.store.ids import utcnow

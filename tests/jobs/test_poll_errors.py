@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from cloudtap.config import Settings
-from cloudtap.jobs.polling import run_task
+from cloudtap.jobs.task_job import run_task
 from cloudtap.store.db import transaction
 from cloudtap.store.models import Poll, Task
 from tests.jobs.job_database import file_task, job_settings, processing_poll

@@ -1,0 +1,170 @@
+"""Settling task runs: each run's outcome (a result, a throttled retry, or a failure)
+written under its own lease, with its events, in one transaction for many runs; a run
+that lost its lease publishes nothing."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session as DbSession
+
+from cloudtap.config import Settings
+from cloudtap.icloud.errors import ICloudError, SessionExpired
+from cloudtap.jobs.breaker import AccountCoolingDown
+from cloudtap.jobs.cursors import keep_cursor
+from cloudtap.jobs.session_state import expire_session
+from cloudtap.jobs.task_runs import TaskRun, breaker_for, load_task
+from cloudtap.jobs.throttling import schedule_task_retry, throttle_wait
+from cloudtap.publish.events import emit
+from cloudtap.publish.store import StoredObject
+from cloudtap.store import job_leases
+from cloudtap.store.db import on_commit, transaction
+from cloudtap.store.ids import utcnow
+from cloudtap.store.models import Result, Session, Task
+from cloudtap.store.poll_errors import append_poll_error
+from cloudtap.wire.results import serialize_result
+from cloudtap.wire.tasks import serialize_task
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Outcome:
+    """How one run ended: what it stored, or the error it failed (or is retried) with;
+    ``attempt`` and ``waited`` count its earlier throttled tries."""
+
+    run: TaskRun
+    stored: StoredObject | None
+    kind: str = "bin"
+    error: ICloudError | None = None
+    attempt: int = 0
+    waited: float = 0.0
+
+
+def finish_task(
+    settings: Settings,
+    run: TaskRun,
+    stored: StoredObject | None,
+    kind: str,
+    error: ICloudError | None,
+    attempt: int = 0,
+    waited: float = 0.0,
+) -> None:
+    """Settle the task's lease with its outcome: result and events, a throttled retry,
+    or its failure; a run that lost its lease publishes nothing."""
+    finish_tasks(settings, [Outcome(run, stored, kind, error, attempt, waited)])
+
+
+def finish_tasks(settings: Settings, outcomes: Sequence[Outcome]) -> None:
+    """Settle several tasks in one transaction, each on its own lease as
+    :func:`finish_task` does (a run that lost its lease publishes nothing)."""
+    waits: list[float | None] = []
+    for done in outcomes:
+        wait = (
+            None
+            if done.stored is not None
+            else throttle_wait(settings, done.error, done.attempt, done.waited)
+        )
+        if (
+            wait is not None
+            and done.run.apple_id
+            and not isinstance(done.error, AccountCoolingDown)
+        ):
+            # Apple itself throttled: the account's other tasks wait as long as this one.
+            breaker_for(settings).trip(done.run.apple_id, wait)
+        waits.append(wait)
+    with transaction(settings.database_url) as db:
+        for done, wait in zip(outcomes, waits, strict=True):
+            _settle(db, settings, done, wait)
+    for done in outcomes:
+        run = done.run
+        source_id, target = run.task.source_id, run.task.target or ""
+        if done.stored is not None and run.resume.left is not None and source_id:
+            keep_cursor(settings, source_id, target, run.resume.left, run.listing_started)
+
+
+def _lease_outcome(settings: Settings, done: Outcome, wait: float | None) -> dict[str, Any]:
+    """The task row's new state: succeeded, pending again (a throttled retry), or failed."""
+    now = utcnow()
+    if done.stored is not None:
+        return {"state": "succeeded", "date_completed": now}
+    if wait is not None:
+        # Expected back from the queue's schedule in ``wait`` s (see jobs.reclaim).
+        due = now + timedelta(seconds=wait + settings.task_lease_seconds)
+        return {"state": "pending", "date_started": None, "lease_expires": due}
+    assert done.error is not None
+    return {"state": "failed", "error": done.error.code, "date_completed": now}
+
+
+def _publish(db: DbSession, settings: Settings, run: TaskRun, stored: StoredObject,
+             kind: str, task: Task) -> None:  # fmt: skip
+    """The task's result row and its ``result.created`` and ``task.succeeded`` events."""
+    result = Result(
+        organisation_id=task.organisation_id,
+        poll_id=run.poll_id,
+        task_id=task.id,
+        identifier=task.target or "",
+        type=kind,
+        storage=stored.storage,
+        storage_config_id=run.storage_config_id,
+        location=stored.location,
+        url=stored.url,
+        size=stored.size,
+        checksum=stored.checksum,
+        date_expires=utcnow() + _ttl(settings),
+    )
+    db.add(result)
+    db.flush()
+    emit(db, task.organisation_id, task.key_id, "result", "created", serialize_result(result))
+    emit(db, task.organisation_id, task.key_id, "task", "succeeded", serialize_task(db, task))
+
+
+def _record_failure(db: DbSession, error: ICloudError, task: Task, session: Session) -> None:
+    """The task's entry in its poll's errors and its ``task.failed`` event."""
+    # Other workers fail tasks of this poll at the same time: append atomically.
+    entry: dict[str, Any] = {"task": task.id, "target": task.target, "error": error.code}
+    if error.info:  # what the caller needs to act: Apple's reason, when to retry
+        entry["error_info"] = error.info
+    append_poll_error(db, task.poll_id or "", entry)
+    if isinstance(error, SessionExpired):
+        expire_session(db, session)
+    emit(db, task.organisation_id, task.key_id, "task", "failed", serialize_task(db, task))
+
+
+def _settle(db: DbSession, settings: Settings, done: Outcome, wait: float | None) -> None:
+    run, stored = done.run, done.stored
+    # Only the run still holding the lease publishes: a result and its events once.
+    outcome = _lease_outcome(settings, done, wait)
+    if not job_leases.settle(db, Task, run.task_id, run.owner, **outcome):
+        log.warning("task %s was taken back (or removed) while it ran", run.task_id)
+        if stored is not None and run.store is not None and not _published(db, stored):
+            run.store.delete(stored.location)
+        return
+    loaded = load_task(db, run.task_id)
+    if loaded is None:
+        return
+    task, _, session = loaded
+    if stored is not None:
+        _publish(db, settings, run, stored, done.kind, task)
+    elif wait is not None:
+        # Apple throttles: try again later rather than fail (see jobs.throttling).
+        log.info("task %s throttled; retry %d in %.1f s", run.task_id, done.attempt + 1, wait)
+        retry = (run.task_id, done.attempt + 1, done.waited + wait, wait)
+        on_commit(db, lambda: schedule_task_retry(settings, *retry))
+    else:
+        assert done.error is not None
+        _record_failure(db, done.error, task, session)
+
+
+def _published(db: DbSession, stored: StoredObject) -> bool:
+    """Whether a result row (of the run that kept the lease) points at this object."""
+    return bool(db.scalar(select(func.count()).where(Result.location == stored.location)))
+
+
+def _ttl(settings: Settings) -> timedelta:
+    return timedelta(seconds=settings.result_ttl_seconds)
