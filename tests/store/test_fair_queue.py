@@ -114,3 +114,18 @@ def test_workers_racing_take_every_job_once(database_url: str) -> None:
     assert sorted(taken) == sorted(labels)
     with transaction(database_url) as db:
         assert fair_queue.waiting(db) == 0
+
+
+def test_jobs_of_an_excluded_kind_are_passed_over_and_stay_waiting(database_url: str) -> None:
+    upgrade(database_url)
+    with transaction(database_url) as db:
+        fair_queue.push(db, A1, "file_batch", ["batch"])
+        fair_queue.push(db, A1, "poll", ["poll"])
+    with transaction(database_url) as db:
+        taken = fair_queue.take_next(db, excluding=frozenset({"file_batch"}))
+    assert taken is not None and taken.args == ["poll"]  # the older batch was passed over
+    _finish(database_url, taken)
+    with transaction(database_url) as db:
+        assert fair_queue.take_next(db, excluding=frozenset({"file_batch"})) is None
+        assert fair_queue.waiting(db) == 1
+    assert _drain(database_url) == ["batch"]
