@@ -228,11 +228,23 @@ def pull(
                 + (f"; failed: {failed}" if failed else "")
                 + refused
             )
+            for data_type, error in failed.items():
+                _explain_failed_type(data_type, error)
             if interval is None:
                 if failed:
                     raise typer.Exit(2)
                 return
             time.sleep(interval)
+
+
+def _explain_failed_type(data_type: str, error: str) -> None:
+    """Why a data type was not copied, in plain words (nothing of it was published as
+    empty: its earlier copy, if any, is kept)."""
+    from cloudtap.dashboard.explain import explain
+
+    words = explain(error)
+    if words is not None:
+        typer.echo(f"  {data_type}: {words.summary} {words.next_step}", err=True)
 
 
 def _explain_login_failure(error: str, info: dict[str, Any] | None) -> None:

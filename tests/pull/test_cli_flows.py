@@ -147,3 +147,19 @@ def test_a_refused_sign_in_says_why_and_when_to_retry(
     assert "the Apple login failed: rate-limited" in done.stderr
     assert "new iCloud terms" in done.stderr and "icloud.com" in done.stderr
     assert "Do not retry before 20" in done.stderr  # an ISO time: 20xx-…
+
+
+def test_a_data_type_apple_refuses_is_named_in_plain_words(
+    pull_sandbox: PullSandbox, tmp_path: Path
+) -> None:
+    """Issue 19.1: contacts answered with Apple's error envelope (error-envelope@) fail
+    the pull of that type, said in plain words, and no empty address book is written."""
+    env = {**pull_sandbox.env(tmp_path), "CT_TEST_PASSWORD": PASSWORD}
+    copy = tmp_path / "copy"
+    args = ("--to", str(copy), "--password-env", "CT_TEST_PASSWORD")
+    done = run_pull(env, "error-envelope@sandbox.cloudtap.dev", *args, "--data-types",
+                    "mme_contacts.contacts")  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    assert "failed: {'mme_contacts.contacts': 'apple-service-error'}" in done.stdout, done.stderr[-1500:]
+    assert "mme_contacts.contacts: " in done.stderr
+    assert not list(copy.glob("contacts/*.vcf"))
