@@ -21,6 +21,10 @@ SANDBOX_CA_DIRECTORY = Path("sandbox") / "ca"
 SANDBOX_CA_CERT_FILE = "ca.pem"
 
 
+class SettingError(ValueError):
+    """A ``CLOUDTAP_*`` variable holds a value cloudtap cannot use; says which."""
+
+
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path
@@ -102,26 +106,26 @@ class Settings:
             local_storage_roots=tuple(
                 Path(r.strip()).expanduser() for r in local_roots.split(os.pathsep) if r.strip()
             ),
-            await_cap_seconds=float(env.get("CLOUDTAP_AWAIT_CAP", "30")),
-            result_ttl_seconds=int(env.get("CLOUDTAP_RESULT_TTL", str(7 * 24 * 3600))),
-            signed_url_ttl_seconds=int(env.get("CLOUDTAP_SIGNED_URL_TTL", "3600")),
+            await_cap_seconds=_float(env, "CLOUDTAP_AWAIT_CAP", "30"),
+            result_ttl_seconds=_int(env, "CLOUDTAP_RESULT_TTL", str(7 * 24 * 3600)),
+            signed_url_ttl_seconds=_int(env, "CLOUDTAP_SIGNED_URL_TTL", "3600"),
             public_url=env.get("CLOUDTAP_PUBLIC_URL") or None,
-            sandbox_seed=int(env.get("CLOUDTAP_SANDBOX_SEED", "1")),
-            sandbox_consent_delay=float(env.get("CLOUDTAP_SANDBOX_CONSENT_DELAY", "5")),
+            sandbox_seed=_int(env, "CLOUDTAP_SANDBOX_SEED", "1"),
+            sandbox_consent_delay=_float(env, "CLOUDTAP_SANDBOX_CONSENT_DELAY", "5"),
             sandbox_captures_dir=Path(captures).expanduser().resolve() if captures else None,
             sandbox_proxy_url=env.get("CLOUDTAP_SANDBOX_PROXY_URL") or None,
             sandbox_ca_file=Path(sandbox_ca).expanduser().resolve() if sandbox_ca else None,
-            webhook_backoff_base_seconds=float(env.get("CLOUDTAP_WEBHOOK_BACKOFF_BASE", "600")),
-            webhook_timeout_seconds=float(env.get("CLOUDTAP_WEBHOOK_TIMEOUT", "10")),
-            subscription_min_interval_seconds=int(
-                env.get("CLOUDTAP_SUBSCRIPTION_MIN_INTERVAL", "3600")
+            webhook_backoff_base_seconds=_float(env, "CLOUDTAP_WEBHOOK_BACKOFF_BASE", "600"),
+            webhook_timeout_seconds=_float(env, "CLOUDTAP_WEBHOOK_TIMEOUT", "10"),
+            subscription_min_interval_seconds=_int(
+                env, "CLOUDTAP_SUBSCRIPTION_MIN_INTERVAL", "3600"
             ),
-            retention_sweep_seconds=float(env.get("CLOUDTAP_RETENTION_SWEEP_INTERVAL", "60")),
-            max_body_bytes=int(env.get("CLOUDTAP_MAX_BODY_BYTES", str(1024 * 1024))),
-            throttle_retry_budget_seconds=float(env.get("CLOUDTAP_THROTTLE_RETRY_BUDGET", "900")),
-            signin_cooldown_seconds=float(env.get("CLOUDTAP_SIGNIN_COOLDOWN", "900")),
-            task_lease_seconds=float(env.get("CLOUDTAP_TASK_LEASE_SECONDS", "30")),
-            task_max_attempts=int(env.get("CLOUDTAP_TASK_MAX_ATTEMPTS", "3")),
+            retention_sweep_seconds=_float(env, "CLOUDTAP_RETENTION_SWEEP_INTERVAL", "60"),
+            max_body_bytes=_int(env, "CLOUDTAP_MAX_BODY_BYTES", str(1024 * 1024)),
+            throttle_retry_budget_seconds=_float(env, "CLOUDTAP_THROTTLE_RETRY_BUDGET", "900"),
+            signin_cooldown_seconds=_float(env, "CLOUDTAP_SIGNIN_COOLDOWN", "900"),
+            task_lease_seconds=_float(env, "CLOUDTAP_TASK_LEASE_SECONDS", "30"),
+            task_max_attempts=_int(env, "CLOUDTAP_TASK_MAX_ATTEMPTS", "3"),
         )
 
     @property
@@ -148,6 +152,22 @@ class Settings:
             with os.fdopen(fd, "w") as fh:
                 fh.write(secrets.token_hex(32))
         return decode_master_key(path.read_text().strip())
+
+
+def _float(env: dict[str, str], name: str, default: str) -> float:
+    text = env.get(name, default)
+    try:
+        return float(text)
+    except ValueError:
+        raise SettingError(f"{name} must be a number, not {text!r}") from None
+
+
+def _int(env: dict[str, str], name: str, default: str) -> int:
+    text = env.get(name, default)
+    try:
+        return int(text)
+    except ValueError:
+        raise SettingError(f"{name} must be a whole number, not {text!r}") from None
 
 
 _settings: Settings | None = None

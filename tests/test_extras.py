@@ -63,3 +63,20 @@ def test_the_worker_refuses_a_redis_queue_without_the_extra_in_one_line(
         "cloudtap: a Redis queue (CLOUDTAP_QUEUE_URL=redis://…) needs cloudtap's [redis] "
         "extra: pip install 'cloudtap[redis]'"
     ]
+
+
+def test_an_unusable_setting_is_one_line_naming_the_variable(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from cloudtap.config import set_settings
+
+    monkeypatch.setenv("CLOUDTAP_TASK_LEASE_SECONDS", "thirty")
+    set_settings(None)
+    try:
+        result = CliRunner().invoke(app, ["db", "upgrade"])
+    finally:
+        set_settings(None)
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines() == [
+        "cloudtap: CLOUDTAP_TASK_LEASE_SECONDS must be a number, not 'thirty'"
+    ]

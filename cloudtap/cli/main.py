@@ -8,7 +8,7 @@ from enum import StrEnum
 
 import typer
 
-from cloudtap.config import Settings, get_settings
+from cloudtap.config import SettingError, Settings, get_settings
 from cloudtap.extras import MissingExtra, check_urls
 
 app = typer.Typer(
@@ -54,12 +54,13 @@ def main(
 
 def checked_settings() -> Settings:
     """The settings, once their engines' clients are known to be installed: a missing
-    extra is one line on stderr and exit status 2, not a traceback."""
-    settings = get_settings()
+    extra or an unusable ``CLOUDTAP_*`` value is one line on stderr and exit status 2,
+    not a traceback."""
     try:
+        settings = get_settings()
         check_urls(settings.database_url, settings.queue_url)
-    except MissingExtra as missing:
-        typer.echo(f"cloudtap: {missing}", err=True)
+    except (MissingExtra, SettingError) as refused:
+        typer.echo(f"cloudtap: {refused}", err=True)
         raise typer.Exit(2) from None
     return settings
 

@@ -160,6 +160,8 @@ def test_a_data_type_apple_refuses_is_named_in_plain_words(
     done = run_pull(env, "error-envelope@sandbox.cloudtap.dev", *args, "--data-types",
                     "mme_contacts.contacts")  # fmt: skip
     assert done.returncode == 2, done.stderr
-    assert "failed: {'mme_contacts.contacts': 'apple-service-error'}" in done.stdout, done.stderr[-1500:]
+    assert "failed: {'mme_contacts.contacts': 'apple-service-error'}" in done.stdout, done.stderr[
+        -1500:
+    ]
     assert "mme_contacts.contacts: " in done.stderr
     assert not list(copy.glob("contacts/*.vcf"))
