@@ -112,7 +112,11 @@ def run_next(jobs: Mapping[str, Callable[..., None]]) -> None:
         if job is None:
             log.error("dropped a queued job of unknown kind %s", taken.name)
             return
+        # ids only: which worker ran which job (the message itself names no job).
+        subject = taken.args[0] if taken.args else "-"
+        log.info("%s job %s started", taken.name, subject)
         job(*taken.args)
+        log.info("%s job %s ended", taken.name, subject)
     finally:
         with transaction(settings.database_url) as db:
             fair_queue.finish(db, taken)

@@ -57,13 +57,10 @@ ACCOUNTS: dict[str, str | None] = {
 }
 POLLS_PER_ACCOUNT = 10
 FILES_PER_POLL = 2
-TASK_LINE = re.compile(r"(Executing|executed in).*cloudtap\.task: ([0-9a-f-]{36})")
 # A poll's files run as one file-batch job (jobs/file_batches.py), single tasks as tasks.
-TASK_DONE = re.compile(r"cloudtap\.(?:task|file_batch): ([0-9a-f-]{36}) executed in")
-TASK_START = re.compile(
-    r"Executing cloudtap\.jobs\.(?:polling\.cloudtap\.task|file_batches\.cloudtap\.file_batch): "
-    r"([0-9a-f-]{36})"
-)
+# What a worker's fair turns log (cloudtap.jobs.fair): the job and the id it works on.
+TASK_START = re.compile(r"(?:task|file_batch) job ([0-9a-f-]{36}) started")
+TASK_DONE = re.compile(r"(?:task|file_batch) job ([0-9a-f-]{36}) ended")
 
 
 def busy_tasks(log: str) -> set[str]:
