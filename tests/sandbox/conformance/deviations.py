@@ -134,9 +134,13 @@ R_OLD29 = (
     "locating"
 )
 R_RAW_PAIR = (
-    "the album pages icloudpy captured hold a RAW+JPEG pair (resOriginalAlt*); the sandbox "
-    "albums those requests map to have none on those pages (icloudpy's third top-level album "
-    "is played by the scenario library's first, which has two)"
+    "the pages icloudpy captured hold a RAW+JPEG pair with the alternate's fingerprint and "
+    "dimensions (resOriginalAlt*); the sandbox's pages those requests map to (icloudpy's "
+    "third top-level album is played by rich@'s third, 'Été à Tōkyō 🌸') hold none"
+)
+R_VIDEO_SAMPLE = (
+    "the album page icloudpy captured holds a video with a small rendition (resVidSmall*); "
+    "the sandbox album standing in for it (rich@'s third top-level album) starts with photos"
 )
 R_CONTACTS = (
     "the reconstructed capture's book has no groups (groups: []) and its three cards no photo"
@@ -587,13 +591,26 @@ DEVIATIONS: list[Deviation] = [
         f"{CK_PHOTOS}/private/records/query",
         "missing",
         [
-            "records[CPLMaster].fields.resOriginalAltFileType",
             "records[CPLMaster].fields.resOriginalAltFingerprint",
             "records[CPLMaster].fields.resOriginalAltHeight",
-            "records[CPLMaster].fields.resOriginalAltRes",
             "records[CPLMaster].fields.resOriginalAltWidth",
         ],
         R_RAW_PAIR,
+        PHOTOS,
+        status="sample",
+        source="icloudpy:DATA*",
+    ),
+    *_each(
+        f"{CK_PHOTOS}/private/records/query",
+        "missing",
+        [
+            "records[CPLMaster].fields.resVidSmallFileType",
+            "records[CPLMaster].fields.resVidSmallFingerprint",
+            "records[CPLMaster].fields.resVidSmallHeight",
+            "records[CPLMaster].fields.resVidSmallRes",
+            "records[CPLMaster].fields.resVidSmallWidth",
+        ],
+        R_VIDEO_SAMPLE,
         PHOTOS,
         status="sample",
         source="icloudpy:DATA*",
