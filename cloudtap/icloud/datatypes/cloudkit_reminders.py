@@ -10,6 +10,9 @@ reminders. A cursor keeps the zone's sync token: the next poll reads only the ch
 (records Apple reports removed, or marks ``Deleted``, as deletions). The zone's change
 feed carries each reminder's alarms, tags, URL and rule as records of their own; any a
 changed reminder names but the feed did not bring are looked up (200 names a call).
+A listing holds the zone's records in memory until the feed ends (an account's
+reminders are thousands at most, a few kB each), so that lists come first and every
+reminder is whole.
 """
 
 from __future__ import annotations

@@ -62,3 +62,19 @@ async def test_a_named_record_apple_no_longer_has_is_left_out() -> None:
     names = await reminders._complete(cast(CloudKitDatabase, lookups), alone)
     item = reminders.reminder_item(alone.reminders[f"Reminder/{rent.id}"], names, alone.related)
     assert item["tags"] == [] and item["url"] == rent.url
+
+
+def test_a_soft_deleted_or_removed_record_is_gone_not_an_item() -> None:
+    zone = sandbox._zone(SPEC)
+    reminder = next(r for r in zone.records if r["recordType"] == "Reminder")
+    listed = next(r for r in zone.records if r["recordType"] == "List")
+    seen = reminders._Changes()
+    seen.add(reminder)
+    # Deleted on a device: the record comes again with Deleted 1 (pyicloud's delete()).
+    seen.add({**reminder, "fields": {**reminder["fields"], "Deleted": {"value": 1}}})
+    seen.add({"recordName": listed["recordName"], "deleted": True})  # a tombstone
+    assert seen.reminders == {} and seen.lists == {}
+    assert seen.gone == [
+        reminders.reminder_id(reminder["recordName"]),
+        reminders.list_id(listed["recordName"]),
+    ]
