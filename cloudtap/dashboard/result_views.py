@@ -1,4 +1,5 @@
-"""Table rows for the data types the dashboard shows as tables (Find My, contacts, calendar)."""
+"""Table rows for the data types the dashboard shows as tables (Find My, contacts, calendar,
+reminder lists)."""
 
 from __future__ import annotations
 
@@ -70,3 +71,43 @@ def event_rows(items: list[dict[str, Any]]) -> list[dict[str, str]]:
         }
         for item in items[:MAX_ROWS]
     ]
+
+
+_PRIORITIES = {1: "high", 5: "medium", 9: "low"}
+
+
+def reminder_lists(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each list (name, colour, shared) with its reminders' rows, at most ``MAX_ROWS``
+    reminders in all; reminders of a list the result does not hold come last."""
+    lists = [i for i in items if i.get("data_type") == "cloudkit_reminders.list"]
+    reminders = [i for i in items if i.get("data_type") == "cloudkit_reminders.reminder"]
+    groups: dict[str, dict[str, Any]] = {
+        str(lst.get("id")): {
+            "name": str(lst.get("name") or "(no name)"),
+            "color": str(lst.get("color") or ""),
+            "shared": bool(lst.get("shared")),
+            "rows": [],
+        }
+        for lst in lists
+    }
+    for item in reminders[:MAX_ROWS]:
+        key = str(item.get("list_id"))
+        group = groups.setdefault(
+            key,
+            {"name": str(item.get("list") or "(unknown list)"), "color": "", "shared": False,
+             "rows": []},
+        )  # fmt: skip
+        due = str(item.get("due_date") or "")
+        group["rows"].append(
+            {
+                "title": str(item.get("title") or "(no title)"),
+                "due": f"{due} (all day)" if due and item.get("all_day") else due,
+                "priority": _PRIORITIES.get(item.get("priority") or 0, ""),
+                "flagged": "yes" if item.get("flagged") else "",
+                "completed": str(item.get("date_completed") or "yes")
+                if item.get("completed")
+                else "",
+                "subtask": "yes" if item.get("parent_id") else "",
+            }
+        )
+    return list(groups.values())

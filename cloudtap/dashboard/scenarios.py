@@ -30,13 +30,15 @@ _BEHAVIOUR = {
     "terms-update": "New iCloud terms to accept: fails with terms-update-required.",
     "large-library-10k": "10,000 photos.",
     "large-library-100k": "100,000 photos (for paging and memory tests).",
-    "rich-content": "Photos, hundreds of contacts, thousands of events, notes, calls, "
-    "Safari history and Find My devices: every data type has data.",
+    "rich-content": "Photos, hundreds of contacts, thousands of events, notes, reminders, "
+    "calls, Safari history and Find My devices: every data type has data.",
     "large-contacts-10k": "10,000 contacts.",
     "large-calendar-10k": "10,000 calendar events.",
     "large-notes-5k": "5,000 notes.",
     "large-calls-20k": "20,000 call-history records.",
     "large-history-50k": "50,000 Safari history entries.",
+    "reminders-upgraded": "Reminder lists upgraded since iOS 13: read over CloudKit; the "
+    "legacy rd/startup view shows only Apple's placeholders.",
     "callkit-uninitialised": "Call history never set up: calls fail with callkit-uninitialised.",
     "callkit-sync-disabled": "Call history sync off: calls fail with callkit-sync-disabled.",
     "callkit-too-few-calls": "Too few calls for the device to sync: call history is empty.",

@@ -26,6 +26,7 @@ _SERVICE_OF_DATA_TYPE = {
     "mme_notes.notes": "ckdatabasews",
     "callkit.calls": "ckdatabasews",
     "cloudkit_safari.history": "ckdatabasews",
+    "cloudkit_reminders.reminders": "ckdatabasews",
     "fmip.devices": "findme",
 }
 

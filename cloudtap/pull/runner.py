@@ -2,7 +2,7 @@
 merge into the known items, fetch the files not yet on disk, rewrite the exports.
 
 Incremental rules (see docs/pull.md):
-- photos, notes, calls and Safari history are asked with ``since`` = the end of the last
+- photos, notes, reminders, calls and Safari history are asked with ``since`` = the end of the last
   listing, so the API resumes from its sealed sync-token cursor and lists only changes;
 - contacts and Find My are small and listed in full every time (which is also how their
   deletions are seen); the calendar has no change feed and is re-listed in full when
@@ -35,6 +35,7 @@ from cloudtap.pull.exporters import calendar as calendar_export
 from cloudtap.pull.exporters import contacts as contacts_export
 from cloudtap.pull.exporters import notes as notes_export
 from cloudtap.pull.exporters import photos as photos_export
+from cloudtap.pull.exporters import reminders as reminders_export
 from cloudtap.pull.items import ItemStore
 from cloudtap.pull.manifest import Manifest, Refusal
 from cloudtap.pull.paths import OutsideCopy, append_private, inside
@@ -48,9 +49,19 @@ PHOTOS, CONTACTS, CALENDAR, NOTES = (
     "mme_calendar.events",
     "mme_notes.notes",
 )
+REMINDERS = reminders_export.DATA_TYPE
 ALBUMS = "icpl.albums"  # read for --album and --list-albums, not copied
-ALL_TYPES = (PHOTOS, CONTACTS, CALENDAR, NOTES, tables.CALLS, tables.HISTORY, tables.FINDMY)
-CHANGE_FEED = {PHOTOS, NOTES, tables.CALLS, tables.HISTORY}
+ALL_TYPES = (
+    PHOTOS,
+    CONTACTS,
+    CALENDAR,
+    NOTES,
+    REMINDERS,
+    tables.CALLS,
+    tables.HISTORY,
+    tables.FINDMY,
+)
+CHANGE_FEED = {PHOTOS, NOTES, REMINDERS, tables.CALLS, tables.HISTORY}
 FILES_PER_POLL = 16
 PARALLEL_POLLS = 4  # the API moves at most 4 files of one account at a time
 DEFAULT_CALENDAR_REFRESH = 24 * 3600.0
@@ -135,6 +146,8 @@ def write_exports(
         return calendar_export.export(root, items, files)
     if data_type == NOTES:
         return notes_export.export(root, items, files)
+    if data_type == REMINDERS:
+        return reminders_export.export(root, items, files)
     if data_type in tables.TARGETS:
         return tables.export_table(data_type, root, items)
     return []

@@ -53,6 +53,7 @@ _HOST_MODULES: list[str] = [
     "cloudtap.sandbox.services.findmy",
     "cloudtap.sandbox.services.contacts",
     "cloudtap.sandbox.services.calendar",
+    "cloudtap.sandbox.services.reminders_legacy",
     "cloudtap.sandbox.services.account",
     "cloudtap.sandbox.control",  # cloudtap's own buttons (accept terms, approve a device)
 ]

@@ -27,6 +27,7 @@ ALL_DATA_TYPES = [
     "mme_notes.notes",
     "callkit.calls",
     "cloudkit_safari.history",
+    "cloudkit_reminders.reminders",
     "fmip.devices",
 ]
 INFO_TYPES = [
@@ -59,6 +60,9 @@ def test_every_data_type_then_its_files_byte_exact(live: LiveAPI) -> None:
     assert photos and contacts and sorted(one_of_each) == ["jpg", "pdf", "png"]
     for data_type, result in results.items():
         assert all(item["data_type"] for item in _items(result)), data_type
+    # One reminders result holds both kinds of item.
+    kinds = {i["data_type"] for i in _items(results["cloudkit_reminders.reminders"])}
+    assert kinds == {"cloudkit_reminders.list", "cloudkit_reminders.reminder"}
 
     wanted = {photos[0]["files"][0]["id"]: photos[0]["files"][0]}
     wanted |= {f["id"]: f for f in photos[1]["files"][:3]}

@@ -46,6 +46,21 @@ def _wait_for(check: Any, timeout: float = 60.0) -> Any:
     raise AssertionError("timed out")
 
 
+def _check_reminder_lists(page: Any, items: list[dict[str, Any]]) -> None:
+    """One heading and table per list, a row per reminder under its own list."""
+    lists = [i for i in items if i["data_type"] == "cloudkit_reminders.list"]
+    reminders = [i for i in items if i["data_type"] == "cloudkit_reminders.reminder"]
+    assert lists and reminders
+    assert page.locator("tbody tr").count() == len(reminders)
+    for lst in lists:
+        section = page.locator("section", has=page.get_by_role("heading", name=lst["name"]))
+        titles = section.locator("tbody tr td:first-child").all_inner_texts()
+        mine = [r["title"] for r in reminders if r["list_id"] == lst["id"]]
+        assert titles == mine, lst["name"]
+        if lst["shared"]:
+            assert "shared" in section.locator("p").first.inner_text()
+
+
 def test_integrator_flow_in_chromium(
     served: ServedAPI, receiver: Receiver, browser: Any, tmp_path: Path
 ) -> None:
@@ -261,7 +276,12 @@ def test_sandbox_account_in_one_click_with_tables_configs_and_subscriptions(
     page.get_by_role("link", name="Poll this session's data").click()
     for box in page.locator("input[type=checkbox]").all():
         box.uncheck()
-    for data_type in ("fmip.devices", "mme_contacts.contacts", "mme_calendar.events"):
+    for data_type in (
+        "fmip.devices",
+        "mme_contacts.contacts",
+        "mme_calendar.events",
+        "cloudkit_reminders.reminders",
+    ):
         page.get_by_label(data_type).check()
     page.get_by_role("button", name="Start poll").click()
     page.locator("#poll-state", has_text="completed").wait_for(timeout=180_000)
@@ -273,6 +293,9 @@ def test_sandbox_account_in_one_click_with_tables_configs_and_subscriptions(
         assert items, result["identifier"]
         page.goto(f"{served.url}/dashboard/results/{result['id']}")
         rows = page.locator("tbody tr")
+        if result["identifier"] == "cloudkit_reminders.reminders":
+            _check_reminder_lists(page, items)
+            continue
         assert rows.count() == min(len(items), 500), result["identifier"]
         if result["identifier"] == "fmip.devices":
             for row, device in zip(rows.all(), items, strict=True):

@@ -1,5 +1,5 @@
 """``cloudtap pull`` in a pseudo-terminal against the sandbox: a 2FA account (the code
-prompt answered), all seven data types, every export checked against the sandbox
+prompt answered), all eight data types, every export checked against the sandbox
 world's own values, then a second pull that fetches nothing and asks Apple little."""
 
 from __future__ import annotations
@@ -57,6 +57,7 @@ SEVEN = (
     "mme_contacts.contacts",
     "mme_calendar.events",
     "mme_notes.notes",
+    "cloudkit_reminders.reminders",
     "callkit.calls",
     "cloudkit_safari.history",
     "fmip.devices",

@@ -20,7 +20,13 @@ router = APIRouter()
 
 # Results the dashboard can show as a page of its own (see results.py).
 VIEWABLE = frozenset(
-    {"icpl.photos", "fmip.devices", "mme_contacts.contacts", "mme_calendar.events"}
+    {
+        "icpl.photos",
+        "fmip.devices",
+        "mme_contacts.contacts",
+        "mme_calendar.events",
+        "cloudkit_reminders.reminders",
+    }
 )
 
 

@@ -1,5 +1,5 @@
-"""``/dashboard/results/{id}``: a result as a page (photo grid, Find My, contacts, calendar),
-its thumbnails poll, and its bytes for the signed-in visitor."""
+"""``/dashboard/results/{id}``: a result as a page (photo grid, Find My, contacts, calendar,
+reminder lists), its thumbnails poll, and its bytes for the signed-in visitor."""
 
 from __future__ import annotations
 
@@ -30,6 +30,7 @@ _TABLES = {
     "fmip.devices": ("devices.html", result_views.device_rows),
     "mme_contacts.contacts": ("contacts.html", result_views.contact_rows),
     "mme_calendar.events": ("calendar.html", result_views.event_rows),
+    "cloudkit_reminders.reminders": ("reminders.html", result_views.reminder_lists),
 }
 
 

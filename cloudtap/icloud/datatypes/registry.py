@@ -15,6 +15,7 @@ from cloudtap.icloud.client.apple import AppleClient
 from cloudtap.icloud.connector import Filters, JSONDict
 from cloudtap.icloud.datatypes import (
     callkit_calls,
+    cloudkit_reminders,
     cloudkit_safari,
     fmip_devices,
     icpl_album_photos,
@@ -52,6 +53,7 @@ DATA_TYPES: dict[str, Fetcher] = {
     mme_notes.DATA_TYPE: mme_notes.fetch,
     callkit_calls.DATA_TYPE: callkit_calls.fetch,
     cloudkit_safari.DATA_TYPE: cloudkit_safari.fetch,
+    cloudkit_reminders.DATA_TYPE: cloudkit_reminders.fetch,
     fmip_devices.DATA_TYPE: fmip_devices.fetch,
 }
 

@@ -72,6 +72,8 @@ class ReplayLibrary:
 PhotoLibrary = GeneratedLibrary | ReplayLibrary
 
 CallkitState = Literal["ok", "uninitialised", "sync-disabled"]
+# Which reminders an account holds (sandbox.services.content.reminders).
+RemindersPlan = Literal["basic", "rich", "upgraded"]
 
 
 @dataclass(frozen=True)
@@ -88,6 +90,7 @@ class ContentSpec:
     calls: int = 0
     history: int = 0  # Safari history entries
     callkit: CallkitState = "ok"
+    reminders: RemindersPlan = "basic"
 
 
 @dataclass(frozen=True)

@@ -130,6 +130,7 @@ _SCENARIOS: list[tuple[str, str, str, dict[str, Any]]] = [
                 notes=200,
                 calls=1_000,
                 history=2_000,
+                reminders="rich",
             ),
         },
     ),
@@ -138,6 +139,8 @@ _SCENARIOS: list[tuple[str, str, str, dict[str, Any]]] = [
     ("notes-5k", "large-notes-5k", "Noel", {"content": dict(notes=5_000)}),
     ("calls-20k", "large-calls-20k", "Cal", {"content": dict(calls=20_000, devices=2)}),
     ("history-50k", "large-history-50k", "Hester", {"content": dict(history=50_000)}),
+    # Lists upgraded since iOS 13: CloudKit has them, legacy rd/startup only placeholders.
+    ("reminders-upgraded", "reminders-upgraded", "Remy", {"content": dict(reminders="upgraded")}),
     (
         "callkit-uninitialised",
         "callkit-uninitialised",

@@ -44,6 +44,7 @@ CONTAINER_MODULES = [
     "cloudtap.sandbox.services.notes",
     "cloudtap.sandbox.services.callhistory",
     "cloudtap.sandbox.services.safari",
+    "cloudtap.sandbox.services.reminders",
 ]
 
 DEFAULT_CHANGES_LIMIT = 200

@@ -25,6 +25,7 @@ ALL_DATA_TYPES = {
     "mme_notes.notes",
     "callkit.calls",
     "cloudkit_safari.history",
+    "cloudkit_reminders.reminders",
     "fmip.devices",
 }
 
@@ -150,7 +151,8 @@ async def test_find_my_locations_arrive_on_a_later_poll(
 
 
 @pytest.mark.parametrize(
-    "data_type", ["mme_notes.notes", "callkit.calls", "cloudkit_safari.history"]
+    "data_type",
+    ["mme_notes.notes", "callkit.calls", "cloudkit_safari.history", "cloudkit_reminders.reminders"],
 )
 async def test_cloudkit_data_types_resume_from_their_cursor(
     connector: ICloudConnector, requests_made: RequestLog, data_type: str

@@ -23,6 +23,7 @@ from cloudtap.sandbox.runtime import RunningSandbox
 from cloudtap.sandbox.services import _ckzone
 from cloudtap.sandbox.services.callhistory import CallHistoryContainer
 from cloudtap.sandbox.services.notes import NotesContainer
+from cloudtap.sandbox.services.reminders import RemindersContainer
 from cloudtap.sandbox.services.safari import SafariHistoryContainer
 from tests.icloud.datatypes.sandbox_session import session, world_account
 
@@ -32,6 +33,7 @@ CHANGE_LOGS = {
     "mme_notes.notes": (NotesContainer(), "Note", "note"),
     "callkit.calls": (CallHistoryContainer(), "CallRecord", "call"),
     "cloudkit_safari.history": (SafariHistoryContainer(), "HistoryVisit", "visit"),
+    "cloudkit_reminders.reminders": (RemindersContainer(), "Reminder", "reminder"),
 }
 
 
