@@ -1,7 +1,8 @@
 """icloudpd 1.32.3 (from PyPI, unmodified, in its own venv) and ``cloudtap pull`` both
-copy one album of the sandbox's ``rich@`` (its album of a unicode name; icloudpd 1.32.3
-sees only top-level albums: ``--album Rome``, inside two folders, is its KeyError) through the same TLS proxy: the same originals at the same date-tree paths, the
-same bytes for every file (originals and live-photo videos, which icloudpd names
+copy one album of the sandbox's ``rich@`` through the same TLS proxy: its album of a
+unicode name (icloudpd 1.32.3 sees only top-level albums: ``--album Rome``, inside two
+folders, is its KeyError). The same originals at the same date-tree paths, the same
+bytes for every file (originals and live-photo videos, which icloudpd names
 ``_HEVC.MOV``), and cloudtap's ``albums/`` folder holding those same bytes."""
 
 from __future__ import annotations
