@@ -156,6 +156,9 @@ def mirror(
             done.refused.append(exc)
             continue
         if not target.is_file():
+            if relative in previous:  # its file left the copy: so does our link to it
+                link.unlink(missing_ok=True)
+                done.removed += 1
             continue  # not in the copy (yet): linked once it is
         if _same_file(link, target) and (link.is_symlink() or link.stat().st_nlink > 1):
             done.kept[relative] = target_relative

@@ -75,3 +75,15 @@ def test_stale_links_go_strangers_and_paths_outside_are_left(tmp_path: Path) -> 
     assert (tmp_path / "albums" / "New").is_dir()
     assert outside.read_text() == "keep me" and len(second.refused) == 1
     assert (tmp_path / "photos" / "IMG_1.JPG").read_bytes() == b"photo"
+
+
+def test_a_link_whose_file_left_the_copy_goes_too(tmp_path: Path) -> None:
+    (tmp_path / "photos").mkdir()
+    photo = tmp_path / "photos" / "IMG_1.JPG"
+    photo.write_bytes(b"photo")
+    links = {"albums/A/IMG_1.JPG": "photos/IMG_1.JPG"}
+    first = album_folders.mirror(tmp_path, {"a": "albums/A"}, links, {})
+    photo.unlink()  # e.g. removed by hand: the hard link alone would keep its bytes
+    second = album_folders.mirror(tmp_path, {"a": "albums/A"}, links, first.kept)
+    assert not (tmp_path / "albums" / "A" / "IMG_1.JPG").exists()
+    assert second.kept == {} and (tmp_path / "albums" / "A").is_dir()
