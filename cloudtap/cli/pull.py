@@ -46,6 +46,14 @@ def _folder_time_zone(text: str) -> str:
     return text.lower()
 
 
+def _layout(text: str) -> str:
+    from cloudtap.pull.runner import LAYOUTS
+
+    if text.lower() not in LAYOUTS:
+        raise typer.BadParameter(f"--layout: one of {', '.join(LAYOUTS)}")
+    return text.lower()
+
+
 def _token(ctx: typer.Context, token: str | None, token_file: Path | None) -> str | None:
     """The API token: from --token-file, else CLOUDTAP_TOKEN or --token (with a warning:
     a command line is readable by every user of the machine)."""
@@ -134,6 +142,12 @@ def pull(
     list_albums: bool = typer.Option(
         False, "--list-albums", help="Print the account's album names, one a line, and stop."
     ),
+    layout: str = typer.Option(
+        "dates",
+        "--layout",
+        help="'dates' (the photos' date tree) or 'albums' (also albums/<Folder>/<Album>/, "
+        "links to the date tree's files).",
+    ),
 ) -> None:
     """Copy a whole iCloud account into DIR in open formats, and keep it in sync."""
     # Imported here: every other command would otherwise load the export libraries.
@@ -172,6 +186,7 @@ def pull(
         full=full,
         verify=verify,
         albums=tuple(dict.fromkeys(album)),
+        layout=_layout(layout),
     )
     prompter = _SandboxPrompter() if known_password else TerminalPrompter()
     # The keyring is asked for every Apple ID, sandbox ones too (so its path is the one

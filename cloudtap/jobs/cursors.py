@@ -9,6 +9,7 @@ taken, so the change feed holds all of them and the full listing can be skipped.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -32,6 +33,17 @@ class Resume:
 
     given: JSONDict | None = None
     left: JSONDict | None = None
+    key: str = ""  # where ``left`` is kept (cursor_key); empty: the data type itself
+
+
+def cursor_key(data_type: str, filters: Filters) -> str:
+    """Where a listing's cursor is kept: per data type, and per set of albums for a
+    listing limited to albums (its cursor holds their members, not the library's tokens).
+    """
+    if not filters.albums:
+        return data_type
+    digest = hashlib.sha256("\n".join(sorted(set(filters.albums))).encode()).hexdigest()
+    return f"{data_type}#albums:{digest[:32]}"
 
 
 def _context(source_id: str, data_type: str) -> str:
@@ -47,6 +59,7 @@ def usable_cursor(
 ) -> JSONDict | None:
     if filters.since is None:
         return None  # without `since` the caller wants everything, not just changes
+    data_type = cursor_key(data_type, filters)
     row = find_cursor(db, source_id, data_type)
     if row is None or _aware(filters.since) < _aware(row.as_of):
         return None

@@ -85,7 +85,8 @@ def finish_tasks(settings: Settings, outcomes: Sequence[Outcome]) -> None:
         run = done.run
         source_id, target = run.task.source_id, run.task.target or ""
         if done.stored is not None and run.resume.left is not None and source_id:
-            keep_cursor(settings, source_id, target, run.resume.left, run.listing_started)
+            key = run.resume.key or target  # an album listing's cursor apart from the library's
+            keep_cursor(settings, source_id, key, run.resume.left, run.listing_started)
 
 
 def _lease_outcome(settings: Settings, done: Outcome, wait: float | None) -> dict[str, Any]:

@@ -29,6 +29,7 @@ from typing import Any
 
 import httpx
 
+from cloudtap.pull import album_folders
 from cloudtap.pull.client import JSON, ApiError, CloudtapClient
 from cloudtap.pull.exporters import Item, Wanted, safe_name, tables
 from cloudtap.pull.exporters import calendar as calendar_export
@@ -51,6 +52,8 @@ PHOTOS, CONTACTS, CALENDAR, NOTES = (
 )
 REMINDERS = reminders_export.DATA_TYPE
 ALBUMS = "icpl.albums"  # read for --album and --list-albums, not copied
+LAYOUTS = ("dates", "albums")
+ALBUMS_PER_POLL = 100  # the albums filter's limit (docs/data-types.md)
 ALL_TYPES = (
     PHOTOS,
     CONTACTS,
@@ -81,6 +84,7 @@ class PullOptions:
     verify: bool = False
     calendar_refresh: float = DEFAULT_CALENDAR_REFRESH
     albums: tuple[str, ...] = ()  # photos only from these albums (names, as icloudpd's)
+    layout: str = "dates"  # or "albums": the date tree and albums/ mirroring the albums
 
 
 @dataclass
@@ -206,6 +210,9 @@ class Runner:
         self.manifest.save()
         for data_type in self.options.data_types:
             summary.data_types[data_type] = self._pull_type(data_type, summary, run_number)
+        photos = summary.data_types.get(PHOTOS)
+        if self.options.layout == "albums" and photos is not None and not photos.get("error"):
+            summary.data_types[ALBUMS] = self._mirror_albums()
         summary.finished = now_iso()
         self.manifest.add_run(summary.as_json())
         self.manifest.save()
@@ -310,19 +317,68 @@ class Runner:
         gone = [str(i) for i in body.get("deleted") or []]
         return list(body.get("data") or []), gone, poll
 
-    def list_albums(self) -> list[Item] | None:
-        """The account's ``icpl.albums`` items; None when the listing failed."""
-        poll = self.client.poll(self.session_id, {"data_types": [ALBUMS]})
+    # -- albums as folders -----------------------------------------------------------
+
+    def _mirror_albums(self) -> dict[str, Any]:
+        """``albums/`` made to mirror the albums as listed now (their members' files
+        linked from the date tree); left as it was when a listing fails."""
+        self.progress.listing(ALBUMS, "full")
+        listed = self.list_albums()
+        wanted = (
+            set(album_ids(listed, self.options.albums)) if listed and self.options.albums else None
+        )
+        folders = album_folders.album_folders(listed or [], wanted)
+        members = self._album_members(list(folders)) if listed is not None else None
+        if members is None:
+            self.progress.done(ALBUMS, "failed: no-result")
+            return {"error": "no-result"}
+        previous = self.manifest.data.get("album_links")
+        links = album_folders.album_links(folders, members, self.manifest.files)
+        done = album_folders.mirror(
+            self.root, folders, links, previous if isinstance(previous, dict) else {}
+        )
+        for refusal in done.refused:
+            self._refuse(refusal, "album folder")
+        self.manifest.data["album_links"] = done.kept
+        self.manifest.save()
+        self.progress.done(ALBUMS)
+        return {"albums": len(folders), "links": len(done.kept), "made": done.made,
+                "removed": done.removed}  # fmt: skip
+
+    def _album_members(self, album_ids_: list[str]) -> dict[str, list[Item]] | None:
+        """album id → its assets (``icpl.photos`` filtered by ``albums``); None when a
+        listing failed (a vanished album included): never an empty album by mistake."""
+        members: dict[str, list[Item]] = {i: [] for i in album_ids_}
+        for start in range(0, len(album_ids_), ALBUMS_PER_POLL):
+            chunk = album_ids_[start : start + ALBUMS_PER_POLL]
+            payload: JSON = {"data_types": [PHOTOS], "filters": {"albums": chunk}}
+            body = self._listing(payload, PHOTOS)
+            if body is None:
+                return None
+            for item in body.get("data") or []:
+                for album_id in item.get("albums") or []:
+                    if album_id in members:
+                        members[album_id].append(item)
+        return members
+
+    def _listing(self, payload: JSON, data_type: str) -> JSON | None:
+        """One listing poll's JSON result, acknowledged; None when it has none."""
+        poll = self.client.poll(self.session_id, payload)
         if any(e.get("error") == "session-expired" for e in poll.get("errors", {}).get("data", [])):
             raise SessionExpired()
         results = [
-            r for r in poll.get("results", {}).get("data", []) if r.get("identifier") == ALBUMS
+            r for r in poll.get("results", {}).get("data", []) if r.get("identifier") == data_type
         ]
         if not results:
             return None
         body = self.client.json_result(results[0])
         self.client.ack([str(r["id"]) for r in results])
-        return list(body.get("data") or [])
+        return body
+
+    def list_albums(self) -> list[Item] | None:
+        """The account's ``icpl.albums`` items; None when the listing failed."""
+        body = self._listing({"data_types": [ALBUMS]}, ALBUMS)
+        return None if body is None else list(body.get("data") or [])
 
     def _record_deletions(
         self,

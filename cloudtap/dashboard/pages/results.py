@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
 
 from cloudtap.api.resources import polls, results
-from cloudtap.dashboard import result_views, thumbnails
+from cloudtap.dashboard import albums, result_views, thumbnails
 from cloudtap.dashboard.calls import run
 from cloudtap.dashboard.forms import Posted, posted
 from cloudtap.dashboard.render import SECURITY_HEADERS, fragment, page, redirect
@@ -60,6 +60,10 @@ def result_page(result_id: str, visitor: Visitor = Depends(signed_in)) -> HTMLRe
     if result["identifier"] == "icpl.photos":
         return page(visitor.request, "photos.html", visitor, title=title, **_grid(visitor, result))
     items = json_items(visitor, stored_result(visitor, result_id))
+    if result["identifier"] == "icpl.albums" and items is not None:
+        return page(
+            visitor.request, "albums.html", visitor, title=title, **_albums(visitor, result, items)
+        )
     if result["identifier"] in _TABLES and items is not None:
         template, rows = _TABLES[result["identifier"]]
         return page(
@@ -75,6 +79,32 @@ def result_page(result_id: str, visitor: Visitor = Depends(signed_in)) -> HTMLRe
     return page(
         visitor.request, "result.html", visitor, title=title, result=result, preview=preview
     )
+
+
+def _albums(visitor: Visitor, result: dict[str, Any], items: list[Any]) -> dict[str, Any]:
+    made = albums.photo_polls(visitor, _session_of(visitor, result), result["id"])
+    found = {a: albums.photos_result(p) for a, p in made.items()}
+    return {
+        "result": result,
+        "rows": albums.album_rows(items),
+        "total": len(items),
+        "photo_polls": made,
+        "photo_results": {a: r for a, r in found.items() if r},
+    }
+
+
+@router.post("/dashboard/results/{result_id}/albums/{album_id}")
+def album_photos(result_id: str, album_id: str, post: Posted = Depends(posted)) -> Response:
+    """The album's photos: one poll limited to it (made once), then its page."""
+    visitor = post.visitor
+    result = run(visitor, results.retrieve_result, result_id=result_id)
+    listed = json_items(visitor, stored_result(visitor, result_id)) or []
+    if result["identifier"] != "icpl.albums" or album_id not in {
+        str(i.get("id")) for i in listed if i.get("kind") != "folder"
+    }:
+        return redirect(f"/dashboard/results/{result_id}")  # not an album of this result
+    poll = albums.request_photos(visitor, _session_of(visitor, result), result_id, album_id)
+    return redirect(f"/dashboard/polls/{poll['id']}")
 
 
 @router.get("/dashboard/results/{result_id}/grid")

@@ -5,6 +5,10 @@ and albums sorted descending from their last rank down, as pyicloud reads them);
 asset in several of them is published once, where it first appears, and its ``albums``
 lists every asked-for album holding it. A user album is looked up first, so an id naming
 no album is an error, not an empty listing.
+
+A whole listing (no dates) leaves a cursor: each zone's sync token, taken first, and each
+album's members. A later poll from it returns only what the albums gained or lost
+(``icpl_album_changes``): one request when nothing changed.
 """
 
 from __future__ import annotations
@@ -13,8 +17,10 @@ from collections.abc import AsyncIterator
 
 from cloudtap.icloud import errors
 from cloudtap.icloud.connector import Filters, JSONDict
+from cloudtap.icloud.datatypes.icpl_album_changes import membership, zone_changes
 from cloudtap.icloud.datatypes.icpl_albums import SHARED_LIBRARY_COUNT, AlbumRef
 from cloudtap.icloud.datatypes.icpl_photos import item_id, to_item, within
+from cloudtap.icloud.datatypes.stream import CursorSink, removed
 from cloudtap.icloud.services.cloudkit import field_value
 from cloudtap.icloud.services.photo_albums import (
     ALBUM_ASSETS,
@@ -25,7 +31,10 @@ from cloudtap.icloud.services.photo_albums import (
     iter_album_assets,
     smart_filters,
 )
-from cloudtap.icloud.services.photos import AssetRecords, PhotosLibrary
+from cloudtap.icloud.services.photos import AssetRecords, PhotosLibrary, PhotoZone
+
+# A cursor's zone sync tokens (zone key → token) and each album's item ids in order.
+AlbumCursor = tuple[dict[str, str], dict[str, list[str]]]
 
 # The Shared Library as an album: the zone's own "all photos" index.
 _LIBRARY_INDEX = SMART_BY_NAME["Library"].list_type
@@ -75,17 +84,107 @@ async def _count(library: PhotosLibrary, ref: AlbumRef, count_id: str) -> int:
     return found[count_id]
 
 
-async def fetch_albums(library: PhotosLibrary, filters: Filters) -> AsyncIterator[JSONDict]:
+async def _tokens(library: PhotosLibrary, zones: list[PhotoZone]) -> dict[str, str]:
+    """Each zone's sync token, taken before its albums are read (a change made while they
+    are read is then seen by the next poll); a zone without one is left out."""
+    tokens: dict[str, str] = {}
+    for zone in zones:
+        token = (await library.count(zone))[1]
+        if token:
+            tokens[zone.key] = token
+    return tokens
+
+
+async def _listed(
+    library: PhotosLibrary,
+    refs: dict[str, AlbumRef],
+    filters: Filters,
+    members: dict[str, list[str]],
+) -> AsyncIterator[JSONDict]:
+    """The albums' assets, each once, album after album; ``members`` gets each album's
+    item ids in its order."""
     listed: dict[str, JSONDict] = {}
-    for album_id in filters.albums:
-        async for page in _pages(library, AlbumRef.parse(album_id)):
+    for album_id, ref in refs.items():
+        held = members.setdefault(album_id, [])
+        async for page in _pages(library, ref):
             for assets in page:
                 if not within(assets, filters):
                     continue
-                item = listed.get(item_id(assets))
+                key = item_id(assets)
+                item = listed.get(key)
                 if item is None:
-                    item = listed[item_id(assets)] = {**to_item(assets), "albums": []}
+                    item = listed[key] = {**to_item(assets), "albums": []}
                 if album_id not in item["albums"]:
                     item["albums"].append(album_id)
+                    held.append(key)
     for item in listed.values():
         yield item
+
+
+def _kept(cursor: JSONDict | None, refs: dict[str, AlbumRef]) -> AlbumCursor | None:
+    """The cursor's zone tokens and album members, if it is one for exactly these albums."""
+    if not isinstance(cursor, dict):
+        return None
+    tokens, members = cursor.get("zones"), cursor.get("albums")
+    if not isinstance(tokens, dict) or not isinstance(members, dict) or set(members) != set(refs):
+        return None
+    if not all(isinstance(v, list) for v in members.values()):
+        return None
+    return (
+        {str(k): str(v) for k, v in tokens.items()},
+        {str(k): [str(i) for i in v] for k, v in members.items()},
+    )
+
+
+async def fetch_albums(
+    library: PhotosLibrary, filters: Filters, set_cursor: CursorSink
+) -> AsyncIterator[JSONDict]:
+    """The albums' assets; from a cursor (an earlier whole listing of the same albums),
+    only what they gained or lost since: the assets whose albums changed, and
+    ``removed`` for those no longer in any of them."""
+    refs = {album_id: AlbumRef.parse(album_id) for album_id in dict.fromkeys(filters.albums)}
+    zones = list({ref.zone.key: ref.zone for ref in refs.values()}.values())
+    kept = _kept(filters.cursor, refs)
+    if kept is not None:
+        async for item in _changes(library, refs, zones, kept, set_cursor):
+            yield item
+        return
+    whole = filters.since is None and filters.until is None  # a date-bounded one: no cursor
+    tokens = await _tokens(library, zones) if whole else {}
+    members: dict[str, list[str]] = {}
+    async for item in _listed(library, refs, filters, members):
+        yield item
+    if whole and len(tokens) == len(zones):
+        set_cursor({"zones": tokens, "albums": members})
+
+
+async def _changes(
+    library: PhotosLibrary,
+    refs: dict[str, AlbumRef],
+    zones: list[PhotoZone],
+    kept: AlbumCursor,
+    set_cursor: CursorSink,
+) -> AsyncIterator[JSONDict]:
+    """Albums in zones unchanged since the cursor cost one ``changes/zone`` per database;
+    the albums of a changed zone are listed again (dates ignored: the cursor says since
+    when) and compared with the members the cursor kept."""
+    old_tokens, old_members = kept
+    probe = await zone_changes(library, zones, old_tokens)
+    tokens = dict(probe.tokens)
+    tokens.update(await _tokens(library, [z for z in zones if z.key in probe.changed]))
+    again = {a: r for a, r in refs.items() if r.zone.key in probe.changed}
+    members = {a: old_members[a] for a in refs if a not in again}
+    fresh: dict[str, JSONDict] = {}
+    async for item in _listed(library, again, Filters(), members):
+        fresh[str(item["id"])] = item
+    # An album's assets are in its zone: an asset of a changed zone is in no other album.
+    before = membership({a: old_members[a] for a in again})
+    after = membership({a: members[a] for a in again})
+    for key, albums in after.items():
+        if before.get(key) != albums:
+            yield fresh[key]
+    for key in before:
+        if key not in after:
+            yield removed(key)
+    if len(tokens) == len(zones):
+        set_cursor({"zones": tokens, "albums": members})

@@ -34,8 +34,8 @@ Fetcher = Callable[[AppleClient, Filters, CursorSink], AsyncIterator[JSONDict]]
 def _photos(
     client: AppleClient, filters: Filters, set_cursor: CursorSink
 ) -> AsyncIterator[JSONDict]:
-    if filters.albums:  # in album order, never from a cursor
-        return icpl_album_photos.fetch_albums(PhotosLibrary(client), filters)
+    if filters.albums:  # in album order; their own cursor (their members), not the library's
+        return icpl_album_photos.fetch_albums(PhotosLibrary(client), filters, set_cursor)
     return icpl_photos.fetch(PhotosLibrary(client), filters, set_cursor)
 
 

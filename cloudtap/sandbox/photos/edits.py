@@ -49,6 +49,13 @@ class PhotosEdits:
             edits.log.append(index)
             edits.version += 1
 
+    def albums_changed(self, dsid: str, zone: str) -> None:
+        """A zone's albums were renamed or removed (by a test standing in for the owner's
+        Photos app): replies kept for the zone are stale."""
+        edits = self.zone(dsid, zone)
+        with self.lock:
+            edits.version += 1
+
     def export(self) -> list[dict[str, Any]]:
         """Every zone's edits as plain data (for the sandbox's memory across restarts)."""
         with self.lock:
