@@ -88,6 +88,8 @@ class ContentSpec:
     calls: int = 0
     history: int = 0  # Safari history entries
     callkit: CallkitState = "ok"
+    # iCloud Drive's tree (sandbox.services.content.drive): every account has "basic".
+    drive: Literal["basic", "rich"] = "basic"
 
 
 @dataclass(frozen=True)

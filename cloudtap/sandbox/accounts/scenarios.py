@@ -130,6 +130,7 @@ _SCENARIOS: list[tuple[str, str, str, dict[str, Any]]] = [
                 notes=200,
                 calls=1_000,
                 history=2_000,
+                drive="rich",
             ),
         },
     ),

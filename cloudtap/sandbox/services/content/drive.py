@@ -1,0 +1,259 @@
+"""An account's iCloud Drive: a deterministic tree of folders, app libraries and files.
+
+Every account has the ``basic`` tree (a folder, two files, the Pages and Numbers app
+libraries, a file in Recently Deleted); ``rich`` adds nested folders, a zero-byte file,
+unicode and very long names, packages (``.pages``, ``.numbers``), a 200 MB film and a
+trashed folder. The tree is small (dozens of nodes) and cached per (seed, plan); file
+bytes are never held: a file is pieces (``media.raw_bytes`` repeats one 64 KiB block), a
+package is a small zip built on demand. Names, sizes, dates and etags are what
+drivews publishes (docs/apple-evidence.md, "iCloud Drive").
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import zipfile
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+from typing import Literal
+
+from cloudtap.sandbox.accounts.model import ContentSpec
+from cloudtap.sandbox.photos import media
+from cloudtap.sandbox.photos.records import checksum
+from cloudtap.sandbox.services.content.rng import item_rng, item_uuid
+
+CLOUD_DOCS = "com.apple.CloudDocs"
+ROOT_ID = f"FOLDER::{CLOUD_DOCS}::root"
+TRASH_ID = "TRASH_ROOT"  # the trash reply's own drivewsid (pyicloud's DRIVE_TRASH_WORKING)
+TRASH_REQUEST_ID = f"FOLDER::{CLOUD_DOCS}::{TRASH_ID}"  # what clients ask for
+BIG_FILE_SIZE = 200 * 1024 * 1024
+_BASE = datetime(2023, 3, 1, 9, 0, tzinfo=UTC)
+
+Kind = Literal["FOLDER", "FILE", "APP_LIBRARY"]
+
+
+@dataclass(frozen=True)
+class DriveNode:
+    index: int  # position in the tree (the content host's URL names it)
+    drivewsid: str
+    docwsid: str
+    zone: str
+    name: str  # without the extension, as drivews gives it
+    extension: str | None
+    kind: Kind
+    parent: str  # the parent's drivewsid (``TRASH_ROOT`` for a top-level trashed item)
+    size: int  # files; 0 for folders
+    created: datetime
+    modified: datetime
+    opened: datetime | None
+    etag: str
+    package: bool = False  # a bundle (.pages): served as a zip through ``package_token``
+    trashed: bool = False
+    restore_path: str | None = None  # where a trashed item came from
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.name}.{self.extension}" if self.extension else self.name
+
+    @property
+    def checksum(self) -> str:
+        return checksum("drive", self.drivewsid, self.etag)
+
+
+@dataclass
+class DriveTree:
+    nodes: list[DriveNode] = field(default_factory=list)
+    by_id: dict[str, DriveNode] = field(default_factory=dict)
+    children: dict[str, list[DriveNode]] = field(default_factory=dict)
+
+    def add(self, node: DriveNode) -> None:
+        self.nodes.append(node)
+        self.by_id[node.drivewsid] = node
+        self.children.setdefault(node.parent, []).append(node)
+        if node.kind != "FILE":
+            self.children.setdefault(node.drivewsid, [])
+
+    def document(self, zone: str, docwsid: str) -> DriveNode | None:
+        return next(
+            (n for n in self.nodes if n.kind == "FILE" and n.zone == zone and n.docwsid == docwsid),
+            None,
+        )
+
+    def path_of(self, node: DriveNode) -> str:
+        """``Documents/Report.pdf``; app libraries by their name, trash items bare."""
+        parts = [node.full_name]
+        parent = self.by_id.get(node.parent)
+        while parent is not None:
+            parts.append(parent.full_name)
+            parent = self.by_id.get(parent.parent)
+        return "/".join(reversed([p for p in parts if p]))
+
+
+# (zone, display name) of the app libraries every tree shows at its root.
+APP_LIBRARIES = (("com.apple.Pages", "Pages"), ("com.apple.Numbers", "Numbers"))
+_LONG_NAME = "A very long file name that keeps going " * 6  # 234 characters
+
+
+class _Builder:
+    def __init__(self, seed: int) -> None:
+        self.seed = seed
+        self.tree = DriveTree()
+        root = self._node(ROOT_ID, "root", CLOUD_DOCS, "", None, "FOLDER", "", 0)
+        self.tree.add(root)
+
+    def _node(
+        self,
+        drivewsid: str,
+        docwsid: str,
+        zone: str,
+        name: str,
+        extension: str | None,
+        kind: Kind,
+        parent: str,
+        size: int,
+        **extra: object,
+    ) -> DriveNode:
+        index = len(self.tree.nodes)
+        rng = item_rng(self.seed, "drive", index)
+        created = _BASE + timedelta(days=rng.randrange(0, 700), seconds=rng.randrange(86_400))
+        modified = created + timedelta(days=rng.randrange(0, 60), seconds=rng.randrange(86_400))
+        opened = modified + timedelta(hours=rng.randrange(1, 500)) if kind == "FILE" else None
+        etag = _base36(rng.randrange(36, 36**3))
+        if kind == "FILE":
+            etag += "::" + _base36(rng.randrange(36, 36**3))
+        return DriveNode(
+            index=index,
+            drivewsid=drivewsid,
+            docwsid=docwsid,
+            zone=zone,
+            name=name,
+            extension=extension,
+            kind=kind,
+            parent=parent,
+            size=size,
+            created=created,
+            modified=modified,
+            opened=opened,
+            etag=etag,
+            **extra,  # type: ignore[arg-type]
+        )
+
+    def folder(self, parent: DriveNode, name: str, **extra: object) -> DriveNode:
+        uid = item_uuid(self.seed, "drive", len(self.tree.nodes))
+        parent_id = TRASH_ID if extra.get("trashed") and parent.drivewsid == ROOT_ID else None
+        node = self._node(
+            f"FOLDER::{parent.zone}::{uid}",
+            uid,
+            parent.zone,
+            name,
+            None,
+            "FOLDER",
+            parent_id or parent.drivewsid,
+            0,
+            **extra,
+        )
+        self.tree.add(node)
+        return node
+
+    def app_library(self, zone: str, name: str) -> DriveNode:
+        node = self._node(
+            f"FOLDER::{zone}::documents", "documents", zone, name, None, "APP_LIBRARY", ROOT_ID, 0
+        )
+        self.tree.add(node)
+        return node
+
+    def file(
+        self, parent: DriveNode, name: str, extension: str | None, size: int, **extra: object
+    ) -> DriveNode:
+        uid = item_uuid(self.seed, "drive", len(self.tree.nodes))
+        parent_id = TRASH_ID if extra.get("trashed") and parent.drivewsid == ROOT_ID else None
+        node = self._node(
+            f"FILE::{parent.zone}::{uid}",
+            uid,
+            parent.zone,
+            name,
+            extension,
+            "FILE",
+            parent_id or parent.drivewsid,
+            size,
+            **extra,
+        )
+        self.tree.add(node)
+        return node
+
+    def package(self, parent: DriveNode, name: str, extension: str) -> DriveNode:
+        size = len(_package_zip(name, extension, self.seed))
+        return self.file(parent, name, extension, size, package=True)
+
+
+def _base36(number: int) -> str:
+    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
+    out = ""
+    while number:
+        number, rest = divmod(number, 36)
+        out = digits[rest] + out
+    return out or "0"
+
+
+@lru_cache(maxsize=64)
+def _tree(seed: int, plan: str) -> DriveTree:
+    b = _Builder(seed)
+    root = b.tree.by_id[ROOT_ID]
+    pages, numbers = (b.app_library(zone, name) for zone, name in APP_LIBRARIES)
+    documents = b.folder(root, "Documents")
+    b.file(documents, "Report", "pdf", 48_213)
+    b.file(documents, "Notes", "txt", 1_377)
+    b.package(pages, "Letter", "pages")
+    b.file(root, "old draft", "txt", 512, trashed=True, restore_path="old draft.txt")
+    if plan == "rich":
+        projects = b.folder(root, "Projects")
+        year = b.folder(projects, "2026")
+        quarter = b.folder(year, "Q1")
+        deep = b.folder(quarter, "Deep")
+        b.file(projects, "plan", "md", 2_048)
+        b.file(quarter, "figures", "csv", 9_001)
+        b.file(deep, "bottom", "json", 333)
+        b.folder(projects, "Empty folder")
+        b.file(root, "Empty", "txt", 0)
+        unicode = b.folder(root, "Ünïcødé 文件夹 📁")
+        b.file(unicode, "résumé \u2013 履歴書", "txt", 4_321)
+        b.file(root, _LONG_NAME.strip(), "txt", 777)
+        movies = b.folder(root, "Movies")
+        b.file(movies, "Holiday", "mov", BIG_FILE_SIZE)
+        b.package(pages, "Essay", "pages")
+        b.package(numbers, "Budget", "numbers")
+        b.file(numbers, "export", "csv", 1_024)
+        gone = b.folder(root, "Old stuff", trashed=True, restore_path="Old stuff")
+        b.file(gone, "left behind", "jpg", 65_536, trashed=True)
+    return b.tree
+
+
+def tree(spec: ContentSpec) -> DriveTree:
+    return _tree(spec.seed, spec.drive)
+
+
+def node_at(spec: ContentSpec, index: int) -> DriveNode | None:
+    nodes = tree(spec).nodes
+    return nodes[index] if 0 <= index < len(nodes) else None
+
+
+@lru_cache(maxsize=16)
+def _package_zip(name: str, extension: str, seed: int) -> bytes:
+    """A bundle as icloud.com hands it out: the package's files in one zip (assumed)."""
+    out = io.BytesIO()
+    key = hashlib.blake2b(f"drive-package:{seed}:{name}.{extension}".encode()).digest()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as bundle:
+        for entry, size in (("Index.zip", 6_000), ("Metadata/Properties.plist", 400)):
+            info = zipfile.ZipInfo(f"{name}.{extension}/{entry}", date_time=(2024, 1, 1, 0, 0, 0))
+            bundle.writestr(info, media.join(media.raw_bytes(key + entry.encode(), size)))
+    return out.getvalue()
+
+
+def pieces(spec: ContentSpec, node: DriveNode) -> media.Pieces:
+    """A file's bytes as pieces: streamed by the content host, never joined there."""
+    if node.package:
+        return [_package_zip(node.name, node.extension or "", spec.seed)]
+    key = hashlib.blake2b(f"drive-file:{spec.seed}:{node.drivewsid}".encode()).digest()
+    return media.raw_bytes(key, node.size) if node.size else []
