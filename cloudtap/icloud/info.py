@@ -27,6 +27,7 @@ _SERVICE_OF_DATA_TYPE = {
     "callkit.calls": "ckdatabasews",
     "cloudkit_safari.history": "ckdatabasews",
     "fmip.devices": "findme",
+    "icloud_drive.files": "drivews",
 }
 
 

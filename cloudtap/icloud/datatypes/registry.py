@@ -17,6 +17,7 @@ from cloudtap.icloud.datatypes import (
     callkit_calls,
     cloudkit_safari,
     fmip_devices,
+    icloud_drive,
     icpl_album_photos,
     icpl_albums,
     icpl_photos,
@@ -53,6 +54,7 @@ DATA_TYPES: dict[str, Fetcher] = {
     callkit_calls.DATA_TYPE: callkit_calls.fetch,
     cloudkit_safari.DATA_TYPE: cloudkit_safari.fetch,
     fmip_devices.DATA_TYPE: fmip_devices.fetch,
+    icloud_drive.DATA_TYPE: icloud_drive.fetch,
 }
 
 
