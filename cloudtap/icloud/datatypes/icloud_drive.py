@@ -9,15 +9,16 @@ folders and files, and what lies in Recently Deleted (``trashed``), each with ``
 
 The tree is listed level by level, every folder of a level in one
 ``retrieveItemDetailsInFolders`` (up to 50 a request), so a listing costs about one Apple
-request per level of depth. Incremental: the cursor keeps each item's etag (and a digest
-of its path); a later listing walks the tree again, the same way, but yields only items
-whose etag or path changed, and reports items no longer there as deleted. No subtree is
+request per level of depth. Incremental: the cursor keeps a digest of each item (its etag,
+path, size, dates); a later listing walks the tree again, the same way, but yields only
+items whose digest changed, and reports items no longer there as deleted. No subtree is
 skipped on its folder's etag: whether Apple changes a folder's etag when something deep
 below it changes is not public (docs/apple-evidence.md, "iCloud Drive").
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
@@ -103,8 +104,9 @@ def to_item(raw: dict[str, Any], path: str, trashed: bool) -> JSONDict:
 
 
 def _mark(item: JSONDict) -> str:
-    """What the cursor remembers of an item: its etag and where it sits."""
-    return f"{item['etag']}/{stable_id(item['path'])[:8]}"
+    """What the cursor remembers of an item: a digest of everything published about it
+    (its etag, and also its path, which a parent's rename changes, and a folder's size)."""
+    return stable_id(json.dumps(item, sort_keys=True))
 
 
 async def fetch(
@@ -153,11 +155,22 @@ async def _emit(
     item: JSONDict, known: dict[str, str] | None, marks: dict[str, str], filters: Filters
 ) -> AsyncIterator[JSONDict]:
     mark = marks[item["id"]] = _mark(item)
-    if known is not None and known.get(item["id"]) == mark:
+    if known is not None:
+        # The cursor narrows: an item moved or trashed keeps its old dates yet changed.
+        if known.get(item["id"]) != mark:
+            yield item
         return
-    if item["kind"] == "file" and not filters.admit(parse_date(item["date_modified"])):
-        return
+    if item["kind"] == "file" and not filters.admit(_changed_at(item)):
+        return  # folders always come, so every listed file's path is in the result
     yield item
+
+
+def _changed_at(item: JSONDict) -> datetime | None:
+    """The later of a file's content and metadata changes (a move or trash changes only
+    ``dateChanged``)."""
+    moments = [parse_date(item["date_modified"]), parse_date(item["date_changed"])]
+    found = [m for m in moments if m is not None]
+    return max(found) if found else None
 
 
 def _known(cursor: JSONDict | None) -> dict[str, str] | None:

@@ -90,6 +90,7 @@ class ContentSpec:
     callkit: CallkitState = "ok"
     # iCloud Drive's tree (sandbox.services.content.drive): every account has "basic".
     drive: Literal["basic", "rich"] = "basic"
+    drive_revision: int = 0  # 1: the same Drive a while later (sandbox.services.content.drive)
 
 
 @dataclass(frozen=True)

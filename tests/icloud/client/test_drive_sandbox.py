@@ -3,6 +3,7 @@ downloads byte-exact (a package, an empty file, unicode names), and what a listi
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from typing import Any
 
@@ -118,3 +119,61 @@ async def test_every_account_has_a_basic_tree(
     assert {"Pages", "Numbers", "Documents/Report.pdf", "old draft.txt"} <= {
         i["path"] for i in items
     }
+
+
+async def _listing(
+    connector: ICloudConnector, state: JSONDict, cursor: JSONDict | None
+) -> tuple[list[JSONDict], list[str], JSONDict | None]:
+    stream = connector.fetch_items(state, "icloud_drive.files", Filters(cursor=cursor))
+    items = [item async for item in stream]
+    return items, list(getattr(stream, "deleted", [])), stream.cursor
+
+
+async def test_a_later_listing_returns_only_what_changed_and_what_went(
+    connector: ICloudConnector, sandbox: RunningSandbox, requests_made: RequestLog
+) -> None:
+    state = await _login(connector, "rich")
+    first, gone, cursor = await _listing(connector, state, None)
+    assert gone == [] and cursor and len(first) == len(world_tree(sandbox, "rich").nodes)
+    requests_made.clear()
+    same, gone, cursor = await _listing(connector, state, cursor)
+    assert (same, gone) == ([], [])
+    repeat_calls = [u for u in requests_made.urls if "drivews" in u or "docws" in u]
+    tree = world_tree(sandbox, "rich")
+    depth = max(tree.path_of(n).count("/") for n in tree.nodes if n.kind != "FILE")
+    print("no-change repeat:", len(repeat_calls), "Apple requests")
+    assert len(repeat_calls) == depth + 2
+
+    key = apple_id("rich")
+    account = sandbox.world.accounts[key]
+    later = dataclasses.replace(account.content, drive_revision=1)
+    sandbox.world.accounts[key] = dataclasses.replace(account, content=later)
+    try:
+        changed, gone, cursor = await _listing(connector, state, cursor)
+        after = world_drive.tree(later)
+        before = {n.drivewsid for n in tree.nodes}
+        # What the world changed: one file edited, one trashed, one deleted for good, and
+        # so the sizes of the folders above them.
+        edited = sorted(
+            n.drivewsid
+            for n in after.nodes
+            if n.drivewsid not in before
+            or expected_item(after, n) != expected_item(tree, tree.by_id[n.drivewsid])
+        )
+        assert sorted(i["id"] for i in changed) == edited
+        assert {after.path_of(after.by_id[i]) for i in edited} == {
+            "",
+            "Documents",
+            "Documents/Notes.txt",
+            "Projects",
+            "plan.md",
+        }
+        for item in changed:
+            got = {k: v for k, v in item.items() if k != "files"}
+            assert got == expected_item(after, after.by_id[item["id"]])
+        assert any(i["trashed"] and i["restore_path"] == "Projects/plan.md" for i in changed)
+        assert gone == sorted(before - {n.drivewsid for n in after.nodes})
+        assert len(gone) == 1
+        assert (await _listing(connector, state, cursor))[:2] == ([], [])
+    finally:
+        sandbox.world.accounts[key] = account

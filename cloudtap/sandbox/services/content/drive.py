@@ -66,11 +66,13 @@ class DriveNode:
 class DriveTree:
     nodes: list[DriveNode] = field(default_factory=list)
     by_id: dict[str, DriveNode] = field(default_factory=dict)
+    by_index: dict[int, DriveNode] = field(default_factory=dict)
     children: dict[str, list[DriveNode]] = field(default_factory=dict)
 
     def add(self, node: DriveNode) -> None:
         self.nodes.append(node)
         self.by_id[node.drivewsid] = node
+        self.by_index[node.index] = node
         self.children.setdefault(node.parent, []).append(node)
         if node.kind != "FILE":
             self.children.setdefault(node.drivewsid, [])
@@ -97,9 +99,11 @@ _LONG_NAME = "A very long file name that keeps going " * 6  # 234 characters
 
 
 class _Builder:
-    def __init__(self, seed: int) -> None:
+    def __init__(self, seed: int, revision: int) -> None:
         self.seed = seed
+        self.revision = revision
         self.tree = DriveTree()
+        self.made = 0  # nodes made, added or not: a node's index never moves
         root = self._node(ROOT_ID, "root", CLOUD_DOCS, "", None, "FOLDER", "", 0)
         self.tree.add(root)
 
@@ -113,13 +117,18 @@ class _Builder:
         kind: Kind,
         parent: str,
         size: int,
+        revised: bool = False,
         **extra: object,
     ) -> DriveNode:
-        index = len(self.tree.nodes)
+        index = self.made
+        self.made += 1
         rng = item_rng(self.seed, "drive", index)
         created = _BASE + timedelta(days=rng.randrange(0, 700), seconds=rng.randrange(86_400))
         modified = created + timedelta(days=rng.randrange(0, 60), seconds=rng.randrange(86_400))
         opened = modified + timedelta(hours=rng.randrange(1, 500)) if kind == "FILE" else None
+        if revised:  # changed in this revision of the world: later, with a new etag
+            modified += timedelta(days=900 + self.revision)
+            rng = item_rng(self.seed, f"drive-revision-{self.revision}", index)
         etag = _base36(rng.randrange(36, 36**3))
         if kind == "FILE":
             etag += "::" + _base36(rng.randrange(36, 36**3))
@@ -141,8 +150,9 @@ class _Builder:
         )
 
     def folder(self, parent: DriveNode, name: str, **extra: object) -> DriveNode:
-        uid = item_uuid(self.seed, "drive", len(self.tree.nodes))
-        parent_id = TRASH_ID if extra.get("trashed") and parent.drivewsid == ROOT_ID else None
+        uid = item_uuid(self.seed, "drive", self.made)
+        # A top-level item of Recently Deleted remembers where it was; its parent is the trash.
+        parent_id = TRASH_ID if extra.get("restore_path") else None
         node = self._node(
             f"FOLDER::{parent.zone}::{uid}",
             uid,
@@ -165,10 +175,16 @@ class _Builder:
         return node
 
     def file(
-        self, parent: DriveNode, name: str, extension: str | None, size: int, **extra: object
+        self,
+        parent: DriveNode,
+        name: str,
+        extension: str | None,
+        size: int,
+        gone: bool = False,
+        **extra: object,
     ) -> DriveNode:
-        uid = item_uuid(self.seed, "drive", len(self.tree.nodes))
-        parent_id = TRASH_ID if extra.get("trashed") and parent.drivewsid == ROOT_ID else None
+        uid = item_uuid(self.seed, "drive", self.made)
+        parent_id = TRASH_ID if extra.get("restore_path") else None
         node = self._node(
             f"FILE::{parent.zone}::{uid}",
             uid,
@@ -180,7 +196,8 @@ class _Builder:
             size,
             **extra,
         )
-        self.tree.add(node)
+        if not gone:  # deleted for good in this revision: made (its index kept), not added
+            self.tree.add(node)
         return node
 
     def package(self, parent: DriveNode, name: str, extension: str) -> DriveNode:
@@ -198,13 +215,16 @@ def _base36(number: int) -> str:
 
 
 @lru_cache(maxsize=64)
-def _tree(seed: int, plan: str) -> DriveTree:
-    b = _Builder(seed)
+def _tree(seed: int, plan: str, revision: int) -> DriveTree:
+    """The tree; ``revision`` 1 is the same account a while later (a file edited, one
+    deleted for good, one moved to Recently Deleted), for incremental listings."""
+    b = _Builder(seed, revision)
+    later = revision >= 1
     root = b.tree.by_id[ROOT_ID]
     pages, numbers = (b.app_library(zone, name) for zone, name in APP_LIBRARIES)
     documents = b.folder(root, "Documents")
-    b.file(documents, "Report", "pdf", 48_213)
-    b.file(documents, "Notes", "txt", 1_377)
+    b.file(documents, "Report", "pdf", 48_213, gone=later)
+    b.file(documents, "Notes", "txt", 2_001 if later else 1_377, revised=later)
     b.package(pages, "Letter", "pages")
     b.file(root, "old draft", "txt", 512, trashed=True, restore_path="old draft.txt")
     if plan == "rich":
@@ -212,7 +232,8 @@ def _tree(seed: int, plan: str) -> DriveTree:
         year = b.folder(projects, "2026")
         quarter = b.folder(year, "Q1")
         deep = b.folder(quarter, "Deep")
-        b.file(projects, "plan", "md", 2_048)
+        trashed = {"trashed": True, "restore_path": "Projects/plan.md"} if later else {}
+        b.file(projects, "plan", "md", 2_048, revised=later, **trashed)
         b.file(quarter, "figures", "csv", 9_001)
         b.file(deep, "bottom", "json", 333)
         b.folder(projects, "Empty folder")
@@ -231,12 +252,11 @@ def _tree(seed: int, plan: str) -> DriveTree:
 
 
 def tree(spec: ContentSpec) -> DriveTree:
-    return _tree(spec.seed, spec.drive)
+    return _tree(spec.seed, spec.drive, spec.drive_revision)
 
 
 def node_at(spec: ContentSpec, index: int) -> DriveNode | None:
-    nodes = tree(spec).nodes
-    return nodes[index] if 0 <= index < len(nodes) else None
+    return tree(spec).by_index.get(index)
 
 
 @lru_cache(maxsize=16)
