@@ -63,9 +63,11 @@ def full_name(raw: dict[str, Any]) -> str:
 
 def _size(raw: dict[str, Any]) -> int | None:
     value = raw.get("size") if raw.get("type") == "FILE" else raw.get("assetQuota")
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        return None
     try:
         size = int(value)
-    except (TypeError, ValueError):
+    except ValueError:
         return None
     return size if size >= 0 else None
 

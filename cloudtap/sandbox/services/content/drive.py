@@ -98,6 +98,20 @@ APP_LIBRARIES = (("com.apple.Pages", "Pages"), ("com.apple.Numbers", "Numbers"))
 _LONG_NAME = "A very long file name that keeps going " * 6  # 234 characters
 
 
+@dataclass(frozen=True)
+class How:
+    """How a node differs from a plain one."""
+
+    revised: bool = False  # changed in the world's revision: later, with a new etag
+    trashed: bool = False  # in Recently Deleted (itself, or inside a trashed folder)
+    restore_path: str | None = None  # a top-level trashed item: where it came from
+    package: bool = False  # a bundle, served as a zip
+    gone: bool = False  # deleted for good in the world's revision: made, not added
+
+
+PLAIN = How()
+
+
 class _Builder:
     def __init__(self, seed: int, revision: int) -> None:
         self.seed = seed
@@ -117,8 +131,7 @@ class _Builder:
         kind: Kind,
         parent: str,
         size: int,
-        revised: bool = False,
-        **extra: object,
+        how: How = PLAIN,
     ) -> DriveNode:
         index = self.made
         self.made += 1
@@ -126,7 +139,7 @@ class _Builder:
         created = _BASE + timedelta(days=rng.randrange(0, 700), seconds=rng.randrange(86_400))
         modified = created + timedelta(days=rng.randrange(0, 60), seconds=rng.randrange(86_400))
         opened = modified + timedelta(hours=rng.randrange(1, 500)) if kind == "FILE" else None
-        if revised:  # changed in this revision of the world: later, with a new etag
+        if how.revised:  # changed in this revision of the world: later, with a new etag
             modified += timedelta(days=900 + self.revision)
             rng = item_rng(self.seed, f"drive-revision-{self.revision}", index)
         etag = _base36(rng.randrange(36, 36**3))
@@ -146,13 +159,15 @@ class _Builder:
             modified=modified,
             opened=opened,
             etag=etag,
-            **extra,  # type: ignore[arg-type]
+            package=how.package,
+            trashed=how.trashed,
+            restore_path=how.restore_path,
         )
 
-    def folder(self, parent: DriveNode, name: str, **extra: object) -> DriveNode:
+    def folder(self, parent: DriveNode, name: str, how: How = PLAIN) -> DriveNode:
         uid = item_uuid(self.seed, "drive", self.made)
         # A top-level item of Recently Deleted remembers where it was; its parent is the trash.
-        parent_id = TRASH_ID if extra.get("restore_path") else None
+        parent_id = TRASH_ID if how.restore_path else None
         node = self._node(
             f"FOLDER::{parent.zone}::{uid}",
             uid,
@@ -162,7 +177,7 @@ class _Builder:
             "FOLDER",
             parent_id or parent.drivewsid,
             0,
-            **extra,
+            how,
         )
         self.tree.add(node)
         return node
@@ -180,11 +195,10 @@ class _Builder:
         name: str,
         extension: str | None,
         size: int,
-        gone: bool = False,
-        **extra: object,
+        how: How = PLAIN,
     ) -> DriveNode:
         uid = item_uuid(self.seed, "drive", self.made)
-        parent_id = TRASH_ID if extra.get("restore_path") else None
+        parent_id = TRASH_ID if how.restore_path else None
         node = self._node(
             f"FILE::{parent.zone}::{uid}",
             uid,
@@ -194,15 +208,15 @@ class _Builder:
             "FILE",
             parent_id or parent.drivewsid,
             size,
-            **extra,
+            how,
         )
-        if not gone:  # deleted for good in this revision: made (its index kept), not added
+        if not how.gone:  # deleted for good in this revision: made (its index kept), not added
             self.tree.add(node)
         return node
 
     def package(self, parent: DriveNode, name: str, extension: str) -> DriveNode:
         size = len(_package_zip(name, extension, self.seed))
-        return self.file(parent, name, extension, size, package=True)
+        return self.file(parent, name, extension, size, How(package=True))
 
 
 def _base36(number: int) -> str:
@@ -223,17 +237,17 @@ def _tree(seed: int, plan: str, revision: int) -> DriveTree:
     root = b.tree.by_id[ROOT_ID]
     pages, numbers = (b.app_library(zone, name) for zone, name in APP_LIBRARIES)
     documents = b.folder(root, "Documents")
-    b.file(documents, "Report", "pdf", 48_213, gone=later)
-    b.file(documents, "Notes", "txt", 2_001 if later else 1_377, revised=later)
+    b.file(documents, "Report", "pdf", 48_213, How(gone=later))
+    b.file(documents, "Notes", "txt", 2_001 if later else 1_377, How(revised=later))
     b.package(pages, "Letter", "pages")
-    b.file(root, "old draft", "txt", 512, trashed=True, restore_path="old draft.txt")
+    b.file(root, "old draft", "txt", 512, How(trashed=True, restore_path="old draft.txt"))
     if plan == "rich":
         projects = b.folder(root, "Projects")
         year = b.folder(projects, "2026")
         quarter = b.folder(year, "Q1")
         deep = b.folder(quarter, "Deep")
-        trashed = {"trashed": True, "restore_path": "Projects/plan.md"} if later else {}
-        b.file(projects, "plan", "md", 2_048, revised=later, **trashed)
+        trashed = How(revised=True, trashed=True, restore_path="Projects/plan.md")
+        b.file(projects, "plan", "md", 2_048, trashed if later else PLAIN)
         b.file(quarter, "figures", "csv", 9_001)
         b.file(deep, "bottom", "json", 333)
         b.folder(projects, "Empty folder")
@@ -246,8 +260,8 @@ def _tree(seed: int, plan: str, revision: int) -> DriveTree:
         b.package(pages, "Essay", "pages")
         b.package(numbers, "Budget", "numbers")
         b.file(numbers, "export", "csv", 1_024)
-        gone = b.folder(root, "Old stuff", trashed=True, restore_path="Old stuff")
-        b.file(gone, "left behind", "jpg", 65_536, trashed=True)
+        gone = b.folder(root, "Old stuff", How(trashed=True, restore_path="Old stuff"))
+        b.file(gone, "left behind", "jpg", 65_536, How(trashed=True))
     return b.tree
 
 

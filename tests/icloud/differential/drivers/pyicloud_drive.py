@@ -9,11 +9,12 @@ and the SHA-256 of what ``open()`` returned for each file up to MAX_DOWNLOAD byt
 import hashlib
 import json
 import sys
+from datetime import datetime
 
 from pyicloud import PyiCloudService
 
 
-def _when(moment):
+def _when(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment else None
 
 
