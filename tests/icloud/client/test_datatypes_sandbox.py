@@ -26,6 +26,7 @@ ALL_DATA_TYPES = {
     "callkit.calls",
     "cloudkit_safari.history",
     "fmip.devices",
+    "icloud_drive.files",
 }
 
 
