@@ -28,7 +28,7 @@ from cloudtap.icloud.client.apple import AppleClient
 from cloudtap.icloud.connector import Filters, JSONDict
 from cloudtap.icloud.datatypes.common import iso, stable_id
 from cloudtap.icloud.datatypes.stream import CursorSink, removed
-from cloudtap.icloud.files.drive_file import DriveFileRef, file_extension
+from cloudtap.icloud.files.drive_file import DriveFileRef, content_etag, file_extension
 from cloudtap.icloud.services import drive
 
 DATA_TYPE = "icloud_drive.files"
@@ -79,7 +79,7 @@ def _files(raw: dict[str, Any]) -> list[JSONDict]:
         return []
     given = raw.get("extension")
     extension = file_extension(given if isinstance(given, str) else None)
-    ref = DriveFileRef(str(zone), str(document), size, extension)
+    ref = DriveFileRef(str(zone), str(document), size, extension, content_etag(raw.get("etag")))
     return [{"id": ref.to_id(), "data_type": "file", "extension": extension, "size": size}]
 
 

@@ -1,9 +1,11 @@
 """``icloud_drive://`` file ids: one iCloud Drive file (or package).
 
 The id is reversible, like ``icpl://``: ``icloud_drive://`` + URL-safe base64 of
-``<zone>:<docwsid>:<size>``. ``docws``'s download token has no size, so the listing's
-``size`` rides in the id and the download is checked against it (a file changed since
-its listing fails loudly rather than passing for the listed one). A zero-byte file is
+``<zone>:<docwsid>:<size>:<extension>:<content etag>``: it names one version of the
+file. ``docws``'s download token has no size, so the listing's ``size`` rides in the id
+and the download is checked against it; the token's ``double_etag`` is checked against
+the content etag (the part before ``::``), so a file changed since its listing is
+``not-found`` rather than passing for the listed version. A zero-byte file is
 never asked for: Apple answers 400 for one (pyicloud's ``DriveNode.open``).
 """
 
@@ -23,6 +25,7 @@ from cloudtap.icloud.services import drive
 SCHEME = "icloud_drive://"
 _ZONE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$")
 _EXTENSION = re.compile(r"^[a-z0-9][a-z0-9_-]{0,15}$")
+_ETAG = re.compile(r"^[A-Za-z0-9_-]{0,64}$")
 _DOCUMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$")
 
 
@@ -32,9 +35,10 @@ class DriveFileRef:
     document_id: str  # the item's ``docwsid``
     size: int
     extension: str
+    content_etag: str = ""  # the first part of the item's ``etag`` (``"2k::2j"`` → ``2k``)
 
     def to_id(self) -> str:
-        raw = f"{self.zone}:{self.document_id}:{self.size}:{self.extension}"
+        raw = f"{self.zone}:{self.document_id}:{self.size}:{self.extension}:{self.content_etag}"
         return SCHEME + base64.urlsafe_b64encode(raw.encode()).decode("ascii").rstrip("=")
 
     @classmethod
@@ -42,8 +46,8 @@ class DriveFileRef:
         body = file_id[len(SCHEME) :] if file_id.startswith(SCHEME) else ""
         try:
             raw = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)).decode("utf-8")
-            zone, document_id, size, extension = raw.split(":")
-            ref = cls(zone, document_id, int(size), extension)
+            zone, document_id, size, extension, etag = raw.split(":")
+            ref = cls(zone, document_id, int(size), extension, etag)
         except (binascii.Error, UnicodeDecodeError, ValueError):
             raise errors.NotFound("malformed icloud_drive:// file id") from None
         if (
@@ -51,6 +55,7 @@ class DriveFileRef:
             or not _DOCUMENT.match(document_id)
             or ref.size < 0
             or not (extension == "" or _EXTENSION.match(extension))
+            or not _ETAG.match(etag)
         ):
             raise errors.NotFound("malformed icloud_drive:// file id")
         return ref
@@ -73,4 +78,12 @@ async def locate(client: AppleClient, ref: DriveFileRef) -> tuple[FileInfo, str]
     if ref.size == 0:
         return info, ""
     token = await drive.download_token(client, ref.zone, ref.document_id)
+    if ref.content_etag and token.content_etag and token.content_etag != ref.content_etag:
+        raise errors.NotFound("that iCloud Drive file changed since it was listed; list it again")
     return info, token.url
+
+
+def content_etag(etag: object) -> str:
+    """``"2k::2j"`` → ``"2k"`` (the file's content version); ``""`` when unreadable."""
+    first = str(etag or "").split("::", 1)[0]
+    return first if _ETAG.match(first) else ""

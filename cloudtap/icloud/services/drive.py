@@ -32,6 +32,7 @@ FOLDERS_PER_REQUEST = 50
 class DownloadToken:
     url: str
     package: bool  # a bundle (.pages): the URL serves the package as one archive
+    content_etag: str  # ``double_etag``'s first part: the version the URL serves ("" if none)
 
 
 def _root(client: AppleClient, key: str) -> str:
@@ -85,5 +86,6 @@ async def download_token(client: AppleClient, zone: str, document_id: str) -> Do
     for key, package in (("data_token", False), ("package_token", True)):
         token = body.get(key)
         if isinstance(token, dict) and isinstance(token.get("url"), str) and token["url"]:
-            return DownloadToken(token["url"], package)
+            version = str(body.get("double_etag") or "").split("::", 1)[0]
+            return DownloadToken(token["url"], package, version)
     raise errors.AppleUnavailable("iCloud Drive gave no download URL for that file")

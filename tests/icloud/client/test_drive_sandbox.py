@@ -6,6 +6,9 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 
+import pytest
+
+from cloudtap.icloud import errors
 from cloudtap.icloud.client.connector import ICloudConnector
 from cloudtap.icloud.connector import Credentials, Filters, JSONDict
 from cloudtap.sandbox.photos import media
@@ -132,5 +135,22 @@ async def test_a_later_listing_returns_only_what_changed_and_what_went(
         assert gone == sorted(before - {n.drivewsid for n in after.nodes})
         assert len(gone) == 1
         assert (await _listing(connector, state, cursor))[:2] == ([], [])
+    finally:
+        sandbox.world.accounts[key] = account
+
+
+async def test_a_file_changed_since_its_listing_is_not_found(
+    connector: ICloudConnector, sandbox: RunningSandbox
+) -> None:
+    state = await _login(connector, "rich")
+    items, _, _ = await _listing(connector, state, None)
+    notes = next(i for i in items if i["path"] == "Documents/Notes.txt")
+    key = apple_id("rich")
+    account = sandbox.world.accounts[key]
+    later = dataclasses.replace(account.content, drive_revision=1)
+    sandbox.world.accounts[key] = dataclasses.replace(account, content=later)
+    try:
+        with pytest.raises(errors.NotFound, match="changed since it was listed"):
+            await connector.open_file(state, notes["files"][0]["id"])
     finally:
         sandbox.world.accounts[key] = account
