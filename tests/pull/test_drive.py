@@ -50,7 +50,7 @@ def _where(tree: world_drive.DriveTree, node: world_drive.DriveNode) -> str:
 
 def _check_copy(root: Path, sandbox: PullSandbox) -> world_drive.DriveTree:
     account = sandbox.account(RICH)
-    tree = world_drive.tree(account.content)
+    tree = world_drive.small_tree(account.content)
     for node in tree.nodes[1:]:
         path = root / _where(tree, node)
         if node.kind != "FILE":
@@ -90,7 +90,7 @@ def test_pull_drive_twice_then_changes(pull_sandbox: PullSandbox, tmp_path: Path
     later = replace(account.content, drive_revision=1)
     pull_sandbox.world.accounts[RICH] = replace(account, content=later)
     changed = _pull(pull_sandbox, tmp_path, root)
-    after = world_drive.tree(later)
+    after = world_drive.small_tree(later)
     report = changed["runs"][-1]["data_types"]["icloud_drive.files"]
     assert report["mode"] == "changes" and report["deleted"] == 1
     assert changed["runs"][-1]["files_fetched"] == 2  # the edited file and the trashed one

@@ -17,7 +17,7 @@ KINDS = {"FILE": "file", "FOLDER": "folder", "APP_LIBRARY": "app_library"}
 def world_tree(sandbox: RunningSandbox, name: str) -> world_drive.DriveTree:
     account = sandbox.world.account(f"{name}@{DOMAIN}")
     assert account is not None
-    return world_drive.tree(account.content)
+    return world_drive.small_tree(account.content)
 
 
 def expected_item(tree: world_drive.DriveTree, node: world_drive.DriveNode) -> dict[str, Any]:

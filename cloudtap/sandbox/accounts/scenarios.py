@@ -137,6 +137,7 @@ _SCENARIOS: list[tuple[str, str, str, dict[str, Any]]] = [
     ("contacts-10k", "large-contacts-10k", "Connie", {"content": dict(contacts=10_000)}),
     ("events-10k", "large-calendar-10k", "Eve", {"content": dict(events=10_000)}),
     ("notes-5k", "large-notes-5k", "Noel", {"content": dict(notes=5_000)}),
+    ("drive-100k", "large-drive-100k", "Dora", {"content": dict(drive="100k")}),
     ("calls-20k", "large-calls-20k", "Cal", {"content": dict(calls=20_000, devices=2)}),
     ("history-50k", "large-history-50k", "Hester", {"content": dict(history=50_000)}),
     (

@@ -91,36 +91,25 @@ def _node_json(account: SandboxAccount, node: gen.DriveNode) -> dict[str, Any]:
         out["supportedExtensions"] = [] if node.package else [node.name.lower()]
         out["supportedTypes"] = []
     else:
-        files = [n for n in _below(tree, node) if n.kind == "FILE"]
-        out["assetQuota"] = sum(n.size for n in files)
-        out["fileCount"] = len(files)
+        size, count = tree.stats(node)
+        out["assetQuota"] = size
+        out["fileCount"] = count
         out["shareCount"] = 0
         out["shareAliasCount"] = 0
-        out["directChildrenCount"] = len(tree.children.get(node.drivewsid, []))
+        out["directChildrenCount"] = len(tree.children_of(node.drivewsid))
     return out
-
-
-def _below(tree: gen.DriveTree, node: gen.DriveNode) -> list[gen.DriveNode]:
-    found: list[gen.DriveNode] = []
-    waiting = [node.drivewsid]
-    while waiting:
-        for child in tree.children.get(waiting.pop(), []):
-            found.append(child)
-            if child.kind != "FILE":
-                waiting.append(child.drivewsid)
-    return found
 
 
 def folder_reply(account: SandboxAccount, drivewsid: str) -> dict[str, Any]:
     tree = gen.tree(account.content)
     if drivewsid in (gen.TRASH_REQUEST_ID, gen.TRASH_ID):
-        items = [_node_json(account, n) for n in tree.children.get(gen.TRASH_ID, [])]
+        items = [_node_json(account, n) for n in tree.children_of(gen.TRASH_ID)]
         return {"items": items, "numberOfItems": len(items), "drivewsid": gen.TRASH_ID}
-    node = tree.by_id.get(drivewsid)
+    node = tree.node(drivewsid)
     if node is None or node.kind == "FILE":
         return {"drivewsid": drivewsid, "status": "ID_INVALID"}
     out = _node_json(account, node)
-    items = [_node_json(account, n) for n in tree.children.get(node.drivewsid, [])]
+    items = [_node_json(account, n) for n in tree.children_of(node.drivewsid)]
     out["items"] = items
     out["numberOfItems"] = len(items)
     return out
@@ -173,7 +162,7 @@ def drivews_app(world: SandboxWorld) -> ASGIApp:
     async def app_libraries(request: Request) -> Response:
         account = _web.account_of(request)
         tree = gen.tree(account.content)
-        libraries = [n for n in tree.children.get(gen.ROOT_ID, []) if n.kind == "APP_LIBRARY"]
+        libraries = [n for n in tree.children_of(gen.ROOT_ID) if n.kind == "APP_LIBRARY"]
         return JSONResponse({"items": [_node_json(account, n) for n in libraries]})
 
     return _web.service_app(

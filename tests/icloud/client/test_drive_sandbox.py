@@ -52,7 +52,7 @@ async def test_files_download_byte_exact(
     items = [i async for i in connector.fetch_items(state, "icloud_drive.files", Filters())]
     account = sandbox.world.account(apple_id("rich"))
     assert account is not None
-    tree = world_drive.tree(account.content)
+    tree = world_drive.small_tree(account.content)
     wanted = {"Report.pdf", "Essay.pages", "Empty.txt", "left behind.jpg"}
     wanted.add("résumé \u2013 履歴書.txt")
     files = [i for i in items if i["name"] in wanted]
@@ -110,7 +110,7 @@ async def test_a_later_listing_returns_only_what_changed_and_what_went(
     sandbox.world.accounts[key] = dataclasses.replace(account, content=later)
     try:
         changed, gone, cursor = await _listing(connector, state, cursor)
-        after = world_drive.tree(later)
+        after = world_drive.small_tree(later)
         before = {n.drivewsid for n in tree.nodes}
         # What the world changed: one file edited, one trashed, one deleted for good, and
         # so the sizes of the folders above them.

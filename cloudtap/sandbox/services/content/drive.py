@@ -15,51 +15,22 @@ import hashlib
 import io
 import zipfile
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from functools import lru_cache
-from typing import Literal
 
 from cloudtap.sandbox.accounts.model import ContentSpec
 from cloudtap.sandbox.photos import media
-from cloudtap.sandbox.photos.records import checksum
-from cloudtap.sandbox.services.content.rng import item_rng, item_uuid
-
-CLOUD_DOCS = "com.apple.CloudDocs"
-ROOT_ID = f"FOLDER::{CLOUD_DOCS}::root"
-TRASH_ID = "TRASH_ROOT"  # the trash reply's own drivewsid (pyicloud's DRIVE_TRASH_WORKING)
-TRASH_REQUEST_ID = f"FOLDER::{CLOUD_DOCS}::{TRASH_ID}"  # what clients ask for
-BIG_FILE_SIZE = 200 * 1024 * 1024
-_BASE = datetime(2023, 3, 1, 9, 0, tzinfo=UTC)
-
-Kind = Literal["FOLDER", "FILE", "APP_LIBRARY"]
-
-
-@dataclass(frozen=True)
-class DriveNode:
-    index: int  # position in the tree (the content host's URL names it)
-    drivewsid: str
-    docwsid: str
-    zone: str
-    name: str  # without the extension, as drivews gives it
-    extension: str | None
-    kind: Kind
-    parent: str  # the parent's drivewsid (``TRASH_ROOT`` for a top-level trashed item)
-    size: int  # files; 0 for folders
-    created: datetime
-    modified: datetime
-    opened: datetime | None
-    etag: str
-    package: bool = False  # a bundle (.pages): served as a zip through ``package_token``
-    trashed: bool = False
-    restore_path: str | None = None  # where a trashed item came from
-
-    @property
-    def full_name(self) -> str:
-        return f"{self.name}.{self.extension}" if self.extension else self.name
-
-    @property
-    def checksum(self) -> str:
-        return checksum("drive", self.drivewsid, self.etag)
+from cloudtap.sandbox.services.content.drive_large import LargeDriveTree, large_tree
+from cloudtap.sandbox.services.content.drive_nodes import (
+    BIG_FILE_SIZE,
+    CLOUD_DOCS,
+    ROOT_ID,
+    TRASH_ID,
+    TRASH_REQUEST_ID,
+    DriveNode,
+    Kind,
+    node_facts,
+)
+from cloudtap.sandbox.services.content.rng import item_uuid
 
 
 @dataclass
@@ -82,6 +53,27 @@ class DriveTree:
             (n for n in self.nodes if n.kind == "FILE" and n.zone == zone and n.docwsid == docwsid),
             None,
         )
+
+    def node(self, drivewsid: str) -> DriveNode | None:
+        return self.by_id.get(drivewsid)
+
+    def at(self, index: int) -> DriveNode | None:
+        return self.by_index.get(index)
+
+    def children_of(self, drivewsid: str) -> list[DriveNode]:
+        return list(self.children.get(drivewsid, []))
+
+    def stats(self, folder: DriveNode) -> tuple[int, int]:
+        """(bytes, files) below ``folder``."""
+        size = count = 0
+        waiting = [folder.drivewsid]
+        while waiting:
+            for child in self.children.get(waiting.pop(), []):
+                if child.kind == "FILE":
+                    size, count = size + child.size, count + 1
+                else:
+                    waiting.append(child.drivewsid)
+        return size, count
 
     def path_of(self, node: DriveNode) -> str:
         """``Documents/Report.pdf``; app libraries by their name, trash items bare."""
@@ -135,16 +127,9 @@ class _Builder:
     ) -> DriveNode:
         index = self.made
         self.made += 1
-        rng = item_rng(self.seed, "drive", index)
-        created = _BASE + timedelta(days=rng.randrange(0, 700), seconds=rng.randrange(86_400))
-        modified = created + timedelta(days=rng.randrange(0, 60), seconds=rng.randrange(86_400))
-        opened = modified + timedelta(hours=rng.randrange(1, 500)) if kind == "FILE" else None
-        if how.revised:  # changed in this revision of the world: later, with a new etag
-            modified += timedelta(days=900 + self.revision)
-            rng = item_rng(self.seed, f"drive-revision-{self.revision}", index)
-        etag = _base36(rng.randrange(36, 36**3))
-        if kind == "FILE":
-            etag += "::" + _base36(rng.randrange(36, 36**3))
+        created, modified, opened, etag = node_facts(
+            self.seed, index, kind, self.revision if how.revised else 0
+        )
         return DriveNode(
             index=index,
             drivewsid=drivewsid,
@@ -219,15 +204,6 @@ class _Builder:
         return self.file(parent, name, extension, size, How(package=True))
 
 
-def _base36(number: int) -> str:
-    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
-    out = ""
-    while number:
-        number, rest = divmod(number, 36)
-        out = digits[rest] + out
-    return out or "0"
-
-
 @lru_cache(maxsize=64)
 def _tree(seed: int, plan: str, revision: int) -> DriveTree:
     """The tree; ``revision`` 1 is the same account a while later (a file edited, one
@@ -265,12 +241,21 @@ def _tree(seed: int, plan: str, revision: int) -> DriveTree:
     return b.tree
 
 
-def tree(spec: ContentSpec) -> DriveTree:
+def tree(spec: ContentSpec) -> DriveTree | LargeDriveTree:
+    if spec.drive == "100k":
+        return large_tree(spec.seed)
+    return _tree(spec.seed, spec.drive, spec.drive_revision)
+
+
+def small_tree(spec: ContentSpec) -> DriveTree:
+    """The tree of a ``basic`` or ``rich`` Drive, every node in hand (tests read it whole)."""
+    if spec.drive == "100k":
+        raise ValueError("a 100k Drive is generated on demand, never whole")
     return _tree(spec.seed, spec.drive, spec.drive_revision)
 
 
 def node_at(spec: ContentSpec, index: int) -> DriveNode | None:
-    return tree(spec).by_index.get(index)
+    return tree(spec).at(index)
 
 
 @lru_cache(maxsize=16)
@@ -291,3 +276,19 @@ def pieces(spec: ContentSpec, node: DriveNode) -> media.Pieces:
         return [_package_zip(node.name, node.extension or "", spec.seed)]
     key = hashlib.blake2b(f"drive-file:{spec.seed}:{node.drivewsid}".encode()).digest()
     return media.raw_bytes(key, node.size) if node.size else []
+
+
+__all__ = [
+    "BIG_FILE_SIZE",
+    "CLOUD_DOCS",
+    "ROOT_ID",
+    "TRASH_ID",
+    "TRASH_REQUEST_ID",
+    "DriveNode",
+    "DriveTree",
+    "LargeDriveTree",
+    "node_at",
+    "pieces",
+    "small_tree",
+    "tree",
+]
