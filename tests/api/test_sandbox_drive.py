@@ -98,3 +98,18 @@ def test_repeat_polls_return_only_changes_and_deletions(live: LiveAPI) -> None:
         assert got == expected_item(after, after.by_id[item["id"]])
     gone = {n.drivewsid for n in tree.nodes} - {n.drivewsid for n in after.nodes}
     assert len(gone) == 1 and changed.get("deleted") == sorted(gone), changed.keys()
+
+
+def test_adp_switched_on_after_login_fails_drive_as_adp_enabled(live: LiveAPI) -> None:
+    session = live.active_session("no2fa")
+    key = apple_id("no2fa")
+    account = live.sandbox.world.accounts[key]
+    live.sandbox.world.accounts[key] = dataclasses.replace(account, adp=True)
+    try:
+        poll = live.poll(session["id"], {"data_types": [DATA_TYPE]})
+    finally:
+        live.sandbox.world.accounts[key] = account
+    assert poll["state"] == "completed" and poll["results"]["data"] == []
+    assert [(e["target"], e["error"]) for e in poll["errors"]["data"]] == [
+        (DATA_TYPE, "adp-enabled")
+    ]

@@ -15,6 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
+
 from cloudtap.icloud import errors
 from cloudtap.icloud.client.apple import AppleClient
 from cloudtap.icloud.replies import json_body, raise_for_common
@@ -33,6 +35,20 @@ class DownloadToken:
     url: str
     package: bool  # a bundle (.pages): the URL serves the package as one archive
     content_etag: str  # ``double_etag``'s first part: the version the URL serves ("" if none)
+
+
+# Drive with Advanced Data Protection and no PCS cookie for it: "Missing PCS cookies" 423
+# (icloud-docker #125, #262; docs/apple-evidence.md, "iCloud Drive").
+MISSING_PCS = 423
+
+
+def _raise_for_drive(response: httpx.Response) -> None:
+    raise_for_common(response)
+    if response.status_code == MISSING_PCS:
+        raise errors.AdpEnabled(
+            "iCloud Drive needs web access to this Advanced Data Protection account "
+            "('Access iCloud Data on the Web' on, and the owner's consent)"
+        )
 
 
 def _root(client: AppleClient, key: str) -> str:
@@ -54,7 +70,7 @@ async def folders(client: AppleClient, ids: list[str]) -> list[dict[str, Any]]:
         f"{_root(client, 'drivews')}/retrieveItemDetailsInFolders",
         json=[{"drivewsid": i, "partialData": False} for i in ids],
     )
-    raise_for_common(response)
+    _raise_for_drive(response)
     body = json_body(response)
     if response.status_code >= 400:
         raise errors.AppleUnavailable(f"iCloud Drive answered HTTP {response.status_code}")
@@ -77,7 +93,7 @@ async def download_token(client: AppleClient, zone: str, document_id: str) -> Do
         f"{_root(client, 'docws')}/ws/{zone}/download/by_id",
         params={"document_id": document_id},
     )
-    raise_for_common(response)
+    _raise_for_drive(response)
     if response.status_code == 404:
         raise errors.NotFound("that iCloud Drive file no longer exists")
     body = json_body(response)

@@ -143,9 +143,24 @@ def download_reply(account: SandboxAccount, zone: str, document_id: str) -> Resp
     return JSONResponse({"document_id": node.docwsid, key: content, "double_etag": node.etag})
 
 
+# requestPCS "iclouddrive" brings this cookie (rclone PR #9448; sandbox.apple.setup).
+PCS_COOKIE = "X-APPLE-WEBAUTH-PCS-Documents"
+
+
+def _refused_for_adp(account: SandboxAccount, request: Request) -> Response | None:
+    """ADP without Drive's PCS cookie: Apple's "Missing PCS cookies" 423, as users of
+    Drive clients report it (icloud-docker #125, #262); the body is assumed."""
+    if not account.adp or (account.adp_web_access and request.cookies.get(PCS_COOKIE)):
+        return None
+    body = {"requestUUID": account.dsid, "errorReason": "Missing PCS cookies", "errorCode": 423}
+    return JSONResponse(body, status_code=423)
+
+
 def drivews_app(world: SandboxWorld) -> ASGIApp:
     async def folders(request: Request) -> Response:
         account = _web.account_of(request)
+        if refused := _refused_for_adp(account, request):
+            return refused
         try:
             body = json.loads(await request.body())
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -161,6 +176,8 @@ def drivews_app(world: SandboxWorld) -> ASGIApp:
 
     async def app_libraries(request: Request) -> Response:
         account = _web.account_of(request)
+        if refused := _refused_for_adp(account, request):
+            return refused
         tree = gen.tree(account.content)
         libraries = [n for n in tree.children_of(gen.ROOT_ID) if n.kind == "APP_LIBRARY"]
         return JSONResponse({"items": [_node_json(account, n) for n in libraries]})
@@ -177,6 +194,8 @@ def drivews_app(world: SandboxWorld) -> ASGIApp:
 def docws_app(world: SandboxWorld) -> ASGIApp:
     async def download(request: Request) -> Response:
         account = _web.account_of(request)
+        if refused := _refused_for_adp(account, request):
+            return refused
         document_id = request.query_params.get("document_id", "")
         if not document_id:
             raise _web.BadRequest("document_id is required")

@@ -13,6 +13,7 @@ import pytest
 from cloudtap.sandbox.accounts.model import SandboxAccount
 from cloudtap.sandbox.photos import media
 from cloudtap.sandbox.services.content import drive as gen
+from cloudtap.sandbox.services.content import drive_large
 from tests.sandbox.services.conftest import RICH, ServiceClient, make_account
 
 RICH_DRIVE = dataclasses.replace(RICH, drive="rich")
@@ -144,3 +145,30 @@ async def test_the_200_mb_file_is_served_without_being_held(
         b"".join(bytes(c) for c in media.iter_range(pieces, film.size - 100, film.size - 1))
     )
     assert int(head.headers["content-length"]) == film.size
+
+
+def test_the_100k_tree_is_made_on_demand() -> None:
+    spec = dataclasses.replace(RICH, drive="100k")
+    tree = gen.tree(spec)
+    assert isinstance(tree, gen.LargeDriveTree)
+    top = tree.children_of(gen.ROOT_ID)
+    assert len(top) == drive_large.TOP_FOLDERS and all(n.kind == "FOLDER" for n in top)
+    first = tree.children_of(top[0].drivewsid)
+    subs = [n for n in first if n.kind == "FOLDER"]
+    files = [n for n in first if n.kind == "FILE"]
+    assert (len(subs), len(files)) == (drive_large.SUBFOLDERS, drive_large.FILES_PER_FOLDER)
+    leaf = tree.children_of(subs[-1].drivewsid)
+    assert len(leaf) == drive_large.FILES_PER_FOLDER
+    node = leaf[-1]
+    assert tree.node(node.drivewsid) == node == gen.node_at(spec, node.index)
+    assert tree.document(node.zone, node.docwsid) == node
+    assert tree.path_of(node) == f"Folder 00/Sub 98/{node.full_name}"
+    assert tree.stats(tree.at(0) or node) == (
+        sum(tree.stats(n)[0] for n in top),
+        drive_large.FILES,
+    )
+    # Ids that are not the tree's: another seed, a folder id on a file, out of range.
+    assert tree.node(node.drivewsid.replace("FILE::", "FOLDER::")) is None
+    assert tree.node(node.drivewsid[:-12] + "FFFFFFFFFFFF") is None
+    other = gen.tree(dataclasses.replace(spec, seed=spec.seed + 1))
+    assert other.node(node.drivewsid) is None

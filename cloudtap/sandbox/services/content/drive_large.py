@@ -117,15 +117,20 @@ def _file_size(seed: int, index: int) -> int:
 
 @lru_cache(maxsize=8192)
 def _stats(seed: int, index: int) -> tuple[int, int]:
-    """(bytes, files) below folder ``index`` (the root: everything)."""
-    tree = large_tree(seed)
-    size = count = 0
-    for child in tree.children_of(tree._id(index)):
-        if child.kind == "FILE":
-            size, count = size + child.size, count + 1
-        else:
-            below = _stats(seed, child.index)
-            size, count = size + below[0], count + below[1]
+    """(bytes, files) below folder ``index`` (the root: everything), by index arithmetic:
+    only the files' sizes are drawn, no node is made."""
+    if index == 0:
+        folders = range(1, 1 + TOP_FOLDERS)
+    elif index < _FIRST_SUB:
+        folders = range(_FIRST_SUB + (index - 1) * SUBFOLDERS, _FIRST_SUB + index * SUBFOLDERS)
+    else:
+        folders = range(0)
+    first_file = _FIRST_FILE + (index - 1) * FILES_PER_FOLDER
+    own = range(first_file, first_file + FILES_PER_FOLDER) if index else range(0)
+    size, count = sum(_file_size(seed, i) for i in own), len(own)
+    for folder in folders:
+        below = _stats(seed, folder)
+        size, count = size + below[0], count + below[1]
     return size, count
 
 
