@@ -105,6 +105,19 @@ def to_item(raw: dict[str, Any], path: str, trashed: bool) -> JSONDict:
     }
 
 
+def folder_items(reply: dict[str, Any]) -> list[Any] | None:
+    """A folder reply's children; None when Apple says the folder is not there
+    (``ID_INVALID``). Any other reply without a list of items is an error, never an
+    empty folder (its children would be reported deleted)."""
+    items = reply.get("items")
+    if isinstance(items, list):
+        return items
+    if reply.get("status") == "ID_INVALID":
+        return None
+    shape = {k: type(v).__name__ for k, v in reply.items()}
+    raise errors.AppleUnavailable(f"iCloud Drive answered a folder without its items: {shape}")
+
+
 def _mark(item: JSONDict) -> str:
     """What the cursor remembers of an item: a digest of everything published about it
     (its etag, and also its path, which a parent's rename changes, and a folder's size)."""
@@ -124,14 +137,15 @@ async def fetch(
             chunk = level[start : start + drive.FOLDERS_PER_REQUEST]
             replies = await drive.folders(client, [folder_id for folder_id, _, _ in chunk])
             for (folder_id, path, trashed), reply in zip(chunk, replies, strict=True):
-                if "items" not in reply:
+                children = folder_items(reply)
+                if children is None:
                     continue  # gone since its parent was listed (ID_INVALID): not there now
                 if folder_id == drive.ROOT_ID:
                     root = to_item(reply, "", False)
                     root["parent"] = None
                     async for item in _emit(root, known, marks, filters):
                         yield item
-                for raw in reply["items"]:
+                for raw in children:
                     if not isinstance(raw, dict) or not raw.get("drivewsid"):
                         continue
                     child_path = f"{path}/{full_name(raw)}" if path else full_name(raw)
