@@ -13,7 +13,7 @@ import pytest
 from cloudtap.sandbox.accounts.model import SandboxAccount
 from cloudtap.sandbox.photos import media
 from cloudtap.sandbox.services.content import drive as gen
-from cloudtap.sandbox.services.content import drive_large
+from cloudtap.sandbox.services.content import drive_large, storage
 from tests.sandbox.services.conftest import RICH, ServiceClient, make_account
 
 RICH_DRIVE = dataclasses.replace(RICH, drive="rich")
@@ -172,3 +172,11 @@ def test_the_100k_tree_is_made_on_demand() -> None:
     assert tree.node(node.drivewsid[:-12] + "FFFFFFFFFFFF") is None
     other = gen.tree(dataclasses.replace(spec, seed=spec.seed + 1))
     assert other.node(node.drivewsid) is None
+
+
+def test_the_documents_meter_counts_the_drive(account: SandboxAccount) -> None:
+    tree = gen.small_tree(account.content)
+    held = sum(n.size for n in tree.nodes if n.kind == "FILE")
+    assert storage.drive_bytes(account) == held > gen.BIG_FILE_SIZE
+    [docs] = [m for m in storage.usage(account).media if m.key == "docs"]
+    assert docs.used_bytes >= held
