@@ -167,8 +167,8 @@ class Bench:
                 repeat_name, "Apple requests", False, Runs([float(repeat_requests)]), None,
                 None, target="nothing published; the tree walked again", met=True,
                 notes=[f"no-change repeat through the kept cursor: {took:.1f} s; every folder "
-                       "is listed again (no subtree is skipped on a folder's etag: whether "
-                       "Apple changes it for changes deep below is not public)"],
+                       "is listed again (no subtree is skipped on a folder's etag: a file's "
+                       "content etag can exceed its folder's in Apple's captured listing)"],
             ),
         ]  # fmt: skip
 

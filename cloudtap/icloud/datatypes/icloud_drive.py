@@ -12,8 +12,9 @@ The tree is listed level by level, every folder of a level in one
 request per level of depth. Incremental: the cursor keeps a digest of each item (its etag,
 path, size, dates); a later listing walks the tree again, the same way, but yields only
 items whose digest changed, and reports items no longer there as deleted. No subtree is
-skipped on its folder's etag: whether Apple changes a folder's etag when something deep
-below it changes is not public (docs/apple-evidence.md, "iCloud Drive").
+skipped on its folder's etag: in pyicloud's captured listing a file's content etag is
+above its folder's, so a folder's etag does not show every change below it
+(docs/apple-evidence.md, "iCloud Drive").
 """
 
 from __future__ import annotations
