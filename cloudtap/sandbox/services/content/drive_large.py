@@ -8,6 +8,7 @@ those 99 more (5,000 folders), every folder 20 files (100,000 files).
 
 from __future__ import annotations
 
+import hashlib
 import re
 from functools import lru_cache
 
@@ -18,7 +19,6 @@ from cloudtap.sandbox.services.content.drive_nodes import (
     Kind,
     node_facts,
 )
-from cloudtap.sandbox.services.content.rng import item_rng
 
 TOP_FOLDERS, SUBFOLDERS, FILES_PER_FOLDER = 50, 99, 20
 FOLDERS = TOP_FOLDERS * (1 + SUBFOLDERS)  # 5,000
@@ -112,7 +112,9 @@ def large_tree(seed: int) -> LargeDriveTree:
 
 
 def _file_size(seed: int, index: int) -> int:
-    return 1_000 + item_rng(seed, "drive-size", index).randrange(50_000)
+    # A hash, not a seeded Random: the root's total draws all 100,000 sizes.
+    digest = hashlib.blake2b(f"drive-size:{seed}:{index}".encode(), digest_size=4).digest()
+    return 1_000 + int.from_bytes(digest, "big") % 50_000
 
 
 @lru_cache(maxsize=8192)
