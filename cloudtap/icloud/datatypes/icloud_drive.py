@@ -163,7 +163,7 @@ async def fetch(
     else:
         raise errors.AppleUnavailable(f"iCloud Drive listed deeper than {MAX_DEPTH} levels")
     if known is not None:
-        for gone in known.keys() - marks.keys():
+        for gone in sorted(known.keys() - marks.keys()):
             yield removed(gone)
     set_cursor({CURSOR_KEY: marks})
 
