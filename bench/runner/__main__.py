@@ -26,10 +26,12 @@ RESULTS = REPO / "bench" / "results" / "latest.json"
 
 SCENARIOS = (
     "listing-10k", "listing-100k", "rss-100k", "incremental-100k", "download", "api", "fairness",
+    "drive-100k", "rss-drive-100k", "repeat-drive-100k",
 )  # fmt: skip
 # What a scenario needs run before it: the incremental poll starts where the 100k listing
 # ended, the API load reads the download poll; listing-100k and rss-100k are one run.
 NEEDS = {"incremental-100k": {"listing-100k"}, "api": {"download"}, "rss-100k": {"listing-100k"}}
+NEEDS |= {"rss-drive-100k": {"drive-100k"}, "repeat-drive-100k": {"drive-100k"}}
 
 
 def run(config: Config, root: Path, only: set[str] | None = None) -> list[Scenario]:
@@ -57,6 +59,9 @@ def run(config: Config, root: Path, only: set[str] | None = None) -> list[Scenar
                 scenarios.append(bench.download("download", "bench-large"))
             if "api" in wanted:
                 scenarios.append(bench.api_load("api"))
+            if "drive-100k" in wanted:
+                names = ("drive-100k", "rss-drive-100k", "repeat-drive-100k")
+                scenarios += bench.drive_listing(*names)
             if "fairness" in wanted:
                 scenarios.append(bench.fairness("fairness", "bench-small", "bench-large"))
             return scenarios

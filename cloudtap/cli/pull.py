@@ -101,7 +101,7 @@ def pull(
     apple_id: str | None = typer.Argument(None, help="The Apple ID (not needed with --sandbox)."),
     to: Path = typer.Option(..., "--to", help="Directory that holds the copy."),
     data_types: str | None = typer.Option(
-        None, "--data-types", help="Comma-separated data types (default: all eight)."
+        None, "--data-types", help="Comma-separated data types (default: all nine)."
     ),
     since: str | None = typer.Option(None, help="First pull: only items after this date."),
     watch: str | None = typer.Option(None, help="Repeat at this interval (90s, 15m, 6h)."),

@@ -17,6 +17,10 @@ from cloudtap.icloud.client.apple import AppleClient
 from cloudtap.icloud.connector import JSONDict
 from cloudtap.icloud.replies import json_body, raise_for_common
 
+# The storage meter's category for iCloud Drive (pyicloud ACCOUNT_STORAGE_WORKING: "docs",
+# "Documents").
+DRIVE_MEDIA_KEY = "docs"
+
 # Which webservice each data type needs (the account must advertise it).
 _SERVICE_OF_DATA_TYPE = {
     "icpl.photos": "ckdatabasews",
@@ -28,6 +32,7 @@ _SERVICE_OF_DATA_TYPE = {
     "cloudkit_safari.history": "ckdatabasews",
     "cloudkit_reminders.reminders": "ckdatabasews",
     "fmip.devices": "findme",
+    "icloud_drive.files": "drivews",
 }
 
 
@@ -95,18 +100,22 @@ async def storage(client: AppleClient) -> JSONDict:
     if available is None and isinstance(total, int) and isinstance(used, int):
         # Apple's reply (pyicloud ACCOUNT_STORAGE_WORKING) states only total and used.
         available = max(total - used, 0)
+    media = [m for m in body.get("storageUsageByMedia") or [] if isinstance(m, dict)]
+    documents = next((m for m in media if m.get("mediaKey") == DRIVE_MEDIA_KEY), None)
     return {
         "data_type": "icloud.account.storage",
         "total_bytes": total,
         "used_bytes": used,
         "available_bytes": available,
+        # Apple's "Documents" meter (mediaKey "docs"): iCloud Drive and apps' documents;
+        # null when Apple gives none.
+        "drive_used_bytes": documents.get("usageInBytes") if documents else None,
         "by_category": [
             {
                 "name": m.get("displayLabel") or m.get("mediaKey"),
                 "used_bytes": m.get("usageInBytes"),
             }
-            for m in body.get("storageUsageByMedia") or []
-            if isinstance(m, dict)
+            for m in media
         ],
     }
 

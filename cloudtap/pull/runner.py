@@ -34,6 +34,7 @@ from cloudtap.pull.client import JSON, ApiError, CloudtapClient
 from cloudtap.pull.exporters import Item, Wanted, safe_name, tables
 from cloudtap.pull.exporters import calendar as calendar_export
 from cloudtap.pull.exporters import contacts as contacts_export
+from cloudtap.pull.exporters import drive as drive_export
 from cloudtap.pull.exporters import notes as notes_export
 from cloudtap.pull.exporters import photos as photos_export
 from cloudtap.pull.exporters import reminders as reminders_export
@@ -54,6 +55,7 @@ REMINDERS = reminders_export.DATA_TYPE
 ALBUMS = "icpl.albums"  # read for --album and --list-albums, not copied
 LAYOUTS = ("dates", "albums")
 ALBUMS_PER_POLL = 100  # the albums filter's limit (docs/data-types.md)
+DRIVE = drive_export.DATA_TYPE
 ALL_TYPES = (
     PHOTOS,
     CONTACTS,
@@ -63,8 +65,11 @@ ALL_TYPES = (
     tables.CALLS,
     tables.HISTORY,
     tables.FINDMY,
+    DRIVE,
 )
-CHANGE_FEED = {PHOTOS, NOTES, REMINDERS, tables.CALLS, tables.HISTORY}
+CHANGE_FEED = {PHOTOS, NOTES, REMINDERS, tables.CALLS, tables.HISTORY, DRIVE}
+# Types whose changed items may move or replace their files (a renamed or edited Drive file).
+FILES_FOLLOW_ITEMS = {DRIVE}
 FILES_PER_POLL = 16
 PARALLEL_POLLS = 4  # the API moves at most 4 files of one account at a time
 DEFAULT_CALENDAR_REFRESH = 24 * 3600.0
@@ -137,6 +142,8 @@ def wanted_files(data_type: str, item: Item, options: PullOptions) -> list[Wante
         return contacts_export.wanted(item)
     if data_type == NOTES:
         return notes_export.wanted(item)
+    if data_type == DRIVE:
+        return drive_export.wanted(item)
     return []
 
 
@@ -152,6 +159,8 @@ def write_exports(
         return notes_export.export(root, items, files)
     if data_type == REMINDERS:
         return reminders_export.export(root, items, files)
+    if data_type == DRIVE:
+        return drive_export.export(root, items, files)
     if data_type in tables.TARGETS:
         return tables.export_table(data_type, root, items)
     return []
@@ -257,6 +266,8 @@ class Runner:
             # (A listing bounded by --since, or by albums, lacks other items without
             # their being gone.)
             report["deleted"] = self._record_deletions(data_type, entry, items, fresh, gone)
+            if data_type in FILES_FOLLOW_ITEMS:
+                self._follow_items(data_type, items, fresh)
             items.update(fresh)
             self.store.save(data_type, items)
             entry["listed_at"] = now_iso()
@@ -407,6 +418,39 @@ class Runner:
                 self._remove_from_copy(data_type, items.pop(item_id))
             deleted.clear()
         return len(newly)
+
+    def _follow_items(self, data_type: str, items: dict[str, Item], fresh: dict[str, Item]) -> None:
+        """A changed item's files follow it: one that kept its id but not its path (a
+        rename, a move, into Recently Deleted) is moved on disk; one whose id is gone (a
+        new version of the file) is forgotten, and removed unless its successor takes its
+        place (written over it when fetched)."""
+        for item_id, item in fresh.items():
+            old = items.get(item_id)
+            if old is None:
+                continue
+            now = {w.file_id: w.path for w in wanted_files(data_type, item, self.options)}
+            for want in wanted_files(data_type, old, self.options):
+                entry = self.manifest.files.get(want.file_id)
+                if entry is None:
+                    continue
+                if want.file_id not in now:
+                    del self.manifest.files[want.file_id]
+                    if entry["path"] not in now.values():
+                        self._unlink(entry["path"], want.file_id)
+                elif now[want.file_id] != entry["path"]:
+                    self._move(want.file_id, entry, now[want.file_id])
+
+    def _move(self, file_id: str, entry: dict[str, Any], path: str) -> None:
+        try:
+            source, target = inside(self.root, entry["path"]), inside(self.root, path)
+        except OutsideCopy as exc:
+            self._refuse(exc, file_id)
+            return
+        if not source.is_file() or source.is_symlink():
+            return  # not there (or not ours): fetched again to the new place
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(source, target)
+        self.manifest.record_file(file_id, {**entry, "path": path})
 
     def _remove_from_copy(self, data_type: str, item: Item) -> None:
         for want in wanted_files(data_type, item, self.options):

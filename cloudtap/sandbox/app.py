@@ -55,6 +55,7 @@ _HOST_MODULES: list[str] = [
     "cloudtap.sandbox.services.calendar",
     "cloudtap.sandbox.services.reminders_legacy",
     "cloudtap.sandbox.services.account",
+    "cloudtap.sandbox.services.drive",  # drivews (the tree) and docws (download tokens)
     "cloudtap.sandbox.control",  # cloudtap's own buttons (accept terms, approve a device)
 ]
 

@@ -25,6 +25,7 @@ from cloudtap.icloud.auth import pcs
 from cloudtap.icloud.services import cloudkit
 from tests.api.live_sandbox import PASSWORD, LiveAPI, apple_id, live_api  # noqa: F401
 from tests.sandbox.compat.photos_support import visible_assets
+from tests.support.drive_world import world_tree
 
 ADP_WEB = "adp-web"
 
@@ -79,12 +80,15 @@ def test_adp_with_web_access_waits_for_the_device_then_polls(live: LiveAPI) -> N
     active = _session_when(live, started["id"], lambda s: s["state"] != "pending")
     assert (active["state"], active["error"], active["error_info"]) == ("active", None, None)
 
-    poll = live.poll(active["id"], {"data_types": ["icpl.photos"]})
+    poll = live.poll(active["id"], {"data_types": ["icpl.photos", "icloud_drive.files"]})
     assert poll["errors"]["data"] == [], poll["errors"]
-    [result] = poll["results"]["data"]
-    listed = sorted(item["filename"] for item in _items(result))
+    results = {r["identifier"]: r for r in poll["results"]["data"]}
+    listed = sorted(item["filename"] for item in _items(results["icpl.photos"]))
     expected = sorted(a.filename for a in visible_assets(live.sandbox, apple_id(ADP_WEB)))
     assert listed == expected and len(expected) > 0
+    # Drive opens with its own PCS cookie (requestPCS "iclouddrive").
+    drive = world_tree(live.sandbox, ADP_WEB)
+    assert len(_items(results["icloud_drive.files"])) == len(drive.nodes)
 
 
 def test_adp_with_web_access_off_stays_adp_enabled(live: LiveAPI) -> None:

@@ -91,6 +91,7 @@ def expected_storage(account: SandboxAccount) -> dict[str, Any]:
         "total_bytes": meter.total_bytes,
         "used_bytes": meter.used_bytes,
         "available_bytes": meter.total_bytes - meter.used_bytes,
+        "drive_used_bytes": next(m.used_bytes for m in meter.media if m.key == "docs"),
         "by_category": [{"name": m.label, "used_bytes": m.used_bytes} for m in meter.media],
     }
 

@@ -1,7 +1,7 @@
 """A sandbox run by the test (so it can count Apple requests and read the world's own
 values) that ``cloudtap pull`` subprocesses reach through CLOUDTAP_SANDBOX_PROXY_URL.
 
-Its accounts: the scenario accounts, plus a 2FA account holding all eight data types
+Its accounts: the scenario accounts, plus a 2FA account holding all nine data types
 (``pull-2fa``), a photo account whose downloads are slowed (``pull-slow``) and a small
 account with every change-feed type (``pull-plain``).
 """

@@ -1,5 +1,5 @@
 """``cloudtap pull`` in a pseudo-terminal against the sandbox: a 2FA account (the code
-prompt answered), all eight data types, every export checked against the sandbox
+prompt answered), all nine data types, every export checked against the sandbox
 world's own values, then a second pull that fetches nothing and asks Apple little."""
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ from tests.pull.sandbox_world import (
     spawn_pull,
 )
 
-SEVEN = (
+EVERY = (
     "icpl.photos",
     "mme_contacts.contacts",
     "mme_calendar.events",
@@ -61,6 +61,7 @@ SEVEN = (
     "callkit.calls",
     "cloudkit_safari.history",
     "fmip.devices",
+    "icloud_drive.files",
 )
 
 
@@ -100,7 +101,7 @@ def test_pull_in_a_terminal(pull_sandbox: PullSandbox, tmp_path: Path) -> None:
     assert re.search(r"icpl\.photos\s+\d+ items\s+\d+/\d+ files", output), output[-2000:]
     assert "━" in output
     manifest = json.loads((root / "manifest.json").read_text())
-    for data_type in SEVEN:
+    for data_type in EVERY:
         entry = manifest["data_types"][data_type]
         assert "error" not in entry and entry["count"] > 0, (data_type, entry)
     # Nothing secret is kept by the pull: only ids of the API's (sealed) session.
@@ -130,7 +131,7 @@ def test_pull_in_a_terminal(pull_sandbox: PullSandbox, tmp_path: Path) -> None:
         in_window = [e for e in exchanges if window[0] <= e.started <= window[1]]
         per_type[data_type] = [f"{e.method} {e.host}{e.path}" for e in in_window]
     print("Apple requests per data type on the second pull:", json.dumps(per_type, indent=1))
-    assert set(per_type) == set(SEVEN)
+    assert set(per_type) == set(EVERY)
     for data_type, calls in per_type.items():
         assert len(calls) <= 3, (data_type, calls)
     # Requests outside every data type's window: only the (API-side) session check.

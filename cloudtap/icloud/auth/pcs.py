@@ -31,7 +31,7 @@ from cloudtap.icloud.replies import json_body, raise_for_common
 log = logging.getLogger(__name__)
 
 # The apps whose PCS cookies cloudtap's CloudKit reads need (pyicloud's app names).
-PCS_APPS = ("photos", "notes3")
+PCS_APPS = ("photos", "notes3", "iclouddrive")
 # Both public clients re-ask every 5 s; pyicloud 10 times for PCS, icloud.js forever for
 # consent. An owner needs time to find their phone: wait up to 3 minutes for consent, so
 # that with the PCS tries (50 s) and the sign-in the login stays within its run limit

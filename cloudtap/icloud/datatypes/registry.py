@@ -18,6 +18,7 @@ from cloudtap.icloud.datatypes import (
     cloudkit_reminders,
     cloudkit_safari,
     fmip_devices,
+    icloud_drive,
     icpl_album_photos,
     icpl_albums,
     icpl_photos,
@@ -55,6 +56,7 @@ DATA_TYPES: dict[str, Fetcher] = {
     cloudkit_safari.DATA_TYPE: cloudkit_safari.fetch,
     cloudkit_reminders.DATA_TYPE: cloudkit_reminders.fetch,
     fmip_devices.DATA_TYPE: fmip_devices.fetch,
+    icloud_drive.DATA_TYPE: icloud_drive.fetch,
 }
 
 

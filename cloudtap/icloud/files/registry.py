@@ -1,7 +1,7 @@
 """File id scheme -> how to open it.
 
 ``icpl://`` are iCloud Photos resources, ``mme_contact_image://`` photos of contacts,
-``mme_notes_attachment://`` files attached to notes.
+``mme_notes_attachment://`` files attached to notes, ``icloud_drive://`` iCloud Drive files.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from contextlib import AbstractAsyncContextManager
 
 from cloudtap.icloud import errors
 from cloudtap.icloud.client.apple import AppleClient
-from cloudtap.icloud.files import contact_image, icpl, note_attachment
+from cloudtap.icloud.files import contact_image, drive_file, icpl, note_attachment
 from cloudtap.icloud.files.stream import DownloadStream
 from cloudtap.icloud.services.cloudkit import CloudKitDatabase
 from cloudtap.icloud.services.photos import PhotosLibrary
@@ -55,10 +55,23 @@ async def open_note_attachment(file_id: str, open_client: ClientFactory) -> Down
     return DownloadStream(info, url, open_client, refresh)
 
 
+async def open_drive_file(file_id: str, open_client: ClientFactory) -> DownloadStream:
+    ref = drive_file.DriveFileRef.parse(file_id)
+    async with open_client() as client:
+        info, url = await drive_file.locate(client, ref)
+
+    async def refresh(client: AppleClient) -> str:
+        _, fresh = await drive_file.locate(client, ref)
+        return fresh
+
+    return DownloadStream(info, url, open_client, refresh)
+
+
 _OPENERS = {
     icpl.SCHEME: open_photo,
     contact_image.SCHEME: open_contact_image,
     note_attachment.SCHEME: open_note_attachment,
+    drive_file.SCHEME: open_drive_file,
 }
 
 

@@ -47,6 +47,8 @@ class DownloadStream:
         return f"DownloadStream({self.info.file_id!r}, size={self.info.size})"
 
     async def iter_bytes(self, offset: int = 0) -> AsyncIterator[bytes]:
+        if self.info.size == 0:
+            return  # an empty file: nothing to fetch (Apple's Drive refuses to serve one)
         received = offset
         failures = attempts = 0
         refreshed = False

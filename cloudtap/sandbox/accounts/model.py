@@ -91,6 +91,9 @@ class ContentSpec:
     history: int = 0  # Safari history entries
     callkit: CallkitState = "ok"
     reminders: RemindersPlan = "basic"
+    # iCloud Drive's tree (sandbox.services.content.drive): every account has "basic".
+    drive: Literal["basic", "rich", "100k"] = "basic"
+    drive_revision: int = 0  # 1: the same Drive a while later (sandbox.services.content.drive)
 
 
 @dataclass(frozen=True)

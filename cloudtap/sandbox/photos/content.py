@@ -1,5 +1,5 @@
 """``cvws.icloud-content.com``: the bytes behind every ``downloadURL`` the sandbox
-advertises (Photos resources, Notes attachments).
+advertises (Photos resources, Notes attachments, iCloud Drive files).
 
 No session is needed (Apple's URLs are pre-signed; clients send only cookies). The
 token in the path names the account and resource; the body is exactly the ``size``
@@ -27,7 +27,7 @@ from cloudtap.sandbox.photos import generator, media
 from cloudtap.sandbox.photos.records import checksum
 from cloudtap.sandbox.photos.resources import PREFIXES
 from cloudtap.sandbox.photos.urls import ContentRef, decode_token
-from cloudtap.sandbox.services.content import note_files
+from cloudtap.sandbox.services.content import drive, note_files
 from cloudtap.sandbox.world import SandboxWorld
 
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
@@ -46,6 +46,8 @@ def resolve(world: SandboxWorld, ref: ContentRef) -> Blob | None:
     account = world.account_by_dsid(ref.dsid)
     if account is not None and ref.source == "n":
         return _note_attachment(account, ref.index, ref.code)
+    if account is not None and ref.source == "d":
+        return _drive_file(account, ref.index)
     if account is None or not account.photos_enabled or not 0 <= ref.code < len(PREFIXES):
         return None
     prefix = PREFIXES[ref.code]
@@ -79,6 +81,13 @@ def resolve(world: SandboxWorld, ref: ContentRef) -> Blob | None:
 def _note_attachment(account: SandboxAccount, note_index: int, code: int) -> Blob | None:
     file = note_files.file_for(account.content, note_index, code)
     return None if file is None else Blob(note_files.pieces(file), file.checksum)
+
+
+def _drive_file(account: SandboxAccount, index: int) -> Blob | None:
+    node = drive.node_at(account.content, index)
+    if node is None or node.kind != "FILE":
+        return None
+    return Blob(drive.pieces(account.content, node), node.checksum)
 
 
 def _ranged(request: Request, blob: Blob) -> Response:

@@ -20,10 +20,11 @@ from urllib.parse import quote
 
 from cloudtap.sandbox.hosts import CONTENT, CONTENT_CN
 
-Source = Literal["g", "r", "n"]  # generated photo | replayed photo | note attachment
+# generated photo | replayed photo | note attachment | iCloud Drive file (by tree index)
+Source = Literal["g", "r", "n", "d"]
 _HEAD = struct.Struct(">BcBIB")
 _VERSION = 1
-_SOURCES: dict[bytes, Source] = {b"g": "g", b"r": "r", b"n": "n"}
+_SOURCES: dict[bytes, Source] = {b"g": "g", b"r": "r", b"n": "n", b"d": "d"}
 
 
 @dataclass(frozen=True)

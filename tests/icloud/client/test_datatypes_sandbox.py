@@ -27,6 +27,7 @@ ALL_DATA_TYPES = {
     "cloudkit_safari.history",
     "cloudkit_reminders.reminders",
     "fmip.devices",
+    "icloud_drive.files",
 }
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from cloudtap.sandbox.accounts.model import SandboxAccount
 from cloudtap.sandbox.photos.counts import photo_count
+from cloudtap.sandbox.services.content import drive
 
 GB = 1024**3
 QUOTA = 50 * GB  # the 50 GB iCloud+ tier
@@ -39,10 +40,23 @@ class StorageUsage:
         return sum(m.used_bytes for m in self.media)
 
 
+def drive_bytes(account: SandboxAccount) -> int:
+    """What the account's iCloud Drive holds, Recently Deleted included (Apple counts it
+    against the quota until it is purged)."""
+    tree = drive.tree(account.content)
+    root = tree.node(drive.ROOT_ID)
+    live = tree.stats(root)[0] if root is not None else 0
+    trashed = 0
+    for node in tree.children_of(drive.TRASH_ID):
+        trashed += node.size if node.kind == "FILE" else tree.stats(node)[0]
+    return live + trashed
+
+
 def usage(account: SandboxAccount) -> StorageUsage:
     spec = account.content
     photos = photo_count(account) * BYTES_PER_PHOTO
-    docs = spec.notes * BYTES_PER_NOTE + spec.contacts * BYTES_PER_CONTACT
+    # Apple's "docs" ("Documents") meter is iCloud Drive and apps' documents.
+    docs = drive_bytes(account) + spec.notes * BYTES_PER_NOTE + spec.contacts * BYTES_PER_CONTACT
     return StorageUsage(
         total_bytes=QUOTA,
         media=(

@@ -1,0 +1,107 @@
+"""iCloud Drive: ``drivews`` lists folders, ``docws`` hands out download tokens.
+
+- ``POST {drivews}/retrieveItemDetailsInFolders`` with ``[{"drivewsid", "partialData":
+  false}, ...]`` answers one entry per folder, in order: the folder and its direct
+  children in ``items``. The root is ``FOLDER::com.apple.CloudDocs::root``, Recently
+  Deleted ``FOLDER::com.apple.CloudDocs::TRASH_ROOT`` (its reply says ``TRASH_ROOT``).
+- ``GET {docws}/ws/<zone>/download/by_id?document_id=<docwsid>`` answers a
+  ``data_token`` (or, for a bundle, a ``package_token``) whose ``url`` has the bytes.
+
+Shapes: pyicloud's ``tests/const/const_drive.py`` (docs/apple-evidence.md, "iCloud Drive").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from cloudtap.icloud import errors
+from cloudtap.icloud.client.apple import AppleClient
+from cloudtap.icloud.replies import json_body, raise_for_common
+
+CLOUD_DOCS = "com.apple.CloudDocs"
+ROOT_ID = f"FOLDER::{CLOUD_DOCS}::root"
+TRASH_ID = f"FOLDER::{CLOUD_DOCS}::TRASH_ROOT"
+TRASH_PARENT = "TRASH_ROOT"  # the trash's items name it as their parent
+# Folders per request: public clients send one; the body is a list, so a few go together
+# (docs/apple-evidence.md, "iCloud Drive": assumed, and the reply is checked entry by entry).
+FOLDERS_PER_REQUEST = 50
+
+
+@dataclass(frozen=True)
+class DownloadToken:
+    url: str
+    package: bool  # a bundle (.pages): the URL serves the package as one archive
+    content_etag: str  # ``double_etag``'s first part: the version the URL serves ("" if none)
+
+
+# Drive with Advanced Data Protection and no PCS cookie for it: "Missing PCS cookies" 423
+# (icloud-docker #125, #262; docs/apple-evidence.md, "iCloud Drive").
+MISSING_PCS = 423
+
+
+def _raise_for_drive(response: httpx.Response) -> None:
+    raise_for_common(response)
+    if response.status_code == MISSING_PCS:
+        raise errors.AdpEnabled(
+            "iCloud Drive needs web access to this Advanced Data Protection account "
+            "('Access iCloud Data on the Web' on, and the owner's consent)"
+        )
+
+
+def _root(client: AppleClient, key: str) -> str:
+    root = client.session.service_url(key)
+    if not root:
+        raise errors.ServiceDisabled("iCloud Drive is not available for this account")
+    return root.rstrip("/")
+
+
+async def folders(client: AppleClient, ids: list[str]) -> list[dict[str, Any]]:
+    """The folders ``ids`` with their children, in order; an id Apple does not know comes
+    back as ``{"drivewsid", "status": "ID_INVALID"}`` (callers decide)."""
+    if not ids:
+        return []
+    if len(ids) > FOLDERS_PER_REQUEST:
+        raise ValueError(f"at most {FOLDERS_PER_REQUEST} folders per request")
+    response = await client.service(
+        "POST",
+        f"{_root(client, 'drivews')}/retrieveItemDetailsInFolders",
+        json=[{"drivewsid": i, "partialData": False} for i in ids],
+    )
+    _raise_for_drive(response)
+    body = json_body(response)
+    if response.status_code >= 400:
+        raise errors.AppleUnavailable(f"iCloud Drive answered HTTP {response.status_code}")
+    if (
+        not isinstance(body, list)
+        or len(body) != len(ids)
+        or not all(isinstance(f, dict) for f in body)
+    ):
+        kind = type(body).__name__
+        size = len(body) if isinstance(body, list) else "-"
+        raise errors.AppleUnavailable(
+            f"iCloud Drive's folder listing was unreadable ({kind} of {size} for {len(ids)})"
+        )
+    return body
+
+
+async def download_token(client: AppleClient, zone: str, document_id: str) -> DownloadToken:
+    response = await client.service(
+        "GET",
+        f"{_root(client, 'docws')}/ws/{zone}/download/by_id",
+        params={"document_id": document_id},
+    )
+    _raise_for_drive(response)
+    if response.status_code == 404:
+        raise errors.NotFound("that iCloud Drive file no longer exists")
+    body = json_body(response)
+    if response.status_code >= 400 or not isinstance(body, dict):
+        raise errors.AppleUnavailable(f"iCloud Drive answered HTTP {response.status_code}")
+    for key, package in (("data_token", False), ("package_token", True)):
+        token = body.get(key)
+        if isinstance(token, dict) and isinstance(token.get("url"), str) and token["url"]:
+            version = str(body.get("double_etag") or "").split("::", 1)[0]
+            return DownloadToken(token["url"], package, version)
+    raise errors.AppleUnavailable("iCloud Drive gave no download URL for that file")
