@@ -72,7 +72,10 @@ def run(config: Config, root: Path, only: set[str] | None = None) -> list[Scenar
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="smaller sizes, under 5 minutes")
-    parser.add_argument("--output", type=Path, default=RESULTS)
+    parser.add_argument(
+        "--output", type=Path, default=RESULTS,
+        help="also write the results here (latest.json is written either way)",
+    )  # fmt: skip
     parser.add_argument(
         "--keep", action="store_true",
         help="also keep this run as bench/results/<commit>.json",
@@ -107,6 +110,8 @@ def main() -> None:
     }
     origin = provenance(REPO, started_at, load)
     write_json(args.output, settings, scenarios, origin)
+    if args.output.resolve() != RESULTS.resolve():
+        shutil.copyfile(args.output, RESULTS)  # latest.json is always the last run
     if args.keep:
         shutil.copyfile(args.output, RESULTS.parent / kept_name(origin["commit"], args.quick))
     print(table(scenarios))
