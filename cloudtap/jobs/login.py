@@ -25,6 +25,7 @@ from cloudtap.icloud.errors import ICloudError
 from cloudtap.icloud.retry import retry_after_of
 from cloudtap.jobs.connectors import connector_for
 from cloudtap.jobs.locks import lock_provider_for
+from cloudtap.jobs.session_horizon import set_horizon
 from cloudtap.jobs.signin_cooldown import SigninCooldown, retry_info
 from cloudtap.jobs.vault import (
     CREDENTIALS_TTL_SECONDS,
@@ -161,6 +162,7 @@ def _apply(
         source.login_sealed = source.login_key_id = source.login_expires = None
         source.state = "active"
         session.state, session.error, session.error_info = "active", None, None
+        set_horizon(session, outcome.trust_expires)
         _emit_session(db, session, "active")
         return
     error = outcome.error or "login-failed"

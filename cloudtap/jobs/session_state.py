@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session as DbSession
 
 from cloudtap.config import Settings
 from cloudtap.icloud.errors import SessionExpired
+from cloudtap.jobs.session_horizon import reason_for_refusal
 from cloudtap.jobs.vault import open_state, session_context
 from cloudtap.publish.events import emit
 from cloudtap.store.ids import utcnow
@@ -31,6 +32,7 @@ def expire_session(db: DbSession, session: Session) -> None:
     if session.state == "expired":
         return
     session.state, session.error, session.date_expired = "expired", "session-expired", utcnow()
+    session.error_info = {"reason": reason_for_refusal(session)}
     session.state_sealed = session.state_key_id = None
     data = serialize_session(db, session)
     emit(db, session.organisation_id, session.key_id, "session", "expired", data)

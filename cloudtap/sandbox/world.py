@@ -79,11 +79,16 @@ class SandboxWorld:
 
     def issue_web_session(self, account: SandboxAccount) -> WebSession:
         now = time.time()
+        expires = now + self.web_session_ttl
+        trust_end = self.sign_ins.trust_end(account.apple_id)
+        if account.trust_lifetime is not None:
+            # An account whose trust is short: its web sessions end with the trust.
+            expires = min(expires, trust_end if trust_end is not None else now)
         session = WebSession(
             token=secrets.token_urlsafe(32),
             apple_id=account.apple_id.lower(),
             created=now,
-            expires=now + self.web_session_ttl,
+            expires=expires,
         )
         with self._lock:
             self._sessions[session.token] = session

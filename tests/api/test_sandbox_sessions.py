@@ -125,6 +125,8 @@ def test_session_expires_when_apple_ends_it_for_good(live: LiveAPI) -> None:
     assert [e["error"] for e in poll["errors"]["data"]] == ["session-expired"]
     expired = live.client.get(f"/sessions/{session['id']}", headers=live.headers).json()
     assert (expired["state"], expired["error"]) == ("expired", "session-expired")
+    # Refused before its trust's horizon: Apple does not say why, so ``revoked``.
+    assert expired["error_info"] == {"reason": "revoked"}
     assert expired["date_expired"] is not None
     assert [e["id"] for e in live.events("session", "expired")] == [session["id"]]
     refused = live.client.post(

@@ -22,6 +22,7 @@ from typing import Any, Literal
 
 from cloudtap.icloud import errors
 from cloudtap.icloud.auth import hsa2, pcs, signin, twosv
+from cloudtap.icloud.auth.trust_horizon import trust_expires
 from cloudtap.icloud.client.apple import AppleClient
 from cloudtap.icloud.connector import Credentials, JSONDict, LoginOutcome, TransportOptions
 from cloudtap.icloud.locks import LOCAL_LOCKS, LockProvider
@@ -268,6 +269,7 @@ async def _active(client: AppleClient, web: signin.WebSession) -> LoginOutcome:
         state="active",
         session_state=active_state(session),
         account=account_facts(session),
+        trust_expires=trust_expires(session),
     )
 
 

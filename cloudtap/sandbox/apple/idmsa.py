@@ -302,7 +302,9 @@ class IdmsaHost:
         sign_in.trusted = True
         self.book.new_token(sign_in)
         headers = self._headers(sign_in, account)
-        headers["X-Apple-TwoSV-Trust-Token"] = self.book.issue_trust_token(account.apple_id)
+        headers["X-Apple-TwoSV-Trust-Token"] = self.book.issue_trust_token(
+            account.apple_id, account.trust_lifetime
+        )
         return _locale_cookies(empty(204, headers, content_type=HTML), account)
 
 
