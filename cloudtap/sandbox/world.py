@@ -56,6 +56,10 @@ class SandboxWorld:
     tally: RequestTally = field(default_factory=RequestTally)
     # ADP with web access on: consent requests and approvals of trusted devices.
     consents: ConsentBook = field(default_factory=ConsentBook)
+    # Accounts given a web session since the world was built, and those whose owner has
+    # changed the password since (``SandboxAccount.password_changes``).
+    _had_session: set[str] = field(default_factory=set)
+    _password_changed: set[str] = field(default_factory=set)
     _sessions: dict[str, WebSession] = field(default_factory=dict)
     _cloudkit_calls: dict[str, int] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -92,8 +96,25 @@ class SandboxWorld:
         )
         with self._lock:
             self._sessions[session.token] = session
+            self._had_session.add(session.apple_id)
         self.changed(WEB_SESSIONS)
         return session
+
+    def password_changed(self, account: SandboxAccount) -> bool:
+        """Whether ``account``'s old password no longer works. A ``password_changes``
+        account's owner changes it before the next sign-in after its first session,
+        which ends every session and trusted browser it had."""
+        apple_id = account.apple_id.lower()
+        with self._lock:
+            if not account.password_changes or apple_id not in self._had_session:
+                return False
+            first_time = apple_id not in self._password_changed
+            self._password_changed.add(apple_id)
+        if first_time:
+            self.expire_sessions_of(apple_id)
+            self.sign_ins.end_sign_ins(apple_id)
+            self.sign_ins.revoke_trust(apple_id)
+        return True
 
     def end_web_session(self, token: str) -> None:
         with self._lock:

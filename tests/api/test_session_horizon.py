@@ -47,6 +47,10 @@ def _session_events(receiver: WebhookReceiver) -> list[tuple[str, dict[str, Any]
     return [(b["action"], b["data"]) for b in bodies if b["type"] == "session"]
 
 
+def _delivered(receiver: WebhookReceiver, action: str) -> bool:
+    return any(seen == action for seen, _ in _session_events(receiver))
+
+
 def _moment(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00")).replace(tzinfo=None)
 
@@ -69,24 +73,25 @@ def test_trust_60s_is_announced_ahead_then_expired_once_each(
 
     lead = timedelta(seconds=LEAD_SECONDS)
     second = timedelta(seconds=1)
-    steps = [
+    ahead = [
         (horizon - lead - second, (0, 0)),  # not yet
         (horizon - lead + second, (1, 0)),  # expiring
         (horizon - second, (0, 0)),  # announced already
+    ]
+    for now, expected in ahead:
+        assert sweep_session_horizons(live.settings, now) == expected, now
+    # Real time puts the lead between the two; the fast clock waits for the delivery.
+    wait_for(lambda: _delivered(receiver, "expiring"))
+    for now, expected in [
         (horizon + second, (0, 1)),  # trust ended
         (horizon + 10 * second, (0, 0)),  # expired already
-    ]
-    for now, expected in steps:
+    ]:
         assert sweep_session_horizons(live.settings, now) == expected, now
-
-    def both_delivered() -> list[tuple[str, dict[str, Any]]]:
-        events = _session_events(receiver)
-        actions = [action for action, _ in events]
-        return events if "expiring" in actions and "expired" in actions else []
-
-    events = wait_for(both_delivered)
+    wait_for(lambda: _delivered(receiver, "expired"))
+    events = _session_events(receiver)
     actions = [action for action, data in events if data["id"] == session["id"]]
-    assert actions == ["active", "expiring", "expired"]
+    assert actions.count("active") == 1
+    assert [action for action in actions if action != "active"] == ["expiring", "expired"]
     expiring, expired = (data for action, data in events if action in ("expiring", "expired"))
     assert expiring["state"] == "active" and expiring["date_expires"] == session["date_expires"]
     assert expired["state"] == "expired" and expired["error"] == "session-expired"
@@ -113,3 +118,25 @@ def test_without_apples_word_the_horizon_is_the_estimate(live: LiveAPI) -> None:
     assert sweep_session_horizons(live.settings, later) == (0, 0)
     seen = live.client.get(f"/sessions/{session['id']}", headers=live.tenant.headers).json()
     assert seen["state"] == "active"
+
+
+def test_a_changed_password_ends_the_earlier_session_with_that_reason(live: LiveAPI) -> None:
+    first = live.active_session("password-changed")
+    # The owner changed the password: Apple refuses the old one as it would a wrong one.
+    again = live.session("password-changed")
+    assert (again["state"], again["error"]) == ("failed", "invalid-credentials")
+    assert again["error_info"] == {"reason": "password-changed"}
+    ended = live.client.get(f"/sessions/{first['id']}", headers=live.tenant.headers).json()
+    assert (ended["state"], ended["error"]) == ("expired", "session-expired")
+    assert ended["error_info"] == {"reason": "password-changed"}
+    [expired] = live.events("session", "expired")
+    assert (expired["id"], expired["error_info"]) == (first["id"], {"reason": "password-changed"})
+
+
+def test_a_mistyped_password_leaves_the_working_session_alone(live: LiveAPI) -> None:
+    first = live.active_session("no2fa")
+    typo = live.session("no2fa", password="not-the-password")
+    assert (typo["error"], typo["error_info"]) == ("invalid-credentials", None)
+    still = live.client.get(f"/sessions/{first['id']}", headers=live.tenant.headers).json()
+    assert still["state"] == "active"
+    assert live.events("session", "expired") == []

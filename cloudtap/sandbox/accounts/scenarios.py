@@ -98,6 +98,12 @@ _SCENARIOS: list[tuple[str, str, str, dict[str, Any]]] = [
         },
     ),
     (
+        "password-changed",
+        "password-changed-after-first-session",
+        "Paxton",
+        {"password_changes": True, "photos": ("lib", 4, 0)},
+    ),
+    (
         "2sv",
         "2sv-legacy",
         "Stella",

@@ -160,6 +160,9 @@ class IdmsaHost:
             return service_errors(403, "-20209", LOCKED, {"scnt": pending.scnt})
         if account is None or not pending.challenge.verify(m1, m2 or None):
             return service_errors(401, "-20101", WRONG_PASSWORD, {"scnt": pending.scnt})
+        if self.world.password_changed(account):
+            # An old password is a wrong one: Apple says nothing more [assumed].
+            return service_errors(401, "-20101", WRONG_PASSWORD, {"scnt": pending.scnt})
 
         _, status, reply, headers = self._start_sign_in(account, pending.scnt, body)
         return apple_json(reply, status, headers)
@@ -207,8 +210,10 @@ class IdmsaHost:
         scnt = secrets.token_hex(24)
         if account is not None and account.locked:
             return service_errors(403, "-20209", LOCKED, {"scnt": scnt})
-        if account is None or not secrets.compare_digest(
-            password.encode(), account.password.encode()
+        if (
+            account is None
+            or not secrets.compare_digest(password.encode(), account.password.encode())
+            or self.world.password_changed(account)
         ):
             return _raw_password_reply({"X-Apple-I-Rscd": "401", "scnt": scnt})
         sign_in, status, _, headers = self._start_sign_in(account, scnt, body)
