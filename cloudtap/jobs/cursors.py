@@ -32,6 +32,8 @@ class Resume:
 
     given: JSONDict | None = None
     left: JSONDict | None = None
+    # When the listing that left ``given`` started: what an incremental result follows.
+    given_as_of: datetime | None = None
 
 
 def _context(source_id: str, data_type: str) -> str:
@@ -44,20 +46,24 @@ def _aware(moment: datetime) -> datetime:
 
 def usable_cursor(
     settings: Settings, db: DbSession, source_id: str, data_type: str, filters: Filters
-) -> JSONDict | None:
+) -> Resume:
+    """The source's kept cursor for ``data_type`` if this listing may start from it
+    (cursors belong to the source, so a new session of the same source resumes too)."""
     if filters.since is None:
-        return None  # without `since` the caller wants everything, not just changes
+        return Resume()  # without `since` the caller wants everything, not just changes
     row = find_cursor(db, source_id, data_type)
     if row is None or _aware(filters.since) < _aware(row.as_of):
-        return None
+        return Resume()
     try:
         cursor = open_state(
             settings, _context(source_id, data_type), row.cursor_key_id, row.cursor_sealed
         )
     except SealError:
         log.warning("listing cursor of source %s is unreadable; listing afresh", source_id)
-        return None
-    return dict(cursor) if isinstance(cursor, dict) else None
+        return Resume()
+    if not isinstance(cursor, dict):
+        return Resume()
+    return Resume(given=dict(cursor), given_as_of=row.as_of)
 
 
 def keep_cursor(

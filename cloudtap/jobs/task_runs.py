@@ -148,14 +148,13 @@ def start_task(settings: Settings, task_id: str, owner: str) -> TaskRun | None:
 
 def _resume_point(settings: Settings, db: DbSession, task: Task, poll: Poll) -> Resume:
     """Where a data task's listing may start: the source's kept cursor, if usable."""
-    resume = Resume()
-    if task.type == TASK_DATA and task.source_id:
-        try:
-            filters = filters_of(dict(poll.payload or {}))
-        except InvalidFilter:
-            filters = Filters()
-        resume.given = usable_cursor(settings, db, task.source_id, task.target or "", filters)
-    return resume
+    if task.type != TASK_DATA or not task.source_id:
+        return Resume()
+    try:
+        filters = filters_of(dict(poll.payload or {}))
+    except InvalidFilter:
+        filters = Filters()
+    return usable_cursor(settings, db, task.source_id, task.target or "", filters)
 
 
 class _SharedLoads:

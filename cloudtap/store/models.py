@@ -222,6 +222,9 @@ class Result(_Owned, Base):
     checksum: Mapped[str] = mapped_column(String(32))
     state: Mapped[str] = mapped_column(String(20), default="available")
     date_expires: Mapped[datetime | None] = mapped_column(default=None)
+    # Data-type results: the changes since ``changes_since`` (True) or a full listing.
+    incremental: Mapped[bool | None] = mapped_column(default=None)
+    changes_since: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class Event(_Owned, Base):

@@ -94,7 +94,7 @@ _SCENARIOS: list[tuple[str, str, str, dict[str, Any]]] = [
             "trusted_phones": (_PHONE,),
             "trust_lifetime": 60.0,
             "photos": ("lib", 6, 0),
-            "content": dict(contacts=10, events=10, notes=5),
+            "content": dict(devices=1, contacts=10, events=10, notes=5, calls=12, history=10),
         },
     ),
     (

@@ -1,4 +1,5 @@
-"""session horizon: when a session's trust ends, whether estimated, when it was announced
+"""session horizon (when a session's trust ends, whether estimated, when it was announced)
+and incremental results (whether a data type's result holds only changes, since when)
 
 Revision ID: 0011
 Revises: 0010
@@ -21,9 +22,15 @@ def upgrade() -> None:
         batch.add_column(sa.Column("expires_estimated", sa.Boolean(), nullable=True))
         batch.add_column(sa.Column("date_expiring_sent", sa.DateTime(), nullable=True))
         batch.create_index("ix_sessions_date_expires", ["date_expires"], unique=False)
+    with op.batch_alter_table("results") as batch:
+        batch.add_column(sa.Column("incremental", sa.Boolean(), nullable=True))
+        batch.add_column(sa.Column("changes_since", sa.DateTime(), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("results") as batch:
+        batch.drop_column("changes_since")
+        batch.drop_column("incremental")
     with op.batch_alter_table("sessions") as batch:
         batch.drop_index("ix_sessions_date_expires")
         batch.drop_column("date_expiring_sent")
