@@ -65,7 +65,9 @@ def test_wrong_password_is_invalid_credentials(live: LiveAPI) -> None:
 @pytest.mark.parametrize("name", ["2fa-device", "2fa-sms"])
 def test_two_factor_code_completes_the_same_login(live: LiveAPI, name: str) -> None:
     first = live.session(name)
-    assert _outcome(first) == ("failed", "code-required", None, "unvalidated")
+    state, error, info, source_state = _outcome(first)
+    assert (state, error, source_state) == ("failed", "code-required", "unvalidated")
+    assert info is not None and set(info) == {"sent_to", "choices"}
     wrong = live.session(name, code="000000")
     reason = {"reason": "code-invalid"}  # asked again, as ricloud-py expects, with the reason
     assert _outcome(wrong) == ("failed", "code-required", reason, "unvalidated")

@@ -123,6 +123,12 @@ class SignInBook:
             return self._fresh(candidates[-1]) if candidates else None
         return None
 
+    def of_account(self, apple_id: str) -> list[SignIn]:
+        """This account's live sign-ins, oldest first (for tests and the control host)."""
+        with self._lock:
+            found = [s for s in self._by_session_id.values() if s.apple_id == apple_id.lower()]
+        return [s for s in found if self._fresh(s) is not None]
+
     # --- trust tokens ----------------------------------------------------------------
     def issue_trust_token(self, apple_id: str, lifetime: float | None = None) -> str:
         token = "ct-trust-" + secrets.token_urlsafe(48)
