@@ -11,7 +11,7 @@ from typing import Any, cast
 
 import typer
 
-from cloudtap.pull.login import TerminalPrompter
+from cloudtap.pull.login import Prompter, TerminalPrompter
 
 SANDBOX_DOMAIN = "@sandbox.cloudtap.dev"
 SANDBOX_DEMO_ACCOUNT = f"rich{SANDBOX_DOMAIN}"
@@ -91,7 +91,7 @@ def _private_server(root: Path) -> tuple[Path, Path | None]:
 def pull(
     ctx: typer.Context,
     apple_id: str | None = typer.Argument(None, help="The Apple ID (not needed with --sandbox)."),
-    to: Path = typer.Option(..., "--to", help="Directory that holds the copy."),
+    to: Path | None = typer.Option(None, "--to", help="Directory that holds the copy."),
     data_types: str | None = typer.Option(
         None, "--data-types", help="Comma-separated data types (default: all seven)."
     ),
@@ -134,8 +134,33 @@ def pull(
     list_albums: bool = typer.Option(
         False, "--list-albums", help="Print the account's album names, one a line, and stop."
     ),
+    notify_command: str | None = typer.Option(
+        None,
+        "--notify-command",
+        help="Run this when a login needs you, the trust nears its end or a pull fails "
+        "(CLOUDTAP_EVENT, CLOUDTAP_APPLE_ID, CLOUDTAP_MESSAGE in its environment).",
+    ),
+    notify_url: str | None = typer.Option(
+        None, "--notify-url", help="POST the same notifications as JSON to this URL."
+    ),
+    code_file: Path | None = typer.Option(
+        None, "--code-file", help="Without a terminal: also take the 2FA code from this file."
+    ),
+    code_wait: float = typer.Option(
+        900.0, "--code-wait", help="Without a terminal: seconds to wait for a 2FA code."
+    ),
 ) -> None:
-    """Copy a whole iCloud account into DIR in open formats, and keep it in sync."""
+    """Copy a whole iCloud account into DIR in open formats, and keep it in sync.
+
+    ``cloudtap pull code APPLE_ID CODE`` hands a 2FA code to a pull of that Apple ID that
+    has no terminal (another shell, another process)."""
+    if apple_id == "code":
+        _leave_code(ctx.args)
+        return
+    if ctx.args:
+        raise typer.BadParameter(f"unexpected arguments: {' '.join(ctx.args)}")
+    if to is None:
+        raise typer.BadParameter("--to DIR is required")
     # Imported here: every other command would otherwise load the export libraries.
     import httpx
 
@@ -173,7 +198,17 @@ def pull(
         verify=verify,
         albums=tuple(dict.fromkeys(album)),
     )
-    prompter = _SandboxPrompter() if known_password else TerminalPrompter()
+    from cloudtap.pull.code_drop import WaitingPrompter
+    from cloudtap.pull.notify import PULL_FAILED, Notifier
+
+    notifier = Notifier(notify_command, notify_url)
+    prompter: Prompter = _SandboxPrompter() if known_password else TerminalPrompter()
+    if not known_password and not sys.stdin.isatty():
+        # No terminal (a NAS, a container, cron): notify, and wait for the code.
+        def say(text: str) -> None:
+            typer.echo(f"cloudtap pull: {text}", err=True)
+
+        prompter = WaitingPrompter(apple_id, notifier, code_wait, code_file, say)
     # The keyring is asked for every Apple ID, sandbox ones too (so its path is the one
     # tested); only --sandbox's demo, whose password is public, skips it.
     sources = PasswordSources(env_name=password_env, use_keyring=not known_password)
@@ -213,7 +248,12 @@ def pull(
                 typer.echo(f"cloudtap pull: {exc or type(exc).__name__}", err=True)
                 if isinstance(exc, LoginFailed):
                     _explain_login_failure(exc.error, exc.info)
-                raise typer.Exit(1) from None
+                what = exc.error if isinstance(exc, LoginFailed) else type(exc).__name__
+                notifier.send(PULL_FAILED, apple_id, f"the pull of {apple_id} failed: {what}")
+                if interval is None:
+                    raise typer.Exit(1) from None
+                time.sleep(interval)  # --watch keeps its schedule: the next run tries again
+                continue
             progress.close()
             tighten(root / STATE_DIR)
             failed = {k: v["error"] for k, v in summary.data_types.items() if v.get("error")}
@@ -235,6 +275,16 @@ def pull(
                     raise typer.Exit(2)
                 return
             time.sleep(interval)
+
+
+def _leave_code(args: list[str]) -> None:
+    """``cloudtap pull code APPLE_ID CODE``: leave the code for that Apple ID's pull."""
+    from cloudtap.pull.code_drop import put_code
+
+    if len(args) != 2 or not args[1].strip():
+        raise typer.BadParameter("usage: cloudtap pull code APPLE_ID CODE")
+    put_code(args[0], args[1])
+    typer.echo(f"cloudtap pull: code left for the pull of {args[0]}", err=True)
 
 
 def _explain_failed_type(data_type: str, error: str) -> None:

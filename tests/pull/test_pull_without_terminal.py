@@ -1,0 +1,81 @@
+"""``cloudtap pull`` with no terminal (a NAS, a container, cron), issue 22: a login that
+needs a 2FA code notifies (a webhook receiver on 127.0.0.1 and a command hook) and waits;
+``cloudtap pull code <apple id> <code>`` from another process finishes it, and the pull
+completes. No notification carries the password or the code."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from cloudtap.sandbox.services.content import notes as notes_gen
+from tests.api.helpers import wait_for
+from tests.pull.sandbox_world import CODE, PASSWORD, REPO, TWO_FA, PullSandbox, pull_command
+from tests.support.webhook_receiver import WebhookReceiver
+
+# The hook appends the event and message it was given: proof it ran, and what it saw.
+HOOK = Path(__file__).with_name("notify_hook.py")
+
+
+def _notified(receiver: WebhookReceiver) -> list[dict[str, str]]:
+    return [json.loads(r.body) for r in list(receiver.received)]
+
+
+def test_a_code_from_another_process_finishes_the_login(
+    pull_sandbox: PullSandbox, tmp_path: Path
+) -> None:
+    root, hook_log = tmp_path / "copy", tmp_path / "hook.log"
+    env = {**pull_sandbox.env(tmp_path), "CT_TEST_PASSWORD": PASSWORD}
+    hook = f"{sys.executable} {HOOK} {hook_log}"
+    with WebhookReceiver() as receiver, (tmp_path / "pull.log").open("w") as log:
+        pull = subprocess.Popen(
+            pull_command(
+                TWO_FA,
+                "--to",
+                str(root),
+                "--data-types",
+                "mme_notes.notes",
+                "--password-env",
+                "CT_TEST_PASSWORD",
+                "--notify-url",
+                receiver.url,
+                "--notify-command",
+                hook,
+                "--code-wait",
+                "120",
+            ),
+            cwd=REPO,
+            env=env,
+            stdin=subprocess.DEVNULL,  # no terminal to type a code into
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            [told] = wait_for(lambda: _notified(receiver), timeout=120)
+            assert (told["event"], told["apple_id"]) == ("login-needed", TWO_FA)
+            assert f"cloudtap pull code {TWO_FA}" in told["message"]
+            assert pull.poll() is None  # still waiting for the code
+
+            given = subprocess.run(
+                pull_command("code", TWO_FA, CODE),
+                cwd=REPO,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
+            assert given.returncode == 0, given.stderr
+            assert pull.wait(timeout=240) == 0, (tmp_path / "pull.log").read_text()
+        finally:
+            if pull.poll() is None:
+                pull.kill()
+                pull.wait()
+    manifest = json.loads((root / "manifest.json").read_text())
+    spec = pull_sandbox.account(TWO_FA).content
+    live = [n for n in (notes_gen.note(spec, i) for i in range(spec.notes)) if not n.deleted]
+    assert manifest["data_types"]["mme_notes.notes"]["count"] == len(live) > 0
+    assert hook_log.read_text().startswith("login-needed ")
+    everything_told = hook_log.read_text() + json.dumps(_notified(receiver))
+    assert PASSWORD not in everything_told and CODE not in everything_told
