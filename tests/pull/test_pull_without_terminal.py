@@ -79,3 +79,77 @@ def test_a_code_from_another_process_finishes_the_login(
     assert hook_log.read_text().startswith("login-needed ")
     everything_told = hook_log.read_text() + json.dumps(_notified(receiver))
     assert PASSWORD not in everything_told and CODE not in everything_told
+
+
+def _runs(log: Path) -> list[str]:
+    return [line for line in log.read_text().splitlines() if line.startswith("pulled into ")]
+
+
+def test_watch_meets_an_ended_trust_notifies_and_goes_on_incrementally(
+    pull_sandbox: PullSandbox, tmp_path: Path
+) -> None:
+    root, log_path = tmp_path / "copy", tmp_path / "watch.log"
+    env = {**pull_sandbox.env(tmp_path), "CT_TEST_PASSWORD": PASSWORD}
+    world = pull_sandbox.world
+
+    def give_code() -> None:
+        given = subprocess.run(
+            pull_command("code", TWO_FA, CODE), cwd=REPO, env=env, capture_output=True, timeout=60
+        )
+        assert given.returncode == 0, given.stderr
+
+    with WebhookReceiver() as receiver, log_path.open("w") as log:
+        watch = subprocess.Popen(
+            pull_command(
+                TWO_FA,
+                "--to",
+                str(root),
+                "--data-types",
+                "mme_notes.notes",
+                "--password-env",
+                "CT_TEST_PASSWORD",
+                "--notify-url",
+                receiver.url,
+                "--watch",
+                "2s",
+            ),
+            cwd=REPO,
+            env={**env, "PYTHONUNBUFFERED": "1"},
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            wait_for(lambda: len(_notified(receiver)) == 1, timeout=120)
+            give_code()
+            wait_for(lambda: len(_runs(log_path)) >= 2, timeout=120)  # runs on schedule
+            first_count = json.loads((root / "manifest.json").read_text())["data_types"]
+            # Apple ends the session, its sign-in and the trust: only a new code helps.
+            world.expire_sessions_of(TWO_FA)
+            world.sign_ins.end_sign_ins(TWO_FA)
+            world.sign_ins.revoke_trust(TWO_FA)
+            runs_before = len(_runs(log_path))
+            wait_for(lambda: len(_notified(receiver)) == 2, timeout=120)
+            assert watch.poll() is None  # the watch waits for the code, it did not stop
+            since_relogin = len(pull_sandbox.running.exchanges())
+            give_code()
+            wait_for(lambda: len(_runs(log_path)) >= runs_before + 2, timeout=120)
+        finally:
+            watch.terminate()
+            watch.wait(timeout=60)
+    told = _notified(receiver)
+    assert [t["event"] for t in told] == ["login-needed", "login-needed"]
+    # After the new code: notes came from the change feed only, and nothing was fetched
+    # again (each run after the first reports 0 files).
+    notes_calls = [
+        c.path
+        for c in pull_sandbox.running.exchanges()[since_relogin:]
+        if "com.apple.notes" in c.path
+    ]
+    assert notes_calls and all(p.endswith("/changes/zone") for p in notes_calls), notes_calls
+    assert all(": 0 files fetched" in line for line in _runs(log_path)[1:])
+    manifest = json.loads((root / "manifest.json").read_text())
+    assert (
+        manifest["data_types"]["mme_notes.notes"]["count"]
+        == (first_count["mme_notes.notes"]["count"])
+    )
