@@ -149,6 +149,9 @@ def pull(
     code_wait: float = typer.Option(
         900.0, "--code-wait", help="Without a terminal: seconds to wait for a 2FA code."
     ),
+    notify_days: float = typer.Option(
+        7.0, "--notify-days", help="Notify this many days before Apple's trust ends."
+    ),
 ) -> None:
     """Copy a whole iCloud account into DIR in open formats, and keep it in sync.
 
@@ -199,9 +202,11 @@ def pull(
         albums=tuple(dict.fromkeys(album)),
     )
     from cloudtap.pull.code_drop import WaitingPrompter
-    from cloudtap.pull.notify import PULL_FAILED, Notifier
+    from cloudtap.pull.horizon import TrustWatch
+    from cloudtap.pull.notify import PULL_FAILED, TRUST_EXPIRING, Notifier
 
     notifier = Notifier(notify_command, notify_url)
+    trust = TrustWatch(notify_days)
     prompter: Prompter = _SandboxPrompter() if known_password else TerminalPrompter()
     if not known_password and not sys.stdin.isatty():
         # No terminal (a NAS, a container, cron): notify, and wait for the code.
@@ -256,6 +261,10 @@ def pull(
                 continue
             progress.close()
             tighten(root / STATE_DIR)
+            told = trust.message(_session_of(client, root))
+            if told:
+                typer.echo(f"cloudtap pull: {told}", err=True)
+                notifier.send(TRUST_EXPIRING, apple_id, told)
             failed = {k: v["error"] for k, v in summary.data_types.items() if v.get("error")}
             refused = (
                 f"; refused {len(summary.refused)} unsafe paths (named above)"
@@ -275,6 +284,17 @@ def pull(
                     raise typer.Exit(2)
                 return
             time.sleep(interval)
+
+
+def _session_of(client: Any, root: Path) -> dict[str, Any]:
+    """The session the last run used (its id is in the manifest), or {} if unknown."""
+    from cloudtap.pull.manifest import Manifest
+
+    session_id = Manifest.load(root).data.get("account", {}).get("session")
+    try:
+        return dict(client.session(session_id)) if session_id else {}
+    except Exception:  # telling about the trust must never fail a pull
+        return {}
 
 
 def _leave_code(args: list[str]) -> None:

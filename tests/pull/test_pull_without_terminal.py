@@ -153,3 +153,37 @@ def test_watch_meets_an_ended_trust_notifies_and_goes_on_incrementally(
         manifest["data_types"]["mme_notes.notes"]["count"]
         == (first_count["mme_notes.notes"]["count"])
     )
+
+
+def test_a_container_gives_the_code_in_the_environment_and_hears_of_the_trusts_end(
+    pull_sandbox: PullSandbox, tmp_path: Path
+) -> None:
+    """``trust-60s@``'s trust ends a minute after the login: well within the 7 days
+    ahead, so the first run ends with a ``trust-expiring`` notification, once."""
+    root, apple_id = tmp_path / "copy", "trust-60s@sandbox.cloudtap.dev"
+    env = {**pull_sandbox.env(tmp_path), "CT_TEST_PASSWORD": PASSWORD, "CLOUDTAP_PULL_CODE": CODE}
+    with WebhookReceiver() as receiver:
+        done = subprocess.run(
+            pull_command(
+                apple_id,
+                "--to",
+                str(root),
+                "--data-types",
+                "mme_notes.notes",
+                "--password-env",
+                "CT_TEST_PASSWORD",
+                "--notify-url",
+                receiver.url,
+            ),
+            cwd=REPO,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=240,
+        )
+        assert done.returncode == 0, done.stderr
+        [told] = _notified(receiver)
+    assert (told["event"], told["apple_id"]) == ("trust-expiring", apple_id)
+    assert "a new verification code will be needed" in told["message"]
+    assert PASSWORD not in told["message"] and CODE not in told["message"]
