@@ -84,9 +84,10 @@ class WaitingPrompter:
         where = f"cloudtap pull code {apple_id} <code>"
         if self.code_file is not None:
             where += f", or write it to {self.code_file}"
-        message = (
-            "That code was not accepted. " if retry else ""
-        ) + f"Apple sent a verification code for {apple_id}; give it with: {where}"
+        message = ("That code was not accepted. " if retry else "") + (
+            f"Apple sent a verification code for {apple_id}; give it with: {where} "
+            "(or give 'sms' instead of the code to have one texted)"
+        )
         self.say(message)
         self.notifier.send(LOGIN_NEEDED, apple_id, message)
         sources = [p for p in (self.code_file, drop_path(apple_id)) if p is not None]

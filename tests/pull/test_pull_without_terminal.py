@@ -19,6 +19,22 @@ from tests.support.webhook_receiver import WebhookReceiver
 HOOK = Path(__file__).with_name("notify_hook.py")
 
 
+def _give(env: dict[str, str], code: str) -> None:
+    """``cloudtap pull code`` from another process."""
+    given = subprocess.run(
+        pull_command("code", TWO_FA, code), cwd=REPO, env=env, capture_output=True, timeout=60
+    )
+    assert given.returncode == 0, given.stderr
+
+
+def _texts_sent(sandbox: PullSandbox) -> int:
+    return sum(
+        1
+        for c in sandbox.running.exchanges()
+        if c.method == "PUT" and c.path == "/appleauth/auth/verify/phone"
+    )
+
+
 def _notified(receiver: WebhookReceiver) -> list[dict[str, str]]:
     return [json.loads(r.body) for r in list(receiver.received)]
 
@@ -58,15 +74,12 @@ def test_a_code_from_another_process_finishes_the_login(
             assert f"cloudtap pull code {TWO_FA}" in told["message"]
             assert pull.poll() is None  # still waiting for the code
 
-            given = subprocess.run(
-                pull_command("code", TWO_FA, CODE),
-                cwd=REPO,
-                env=env,
-                capture_output=True,
-                text=True,
-                timeout=60,
-            )
-            assert given.returncode == 0, given.stderr
+            # First 'sms': Apple texts a code to the account's trusted phone instead.
+            texts = _texts_sent(pull_sandbox)
+            _give(env, "sms")
+            wait_for(lambda: len(_notified(receiver)) == 2, timeout=120)
+            assert _texts_sent(pull_sandbox) == texts + 1
+            _give(env, CODE)
             assert pull.wait(timeout=240) == 0, (tmp_path / "pull.log").read_text()
         finally:
             if pull.poll() is None:
