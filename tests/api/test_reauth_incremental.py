@@ -1,9 +1,9 @@
 """Re-authentication keeps the history (issue 22): listing cursors belong to the source,
-so after Apple ends a session for good, a new session's next poll of each data type with
-a change feed resumes from them: only the feed is asked (requests counted at the
-sandbox's proxy) and nothing already published is published again. Every data type's
-result says ``incremental`` with its ``changes_since`` point; those without a feed say
-``false`` (a full listing to replace, not merge)."""
+so after Apple ends a session for good, a new session's next poll of every data type
+resumes from them: ``incremental: true`` with its ``changes_since`` point, and nothing
+already published is published again. Types with a change feed ask Apple only for it
+(requests counted at the sandbox's proxy); the others ask for the same whole listing and
+publish only what differs from the kept digests."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from tests.api.live_sandbox import LiveAPI, apple_id, live_api  # noqa: F401
 
 ACCOUNT = "trust-60s"
 # Data types Apple keeps a change feed for (CloudKit sync tokens), and those it does not:
-# these are listed again in full on Apple's side and filtered by ``since`` here.
+# these are listed again in full on Apple's side and compared with the kept digests.
 WITH_FEED = ["icpl.photos", "mme_notes.notes", "callkit.calls", "cloudkit_safari.history"]
 WITHOUT_FEED = ["icpl.albums", "mme_contacts.contacts", "mme_calendar.events", "fmip.devices"]
 
@@ -80,16 +80,16 @@ def test_a_new_session_continues_every_data_types_cursor(live: LiveAPI) -> None:
         poll, calls = _poll(live, second["id"], data_type, since=since)
         result, items = _result(poll)
         again = {json.dumps(item, sort_keys=True) for item in items}
+        assert not again & published[data_type], data_type  # nothing published twice
+        assert result["incremental"] is True, data_type
+        assert result["changes_since"] is not None and result["changes_since"] < since
         if data_type in WITH_FEED:
-            assert not again & published[data_type], data_type  # nothing published twice
-            assert result["incremental"] is True, data_type
-            assert result["changes_since"] is not None and result["changes_since"] < since
             # Only the change feed from the kept token (call history first checks that
             # its container is synced at all: one records/query, as on a full listing).
             listing = [c.path for c in calls if not _sync_state_check(data_type, c)]
             assert listing and all(p.endswith("/changes/zone") for p in listing), listing
             assert len(calls) <= full_requests[data_type], data_type
         else:
-            # Apple has no change feed here: a full listing, said so (the integrator
-            # replaces what it holds instead of merging).
-            assert (result["incremental"], result["changes_since"]) == (False, None), data_type
+            # No feed at Apple: the same whole listing is asked, and only what differs
+            # from the kept digests is published.
+            assert len(calls) == full_requests[data_type], data_type
