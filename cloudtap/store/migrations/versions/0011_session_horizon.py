@@ -28,6 +28,11 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    # Dropping a column rebuilds the table on SQLite; with foreign keys on, dropping the
+    # old sessions table would cascade-delete every poll and task (as in 0004 and 0006).
+    sqlite = op.get_bind().dialect.name == "sqlite"
+    if sqlite:
+        op.execute("PRAGMA foreign_keys=OFF")
     with op.batch_alter_table("results") as batch:
         batch.drop_column("changes_since")
         batch.drop_column("incremental")
@@ -36,3 +41,5 @@ def downgrade() -> None:
         batch.drop_column("date_expiring_sent")
         batch.drop_column("expires_estimated")
         batch.drop_column("date_expires")
+    if sqlite:
+        op.execute("PRAGMA foreign_keys=ON")
