@@ -30,7 +30,8 @@ WEB_SESSIONS = "web_sessions"
 SIGN_INS = "sign_ins"  # sign-ins, trust tokens, accepted terms
 PHOTOS_EDITS = "photos_edits"  # records/modify
 DELETIONS = "deletions"  # records deleted by a device stand-in
-PARTS = (WEB_SESSIONS, SIGN_INS, PHOTOS_EDITS, DELETIONS)
+PASSWORDS = "passwords"  # which password_changes accounts had a session, changed it
+PARTS = (WEB_SESSIONS, SIGN_INS, PHOTOS_EDITS, DELETIONS, PASSWORDS)
 
 
 @dataclass
@@ -96,8 +97,11 @@ class SandboxWorld:
         )
         with self._lock:
             self._sessions[session.token] = session
+            first_session = session.apple_id not in self._had_session
             self._had_session.add(session.apple_id)
         self.changed(WEB_SESSIONS)
+        if first_session and account.password_changes:
+            self.changed(PASSWORDS)
         return session
 
     def password_changed(self, account: SandboxAccount) -> bool:
@@ -111,6 +115,7 @@ class SandboxWorld:
             first_time = apple_id not in self._password_changed
             self._password_changed.add(apple_id)
         if first_time:
+            self.changed(PASSWORDS)
             self.expire_sessions_of(apple_id)
             self.sign_ins.end_sign_ins(apple_id)
             self.sign_ins.revoke_trust(apple_id)
@@ -127,6 +132,21 @@ class SandboxWorld:
             for token in [t for t, s in self._sessions.items() if s.apple_id == apple_id.lower()]:
                 del self._sessions[token]
         self.changed(WEB_SESSIONS)
+
+    def export_passwords(self) -> dict[str, list[str]]:
+        """The ``password_changes`` accounts' progress, as plain data."""
+        with self._lock:
+            had = [a for a in self._had_session if self._changes_password(a)]
+            return {"had_session": sorted(had), "changed": sorted(self._password_changed)}
+
+    def restore_passwords(self, saved: Mapping[str, Any]) -> None:
+        with self._lock:
+            self._had_session.update(saved.get("had_session", []))
+            self._password_changed.update(saved.get("changed", []))
+
+    def _changes_password(self, apple_id: str) -> bool:
+        account = self.accounts.get(apple_id)
+        return account is not None and account.password_changes
 
     def export_web_sessions(self) -> list[dict[str, Any]]:
         """The live web sessions, as plain data (expired ones are dropped)."""
