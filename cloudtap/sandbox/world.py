@@ -46,6 +46,9 @@ class WebSession:
 class SandboxWorld:
     accounts: dict[str, SandboxAccount] = field(default_factory=dict)
     web_session_ttl: float = 3600.0
+    # The sandbox's fast clock for trust: an account's ``trust_lifetime`` times this
+    # (tests set 0.1 to live trust-60s@'s minute in six seconds).
+    trust_time_scale: float = 1.0
     seed: int = 1  # makes per-account secrets (SRP salts) deterministic
     # idmsa/setup memory: SRP exchanges, sign-ins awaiting 2FA, trust tokens.
     sign_ins: SignInBook = field(default_factory=SignInBook)

@@ -200,3 +200,61 @@ def test_a_container_gives_the_code_in_the_environment_and_hears_of_the_trusts_e
     assert (told["event"], told["apple_id"]) == ("trust-expiring", apple_id)
     assert "a new verification code will be needed" in told["message"]
     assert PASSWORD not in told["message"] and CODE not in told["message"]
+
+
+def test_watch_on_trust_60s_lives_its_minute_on_the_fast_clock(
+    pull_sandbox: PullSandbox, tmp_path: Path
+) -> None:
+    """``pull --watch`` on ``trust-60s@`` with no terminal, the sandbox's trust clock ten
+    times fast (the minute lasts six seconds): told a login is needed, the trust's end
+    ahead, a login needed again once the trust ended; the code from another process each
+    time; and after the second login the watch goes on from the change feed."""
+    apple_id = "trust-60s@sandbox.cloudtap.dev"
+    pull_sandbox.world.trust_time_scale = 0.1
+    root, log_path = tmp_path / "copy", tmp_path / "watch.log"
+    env = {**pull_sandbox.env(tmp_path), "CT_TEST_PASSWORD": PASSWORD}
+
+    def give_code() -> None:
+        given = subprocess.run(
+            pull_command("code", apple_id, CODE), cwd=REPO, env=env, capture_output=True
+        )
+        assert given.returncode == 0, given.stderr
+
+    def events() -> list[str]:
+        return [t["event"] for t in _notified(receiver)]
+
+    with WebhookReceiver() as receiver, log_path.open("w") as log:
+        watch = subprocess.Popen(
+            pull_command(
+                apple_id,
+                *("--to", str(root), "--data-types", "mme_notes.notes"),
+                *("--password-env", "CT_TEST_PASSWORD", "--notify-url", receiver.url),
+                *("--watch", "2s"),
+            ),
+            cwd=REPO,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            wait_for(lambda: events() == ["login-needed"], timeout=120)
+            give_code()
+            wait_for(lambda: events().count("login-needed") == 2, timeout=120)
+            assert watch.poll() is None
+            since_relogin = len(pull_sandbox.running.exchanges())
+            runs_before = len(_runs(log_path))
+            give_code()
+            wait_for(lambda: len(_runs(log_path)) > runs_before, timeout=120)
+        finally:
+            watch.terminate()
+            watch.wait(timeout=60)
+    told = events()
+    assert told[:3] == ["login-needed", "trust-expiring", "login-needed"], told
+    notes_calls = [
+        c.path
+        for c in pull_sandbox.running.exchanges()[since_relogin:]
+        if "com.apple.notes" in c.path
+    ]
+    assert notes_calls and all(p.endswith("/changes/zone") for p in notes_calls), notes_calls
+    assert all(": 0 files fetched" in line for line in _runs(log_path)[1:])

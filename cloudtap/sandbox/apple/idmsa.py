@@ -307,8 +307,11 @@ class IdmsaHost:
         sign_in.trusted = True
         self.book.new_token(sign_in)
         headers = self._headers(sign_in, account)
+        lifetime = account.trust_lifetime
+        if lifetime is not None:
+            lifetime *= self.world.trust_time_scale
         headers["X-Apple-TwoSV-Trust-Token"] = self.book.issue_trust_token(
-            account.apple_id, account.trust_lifetime
+            account.apple_id, lifetime
         )
         return _locale_cookies(empty(204, headers, content_type=HTML), account)
 
