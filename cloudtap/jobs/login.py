@@ -29,6 +29,9 @@ from cloudtap.jobs.password_change import (
     REASON as PASSWORD_CHANGED,
 )
 from cloudtap.jobs.password_change import (
+    REASONS as REFUSAL_REASONS,
+)
+from cloudtap.jobs.password_change import (
     expire_with_password,
     sessions_refused_with_password,
 )
@@ -215,15 +218,16 @@ def run_login(session_id: str, key_id: str, blob: bytes) -> None:
         wait = cooldown.refused(apple_id, retry_after_of(outcome.error_info))
         outcome = replace(outcome, error_info=retry_info(wait))
     ended: list[str] = []
-    if outcome.error == "invalid-credentials" and source_was_active:
+    reason = REFUSAL_REASONS.get(outcome.error or "")
+    if reason is not None and source_was_active:
         ended = sessions_refused_with_password(settings, source_id, session_id)
-        if ended:
+        if ended and reason == PASSWORD_CHANGED:
             outcome = replace(outcome, error_info={"reason": PASSWORD_CHANGED})
     with transaction(settings.database_url) as db:
         loaded = _load(db, session_id)
         if loaded is None or loaded[0].state != "pending":
             return
-        expire_with_password(db, ended)
+        expire_with_password(db, ended, reason or PASSWORD_CHANGED)
         _apply(settings, db, loaded[0], loaded[1], outcome)
 
 

@@ -1,10 +1,12 @@
-"""Telling a changed password from a mistyped one.
+"""Why a source's earlier sessions ended, learnt from a later login's refusal.
 
 Apple answers an old password exactly as a wrong one, and ends every session when the
 owner changes it [assumed: no capture shows the change itself]. So when a login of a
 source that was active before is refused its password, the source's active sessions are
 checked with Apple: those it refuses too ended with the password, and expire with reason
-``password-changed``; a typo leaves them working and untouched.
+``password-changed``; a typo leaves them working and untouched. A login refused because
+Apple locked the account (``account-locked``) likewise expires those Apple refuses with
+reason ``locked``.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ from cloudtap.store.models import Session
 
 log = logging.getLogger(__name__)
 REASON = "password-changed"
+# The login error that tells why Apple refuses the source's other sessions.
+REASONS = {"invalid-credentials": REASON, "account-locked": "locked"}
 
 
 def _refused(environment: str, source_type: str, state: dict[str, object]) -> bool:
@@ -63,12 +67,12 @@ def sessions_refused_with_password(settings: Settings, source_id: str, login_id:
     return refused
 
 
-def expire_with_password(db: DbSession, session_ids: list[str]) -> int:
-    """Expire the sessions the password change ended (each announced once)."""
+def expire_with_password(db: DbSession, session_ids: list[str], reason: str = REASON) -> int:
+    """Expire the sessions the password change (or lock) ended (each announced once)."""
     expired = 0
     for session_id in session_ids:
         session = db.scalars(select(Session).where(Session.id == session_id)).first()
         if session is not None and session.state == "active":
-            expire_session(db, session, REASON)
+            expire_session(db, session, reason)
             expired += 1
     return expired

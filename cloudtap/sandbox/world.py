@@ -12,7 +12,7 @@ import secrets
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from cloudtap.sandbox.accounts.model import SandboxAccount
@@ -106,6 +106,15 @@ class SandboxWorld:
         if first_session and account.password_changes:
             self.changed(PASSWORDS)
         return session
+
+    def lock_account(self, apple_id: str) -> None:
+        """Test hook: Apple locks the account for security reasons; its sessions, sign-ins
+        and trusted browsers end, and sign-ins are refused (403 ``-20209``)."""
+        key = apple_id.strip().lower()
+        self.accounts[key] = replace(self.accounts[key], locked=True)
+        self.expire_sessions_of(key)
+        self.sign_ins.end_sign_ins(key)
+        self.sign_ins.revoke_trust(key)
 
     def password_changed(self, account: SandboxAccount) -> bool:
         """Whether ``account``'s old password no longer works. A ``password_changes``

@@ -140,3 +140,15 @@ def test_a_mistyped_password_leaves_the_working_session_alone(live: LiveAPI) -> 
     still = live.client.get(f"/sessions/{first['id']}", headers=live.tenant.headers).json()
     assert still["state"] == "active"
     assert live.events("session", "expired") == []
+
+
+def test_a_locked_account_ends_the_earlier_session_with_that_reason(live: LiveAPI) -> None:
+    first = live.active_session("no2fa")
+    live.sandbox.world.lock_account(apple_id("no2fa"))  # Apple locks it: sessions end
+    again = live.session("no2fa")
+    assert (again["state"], again["error"]) == ("failed", "account-locked")
+    assert again["source"]["state"] == "locked"
+    ended = live.client.get(f"/sessions/{first['id']}", headers=live.tenant.headers).json()
+    assert (ended["state"], ended["error_info"]) == ("expired", {"reason": "locked"})
+    [expired] = live.events("session", "expired")
+    assert (expired["id"], expired["error_info"]) == (first["id"], {"reason": "locked"})
