@@ -78,6 +78,9 @@ class Settings:
     # times in all before it fails with ``worker-lost``).
     task_lease_seconds: float = 30.0
     task_max_attempts: int = 3
+    # ``session.expiring`` goes out this many days before a session's ``date_expires``
+    # (Plaid sends its ``PENDING_EXPIRATION`` about a week ahead).
+    session_expiring_days: float = 7.0
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -126,6 +129,7 @@ class Settings:
             signin_cooldown_seconds=_float(env, "CLOUDTAP_SIGNIN_COOLDOWN", "900"),
             task_lease_seconds=_float(env, "CLOUDTAP_TASK_LEASE_SECONDS", "30"),
             task_max_attempts=_int(env, "CLOUDTAP_TASK_MAX_ATTEMPTS", "3"),
+            session_expiring_days=_float(env, "CLOUDTAP_SESSION_EXPIRING_DAYS", "7"),
         )
 
     @property

@@ -21,7 +21,8 @@ app.add_typer(db_app, name="db")
 
 from cloudtap.cli.pull import pull as pull_command  # noqa: E402
 
-app.command("pull")(pull_command)
+# ``cloudtap pull code <apple id> <code>`` rides on the same command (extra arguments).
+app.command("pull", context_settings={"allow_extra_args": True})(pull_command)
 
 try:
     from cloudtap.cli.sandbox import sandbox_app

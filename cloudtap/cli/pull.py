@@ -11,7 +11,7 @@ from typing import Any, cast
 
 import typer
 
-from cloudtap.pull.login import TerminalPrompter
+from cloudtap.pull.login import Prompter, TerminalPrompter
 
 SANDBOX_DOMAIN = "@sandbox.cloudtap.dev"
 SANDBOX_DEMO_ACCOUNT = f"rich{SANDBOX_DOMAIN}"
@@ -99,7 +99,7 @@ def _private_server(root: Path) -> tuple[Path, Path | None]:
 def pull(
     ctx: typer.Context,
     apple_id: str | None = typer.Argument(None, help="The Apple ID (not needed with --sandbox)."),
-    to: Path = typer.Option(..., "--to", help="Directory that holds the copy."),
+    to: Path | None = typer.Option(None, "--to", help="Directory that holds the copy."),
     data_types: str | None = typer.Option(
         None, "--data-types", help="Comma-separated data types (default: all nine)."
     ),
@@ -148,8 +148,36 @@ def pull(
         help="'dates' (the photos' date tree) or 'albums' (also albums/<Folder>/<Album>/, "
         "links to the date tree's files).",
     ),
+    notify_command: str | None = typer.Option(
+        None,
+        "--notify-command",
+        help="Run this when a login needs you, the trust nears its end or a pull fails "
+        "(CLOUDTAP_EVENT, CLOUDTAP_APPLE_ID, CLOUDTAP_MESSAGE in its environment).",
+    ),
+    notify_url: str | None = typer.Option(
+        None, "--notify-url", help="POST the same notifications as JSON to this URL."
+    ),
+    code_file: Path | None = typer.Option(
+        None, "--code-file", help="Without a terminal: also take the 2FA code from this file."
+    ),
+    code_wait: float = typer.Option(
+        900.0, "--code-wait", help="Without a terminal: seconds to wait for a 2FA code."
+    ),
+    notify_days: float = typer.Option(
+        7.0, "--notify-days", help="Notify this many days before Apple's trust ends."
+    ),
 ) -> None:
-    """Copy a whole iCloud account into DIR in open formats, and keep it in sync."""
+    """Copy a whole iCloud account into DIR in open formats, and keep it in sync.
+
+    ``cloudtap pull code APPLE_ID CODE`` hands a 2FA code to a pull of that Apple ID that
+    has no terminal (another shell, another process)."""
+    if apple_id == "code":
+        _leave_code(ctx.args)
+        return
+    if ctx.args:
+        raise typer.BadParameter(f"unexpected arguments: {' '.join(ctx.args)}")
+    if to is None:
+        raise typer.BadParameter("--to DIR is required")
     # Imported here: every other command would otherwise load the export libraries.
     import httpx
 
@@ -188,7 +216,19 @@ def pull(
         albums=tuple(dict.fromkeys(album)),
         layout=_layout(layout),
     )
-    prompter = _SandboxPrompter() if known_password else TerminalPrompter()
+    from cloudtap.pull.code_drop import WaitingPrompter
+    from cloudtap.pull.horizon import TrustWatch
+    from cloudtap.pull.notify import PULL_FAILED, TRUST_EXPIRING, Notifier
+
+    notifier = Notifier(notify_command, notify_url)
+    trust = TrustWatch(notify_days)
+    prompter: Prompter = _SandboxPrompter() if known_password else TerminalPrompter()
+    if not known_password and not sys.stdin.isatty():
+        # No terminal (a NAS, a container, cron): notify, and wait for the code.
+        def say(text: str) -> None:
+            typer.echo(f"cloudtap pull: {text}", err=True)
+
+        prompter = WaitingPrompter(apple_id, notifier, code_wait, code_file, say)
     # The keyring is asked for every Apple ID, sandbox ones too (so its path is the one
     # tested); only --sandbox's demo, whose password is public, skips it.
     sources = PasswordSources(env_name=password_env, use_keyring=not known_password)
@@ -228,9 +268,18 @@ def pull(
                 typer.echo(f"cloudtap pull: {exc or type(exc).__name__}", err=True)
                 if isinstance(exc, LoginFailed):
                     _explain_login_failure(exc.error, exc.info)
-                raise typer.Exit(1) from None
+                what = exc.error if isinstance(exc, LoginFailed) else type(exc).__name__
+                notifier.send(PULL_FAILED, apple_id, f"the pull of {apple_id} failed: {what}")
+                if interval is None:
+                    raise typer.Exit(1) from None
+                time.sleep(interval)  # --watch keeps its schedule: the next run tries again
+                continue
             progress.close()
             tighten(root / STATE_DIR)
+            told = trust.message(_session_of(client, root))
+            if told:
+                typer.echo(f"cloudtap pull: {told}", err=True)
+                notifier.send(TRUST_EXPIRING, apple_id, told)
             failed = {k: v["error"] for k, v in summary.data_types.items() if v.get("error")}
             refused = (
                 f"; refused {len(summary.refused)} unsafe paths (named above)"
@@ -250,6 +299,27 @@ def pull(
                     raise typer.Exit(2)
                 return
             time.sleep(interval)
+
+
+def _session_of(client: Any, root: Path) -> dict[str, Any]:
+    """The session the last run used (its id is in the manifest), or {} if unknown."""
+    from cloudtap.pull.manifest import Manifest
+
+    session_id = Manifest.load(root).data.get("account", {}).get("session")
+    try:
+        return dict(client.session(session_id)) if session_id else {}
+    except Exception:  # telling about the trust must never fail a pull
+        return {}
+
+
+def _leave_code(args: list[str]) -> None:
+    """``cloudtap pull code APPLE_ID CODE``: leave the code for that Apple ID's pull."""
+    from cloudtap.pull.code_drop import put_code
+
+    if len(args) != 2 or not args[1].strip():
+        raise typer.BadParameter("usage: cloudtap pull code APPLE_ID CODE")
+    put_code(args[0], args[1])
+    typer.echo(f"cloudtap pull: code left for the pull of {args[0]}", err=True)
 
 
 def _explain_failed_type(data_type: str, error: str) -> None:

@@ -44,6 +44,8 @@ class LoginOutcome:
     session_state: JSONDict | None = None
     # Non-secret facts about the account (dsid, full name) for the source object.
     account: JSONDict = field(default_factory=dict)
+    # When an active login's trust ends (Unix seconds), if Apple said; None: it did not.
+    trust_expires: float | None = None
 
 
 @dataclass(frozen=True)

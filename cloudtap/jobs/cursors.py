@@ -34,6 +34,8 @@ class Resume:
     given: JSONDict | None = None
     left: JSONDict | None = None
     key: str = ""  # where ``left`` is kept (cursor_key); empty: the data type itself
+    # When the listing that left ``given`` started: what an incremental result follows.
+    given_as_of: datetime | None = None
 
 
 def cursor_key(data_type: str, filters: Filters) -> str:
@@ -56,21 +58,26 @@ def _aware(moment: datetime) -> datetime:
 
 def usable_cursor(
     settings: Settings, db: DbSession, source_id: str, data_type: str, filters: Filters
-) -> JSONDict | None:
+) -> Resume:
+    """The source's kept cursor for ``data_type`` if this listing may start from it
+    (cursors belong to the source, so a new session of the same source resumes too)."""
+    key = cursor_key(data_type, filters)
     if filters.since is None:
-        return None  # without `since` the caller wants everything, not just changes
-    data_type = cursor_key(data_type, filters)
+        return Resume(key=key)  # without `since` the caller wants everything, not changes
+    data_type = key
     row = find_cursor(db, source_id, data_type)
     if row is None or _aware(filters.since) < _aware(row.as_of):
-        return None
+        return Resume(key=key)
     try:
         cursor = open_state(
             settings, _context(source_id, data_type), row.cursor_key_id, row.cursor_sealed
         )
     except SealError:
         log.warning("listing cursor of source %s is unreadable; listing afresh", source_id)
-        return None
-    return dict(cursor) if isinstance(cursor, dict) else None
+        return Resume(key=key)
+    if not isinstance(cursor, dict):
+        return Resume(key=key)
+    return Resume(given=dict(cursor), given_as_of=row.as_of, key=key)
 
 
 def keep_cursor(

@@ -25,6 +25,17 @@ from cloudtap.icloud.errors import ICloudError
 from cloudtap.icloud.retry import retry_after_of
 from cloudtap.jobs.connectors import connector_for
 from cloudtap.jobs.locks import lock_provider_for
+from cloudtap.jobs.password_change import (
+    REASON as PASSWORD_CHANGED,
+)
+from cloudtap.jobs.password_change import (
+    REASONS as REFUSAL_REASONS,
+)
+from cloudtap.jobs.password_change import (
+    expire_with_password,
+    sessions_refused_with_password,
+)
+from cloudtap.jobs.session_horizon import set_horizon
 from cloudtap.jobs.signin_cooldown import SigninCooldown, retry_info
 from cloudtap.jobs.vault import (
     CREDENTIALS_TTL_SECONDS,
@@ -161,6 +172,7 @@ def _apply(
         source.login_sealed = source.login_key_id = source.login_expires = None
         source.state = "active"
         session.state, session.error, session.error_info = "active", None, None
+        set_horizon(session, outcome.trust_expires)
         _emit_session(db, session, "active")
         return
     error = outcome.error or "login-failed"
@@ -197,6 +209,7 @@ def run_login(session_id: str, key_id: str, blob: bytes) -> None:
             return
         environment, saved = session.environment, _saved_state(settings, source)
         source_type, apple_id = source.type, source.identifier
+        source_id, source_was_active = source.id, source.state == "active"
     # Apple is called outside any transaction: a slow login must not hold the database.
     notice = _waiting_notice(settings, session_id)
     outcome = _outcome_of(environment, source_type, credentials, saved, notice)
@@ -204,10 +217,17 @@ def run_login(session_id: str, key_id: str, blob: bytes) -> None:
     if outcome.error == "rate-limited":
         wait = cooldown.refused(apple_id, retry_after_of(outcome.error_info))
         outcome = replace(outcome, error_info=retry_info(wait))
+    ended: list[str] = []
+    reason = REFUSAL_REASONS.get(outcome.error or "")
+    if reason is not None and source_was_active:
+        ended = sessions_refused_with_password(settings, source_id, session_id)
+        if ended and reason == PASSWORD_CHANGED:
+            outcome = replace(outcome, error_info={"reason": PASSWORD_CHANGED})
     with transaction(settings.database_url) as db:
         loaded = _load(db, session_id)
         if loaded is None or loaded[0].state != "pending":
             return
+        expire_with_password(db, ended, reason or PASSWORD_CHANGED)
         _apply(settings, db, loaded[0], loaded[1], outcome)
 
 

@@ -15,6 +15,8 @@
   with ``login-expired`` (see :func:`cloudtap.jobs.login.fail_lapsed_logins`).
 - A webhook delivery lost with its process is queued again once overdue
   (:mod:`cloudtap.jobs.lost_deliveries`).
+- A session nearing its trust's end is announced (``session.expiring``), and one past
+  Apple's horizon expired (:mod:`cloudtap.jobs.session_horizon`).
 
 Every step is a conditional UPDATE, so sweepers on many workers never double a job.
 """
@@ -32,6 +34,7 @@ from cloudtap.jobs.login import fail_lapsed_logins
 from cloudtap.jobs.lost_deliveries import requeue_lost_deliveries
 from cloudtap.jobs.polls import complete_if_done
 from cloudtap.jobs.queue import queue_for
+from cloudtap.jobs.session_horizon import sweep_session_horizons
 from cloudtap.store import fair_queue, job_leases
 from cloudtap.store.db import transaction
 from cloudtap.store.ids import utcnow
@@ -49,6 +52,8 @@ class Swept:
     requeued: int = 0
     completed: int = 0
     logins_failed: int = 0
+    sessions_expiring: int = 0
+    sessions_expired: int = 0
     deliveries_requeued: int = 0
     woken: int = 0
 
@@ -104,6 +109,7 @@ def sweep_leases(settings: Settings) -> Swept:
         complete_if_done(settings, poll_id)
     swept.completed = len(stuck)
     swept.logins_failed = fail_lapsed_logins(settings)
+    swept.sessions_expiring, swept.sessions_expired = sweep_session_horizons(settings)
     swept.deliveries_requeued = len(requeue_lost_deliveries(settings, utcnow()))
     return swept
 

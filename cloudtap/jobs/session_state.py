@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session as DbSession
 
 from cloudtap.config import Settings
 from cloudtap.icloud.errors import SessionExpired
+from cloudtap.jobs.session_horizon import reason_for_refusal
 from cloudtap.jobs.vault import open_state, session_context
 from cloudtap.publish.events import emit
 from cloudtap.store.ids import utcnow
@@ -26,11 +27,13 @@ def open_session_state(settings: Settings, session: Session) -> dict[str, Any]:
     return dict(state)
 
 
-def expire_session(db: DbSession, session: Session) -> None:
-    """Mark the session expired, drop its Apple state and announce it (once)."""
+def expire_session(db: DbSession, session: Session, reason: str | None = None) -> None:
+    """Mark the session expired, drop its Apple state and announce it (once), with
+    ``error_info.reason`` (see :func:`reason_for_refusal` when the caller knows none)."""
     if session.state == "expired":
         return
     session.state, session.error, session.date_expired = "expired", "session-expired", utcnow()
+    session.error_info = {"reason": reason or reason_for_refusal(session)}
     session.state_sealed = session.state_key_id = None
     data = serialize_session(db, session)
     emit(db, session.organisation_id, session.key_id, "session", "expired", data)

@@ -17,6 +17,7 @@ from cloudtap.config import Settings
 from cloudtap.icloud.errors import ICloudError, SessionExpired
 from cloudtap.jobs.breaker import AccountCoolingDown
 from cloudtap.jobs.cursors import keep_cursor
+from cloudtap.jobs.polls import TASK_DATA
 from cloudtap.jobs.session_state import expire_session
 from cloudtap.jobs.task_runs import TaskRun, breaker_for, load_task
 from cloudtap.jobs.throttling import schedule_task_retry, throttle_wait
@@ -119,6 +120,10 @@ def _publish(db: DbSession, settings: Settings, run: TaskRun, stored: StoredObje
         checksum=stored.checksum,
         date_expires=utcnow() + _ttl(settings),
     )
+    if task.type == TASK_DATA:
+        # Whether the result lists everything or only the changes since a point.
+        result.incremental = run.resume.given is not None
+        result.changes_since = run.resume.given_as_of
     db.add(result)
     db.flush()
     emit(db, task.organisation_id, task.key_id, "result", "created", serialize_result(result))

@@ -22,7 +22,7 @@ from cloudtap.icloud.connector import Connector, FileStream, Filters
 from cloudtap.icloud.errors import SessionExpired
 from cloudtap.jobs.breaker import AccountBreaker, AccountCoolingDown
 from cloudtap.jobs.connectors import connector_for
-from cloudtap.jobs.cursors import Resume, cursor_key, usable_cursor
+from cloudtap.jobs.cursors import Resume, usable_cursor
 from cloudtap.jobs.job_errors import StorageUnavailable, UnsupportedTarget, WorkerLost
 from cloudtap.jobs.locks import lock_provider_for
 from cloudtap.jobs.poll_filters import InvalidFilter, filters_of
@@ -148,15 +148,13 @@ def start_task(settings: Settings, task_id: str, owner: str) -> TaskRun | None:
 
 def _resume_point(settings: Settings, db: DbSession, task: Task, poll: Poll) -> Resume:
     """Where a data task's listing may start: the source's kept cursor, if usable."""
-    resume = Resume()
-    if task.type == TASK_DATA and task.source_id:
-        try:
-            filters = filters_of(dict(poll.payload or {}))
-        except InvalidFilter:
-            filters = Filters()
-        resume.given = usable_cursor(settings, db, task.source_id, task.target or "", filters)
-        resume.key = cursor_key(task.target or "", filters)
-    return resume
+    if task.type != TASK_DATA or not task.source_id:
+        return Resume()
+    try:
+        filters = filters_of(dict(poll.payload or {}))
+    except InvalidFilter:
+        filters = Filters()
+    return usable_cursor(settings, db, task.source_id, task.target or "", filters)
 
 
 class _SharedLoads:

@@ -16,6 +16,7 @@ from typing import Any, Protocol
 from cloudtap.pull.client import JSON, CloudtapClient
 
 KEYRING_SERVICE = "cloudtap"
+SMS = "sms"  # typed (or dropped) instead of a code: ask Apple to text one
 MAX_ATTEMPTS = 5
 
 
@@ -66,7 +67,9 @@ class TerminalPrompter:
 
     def code(self, apple_id: str, retry: bool) -> str:
         prompt = "That code was not accepted. " if retry else ""
-        return getpass.getpass(f"{prompt}Two-factor code sent to your devices: ").strip()
+        return getpass.getpass(
+            f"{prompt}Two-factor code sent to your devices (or 'sms' for a text message): "
+        ).strip()
 
     def choice(self, choices: list[str]) -> str:
         for number, label in enumerate(choices, 1):
@@ -123,6 +126,11 @@ def _login(
         elif error in ("code-required", "code-invalid"):
             code = prompter.code(apple_id, retry or error == "code-invalid")
             retry = True
+            if code.strip().lower() == SMS and info.get("choices"):
+                # A code by text message instead, to Apple's default phone.
+                session = client.login(user, apple_id, password=password, choice=SMS)
+                retry = False
+                continue
             session = client.login(user, apple_id, password=password, code=code)
         else:
             raise LoginFailed(str(error or session.get("state")), info or None)

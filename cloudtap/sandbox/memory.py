@@ -29,6 +29,7 @@ from cloudtap.sandbox.services._ckzone import Deletions
 from cloudtap.sandbox.world import (
     DELETIONS,
     PARTS,
+    PASSWORDS,
     PHOTOS_EDITS,
     SIGN_INS,
     WEB_SESSIONS,
@@ -53,6 +54,8 @@ def _export(world: SandboxWorld, part: str) -> Any:
         return state_of(world, _PHOTOS_EDITS_STATE, PhotosEdits).export()
     if part == DELETIONS:
         return state_of(world, _DELETIONS_STATE, Deletions).export()
+    if part == PASSWORDS:
+        return world.export_passwords()
     raise ValueError(f"unknown part of the sandbox's memory: {part!r}")
 
 
@@ -61,6 +64,7 @@ def _restore(world: SandboxWorld, snapshot: dict[str, Any]) -> None:
     world.sign_ins.restore(snapshot.get(SIGN_INS, {}))
     state_of(world, _PHOTOS_EDITS_STATE, PhotosEdits).restore(snapshot.get(PHOTOS_EDITS, []))
     state_of(world, _DELETIONS_STATE, Deletions).restore(snapshot.get(DELETIONS, []))
+    world.restore_passwords(snapshot.get(PASSWORDS, {}))
 
 
 class WorldMemory:

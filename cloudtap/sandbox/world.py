@@ -12,7 +12,7 @@ import secrets
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from cloudtap.sandbox.accounts.model import SandboxAccount
@@ -30,7 +30,8 @@ WEB_SESSIONS = "web_sessions"
 SIGN_INS = "sign_ins"  # sign-ins, trust tokens, accepted terms
 PHOTOS_EDITS = "photos_edits"  # records/modify
 DELETIONS = "deletions"  # records deleted by a device stand-in
-PARTS = (WEB_SESSIONS, SIGN_INS, PHOTOS_EDITS, DELETIONS)
+PASSWORDS = "passwords"  # which password_changes accounts had a session, changed it
+PARTS = (WEB_SESSIONS, SIGN_INS, PHOTOS_EDITS, DELETIONS, PASSWORDS)
 
 
 @dataclass
@@ -45,6 +46,9 @@ class WebSession:
 class SandboxWorld:
     accounts: dict[str, SandboxAccount] = field(default_factory=dict)
     web_session_ttl: float = 3600.0
+    # The sandbox's fast clock for trust: an account's ``trust_lifetime`` times this
+    # (tests set 0.1 to live trust-60s@'s minute in six seconds).
+    trust_time_scale: float = 1.0
     seed: int = 1  # makes per-account secrets (SRP salts) deterministic
     # idmsa/setup memory: SRP exchanges, sign-ins awaiting 2FA, trust tokens.
     sign_ins: SignInBook = field(default_factory=SignInBook)
@@ -56,6 +60,10 @@ class SandboxWorld:
     tally: RequestTally = field(default_factory=RequestTally)
     # ADP with web access on: consent requests and approvals of trusted devices.
     consents: ConsentBook = field(default_factory=ConsentBook)
+    # Accounts given a web session since the world was built, and those whose owner has
+    # changed the password since (``SandboxAccount.password_changes``).
+    _had_session: set[str] = field(default_factory=set)
+    _password_changed: set[str] = field(default_factory=set)
     _sessions: dict[str, WebSession] = field(default_factory=dict)
     _cloudkit_calls: dict[str, int] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -79,16 +87,51 @@ class SandboxWorld:
 
     def issue_web_session(self, account: SandboxAccount) -> WebSession:
         now = time.time()
+        expires = now + self.web_session_ttl
+        trust_end = self.sign_ins.trust_end(account.apple_id)
+        if account.trust_lifetime is not None:
+            # An account whose trust is short: its web sessions end with the trust.
+            expires = min(expires, trust_end if trust_end is not None else now)
         session = WebSession(
             token=secrets.token_urlsafe(32),
             apple_id=account.apple_id.lower(),
             created=now,
-            expires=now + self.web_session_ttl,
+            expires=expires,
         )
         with self._lock:
             self._sessions[session.token] = session
+            first_session = session.apple_id not in self._had_session
+            self._had_session.add(session.apple_id)
         self.changed(WEB_SESSIONS)
+        if first_session and account.password_changes:
+            self.changed(PASSWORDS)
         return session
+
+    def lock_account(self, apple_id: str) -> None:
+        """Test hook: Apple locks the account for security reasons; its sessions, sign-ins
+        and trusted browsers end, and sign-ins are refused (403 ``-20209``)."""
+        key = apple_id.strip().lower()
+        self.accounts[key] = replace(self.accounts[key], locked=True)
+        self.expire_sessions_of(key)
+        self.sign_ins.end_sign_ins(key)
+        self.sign_ins.revoke_trust(key)
+
+    def password_changed(self, account: SandboxAccount) -> bool:
+        """Whether ``account``'s old password no longer works. A ``password_changes``
+        account's owner changes it before the next sign-in after its first session,
+        which ends every session and trusted browser it had."""
+        apple_id = account.apple_id.lower()
+        with self._lock:
+            if not account.password_changes or apple_id not in self._had_session:
+                return False
+            first_time = apple_id not in self._password_changed
+            self._password_changed.add(apple_id)
+        if first_time:
+            self.changed(PASSWORDS)
+            self.expire_sessions_of(apple_id)
+            self.sign_ins.end_sign_ins(apple_id)
+            self.sign_ins.revoke_trust(apple_id)
+        return True
 
     def end_web_session(self, token: str) -> None:
         with self._lock:
@@ -101,6 +144,21 @@ class SandboxWorld:
             for token in [t for t, s in self._sessions.items() if s.apple_id == apple_id.lower()]:
                 del self._sessions[token]
         self.changed(WEB_SESSIONS)
+
+    def export_passwords(self) -> dict[str, list[str]]:
+        """The ``password_changes`` accounts' progress, as plain data."""
+        with self._lock:
+            had = [a for a in self._had_session if self._changes_password(a)]
+            return {"had_session": sorted(had), "changed": sorted(self._password_changed)}
+
+    def restore_passwords(self, saved: Mapping[str, Any]) -> None:
+        with self._lock:
+            self._had_session.update(saved.get("had_session", []))
+            self._password_changed.update(saved.get("changed", []))
+
+    def _changes_password(self, apple_id: str) -> bool:
+        account = self.accounts.get(apple_id)
+        return account is not None and account.password_changes
 
     def export_web_sessions(self) -> list[dict[str, Any]]:
         """The live web sessions, as plain data (expired ones are dropped)."""

@@ -124,6 +124,11 @@ class Session(_Owned, Base):
     state_sealed: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
     state_key_id: Mapped[str | None] = mapped_column(String(20), default=None)
     date_expired: Mapped[datetime | None] = mapped_column(default=None)
+    # When the login's trust ends: Apple's word, or the documented estimate (``True``).
+    date_expires: Mapped[datetime | None] = mapped_column(default=None, index=True)
+    expires_estimated: Mapped[bool | None] = mapped_column(default=None)
+    # When ``session.expiring`` went out (it goes out once).
+    date_expiring_sent: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class Subscription(_Owned, Base):
@@ -217,6 +222,9 @@ class Result(_Owned, Base):
     checksum: Mapped[str] = mapped_column(String(32))
     state: Mapped[str] = mapped_column(String(20), default="available")
     date_expires: Mapped[datetime | None] = mapped_column(default=None)
+    # Data-type results: the changes since ``changes_since`` (True) or a full listing.
+    incremental: Mapped[bool | None] = mapped_column(default=None)
+    changes_since: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class Event(_Owned, Base):

@@ -32,6 +32,8 @@ RESULT_COLUMNS = (
     Result.state,
     Result.date_created,
     Result.date_expires,
+    Result.incremental,
+    Result.changes_since,
     # What signing a link needs.
     Result.storage,
     Result.storage_config_id,
@@ -66,4 +68,7 @@ def serialize_result(row: ResultFields, sign: Signer | None = None) -> dict[str,
         "state": row.state,
         "date_created": cached_isoformat(row.date_created),
         "date_expires": cached_isoformat(row.date_expires),
+        # Data types only: replace (a full listing) or merge (changes since a point).
+        "incremental": row.incremental,
+        "changes_since": cached_isoformat(row.changes_since),
     }

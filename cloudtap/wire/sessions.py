@@ -51,4 +51,8 @@ def serialize_session(db: DbSession, row: Session) -> dict[str, Any]:
         "error_info": row.error_info,
         "date_created": isoformat(row.date_created),
         "date_expired": isoformat(row.date_expired),
+        # When the login's trust ends; ``expires_estimated``: Apple did not say, so this
+        # is the documented estimate (docs/sessions.md).
+        "date_expires": isoformat(row.date_expires),
+        "expires_estimated": row.expires_estimated,
     }

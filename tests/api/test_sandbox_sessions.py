@@ -65,7 +65,9 @@ def test_wrong_password_is_invalid_credentials(live: LiveAPI) -> None:
 @pytest.mark.parametrize("name", ["2fa-device", "2fa-sms"])
 def test_two_factor_code_completes_the_same_login(live: LiveAPI, name: str) -> None:
     first = live.session(name)
-    assert _outcome(first) == ("failed", "code-required", None, "unvalidated")
+    state, error, info, source_state = _outcome(first)
+    assert (state, error, source_state) == ("failed", "code-required", "unvalidated")
+    assert info is not None and set(info) == {"sent_to", "choices"}
     wrong = live.session(name, code="000000")
     reason = {"reason": "code-invalid"}  # asked again, as ricloud-py expects, with the reason
     assert _outcome(wrong) == ("failed", "code-required", reason, "unvalidated")
@@ -125,6 +127,8 @@ def test_session_expires_when_apple_ends_it_for_good(live: LiveAPI) -> None:
     assert [e["error"] for e in poll["errors"]["data"]] == ["session-expired"]
     expired = live.client.get(f"/sessions/{session['id']}", headers=live.headers).json()
     assert (expired["state"], expired["error"]) == ("expired", "session-expired")
+    # Refused before its trust's horizon: Apple does not say why, so ``revoked``.
+    assert expired["error_info"] == {"reason": "revoked"}
     assert expired["date_expired"] is not None
     assert [e["id"] for e in live.events("session", "expired")] == [session["id"]]
     refused = live.client.post(

@@ -86,3 +86,34 @@ def test_errors_are_explained_in_plain_words(served: ServedAPI) -> None:
     assert progress.headers["x-settled"] == "1"
     assert "callkit-sync-disabled" in progress.text
     assert "turns call history sync back on" in progress.text
+
+
+def test_a_code_by_text_message_instead_of_the_trusted_device(served: ServedAPI) -> None:
+    client, csrf = signed_in_client(served.url, served.token)
+    first = client.post(
+        "/dashboard/sessions",
+        data={
+            "csrf": csrf,
+            "user": "sms-owner",
+            "apple_id": "2fa-device@sandbox.cloudtap.dev",
+            "password": "sandbox-password",
+        },
+    )
+    assert "code-required" in first.text and "sent to: Trusted Device" in first.text
+    [phone] = CHOICE.findall(first.text)
+    source = re.search(r'name="source" value="([^"]+)"', first.text)
+    assert source is not None
+    texted = client.post(
+        "/dashboard/sessions",
+        data={
+            "csrf": csrf,
+            "source": source.group(1),
+            "choice": phone,
+            "password": "sandbox-password",
+        },
+    )
+    assert "code-required" in texted.text and f"sent to: {phone}" in texted.text
+    done = client.post(
+        "/dashboard/sessions", data={"csrf": csrf, "source": source.group(1), "code": "123456"}
+    )
+    assert "state-active" in done.text

@@ -163,3 +163,15 @@ def test_an_unreadable_memory_starts_a_fresh_world(tmp_path: Path) -> None:
     fresh = remembered_world(settings)  # a damaged file is set aside, never fatal
     assert fresh.account_for_cookies({WEB_SESSION_COOKIE: token}) is None
     assert fresh.account(APPLE_ID) is not None
+
+
+def test_a_changed_password_stays_changed_across_a_restart(tmp_path: Path) -> None:
+    settings = _settings(tmp_path)
+    account = scenario_account("password-changed")
+    first = remembered_world(settings)
+    first.issue_web_session(first.accounts[account.apple_id])
+    assert first.password_changed(first.accounts[account.apple_id])  # the next sign-in
+    second = remembered_world(settings)  # the sandbox restarted
+    assert second.password_changed(second.accounts[account.apple_id])
+    fresh = scenario_account("no2fa")
+    assert not second.password_changed(second.accounts[fresh.apple_id])

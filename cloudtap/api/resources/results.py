@@ -63,6 +63,8 @@ class ResultOut(BaseModel):
     state: str
     date_created: str | None
     date_expires: str | None
+    incremental: bool | None = None
+    changes_since: str | None = None
 
 
 class BatchAck(BaseModel):

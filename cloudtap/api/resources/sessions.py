@@ -66,6 +66,8 @@ class SessionOut(BaseModel):
     error_info: dict[str, Any] | None
     date_created: str | None
     date_expired: str | None
+    date_expires: str | None = None
+    expires_estimated: bool | None = None
 
 
 class SourceRef(BaseModel):

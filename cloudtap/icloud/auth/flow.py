@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from cloudtap.icloud import errors
-from cloudtap.icloud.auth import hsa2, pcs, signin, twosv
+from cloudtap.icloud.auth import hsa2, pcs, signin, sms_route, twosv
+from cloudtap.icloud.auth.trust_horizon import trust_expires
 from cloudtap.icloud.client.apple import AppleClient
 from cloudtap.icloud.connector import Credentials, JSONDict, LoginOutcome, TransportOptions
 from cloudtap.icloud.locks import LOCAL_LOCKS, LockProvider
@@ -150,6 +151,8 @@ class LoginFlow:
                 )
             if credentials.choice and pending.method == "2sv":
                 return await self._send_to_choice(pending, credentials.choice)
+            if credentials.choice and pending.method == "hsa2" and pending.step == "code":
+                return await self._text_code(pending, credentials.choice)
             if credentials.code and pending.step == "code":
                 return await self._finish_with_code(pending, credentials.code)
         return await self._fresh_login(credentials, apple_id, session_from_state(saved))
@@ -187,7 +190,21 @@ class LoginFlow:
         )
         if credentials.code:
             return await self._verify_hsa2(client, pending, credentials.code)
-        raise _NeedsUser(pending, errors.CodeRequired("Enter the code Apple sent"))
+        info = sms_route.code_info(route)
+        raise _NeedsUser(pending, errors.CodeRequired("Enter the code Apple sent", info=info))
+
+    async def _text_code(self, pending: PendingLogin, choice: str) -> LoginOutcome:
+        """Send the code by SMS to the trusted phone ``choice`` names, instead."""
+        route = hsa2.CodeRoute.from_state(pending.route)
+        try:
+            phone_id = sms_route.pick_phone(route, choice)
+        except errors.ChoiceInvalid as wrong:
+            raise _NeedsUser(pending, wrong) from None
+        async with self._client(pending.session) as client:
+            texted = await hsa2.send_sms(client, phone_id, route.phones)
+            pending.route, pending.session = texted.to_state(), client.session
+        info = sms_route.code_info(texted)
+        raise _NeedsUser(pending, errors.CodeRequired("Enter the code Apple texted", info=info))
 
     async def _second_factor_2sv(
         self, client: AppleClient, credentials: Credentials
@@ -268,6 +285,7 @@ async def _active(client: AppleClient, web: signin.WebSession) -> LoginOutcome:
         state="active",
         session_state=active_state(session),
         account=account_facts(session),
+        trust_expires=trust_expires(session),
     )
 
 

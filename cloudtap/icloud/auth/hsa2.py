@@ -30,6 +30,8 @@ class AuthOptions:
     phone_ids: tuple[int, ...]
     default_phone_id: int | None
     security_key_only: bool
+    # (id, masked number as Apple shows it) per trusted phone: where an SMS may go.
+    phones: tuple[tuple[int, str], ...] = ()
 
 
 def parse_boot_args(text: str) -> dict[str, Any]:
@@ -70,6 +72,11 @@ def auth_options_from(direct: dict[str, Any]) -> AuthOptions:
         if pid is not None
     )
     default = _phone_id(verification.get("trustedPhoneNumber"))
+    labelled = tuple(
+        (pid, _phone_label(entry))
+        for entry in verification.get("trustedPhoneNumbers") or []
+        if (pid := _phone_id(entry)) is not None
+    )
     has_devices = bool(direct.get("hasTrustedDevices"))
     route = str(direct.get("authInitialRoute") or "")
     key_signals = (
@@ -84,7 +91,16 @@ def auth_options_from(direct: dict[str, Any]) -> AuthOptions:
         phone_ids=phones,
         default_phone_id=default if default is not None else (phones[0] if phones else None),
         security_key_only=key_signals,
+        phones=labelled,
     )
+
+
+def _phone_label(entry: dict[str, Any]) -> str:
+    """The number as Apple shows it, already masked (``+1 (•••) •••-••81``)."""
+    for key in ("numberWithDialCode", "obfuscatedNumber"):
+        if isinstance(entry.get(key), str) and entry[key]:
+            return str(entry[key])
+    return f"phone {entry.get('id')}"
 
 
 async def fetch_auth_options(client: AppleClient) -> AuthOptions:
@@ -97,15 +113,25 @@ async def fetch_auth_options(client: AppleClient) -> AuthOptions:
 class CodeRoute:
     delivery: Delivery
     phone_id: int | None = None
+    # The trusted phones an SMS may be asked for instead (see ``sms_route``).
+    phones: tuple[tuple[int, str], ...] = ()
 
     def to_state(self) -> dict[str, Any]:
-        return {"delivery": self.delivery, "phone_id": self.phone_id}
+        phones = [[pid, label] for pid, label in self.phones]
+        return {"delivery": self.delivery, "phone_id": self.phone_id, "phones": phones}
 
     @classmethod
     def from_state(cls, state: dict[str, Any]) -> CodeRoute:
         delivery: Delivery = "sms" if state.get("delivery") == "sms" else "device"
         phone = state.get("phone_id")
-        return cls(delivery=delivery, phone_id=int(phone) if phone is not None else None)
+        phones = tuple(
+            (int(entry[0]), str(entry[1]))
+            for entry in state.get("phones") or []
+            if isinstance(entry, list) and len(entry) == 2
+        )
+        return cls(
+            delivery=delivery, phone_id=int(phone) if phone is not None else None, phones=phones
+        )
 
 
 async def request_code(client: AppleClient, options: AuthOptions) -> CodeRoute:
@@ -117,19 +143,27 @@ async def request_code(client: AppleClient, options: AuthOptions) -> CodeRoute:
     if options.has_trusted_devices:
         # Apple already pushed on signin; asking again is harmless and makes sure.
         await client.idmsa("PUT", "/verify/trusteddevice/securitycode", accept="application/json")
-        return CodeRoute("device")
+        return CodeRoute("device", phones=options.phones)
     if options.default_phone_id is not None:
-        response = await client.idmsa(
-            "PUT",
-            "/verify/phone",
-            accept="application/json",
-            json={"phoneNumber": {"id": options.default_phone_id}, "mode": "sms"},
-        )
-        raise_for_common(response)
-        if response.status_code >= 400:
-            raise errors.AppleUnavailable(f"sending the SMS code answered {response.status_code}")
-        return CodeRoute("sms", options.default_phone_id)
+        return await send_sms(client, options.default_phone_id, options.phones)
     raise errors.MfaUnsupported("Apple offers no trusted device or phone to send a code to")
+
+
+async def send_sms(
+    client: AppleClient, phone_id: int, phones: tuple[tuple[int, str], ...]
+) -> CodeRoute:
+    """Ask Apple to text a code to the trusted phone ``phone_id`` (pyicloud's
+    ``PUT /verify/phone``)."""
+    response = await client.idmsa(
+        "PUT",
+        "/verify/phone",
+        accept="application/json",
+        json={"phoneNumber": {"id": phone_id}, "mode": "sms"},
+    )
+    raise_for_common(response)
+    if response.status_code >= 400:
+        raise errors.AppleUnavailable(f"sending the SMS code answered {response.status_code}")
+    return CodeRoute("sms", phone_id, phones)
 
 
 async def verify_code(client: AppleClient, route: CodeRoute, code: str) -> None:

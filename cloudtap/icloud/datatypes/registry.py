@@ -26,6 +26,7 @@ from cloudtap.icloud.datatypes import (
     mme_contacts,
     mme_notes,
 )
+from cloudtap.icloud.datatypes.listing_diff import diffed
 from cloudtap.icloud.datatypes.stream import CursorSink
 from cloudtap.icloud.services.photos import PhotosLibrary
 
@@ -48,14 +49,17 @@ def _albums(
 
 DATA_TYPES: dict[str, Fetcher] = {
     icpl_photos.DATA_TYPE: _photos,
-    icpl_albums.DATA_TYPE: _albums,
-    mme_contacts.DATA_TYPE: mme_contacts.fetch,
-    mme_calendar.DATA_TYPE: mme_calendar.fetch,
+    # No change feed from Apple for these: changes since a whole listing are worked out
+    # here (listing_diff), so a resumed listing publishes nothing twice.
+    icpl_albums.DATA_TYPE: diffed(_albums),
+    mme_contacts.DATA_TYPE: diffed(mme_contacts.fetch),
+    mme_calendar.DATA_TYPE: diffed(mme_calendar.fetch),
     mme_notes.DATA_TYPE: mme_notes.fetch,
     callkit_calls.DATA_TYPE: callkit_calls.fetch,
     cloudkit_safari.DATA_TYPE: cloudkit_safari.fetch,
     cloudkit_reminders.DATA_TYPE: cloudkit_reminders.fetch,
-    fmip_devices.DATA_TYPE: fmip_devices.fetch,
+    fmip_devices.DATA_TYPE: diffed(fmip_devices.fetch),
+    # Drive works out its own changes (etags, items gone since its cursor).
     icloud_drive.DATA_TYPE: icloud_drive.fetch,
 }
 

@@ -146,6 +146,12 @@ class SandboxAccount:
     contacts_ignore_paging: bool = False  # /co/contacts sends the whole book, any limit/offset
     signin_lockout: bool = False  # sign-in 503s; each early return doubles the lockout
     terms_signin_503: bool = False  # sign-in 503s until the owner accepts new terms
+    # Seconds a 2FA login's trust lasts (None: the sandbox's default, TRUST_TOKEN_TTL);
+    # its web sessions end with it, and its trust cookie says when.
+    trust_lifetime: float | None = None
+    # The owner changes the password once the first web session exists: the next sign-in
+    # with the old one is refused and every session and trusted browser ends with it.
+    password_changes: bool = False
 
     @property
     def full_name(self) -> str:

@@ -83,6 +83,26 @@ _SCENARIOS: list[tuple[str, str, str, dict[str, Any]]] = [
             "photos": ("lib", 10, 0),
         },
     ),
+    # Trust that ends 60 s after a 2FA login: a session's whole life in a minute.
+    (
+        "trust-60s",
+        "trust-ends-after-60s",
+        "Tristan",
+        {
+            "auth": "hsa2-device",
+            "code": CODE,
+            "trusted_phones": (_PHONE,),
+            "trust_lifetime": 60.0,
+            "photos": ("lib", 6, 0),
+            "content": dict(devices=1, contacts=10, events=10, notes=5, calls=12, history=10),
+        },
+    ),
+    (
+        "password-changed",
+        "password-changed-after-first-session",
+        "Paxton",
+        {"password_changes": True, "photos": ("lib", 4, 0)},
+    ),
     (
         "2sv",
         "2sv-legacy",

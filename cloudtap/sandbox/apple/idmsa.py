@@ -160,6 +160,9 @@ class IdmsaHost:
             return service_errors(403, "-20209", LOCKED, {"scnt": pending.scnt})
         if account is None or not pending.challenge.verify(m1, m2 or None):
             return service_errors(401, "-20101", WRONG_PASSWORD, {"scnt": pending.scnt})
+        if self.world.password_changed(account):
+            # An old password is a wrong one: Apple says nothing more [assumed].
+            return service_errors(401, "-20101", WRONG_PASSWORD, {"scnt": pending.scnt})
 
         _, status, reply, headers = self._start_sign_in(account, pending.scnt, body)
         return apple_json(reply, status, headers)
@@ -207,8 +210,10 @@ class IdmsaHost:
         scnt = secrets.token_hex(24)
         if account is not None and account.locked:
             return service_errors(403, "-20209", LOCKED, {"scnt": scnt})
-        if account is None or not secrets.compare_digest(
-            password.encode(), account.password.encode()
+        if (
+            account is None
+            or not secrets.compare_digest(password.encode(), account.password.encode())
+            or self.world.password_changed(account)
         ):
             return _raw_password_reply({"X-Apple-I-Rscd": "401", "scnt": scnt})
         sign_in, status, _, headers = self._start_sign_in(account, scnt, body)
@@ -302,7 +307,12 @@ class IdmsaHost:
         sign_in.trusted = True
         self.book.new_token(sign_in)
         headers = self._headers(sign_in, account)
-        headers["X-Apple-TwoSV-Trust-Token"] = self.book.issue_trust_token(account.apple_id)
+        lifetime = account.trust_lifetime
+        if lifetime is not None:
+            lifetime *= self.world.trust_time_scale
+        headers["X-Apple-TwoSV-Trust-Token"] = self.book.issue_trust_token(
+            account.apple_id, lifetime
+        )
         return _locale_cookies(empty(204, headers, content_type=HTML), account)
 
 

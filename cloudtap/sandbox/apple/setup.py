@@ -89,7 +89,11 @@ class SetupHost:
         self._cookie(response, "X-APPLE-DS-WEB-SESSION-TOKEN", tag, ttl=ttl)
         self._cookie(response, "X-APPLE-WEBAUTH-VALIDATE", f"v=1:t={tag}~~", http_only=False)
         self._cookie(response, "X-APPLE-WEBAUTH-LOGIN", f"v=1:t={tag}~~")
-        self._cookie(response, "X-APPLE-WEBAUTH-HSA-TRUST", f"v=1:t={tag}~~", ttl=ttl)
+        # The trust cookie lasts as long as the browser's trust (a session cookie where
+        # there is none); clients read its expiry as the trust's horizon [assumed].
+        trust_end = self.book.trust_end(account.apple_id)
+        trust_ttl = trust_end - time.time() if trust_end is not None else 0
+        self._cookie(response, "X-APPLE-WEBAUTH-HSA-TRUST", f"v=1:t={tag}~~", ttl=trust_ttl)
         # ADP accounts get their PCS cookies only from requestPCS, after consent.
         for name in () if account.adp else _PCS_COOKIES:
             self._cookie(

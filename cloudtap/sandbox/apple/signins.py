@@ -123,13 +123,31 @@ class SignInBook:
             return self._fresh(candidates[-1]) if candidates else None
         return None
 
-    # --- trust tokens ----------------------------------------------------------------
-    def issue_trust_token(self, apple_id: str) -> str:
-        token = "ct-trust-" + secrets.token_urlsafe(48)
+    def of_account(self, apple_id: str) -> list[SignIn]:
+        """This account's live sign-ins, oldest first (for tests and the control host)."""
         with self._lock:
-            self._trust[token] = TrustToken(apple_id.lower(), time.time() + TRUST_TOKEN_TTL)
+            found = [s for s in self._by_session_id.values() if s.apple_id == apple_id.lower()]
+        return [s for s in found if self._fresh(s) is not None]
+
+    # --- trust tokens ----------------------------------------------------------------
+    def issue_trust_token(self, apple_id: str, lifetime: float | None = None) -> str:
+        token = "ct-trust-" + secrets.token_urlsafe(48)
+        expires = time.time() + (TRUST_TOKEN_TTL if lifetime is None else lifetime)
+        with self._lock:
+            self._trust[token] = TrustToken(apple_id.lower(), expires)
         self._changed()
         return token
+
+    def trust_end(self, apple_id: str) -> float | None:
+        """When this account's latest live trust ends (None: no trusted browser)."""
+        now = time.time()
+        with self._lock:
+            ends = [
+                e.expires
+                for e in self._trust.values()
+                if e.apple_id == apple_id.lower() and e.expires > now
+            ]
+        return max(ends) if ends else None
 
     def trusts(self, apple_id: str, tokens: list[str]) -> bool:
         now = time.time()

@@ -65,12 +65,20 @@ async def test_china_account_switches_domain(
     assert any("setup.icloud.com.cn" in url for url in requests_made.urls)
 
 
+# Where the first code goes: the trusted device, or an SMS to Apple's default phone.
+SENT_TO = {
+    "2fa-device": "Trusted Device",
+    "2fa-sms": "+1 (•••) •••-••81 - SMS to Phone Number",
+}
+
+
 @pytest.mark.parametrize("name", ["2fa-device", "2fa-sms"])
 async def test_2fa_code_completes_the_same_login_and_trust_is_reused(
     connector: ICloudConnector, requests_made: RequestLog, name: str
 ) -> None:
     first = await _login(connector, name, password=PASSWORD)
-    assert (first.state, first.error, first.error_info) == ("failed", "code-required", None)
+    assert (first.state, first.error) == ("failed", "code-required")
+    assert first.error_info and first.error_info["sent_to"] == SENT_TO[name]
     assert first.session_state and first.session_state["kind"] == "pending"
 
     wrong = await _login(connector, name, first.session_state, password=PASSWORD, code="000000")
