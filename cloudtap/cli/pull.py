@@ -163,6 +163,15 @@ def pull(
     code_wait: float = typer.Option(
         900.0, "--code-wait", help="Without a terminal: seconds to wait for a 2FA code."
     ),
+    notify_email: str | None = typer.Option(
+        None,
+        "--notify-email",
+        help="Also e-mail the notifications to this address (SMTP server: "
+        "CLOUDTAP_SMTP_URL, e.g. smtps://user:password@smtp.example.com).",
+    ),
+    notify_each_pull: bool = typer.Option(
+        False, "--notify-each-pull", help="Also notify after each pull, with its counts."
+    ),
     notify_days: float = typer.Option(
         7.0, "--notify-days", help="Notify this many days before Apple's trust ends."
     ),
@@ -218,9 +227,9 @@ def pull(
     )
     from cloudtap.pull.code_drop import WaitingPrompter
     from cloudtap.pull.horizon import TrustWatch
-    from cloudtap.pull.notify import PULL_FAILED, TRUST_EXPIRING, Notifier
+    from cloudtap.pull.notify import PULL_DONE, PULL_FAILED, TRUST_EXPIRING, Notifier
 
-    notifier = Notifier(notify_command, notify_url)
+    notifier = Notifier(notify_command, notify_url, notify_email)
     trust = TrustWatch(notify_days)
     prompter: Prompter = _SandboxPrompter() if known_password else TerminalPrompter()
     if not known_password and not sys.stdin.isatty():
@@ -294,6 +303,12 @@ def pull(
             )
             for data_type, error in failed.items():
                 _explain_failed_type(data_type, error)
+            if failed:
+                what = ", ".join(sorted(failed))
+                notifier.send(PULL_FAILED, apple_id, f"the pull of {apple_id} failed for {what}")
+            elif notify_each_pull:
+                counts = f"{summary.files_fetched} files ({summary.bytes_fetched} bytes)"
+                notifier.send(PULL_DONE, apple_id, f"pulled {apple_id}: {counts} fetched")
             if interval is None:
                 if failed:
                     raise typer.Exit(2)
