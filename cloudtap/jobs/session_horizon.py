@@ -15,9 +15,11 @@ Each step is a conditional UPDATE, so sweepers on many workers announce each onc
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, select, true, update
 from sqlalchemy.orm import Session as DbSession
 
 from cloudtap.config import Settings
@@ -59,69 +61,59 @@ def _emit(db: DbSession, session: Session, action: str) -> None:
     emit(db, session.organisation_id, session.key_id, "session", action, data)
 
 
-def _announce_expiring(settings: Settings, now: datetime) -> int:
-    ahead = now + timedelta(days=settings.session_expiring_days)
+def _due(settings: Settings, *conditions: ColumnElement[bool]) -> Sequence[str]:
+    """Ids of active sessions matching ``conditions`` (a batch at most)."""
     with transaction(settings.database_url) as db:
-        due = db.scalars(
-            select(Session.id)
-            .where(
-                Session.state == "active",
-                Session.date_expires <= ahead,
-                Session.date_expires > now,
-                Session.date_expiring_sent.is_(None),
-            )
-            .limit(_BATCH)
-        ).all()
-    announced = 0
-    for session_id in due:
+        query = select(Session.id).where(Session.state == "active", *conditions).limit(_BATCH)
+        return db.scalars(query).all()
+
+
+def _claim_each(
+    settings: Settings,
+    ids: Sequence[str],
+    condition: ColumnElement[bool],
+    values: dict[str, Any],
+    action: str,
+) -> int:
+    """Move each session still matching ``condition`` to ``values`` and announce it with
+    ``session.<action>``; the conditional update keeps concurrent sweepers from
+    announcing one twice. Returns how many it moved."""
+    moved = 0
+    for session_id in ids:
         with transaction(settings.database_url) as db:
             claimed = db.execute(
                 update(Session)
-                .where(
-                    Session.id == session_id,
-                    Session.state == "active",
-                    Session.date_expiring_sent.is_(None),
-                )
-                .values(date_expiring_sent=now)
+                .where(Session.id == session_id, Session.state == "active", condition)
+                .values(**values)
             )
             if claimed.rowcount != 1:  # type: ignore[attr-defined]
                 continue
-            _emit(db, db.scalars(select(Session).where(Session.id == session_id)).one(), "expiring")
-            announced += 1
-    return announced
+            session = db.scalars(select(Session).where(Session.id == session_id)).one()
+            _emit(db, session, action)
+            moved += 1
+    return moved
+
+
+def _announce_expiring(settings: Settings, now: datetime) -> int:
+    ahead = now + timedelta(days=settings.session_expiring_days)
+    not_sent = Session.date_expiring_sent.is_(None)
+    due = _due(settings, Session.date_expires <= ahead, Session.date_expires > now, not_sent)
+    return _claim_each(settings, due, not_sent, {"date_expiring_sent": now}, "expiring")
 
 
 def _expire_ended(settings: Settings, now: datetime) -> int:
-    with transaction(settings.database_url) as db:
-        due = db.scalars(
-            select(Session.id)
-            .where(
-                Session.state == "active",
-                Session.date_expires <= now,
-                Session.expires_estimated.is_(False),
-            )
-            .limit(_BATCH)
-        ).all()
-    expired = 0
-    for session_id in due:
-        with transaction(settings.database_url) as db:
-            claimed = db.execute(
-                update(Session)
-                .where(Session.id == session_id, Session.state == "active")
-                .values(
-                    state="expired",
-                    error="session-expired",
-                    error_info={"reason": "trust-ended"},
-                    date_expired=now,
-                    state_sealed=None,
-                    state_key_id=None,
-                )
-            )
-            if claimed.rowcount != 1:  # type: ignore[attr-defined]
-                continue
-            log.info("session %s expired: its trust ended", session_id)
-            _emit(db, db.scalars(select(Session).where(Session.id == session_id)).one(), "expired")
-            expired += 1
+    due = _due(settings, Session.date_expires <= now, Session.expires_estimated.is_(False))
+    ended = {
+        "state": "expired",
+        "error": "session-expired",
+        "error_info": {"reason": "trust-ended"},
+        "date_expired": now,
+        "state_sealed": None,
+        "state_key_id": None,
+    }
+    expired = _claim_each(settings, due, true(), ended, "expired")
+    if expired:
+        log.info("%d sessions expired: their trust ended", expired)
     return expired
 
 
