@@ -121,4 +121,6 @@ def dispose_all() -> None:
             engine.dispose()
         _engines.clear()
         _makers.clear()
+        for identity in _identities.values():
+            identity.close()
         _identities.clear()
