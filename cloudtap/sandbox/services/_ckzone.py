@@ -162,6 +162,10 @@ class ChangeLogContainer:
     follow from the log, so each app only says how its log is laid out."""
 
     name: str
+    zone: Zone  # its one zone, in the private database
+
+    def zones(self, account: SandboxAccount, database: Database) -> list[Zone]:
+        return [self.zone] if database == "private" else []
 
     def change_log(self, account: SandboxAccount) -> ChangeLog:
         raise NotImplementedError

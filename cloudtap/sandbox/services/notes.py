@@ -243,9 +243,7 @@ def _asset(account: SandboxAccount, file: note_files.AttachmentFile) -> dict[str
 
 class NotesContainer(ck.ChangeLogContainer):
     name = CONTAINER
-
-    def zones(self, account: SandboxAccount, database: Database) -> list[Zone]:
-        return [ZONE] if database == "private" else []
+    zone = ZONE
 
     def change_log(self, account: SandboxAccount) -> _Layout:
         return _Layout(account)

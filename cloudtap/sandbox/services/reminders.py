@@ -224,9 +224,7 @@ class _Layout:
 
 class RemindersContainer(ck.ChangeLogContainer):
     name = CONTAINER
-
-    def zones(self, account: SandboxAccount, database: Database) -> list[Zone]:
-        return [ZONE] if database == "private" else []
+    zone = ZONE
 
     def change_log(self, account: SandboxAccount) -> _Layout:
         return _Layout(account)

@@ -64,9 +64,7 @@ def _visit_names(seed: int, count: int) -> dict[str, int]:
 
 class SafariHistoryContainer(ck.ChangeLogContainer):
     name = CONTAINER
-
-    def zones(self, account: SandboxAccount, database: Database) -> list[Zone]:
-        return [ZONE] if database == "private" else []
+    zone = ZONE
 
     def change_log(self, account: SandboxAccount) -> _Layout:
         return _Layout(account)
