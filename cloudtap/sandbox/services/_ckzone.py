@@ -163,12 +163,13 @@ class ChangeLogContainer:
 
     name: str
     zone: Zone  # its one zone, in the private database
+    layout: Callable[[SandboxAccount], ChangeLog]  # the app's log, laid out for an account
 
     def zones(self, account: SandboxAccount, database: Database) -> list[Zone]:
         return [self.zone] if database == "private" else []
 
     def change_log(self, account: SandboxAccount) -> ChangeLog:
-        raise NotImplementedError
+        return self.layout(account)
 
     def _log(self, account: SandboxAccount, zone: Zone) -> ChangeLog:
         log = self.change_log(account)

@@ -100,14 +100,12 @@ def _call_names(seed: int, count: int) -> dict[str, int]:
 
 class CallHistoryContainer(ck.ChangeLogContainer):
     name = CONTAINER
+    layout = _Layout
 
     def zones(self, account: SandboxAccount, database: Database) -> list[Zone]:
         if database != "private" or account.content.callkit == "uninitialised":
             return []
         return [ZONE]
-
-    def change_log(self, account: SandboxAccount) -> _Layout:
-        return _Layout(account)
 
     def query(
         self, account: SandboxAccount, database: Database, zone: Zone, body: dict[str, Any]

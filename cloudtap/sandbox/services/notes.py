@@ -244,9 +244,7 @@ def _asset(account: SandboxAccount, file: note_files.AttachmentFile) -> dict[str
 class NotesContainer(ck.ChangeLogContainer):
     name = CONTAINER
     zone = ZONE
-
-    def change_log(self, account: SandboxAccount) -> _Layout:
-        return _Layout(account)
+    layout = _Layout
 
     def query(
         self, account: SandboxAccount, database: Database, zone: Zone, body: dict[str, Any]

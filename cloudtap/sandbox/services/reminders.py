@@ -225,9 +225,7 @@ class _Layout:
 class RemindersContainer(ck.ChangeLogContainer):
     name = CONTAINER
     zone = ZONE
-
-    def change_log(self, account: SandboxAccount) -> _Layout:
-        return _Layout(account)
+    layout = _Layout
 
     def query(
         self, account: SandboxAccount, database: Database, zone: Zone, body: dict[str, Any]

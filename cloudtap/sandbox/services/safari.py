@@ -65,9 +65,7 @@ def _visit_names(seed: int, count: int) -> dict[str, int]:
 class SafariHistoryContainer(ck.ChangeLogContainer):
     name = CONTAINER
     zone = ZONE
-
-    def change_log(self, account: SandboxAccount) -> _Layout:
-        return _Layout(account)
+    layout = _Layout
 
     def query(
         self, account: SandboxAccount, database: Database, zone: Zone, body: dict[str, Any]
