@@ -50,9 +50,10 @@ def _albums(
 DATA_TYPES: dict[str, Fetcher] = {
     icpl_photos.DATA_TYPE: _photos,
     # No change feed from Apple for these: changes since a whole listing are worked out
-    # here (listing_diff), so a resumed listing publishes nothing twice.
+    # here (listing_diff), so a resumed listing publishes nothing twice. Contacts has one
+    # (/co/changeset), asked first; the digests stay for when it gives no answer.
     icpl_albums.DATA_TYPE: diffed(_albums),
-    mme_contacts.DATA_TYPE: diffed(mme_contacts.fetch),
+    mme_contacts.DATA_TYPE: diffed(mme_contacts.fetch, mme_contacts.changes),
     mme_calendar.DATA_TYPE: diffed(mme_calendar.fetch),
     mme_notes.DATA_TYPE: mme_notes.fetch,
     callkit_calls.DATA_TYPE: callkit_calls.fetch,

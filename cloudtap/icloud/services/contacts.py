@@ -6,7 +6,8 @@ the whole book and the groups. When those startup contacts are the whole book (e
 ``contactsOrder`` is among them) nothing more is asked; otherwise ``/co/contacts`` is asked
 for the whole book (``limit=0``, as every public client asks), streamed card by card and
 deduplicated against the cards already handed out (see ``cards`` for what happens when a
-reply comes back short).
+reply comes back short). ``/co/changeset`` with the tokens of an earlier reply answers
+only what changed since (``changeset``).
 """
 
 from __future__ import annotations
@@ -136,6 +137,46 @@ async def cards(client: AppleClient, start: Startup) -> AsyncIterator[dict[str, 
 
 def _missing(start: Startup, seen: set[str]) -> int:
     return sum(1 for i in start.order or () if i not in seen)
+
+
+@dataclass(frozen=True)
+class Changes:
+    """What ``/co/changeset`` answered: the cards added or edited since the tokens asked
+    with, the ids of the contacts and groups deleted, the groups it sent (None: none) and
+    the tokens to ask with next."""
+
+    tokens: dict[str, str]
+    cards: list[dict[str, Any]]
+    groups: list[dict[str, Any]] | None
+    deleted_contacts: list[str]
+    deleted_groups: list[str]
+
+
+def _ids(value: Any) -> list[str]:
+    return [str(i) for i in value] if isinstance(value, list) else []
+
+
+async def changeset(client: AppleClient, tokens: dict[str, str]) -> Changes | None:
+    """The changes since ``tokens`` (a reply's ``prefToken``/``syncToken``), asked as the
+    public clients that use it ask: a POST with the tokens in the query and no body. None
+    when the reply carries no new ``syncToken`` (nothing to resume from next time)."""
+    response = await client.service("POST", f"{_root(client)}/co/changeset", params=tokens)
+    body = service_json(response, "contacts", "Contacts")
+    sync = body.get("syncToken")
+    if not isinstance(sync, str) or not sync:
+        return None
+    found = body.get("deletes")
+    deletes: dict[str, Any] = found if isinstance(found, dict) else {}
+    return Changes(
+        tokens={
+            "prefToken": str(body.get("prefToken") or tokens.get("prefToken", "")),
+            "syncToken": sync,
+        },
+        cards=_dicts(body.get("contacts")),
+        groups=_dicts(body.get("groups")) if isinstance(body.get("groups"), list) else None,
+        deleted_contacts=_ids(deletes.get("contactIds")),
+        deleted_groups=_ids(deletes.get("groupIds")),
+    )
 
 
 async def contacts(client: AppleClient) -> AsyncIterator[dict[str, Any]]:
