@@ -28,8 +28,9 @@ WITH_FEED = [
     "callkit.calls",
     "cloudkit_safari.history",
     "mme_contacts.contacts",
+    "icpl.albums",  # the zones' feed says whether anything changed (then listed again)
 ]
-WITHOUT_FEED = ["icpl.albums", "mme_calendar.events", "fmip.devices"]
+WITHOUT_FEED = ["mme_calendar.events", "fmip.devices"]
 FEEDS = ("/changes/zone", "/co/changeset")
 
 
@@ -52,6 +53,11 @@ def _result(poll: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]
 
 
 def _sync_state_check(data_type: str, call: Exchange) -> bool:
+    """Not a listing: call history's check that its container is synced at all (one
+    records/query, as on a full listing), and the albums' zone lists (which zones to ask
+    the feed about)."""
+    if data_type == "icpl.albums":
+        return call.path.endswith("/zones/list")
     return data_type == "callkit.calls" and call.path.endswith("/records/query")
 
 
