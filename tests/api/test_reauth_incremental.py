@@ -35,10 +35,13 @@ FEEDS = ("/changes/zone", "/co/changeset")
 
 
 def _poll(
-    live: LiveAPI, session_id: str, data_type: str, **dates: str
+    live: LiveAPI, session_id: str, data_type: str, albums: list[str] | None = None, **dates: str
 ) -> tuple[dict[str, Any], list[Exchange]]:
     before = len(live.sandbox.exchanges())
-    poll = live.poll(session_id, {"data_types": [data_type], **dates})
+    payload: dict[str, Any] = {"data_types": [data_type], **dates}
+    if albums:
+        payload["filters"] = {"albums": albums}
+    poll = live.poll(session_id, payload)
     errors = [(e["target"], e.get("error"), e.get("message")) for e in poll["errors"]["data"]]
     assert poll["state"] == "completed" and errors == [], errors
     # The data type's own requests (the session's ``validate`` on setup aside).
@@ -80,6 +83,12 @@ def test_a_new_session_continues_every_data_types_cursor(live: LiveAPI) -> None:
         assert items, data_type
         published[data_type] = {json.dumps(item, sort_keys=True) for item in items}
         full_requests[data_type] = len(calls)
+    # An album-limited photos poll keeps a cursor of its own (the album's members).
+    album = next(
+        a for a in _result(_poll(live, first["id"], "icpl.albums")[0])[1] if a["asset_count"]
+    )
+    album_poll, _ = _poll(live, first["id"], "icpl.photos", albums=[album["id"]])
+    assert _result(album_poll)[1], album
 
     _end_for_good(live)
     refused = live.poll(first["id"], {"info_types": ["*"]})
@@ -111,6 +120,10 @@ def test_a_new_session_continues_every_data_types_cursor(live: LiveAPI) -> None:
             # No feed at Apple: the same whole listing is asked, and only what differs
             # from the kept digests is published.
             assert len(calls) == full_requests[data_type], data_type
+    album_poll, calls = _poll(live, second["id"], "icpl.photos", albums=[album["id"]], since=since)
+    result, items = _result(album_poll)
+    assert (result["incremental"], items) == (True, [])
+    assert [c.path.rsplit("/", 2)[-2:] for c in calls] == [["changes", "zone"]], calls
 
 
 def _moment(text: str) -> datetime:
