@@ -172,12 +172,8 @@ async def changes(client: AppleClient, cursor: JSONDict) -> FeedChanges | None:
     if not isinstance(tokens, dict) or not tokens.get("syncToken") or not isinstance(kept, dict):
         return None
     found = await service.changeset(client, {str(k): str(v) for k, v in tokens.items()})
-    if found is None:
-        return None
-    groups = {k: v for k, v in kept.items() if k not in found.deleted_groups}
-    groups.update(_kept_groups(found.groups or []))
-    sent = {str(c.get("contactId")) for c in found.cards} | set(found.deleted_contacts)
-    if any(i not in sent for _, i in _members(kept) ^ _members(groups)):
+    groups = None if found is None else groups_after(kept, found)
+    if found is None or groups is None:
         return None
     member_of = service.group_names(groups.values())
     return FeedChanges(
@@ -185,6 +181,17 @@ async def changes(client: AppleClient, cursor: JSONDict) -> FeedChanges | None:
         removed=[stable_id("contact", i) for i in found.deleted_contacts],
         cursor={FEED_KEY: found.tokens, GROUPS_KEY: groups},
     )
+
+
+def groups_after(kept: dict[str, Any], found: service.Changes) -> dict[str, JSONDict] | None:
+    """The kept groups with a changeset's applied; None when a contact joined or left a
+    group without being among the changeset's cards (its item could not be redone)."""
+    groups = {k: v for k, v in kept.items() if k not in found.deleted_groups}
+    groups.update(_kept_groups(found.groups or []))
+    sent = {str(c.get("contactId")) for c in found.cards} | set(found.deleted_contacts)
+    if any(i not in sent for _, i in _members(kept) ^ _members(groups)):
+        return None
+    return groups
 
 
 def _members(groups: dict[str, Any]) -> set[tuple[str, str]]:
