@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from cloudtap.sandbox.contact_log import ContactLog
 from cloudtap.sandbox.proxy import Exchange
 from cloudtap.sandbox.services.content.contacts import contact_id
 from tests.api.live_sandbox import LiveAPI, apple_id, live_api  # noqa: F401
@@ -160,3 +161,21 @@ def test_contacts_changes_after_a_new_session_come_from_the_changeset(live: Live
 
 def _uid(spec: Any, index: int) -> str:
     return base64.b64encode(contact_id(spec, index).encode()).decode()
+
+
+def test_a_changeset_refusing_the_kept_token_falls_back_to_the_whole_book(
+    live: LiveAPI,
+) -> None:
+    """Apple no longer answers for the kept sync token (here: the sandbox forgot the
+    book's changes, so the token is from its future, a 400): the poll does not fail, and
+    never stays failed; it lists the whole book, compared with the kept digests."""
+    contacts = "mme_contacts.contacts"
+    session = live.active_session(ACCOUNT)
+    live.sandbox.world.add_contact(apple_id(ACCOUNT))
+    _poll(live, session["id"], contacts)
+    live.sandbox.world.contact_log = ContactLog()
+
+    poll, calls = _poll(live, session["id"], contacts, since=datetime.now(UTC).isoformat())
+    result, items = _result(poll)
+    assert [c.path for c in calls][:2] == ["/co/changeset", "/co/startup"], calls
+    assert (result["incremental"], items) == (True, [])  # the same book: nothing new

@@ -18,11 +18,12 @@ from typing import Any
 
 from cloudtap.icloud import errors
 from cloudtap.icloud.client.apple import AppleClient
-from cloudtap.icloud.replies import service_json
+from cloudtap.icloud.replies import raise_for_common, service_json
 
 # Replies of /co/contacts one book may take: the first is the whole book (limit=0); the
 # rest only while cards named by contactsOrder are missing and each reply brings new ones.
 MAX_REQUESTS = 20
+_TOKEN_REFUSED = (400, 404, 409, 410, 412)
 _QUERY = {
     "locale": "en_US",
     "order": "last,first",
@@ -159,8 +160,15 @@ def _ids(value: Any) -> list[str]:
 async def changeset(client: AppleClient, tokens: dict[str, str]) -> Changes | None:
     """The changes since ``tokens`` (a reply's ``prefToken``/``syncToken``), asked as the
     public clients that use it ask: a POST with the tokens in the query and no body. None
-    when the reply carries no new ``syncToken`` (nothing to resume from next time)."""
+    when Apple refuses the tokens or its reply carries no new ``syncToken`` (nothing to
+    resume from next time)."""
     response = await client.service("POST", f"{_root(client)}/co/changeset", params=tokens)
+    raise_for_common(response)
+    if response.status_code in _TOKEN_REFUSED:
+        # How Apple answers a token it no longer knows is not public (assumed: a client
+        # error): no changes to resume from, so the caller lists the whole book instead of
+        # failing this poll, and every later one, on the same kept token.
+        return None
     body = service_json(response, "contacts", "Contacts")
     sync = body.get("syncToken")
     if not isinstance(sync, str) or not sync:
