@@ -2,9 +2,10 @@
 merge into the known items, fetch the files not yet on disk, rewrite the exports.
 
 Incremental rules (see docs/pull.md):
-- photos, notes, reminders, calls and Safari history are asked with ``since`` = the end of the last
-  listing, so the API resumes from its sealed sync-token cursor and lists only changes;
-- contacts and Find My are small and listed in full every time (which is also how their
+- photos, contacts, notes, reminders, calls and Safari history are asked with ``since`` =
+  the end of the last listing, so the API resumes from its sealed sync-token cursor and
+  lists only changes (contacts: Apple's ``/co/changeset``);
+- Find My is one request and listed in full every time (which is also how its
   deletions are seen); the calendar has no change feed and is re-listed in full when
   its last full listing is older than ``calendar_refresh`` (or with ``full``);
 - a full listing records the items that disappeared as deletions in the manifest; they
@@ -67,7 +68,7 @@ ALL_TYPES = (
     tables.FINDMY,
     DRIVE,
 )
-CHANGE_FEED = {PHOTOS, NOTES, REMINDERS, tables.CALLS, tables.HISTORY, DRIVE}
+CHANGE_FEED = {PHOTOS, CONTACTS, NOTES, REMINDERS, tables.CALLS, tables.HISTORY, DRIVE}
 # Types whose changed items may move or replace their files (a renamed or edited Drive file).
 FILES_FOLLOW_ITEMS = {DRIVE}
 FILES_PER_POLL = 16

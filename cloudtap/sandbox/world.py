@@ -19,6 +19,7 @@ from cloudtap.sandbox.accounts.model import SandboxAccount
 from cloudtap.sandbox.apple.consent import ConsentBook
 from cloudtap.sandbox.apple.lockouts import SigninLockouts
 from cloudtap.sandbox.apple.signins import SignInBook
+from cloudtap.sandbox.contact_log import ContactLog
 from cloudtap.sandbox.tally import RequestTally
 
 # The cookie that carries the iCloud web session on every *.icloud.com request.
@@ -60,6 +61,8 @@ class SandboxWorld:
     tally: RequestTally = field(default_factory=RequestTally)
     # ADP with web access on: consent requests and approvals of trusted devices.
     consents: ConsentBook = field(default_factory=ConsentBook)
+    # Contacts added, edited or deleted since the world was built (test hooks below).
+    contact_log: ContactLog = field(default_factory=ContactLog)
     # Accounts given a web session since the world was built, and those whose owner has
     # changed the password since (``SandboxAccount.password_changes``).
     _had_session: set[str] = field(default_factory=set)
@@ -115,6 +118,25 @@ class SandboxWorld:
         self.expire_sessions_of(key)
         self.sign_ins.end_sign_ins(key)
         self.sign_ins.revoke_trust(key)
+
+    def add_contact(self, apple_id: str) -> int:
+        """Test hook: the owner adds a contact (the book's next generated one); its index."""
+        key = apple_id.strip().lower()
+        with self._lock:
+            account = self.accounts[key]
+            index = account.content.contacts
+            content = replace(account.content, contacts=index + 1)
+            self.accounts[key] = replace(account, content=content)
+        self.contact_log.record(key, index, "added")
+        return index
+
+    def edit_contact(self, apple_id: str, index: int) -> None:
+        """Test hook: the owner edits a contact (its note and etag change)."""
+        self.contact_log.record(apple_id, index, "edited")
+
+    def delete_contact(self, apple_id: str, index: int) -> None:
+        """Test hook: the owner deletes a contact."""
+        self.contact_log.record(apple_id, index, "deleted")
 
     def password_changed(self, account: SandboxAccount) -> bool:
         """Whether ``account``'s old password no longer works. A ``password_changes``

@@ -1,32 +1,48 @@
 """Re-authentication keeps the history (issue 22): listing cursors belong to the source,
 so after Apple ends a session for good, a new session's next poll of every data type
 resumes from them: ``incremental: true`` with its ``changes_since`` point, and nothing
-already published is published again. Types with a change feed ask Apple only for it
-(requests counted at the sandbox's proxy); the others ask for the same whole listing and
-publish only what differs from the kept digests."""
+already published is published again. Types with a change feed (CloudKit's
+``changes/zone``, contacts' ``/co/changeset``) ask Apple only for it (requests counted at
+the sandbox's proxy); the others ask for the same whole listing and publish only what
+differs from the kept digests."""
 
 from __future__ import annotations
 
+import base64
 import json
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from cloudtap.sandbox.contact_log import ContactLog
 from cloudtap.sandbox.proxy import Exchange
+from cloudtap.sandbox.services.content.contacts import contact_id
 from tests.api.live_sandbox import LiveAPI, apple_id, live_api  # noqa: F401
 
 ACCOUNT = "trust-60s"
-# Data types Apple keeps a change feed for (CloudKit sync tokens), and those it does not:
-# these are listed again in full on Apple's side and compared with the kept digests.
-WITH_FEED = ["icpl.photos", "mme_notes.notes", "callkit.calls", "cloudkit_safari.history"]
-WITHOUT_FEED = ["icpl.albums", "mme_contacts.contacts", "mme_calendar.events", "fmip.devices"]
+# Data types Apple keeps a change feed for (CloudKit sync tokens, the contacts book's
+# sync token), and those it does not: these are listed again in full on Apple's side and
+# compared with the kept digests.
+WITH_FEED = [
+    "icpl.photos",
+    "mme_notes.notes",
+    "callkit.calls",
+    "cloudkit_safari.history",
+    "mme_contacts.contacts",
+    "icpl.albums",  # the zones' feed says whether anything changed (then listed again)
+]
+WITHOUT_FEED = ["mme_calendar.events", "fmip.devices"]
+FEEDS = ("/changes/zone", "/co/changeset")
 
 
 def _poll(
-    live: LiveAPI, session_id: str, data_type: str, **dates: str
+    live: LiveAPI, session_id: str, data_type: str, albums: list[str] | None = None, **dates: str
 ) -> tuple[dict[str, Any], list[Exchange]]:
     before = len(live.sandbox.exchanges())
-    poll = live.poll(session_id, {"data_types": [data_type], **dates})
+    payload: dict[str, Any] = {"data_types": [data_type], **dates}
+    if albums:
+        payload["filters"] = {"albums": albums}
+    poll = live.poll(session_id, payload)
     errors = [(e["target"], e.get("error"), e.get("message")) for e in poll["errors"]["data"]]
     assert poll["state"] == "completed" and errors == [], errors
     # The data type's own requests (the session's ``validate`` on setup aside).
@@ -41,6 +57,11 @@ def _result(poll: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]
 
 
 def _sync_state_check(data_type: str, call: Exchange) -> bool:
+    """Not a listing: call history's check that its container is synced at all (one
+    records/query, as on a full listing), and the albums' zone lists (which zones to ask
+    the feed about)."""
+    if data_type == "icpl.albums":
+        return call.path.endswith("/zones/list")
     return data_type == "callkit.calls" and call.path.endswith("/records/query")
 
 
@@ -63,6 +84,12 @@ def test_a_new_session_continues_every_data_types_cursor(live: LiveAPI) -> None:
         assert items, data_type
         published[data_type] = {json.dumps(item, sort_keys=True) for item in items}
         full_requests[data_type] = len(calls)
+    # An album-limited photos poll keeps a cursor of its own (the album's members).
+    album = next(
+        a for a in _result(_poll(live, first["id"], "icpl.albums")[0])[1] if a["asset_count"]
+    )
+    album_poll, _ = _poll(live, first["id"], "icpl.photos", albums=[album["id"]])
+    assert _result(album_poll)[1], album
 
     _end_for_good(live)
     refused = live.poll(first["id"], {"info_types": ["*"]})
@@ -88,13 +115,67 @@ def test_a_new_session_continues_every_data_types_cursor(live: LiveAPI) -> None:
             # Only the change feed from the kept token (call history first checks that
             # its container is synced at all: one records/query, as on a full listing).
             listing = [c.path for c in calls if not _sync_state_check(data_type, c)]
-            assert listing and all(p.endswith("/changes/zone") for p in listing), listing
+            assert listing and all(p.endswith(FEEDS) for p in listing), listing
             assert len(calls) <= full_requests[data_type], data_type
         else:
             # No feed at Apple: the same whole listing is asked, and only what differs
             # from the kept digests is published.
             assert len(calls) == full_requests[data_type], data_type
+    album_poll, calls = _poll(live, second["id"], "icpl.photos", albums=[album["id"]], since=since)
+    result, items = _result(album_poll)
+    assert (result["incremental"], items) == (True, [])
+    assert [c.path.rsplit("/", 2)[-2:] for c in calls] == [["changes", "zone"]], calls
 
 
 def _moment(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def test_contacts_changes_after_a_new_session_come_from_the_changeset(live: LiveAPI) -> None:
+    """The owner adds, edits and deletes contacts while the session is gone: the new
+    session's next poll asks ``/co/changeset`` once and publishes exactly those changes."""
+    contacts = "mme_contacts.contacts"
+    first = live.active_session(ACCOUNT)
+    poll, _ = _poll(live, first["id"], contacts)
+    _, listed = _result(poll)
+    _end_for_good(live)
+    world = live.sandbox.world
+    added = world.add_contact(apple_id(ACCOUNT))
+    world.edit_contact(apple_id(ACCOUNT), 1)
+    world.delete_contact(apple_id(ACCOUNT), 2)
+
+    second = live.active_session(ACCOUNT)
+    since = datetime.now(UTC).isoformat()
+    poll, calls = _poll(live, second["id"], contacts, since=since)
+    result, items = _result(poll)
+    body = json.loads(Path(result["url"].removeprefix("local://")).read_bytes())
+    assert [c.path for c in calls] == ["/co/changeset"]
+    assert result["incremental"] is True
+    by_uid = {item["uid"]: item for item in items}
+    spec = live.sandbox.world.account(apple_id(ACCOUNT)).content  # type: ignore[union-attr]
+    assert set(by_uid) == {_uid(spec, added), _uid(spec, 1)}
+    assert by_uid[_uid(spec, 1)]["notes"] == "Edited once"
+    gone = next(i["id"] for i in listed if i["uid"] == _uid(spec, 2))
+    assert body["deleted"] == [gone]
+
+
+def _uid(spec: Any, index: int) -> str:
+    return base64.b64encode(contact_id(spec, index).encode()).decode()
+
+
+def test_a_changeset_refusing_the_kept_token_falls_back_to_the_whole_book(
+    live: LiveAPI,
+) -> None:
+    """Apple no longer answers for the kept sync token (here: the sandbox forgot the
+    book's changes, so the token is from its future, a 400): the poll does not fail, and
+    never stays failed; it lists the whole book, compared with the kept digests."""
+    contacts = "mme_contacts.contacts"
+    session = live.active_session(ACCOUNT)
+    live.sandbox.world.add_contact(apple_id(ACCOUNT))
+    _poll(live, session["id"], contacts)
+    live.sandbox.world.contact_log = ContactLog()
+
+    poll, calls = _poll(live, session["id"], contacts, since=datetime.now(UTC).isoformat())
+    result, items = _result(poll)
+    assert [c.path for c in calls][:2] == ["/co/changeset", "/co/startup"], calls
+    assert (result["incremental"], items) == (True, [])  # the same book: nothing new

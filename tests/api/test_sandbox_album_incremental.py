@@ -87,3 +87,42 @@ def test_a_later_album_poll_returns_only_what_was_added_or_removed(live: LiveAPI
     # Without `since` a poll wants the whole album: the cursor must not narrow it.
     whole, _ = _album_poll(live, session["id"], rome["id"])
     assert [i["id"] for i in whole["data"]] == [item_of(i) for i in members]
+
+
+def test_a_resumed_album_listing_asks_the_zones_feed_first(live: LiveAPI) -> None:
+    """``icpl.albums`` resumed from its cursor: while no zone changed, the zone lists and
+    one ``changes/zone`` are all it asks, and it publishes nothing; once a photo leaves an
+    album, the albums are listed again and only those whose count moved are published."""
+    session = live.active_session("rich")
+
+    def albums_poll(since: str | None = None) -> tuple[dict[str, Any], list[str]]:
+        before = len(live.sandbox.exchanges())
+        payload: dict[str, Any] = {"data_types": ["icpl.albums"]}
+        if since is not None:
+            payload["since"] = since
+        body = _body(live.poll(session["id"], payload))
+        paths = [
+            c.path for c in live.sandbox.exchanges()[before:] if not c.host.startswith("setup.")
+        ]
+        return body, paths
+
+    listed, _ = albums_poll()
+    rome = next(a for a in listed["data"] if a["name"] == "Rome")
+    unchanged, paths = albums_poll(_now())
+    assert unchanged["data"] == [] and not unchanged.get("deleted")
+    listing = [p for p in paths if not p.endswith("/zones/list")]
+    assert [p.rsplit("/", 2)[-2:] for p in listing] == [["changes", "zone"]], paths
+
+    account = live.sandbox.world.account(apple_id("rich"))
+    assert account is not None
+    source = source_for(account, "private", PRIMARY_ZONE)
+    assert isinstance(source, GeneratedSource)
+    spec = next(a for a in source.albums() if a.name == "Rome")
+    assert spec.members is not None
+    edits = state_of(live.sandbox.world, "photos-edits", PhotosEdits)
+    edits.set_deleted(account.dsid, PRIMARY_ZONE, spec.members.at(0), True)
+    changed, paths = albums_poll(_now())
+    assert any(p.endswith("/records/query") for p in paths)  # listed again
+    by_id = {a["id"]: a for a in changed["data"]}
+    assert by_id[rome["id"]]["asset_count"] == rome["asset_count"] - 1
+    assert len(by_id) < len(listed["data"])  # only what moved

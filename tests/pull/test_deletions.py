@@ -1,13 +1,12 @@
 """Deletions on Apple's side: recorded in the manifest (and ``deletions.jsonl``) and kept
-in the copy, removed only with --apply-deletions. Contacts are seen gone by a full
-listing; photos, notes, calls and Safari history by an incremental one (the change
-feeds' tombstones, published as the result's ``deleted``)."""
+in the copy, removed only with --apply-deletions. Contacts, photos, notes, calls and
+Safari history are seen gone by an incremental listing (``/co/changeset``'s deletes, the
+CloudKit change feeds' tombstones, published as the result's ``deleted``)."""
 
 from __future__ import annotations
 
 import csv
 import json
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -57,10 +56,9 @@ def test_deletions_are_recorded_then_applied_on_request(
     assert _uids(root) == everyone
 
     # On Apple's side the last contact goes away.
-    smaller = replace(spec, contacts=spec.contacts - 1)
-    pull_sandbox.world.accounts[SLOW] = replace(account, content=smaller)
-    gone = sorted(set(everyone) - set(contacts_gen.contact_ids(smaller)))
-    assert len(gone) == 1
+    pull_sandbox.world.delete_contact(SLOW, spec.contacts - 1)
+    gone = [contacts_gen.contact_id(spec, spec.contacts - 1)]
+    left = sorted(set(everyone) - set(gone))
 
     manifest = _pull(pull_sandbox, tmp_path, root)
     entry = manifest["data_types"]["mme_contacts.contacts"]
@@ -71,7 +69,7 @@ def test_deletions_are_recorded_then_applied_on_request(
     manifest = _pull(pull_sandbox, tmp_path, root, "--apply-deletions")
     entry = manifest["data_types"]["mme_contacts.contacts"]
     assert entry["deleted"] == {} and entry["count"] == spec.contacts - 1
-    assert _uids(root) == sorted(contacts_gen.contact_ids(smaller))
+    assert _uids(root) == left
     removed = {fid: e for fid, e in files_before.items() if fid not in manifest["files"]}
     index = contacts_gen.index_of(spec, gone[0])
     assert index is not None

@@ -24,6 +24,17 @@ class ZoneChanges:
     tokens: dict[str, str] = field(default_factory=dict)  # unchanged zones' newer tokens
 
 
+async def zone_tokens(library: PhotosLibrary, zones: list[PhotoZone]) -> dict[str, str]:
+    """Each zone's sync token, taken before what it holds is read (a change made while it
+    is read is then seen by the next poll); a zone without one is left out."""
+    tokens: dict[str, str] = {}
+    for zone in zones:
+        token = (await library.count(zone))[1]
+        if token:
+            tokens[zone.key] = token
+    return tokens
+
+
 async def zone_changes(
     library: PhotosLibrary, zones: list[PhotoZone], tokens: dict[str, str]
 ) -> ZoneChanges:

@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator
 
 from cloudtap.icloud import errors
 from cloudtap.icloud.connector import Filters, JSONDict
-from cloudtap.icloud.datatypes.icpl_album_changes import membership, zone_changes
+from cloudtap.icloud.datatypes.icpl_album_changes import membership, zone_changes, zone_tokens
 from cloudtap.icloud.datatypes.icpl_albums import SHARED_LIBRARY_COUNT, AlbumRef
 from cloudtap.icloud.datatypes.icpl_photos import item_id, to_item, within
 from cloudtap.icloud.datatypes.stream import CursorSink, removed
@@ -84,17 +84,6 @@ async def _count(library: PhotosLibrary, ref: AlbumRef, count_id: str) -> int:
     return found[count_id]
 
 
-async def _tokens(library: PhotosLibrary, zones: list[PhotoZone]) -> dict[str, str]:
-    """Each zone's sync token, taken before its albums are read (a change made while they
-    are read is then seen by the next poll); a zone without one is left out."""
-    tokens: dict[str, str] = {}
-    for zone in zones:
-        token = (await library.count(zone))[1]
-        if token:
-            tokens[zone.key] = token
-    return tokens
-
-
 async def _listed(
     library: PhotosLibrary,
     refs: dict[str, AlbumRef],
@@ -150,7 +139,7 @@ async def fetch_albums(
             yield item
         return
     whole = filters.since is None and filters.until is None  # a date-bounded one: no cursor
-    tokens = await _tokens(library, zones) if whole else {}
+    tokens = await zone_tokens(library, zones) if whole else {}
     members: dict[str, list[str]] = {}
     async for item in _listed(library, refs, filters, members):
         yield item
@@ -171,7 +160,7 @@ async def _changes(
     old_tokens, old_members = kept
     probe = await zone_changes(library, zones, old_tokens)
     tokens = dict(probe.tokens)
-    tokens.update(await _tokens(library, [z for z in zones if z.key in probe.changed]))
+    tokens.update(await zone_tokens(library, [z for z in zones if z.key in probe.changed]))
     again = {a: r for a, r in refs.items() if r.zone.key in probe.changed}
     members = {a: old_members[a] for a in refs if a not in again}
     fresh: dict[str, JSONDict] = {}

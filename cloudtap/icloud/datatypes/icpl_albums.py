@@ -7,7 +7,9 @@ Each item: ``id`` (stable, and what the ``icpl.photos`` filter ``albums`` takes)
 ``date_created`` and ``date_modified`` (null for smart albums and the Shared Library,
 which are not records). A listing costs the zone lists, an indexing check, one album
 query for the top level and one per folder, and one batched count (plus one per Shared
-Library).
+Library), and each zone's sync token for the cursor. A listing resumed from those tokens
+first asks the zones' change feed (``changes``): when no zone changed since, no album,
+folder or count did either, and nothing more is asked.
 """
 
 from __future__ import annotations
@@ -20,7 +22,9 @@ from typing import Literal
 
 from cloudtap.icloud import errors
 from cloudtap.icloud.connector import Filters, JSONDict
+from cloudtap.icloud.datatypes.icpl_album_changes import zone_changes, zone_tokens
 from cloudtap.icloud.datatypes.icpl_photos import iso_datetime
+from cloudtap.icloud.datatypes.listing_diff import FeedChanges
 from cloudtap.icloud.datatypes.stream import CursorSink
 from cloudtap.icloud.services.photo_albums import (
     ALBUM_COUNT,
@@ -35,6 +39,7 @@ DATA_TYPE = "icpl.albums"
 ITEM_TYPE = "icpl.album"
 SHARED_LIBRARY_NAME = "Shared Library"
 SHARED_LIBRARY_COUNT = "CPLAssetByAssetDateWithoutHiddenOrDeleted"
+ZONES_KEY = "album_zones"  # the cursor's zone sync tokens (zone key → token)
 
 AlbumKind = Literal["user", "folder", "smart", "shared_library"]
 _KIND_CODES: dict[AlbumKind, str] = {
@@ -112,8 +117,11 @@ async def fetch(
 ) -> AsyncIterator[JSONDict]:
     """The smart albums, then user albums and folders (parents first), then each Shared
     Library. A listing is whole every time: ``since``/``until`` do not apply."""
-    del filters, set_cursor  # albums have no dates to filter on and no change feed here
+    del filters  # albums have no dates to filter on
     zones = await library.zones()
+    tokens = await zone_tokens(library, zones)  # before anything is read
+    if len(tokens) == len(zones):
+        set_cursor({ZONES_KEY: tokens})
     primary = zones[0]
     await library.check_indexed(primary)
     albums = await album_records(library, primary)
@@ -135,3 +143,21 @@ async def fetch(
         ref = AlbumRef(zone.scope, zone.name, "shared_library", "")
         shared = await counts(library, zone, [SHARED_LIBRARY_COUNT])
         yield _item(ref, SHARED_LIBRARY_NAME, None, shared.get(SHARED_LIBRARY_COUNT))
+
+
+async def changes(library: PhotosLibrary, cursor: JSONDict) -> FeedChanges | None:
+    """No albums changed when none of the library's zones changed since the cursor's
+    tokens: albums, folders and the assets every count is made of are records of those
+    zones, and a CloudKit sync token covers every record of its zone. One
+    ``changes/zone`` per database says so; None (list every album again) when a zone
+    changed, a Shared Library came or went, or Apple gave no new token."""
+    kept = cursor.get(ZONES_KEY)
+    if not isinstance(kept, dict) or not kept:
+        return None
+    zones = await library.zones()
+    if {z.key for z in zones} != set(kept):
+        return None
+    probe = await zone_changes(library, zones, {str(k): str(v) for k, v in kept.items()})
+    if probe.changed or len(probe.tokens) != len(zones):
+        return None
+    return FeedChanges(items=[], removed=[], cursor={ZONES_KEY: probe.tokens})

@@ -5,6 +5,9 @@ Names (with the phonetic ones), ``organisation``/``department``/``jobtitle``,
 ``mme_contact_image://`` file. ``records`` keeps the seed's ``type``/``name``/``value``
 style: ``Phone``, ``Email``, ``URL``, ``Address`` (the seed's kinds) and ``IM``, ``Date``,
 ``RelatedName``, ``Profile`` (the other labelled lists Apple's cards carry).
+
+A whole listing reports, for its cursor, the book's ``prefToken``/``syncToken`` and its
+groups; a listing resumed from them asks ``/co/changeset`` only (``changes``).
 """
 
 from __future__ import annotations
@@ -16,12 +19,15 @@ from typing import Any
 from cloudtap.icloud.client.apple import AppleClient
 from cloudtap.icloud.connector import Filters, JSONDict
 from cloudtap.icloud.datatypes.common import stable_id
+from cloudtap.icloud.datatypes.listing_diff import FeedChanges
 from cloudtap.icloud.datatypes.stream import CursorSink
 from cloudtap.icloud.files.contact_image import ContactImageRef
 from cloudtap.icloud.services import contacts as service
 
 DATA_TYPE = "mme_contacts.contacts"
 ITEM_TYPE = "mme_contacts.contact"
+FEED_KEY = "contacts_tokens"  # the cursor's prefToken/syncToken
+GROUPS_KEY = "contacts_groups"  # the cursor's groups: groupId → {name, contactIds}
 
 # Card key → record type for the plain ``{label, field: "text"}`` lists, in output order.
 # Captures name the e-mail list ``emailAddresses``; ``emails`` is read too (older clients).
@@ -134,6 +140,18 @@ def to_item(card: dict[str, Any], groups: Sequence[str] = ()) -> JSONDict:
     return item
 
 
+def _kept_groups(groups: Sequence[dict[str, Any]]) -> dict[str, JSONDict]:
+    return {
+        str(g["groupId"]): {"name": g.get("name"), "contactIds": _ids(g.get("contactIds"))}
+        for g in groups
+        if g.get("groupId") is not None
+    }
+
+
+def _ids(value: Any) -> list[str]:
+    return [str(i) for i in value] if isinstance(value, list) else []
+
+
 async def fetch(
     client: AppleClient, filters: Filters, set_cursor: CursorSink
 ) -> AsyncIterator[JSONDict]:
@@ -141,3 +159,46 @@ async def fetch(
     member_of = service.group_names(start.groups)
     async for card in service.cards(client, start):
         yield to_item(card, member_of.get(str(card.get("contactId")), []))
+    if start.tokens.get("syncToken"):
+        set_cursor({FEED_KEY: start.tokens, GROUPS_KEY: _kept_groups(start.groups)})
+
+
+async def changes(client: AppleClient, cursor: JSONDict) -> FeedChanges | None:
+    """The contacts added, edited or deleted since the cursor's tokens, from
+    ``/co/changeset``. None (list the whole book instead) without kept tokens, when Apple
+    sends no new token, or when a group's members changed beyond the cards it sent: a
+    card's ``groups`` would change without the card being among the changes."""
+    tokens, kept = cursor.get(FEED_KEY), cursor.get(GROUPS_KEY)
+    if not isinstance(tokens, dict) or not tokens.get("syncToken") or not isinstance(kept, dict):
+        return None
+    found = await service.changeset(client, {str(k): str(v) for k, v in tokens.items()})
+    groups = None if found is None else groups_after(kept, found)
+    if found is None or groups is None:
+        return None
+    member_of = service.group_names(groups.values())
+    return FeedChanges(
+        items=[to_item(c, member_of.get(str(c.get("contactId")), [])) for c in found.cards],
+        removed=[stable_id("contact", i) for i in found.deleted_contacts],
+        cursor={FEED_KEY: found.tokens, GROUPS_KEY: groups},
+    )
+
+
+def groups_after(kept: dict[str, Any], found: service.Changes) -> dict[str, JSONDict] | None:
+    """The kept groups with a changeset's applied; None when a contact joined or left a
+    group without being among the changeset's cards (its item could not be redone)."""
+    groups = {k: v for k, v in kept.items() if k not in found.deleted_groups}
+    groups.update(_kept_groups(found.groups or []))
+    sent = {str(c.get("contactId")) for c in found.cards} | set(found.deleted_contacts)
+    if any(i not in sent for _, i in _members(kept) ^ _members(groups)):
+        return None
+    return groups
+
+
+def _members(groups: dict[str, Any]) -> set[tuple[str, str]]:
+    """(group name, contact id) pairs: what a card's ``groups`` is made of."""
+    return {
+        (str(g.get("name")), i)
+        for g in groups.values()
+        if isinstance(g, dict)
+        for i in _ids(g.get("contactIds"))
+    }

@@ -26,7 +26,7 @@ from cloudtap.icloud.datatypes import (
     mme_contacts,
     mme_notes,
 )
-from cloudtap.icloud.datatypes.listing_diff import diffed
+from cloudtap.icloud.datatypes.listing_diff import FeedChanges, diffed
 from cloudtap.icloud.datatypes.stream import CursorSink
 from cloudtap.icloud.services.photos import PhotosLibrary
 
@@ -47,12 +47,18 @@ def _albums(
     return icpl_albums.fetch(PhotosLibrary(client), filters, set_cursor)
 
 
+async def _album_changes(client: AppleClient, cursor: JSONDict) -> FeedChanges | None:
+    return await icpl_albums.changes(PhotosLibrary(client), cursor)
+
+
 DATA_TYPES: dict[str, Fetcher] = {
     icpl_photos.DATA_TYPE: _photos,
     # No change feed from Apple for these: changes since a whole listing are worked out
-    # here (listing_diff), so a resumed listing publishes nothing twice.
-    icpl_albums.DATA_TYPE: diffed(_albums),
-    mme_contacts.DATA_TYPE: diffed(mme_contacts.fetch),
+    # here (listing_diff), so a resumed listing publishes nothing twice. Contacts has a
+    # feed (/co/changeset), and the albums' zones one that says whether anything changed:
+    # asked first; the digests stay for when they give no answer.
+    icpl_albums.DATA_TYPE: diffed(_albums, _album_changes),
+    mme_contacts.DATA_TYPE: diffed(mme_contacts.fetch, mme_contacts.changes),
     mme_calendar.DATA_TYPE: diffed(mme_calendar.fetch),
     mme_notes.DATA_TYPE: mme_notes.fetch,
     callkit_calls.DATA_TYPE: callkit_calls.fetch,

@@ -6,7 +6,8 @@ the whole book and the groups. When those startup contacts are the whole book (e
 ``contactsOrder`` is among them) nothing more is asked; otherwise ``/co/contacts`` is asked
 for the whole book (``limit=0``, as every public client asks), streamed card by card and
 deduplicated against the cards already handed out (see ``cards`` for what happens when a
-reply comes back short).
+reply comes back short). ``/co/changeset`` with the tokens of an earlier reply answers
+only what changed since (``changeset``).
 """
 
 from __future__ import annotations
@@ -17,11 +18,12 @@ from typing import Any
 
 from cloudtap.icloud import errors
 from cloudtap.icloud.client.apple import AppleClient
-from cloudtap.icloud.replies import service_json
+from cloudtap.icloud.replies import raise_for_common, service_json
 
 # Replies of /co/contacts one book may take: the first is the whole book (limit=0); the
 # rest only while cards named by contactsOrder are missing and each reply brings new ones.
 MAX_REQUESTS = 20
+_TOKEN_REFUSED = (400, 404, 409, 410, 412)
 _QUERY = {
     "locale": "en_US",
     "order": "last,first",
@@ -136,6 +138,53 @@ async def cards(client: AppleClient, start: Startup) -> AsyncIterator[dict[str, 
 
 def _missing(start: Startup, seen: set[str]) -> int:
     return sum(1 for i in start.order or () if i not in seen)
+
+
+@dataclass(frozen=True)
+class Changes:
+    """What ``/co/changeset`` answered: the cards added or edited since the tokens asked
+    with, the ids of the contacts and groups deleted, the groups it sent (None: none) and
+    the tokens to ask with next."""
+
+    tokens: dict[str, str]
+    cards: list[dict[str, Any]]
+    groups: list[dict[str, Any]] | None
+    deleted_contacts: list[str]
+    deleted_groups: list[str]
+
+
+def _ids(value: Any) -> list[str]:
+    return [str(i) for i in value] if isinstance(value, list) else []
+
+
+async def changeset(client: AppleClient, tokens: dict[str, str]) -> Changes | None:
+    """The changes since ``tokens`` (a reply's ``prefToken``/``syncToken``), asked as the
+    public clients that use it ask: a POST with the tokens in the query and no body. None
+    when Apple refuses the tokens or its reply carries no new ``syncToken`` (nothing to
+    resume from next time)."""
+    response = await client.service("POST", f"{_root(client)}/co/changeset", params=tokens)
+    raise_for_common(response)
+    if response.status_code in _TOKEN_REFUSED:
+        # How Apple answers a token it no longer knows is not public (assumed: a client
+        # error): no changes to resume from, so the caller lists the whole book instead of
+        # failing this poll, and every later one, on the same kept token.
+        return None
+    body = service_json(response, "contacts", "Contacts")
+    sync = body.get("syncToken")
+    if not isinstance(sync, str) or not sync:
+        return None
+    found = body.get("deletes")
+    deletes: dict[str, Any] = found if isinstance(found, dict) else {}
+    return Changes(
+        tokens={
+            "prefToken": str(body.get("prefToken") or tokens.get("prefToken", "")),
+            "syncToken": sync,
+        },
+        cards=_dicts(body.get("contacts")),
+        groups=_dicts(body.get("groups")) if isinstance(body.get("groups"), list) else None,
+        deleted_contacts=_ids(deletes.get("contactIds")),
+        deleted_groups=_ids(deletes.get("groupIds")),
+    )
 
 
 async def contacts(client: AppleClient) -> AsyncIterator[dict[str, Any]]:

@@ -6,6 +6,7 @@ from PIL import Image
 
 from cloudtap.sandbox.accounts.model import ContentSpec, SandboxAccount
 from cloudtap.sandbox.services.content import contacts as gen
+from cloudtap.sandbox.world import SandboxWorld
 from tests.sandbox.services.conftest import ServiceClient
 
 PARAMS = {"locale": "en_US", "order": "last,first", "includePhoneNumbers": "true"}
@@ -119,3 +120,36 @@ async def test_bad_paging_parameters_are_a_400(service_client: ServiceClient) ->
         reply = await client.get("/co/contacts", params={"limit": "lots"})
     assert reply.status_code == 400
     assert "limit" in reply.json()["errorReason"]
+
+
+async def test_changeset_answers_what_changed_after_a_token(
+    service_client: ServiceClient, account: SandboxAccount, world: SandboxWorld
+) -> None:
+    """``/co/changeset`` from an earlier reply's tokens: the cards added or edited since,
+    the ids of those deleted in ``deletes.contactIds``, and a newer token; from that token,
+    nothing."""
+    async with service_client("contacts") as client:
+        startup = (await client.get("/co/startup", params=PARAMS)).json()
+        tokens = {"prefToken": startup["prefToken"], "syncToken": startup["syncToken"]}
+        added = world.add_contact(account.apple_id)
+        world.edit_contact(account.apple_id, 3)
+        world.delete_contact(account.apple_id, 5)
+        reply = (await client.post("/co/changeset", params=tokens)).json()
+        again = (
+            await client.post("/co/changeset", params={**tokens, "syncToken": reply["syncToken"]})
+        ).json()
+        bad = await client.post("/co/changeset", params={**tokens, "syncToken": "nonsense"})
+        book = (await client.get("/co/contacts", params={"limit": 0})).json()["contacts"]
+    spec = world.account(account.apple_id).content  # type: ignore[union-attr]
+    changed = {c["contactId"]: c for c in reply["contacts"]}
+    assert set(changed) == {gen.contact_id(spec, added), gen.contact_id(spec, 3)}
+    assert changed[gen.contact_id(spec, 3)]["notes"] == "Edited once"
+    assert reply["deletes"]["contactIds"] == [gen.contact_id(spec, 5)]
+    assert reply["syncToken"] != tokens["syncToken"]
+    assert again["contacts"] == [] and again["deletes"]["contactIds"] == []
+    assert bad.status_code == 400 and bad.json()["errorCode"] == 400
+    ids = [c["contactId"] for c in book]
+    assert len(ids) == account.content.contacts  # one added, one deleted
+    assert gen.contact_id(spec, 5) not in ids and gen.contact_id(spec, added) in ids
+    grouped = {i for g in reply["groups"] for i in g["contactIds"]}
+    assert gen.contact_id(spec, 5) not in grouped
