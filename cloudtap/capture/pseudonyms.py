@@ -64,11 +64,11 @@ class Pseudonyms:
             return known
         stream = self._stream(value)
         hexish = len(value) >= 8 and set(value) <= _HEX and any(c.isalpha() for c in value)
+        hex_pool = "0123456789ABCDEF" if value.upper() == value else "0123456789abcdef"
         out = []
         for char, byte in zip(value, stream, strict=False):
             if hexish and char in string.hexdigits:
-                pool = "0123456789abcdef" if not char.isupper() else "0123456789ABCDEF"
-                out.append(pool[byte % 16])
+                out.append(hex_pool[byte % 16])
             elif char in _UPPER:
                 out.append(_UPPER[byte % 26])
             elif char in _LOWER:

@@ -125,10 +125,16 @@ def _number(text: str, digits: int) -> int:
     return int.from_bytes(digest[:8], "big") % (9 * 10 ** (digits - 1)) + 10 ** (digits - 1)
 
 
+# icloudpd's listing cassettes, and the redacted captures ``cloudtap capture`` writes.
+REPLAY_PATTERNS = ("listing_*.yml", "capture_*.yml")
+
+
 def replay_accounts(captures_dir: Path) -> list[SandboxAccount]:
-    """One no-2FA account per ``listing_*.yml`` in ``captures_dir`` (sorted by name)."""
+    """One no-2FA account per ``listing_*.yml`` or ``capture_*.yml`` in ``captures_dir``
+    (sorted by name)."""
     accounts = []
-    for path in sorted(Path(captures_dir).glob("listing_*.yml")):
+    found = {p for pattern in REPLAY_PATTERNS for p in Path(captures_dir).glob(pattern)}
+    for path in sorted(found):
         stem = path.stem.replace("_", "-").lower()
         accounts.append(
             SandboxAccount(
