@@ -27,9 +27,7 @@ class WrittenCapture:
     summary: dict[str, int]  # what was redacted: category → distinct values
 
 
-def redact_all(
-    exchanges: Sequence[RecordedExchange], names: Pseudonyms
-) -> list[dict[str, Any]]:
+def redact_all(exchanges: Sequence[RecordedExchange], names: Pseudonyms) -> list[dict[str, Any]]:
     redactor = ExchangeRedactor(names)
     return [redactor.interaction(exchange) for exchange in exchanges]
 

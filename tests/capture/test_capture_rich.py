@@ -67,9 +67,7 @@ def captured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Captured]:
     folder = tmp_path_factory.mktemp("capture")
     with live_sandbox(folder / "apple") as sandbox:
         result = asyncio.run(
-            capture(
-                _transport(sandbox), RICH, PASSWORD, ["icpl.photos"], Bounds(100, 20), str
-            )
+            capture(_transport(sandbox), RICH, PASSWORD, ["icpl.photos"], Bounds(100, 20), str)
         )
         names = Pseudonyms()
         path = folder / "captures" / "capture_rich.yml"
@@ -81,7 +79,9 @@ def captured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Captured]:
 
 
 @pytest.fixture(scope="module")
-def replay(captured: Captured, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSandbox]:
+def replay(
+    captured: Captured, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RunningSandbox]:
     with live_sandbox(
         tmp_path_factory.mktemp("replay"),
         settings={"CLOUDTAP_SANDBOX_CAPTURES": str(captured.path.parent)},
@@ -261,7 +261,9 @@ def test_pyicloud_reads_the_replayed_capture(
     primary = [i for i in captured.items if not _zone_of(i).startswith("SharedSync-")]
     assert 0 < len(primary) < len(captured.items)
     assert seen["count"] == len(primary)
-    assert sorted(seen["filenames"]) == sorted(captured.names.mapping[i["filename"]] for i in primary)
+    assert sorted(seen["filenames"]) == sorted(
+        captured.names.mapping[i["filename"]] for i in primary
+    )
     assert (tmp_path / "first.bin").stat().st_size == seen["first_size"] > 0
 
 

@@ -19,7 +19,9 @@ from cloudtap.icloud.recorder import RecordedExchange
 PLANTED = "Zk9xR2tVb3dBc1BqN2RmTXhLcVl0WmhYbUw4cA3v9Q"
 
 
-def _exchange(reply: dict[str, object], headers: list[tuple[str, str]] | None = None) -> RecordedExchange:
+def _exchange(
+    reply: dict[str, object], headers: list[tuple[str, str]] | None = None
+) -> RecordedExchange:
     body = json.dumps(reply).encode()
     return RecordedExchange(
         method="POST",

@@ -26,7 +26,9 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSandbox
         yield running
 
 
-def _run(args: list[str], sandbox: RunningSandbox, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+def _run(
+    args: list[str], sandbox: RunningSandbox, tmp_path: Path
+) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CLOUDTAP_")}
     env.update(
         CLOUDTAP_DATA_DIR=str(tmp_path / "data"),

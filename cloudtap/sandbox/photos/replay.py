@@ -121,9 +121,7 @@ def load_capture(path: Path) -> tuple[CapturedZone, ...]:
     return tuple(z for z in zones.values() if z.assets or z.albums or z.listed)
 
 
-def _listed_zones(
-    uri: str, interaction: Any, zones: dict[tuple[str, str], CapturedZone]
-) -> None:
+def _listed_zones(uri: str, interaction: Any, zones: dict[tuple[str, str], CapturedZone]) -> None:
     """The zones a capture's zones/list named, served even if none of their records was
     captured (a bounded capture's other database)."""
     database: Database = "shared" if "/production/shared/" in uri else "private"
@@ -131,13 +129,16 @@ def _listed_zones(
         reply = json.loads(_body_text(interaction.get("response", {})) or "{}")
     except ValueError:
         return
+    if not isinstance(reply, dict):
+        return
     for listed in reply.get("zones") or []:
         zone_id = listed.get("zoneID") if isinstance(listed, dict) else None
-        name = zone_id.get("zoneName") if isinstance(zone_id, dict) else None
-        if isinstance(name, str) and name:
-            zone = zones.setdefault((database, name), CapturedZone(database, name))
-            zone.listed = True
-            zone.with_zone_type = zone.with_zone_type or "zoneType" in zone_id
+        if not isinstance(zone_id, dict) or not isinstance(zone_id.get("zoneName"), str):
+            continue
+        name = zone_id["zoneName"]
+        zone = zones.setdefault((database, name), CapturedZone(database, name))
+        zone.listed = True
+        zone.with_zone_type = zone.with_zone_type or "zoneType" in zone_id
 
 
 def _int_or_none(value: Any) -> int | None:
