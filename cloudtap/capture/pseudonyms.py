@@ -34,6 +34,8 @@ class Pseudonyms:
     produced: set[str] = field(default_factory=set, repr=False)
     # Originals that must not appear in the output (secrets dropped, values replaced).
     originals: set[str] = field(default_factory=set, repr=False)
+    # Values kept on purpose somewhere (protocol): the same text elsewhere is no leak.
+    kept: set[str] = field(default_factory=set, repr=False)
     summary: Counter[str] = field(default_factory=Counter)
 
     @property
@@ -62,7 +64,15 @@ class Pseudonyms:
         known = self.mapping.get(value)
         if known is not None:
             return known
-        stream = self._stream(value)
+        made = value
+        for attempt in range(8):  # a stand-in equal to its original is drawn again
+            made = self._shape(value, self._stream(value, f"shape{attempt}"))
+            if made != value or len(value) < 4:
+                break
+        return self._remember(category, value, made)
+
+    @staticmethod
+    def _shape(value: str, stream: bytes) -> str:
         hexish = len(value) >= 8 and set(value) <= _HEX and any(c.isalpha() for c in value)
         hex_pool = "0123456789ABCDEF" if value.upper() == value else "0123456789abcdef"
         out = []
@@ -77,10 +87,7 @@ class Pseudonyms:
                 out.append(_DIGITS[byte % 10])
             else:
                 out.append(char)
-        made = "".join(out)
-        if made == value and any(c.isalnum() for c in value):  # vanishingly rare
-            made = self.shaped(value + "\0", category)[: len(value)]
-        return self._remember(category, value, made)
+        return "".join(out)
 
     def email(self, value: str) -> str:
         known = self.mapping.get(value)

@@ -59,7 +59,6 @@ KEPT_KEYS = frozenset(
         "shortId",
         "country",
         "region",
-        "guid",  # Notes/Reminders collection guids are structural (e.g. "tasks")
     }
 )
 SECRET_KEYS = frozenset(
@@ -96,7 +95,15 @@ COORDINATE_KEYS = frozenset(
 )
 # Keys whose string values are file names (their extension kept).
 FILENAME_KEYS = frozenset({"filename", "fileName", "name_with_extension", "filenameEnc"})
-_ENUM = re.compile(r"^[A-Z][A-Z0-9_]{1,48}$")
+# ALL-CAPS words joined by "_" or "-", digits only at the end: ACCESS_DENIED,
+# NEEDS-ACTION, INT64 (never an upper-case uuid, whose digits sit inside).
+_ENUM = re.compile(r"^[A-Z][A-Z_-]{0,47}[A-Z0-9]{1,8}$")
+# An IANA time zone (America/Los_Angeles): a region, not a person.
+_TIME_ZONE = re.compile(
+    r"^(Africa|America|Antarctica|Asia|Atlantic|Australia|Europe|Indian|Pacific|Etc)/[A-Za-z_+-]+(/[A-Za-z_]+)?$|^(UTC|GMT)$"
+)
+# Composite ids ("<uuid>:<e-mail>", "<uuid>*<date>"): each part redacted by itself.
+_COMPOSITE = re.compile(r"([:*])")
 _UTI = re.compile(r"^(public|com|org|net|dyn)\.[A-Za-z0-9.-]+$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
 _ISO = re.compile(r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$")
@@ -131,7 +138,15 @@ class JsonRedactor:
             return self._cloudkit_field(value, key)
         if key == "fields":  # keys of "fields" are field names
             return {name: self._value(v, name, name) for name, v in value.items()}
-        return {k: self._value(v, k, field_name) for k, v in value.items()}
+        return {self._key(k): self._value(v, k, field_name) for k, v in value.items()}
+
+    def _key(self, key: str) -> str:
+        """Keys are kept, unless a key is itself a person (Find My's members by DSID)."""
+        if len(key) >= 6 and key.isdigit():
+            return self.names.shaped(key, "account number")
+        if _EMAIL.match(key):
+            return self.names.email(key)
+        return key
 
     def _list(self, value: list[Any], key: str, field_name: str) -> list[Any]:
         if _DATE_KEY.search(key) and _is_calendar_date(value):
@@ -167,7 +182,7 @@ class JsonRedactor:
             replaced = (
                 self.names.filename(decoded)
                 if name in FILENAME_KEYS
-                else self.names.shaped(decoded, "free text")
+                else self.string(decoded, name, name)
             )
             made = base64.b64encode(replaced.encode()).decode()
         else:
@@ -222,10 +237,16 @@ class JsonRedactor:
             return self.names.secret(value, "secret value")
         if key == "zoneName":
             return self._zone_name(value)
-        if key in KEPT_KEYS or field_name in KEPT_KEYS or _ENUM.match(value) or _UTI.match(value):
+        if (
+            key in KEPT_KEYS
+            or field_name in KEPT_KEYS
+            or _ENUM.match(value)
+            or _UTI.match(value)
+            or _TIME_ZONE.match(value)
+            or APPLE_HOSTS.match(value)  # a service's host name
+        ):
+            self.names.kept.add(value)
             return value
-        if APPLE_HOSTS.match(value):
-            return value  # a service's host name
         if key in URL_KEYS or value.startswith(("http://", "https://")):
             return self.url(value)
         if _EMAIL.match(value):
@@ -236,9 +257,20 @@ class JsonRedactor:
             return self.names.filename(value)
         if key in ACCOUNT_NUMBER_KEYS:
             return self.names.shaped(value, "account number")
+        if _COMPOSITE.search(value) and " " not in value:
+            return self._composite(value, key)
         if key == "recordName" or key.endswith(("Id", "ID", "Guid", "guid")):
             return self.names.shaped(value, "identifier")
         return self.names.shaped(value, "free text")
+
+    def _composite(self, value: str, key: str) -> str:
+        parts = _COMPOSITE.split(value)
+        made = "".join(
+            part if _COMPOSITE.fullmatch(part) else self.string(part, key) for part in parts
+        )
+        self.names.produced.add(made)
+        self.names.originals.add(value)
+        return made
 
     def _zone_name(self, value: str) -> str:
         """``PrimarySync`` is protocol; ``SharedSync-<uuid>`` keeps its kind, not its id."""

@@ -78,8 +78,10 @@ def check(interactions: list[dict[str, Any]], names: Pseudonyms) -> None:
 def _needles(names: Pseudonyms) -> dict[str, str]:
     needles: dict[str, str] = {}
     for original in names.originals:
-        if len(original) < MIN_ORIGINAL or original in names.produced:
+        if len(original) < MIN_ORIGINAL or original in names.produced or original in names.kept:
             continue
+        if original.isalpha():
+            continue  # a word ("Documents", "HistoryVisit") also names protocol: keys, cookies
         for form in (original, quote(original, safe=""), json.dumps(original)[1:-1]):
             needles[form] = original
     return needles
