@@ -18,6 +18,8 @@ from cloudtap.capture.scan import check
 from cloudtap.icloud.recorder import RecordedExchange
 
 CAPTURE_PREFIX = "capture_"
+# libyaml's emitter when PyYAML was built with it: ten times faster on megabytes.
+_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 
 @dataclass(frozen=True)
@@ -40,8 +42,11 @@ def write_capture(
     names = names or Pseudonyms()
     interactions = redact_all(exchanges, names)
     check(interactions, names)
-    text = yaml.safe_dump(
-        {"interactions": interactions, "version": 1}, sort_keys=False, allow_unicode=True
+    text = yaml.dump(
+        {"interactions": interactions, "version": 1},
+        Dumper=_DUMPER,
+        sort_keys=False,
+        allow_unicode=True,
     )
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".capture-", suffix=".tmp")

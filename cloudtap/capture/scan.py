@@ -60,12 +60,14 @@ def entropy(text: str) -> float:
 
 def scan(interactions: list[dict[str, Any]], names: Pseudonyms) -> list[Finding]:
     findings: list[Finding] = []
-    needles = _needles(names)
+    needles = _by_prefix(_needles(names))
+    # Everything the redaction made, in one string: "made by us?" is one substring search.
+    made = "\x00".join(names.produced)
     for index, interaction in enumerate(interactions):
         for where, text in _texts(interaction):
             label = f"interaction {index} {where}"
             findings += _originals(label, text, needles)
-            findings += _looks(label, text, names)
+            findings += _looks(label, text, names, made)
     return findings
 
 
@@ -102,21 +104,35 @@ def _texts(interaction: dict[str, Any]) -> Iterator[tuple[str, str]]:
             yield f"{side} body", body
 
 
-def _originals(label: str, text: str, needles: dict[str, str]) -> list[Finding]:
-    return [
-        Finding(label, "an original value", mask(original))
-        for form, original in needles.items()
-        if form in text
-    ]
+Needles = dict[str, list[tuple[str, str]]]
 
 
-def _looks(label: str, text: str, names: Pseudonyms) -> list[Finding]:
+def _by_prefix(needles: dict[str, str]) -> Needles:
+    """Needles by their first ``MIN_ORIGINAL`` characters: one dictionary look-up per
+    position of a text finds every candidate (tens of thousands of originals, megabytes
+    of text: a search per needle would take minutes)."""
+    out: Needles = {}
+    for form, original in needles.items():
+        out.setdefault(form[:MIN_ORIGINAL], []).append((form, original))
+    return out
+
+
+def _originals(label: str, text: str, needles: Needles) -> list[Finding]:
+    hits: set[str] = set()
+    for start in range(len(text) - MIN_ORIGINAL + 1):
+        candidates = needles.get(text[start : start + MIN_ORIGINAL])
+        if candidates:
+            hits |= {orig for form, orig in candidates if text.startswith(form, start)}
+    return [Finding(label, "an original value", mask(original)) for original in sorted(hits)]
+
+
+def _looks(label: str, text: str, names: Pseudonyms, made: str) -> list[Finding]:
     found: list[Finding] = []
     for match in _EMAIL.finditer(text):
         if not match.group().endswith(f"@{EMAIL_DOMAIN}") and match.group() not in names.produced:
             found.append(Finding(label, "an e-mail address", mask(match.group())))
     for match in _PHONE.finditer(text):
-        if not _made(match.group(), text, names):
+        if match.group() not in made:
             found.append(Finding(label, "a phone number", mask(match.group())))
     for match in _JWT.finditer(text):
         found.append(Finding(label, "a JSON web token", mask(match.group())))
@@ -124,7 +140,7 @@ def _looks(label: str, text: str, names: Pseudonyms) -> list[Finding]:
         found.append(Finding(label, "a signed-URL parameter", _SIGNED.search(text).group()))  # type: ignore[union-attr]
     for match in _TOKEN.finditer(text):
         token = match.group()
-        if _token_like(token) and not _made(token, text, names):
+        if _token_like(token) and token not in made:
             found.append(Finding(label, "a token-like value", mask(token)))
     return found
 
@@ -135,10 +151,3 @@ def _token_like(token: str) -> bool:
     has_alpha = any(c.isalpha() for c in core)
     mixed_case = any(c.isupper() for c in core) and any(c.islower() for c in core)
     return len(core) >= 20 and has_digit and has_alpha and mixed_case and entropy(core) >= 4.0
-
-
-def _made(value: str, text: str, names: Pseudonyms) -> bool:
-    """Whether ``value`` is (part of) something the redaction itself produced."""
-    if value in names.produced:
-        return True
-    return any(value in made for made in names.produced if len(made) >= len(value))
