@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from contextlib import aclosing
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from cloudtap.icloud.client.connector import ICloudConnector
 from cloudtap.icloud.connector import Credentials, Filters, JSONDict, TransportOptions
+from cloudtap.icloud.errors import ICloudError
 from cloudtap.icloud.recorder import ExchangeRecorder, RecordedExchange, recording
 
 CodePrompt = Callable[[str], str]
@@ -28,6 +29,9 @@ class Bounds:
 class CaptureResult:
     exchanges: list[RecordedExchange]
     items: dict[str, int]  # data type → items listed
+    # data type → the error code its listing ended with (its exchanges are kept: an
+    # error reply is evidence too).
+    errors: dict[str, str] = field(default_factory=dict)
 
 
 async def login(
@@ -59,14 +63,19 @@ async def capture(
     connector = ICloudConnector(transport)
     recorder = ExchangeRecorder()
     counts: dict[str, int] = {}
+    failed: dict[str, str] = {}
     with recording(recorder):
         state = await login(connector, apple_id, password, ask_code)
         try:
             for data_type in data_types:
-                counts[data_type] = await _list(connector, state, data_type, bounds, recorder)
+                try:
+                    counts[data_type] = await _list(connector, state, data_type, bounds, recorder)
+                except ICloudError as exc:
+                    counts[data_type] = 0
+                    failed[data_type] = exc.code
         finally:
             await connector.logout(state)
-    return CaptureResult(recorder.exchanges, counts)
+    return CaptureResult(recorder.exchanges, counts, failed)
 
 
 async def _list(

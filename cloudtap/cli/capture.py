@@ -68,11 +68,14 @@ def capture(
 ) -> None:
     """List a few pages of your own iCloud data and write every Apple request and reply,
     redacted, to a capture file that `cloudtap sandbox serve --captures DIR` replays."""
+    import httpx
+
     from cloudtap.capture.cassette import CAPTURE_PREFIX, write_capture
     from cloudtap.capture.run import Bounds, CaptureFailed
     from cloudtap.capture.run import capture as run_capture
     from cloudtap.capture.scan import UnsafeCapture
     from cloudtap.icloud.connector import TransportOptions
+    from cloudtap.icloud.errors import ICloudError
 
     if not to.name.startswith(CAPTURE_PREFIX) or to.suffix != ".yml":
         raise typer.BadParameter(f"--to: the file's name is {CAPTURE_PREFIX}<name>.yml")
@@ -89,15 +92,19 @@ def capture(
                     transport, apple_id, password, types, Bounds(max_items, max_requests), _ask_code
                 )
             )
-        except CaptureFailed as exc:
-            typer.echo(f"cloudtap capture: {exc}", err=True)
+        except (CaptureFailed, ICloudError, httpx.HTTPError) as exc:
+            # Nothing is written: the exchanges so far end with the process.
+            typer.echo(f"cloudtap capture: {exc or type(exc).__name__}", err=True)
             raise typer.Exit(1) from None
     try:
         written = write_capture(result.exchanges, to.expanduser().resolve())
     except UnsafeCapture as refused:
         typer.echo(f"cloudtap capture: {refused}", err=True)
         raise typer.Exit(1) from None
-    listed = ", ".join(f"{k}: {v} items" for k, v in result.items.items())
+    listed = ", ".join(
+        f"{k}: failed ({result.errors[k]})" if k in result.errors else f"{k}: {v} items"
+        for k, v in result.items.items()
+    )
     typer.echo(f"captured {written.interactions} exchanges ({listed}) into {written.path}")
     typer.echo("redacted (distinct values):")
     for category, count in written.summary.items():

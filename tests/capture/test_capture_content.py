@@ -9,7 +9,6 @@ import asyncio
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 import yaml
@@ -58,10 +57,6 @@ def captured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Captured]:
     yield Captured(result, written, written.path.read_text(encoding="utf-8"), account.content)
 
 
-def _personal(value: str | None) -> bool:
-    return bool(value) and len(value or "") >= 6
-
-
 def test_every_data_type_was_listed_and_written(captured: Captured) -> None:
     assert set(captured.result.items) == set(TYPES)
     assert captured.result.items["mme_contacts.contacts"] >= 100
@@ -83,10 +78,12 @@ def test_no_contact_value_of_the_world_is_in_the_capture(captured: Captured) -> 
             *(p.value for p in person.phones),
             *(a.street for a in person.addresses),
         ]
-        for value in filter(_personal, values):
+        for value in values:
+            if value is None or len(value) < 6:
+                continue
             checked += 1
             if value in captured.text or json.dumps(value)[1:-1] in captured.text:
-                found.append(f"contact {index}: {len(value or '')} characters")
+                found.append(f"contact {index}: {len(value)} characters")
     assert checked > 1000
     assert found == []
 

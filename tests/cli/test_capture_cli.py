@@ -88,3 +88,16 @@ def test_a_refused_login_writes_nothing(sandbox: RunningSandbox, tmp_path: Path)
     assert done.returncode == 1
     assert "login failed: account-locked" in done.stderr
     assert not out.exists()
+
+
+def test_a_data_type_apple_refuses_is_said_failed_and_its_reply_kept(
+    sandbox: RunningSandbox, tmp_path: Path
+) -> None:
+    out = tmp_path / "capture_off.yml"
+    done = _run(["photos-off@sandbox.cloudtap.dev", "--to", str(out)], sandbox, tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "icpl.photos: failed (icpl-disabled)" in done.stdout
+    statuses = [
+        i["response"]["status"]["code"] for i in yaml.safe_load(out.read_text())["interactions"]
+    ]
+    assert len(statuses) >= 4  # sign-in, account, the refused photos call, logout
