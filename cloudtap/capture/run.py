@@ -10,7 +10,12 @@ from dataclasses import dataclass, field
 from cloudtap.icloud.client.connector import ICloudConnector
 from cloudtap.icloud.connector import Credentials, Filters, JSONDict, TransportOptions
 from cloudtap.icloud.errors import ICloudError
-from cloudtap.icloud.recorder import ExchangeRecorder, RecordedExchange, recording
+from cloudtap.icloud.recorder import (
+    ExchangeRecorder,
+    RecordedExchange,
+    RecordingLimitReached,
+    recording,
+)
 
 CodePrompt = Callable[[str], str]
 
@@ -68,12 +73,14 @@ async def capture(
         state = await login(connector, apple_id, password, ask_code)
         try:
             for data_type in data_types:
+                recorder.limit = len(recorder.exchanges) + bounds.max_requests
                 try:
-                    counts[data_type] = await _list(connector, state, data_type, bounds, recorder)
+                    counts[data_type] = await _list(connector, state, data_type, bounds)
                 except ICloudError as exc:
                     counts[data_type] = 0
                     failed[data_type] = exc.code
         finally:
+            recorder.limit = None  # the logout is always recorded
             await connector.logout(state)
     return CaptureResult(recorder.exchanges, counts, failed)
 
@@ -83,15 +90,15 @@ async def _list(
     state: JSONDict,
     data_type: str,
     bounds: Bounds,
-    recorder: ExchangeRecorder,
 ) -> int:
-    first = len(recorder.exchanges)
+    """Items listed before either bound; the recorder's ``limit`` holds the other."""
     listed = 0
-    async with aclosing(connector.fetch_items(state, data_type, Filters())) as items:
-        async for _ in items:
-            listed += 1
-            if listed >= bounds.max_items:
-                break
-            if len(recorder.exchanges) - first >= bounds.max_requests:
-                break
+    try:
+        async with aclosing(connector.fetch_items(state, data_type, Filters())) as items:
+            async for _ in items:
+                listed += 1
+                if listed >= bounds.max_items:
+                    break
+    except RecordingLimitReached:
+        pass  # the request bound: the listing stops where it was
     return listed

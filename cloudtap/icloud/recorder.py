@@ -33,12 +33,32 @@ class RecordedExchange:
     body_size: int
 
 
+class RecordingLimitReached(Exception):
+    """Raised into the client when a reply would pass the recording's ``limit``: the
+    listing under way stops there, however many requests it makes without an item."""
+
+
 @dataclass
 class ExchangeRecorder:
     exchanges: list[RecordedExchange] = field(default_factory=list)
     max_body: int = MAX_BODY_BYTES
+    # How many exchanges may be recorded in all (None: no bound); set per listing.
+    limit: int | None = None
+
+    # Replies being read: a listing's concurrent requests (asyncio.gather) each take a
+    # place before their first await, so together they never pass the limit.
+    _reading: int = field(default=0, init=False, repr=False)
 
     async def record(self, response: httpx.Response) -> None:
+        if self.limit is not None and len(self.exchanges) + self._reading >= self.limit:
+            raise RecordingLimitReached(f"{self.limit} exchanges recorded")
+        self._reading += 1
+        try:
+            await self._record(response)
+        finally:
+            self._reading -= 1
+
+    async def _record(self, response: httpx.Response) -> None:
         request = response.request
         length = response.headers.get("content-length")
         body: bytes | None = None

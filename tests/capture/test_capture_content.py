@@ -9,6 +9,7 @@ import asyncio
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 import yaml
@@ -109,3 +110,15 @@ def test_every_key_and_type_is_kept_but_keys_that_are_people(captured: Captured)
             changed.append(raw.url.split("?")[0])
     # Only Find My's member map is keyed by DSIDs, which are people (docs/capture.md).
     assert all(url.endswith("/fmipservice/client/web/initClient") for url in changed), changed
+
+
+def test_the_request_bound_stops_a_listing_where_it_is(tmp_path: Path) -> None:
+    with live_sandbox(tmp_path / "apple") as sandbox:
+        transport = TransportOptions(proxy_url=sandbox.proxy_url, ca_file=str(sandbox.ca_file))
+        result = asyncio.run(
+            capture(transport, RICH, "sandbox-password", ["icpl.photos"], Bounds(1000, 2), str)
+        )
+    listing = [e for e in result.exchanges if "ckdatabasews" in e.url]
+    assert len(listing) == 2
+    assert result.items == {"icpl.photos": 0} and result.errors == {}
+    assert result.exchanges[-1].url.split("?")[0].endswith("/logout")

@@ -6,8 +6,14 @@ from __future__ import annotations
 import asyncio
 
 import httpx
+import pytest
 
-from cloudtap.icloud.recorder import ExchangeRecorder, record_response, recording
+from cloudtap.icloud.recorder import (
+    ExchangeRecorder,
+    RecordingLimitReached,
+    record_response,
+    recording,
+)
 
 
 def _app(request: httpx.Request) -> httpx.Response:
@@ -55,3 +61,11 @@ def test_a_body_over_the_limit_is_sized_not_read() -> None:
     assert len(body) == 2048
     (seen,) = recorder.exchanges
     assert seen.response_body is None and seen.body_size == 2048
+
+
+def test_a_reply_past_the_limit_stops_the_client_unrecorded() -> None:
+    recorder = ExchangeRecorder(limit=1)
+    asyncio.run(_exchange("/small", recorder))
+    with pytest.raises(RecordingLimitReached):
+        asyncio.run(_exchange("/small", recorder))
+    assert len(recorder.exchanges) == 1
