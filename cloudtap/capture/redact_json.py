@@ -186,8 +186,10 @@ class JsonRedactor:
             )
             made = base64.b64encode(replaced.encode()).decode()
         else:
+            if text not in self.names.mapping:
+                self.names.summary["encrypted bytes"] += 1
             made = base64.b64encode(self.names.raw_bytes(data, name)).decode()
-            self.names.summary["encrypted bytes"] += 1
+            self.names.mapping[text] = made
         self.names.produced.add(made)
         if len(text) >= 8:
             self.names.originals.add(text)

@@ -42,7 +42,6 @@ def is_apple_host(host: str) -> bool:
 def redact_url(value: str, names: Pseudonyms, param: ParamRedactor) -> str:
     parts = urlsplit(value)
     if not is_apple_host(parts.netloc):
-        names.summary["url"] += 1
         path = urlsplit(names.shaped(value, "url")).path.lstrip("/")
         made = f"https://{STAND_IN_HOST}/{path}"
         names.produced.add(made)

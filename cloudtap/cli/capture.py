@@ -106,7 +106,7 @@ def capture(
         for k, v in result.items.items()
     )
     typer.echo(f"captured {written.interactions} exchanges ({listed}) into {written.path}")
-    typer.echo("redacted (distinct values):")
+    typer.echo("redacted (distinct values; dates, coordinates and bodies: each one):")
     for category, count in written.summary.items():
         typer.echo(f"  {category}: {count}")
 
