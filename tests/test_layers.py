@@ -23,13 +23,15 @@ MIDDLE = {"icloud", "publish", "wire", "mocks", *STORE}
 # package (or top-level module) → the cloudtap packages it may import, its own aside.
 # Read top to bottom: each layer may use what is listed below it, never above.
 LAYERS: dict[str, set[str]] = {
-    "cli": {"app", "dashboard", "api", "jobs", "pull", "sandbox", *MIDDLE},
+    "cli": {"app", "dashboard", "api", "jobs", "pull", "sandbox", "capture", *MIDDLE},
     # The assembly: it hands the dashboard the sandbox's catalogue.
     "app": {"dashboard", "api", "jobs", "sandbox", *MIDDLE},
     "dashboard": {"api", "jobs", *MIDDLE},
     "api": {"jobs", *MIDDLE},
     "jobs": set(MIDDLE),
     "mocks": {"icloud", *PRIMITIVES},
+    # Records, redacts and writes the client's own Apple traffic (docs/capture.md).
+    "capture": {"icloud", *PRIMITIVES},
     "publish": set(STORE),
     "wire": set(STORE),
     "icloud": set(PRIMITIVES),

@@ -24,6 +24,10 @@ from cloudtap.cli.pull import pull as pull_command  # noqa: E402
 # ``cloudtap pull code <apple id> <code>`` rides on the same command (extra arguments).
 app.command("pull", context_settings={"allow_extra_args": True})(pull_command)
 
+from cloudtap.cli.capture import capture as capture_command  # noqa: E402
+
+app.command("capture")(capture_command)
+
 try:
     from cloudtap.cli.sandbox import sandbox_app
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 import signal
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
@@ -44,11 +45,22 @@ def serve(
     host: str = typer.Option(
         "127.0.0.1", "--host", help="Interface to listen on (0.0.0.0 for workers elsewhere)."
     ),
+    captures: Path | None = typer.Option(
+        None,
+        "--captures",
+        help="A folder of captures (capture_*.yml, listing_*.yml): each becomes an account "
+        "(default: CLOUDTAP_SANDBOX_CAPTURES).",
+    ),
 ) -> None:
     """Run the sandbox proxy until Ctrl-C; prints its address and the CA to trust."""
     from cloudtap.sandbox.runtime import start_sandbox
 
-    sandbox = start_sandbox(get_settings(), port=port, host=host)
+    settings = get_settings()
+    if captures is not None:
+        if not captures.is_dir():
+            raise typer.BadParameter(f"--captures: {captures} is not a folder")
+        settings = replace(settings, sandbox_captures_dir=captures.expanduser().resolve())
+    sandbox = start_sandbox(settings, port=port, host=host)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())

@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable, Sequence
 import httpx
 
 from cloudtap.icloud.connector import TransportOptions
+from cloudtap.icloud.recorder import record_response
 
 HOME_ORIGIN = "https://www.icloud.com"
 # The query string Apple's web client adds to setup and service calls.
@@ -104,5 +105,5 @@ def build_http_client(
         limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=8),
         # Apple's redirects are never part of the JSON protocol; follow none silently.
         follow_redirects=False,
-        event_hooks={"request": [_stamp, *request_hooks], "response": [_observe]},
+        event_hooks={"request": [_stamp, *request_hooks], "response": [_observe, record_response]},
     )

@@ -58,6 +58,11 @@ class CapturedZone:
     masters: dict[str, Record] = field(default_factory=dict)
     assets: list[Record] = field(default_factory=list)  # captured order = rank order
     albums: list[Record] = field(default_factory=list)
+    # The capture's records carried zoneID.zoneType (2023 cassettes and cloudtap's
+    # captures do; the 2018 cassettes do not): the replay says it as they did.
+    with_zone_type: bool = False
+    # Listed by zones/list: served even with no record captured (a bounded capture).
+    listed: bool = False
 
 
 def _body_text(part: Any) -> str | None:
@@ -78,10 +83,17 @@ def load_capture(path: Path) -> tuple[CapturedZone, ...]:
     with open(path, encoding="utf-8") as handle:
         data = yaml.load(handle, Loader=_CassetteLoader)
     zones: dict[tuple[str, str], CapturedZone] = {}
+    # Only cloudtap's captures are read for zones/list: icloudpd's cassettes list zones
+    # their listings never opened.
+    reads_zone_lists = path.name.startswith("capture_")
     seen_assets: set[tuple[str, str]] = set()
     for interaction in (data or {}).get("interactions", []):
         request = interaction.get("request", {})
         uri = str(request.get("uri", ""))
+        if _CK_PATH in uri and uri.split("?")[0].endswith("/zones/list"):
+            if reads_zone_lists:
+                _listed_zones(uri, interaction, zones)
+            continue
         if _CK_PATH not in uri or "/records/query" not in uri or "/batch" in uri:
             continue
         database: Database = "shared" if "/production/shared/" in uri else "private"
@@ -93,6 +105,8 @@ def load_capture(path: Path) -> tuple[CapturedZone, ...]:
         zone_name = (query.get("zoneID") or {}).get("zoneName") or "PrimarySync"
         zone = zones.setdefault((database, zone_name), CapturedZone(database, zone_name))
         for rec in reply.get("records", []):
+            if "zoneType" in (rec.get("zoneID") or {}):
+                zone.with_zone_type = True
             kind = rec.get("recordType")
             name = rec.get("recordName")
             if kind == "CPLMaster":
@@ -104,7 +118,27 @@ def load_capture(path: Path) -> tuple[CapturedZone, ...]:
                 zone.albums.append(rec)
     for zone in zones.values():  # keep only assets whose master was captured too
         zone.assets = [a for a in zone.assets if _master_name(a) in zone.masters]
-    return tuple(z for z in zones.values() if z.assets or z.albums)
+    return tuple(z for z in zones.values() if z.assets or z.albums or z.listed)
+
+
+def _listed_zones(uri: str, interaction: Any, zones: dict[tuple[str, str], CapturedZone]) -> None:
+    """The zones a capture's zones/list named, served even if none of their records was
+    captured (a bounded capture's other database)."""
+    database: Database = "shared" if "/production/shared/" in uri else "private"
+    try:
+        reply = json.loads(_body_text(interaction.get("response", {})) or "{}")
+    except ValueError:
+        return
+    if not isinstance(reply, dict):
+        return
+    for listed in reply.get("zones") or []:
+        zone_id = listed.get("zoneID") if isinstance(listed, dict) else None
+        if not isinstance(zone_id, dict) or not isinstance(zone_id.get("zoneName"), str):
+            continue
+        name = zone_id["zoneName"]
+        zone = zones.setdefault((database, name), CapturedZone(database, name))
+        zone.listed = True
+        zone.with_zone_type = zone.with_zone_type or "zoneType" in zone_id
 
 
 def _int_or_none(value: Any) -> int | None:
@@ -125,10 +159,16 @@ def _number(text: str, digits: int) -> int:
     return int.from_bytes(digest[:8], "big") % (9 * 10 ** (digits - 1)) + 10 ** (digits - 1)
 
 
+# icloudpd's listing cassettes, and the redacted captures ``cloudtap capture`` writes.
+REPLAY_PATTERNS = ("listing_*.yml", "capture_*.yml")
+
+
 def replay_accounts(captures_dir: Path) -> list[SandboxAccount]:
-    """One no-2FA account per ``listing_*.yml`` in ``captures_dir`` (sorted by name)."""
+    """One no-2FA account per ``listing_*.yml`` or ``capture_*.yml`` in ``captures_dir``
+    (sorted by name)."""
     accounts = []
-    for path in sorted(Path(captures_dir).glob("listing_*.yml")):
+    found = {p for pattern in REPLAY_PATTERNS for p in Path(captures_dir).glob(pattern)}
+    for path in sorted(found):
         stem = path.stem.replace("_", "-").lower()
         accounts.append(
             SandboxAccount(
@@ -157,6 +197,7 @@ class ReplaySource:
     def __init__(self, account: SandboxAccount, owner: str, captured: CapturedZone) -> None:
         self.zone = Zone(captured.name, owner)
         self.shared = captured.database == "shared"
+        self._with_zone_type = captured.with_zone_type
         self._dsid = account.dsid
         self._china = account.china
         self._masters: list[Record] = []
@@ -172,7 +213,8 @@ class ReplaySource:
 
     def _rewrite(self, rec: Record, index: int) -> Record:
         out = copy.deepcopy(rec)
-        out["zoneID"] = envelope.zone_id(self.zone, with_type=False)
+        with_type = self._with_zone_type
+        out["zoneID"] = envelope.zone_id(self.zone, with_type=with_type)
         for key, value in out.get("fields", {}).items():
             token = value.get("value") if isinstance(value, dict) else None
             if key.endswith("Res") and isinstance(token, dict) and "downloadURL" in token:
@@ -184,7 +226,7 @@ class ReplaySource:
                 )
         if out.get("recordType") == "CPLAsset":
             ref_value = out["fields"]["masterRef"]["value"]
-            ref_value["zoneID"] = envelope.zone_id(self.zone, with_type=False)
+            ref_value["zoneID"] = envelope.zone_id(self.zone, with_type=with_type)
         return out
 
     def _album_spec(self, rec: Record) -> AlbumSpec:

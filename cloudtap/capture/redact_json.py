@@ -1,0 +1,306 @@
+"""Redaction of one JSON document (a request or reply body): keys, types and structure
+kept; secrets replaced by ``REDACTED-<length>``; personal values by pseudonyms.
+
+By default every string is personal: only enumerations and the keys listed in
+``KEPT_KEYS`` keep their values. Numbers are kept unless they are dates (shifted by the
+capture's one offset), coordinates (generated) or account numbers (pseudonyms).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from datetime import datetime, timedelta
+from typing import Any
+
+from cloudtap.capture.pseudonyms import Pseudonyms
+from cloudtap.capture.redact_url import APPLE_HOSTS, redact_url
+
+# Values that are protocol, not person: kept as they are.
+KEPT_KEYS = frozenset(
+    {
+        "recordType",
+        "zoneName",
+        "zoneType",
+        "type",
+        "itemType",
+        "comparator",
+        "fieldName",
+        "desiredKeys",
+        "serverErrorCode",
+        "errorCode",
+        "reason",
+        "state",
+        "status",
+        "action",
+        "databaseScope",
+        "operationType",
+        "direction",
+        "locale",
+        "languageCode",
+        "countryCode",
+        "timeZone",
+        "tz",
+        "apiVersion",
+        "deviceClass",
+        "rawDeviceModel",
+        "deviceModel",
+        "modelDisplayName",
+        "deviceDisplayName",
+        "batteryStatus",
+        "authType",
+        "hsaVersion",
+        "mode",
+        "pushMode",
+        "kind",
+        "appsOrder",
+        "vipSuffix",
+        "shortId",
+        "country",
+        "region",
+    }
+)
+SECRET_KEYS = frozenset(
+    {
+        "password",
+        "sessionToken",
+        "session_token",
+        "dsWebAuthToken",
+        "trustToken",
+        "trustTokens",
+        "token",
+        "accessToken",
+        "authToken",
+        "securityCode",
+        "code",
+        "salt",
+        "a",
+        "b",
+        "c",
+        "m1",
+        "m2",
+        "wrappingKey",
+        "fileChecksum",
+        "referenceChecksum",
+        "apple_pwd",
+        "pcsToken",
+        "webservicesToken",
+    }
+)
+URL_KEYS = frozenset({"downloadURL", "url", "URL", "photoUrl", "imageUrl", "thumbnailUrl"})
+ACCOUNT_NUMBER_KEYS = frozenset({"dsid", "prsId", "personId", "dsPrsId"})
+COORDINATE_KEYS = frozenset(
+    {"latitude", "longitude", "lat", "lng", "lon", "altitude", "horizontalAccuracy"}
+)
+# Keys whose string values are file names (their extension kept).
+FILENAME_KEYS = frozenset({"filename", "fileName", "name_with_extension", "filenameEnc"})
+# ALL-CAPS words joined by "_" or "-", digits only at the end: ACCESS_DENIED,
+# NEEDS-ACTION, INT64 (never an upper-case uuid, whose digits sit inside).
+_ENUM = re.compile(r"^[A-Z][A-Z_-]{0,47}[A-Z0-9]{1,8}$")
+# An IANA time zone (America/Los_Angeles): a region, not a person.
+_TIME_ZONE = re.compile(
+    r"^(Africa|America|Antarctica|Asia|Atlantic|Australia|Europe|Indian|Pacific|Etc)/[A-Za-z_+-]+(/[A-Za-z_]+)?$|^(UTC|GMT)$"
+)
+# Composite ids ("<uuid>:<e-mail>", "<uuid>*<date>"): each part redacted by itself.
+_COMPOSITE = re.compile(r"([:*])")
+_UTI = re.compile(r"^(public|com|org|net|dyn)\.[A-Za-z0-9.-]+$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
+_ISO = re.compile(r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$")
+_DATE_KEY = re.compile(r"(date|Date|timestamp|Timestamp|At|Time)$")
+# Epoch milliseconds and seconds between 1995 and 2100.
+_MS_RANGE, _S_RANGE = (788_918_400_000, 4_102_444_800_000), (788_918_400, 4_102_444_800)
+
+
+class JsonRedactor:
+    def __init__(self, names: Pseudonyms) -> None:
+        self.names = names
+
+    def document(self, value: Any) -> Any:
+        return self._value(value, key="", field_name="")
+
+    def _value(self, value: Any, key: str, field_name: str) -> Any:
+        if isinstance(value, dict):
+            return self._object(value, key, field_name)
+        if isinstance(value, list):
+            return self._list(value, key, field_name)
+        if isinstance(value, bool) or value is None:
+            return value
+        if isinstance(value, int | float):
+            return self._number(value, key, field_name)
+        if isinstance(value, str):
+            return self.string(value, key, field_name)
+        return value
+
+    def _object(self, value: dict[str, Any], key: str, field_name: str) -> dict[str, Any]:
+        # A CloudKit field: {"value": ..., "type": ...}; its name (the key above) decides.
+        if "value" in value and isinstance(value.get("type"), str) and key not in ("", "fields"):
+            return self._cloudkit_field(value, key)
+        if key == "fields":  # keys of "fields" are field names
+            return {name: self._value(v, name, name) for name, v in value.items()}
+        return {self._key(k): self._value(v, k, field_name) for k, v in value.items()}
+
+    def _key(self, key: str) -> str:
+        """Keys are kept, unless a key is itself a person (Find My's members by DSID)."""
+        if len(key) >= 6 and key.isdigit():
+            return self.names.shaped(key, "account number")
+        if _EMAIL.match(key):
+            return self.names.email(key)
+        return key
+
+    def _list(self, value: list[Any], key: str, field_name: str) -> list[Any]:
+        if _DATE_KEY.search(key) and _is_calendar_date(value):
+            return self._calendar_date(value)
+        return [self._value(v, key, field_name) for v in value]
+
+    def _cloudkit_field(self, value: dict[str, Any], name: str) -> dict[str, Any]:
+        kind = value["type"]
+        out = dict(value)
+        inner = value["value"]
+        if kind in ("ENCRYPTED_BYTES", "BYTES") and isinstance(inner, str):
+            out["value"] = self._encoded(inner, name)
+        elif kind == "TIMESTAMP" and isinstance(inner, int | float):
+            out["value"] = self._shift(inner)
+        elif kind in ("STRING", "STRING_LIST") and name.endswith("FileType"):
+            out["value"] = inner  # a UTI
+        else:
+            out["value"] = self._value(inner, name, name)
+        return out
+
+    def _encoded(self, text: str, name: str) -> str:
+        """Base64 of text (a file or album name): its text redacted; of binary (an
+        encrypted location, a plist): generated bytes of the same length."""
+        try:
+            data = base64.b64decode(text, validate=True)
+        except (binascii.Error, ValueError):
+            return self.string(text, name, name)
+        try:
+            decoded = data.decode("utf-8")
+        except UnicodeDecodeError:
+            decoded = None
+        if decoded is not None and decoded.isprintable():
+            replaced = (
+                self.names.filename(decoded)
+                if name in FILENAME_KEYS
+                else self.string(decoded, name, name)
+            )
+            made = base64.b64encode(replaced.encode()).decode()
+        else:
+            if text not in self.names.mapping:
+                self.names.summary["encrypted bytes"] += 1
+            made = base64.b64encode(self.names.raw_bytes(data, name)).decode()
+            self.names.mapping[text] = made
+        self.names.produced.add(made)
+        if len(text) >= 8:
+            self.names.originals.add(text)
+        return made
+
+    def _number(self, value: float, key: str, field_name: str) -> float:
+        if key in COORDINATE_KEYS or field_name in COORDINATE_KEYS:
+            self.names.summary["coordinate"] += 1
+            made = self.names.shaped(f"{value:.6f}", "coordinate")
+            return float(made) if isinstance(value, float) else int(float(made))
+        if key in ACCOUNT_NUMBER_KEYS and isinstance(value, int):
+            return int(self.names.shaped(str(value), "account number"))
+        if _DATE_KEY.search(key) or _DATE_KEY.search(field_name):
+            return self._shift(value)
+        return value
+
+    def _shift(self, value: float) -> float:
+        if isinstance(value, bool):
+            return value
+        if _MS_RANGE[0] <= value <= _MS_RANGE[1]:
+            shifted = value + self.names.shift_ms
+        elif _S_RANGE[0] <= value <= _S_RANGE[1]:
+            shifted = value + self.names.shift_ms // 1000
+        else:
+            return value
+        self.names.summary["date"] += 1
+        return type(value)(shifted)
+
+    def _calendar_date(self, value: list[Any]) -> list[Any]:
+        """Apple's calendar arrays ``[20240105, 2024, 1, 5, 10, 30, 630]``, shifted."""
+        try:
+            day = datetime.strptime(str(value[0]), "%Y%m%d")
+        except ValueError:
+            return value
+        moved = day + timedelta(days=self.names.shift_days)
+        out = list(value)
+        out[0] = int(moved.strftime("%Y%m%d"))
+        if len(out) >= 4:
+            out[1], out[2], out[3] = moved.year, moved.month, moved.day
+        self.names.summary["date"] += 1
+        return out
+
+    def string(self, value: str, key: str, field_name: str = "") -> str:
+        if not value:
+            return value
+        if key in SECRET_KEYS or field_name in SECRET_KEYS:
+            return self.names.secret(value, "secret value")
+        if key == "zoneName":
+            return self._zone_name(value)
+        if (
+            key in KEPT_KEYS
+            or field_name in KEPT_KEYS
+            or _ENUM.match(value)
+            or _UTI.match(value)
+            or _TIME_ZONE.match(value)
+            or APPLE_HOSTS.match(value)  # a service's host name
+        ):
+            self.names.kept.add(value)
+            return value
+        if key in URL_KEYS or value.startswith(("http://", "https://")):
+            return self.url(value)
+        if _EMAIL.match(value):
+            return self.names.email(value)
+        if _ISO.match(value):
+            return self._iso(value)
+        if key in FILENAME_KEYS or field_name in FILENAME_KEYS:
+            return self.names.filename(value)
+        if key in ACCOUNT_NUMBER_KEYS:
+            return self.names.shaped(value, "account number")
+        if _COMPOSITE.search(value) and " " not in value:
+            return self._composite(value, key)
+        if key == "recordName" or key.endswith(("Id", "ID", "Guid", "guid")):
+            return self.names.shaped(value, "identifier")
+        return self.names.shaped(value, "free text")
+
+    def _composite(self, value: str, key: str) -> str:
+        parts = _COMPOSITE.split(value)
+        made = "".join(
+            part if _COMPOSITE.fullmatch(part) else self.string(part, key) for part in parts
+        )
+        self.names.produced.add(made)
+        self.names.originals.add(value)
+        return made
+
+    def _zone_name(self, value: str) -> str:
+        """``PrimarySync`` is protocol; ``SharedSync-<uuid>`` keeps its kind, not its id."""
+        kind, dash, ident = value.partition("-")
+        if not dash:
+            return value
+        made = f"{kind}-{self.names.shaped(ident, 'identifier')}"
+        self.names.produced.add(made)
+        return made
+
+    def _iso(self, value: str) -> str:
+        head = value[:10]
+        try:
+            day = datetime.strptime(head, "%Y-%m-%d")
+        except ValueError:
+            return self.names.shaped(value, "free text")
+        self.names.summary["date"] += 1
+        made = (day + timedelta(days=self.names.shift_days)).strftime("%Y-%m-%d") + value[10:]
+        self.names.produced.add(made)
+        return made
+
+    def url(self, value: str) -> str:
+        return redact_url(value, self.names, self.string)
+
+
+def _is_calendar_date(value: list[Any]) -> bool:
+    return (
+        len(value) >= 4
+        and all(isinstance(v, int) and not isinstance(v, bool) for v in value)
+        and 19000101 <= value[0] <= 21001231
+    )

@@ -1,0 +1,94 @@
+"""Redaction rules, one at a time: the same original always gets the same stand-in,
+which keeps its length and character classes; protocol values stay."""
+
+from __future__ import annotations
+
+import base64
+import re
+
+from cloudtap.capture.pseudonyms import Pseudonyms
+from cloudtap.capture.redact_json import JsonRedactor
+from cloudtap.capture.redact_url import redact_url
+
+
+def _redactor() -> tuple[JsonRedactor, Pseudonyms]:
+    names = Pseudonyms(shift_days=-100)
+    return JsonRedactor(names), names
+
+
+def _classes(text: str) -> str:
+    return re.sub(r"[A-Z]", "A", re.sub(r"[a-z]", "a", re.sub(r"\d", "9", text)))
+
+
+def test_pseudonyms_are_consistent_and_keep_shape() -> None:
+    redactor, names = _redactor()
+    record = "ASL69WvdFIMxoVozayg8KTW9X7eo"
+    reply = {"records": [{"recordName": record}, {"fields": {"masterRef": {
+        "value": {"recordName": record}, "type": "REFERENCE"}}}]}  # fmt: skip
+    out = redactor.document(reply)
+    first = out["records"][0]["recordName"]
+    assert first == out["records"][1]["fields"]["masterRef"]["value"]["recordName"] != record
+    assert _classes(first) == _classes(record)
+    assert names.summary["identifier"] == 1
+
+
+def test_protocol_values_stay_and_personal_ones_go() -> None:
+    redactor, _ = _redactor()
+    reply = {
+        "recordType": "CPLMaster",
+        "serverErrorCode": "ACCESS_DENIED",
+        "fields": {
+            "itemType": {"value": "public.heic", "type": "STRING"},
+            "resOriginalFileType": {"value": "public.heic", "type": "STRING"},
+            "filenameEnc": {"value": base64.b64encode(b"IMG_0829.HEIC").decode(), "type":
+                "ENCRYPTED_BYTES"},
+            "caption": {"value": "Birthday at Anna's", "type": "STRING"},
+        },
+        "dsInfo": {"primaryEmail": "anna@me.com", "dsid": "15788345468", "fullName": "Anna Q"},
+    }  # fmt: skip
+    out = redactor.document(reply)
+    assert out["recordType"] == "CPLMaster" and out["serverErrorCode"] == "ACCESS_DENIED"
+    assert out["fields"]["itemType"]["value"] == "public.heic"
+    assert out["fields"]["resOriginalFileType"]["value"] == "public.heic"
+    name = base64.b64decode(out["fields"]["filenameEnc"]["value"]).decode()
+    assert name.endswith(".HEIC") and name != "IMG_0829.HEIC" and len(name) == 13
+    assert out["fields"]["caption"]["value"] != "Birthday at Anna's"
+    assert out["dsInfo"]["primaryEmail"].endswith("@example.com")
+    dsid = out["dsInfo"]["dsid"]
+    assert dsid.isdigit() and len(dsid) == 11 and dsid != "15788345468"
+
+
+def test_dates_move_by_one_offset_in_every_spelling() -> None:
+    redactor, names = _redactor()
+    day_ms = 86_400_000
+    reply = {
+        "created": {"timestamp": 1_780_000_000_000},
+        "fields": {"assetDate": {"value": 1_780_000_000_000, "type": "TIMESTAMP"}},
+        "startDate": [20260528, 2026, 5, 28, 10, 30, 630],
+        "lastModified": "2026-05-28T10:00:00Z",
+    }
+    out = redactor.document(reply)
+    assert out["created"]["timestamp"] == 1_780_000_000_000 - 100 * day_ms
+    assert out["fields"]["assetDate"]["value"] == 1_780_000_000_000 - 100 * day_ms
+    assert out["startDate"] == [20260217, 2026, 2, 17, 10, 30, 630]
+    assert out["lastModified"] == "2026-02-17T10:00:00Z"
+    assert names.summary["date"] == 4
+
+
+def test_secrets_keep_only_their_length() -> None:
+    redactor, _ = _redactor()
+    out = redactor.document({"dsWebAuthToken": "abc" * 10, "trustTokens": ["x" * 20]})
+    assert out == {"dsWebAuthToken": "REDACTED-30", "trustTokens": ["REDACTED-20"]}
+
+
+def test_signed_urls_are_replaced_and_apple_service_urls_kept() -> None:
+    names = Pseudonyms()
+    signed = "https://cvws.icloud-content.com/B/AWcAAAAxNTc4/${f}?o=AWcA&e=1900000000&s=Q2ONo1"
+    made = redact_url(signed, names, lambda value, key: "x")
+    assert made.startswith("https://redacted.example.com/") and "AWcA" not in made
+    base = "https://p66-ckdatabasews.icloud.com:443"
+    assert redact_url(base, names, lambda value, key: "x") == base
+    query = "https://setup.icloud.com/setup/ws/1/validate?clientBuildNumber=2534Project66&dsid=157"
+    assert redact_url(query, names, lambda value, key: "X") == (
+        "https://setup.icloud.com/setup/ws/1/validate?clientBuildNumber=2534Project66&dsid=X"
+    )
