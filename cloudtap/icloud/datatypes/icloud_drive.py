@@ -7,14 +7,14 @@ folders and files, and what lies in Recently Deleted (``trashed``), each with ``
 ``etag``, ``kind`` (``folder``, ``file``, ``app_library``) and ``trashed``; a file item's
 ``files`` holds its ``icloud_drive://`` file id.
 
-The tree is listed level by level, every folder of a level in one
-``retrieveItemDetailsInFolders`` (up to 50 a request), so a listing costs about one Apple
-request per level of depth. Incremental: the cursor keeps a digest of each item (its etag,
-path, size, dates); a later listing walks the tree again, the same way, but yields only
-items whose digest changed, and reports items no longer there as deleted. No subtree is
-skipped on its folder's etag: in pyicloud's captured listing a file's content etag is
-above its folder's, so a folder's etag does not show every change below it
-(docs/apple-evidence.md, "iCloud Drive").
+The tree is listed level by level, the folders of a level together in
+``retrieveItemDetailsInFolders`` (up to 1,000 folders and about 20,000 children a
+request: ``drive.folder_batches``), so a listing costs about one Apple request per level
+of depth, and drive-100k@'s 5,000 folders seven. Incremental: the cursor keeps a digest
+of each item (its etag, path, size, dates); a later listing walks the tree again, the
+same way, but yields only items whose digest changed, and reports items no longer there
+as deleted. No subtree is skipped on its folder's etag: in captured listings a folder's
+etag does not follow its children's (docs/apple-evidence.md, "iCloud Drive").
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ CURSOR_KEY = "drive_etags"
 # A tree deeper than this is not one Apple would hold; stop rather than walk forever.
 MAX_DEPTH = 256
 _KINDS = {"FILE": "file", "FOLDER": "folder", "APP_LIBRARY": "app_library"}
+_Folder = tuple[str, str, bool, int | None]
 
 
 def parse_date(value: Any) -> datetime | None:
@@ -130,14 +131,15 @@ async def fetch(
 ) -> AsyncIterator[JSONDict]:
     known = _known(filters.cursor)
     marks: dict[str, str] = {}
-    # (folder id, its path, trashed) of each folder still to list, a level at a time.
-    level: list[tuple[str, str, bool]] = [(drive.ROOT_ID, "", False), (drive.TRASH_ID, "", True)]
+    # (folder id, its path, trashed, its expected children) of each folder still to list,
+    # a level at a time, as many folders a request as drive.folder_batches allows.
+    level: list[_Folder] = [(drive.ROOT_ID, "", False, None), (drive.TRASH_ID, "", True, None)]
     for _ in range(MAX_DEPTH):
-        below: list[tuple[str, str, bool]] = []
-        for start in range(0, len(level), drive.FOLDERS_PER_REQUEST):
-            chunk = level[start : start + drive.FOLDERS_PER_REQUEST]
-            replies = await drive.folders(client, [folder_id for folder_id, _, _ in chunk])
-            for (folder_id, path, trashed), reply in zip(chunk, replies, strict=True):
+        below: list[_Folder] = []
+        for batch in drive.folder_batches([folder[3] for folder in level]):
+            chunk = level[batch.start : batch.stop]
+            replies = await drive.folders(client, [folder[0] for folder in chunk])
+            for (folder_id, path, trashed, _), reply in zip(chunk, replies, strict=True):
                 children = folder_items(reply)
                 if children is None:
                     continue  # gone since its parent was listed (ID_INVALID): not there now
@@ -156,7 +158,9 @@ async def fetch(
                     async for out in _emit(item, known, marks, filters):
                         yield out
                     if raw.get("type") != "FILE":
-                        below.append((item["id"], child_path, trashed))
+                        count = raw.get("directChildrenCount")
+                        expected = count if isinstance(count, int) else None
+                        below.append((item["id"], child_path, trashed, expected))
         level = below
         if not level:
             break

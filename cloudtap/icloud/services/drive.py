@@ -12,6 +12,7 @@ Shapes: pyicloud's ``tests/const/const_drive.py`` (docs/apple-evidence.md, "iClo
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,9 +26,15 @@ CLOUD_DOCS = "com.apple.CloudDocs"
 ROOT_ID = f"FOLDER::{CLOUD_DOCS}::root"
 TRASH_ID = f"FOLDER::{CLOUD_DOCS}::TRASH_ROOT"
 TRASH_PARENT = "TRASH_ROOT"  # the trash's items name it as their parent
-# Folders per request: public clients send one; the body is a list, so a few go together
-# (docs/apple-evidence.md, "iCloud Drive": assumed, and the reply is checked entry by entry).
-FOLDERS_PER_REQUEST = 50
+# Folders per request. The body is a list: idrive-cli sends a whole level of a tree in
+# one request, rclone several ids; no bound is published, so these are assumed
+# (docs/apple-evidence.md, "iCloud Drive"): at most this many folders, and about this
+# many children (their ``directChildrenCount``) so that one reply stays a few MB. A
+# batch drivews refuses with a 400 or 413 is split in halves (``folders``).
+FOLDERS_PER_REQUEST = 1_000
+ITEMS_PER_REQUEST = 20_000
+UNKNOWN_CHILDREN = 100  # a folder without directChildrenCount (an app library) counts so
+_TOO_MANY = (400, 413)
 
 
 @dataclass(frozen=True)
@@ -58,6 +65,24 @@ def _root(client: AppleClient, key: str) -> str:
     return root.rstrip("/")
 
 
+def folder_batches(children: Sequence[int | None]) -> list[range]:
+    """Cut a level of folders (each with its expected number of children, None if not
+    given) into requests: consecutive runs of at most ``FOLDERS_PER_REQUEST`` folders and
+    about ``ITEMS_PER_REQUEST`` children; a folder bigger than that goes alone."""
+    batches: list[range] = []
+    start, load = 0, 0
+    for index, count in enumerate(children):
+        weight = count if isinstance(count, int) and count >= 0 else UNKNOWN_CHILDREN
+        full = index - start >= FOLDERS_PER_REQUEST or load + weight > ITEMS_PER_REQUEST
+        if index > start and full:
+            batches.append(range(start, index))
+            start, load = index, 0
+        load += weight
+    if start < len(children):
+        batches.append(range(start, len(children)))
+    return batches
+
+
 async def folders(client: AppleClient, ids: list[str]) -> list[dict[str, Any]]:
     """The folders ``ids`` with their children, in order; an id Apple does not know comes
     back as ``{"drivewsid", "status": "ID_INVALID"}`` (callers decide)."""
@@ -71,6 +96,11 @@ async def folders(client: AppleClient, ids: list[str]) -> list[dict[str, Any]]:
         json=[{"drivewsid": i, "partialData": False} for i in ids],
     )
     _raise_for_drive(response)
+    if response.status_code in _TOO_MANY and len(ids) > 1:
+        # Too many folders at once for this host (assumed): each half on its own; the
+        # halves shrink, so this ends after at most log2(len(ids)) levels.
+        half = len(ids) // 2
+        return [*await folders(client, ids[:half]), *await folders(client, ids[half:])]
     body = json_body(response)
     if response.status_code >= 400:
         raise errors.AppleUnavailable(f"iCloud Drive answered HTTP {response.status_code}")

@@ -40,7 +40,9 @@ from cloudtap.sandbox.world import SandboxWorld
 # lastOpenTime in UTC (const_drive.py).
 _PACIFIC = ZoneInfo("America/Los_Angeles")
 _TRASH_KEEPS = timedelta(days=30)  # dateExpiration: a month after deletion
-MAX_FOLDERS_PER_REQUEST = 100  # assumed: no public client asks for more than one
+# Assumed: no bound is published; idrive-cli sends a whole level of a tree in one request.
+# Above it the sandbox answers 400 (a client then asks again in smaller batches).
+MAX_FOLDERS_PER_REQUEST = 1_000
 
 
 def _utc(moment: datetime) -> str:

@@ -13,6 +13,7 @@ from cloudtap.icloud.client.connector import ICloudConnector
 from cloudtap.icloud.connector import Credentials, Filters, JSONDict
 from cloudtap.sandbox.photos import media
 from cloudtap.sandbox.runtime import RunningSandbox
+from cloudtap.sandbox.services import drive as sandbox_drive
 from cloudtap.sandbox.services.content import drive as world_drive
 from tests.icloud.client.conftest import PASSWORD, RequestLog, apple_id
 from tests.support.drive_world import expected_item, world_tree
@@ -43,6 +44,25 @@ async def test_every_item_is_the_worlds(
     # One request per level of depth (root and trash together, then each level's folders).
     depth = max(tree.path_of(n).count("/") for n in tree.nodes if n.kind != "FILE")
     assert len(listing_calls) == depth + 2, listing_calls
+
+
+async def test_a_host_that_takes_fewer_folders_a_request_still_gives_the_whole_tree(
+    connector: ICloudConnector,
+    sandbox: RunningSandbox,
+    requests_made: RequestLog,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """How many folders drivews takes in one request is not evidenced: a refused batch
+    is split in halves, never given up on nor published short."""
+    state = await _login(connector, "rich")
+    monkeypatch.setattr(sandbox_drive, "MAX_FOLDERS_PER_REQUEST", 2)
+    requests_made.clear()
+    items = [i async for i in connector.fetch_items(state, "icloud_drive.files", Filters())]
+    tree = world_tree(sandbox, "rich")
+    assert sorted(i["id"] for i in items) == sorted(n.drivewsid for n in tree.nodes)
+    listing_calls = [u for u in requests_made.urls if "drivews" in u]
+    folders = sum(1 for n in tree.nodes if n.kind != "FILE") + 1  # and the trash
+    assert len(listing_calls) < 2 * folders  # halving ends: refused batches plus halves
 
 
 async def test_files_download_byte_exact(
