@@ -9,17 +9,17 @@ folders and files, and what lies in Recently Deleted (``trashed``), each with ``
 
 The tree is listed level by level, the folders of a level together in
 ``retrieveItemDetailsInFolders`` (up to 1,000 folders and about 20,000 children a
-request: ``drive.folder_batches``), so a listing costs about one Apple request per level
-of depth, and drive-100k@'s 5,000 folders seven. Incremental: the cursor keeps a digest
-of each item (its etag, path, size, dates); a later listing walks the tree again, the
-same way, but yields only items whose digest changed, and reports items no longer there
-as deleted. No subtree is skipped on its folder's etag: in captured listings a folder's
-etag does not follow its children's (docs/apple-evidence.md, "iCloud Drive").
+request: ``drive.folder_batches``, each reply read a folder at a time), so a listing
+costs about one Apple request per level of depth, and drive-100k@'s 5,000 folders seven.
+Incremental: the cursor keeps a digest of each item (its etag, path, size, dates;
+compactly, ``drive_marks``); a later listing walks the tree again, the same way, but
+yields only items whose digest changed, and reports items no longer there as deleted.
+No subtree is skipped on its folder's etag: in captured listings a folder's etag does
+not follow its children's (docs/apple-evidence.md, "iCloud Drive").
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
@@ -27,14 +27,20 @@ from typing import Any
 from cloudtap.icloud import errors
 from cloudtap.icloud.client.apple import AppleClient
 from cloudtap.icloud.connector import Filters, JSONDict
-from cloudtap.icloud.datatypes.common import iso, stable_id
+from cloudtap.icloud.datatypes.common import iso
+from cloudtap.icloud.datatypes.drive_marks import (
+    CURSOR_KEY,
+    KnownMarks,
+    NewMarks,
+    known_marks,
+    mark_of,
+)
 from cloudtap.icloud.datatypes.stream import CursorSink, removed
 from cloudtap.icloud.files.drive_file import DriveFileRef, content_etag, file_extension
 from cloudtap.icloud.services import drive
 
 DATA_TYPE = "icloud_drive.files"
 ITEM_TYPE = "icloud_drive.item"
-CURSOR_KEY = "drive_etags"
 # A tree deeper than this is not one Apple would hold; stop rather than walk forever.
 MAX_DEPTH = 256
 _KINDS = {"FILE": "file", "FOLDER": "folder", "APP_LIBRARY": "app_library"}
@@ -120,17 +126,11 @@ def folder_items(reply: dict[str, Any]) -> list[Any] | None:
     raise errors.AppleUnavailable(f"iCloud Drive answered a folder without its items: {shape}")
 
 
-def _mark(item: JSONDict) -> str:
-    """What the cursor remembers of an item: a digest of everything published about it
-    (its etag, and also its path, which a parent's rename changes, and a folder's size)."""
-    return stable_id(json.dumps(item, sort_keys=True))
-
-
 async def fetch(
     client: AppleClient, filters: Filters, set_cursor: CursorSink
 ) -> AsyncIterator[JSONDict]:
-    known = _known(filters.cursor)
-    marks: dict[str, str] = {}
+    known = known_marks(filters.cursor)
+    marks = NewMarks()
     # (folder id, its path, trashed, its expected children) of each folder still to list,
     # a level at a time, as many folders a request as drive.folder_batches allows.
     level: list[_Folder] = [(drive.ROOT_ID, "", False, None), (drive.TRASH_ID, "", True, None)]
@@ -146,8 +146,8 @@ async def fetch(
                 if folder_id == drive.ROOT_ID:
                     root = to_item(reply, "", False)
                     root["parent"] = None
-                    async for item in _emit(root, known, marks, filters):
-                        yield item
+                    if _emit(root, known, marks, filters):
+                        yield root
                 for raw in children:
                     if not isinstance(raw, dict) or not raw.get("drivewsid"):
                         continue
@@ -155,35 +155,33 @@ async def fetch(
                     item = to_item(raw, child_path, trashed)
                     if item["id"] in marks:
                         continue  # listed twice (a reply that repeats itself): once is enough
-                    async for out in _emit(item, known, marks, filters):
-                        yield out
+                    if _emit(item, known, marks, filters):
+                        yield item
                     if raw.get("type") != "FILE":
                         count = raw.get("directChildrenCount")
                         expected = count if isinstance(count, int) else None
                         below.append((item["id"], child_path, trashed, expected))
+            del replies, chunk  # one request's replies at a time
         level = below
         if not level:
             break
     else:
         raise errors.AppleUnavailable(f"iCloud Drive listed deeper than {MAX_DEPTH} levels")
     if known is not None:
-        for gone in sorted(known.keys() - marks.keys()):
+        for gone in known.gone():
             yield removed(gone)
-    set_cursor({CURSOR_KEY: marks})
+    set_cursor({CURSOR_KEY: marks.to_cursor()})
 
 
-async def _emit(
-    item: JSONDict, known: dict[str, str] | None, marks: dict[str, str], filters: Filters
-) -> AsyncIterator[JSONDict]:
-    mark = marks[item["id"]] = _mark(item)
+def _emit(item: JSONDict, known: KnownMarks | None, marks: NewMarks, filters: Filters) -> bool:
+    """Remember ``item`` in the new cursor; whether the listing publishes it."""
+    mark = mark_of(item)
+    marks.add(item["id"], mark)
     if known is not None:
         # The cursor narrows: an item moved or trashed keeps its old dates yet changed.
-        if known.get(item["id"]) != mark:
-            yield item
-        return
-    if item["kind"] == "file" and not filters.admit(_changed_at(item)):
-        return  # folders always come, so every listed file's path is in the result
-    yield item
+        return known.changed(item["id"], mark)
+    # Folders always come, so every listed file's path is in the result.
+    return item["kind"] != "file" or filters.admit(_changed_at(item))
 
 
 def _changed_at(item: JSONDict) -> datetime | None:
@@ -192,10 +190,3 @@ def _changed_at(item: JSONDict) -> datetime | None:
     moments = [parse_date(item["date_modified"]), parse_date(item["date_changed"])]
     found = [m for m in moments if m is not None]
     return max(found) if found else None
-
-
-def _known(cursor: JSONDict | None) -> dict[str, str] | None:
-    marks = cursor.get(CURSOR_KEY) if isinstance(cursor, dict) else None
-    if not isinstance(marks, dict):
-        return None
-    return {str(k): str(v) for k, v in marks.items()}

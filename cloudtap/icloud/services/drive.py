@@ -12,11 +12,13 @@ Shapes: pyicloud's ``tests/const/const_drive.py`` (docs/apple-evidence.md, "iClo
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import itertools
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
+import ijson
 
 from cloudtap.icloud import errors
 from cloudtap.icloud.client.apple import AppleClient
@@ -83,11 +85,14 @@ def folder_batches(children: Sequence[int | None]) -> list[range]:
     return batches
 
 
-async def folders(client: AppleClient, ids: list[str]) -> list[dict[str, Any]]:
-    """The folders ``ids`` with their children, in order; an id Apple does not know comes
-    back as ``{"drivewsid", "status": "ID_INVALID"}`` (callers decide)."""
+async def folders(client: AppleClient, ids: list[str]) -> Iterator[dict[str, Any]]:
+    """The folders ``ids`` with their children, in order, read from the reply one folder
+    at a time (a reply of 1,000 folders is megabytes: parsed whole, it was the listing's
+    peak memory); an id Apple does not know comes back as ``{"drivewsid", "status":
+    "ID_INVALID"}`` (callers decide). A reply that is not one folder per id raises
+    ``AppleUnavailable`` once read that far, never ends short."""
     if not ids:
-        return []
+        return iter(())
     if len(ids) > FOLDERS_PER_REQUEST:
         raise ValueError(f"at most {FOLDERS_PER_REQUEST} folders per request")
     response = await client.service(
@@ -95,26 +100,36 @@ async def folders(client: AppleClient, ids: list[str]) -> list[dict[str, Any]]:
         f"{_root(client, 'drivews')}/retrieveItemDetailsInFolders",
         json=[{"drivewsid": i, "partialData": False} for i in ids],
     )
+    if response.status_code == 200 and response.content.lstrip()[:1] == b"[":
+        return each_folder(response.content, len(ids))  # drivews' list: no envelope
     _raise_for_drive(response)
     if response.status_code in _TOO_MANY and len(ids) > 1:
         # Too many folders at once for this host (assumed): each half on its own; the
         # halves shrink, so this ends after at most log2(len(ids)) levels.
         half = len(ids) // 2
-        return [*await folders(client, ids[:half]), *await folders(client, ids[half:])]
-    body = json_body(response)
+        first = await folders(client, ids[:half])
+        return itertools.chain(first, await folders(client, ids[half:]))
     if response.status_code >= 400:
         raise errors.AppleUnavailable(f"iCloud Drive answered HTTP {response.status_code}")
-    if (
-        not isinstance(body, list)
-        or len(body) != len(ids)
-        or not all(isinstance(f, dict) for f in body)
-    ):
-        kind = type(body).__name__
-        size = len(body) if isinstance(body, list) else "-"
+    kind = type(json_body(response)).__name__
+    raise errors.AppleUnavailable(f"iCloud Drive's folder listing was unreadable ({kind})")
+
+
+def each_folder(body: bytes, expected: int) -> Iterator[dict[str, Any]]:
+    count = 0
+    try:
+        for folder in ijson.items(body, "item", use_float=True):
+            if not isinstance(folder, dict) or count == expected:
+                count = -1  # not a folder, or one more than asked
+                break
+            count += 1
+            yield folder
+    except ijson.JSONError as exc:
+        raise errors.AppleUnavailable("iCloud Drive's folder listing was unreadable") from exc
+    if count != expected:
         raise errors.AppleUnavailable(
-            f"iCloud Drive's folder listing was unreadable ({kind} of {size} for {len(ids)})"
+            f"iCloud Drive's folder listing was unreadable ({count} entries for {expected})"
         )
-    return body
 
 
 async def download_token(client: AppleClient, zone: str, document_id: str) -> DownloadToken:

@@ -1,9 +1,13 @@
-"""How a level of Drive folders is cut into ``retrieveItemDetailsInFolders`` requests:
-as many folders a request as the expected reply allows (docs/apple-evidence.md, "iCloud
+"""How a level of Drive folders is cut into ``retrieveItemDetailsInFolders`` requests,
+and how a reply of many folders is read: as many folders a request as the expected reply
+allows, read one folder at a time (docs/apple-evidence.md, "iCloud
 Drive": the per-request bounds are assumed)."""
 
 from __future__ import annotations
 
+import pytest
+
+from cloudtap.icloud import errors
 from cloudtap.icloud.services import drive
 
 
@@ -33,3 +37,19 @@ def test_folders_of_unknown_size_count_as_some() -> None:
     many = drive.ITEMS_PER_REQUEST // drive.UNKNOWN_CHILDREN
     assert _sizes(drive.folder_batches([None] * (many + 1))) == [many, 1]
     assert drive.folder_batches([]) == []
+
+
+def test_a_reply_is_read_a_folder_at_a_time_and_never_ends_short() -> None:
+    two = b'[{"drivewsid": "a", "items": []}, {"drivewsid": "b", "status": "ID_INVALID"}]'
+    read = drive.each_folder(two, 2)
+    assert next(read) == {"drivewsid": "a", "items": []}  # before the rest is parsed
+    assert list(read) == [{"drivewsid": "b", "status": "ID_INVALID"}]
+    for body, asked in (
+        (two, 3),  # one folder missing
+        (two, 1),  # one more than asked
+        (b'{"items": []}', 1),  # not a list
+        (b'[{"drivewsid": "a", "items": [', 1),  # cut off
+        (b'["a"]', 1),  # not a folder
+    ):
+        with pytest.raises(errors.AppleUnavailable):
+            list(drive.each_folder(body, asked))
