@@ -11,6 +11,8 @@ The tree is listed level by level, the folders of a level together in
 ``retrieveItemDetailsInFolders`` (up to 1,000 folders and about 20,000 children a
 request: ``drive.folder_batches``, each reply read a folder at a time), so a listing
 costs about one Apple request per level of depth, and drive-100k@'s 5,000 folders seven.
+A folder another Apple ID shares is listed like one's own, each folder in it with its
+``shareID``, and its files download from their owner's zone (``shared``: true).
 Incremental: the cursor keeps a digest of each item (its etag, path, size, dates;
 compactly, ``drive_marks``); a later listing walks the tree again, the same way, but
 yields only items whose digest changed, and reports items no longer there as deleted.
@@ -22,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from cloudtap.icloud import errors
 from cloudtap.icloud.client.apple import AppleClient
@@ -44,7 +46,19 @@ ITEM_TYPE = "icloud_drive.item"
 # A tree deeper than this is not one Apple would hold; stop rather than walk forever.
 MAX_DEPTH = 256
 _KINDS = {"FILE": "file", "FOLDER": "folder", "APP_LIBRARY": "app_library"}
-_Folder = tuple[str, str, bool, int | None]
+# A folder another Apple ID shares with the account, and what lies in it (pyicloud
+# 2026.10.1's DriveNode.owner_record_name; rclone's iclouddrive backend).
+SHARED_PREFIXES = ("SHARED_FOLDER::", "FOLDER_IN_SHARED_FOLDER::", "FILE_IN_SHARED_FOLDER::")
+
+
+class _Folder(NamedTuple):
+    """A folder still to list: where it is, and through which host."""
+
+    id: str
+    path: str
+    trashed: bool
+    expected: int | None  # its directChildrenCount, when given
+    share: dict[str, Any] | None = None  # the shareID it is listed with (a shared folder)
 
 
 def parse_date(value: Any) -> datetime | None:
@@ -87,8 +101,19 @@ def _files(raw: dict[str, Any]) -> list[JSONDict]:
         return []
     given = raw.get("extension")
     extension = file_extension(given if isinstance(given, str) else None)
-    ref = DriveFileRef(str(zone), str(document), size, extension, content_etag(raw.get("etag")))
+    etag = content_etag(raw.get("etag"))
+    ref = DriveFileRef(str(zone), str(document), size, extension, etag, _owner(raw))
     return [{"id": ref.to_id(), "data_type": "file", "extension": extension, "size": size}]
+
+
+def _owner(raw: dict[str, Any]) -> str:
+    """A file in a folder another Apple ID shares lies in its owner's zone: the owner's
+    record name addresses it (pyicloud's ``owner_record_name``); "" for one's own."""
+    owner = raw.get("owner")
+    name = owner.get("ownerRecordName") if isinstance(owner, dict) else None
+    if not str(raw.get("drivewsid") or "").startswith(SHARED_PREFIXES[1:]):
+        return ""
+    return name if isinstance(name, str) and raw.get("shareID") else ""
 
 
 def to_item(raw: dict[str, Any], path: str, trashed: bool) -> JSONDict:
@@ -109,6 +134,7 @@ def to_item(raw: dict[str, Any], path: str, trashed: bool) -> JSONDict:
         "kind": _KINDS.get(str(raw.get("type")), str(raw.get("type") or "unknown").lower()),
         "trashed": trashed,
         "restore_path": raw.get("restorePath") if trashed else None,
+        "shared": str(raw.get("drivewsid") or "").startswith(SHARED_PREFIXES),
         "files": _files(raw),
     }
 
@@ -131,37 +157,31 @@ async def fetch(
 ) -> AsyncIterator[JSONDict]:
     known = known_marks(filters.cursor)
     marks = NewMarks()
-    # (folder id, its path, trashed, its expected children) of each folder still to list,
-    # a level at a time, as many folders a request as drive.folder_batches allows.
-    level: list[_Folder] = [(drive.ROOT_ID, "", False, None), (drive.TRASH_ID, "", True, None)]
+    # The folders still to list, a level at a time, as many a request as
+    # drive.folder_batches allows.
+    level = [_Folder(drive.ROOT_ID, "", False, None), _Folder(drive.TRASH_ID, "", True, None)]
     for _ in range(MAX_DEPTH):
         below: list[_Folder] = []
-        for batch in drive.folder_batches([folder[3] for folder in level]):
-            chunk = level[batch.start : batch.stop]
-            replies = await drive.folders(client, [folder[0] for folder in chunk])
-            for (folder_id, path, trashed, _), reply in zip(chunk, replies, strict=True):
-                children = folder_items(reply)
-                if children is None:
-                    continue  # gone since its parent was listed (ID_INVALID): not there now
-                if folder_id == drive.ROOT_ID:
-                    root = to_item(reply, "", False)
-                    root["parent"] = None
-                    if _emit(root, known, marks, filters):
-                        yield root
-                for raw in children:
-                    if not isinstance(raw, dict) or not raw.get("drivewsid"):
-                        continue
-                    child_path = f"{path}/{full_name(raw)}" if path else full_name(raw)
-                    item = to_item(raw, child_path, trashed)
-                    if item["id"] in marks:
-                        continue  # listed twice (a reply that repeats itself): once is enough
-                    if _emit(item, known, marks, filters):
-                        yield item
-                    if raw.get("type") != "FILE":
-                        count = raw.get("directChildrenCount")
-                        expected = count if isinstance(count, int) else None
-                        below.append((item["id"], child_path, trashed, expected))
-            del replies, chunk  # one request's replies at a time
+        async for folder, reply, children in _level(client, level):
+            if folder.id == drive.ROOT_ID:
+                root = to_item(reply, "", False)
+                root["parent"] = None
+                if _emit(root, known, marks, filters):
+                    yield root
+            for raw in children:
+                if not isinstance(raw, dict) or not raw.get("drivewsid"):
+                    continue
+                child_path = f"{folder.path}/{full_name(raw)}" if folder.path else full_name(raw)
+                item = to_item(raw, child_path, folder.trashed)
+                if item["id"] in marks:
+                    continue  # listed twice (a reply that repeats itself): once is enough
+                if _emit(item, known, marks, filters):
+                    yield item
+                if raw.get("type") != "FILE":
+                    count = raw.get("directChildrenCount")
+                    expected = count if isinstance(count, int) else None
+                    share = raw.get("shareID") if isinstance(raw.get("shareID"), dict) else None
+                    below.append(_Folder(item["id"], child_path, folder.trashed, expected, share))
         level = below
         if not level:
             break
@@ -171,6 +191,21 @@ async def fetch(
         for gone in known.gone():
             yield removed(gone)
     set_cursor({CURSOR_KEY: marks.to_cursor()})
+
+
+async def _level(
+    client: AppleClient, level: list[_Folder]
+) -> AsyncIterator[tuple[_Folder, dict[str, Any], list[Any]]]:
+    """Each folder of ``level`` that is still there: (the folder, its reply, its items)."""
+    for batch in drive.folder_batches([folder.expected for folder in level]):
+        chunk = level[batch.start : batch.stop]
+        asks = [drive.FolderAsk(folder.id, folder.share) for folder in chunk]
+        replies = await drive.folders(client, asks)
+        for folder, reply in zip(chunk, replies, strict=True):
+            children = folder_items(reply)
+            if children is not None:  # None: gone since its parent was listed (ID_INVALID)
+                yield folder, reply, children
+        del replies, chunk, asks  # one request's replies at a time
 
 
 def _emit(item: JSONDict, known: KnownMarks | None, marks: NewMarks, filters: Filters) -> bool:

@@ -16,6 +16,7 @@ import itertools
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import ijson
@@ -85,30 +86,46 @@ def folder_batches(children: Sequence[int | None]) -> list[range]:
     return batches
 
 
-async def folders(client: AppleClient, ids: list[str]) -> Iterator[dict[str, Any]]:
+@dataclass(frozen=True)
+class FolderAsk:
+    """One folder to list: its drivewsid, and the ``shareID`` of the share it lies in
+    (a folder in a folder another Apple ID shares is listed only with it: pyicloud
+    2026.10.1's ``get_node_data``; rclone reports a 400 without)."""
+
+    drivewsid: str
+    share: dict[str, Any] | None = None
+
+    def entry(self) -> dict[str, Any]:
+        entry: dict[str, Any] = {"drivewsid": self.drivewsid, "partialData": False}
+        if self.share is not None:
+            entry["shareID"] = self.share
+        return entry
+
+
+async def folders(client: AppleClient, asks: list[FolderAsk]) -> Iterator[dict[str, Any]]:
     """The folders ``ids`` with their children, in order, read from the reply one folder
     at a time (a reply of 1,000 folders is megabytes: parsed whole, it was the listing's
     peak memory); an id Apple does not know comes back as ``{"drivewsid", "status":
     "ID_INVALID"}`` (callers decide). A reply that is not one folder per id raises
     ``AppleUnavailable`` once read that far, never ends short."""
-    if not ids:
+    if not asks:
         return iter(())
-    if len(ids) > FOLDERS_PER_REQUEST:
+    if len(asks) > FOLDERS_PER_REQUEST:
         raise ValueError(f"at most {FOLDERS_PER_REQUEST} folders per request")
     response = await client.service(
         "POST",
         f"{_root(client, 'drivews')}/retrieveItemDetailsInFolders",
-        json=[{"drivewsid": i, "partialData": False} for i in ids],
+        json=[ask.entry() for ask in asks],
     )
     if response.status_code == 200 and response.content.lstrip()[:1] == b"[":
-        return each_folder(response.content, len(ids))  # drivews' list: no envelope
+        return each_folder(response.content, len(asks))  # drivews' list: no envelope
     _raise_for_drive(response)
-    if response.status_code in _TOO_MANY and len(ids) > 1:
+    if response.status_code in _TOO_MANY and len(asks) > 1:
         # Too many folders at once for this host (assumed): each half on its own; the
-        # halves shrink, so this ends after at most log2(len(ids)) levels.
-        half = len(ids) // 2
-        first = await folders(client, ids[:half])
-        return itertools.chain(first, await folders(client, ids[half:]))
+        # halves shrink, so this ends after at most log2(len(asks)) levels.
+        half = len(asks) // 2
+        first = await folders(client, asks[:half])
+        return itertools.chain(first, await folders(client, asks[half:]))
     if response.status_code >= 400:
         raise errors.AppleUnavailable(f"iCloud Drive answered HTTP {response.status_code}")
     kind = type(json_body(response)).__name__
@@ -132,11 +149,14 @@ def each_folder(body: bytes, expected: int) -> Iterator[dict[str, Any]]:
         )
 
 
-async def download_token(client: AppleClient, zone: str, document_id: str) -> DownloadToken:
+async def download_token(
+    client: AppleClient, zone: str, document_id: str, owner: str = ""
+) -> DownloadToken:
+    """``owner``: for a file in a folder another Apple ID shares, the owner's record name,
+    which addresses the owner's zone (pyicloud 2026.10.1's ``get_file``)."""
+    path = f"/ws/{zone}/download/by_id" + (f"/{quote(owner, safe='')}" if owner else "")
     response = await client.service(
-        "GET",
-        f"{_root(client, 'docws')}/ws/{zone}/download/by_id",
-        params={"document_id": document_id},
+        "GET", f"{_root(client, 'docws')}{path}", params={"document_id": document_id}
     )
     _raise_for_drive(response)
     if response.status_code == 404:

@@ -65,6 +65,41 @@ async def test_a_host_that_takes_fewer_folders_a_request_still_gives_the_whole_t
     assert len(listing_calls) < 2 * folders  # halving ends: refused batches plus halves
 
 
+async def test_a_folder_shared_with_the_account_is_listed_and_its_files_download(
+    connector: ICloudConnector, sandbox: RunningSandbox, requests_made: RequestLog
+) -> None:
+    """rich@'s "Trip with Sam", another Apple ID's folder: listed like its own, the folder
+    in it with its shareID; its files come from the owner's zone (pyicloud 2026.10.1)."""
+    state = await _login(connector, "rich")
+    requests_made.clear()
+    items = [i async for i in connector.fetch_items(state, "icloud_drive.files", Filters())]
+    by_path = {i["path"]: i for i in items}
+    trip, day = by_path["Trip with Sam"], by_path["Trip with Sam/Day 1"]
+    assert trip["id"].startswith("SHARED_FOLDER::") and trip["kind"] == "folder"
+    assert day["id"].startswith("FOLDER_IN_SHARED_FOLDER::") and day["parent"] == trip["id"]
+    beach = by_path["Trip with Sam/Day 1/beach.jpg"]
+    assert beach["id"].startswith("FILE_IN_SHARED_FOLDER::") and beach["parent"] == day["id"]
+    assert all(i["shared"] == i["path"].startswith("Trip with Sam") for i in items)
+    # A folder shared by someone else counts for its owner, not in rich@'s root.
+    assert by_path[""]["size"] == sum(
+        i["size"] for i in items if i["kind"] == "file" and not i["shared"] and not i["trashed"]
+    )
+    account = sandbox.world.account(apple_id("rich"))
+    assert account is not None
+    tree = world_drive.small_tree(account.content)
+    requests_made.clear()
+    for item in (by_path["Trip with Sam/itinerary.pdf"], beach):
+        [entry] = item["files"]
+        stream = await connector.open_file(state, entry["id"])
+        got = b"".join([chunk async for chunk in stream.iter_bytes()])
+        node = tree.by_id[item["id"]]
+        expected = media.join(world_drive.pieces(account.content, node))
+        assert len(got) == item["size"] == node.size
+        assert hashlib.sha256(got).digest() == hashlib.sha256(expected).digest(), item["name"]
+    owner = f"/download/by_id/{world_drive.SHARE_OWNER}"
+    assert sum(owner in u for u in requests_made.urls) == 2
+
+
 async def test_files_download_byte_exact(
     connector: ICloudConnector, sandbox: RunningSandbox
 ) -> None:
