@@ -63,29 +63,21 @@ class NewMarks:
 
     def __init__(self) -> None:
         self._marks = array("Q")
-        self._met: set[int] = set()  # id hashes: an item listed twice is kept once
         self._ids = zlib.compressobj(6)
         self._packed: list[bytes] = []
         self._lines: list[str] = []  # ids not yet compressed (a few thousand at most)
 
-    def add(self, item_id: str, mark: int) -> bool:
-        """Remember ``item_id``; False if this listing already met it."""
-        key = _key(item_id)
-        if key in self._met:
-            return False
-        self._met.add(key)
+    def add(self, item_id: str, mark: int) -> None:
+        """Remember ``item_id`` (the listing keeps an item met twice out; were one kept
+        twice, reading the cursor would count both as seen)."""
         self._marks.append(mark)
         self._lines.append(json.dumps(item_id))  # ASCII, escaped: never a raw newline
         if len(self._lines) >= _LINES:
             self._pack()
-        return True
 
     def _pack(self) -> None:
         self._packed.append(self._ids.compress(("\n".join(self._lines) + "\n").encode()))
         self._lines = []
-
-    def __contains__(self, item_id: str) -> bool:
-        return _key(item_id) in self._met
 
     def to_cursor(self) -> JSONDict:
         if self._lines:

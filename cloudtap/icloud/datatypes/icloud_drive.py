@@ -163,6 +163,7 @@ async def fetch(
     for _ in range(MAX_DEPTH):
         below: list[_Folder] = []
         async for folder, reply, children in _level(client, level):
+            met: set[str] = set()  # a reply that repeats an item: once is enough
             if folder.id == drive.ROOT_ID:
                 root = to_item(reply, "", False)
                 root["parent"] = None
@@ -173,8 +174,9 @@ async def fetch(
                     continue
                 child_path = f"{folder.path}/{full_name(raw)}" if folder.path else full_name(raw)
                 item = to_item(raw, child_path, folder.trashed)
-                if item["id"] in marks:
-                    continue  # listed twice (a reply that repeats itself): once is enough
+                if item["id"] in met:
+                    continue
+                met.add(item["id"])
                 if _emit(item, known, marks, filters):
                     yield item
                 if raw.get("type") != "FILE":

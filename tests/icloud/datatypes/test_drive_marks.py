@@ -30,7 +30,7 @@ def test_a_100k_cursor_is_small_to_build_keep_and_read() -> None:
     try:
         marks = NewMarks()
         for index in range(ITEMS):
-            assert marks.add(_id(index), index * 7919)
+            marks.add(_id(index), index * 7919)
         cursor = _cursor(marks)
         _, built_peak = tracemalloc.get_traced_memory()
         del marks  # a listing reads its cursor before it starts the next one
@@ -46,7 +46,7 @@ def test_a_100k_cursor_is_small_to_build_keep_and_read() -> None:
     # The dict of ids to 16-hex digests it replaces: 8.7 MB as JSON, ~30 MB in memory
     # (bench/README.md, "iCloud Drive"), before sealing copied it.
     assert size < 4 * 2**20
-    assert built_peak < 20 * 2**20 and read_peak < 20 * 2**20
+    assert built_peak < 8 * 2**20 and read_peak < 20 * 2**20
     assert known is not None
     assert not known.changed(_id(42), 42 * 7919)
     assert known.changed(_id(43), 1)  # its mark differs
@@ -57,8 +57,6 @@ def test_what_changed_and_what_went() -> None:
     marks = NewMarks()
     for index in range(10):
         marks.add(_id(index), index)
-    assert not marks.add(_id(3), 99)  # listed twice: once is kept
-    assert _id(3) in marks and _id(11) not in marks
     known = known_marks(_cursor(marks))
     assert known is not None
     met = [i for i in range(10) if i not in (2, 7)]
