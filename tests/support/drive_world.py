@@ -22,7 +22,12 @@ def world_tree(sandbox: RunningSandbox, name: str) -> world_drive.DriveTree:
 
 def expected_item(tree: world_drive.DriveTree, node: world_drive.DriveNode) -> dict[str, Any]:
     """What the world says an item is, field by field."""
-    below = [n for n in tree.nodes if n.kind == "FILE" and _under(tree, n, node)]
+    # A folder shared by another Apple ID counts for its owner, not in the folders above.
+    below = [
+        n
+        for n in tree.nodes
+        if n.kind == "FILE" and _under(tree, n, node) and (node.shared_by or not n.shared_by)
+    ]
     is_file = node.kind == "FILE"
     return {
         "id": node.drivewsid,
@@ -42,6 +47,7 @@ def expected_item(tree: world_drive.DriveTree, node: world_drive.DriveNode) -> d
         "kind": KINDS[node.kind],
         "trashed": node.trashed,
         "restore_path": node.restore_path,
+        "shared": bool(node.shared_by),
     }
 
 

@@ -26,6 +26,7 @@ VIEWABLE = frozenset(
         "mme_contacts.contacts",
         "mme_calendar.events",
         "cloudkit_reminders.reminders",
+        "icloud_drive.files",
     }
 )
 

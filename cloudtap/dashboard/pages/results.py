@@ -1,16 +1,17 @@
 """``/dashboard/results/{id}``: a result as a page (photo grid, Find My, contacts, calendar,
-reminder lists), its thumbnails poll, and its bytes for the signed-in visitor."""
+reminder lists, the iCloud Drive tree), its thumbnails poll, a Drive file's poll, and its
+bytes for the signed-in visitor."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
 
 from cloudtap.api.resources import polls, results
-from cloudtap.dashboard import albums, result_views, thumbnails
+from cloudtap.dashboard import albums, drive_tree, result_views, thumbnails
 from cloudtap.dashboard.calls import run
 from cloudtap.dashboard.forms import Posted, posted
 from cloudtap.dashboard.render import SECURITY_HEADERS, fragment, page, redirect
@@ -54,12 +55,21 @@ def _grid(visitor: Visitor, result: dict[str, Any]) -> dict[str, Any]:
 
 
 @router.get("/dashboard/results/{result_id}")
-def result_page(result_id: str, visitor: Visitor = Depends(signed_in)) -> HTMLResponse:
+def result_page(
+    result_id: str,
+    visitor: Visitor = Depends(signed_in),
+    folder: str | None = Query(default=None, max_length=1000),
+) -> HTMLResponse:
     result = run(visitor, results.retrieve_result, result_id=result_id)
     title = f"{result['identifier']} result"
     if result["identifier"] == "icpl.photos":
         return page(visitor.request, "photos.html", visitor, title=title, **_grid(visitor, result))
     items = json_items(visitor, stored_result(visitor, result_id))
+    if result["identifier"] == "icloud_drive.files" and items is not None:
+        return page(
+            visitor.request, "drive.html", visitor, title=title,
+            **_drive(visitor, result, items, folder),
+        )  # fmt: skip
     if result["identifier"] == "icpl.albums" and items is not None:
         return page(
             visitor.request, "albums.html", visitor, title=title, **_albums(visitor, result, items)
@@ -79,6 +89,34 @@ def result_page(result_id: str, visitor: Visitor = Depends(signed_in)) -> HTMLRe
     return page(
         visitor.request, "result.html", visitor, title=title, result=result, preview=preview
     )
+
+
+def _drive(
+    visitor: Visitor, result: dict[str, Any], items: list[Any], folder: str | None
+) -> dict[str, Any]:
+    view = drive_tree.folder_view(items, folder)
+    made = drive_tree.file_polls(visitor, _session_of(visitor, result), result["id"])
+    file_ids = {e.id: e.file_id for e in view.entries}
+    found = {i: drive_tree.file_result(p, file_ids.get(i)) for i, p in made.items()}
+    return {
+        "result": result,
+        "view": view,
+        "file_polls": made,
+        "file_results": {i: r for i, r in found.items() if r},
+    }
+
+
+@router.post("/dashboard/results/{result_id}/drive-files")
+def drive_file(result_id: str, post: Posted = Depends(posted)) -> Response:
+    """A Drive file's bytes: one files poll for it (made once), then its page."""
+    visitor = post.visitor
+    result = run(visitor, results.retrieve_result, result_id=result_id)
+    listed = json_items(visitor, stored_result(visitor, result_id)) or []
+    entry = drive_tree.file_item(listed, post.form.get("item"))
+    if result["identifier"] != "icloud_drive.files" or entry is None:
+        return redirect(f"/dashboard/results/{result_id}")  # not a file of this result
+    poll = drive_tree.request_file(visitor, _session_of(visitor, result), result_id, entry)
+    return redirect(f"/dashboard/polls/{poll['id']}")
 
 
 def _albums(visitor: Visitor, result: dict[str, Any], items: list[Any]) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from cloudtap.icloud.client.connector import ICloudConnector
 from cloudtap.icloud.connector import Credentials, Filters, JSONDict
 from cloudtap.sandbox.photos import media
 from cloudtap.sandbox.runtime import RunningSandbox
+from cloudtap.sandbox.services import drive as sandbox_drive
 from cloudtap.sandbox.services.content import drive as world_drive
 from tests.icloud.client.conftest import PASSWORD, RequestLog, apple_id
 from tests.support.drive_world import expected_item, world_tree
@@ -43,6 +44,60 @@ async def test_every_item_is_the_worlds(
     # One request per level of depth (root and trash together, then each level's folders).
     depth = max(tree.path_of(n).count("/") for n in tree.nodes if n.kind != "FILE")
     assert len(listing_calls) == depth + 2, listing_calls
+
+
+async def test_a_host_that_takes_fewer_folders_a_request_still_gives_the_whole_tree(
+    connector: ICloudConnector,
+    sandbox: RunningSandbox,
+    requests_made: RequestLog,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """How many folders drivews takes in one request is not evidenced: a refused batch
+    is split in halves, never given up on nor published short."""
+    state = await _login(connector, "rich")
+    monkeypatch.setattr(sandbox_drive, "MAX_FOLDERS_PER_REQUEST", 2)
+    requests_made.clear()
+    items = [i async for i in connector.fetch_items(state, "icloud_drive.files", Filters())]
+    tree = world_tree(sandbox, "rich")
+    assert sorted(i["id"] for i in items) == sorted(n.drivewsid for n in tree.nodes)
+    listing_calls = [u for u in requests_made.urls if "drivews" in u]
+    folders = sum(1 for n in tree.nodes if n.kind != "FILE") + 1  # and the trash
+    assert len(listing_calls) < 2 * folders  # halving ends: refused batches plus halves
+
+
+async def test_a_folder_shared_with_the_account_is_listed_and_its_files_download(
+    connector: ICloudConnector, sandbox: RunningSandbox, requests_made: RequestLog
+) -> None:
+    """rich@'s "Trip with Sam", another Apple ID's folder: listed like its own, the folder
+    in it with its shareID; its files come from the owner's zone (pyicloud 2026.10.1)."""
+    state = await _login(connector, "rich")
+    requests_made.clear()
+    items = [i async for i in connector.fetch_items(state, "icloud_drive.files", Filters())]
+    by_path = {i["path"]: i for i in items}
+    trip, day = by_path["Trip with Sam"], by_path["Trip with Sam/Day 1"]
+    assert trip["id"].startswith("SHARED_FOLDER::") and trip["kind"] == "folder"
+    assert day["id"].startswith("FOLDER_IN_SHARED_FOLDER::") and day["parent"] == trip["id"]
+    beach = by_path["Trip with Sam/Day 1/beach.jpg"]
+    assert beach["id"].startswith("FILE_IN_SHARED_FOLDER::") and beach["parent"] == day["id"]
+    assert all(i["shared"] == i["path"].startswith("Trip with Sam") for i in items)
+    # A folder shared by someone else counts for its owner, not in rich@'s root.
+    assert by_path[""]["size"] == sum(
+        i["size"] for i in items if i["kind"] == "file" and not i["shared"] and not i["trashed"]
+    )
+    account = sandbox.world.account(apple_id("rich"))
+    assert account is not None
+    tree = world_drive.small_tree(account.content)
+    requests_made.clear()
+    for item in (by_path["Trip with Sam/itinerary.pdf"], beach):
+        [entry] = item["files"]
+        stream = await connector.open_file(state, entry["id"])
+        got = b"".join([chunk async for chunk in stream.iter_bytes()])
+        node = tree.by_id[item["id"]]
+        expected = media.join(world_drive.pieces(account.content, node))
+        assert len(got) == item["size"] == node.size
+        assert hashlib.sha256(got).digest() == hashlib.sha256(expected).digest(), item["name"]
+    owner = f"/download/by_id/{world_drive.SHARE_OWNER}"
+    assert sum(owner in u for u in requests_made.urls) == 2
 
 
 async def test_files_download_byte_exact(

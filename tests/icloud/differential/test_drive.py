@@ -64,3 +64,8 @@ async def test_pyicloud_and_cloudtap_agree_on_the_tree_and_the_bytes(
             downloads += 1
     assert downloads >= 10
     assert {"Holiday.mov", "Essay.pages", "Empty.txt"} <= {n["name"] for n in theirs}
+    # The folder another Apple ID shares with rich@, down to a file in a folder in it.
+    shared = {"Trip with Sam", "Trip with Sam/Day 1", "Trip with Sam/Day 1/beach.jpg"}
+    assert shared <= {n["path"] for n in theirs}
+    assert all(n["sha256"] for n in theirs if n["path"] == "Trip with Sam/Day 1/beach.jpg")
+    assert all(ours[p]["shared"] for p in shared)

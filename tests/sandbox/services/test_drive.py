@@ -24,8 +24,8 @@ def account() -> SandboxAccount:
     return make_account(RICH_DRIVE)
 
 
-async def _folders(client: httpx.AsyncClient, *ids: str) -> list[dict[str, Any]]:
-    body = [{"drivewsid": i, "partialData": False} for i in ids]
+async def _folders(client: httpx.AsyncClient, *ids: str | dict[str, Any]) -> list[dict[str, Any]]:
+    body = [{"drivewsid": i, "partialData": False} if isinstance(i, str) else i for i in ids]
     reply = await client.post("/retrieveItemDetailsInFolders", json=body)
     assert reply.status_code == 200, reply.text
     found: list[dict[str, Any]] = reply.json()
@@ -35,7 +35,7 @@ async def _folders(client: httpx.AsyncClient, *ids: str) -> list[dict[str, Any]]
 async def _walk(client: httpx.AsyncClient) -> dict[str, dict[str, Any]]:
     """Every node reachable from the root and the trash, by drivewsid (many folders a call)."""
     seen: dict[str, dict[str, Any]] = {}
-    waiting = [gen.ROOT_ID, gen.TRASH_REQUEST_ID]
+    waiting: list[str | dict[str, Any]] = [gen.ROOT_ID, gen.TRASH_REQUEST_ID]
     while waiting:
         folders = await _folders(client, *waiting)
         waiting = []
@@ -43,7 +43,9 @@ async def _walk(client: httpx.AsyncClient) -> dict[str, dict[str, Any]]:
             for item in folder["items"]:
                 seen[item["drivewsid"]] = item
                 if item["type"] != "FILE":
-                    waiting.append(item["drivewsid"])
+                    # A folder in a shared folder goes with its share, as pyicloud sends it.
+                    share = {"shareID": item["shareID"]} if "shareID" in item else {}
+                    waiting.append({"drivewsid": item["drivewsid"], **share})
     return seen
 
 
@@ -92,6 +94,35 @@ async def test_unknown_ids_bad_bodies_and_no_session(
     async with service_client("drivews", signed_in=False) as client:
         reply = await client.post("/retrieveItemDetailsInFolders", json=[{"drivewsid": "x"}])
         assert reply.status_code == 421
+
+
+async def test_a_shared_folder_is_listed_with_its_share_and_read_in_its_owners_zone(
+    service_client: ServiceClient, account: SandboxAccount
+) -> None:
+    tree = gen.small_tree(account.content)
+    day = next(n for n in tree.nodes if n.full_name == "Day 1")
+    beach = next(n for n in tree.nodes if n.full_name == "beach.jpg")
+    async with service_client("drivews") as client:
+        [root] = await _folders(client, gen.ROOT_ID)
+        [trip] = [i for i in root["items"] if i["name"] == "Trip with Sam"]
+        assert trip["drivewsid"].startswith("SHARED_FOLDER::") and trip["type"] == "FOLDER"
+        share = trip["shareID"]
+        assert share["zoneID"]["ownerRecordName"] == gen.SHARE_OWNER
+        # Without its share a folder in it is refused; with it, listed.
+        bare = [{"drivewsid": day.drivewsid, "partialData": False}]
+        refused = await client.post("/retrieveItemDetailsInFolders", json=bare)
+        assert refused.status_code == 400
+        [listed] = await _folders(client, {**bare[0], "shareID": share})
+        [item] = listed["items"]
+        assert item["drivewsid"] == beach.drivewsid and item["shareID"] == share
+        assert item["owner"] == {"ownerRecordName": gen.SHARE_OWNER}
+    async with service_client("docws") as client:
+        params = {"document_id": beach.docwsid}
+        mine = await client.get(f"/ws/{beach.zone}/download/by_id", params=params)
+        assert mine.status_code == 404  # not in rich@'s own zone
+        path = f"/ws/{beach.zone}/download/by_id/{gen.SHARE_OWNER}"
+        theirs = await client.get(path, params=params)
+        assert theirs.status_code == 200 and theirs.json()["data_token"]["url"]
 
 
 async def _download(client: httpx.AsyncClient, node: gen.DriveNode) -> httpx.Response:
@@ -176,7 +207,8 @@ def test_the_100k_tree_is_made_on_demand() -> None:
 
 def test_the_documents_meter_counts_the_drive(account: SandboxAccount) -> None:
     tree = gen.small_tree(account.content)
-    held = sum(n.size for n in tree.nodes if n.kind == "FILE")
+    # A folder another Apple ID shares counts against its owner's storage (assumed).
+    held = sum(n.size for n in tree.nodes if n.kind == "FILE" and not n.shared_by)
     assert storage.drive_bytes(account) == held > gen.BIG_FILE_SIZE
     [docs] = [m for m in storage.usage(account).media if m.key == "docs"]
     assert docs.used_bytes >= held

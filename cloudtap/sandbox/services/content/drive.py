@@ -11,6 +11,7 @@ drivews publishes (docs/apple-evidence.md, "iCloud Drive").
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import io
 import zipfile
@@ -64,11 +65,14 @@ class DriveTree:
         return list(self.children.get(drivewsid, []))
 
     def stats(self, folder: DriveNode) -> tuple[int, int]:
-        """(bytes, files) below ``folder``."""
+        """(bytes, files) below ``folder``; a folder shared by another Apple ID counts
+        for its owner, not in the folders above it (assumed)."""
         size = count = 0
         waiting = [folder.drivewsid]
         while waiting:
             for child in self.children.get(waiting.pop(), []):
+                if child.shared_by and not folder.shared_by:
+                    continue
                 if child.kind == "FILE":
                     size, count = size + child.size, count + 1
                 else:
@@ -99,6 +103,7 @@ class How:
     restore_path: str | None = None  # a top-level trashed item: where it came from
     package: bool = False  # a bundle, served as a zip
     gone: bool = False  # deleted for good in the world's revision: made, not added
+    shared_by: str = ""  # a folder another Apple ID (this owner) shares with the account
 
 
 PLAIN = How()
@@ -124,6 +129,7 @@ class _Builder:
         parent: str,
         size: int,
         how: How = PLAIN,
+        shared_by: str = "",
     ) -> DriveNode:
         index = self.made
         self.made += 1
@@ -147,14 +153,26 @@ class _Builder:
             package=how.package,
             trashed=how.trashed,
             restore_path=how.restore_path,
+            item_id=_item_id(self.seed, index) if shared_by else "",
+            shared_by=shared_by,
         )
+
+    def _kind_in(self, parent: DriveNode, kind: str, how: How) -> tuple[str, str]:
+        """(drivewsid prefix, owner): a shared folder and what lies in it are named so
+        (rclone's iclouddrive backend; docs/apple-evidence.md, "iCloud Drive")."""
+        if how.shared_by:
+            return "SHARED_FOLDER", how.shared_by
+        if parent.shared_by:
+            return f"{kind}_IN_SHARED_FOLDER", parent.shared_by
+        return kind, ""
 
     def folder(self, parent: DriveNode, name: str, how: How = PLAIN) -> DriveNode:
         uid = item_uuid(self.seed, "drive", self.made)
         # A top-level item of Recently Deleted remembers where it was; its parent is the trash.
         parent_id = TRASH_ID if how.restore_path else None
+        prefix, owner = self._kind_in(parent, "FOLDER", how)
         node = self._node(
-            f"FOLDER::{parent.zone}::{uid}",
+            f"{prefix}::{parent.zone}::{uid}",
             uid,
             parent.zone,
             name,
@@ -163,6 +181,7 @@ class _Builder:
             parent_id or parent.drivewsid,
             0,
             how,
+            owner,
         )
         self.tree.add(node)
         return node
@@ -184,8 +203,9 @@ class _Builder:
     ) -> DriveNode:
         uid = item_uuid(self.seed, "drive", self.made)
         parent_id = TRASH_ID if how.restore_path else None
+        prefix, owner = self._kind_in(parent, "FILE", how)
         node = self._node(
-            f"FILE::{parent.zone}::{uid}",
+            f"{prefix}::{parent.zone}::{uid}",
             uid,
             parent.zone,
             name,
@@ -194,6 +214,7 @@ class _Builder:
             parent_id or parent.drivewsid,
             size,
             how,
+            owner,
         )
         if not how.gone:  # deleted for good in this revision: made (its index kept), not added
             self.tree.add(node)
@@ -202,6 +223,16 @@ class _Builder:
     def package(self, parent: DriveNode, name: str, extension: str) -> DriveNode:
         size = len(_package_zip(name, extension, self.seed))
         return self.file(parent, name, extension, size, How(package=True))
+
+
+# The CloudKit user record name of whoever shares rich@'s shared folder (a sandbox person).
+SHARE_OWNER = "_5e1f0c2a9b7d4e3f8a6c1b0d2e4f6a8c"
+
+
+def _item_id(seed: int, index: int) -> str:
+    """An ``item_id`` shaped like OpenDAL's captured ones (``CJWdk48eEAAiEB4B…``)."""
+    digest = hashlib.blake2b(f"drive-item:{seed}:{index}".encode(), digest_size=27).digest()
+    return "CJ" + base64.urlsafe_b64encode(digest).decode("ascii").rstrip("=")
 
 
 @lru_cache(maxsize=64)
@@ -238,6 +269,11 @@ def _tree(seed: int, plan: str, revision: int) -> DriveTree:
         b.file(numbers, "export", "csv", 1_024)
         gone = b.folder(root, "Old stuff", How(trashed=True, restore_path="Old stuff"))
         b.file(gone, "left behind", "jpg", 65_536, How(trashed=True))
+        # A folder another Apple ID shares with rich@, a file in it and a folder deeper.
+        trip = b.folder(root, "Trip with Sam", How(shared_by=SHARE_OWNER))
+        b.file(trip, "itinerary", "pdf", 12_345)
+        day = b.folder(trip, "Day 1")
+        b.file(day, "beach", "jpg", 81_920)
     return b.tree
 
 
@@ -282,6 +318,7 @@ __all__ = [
     "BIG_FILE_SIZE",
     "CLOUD_DOCS",
     "ROOT_ID",
+    "SHARE_OWNER",
     "TRASH_ID",
     "TRASH_REQUEST_ID",
     "DriveNode",

@@ -38,6 +38,12 @@ class DriveNode:
     package: bool = False  # a bundle (.pages): served as a zip through ``package_token``
     trashed: bool = False
     restore_path: str | None = None  # where a trashed item came from
+    # In a folder another Apple ID shares with this account (or that folder itself):
+    # drivews names it SHARED_FOLDER / FOLDER_IN_SHARED_FOLDER / FILE_IN_SHARED_FOLDER,
+    # and below the shared folder's own children it is reached by ``item_id`` through
+    # docws (docs/apple-evidence.md, "iCloud Drive": shared folders).
+    item_id: str = ""
+    shared_by: str = ""  # the owner's CloudKit user record name; "" for one's own items
 
     @property
     def full_name(self) -> str:
