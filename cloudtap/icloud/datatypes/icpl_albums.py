@@ -7,7 +7,8 @@ Each item: ``id`` (stable, and what the ``icpl.photos`` filter ``albums`` takes)
 ``date_created`` and ``date_modified`` (null for smart albums and the Shared Library,
 which are not records). A listing costs the zone lists, an indexing check, one album
 query for the top level and one per folder, and one batched count (plus one per Shared
-Library).
+Library). Shared albums (kind ``shared``) come last, with ``owner``, ``sharing`` and
+``contributors`` (``icpl_shared_albums``): the album list and one request per 100 photos.
 """
 
 from __future__ import annotations
@@ -21,7 +22,9 @@ from typing import Literal
 from cloudtap.icloud import errors
 from cloudtap.icloud.connector import Filters, JSONDict
 from cloudtap.icloud.datatypes.icpl_photos import iso_datetime
+from cloudtap.icloud.datatypes.icpl_shared_albums import album_item
 from cloudtap.icloud.datatypes.stream import CursorSink
+from cloudtap.icloud.services import shared_streams
 from cloudtap.icloud.services.photo_albums import (
     ALBUM_COUNT,
     SMART_ALBUMS,
@@ -36,10 +39,12 @@ ITEM_TYPE = "icpl.album"
 SHARED_LIBRARY_NAME = "Shared Library"
 SHARED_LIBRARY_COUNT = "CPLAssetByAssetDateWithoutHiddenOrDeleted"
 
-AlbumKind = Literal["user", "folder", "smart", "shared_library"]
+AlbumKind = Literal["user", "folder", "smart", "shared_library", "shared"]
 _KIND_CODES: dict[AlbumKind, str] = {
-    "user": "a", "folder": "f", "smart": "s", "shared_library": "l",
+    "user": "a", "folder": "f", "smart": "s", "shared_library": "l", "shared": "x",
 }  # fmt: skip
+# A shared album (shared stream) is no CloudKit zone's: its ids name this instead.
+SHARED_STREAMS = "sharedstreams"
 _KINDS_BY_CODE = {code: kind for kind, code in _KIND_CODES.items()}
 
 
@@ -135,3 +140,8 @@ async def fetch(
         ref = AlbumRef(zone.scope, zone.name, "shared_library", "")
         shared = await counts(library, zone, [SHARED_LIBRARY_COUNT])
         yield _item(ref, SHARED_LIBRARY_NAME, None, shared.get(SHARED_LIBRARY_COUNT))
+    # Without the sharedstreams service the account shares no album (it is optional).
+    if library.client.session.service_url(shared_streams.SERVICE):
+        for stream in await shared_streams.albums(library.client):
+            ref = AlbumRef("private", SHARED_STREAMS, "shared", stream.guid)
+            yield await album_item(library.client, ref.to_id(), stream)
