@@ -93,7 +93,7 @@ async def test_lists_without_albums_or_guids_are_errors() -> None:
 
 
 async def test_comments_land_on_their_photo_and_size_zero_is_unknown() -> None:
-    comment = {
+    comment: dict[str, Any] = {
         "recordName": "C1",
         "recordType": "CPLTextComment",
         "fields": {
