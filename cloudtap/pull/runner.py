@@ -382,11 +382,14 @@ class Runner:
     def _pull_shared_albums(self, run: int) -> dict[str, Any] | None:
         """``shared-albums/<Album>/``: every shared album's photos (only those named by
         ``--album`` when it is given); None when the account shares no album. Listed whole
-        every time; a file already in the copy is not fetched again."""
-        listed = self.list_albums()
-        if listed is None:
+        every time (the shared albums alone, then their photos: the album list and a page
+        per 100 photos each); a file already in the copy is not fetched again."""
+        body = self._listing(
+            {"data_types": [ALBUMS], "filters": {"album_kinds": ["shared"]}}, ALBUMS
+        )
+        if body is None:
             return {"error": "no-result"}
-        shared = [a for a in listed if a.get("kind") == "shared"]
+        shared = [a for a in body.get("data") or [] if a.get("kind") == "shared"]
         if self.options.albums:
             shared = [a for a in shared if a.get("name") in self.options.albums]
         entry = self.manifest.data_type(SHARED)

@@ -154,8 +154,11 @@ async def fetch_albums(
         rest = {a: r for a, r in every.items() if r.kind != "shared"}
         async for item in _listed(library, rest, filters, {}):
             yield item
+        listed = {s.guid: s for s in await shared_streams.albums(library.client)}
         for album_id, ref in shared.items():
-            stream = await shared_streams.album(library.client, ref.key)
+            stream = listed.get(ref.key)
+            if stream is None:
+                raise errors.NotFound("that shared album is no longer shared with this account")
             async for item in photo_items(library.client, album_id, stream, filters):
                 yield item
         return

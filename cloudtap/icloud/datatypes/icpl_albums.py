@@ -46,6 +46,7 @@ _KIND_CODES: dict[AlbumKind, str] = {
 # A shared album (shared stream) is no CloudKit zone's: its ids name this instead.
 SHARED_STREAMS = "sharedstreams"
 _KINDS_BY_CODE = {code: kind for kind, code in _KIND_CODES.items()}
+ALBUM_KINDS: tuple[str, ...] = tuple(_KIND_CODES)
 
 
 @dataclass(frozen=True)
@@ -116,8 +117,21 @@ async def fetch(
     library: PhotosLibrary, filters: Filters, set_cursor: CursorSink
 ) -> AsyncIterator[JSONDict]:
     """The smart albums, then user albums and folders (parents first), then each Shared
-    Library. A listing is whole every time: ``since``/``until`` do not apply."""
-    del filters, set_cursor  # albums have no dates to filter on and no change feed here
+    Library, then the shared albums; only those of ``filters.album_kinds`` when given.
+    A listing is whole every time: ``since``/``until`` do not apply."""
+    del set_cursor  # albums have no dates to filter on and no change feed here
+    kinds = set(filters.album_kinds) or set(ALBUM_KINDS)
+    if kinds & {"smart", "user", "folder", "shared_library"}:
+        async for item in _library_albums(library, kinds):
+            yield item
+    # Without the sharedstreams service the account shares no album (it is optional).
+    if "shared" in kinds and library.client.session.service_url(shared_streams.SERVICE):
+        for stream in await shared_streams.albums(library.client):
+            ref = AlbumRef("private", SHARED_STREAMS, "shared", stream.guid)
+            yield await album_item(library.client, ref.to_id(), stream)
+
+
+async def _library_albums(library: PhotosLibrary, kinds: set[str]) -> AsyncIterator[JSONDict]:
     zones = await library.zones()
     primary = zones[0]
     await library.check_indexed(primary)
@@ -127,21 +141,19 @@ async def fetch(
     found = await counts(library, primary, wanted)
     for smart in SMART_ALBUMS:
         ref = AlbumRef("private", PRIMARY_ZONE, "smart", smart.name)
-        yield _item(ref, smart.name, None, found.get(smart.count_id))
+        if "smart" in kinds:
+            yield _item(ref, smart.name, None, found.get(smart.count_id))
     for album in albums:
         kind: AlbumKind = "folder" if album.folder else "user"
+        if kind not in kinds:
+            continue
         ref = AlbumRef("private", PRIMARY_ZONE, kind, album.record_name)
         parent = None
         if album.parent is not None:
             parent = AlbumRef("private", PRIMARY_ZONE, "folder", album.parent).to_id()
         count = None if album.folder else found.get(f"{ALBUM_COUNT}:{album.record_name}")
         yield _item(ref, album.name, parent, count, album.created_ms, album.modified_ms)
-    for zone in zones[1:]:
+    for zone in zones[1:] if "shared_library" in kinds else []:
         ref = AlbumRef(zone.scope, zone.name, "shared_library", "")
         shared = await counts(library, zone, [SHARED_LIBRARY_COUNT])
         yield _item(ref, SHARED_LIBRARY_NAME, None, shared.get(SHARED_LIBRARY_COUNT))
-    # Without the sharedstreams service the account shares no album (it is optional).
-    if library.client.session.service_url(shared_streams.SERVICE):
-        for stream in await shared_streams.albums(library.client):
-            ref = AlbumRef("private", SHARED_STREAMS, "shared", stream.guid)
-            yield await album_item(library.client, ref.to_id(), stream)
