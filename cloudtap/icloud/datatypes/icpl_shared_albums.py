@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
+from cloudtap.icloud.client.apple import AppleClient
 from cloudtap.icloud.connector import Filters, JSONDict
 from cloudtap.icloud.datatypes.icpl_photos import (
     ITEM_TYPE,
@@ -131,7 +132,7 @@ def photo_item(album_id: str, shared: SharedAlbum, photo: SharedPhoto) -> JSONDi
     }
 
 
-async def album_item(client: Any, album_id: str, shared: SharedAlbum) -> JSONDict:
+async def album_item(client: AppleClient, album_id: str, shared: SharedAlbum) -> JSONDict:
     """The album with its count and contributors (read from its photos)."""
     count = 0
     names: dict[str, None] = {}
@@ -157,7 +158,7 @@ async def album_item(client: Any, album_id: str, shared: SharedAlbum) -> JSONDic
 
 
 async def photo_items(
-    client: Any, album_id: str, shared: SharedAlbum, filters: Filters
+    client: AppleClient, album_id: str, shared: SharedAlbum, filters: Filters
 ) -> AsyncIterator[JSONDict]:
     """The album's photos in its order; ``since``/``until`` apply to ``date_uploaded``."""
     async for page in album_pages(client, shared):
