@@ -59,6 +59,9 @@ class Filters:
     # ``icpl.photos`` only: list just these albums' assets (``icpl.albums`` item ids), in
     # album order; other data types ignore it.
     albums: tuple[str, ...] = ()
+    # ``icpl.albums`` only: list just albums of these kinds (e.g. ``("shared",)``); such a
+    # listing is partial, so it leaves no cursor. Other data types ignore it.
+    album_kinds: tuple[str, ...] = ()
 
     def admit(self, moment: datetime | None) -> bool:
         """Whether an item of ``moment`` lies strictly between ``since`` and ``until``

@@ -1,5 +1,6 @@
 """A poll payload's filters: ``since``/``until``, under ``filters`` or top-level, and
-``filters.albums`` (``icpl.albums`` ids an ``icpl.photos`` listing is limited to).
+``filters.albums`` (``icpl.albums`` ids an ``icpl.photos`` listing is limited to) and
+``filters.album_kinds`` (the kinds an ``icpl.albums`` listing is limited to).
 
 ``payload.filters.since/until`` is canonical; the same keys at the top level of the
 payload are accepted as a shorthand. Both the API (to refuse bad input with a 400) and
@@ -13,7 +14,7 @@ from typing import Any
 
 from cloudtap.icloud import errors
 from cloudtap.icloud.connector import Filters
-from cloudtap.icloud.datatypes.icpl_albums import AlbumRef
+from cloudtap.icloud.datatypes.icpl_albums import ALBUM_KINDS, AlbumRef
 
 DATE_KEYS = ("since", "until")
 MAX_ALBUMS = 100
@@ -67,7 +68,23 @@ def filters_of(payload: dict[str, Any]) -> Filters:
     since, until = found["since"], found["until"]
     if since is not None and until is not None and since >= until:
         raise InvalidFilter("payload.until", "until must be later than since")
-    return Filters(since=since, until=until, albums=albums_of(nested.get("albums")))
+    return Filters(
+        since=since,
+        until=until,
+        albums=albums_of(nested.get("albums")),
+        album_kinds=album_kinds_of(nested.get("album_kinds")),
+    )
+
+
+def album_kinds_of(value: Any) -> tuple[str, ...]:
+    """``filters.album_kinds``: a non-empty list of ``icpl.album`` kinds."""
+    if value is None:
+        return ()
+    field = "payload.filters.album_kinds"
+    known = ", ".join(ALBUM_KINDS)
+    if not isinstance(value, list) or not value or any(k not in ALBUM_KINDS for k in value):
+        raise InvalidFilter(field, f"expected a list of album kinds ({known})")
+    return tuple(dict.fromkeys(value))
 
 
 def albums_of(value: Any) -> tuple[str, ...]:

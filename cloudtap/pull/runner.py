@@ -39,6 +39,7 @@ from cloudtap.pull.exporters import drive as drive_export
 from cloudtap.pull.exporters import notes as notes_export
 from cloudtap.pull.exporters import photos as photos_export
 from cloudtap.pull.exporters import reminders as reminders_export
+from cloudtap.pull.exporters import shared_albums as shared_export
 from cloudtap.pull.items import ItemStore
 from cloudtap.pull.manifest import Manifest, Refusal
 from cloudtap.pull.paths import OutsideCopy, append_private, inside
@@ -57,6 +58,8 @@ ALBUMS = "icpl.albums"  # read for --album and --list-albums, not copied
 LAYOUTS = ("dates", "albums")
 ALBUMS_PER_POLL = 100  # the albums filter's limit (docs/data-types.md)
 DRIVE = drive_export.DATA_TYPE
+# Shared albums' photos: pulled with photos (no data type of their own to ask for).
+SHARED = shared_export.DATA_TYPE
 ALL_TYPES = (
     PHOTOS,
     CONTACTS,
@@ -119,6 +122,11 @@ def now_iso() -> str:
     return datetime.now(UTC).isoformat()
 
 
+def library_albums(listed: list[Item]) -> list[Item]:
+    """The library's albums: shared albums are pulled on their own (``shared-albums/``)."""
+    return [a for a in listed if a.get("kind") != "shared"]
+
+
 def album_ids(listed: list[Item], names: tuple[str, ...]) -> list[str]:
     """The ``icpl.albums`` ids of albums named ``names`` (icloudpd's ``--album``); an
     unknown name, or a folder's, is an error naming the albums there are."""
@@ -145,6 +153,8 @@ def wanted_files(data_type: str, item: Item, options: PullOptions) -> list[Wante
         return notes_export.wanted(item)
     if data_type == DRIVE:
         return drive_export.wanted(item)
+    if data_type == SHARED:
+        return shared_export.wanted(item)
     return []
 
 
@@ -221,6 +231,12 @@ class Runner:
         for data_type in self.options.data_types:
             summary.data_types[data_type] = self._pull_type(data_type, summary, run_number)
         photos = summary.data_types.get(PHOTOS)
+        if photos is not None and not photos.get("error"):
+            shared = self._pull_shared_albums(run_number)
+            if shared is not None:
+                summary.files_fetched += shared.get("files_fetched", 0)
+                summary.bytes_fetched += shared.get("bytes_fetched", 0)
+                summary.data_types[SHARED] = shared
         if self.options.layout == "albums" and photos is not None and not photos.get("error"):
             summary.data_types[ALBUMS] = self._mirror_albums()
         summary.finished = now_iso()
@@ -307,7 +323,11 @@ class Runner:
                 entry["error"] = "no-result"
                 self.manifest.save()
                 return None
-            payload["filters"] = {"albums": album_ids(albums, self.options.albums)}
+            shared = {str(a.get("name")) for a in albums if a.get("kind") == "shared"}
+            names = tuple(n for n in self.options.albums if n not in shared)
+            if not names:  # only shared albums asked for: they are pulled on their own
+                return [], [], {}
+            payload["filters"] = {"albums": album_ids(library_albums(albums), names)}
         poll = self.client.poll(self.session_id, payload)
         errors = [
             e
@@ -335,10 +355,11 @@ class Runner:
         """``albums/`` made to mirror the albums as listed now (their members' files
         linked from the date tree); left as it was when a listing fails."""
         self.progress.listing(ALBUMS, "full")
-        listed = self.list_albums()
-        wanted = (
-            set(album_ids(listed, self.options.albums)) if listed and self.options.albums else None
-        )
+        everything = self.list_albums()
+        listed = None if everything is None else library_albums(everything)
+        shared = {str(a.get("name")) for a in everything or [] if a.get("kind") == "shared"}
+        names = tuple(n for n in self.options.albums if n not in shared)
+        wanted = set(album_ids(listed, names)) if listed and self.options.albums else None
         folders = album_folders.album_folders(listed or [], wanted)
         members = self._album_members(list(folders)) if listed is not None else None
         if members is None:
@@ -356,6 +377,63 @@ class Runner:
         self.progress.done(ALBUMS)
         return {"albums": len(folders), "links": len(done.kept), "made": done.made,
                 "removed": done.removed}  # fmt: skip
+
+    # -- shared albums ---------------------------------------------------------------
+
+    def _pull_shared_albums(self, run: int) -> dict[str, Any] | None:
+        """``shared-albums/<Album>/``: every shared album's photos (only those named by
+        ``--album`` when it is given); None when the account shares no album. Listed whole
+        every time (the shared albums alone, then their photos: the album list and a page
+        per 100 photos each); a file already in the copy is not fetched again."""
+        body = self._listing(
+            {"data_types": [ALBUMS], "filters": {"album_kinds": ["shared"]}}, ALBUMS
+        )
+        if body is None:
+            return {"error": "no-result"}
+        shared = [a for a in body.get("data") or [] if a.get("kind") == "shared"]
+        if self.options.albums:
+            shared = [a for a in shared if a.get("name") in self.options.albums]
+        entry = self.manifest.data_type(SHARED)
+        items = self.store.load(SHARED)
+        if not shared and not items:
+            return None
+        report: dict[str, Any] = {"mode": "full", "listing_started": time.time()}
+        self.progress.listing(SHARED, "full")
+        folders = shared_export.album_folders(shared)
+        names = {str(a.get("id")): str(a.get("name")) for a in shared}
+        members = self._album_members(list(folders)) if folders else {}
+        if members is None:
+            entry["error"] = "no-result"
+            self.manifest.save()
+            self.progress.done(SHARED, "failed: no-result")
+            return {"error": "no-result"}
+        entry.pop("error", None)
+        fresh: dict[str, Item] = {}
+        for album_id, folder in folders.items():
+            for item in shared_export.place(members[album_id], folder):
+                fresh[str(item.get("id"))] = {**item, "shared_album_name": names[album_id]}
+        # With --album, the albums not asked for are not gone.
+        asked = set(self.options.albums)
+        gone = [
+            i
+            for i, item in items.items()
+            if i not in fresh and (not asked or item.get("shared_album_name") in asked)
+        ]
+        report["listed"] = len(fresh)
+        report["deleted"] = self._record_deletions(SHARED, entry, items, fresh, gone)
+        self._follow_items(SHARED, items, fresh)  # a renamed album moves its photos
+        items.update(fresh)
+        self.store.save(SHARED, items)
+        entry["listed_at"] = entry["last_full"] = now_iso()
+        entry["count"] = len(items) - len(entry["deleted"])
+        report["listing_finished"] = time.time()
+        self.manifest.save()
+        self.progress.listed(SHARED, len(items))
+        fetched, size = self._fetch_files(SHARED, items, entry, run)
+        report.update(files_fetched=fetched, bytes_fetched=size, files_finished=time.time())
+        self.manifest.save()
+        self.progress.done(SHARED)
+        return report
 
     def _album_members(self, album_ids_: list[str]) -> dict[str, list[Item]] | None:
         """album id → its assets (``icpl.photos`` filtered by ``albums``); None when a

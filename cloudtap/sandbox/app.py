@@ -56,6 +56,7 @@ _HOST_MODULES: list[str] = [
     "cloudtap.sandbox.services.reminders_legacy",
     "cloudtap.sandbox.services.account",
     "cloudtap.sandbox.services.drive",  # drivews (the tree) and docws (download tokens)
+    "cloudtap.sandbox.services.sharedstreams",  # shared albums
     "cloudtap.sandbox.control",  # cloudtap's own buttons (accept terms, approve a device)
 ]
 

@@ -67,6 +67,8 @@ def _check_mirror(sandbox: PullSandbox, root: Path) -> None:
     for file_id, entry in manifest["files"].items():
         st = (root / entry["path"]).stat()
         by_inode[(st.st_dev, st.st_ino)] = entry["path"]
+        if entry["data_type"] != "icpl.photos":
+            continue  # shared albums' own files (shared-albums/), never linked from albums/
         ref = PhotoFileRef.parse(file_id)
         if entry["kind"] in ("original", "live") and ref.zone_name == PRIMARY_ZONE:
             asset_of[entry["path"]] = photo_index(account, PRIMARY_ZONE, ref.record_name)

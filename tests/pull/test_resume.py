@@ -13,10 +13,13 @@ from typing import Any
 import pytest
 
 from cloudtap.icloud.files.icpl import PhotoFileRef
+from cloudtap.icloud.files.shared_photo import SCHEME as SHARED_SCHEME
+from cloudtap.icloud.files.shared_photo import SharedPhotoFileRef
 from cloudtap.pull.manifest import Manifest
 from cloudtap.sandbox.hosts import CONTENT
 from cloudtap.sandbox.photos.container import PRIMARY_ZONE
 from cloudtap.sandbox.photos.resources import PREFIXES
+from cloudtap.sandbox.photos.shared_streams import ALBUM_STRIDE, shared_streams
 from cloudtap.sandbox.photos.urls import decode_token
 from tests.pull.ground_truth import photo_bytes, photo_index, visible_photos
 from tests.pull.sandbox_world import PASSWORD, REPO, SLOW, PullSandbox, pull_command, run_pull
@@ -30,23 +33,31 @@ def _manifest(root: Path) -> dict[str, Any]:
     return Manifest.load(root).data
 
 
-def _world_key(sandbox: PullSandbox, file_id: str) -> tuple[bool, int, int]:
-    """(shared, asset index, resource code): what the sandbox's download URLs name."""
+def _world_key(sandbox: PullSandbox, file_id: str) -> tuple[str, bool, int, int]:
+    """(source, shared, index, resource code): what the sandbox's download URLs name."""
+    if file_id.startswith(SHARED_SCHEME):  # a shared album's photo (shared-albums/)
+        shared = SharedPhotoFileRef.parse(file_id)
+        for stream in shared_streams(sandbox.account(SLOW)):
+            for position, photo in enumerate(stream.photos):
+                if shared.record_name in (photo.spec.master_name, photo.spec.asset_name):
+                    index = stream.ordinal * ALBUM_STRIDE + position
+                    return "s", False, index, PREFIXES.index(shared.resource)
+        raise AssertionError(f"no shared photo holds {file_id}")
     ref = PhotoFileRef.parse(file_id)
     index = photo_index(sandbox.account(SLOW), ref.zone_name, ref.record_name)
-    return ref.zone_name != PRIMARY_ZONE, index, PREFIXES.index(ref.resource)
+    return "g", ref.zone_name != PRIMARY_ZONE, index, PREFIXES.index(ref.resource)
 
 
-def _downloads(sandbox: PullSandbox, since: float) -> list[tuple[bool, int, int]]:
+def _downloads(sandbox: PullSandbox, since: float) -> list[tuple[str, bool, int, int]]:
     """Downloads that started after ``since``: transfers the killed run had in flight are
     logged when the proxy notices the dead peer, which may be later."""
-    out = []
+    out: list[tuple[str, bool, int, int]] = []
     for exchange in sandbox.running.exchanges():
         if exchange.host != CONTENT or exchange.method != "GET" or exchange.started < since:
             continue
         ref = decode_token(exchange.path.split("/")[2])
         assert ref is not None, exchange.path
-        out.append((ref.shared, ref.index, ref.code))
+        out.append((ref.source, ref.shared, ref.index, ref.code))
     return out
 
 
@@ -101,6 +112,8 @@ def test_killed_pull_resumes_without_fetching_twice(
     account = pull_sandbox.account(SLOW)
     originals = set()
     for file_id, entry in files.items():
+        if entry["data_type"] != "icpl.photos":
+            continue  # a shared album's own copy (test_cli_shared_albums checks those)
         ref = PhotoFileRef.parse(file_id)
         index = photo_index(account, ref.zone_name, ref.record_name)
         expected = photo_bytes(pull_sandbox.world, account, ref.zone_name, index, ref.resource)

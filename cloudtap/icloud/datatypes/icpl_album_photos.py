@@ -6,7 +6,10 @@ asset in several of them is published once, where it first appears, and its ``al
 lists every asked-for album holding it. A user album is looked up first, so an id naming
 no album is an error, not an empty listing.
 
-A whole listing (no dates) leaves a cursor: each zone's sync token, taken first, and each
+A shared album (kind ``shared``) is read through ``sharedstreams`` after the others, its
+photos with ``contributor`` and ``comments`` (``icpl_shared_albums``); a poll naming one
+is whole every time and leaves no cursor. Otherwise a whole listing (no dates) leaves a
+cursor: each zone's sync token, taken first, and each
 album's members. A later poll from it returns only what the albums gained or lost
 (``icpl_album_changes``): one request when nothing changed.
 """
@@ -20,7 +23,9 @@ from cloudtap.icloud.connector import Filters, JSONDict
 from cloudtap.icloud.datatypes.icpl_album_changes import membership, zone_changes, zone_tokens
 from cloudtap.icloud.datatypes.icpl_albums import SHARED_LIBRARY_COUNT, AlbumRef
 from cloudtap.icloud.datatypes.icpl_photos import item_id, to_item, within
+from cloudtap.icloud.datatypes.icpl_shared_albums import photo_items
 from cloudtap.icloud.datatypes.stream import CursorSink, removed
+from cloudtap.icloud.services import shared_streams
 from cloudtap.icloud.services.cloudkit import field_value
 from cloudtap.icloud.services.photo_albums import (
     ALBUM_ASSETS,
@@ -131,7 +136,22 @@ async def fetch_albums(
     """The albums' assets; from a cursor (an earlier whole listing of the same albums),
     only what they gained or lost since: the assets whose albums changed, and
     ``removed`` for those no longer in any of them."""
-    refs = {album_id: AlbumRef.parse(album_id) for album_id in dict.fromkeys(filters.albums)}
+    every = {album_id: AlbumRef.parse(album_id) for album_id in dict.fromkeys(filters.albums)}
+    shared = {a: r for a, r in every.items() if r.kind == "shared"}
+    if shared:
+        # Shared albums have no change feed: such a poll is whole and leaves no cursor.
+        rest = {a: r for a, r in every.items() if r.kind != "shared"}
+        async for item in _listed(library, rest, filters, {}):
+            yield item
+        listed = {s.guid: s for s in await shared_streams.albums(library.client)}
+        for album_id, ref in shared.items():
+            stream = listed.get(ref.key)
+            if stream is None:
+                raise errors.NotFound("that shared album is no longer shared with this account")
+            async for item in photo_items(library.client, album_id, stream, filters):
+                yield item
+        return
+    refs = every
     zones = list({ref.zone.key: ref.zone for ref in refs.values()}.values())
     kept = _kept(filters.cursor, refs)
     if kept is not None:

@@ -7,9 +7,11 @@ Each item: ``id`` (stable, and what the ``icpl.photos`` filter ``albums`` takes)
 ``date_created`` and ``date_modified`` (null for smart albums and the Shared Library,
 which are not records). A listing costs the zone lists, an indexing check, one album
 query for the top level and one per folder, and one batched count (plus one per Shared
-Library), and each zone's sync token for the cursor. A listing resumed from those tokens
-first asks the zones' change feed (``changes``): when no zone changed since, no album,
-folder or count did either, and nothing more is asked.
+Library), and each zone's sync token for the cursor. Shared albums (kind ``shared``) come
+last, with ``owner``, ``sharing`` and ``contributors`` (``icpl_shared_albums``): the album
+list and one request per 100 photos. A listing resumed from the zones' tokens first asks
+their change feed (``changes``): when no zone changed since, no library album, folder or
+count did either, and only the shared albums (no zone's records) are listed again.
 """
 
 from __future__ import annotations
@@ -24,8 +26,10 @@ from cloudtap.icloud import errors
 from cloudtap.icloud.connector import Filters, JSONDict
 from cloudtap.icloud.datatypes.icpl_album_changes import zone_changes, zone_tokens
 from cloudtap.icloud.datatypes.icpl_photos import iso_datetime
-from cloudtap.icloud.datatypes.listing_diff import FeedChanges
+from cloudtap.icloud.datatypes.icpl_shared_albums import album_item
+from cloudtap.icloud.datatypes.listing_diff import CURSOR_KEY, FeedChanges, digest
 from cloudtap.icloud.datatypes.stream import CursorSink
+from cloudtap.icloud.services import shared_streams
 from cloudtap.icloud.services.photo_albums import (
     ALBUM_COUNT,
     SMART_ALBUMS,
@@ -41,11 +45,14 @@ SHARED_LIBRARY_NAME = "Shared Library"
 SHARED_LIBRARY_COUNT = "CPLAssetByAssetDateWithoutHiddenOrDeleted"
 ZONES_KEY = "album_zones"  # the cursor's zone sync tokens (zone key → token)
 
-AlbumKind = Literal["user", "folder", "smart", "shared_library"]
+AlbumKind = Literal["user", "folder", "smart", "shared_library", "shared"]
 _KIND_CODES: dict[AlbumKind, str] = {
-    "user": "a", "folder": "f", "smart": "s", "shared_library": "l",
+    "user": "a", "folder": "f", "smart": "s", "shared_library": "l", "shared": "x",
 }  # fmt: skip
+# A shared album (shared stream) is no CloudKit zone's: its ids name this instead.
+SHARED_STREAMS = "sharedstreams"
 _KINDS_BY_CODE = {code: kind for kind, code in _KIND_CODES.items()}
+ALBUM_KINDS: tuple[str, ...] = tuple(_KIND_CODES)
 
 
 @dataclass(frozen=True)
@@ -116,8 +123,28 @@ async def fetch(
     library: PhotosLibrary, filters: Filters, set_cursor: CursorSink
 ) -> AsyncIterator[JSONDict]:
     """The smart albums, then user albums and folders (parents first), then each Shared
-    Library. A listing is whole every time: ``since``/``until`` do not apply."""
-    del filters  # albums have no dates to filter on
+    Library, then the shared albums; only those of ``filters.album_kinds`` when given.
+    A listing is whole every time: ``since``/``until`` do not apply."""
+    kinds = set(filters.album_kinds) or set(ALBUM_KINDS)
+    if kinds & {"smart", "user", "folder", "shared_library"}:
+        async for item in _library_albums(library, kinds, set_cursor):
+            yield item
+    if "shared" in kinds:
+        async for item in _shared_albums(library):
+            yield item
+
+
+async def _shared_albums(library: PhotosLibrary) -> AsyncIterator[JSONDict]:
+    # Without the sharedstreams service the account shares no album (it is optional).
+    if library.client.session.service_url(shared_streams.SERVICE):
+        for stream in await shared_streams.albums(library.client):
+            ref = AlbumRef("private", SHARED_STREAMS, "shared", stream.guid)
+            yield await album_item(library.client, ref.to_id(), stream)
+
+
+async def _library_albums(
+    library: PhotosLibrary, kinds: set[str], set_cursor: CursorSink
+) -> AsyncIterator[JSONDict]:
     zones = await library.zones()
     tokens = await zone_tokens(library, zones)  # before anything is read
     if len(tokens) == len(zones):
@@ -130,16 +157,19 @@ async def fetch(
     found = await counts(library, primary, wanted)
     for smart in SMART_ALBUMS:
         ref = AlbumRef("private", PRIMARY_ZONE, "smart", smart.name)
-        yield _item(ref, smart.name, None, found.get(smart.count_id))
+        if "smart" in kinds:
+            yield _item(ref, smart.name, None, found.get(smart.count_id))
     for album in albums:
         kind: AlbumKind = "folder" if album.folder else "user"
+        if kind not in kinds:
+            continue
         ref = AlbumRef("private", PRIMARY_ZONE, kind, album.record_name)
         parent = None
         if album.parent is not None:
             parent = AlbumRef("private", PRIMARY_ZONE, "folder", album.parent).to_id()
         count = None if album.folder else found.get(f"{ALBUM_COUNT}:{album.record_name}")
         yield _item(ref, album.name, parent, count, album.created_ms, album.modified_ms)
-    for zone in zones[1:]:
+    for zone in zones[1:] if "shared_library" in kinds else []:
         ref = AlbumRef(zone.scope, zone.name, "shared_library", "")
         shared = await counts(library, zone, [SHARED_LIBRARY_COUNT])
         yield _item(ref, SHARED_LIBRARY_NAME, None, shared.get(SHARED_LIBRARY_COUNT))
@@ -150,7 +180,9 @@ async def changes(library: PhotosLibrary, cursor: JSONDict) -> FeedChanges | Non
     tokens: albums, folders and the assets every count is made of are records of those
     zones, and a CloudKit sync token covers every record of its zone. One
     ``changes/zone`` per database says so; None (list every album again) when a zone
-    changed, a Shared Library came or went, or Apple gave no new token."""
+    changed, a Shared Library came or went, or Apple gave no new token. Shared albums
+    are no zone's records and have no feed: they are listed again and compared with the
+    cursor's digests."""
     kept = cursor.get(ZONES_KEY)
     if not isinstance(kept, dict) or not kept:
         return None
@@ -160,4 +192,10 @@ async def changes(library: PhotosLibrary, cursor: JSONDict) -> FeedChanges | Non
     probe = await zone_changes(library, zones, {str(k): str(v) for k, v in kept.items()})
     if probe.changed or len(probe.tokens) != len(zones):
         return None
-    return FeedChanges(items=[], removed=[], cursor={ZONES_KEY: probe.tokens})
+    listed = cursor.get(CURSOR_KEY)
+    digests = {str(k): str(v) for k, v in listed.items()} if isinstance(listed, dict) else {}
+    shared = [item async for item in _shared_albums(library)]
+    now = {str(item["id"]) for item in shared}
+    gone = [i for i in digests if i not in now and AlbumRef.parse(i).kind == "shared"]
+    changed = [item for item in shared if digests.get(str(item["id"])) != digest(item)]
+    return FeedChanges(items=changed, removed=gone, cursor={ZONES_KEY: probe.tokens})

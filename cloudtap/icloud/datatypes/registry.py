@@ -41,7 +41,7 @@ def _photos(
     return icpl_photos.fetch(PhotosLibrary(client), filters, set_cursor)
 
 
-def _albums(
+def _all_albums(
     client: AppleClient, filters: Filters, set_cursor: CursorSink
 ) -> AsyncIterator[JSONDict]:
     return icpl_albums.fetch(PhotosLibrary(client), filters, set_cursor)
@@ -51,13 +51,24 @@ async def _album_changes(client: AppleClient, cursor: JSONDict) -> FeedChanges |
     return await icpl_albums.changes(PhotosLibrary(client), cursor)
 
 
+_diffed_albums = diffed(_all_albums, _album_changes)
+
+
+def _albums(
+    client: AppleClient, filters: Filters, set_cursor: CursorSink
+) -> AsyncIterator[JSONDict]:
+    if filters.album_kinds:  # a partial listing: nothing to diff against, no cursor
+        return icpl_albums.fetch(PhotosLibrary(client), filters, lambda cursor: None)
+    return _diffed_albums(client, filters, set_cursor)
+
+
 DATA_TYPES: dict[str, Fetcher] = {
     icpl_photos.DATA_TYPE: _photos,
     # No change feed from Apple for these: changes since a whole listing are worked out
     # here (listing_diff), so a resumed listing publishes nothing twice. Contacts has a
     # feed (/co/changeset), and the albums' zones one that says whether anything changed:
     # asked first; the digests stay for when they give no answer.
-    icpl_albums.DATA_TYPE: diffed(_albums, _album_changes),
+    icpl_albums.DATA_TYPE: _albums,
     mme_contacts.DATA_TYPE: diffed(mme_contacts.fetch, mme_contacts.changes),
     mme_calendar.DATA_TYPE: diffed(mme_calendar.fetch),
     mme_notes.DATA_TYPE: mme_notes.fetch,

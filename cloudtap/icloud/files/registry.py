@@ -1,7 +1,8 @@
 """File id scheme -> how to open it.
 
-``icpl://`` are iCloud Photos resources, ``mme_contact_image://`` photos of contacts,
-``mme_notes_attachment://`` files attached to notes, ``icloud_drive://`` iCloud Drive files.
+``icpl://`` are iCloud Photos resources, ``icpl_shared://`` those of shared albums,
+``mme_contact_image://`` photos of contacts, ``mme_notes_attachment://`` files attached to
+notes, ``icloud_drive://`` iCloud Drive files.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from contextlib import AbstractAsyncContextManager
 
 from cloudtap.icloud import errors
 from cloudtap.icloud.client.apple import AppleClient
-from cloudtap.icloud.files import contact_image, drive_file, icpl, note_attachment
+from cloudtap.icloud.files import contact_image, drive_file, icpl, note_attachment, shared_photo
 from cloudtap.icloud.files.stream import DownloadStream
 from cloudtap.icloud.services.cloudkit import CloudKitDatabase
 from cloudtap.icloud.services.photos import PhotosLibrary
@@ -67,8 +68,21 @@ async def open_drive_file(file_id: str, open_client: ClientFactory) -> DownloadS
     return DownloadStream(info, url, open_client, refresh)
 
 
+async def open_shared_photo(file_id: str, open_client: ClientFactory) -> DownloadStream:
+    ref = shared_photo.SharedPhotoFileRef.parse(file_id)
+    async with open_client() as client:
+        info, url = await shared_photo.locate(client, ref)
+
+    async def refresh(client: AppleClient) -> str:
+        _, fresh = await shared_photo.locate(client, ref)
+        return fresh
+
+    return DownloadStream(info, url, open_client, refresh)
+
+
 _OPENERS = {
     icpl.SCHEME: open_photo,
+    shared_photo.SCHEME: open_shared_photo,
     contact_image.SCHEME: open_contact_image,
     note_attachment.SCHEME: open_note_attachment,
     drive_file.SCHEME: open_drive_file,

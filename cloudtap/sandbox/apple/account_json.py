@@ -124,6 +124,11 @@ def webservices(account: SandboxAccount) -> dict[str, Any]:
         # iCloud Photos switched off: Apple lists the service but not as active.
         for key in ("photos", "photosupload"):
             services[key]["status"] = "inactive"
+    elif account.photos is not None:
+        # Shared albums: absent from the captures (accounts without any), read by pyicloud
+        # and other public clients where listed (docs/apple-evidence.md, "Shared albums").
+        url = service_url("sharedstreams", partition, account.china)
+        services["sharedstreams"] = {"url": url, "status": "active"}
     return services
 
 

@@ -48,6 +48,8 @@ def resolve(world: SandboxWorld, ref: ContentRef) -> Blob | None:
         return _note_attachment(account, ref.index, ref.code)
     if account is not None and ref.source == "d":
         return _drive_file(account, ref.index)
+    if account is not None and ref.source == "s" and 0 <= ref.code < len(PREFIXES):
+        return _shared_photo(account, ref.index, PREFIXES[ref.code])
     if account is None or not account.photos_enabled or not 0 <= ref.code < len(PREFIXES):
         return None
     prefix = PREFIXES[ref.code]
@@ -61,21 +63,31 @@ def resolve(world: SandboxWorld, ref: ContentRef) -> Blob | None:
         # Purged assets (indices past the end) keep working URLs, like a stale CDN link.
         if ref.index >= limit + max(1, limit // 100):
             return None
-        spec = generator.asset(seed, zone, ref.index)
-        res = spec.resource(prefix)
-        if res is None:
-            return None
-        key = hashlib.blake2b(repr((spec.seed, zone, spec.index, prefix)).encode()).digest()
-        data = media.render_or_filler(
-            res.media, res.width, res.height, res.size, key, f"{spec.filename} {prefix}"
-        )
-        return Blob(data, checksum("file", spec.seed, zone, spec.index, prefix))
+        return _blob(generator.asset(seed, zone, ref.index), prefix)
     if ref.source == "r" and isinstance(library, ReplayLibrary):
         from cloudtap.sandbox.photos.replay import replay_blob
 
         found = replay_blob(library.cassette, ref.shared, ref.index, prefix)
         return None if found is None else Blob(*found)
     return None
+
+
+def _blob(spec: generator.AssetSpec, prefix: str) -> Blob | None:
+    res = spec.resource(prefix)
+    if res is None:
+        return None
+    key = hashlib.blake2b(repr((spec.seed, spec.zone, spec.index, prefix)).encode()).digest()
+    data = media.render_or_filler(
+        res.media, res.width, res.height, res.size, key, f"{spec.filename} {prefix}"
+    )
+    return Blob(data, checksum("file", spec.seed, spec.zone, spec.index, prefix))
+
+
+def _shared_photo(account: SandboxAccount, index: int, prefix: str) -> Blob | None:
+    from cloudtap.sandbox.photos.shared_streams import stream_photo
+
+    photo = stream_photo(account, index)
+    return None if photo is None else _blob(photo.spec, prefix)
 
 
 def _note_attachment(account: SandboxAccount, note_index: int, code: int) -> Blob | None:

@@ -21,10 +21,11 @@ from urllib.parse import quote
 from cloudtap.sandbox.hosts import CONTENT, CONTENT_CN
 
 # generated photo | replayed photo | note attachment | iCloud Drive file (by tree index)
-Source = Literal["g", "r", "n", "d"]
+# | shared album photo (sandbox.photos.shared_streams)
+Source = Literal["g", "r", "n", "d", "s"]
 _HEAD = struct.Struct(">BcBIB")
 _VERSION = 1
-_SOURCES: dict[bytes, Source] = {b"g": "g", b"r": "r", b"n": "n", b"d": "d"}
+_SOURCES: dict[bytes, Source] = {b"g": "g", b"r": "r", b"n": "n", b"d": "d", b"s": "s"}
 
 
 @dataclass(frozen=True)

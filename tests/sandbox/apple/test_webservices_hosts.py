@@ -46,6 +46,10 @@ async def test_webservices_match_the_capture(apple: Apple, apple_id: str, truste
     assert body["hsaTrustedBrowser"] is trusted
     ours = body["webservices"]
     theirs = captured_webservices()
+    # Shared albums' host comes on top for accounts with photos (captures have none;
+    # docs/apple-evidence.md, "Shared albums"), on the account's own partition.
+    shared = ours.pop("sharedstreams")
+    assert shared["url"] == ours["ckdatabasews"]["url"].replace("ckdatabasews", "sharedstreams")
     # Apple lists the same 28 services before and after the second factor.
     assert list(ours) == list(theirs)
     for key, entry in theirs.items():
@@ -57,7 +61,7 @@ async def test_partition_hosts_are_served(apple: Apple) -> None:
     await apple.signin("no2fa@sandbox.cloudtap.dev")
     services = (await apple.account_login()).json()["webservices"]
     app = SandboxApp(apple.world)
-    for key in ("findme", "contacts", "calendar", "account", "ckdatabasews"):
+    for key in ("findme", "contacts", "calendar", "account", "ckdatabasews", "sharedstreams"):
         host = services[key]["url"].removeprefix("https://").split(":")[0]
         assert re.match(r"^p\d+-", host), host
         assert app.app_for_host(host) is not None, f"{key}: {host} is not served"

@@ -1053,6 +1053,17 @@ DEVIATIONS: list[Deviation] = [
         PHOTOS,
         source="icloudpd:listing_*",
     ),
+    # Shared albums (issue 20): accounts with photos list the sharedstreams host.
+    Deviation(
+        "POST setup.icloud.com/setup/ws/1/*",
+        "extra",
+        "webservices.sharedstreams",
+        (
+            "shared albums' host, read by pyicloud 2026.10.1 and other public clients where "
+            "Apple lists it; the captured accounts share no album, so none lists it"
+        ),
+        "Shared albums (`sharedstreams`, issue 20)",
+    ),
 ]
 
 
