@@ -33,6 +33,9 @@ WITH_FEED = [
 ]
 WITHOUT_FEED = ["mme_calendar.events", "fmip.devices"]
 FEEDS = ("/changes/zone", "/co/changeset")
+# Shared albums are no CloudKit zone's records and have no feed: a resumed album listing
+# lists them again (the list, then each album's photos) beside the zones' feed.
+SHARED_ALBUMS = ("/sharedstreams/webgetalbumslist", "/sharedstreams/webgetassets")
 
 
 def _poll(
@@ -115,6 +118,7 @@ def test_a_new_session_continues_every_data_types_cursor(live: LiveAPI) -> None:
             # Only the change feed from the kept token (call history first checks that
             # its container is synced at all: one records/query, as on a full listing).
             listing = [c.path for c in calls if not _sync_state_check(data_type, c)]
+            listing = [p for p in listing if not p.endswith(SHARED_ALBUMS)]
             assert listing and all(p.endswith(FEEDS) for p in listing), listing
             assert len(calls) <= full_requests[data_type], data_type
         else:

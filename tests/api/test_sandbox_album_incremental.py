@@ -91,8 +91,9 @@ def test_a_later_album_poll_returns_only_what_was_added_or_removed(live: LiveAPI
 
 def test_a_resumed_album_listing_asks_the_zones_feed_first(live: LiveAPI) -> None:
     """``icpl.albums`` resumed from its cursor: while no zone changed, the zone lists and
-    one ``changes/zone`` are all it asks, and it publishes nothing; once a photo leaves an
-    album, the albums are listed again and only those whose count moved are published."""
+    one ``changes/zone`` are all it asks of the library (the shared albums, no zone's
+    records, are listed again), and it publishes nothing; once a photo leaves an album,
+    the albums are listed again and only those whose count moved are published."""
     session = live.active_session("rich")
 
     def albums_poll(since: str | None = None) -> tuple[dict[str, Any], list[str]]:
@@ -111,7 +112,10 @@ def test_a_resumed_album_listing_asks_the_zones_feed_first(live: LiveAPI) -> Non
     unchanged, paths = albums_poll(_now())
     assert unchanged["data"] == [] and not unchanged.get("deleted")
     listing = [p for p in paths if not p.endswith("/zones/list")]
-    assert [p.rsplit("/", 2)[-2:] for p in listing] == [["changes", "zone"]], paths
+    library = [p.rsplit("/", 2)[-2:] for p in listing if "/sharedstreams/" not in p]
+    assert library == [["changes", "zone"]], paths
+    shared = sorted({p.rsplit("/", 1)[-1] for p in listing if "/sharedstreams/" in p})
+    assert shared == ["webgetalbumslist", "webgetassets"], paths
 
     account = live.sandbox.world.account(apple_id("rich"))
     assert account is not None

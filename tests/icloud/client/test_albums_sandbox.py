@@ -9,7 +9,7 @@ from cloudtap.icloud.connector import Credentials, Filters
 from tests.icloud.client.conftest import PASSWORD, RequestLog, apple_id
 
 
-async def test_listing_rich_albums_costs_eight_requests_and_three_for_shared_ones(
+async def test_listing_rich_albums_costs_ten_requests_and_three_for_shared_ones(
     connector: ICloudConnector, requests_made: RequestLog
 ) -> None:
     outcome = await connector.login(Credentials(apple_id("rich"), PASSWORD), None)
@@ -21,13 +21,14 @@ async def test_listing_rich_albums_costs_eight_requests_and_three_for_shared_one
     shared = [a for a in albums if a["kind"] == "shared"]
     assert len(folders) == 2 and len(albums) > 15 and len(shared) == 2
     calls = [u.rsplit("/", 2)[-2] + "/" + u.rsplit("/", 1)[-1] for u in requests_made.urls]
-    # Both zone lists, the indexing check, the top level and one query per folder, one
-    # batched count of every album and smart album, one count of the Shared Library; the
-    # shared-album list and one page per shared album (each under 100 photos).
+    # Both zone lists, each zone's sync token (a count, for the cursor), the indexing
+    # check, the top level and one query per folder, one batched count of every album and
+    # smart album, one count of the Shared Library; the shared-album list and one page
+    # per shared album (each under 100 photos).
     assert sorted(calls) == sorted(
         ["zones/list"] * 2
         + ["records/query"] * (1 + 1 + len(folders))
-        + ["query/batch"] * 2
+        + ["query/batch"] * (2 + 2)
         + ["sharedstreams/webgetalbumslist"]
         + ["sharedstreams/webgetassets"] * len(shared)
     ), requests_made.urls
