@@ -20,6 +20,7 @@ from cloudtap.sandbox.apple.consent import ConsentBook
 from cloudtap.sandbox.apple.lockouts import SigninLockouts
 from cloudtap.sandbox.apple.signins import SignInBook
 from cloudtap.sandbox.contact_log import ContactLog
+from cloudtap.sandbox.event_log import EventLog
 from cloudtap.sandbox.tally import RequestTally
 
 # The cookie that carries the iCloud web session on every *.icloud.com request.
@@ -63,6 +64,8 @@ class SandboxWorld:
     consents: ConsentBook = field(default_factory=ConsentBook)
     # Contacts added, edited or deleted since the world was built (test hooks below).
     contact_log: ContactLog = field(default_factory=ContactLog)
+    # Calendar events edited or deleted since the world was built (test hooks below).
+    event_log: EventLog = field(default_factory=EventLog)
     # Accounts given a web session since the world was built, and those whose owner has
     # changed the password since (``SandboxAccount.password_changes``).
     _had_session: set[str] = field(default_factory=set)
@@ -137,6 +140,14 @@ class SandboxWorld:
     def delete_contact(self, apple_id: str, index: int) -> None:
         """Test hook: the owner deletes a contact."""
         self.contact_log.record(apple_id, index, "deleted")
+
+    def edit_event(self, apple_id: str, index: int) -> None:
+        """Test hook: the owner edits an event (its title, etag and calendar's ctag change)."""
+        self.event_log.edit(apple_id, index)
+
+    def delete_event(self, apple_id: str, index: int) -> None:
+        """Test hook: the owner deletes an event (a whole series, for a recurring one)."""
+        self.event_log.delete(apple_id, index)
 
     def password_changed(self, account: SandboxAccount) -> bool:
         """Whether ``account``'s old password no longer works. A ``password_changes``

@@ -69,14 +69,29 @@ def _range(request: Request) -> tuple[datetime, datetime, ZoneInfo] | None:
 
 
 def _bundle(request: Request) -> gen.EventBundle:
+    """The asked range's events, with the owner's edits and deletions applied."""
     account = _web.enveloping_account_of(request)
+    log = _world(request).event_log
+    edits, deleted = log.edits(account.apple_id), log.deleted(account.apple_id)
     bundle = gen.new_bundle()
     asked = _range(request)
     if asked is not None:
         lo, hi, tz = asked
         for occ in gen.occurrences_between(account.content, lo, hi):
-            gen.add_occurrence(bundle, account.content, occ, tz)
+            if occ.index not in deleted:
+                gen.add_occurrence(bundle, account.content, occ, tz, edits.get(occ.index, 0))
     return bundle
+
+
+def _world(request: Request) -> SandboxWorld:
+    world: SandboxWorld = request.app.state.world
+    return world
+
+
+def _collections(request: Request) -> list[dict[str, object]]:
+    account = _web.enveloping_account_of(request)
+    marks = _world(request).event_log.marks(account.apple_id)
+    return gen.collections(account.content, marks)
 
 
 async def events(request: Request) -> Response:
@@ -84,14 +99,12 @@ async def events(request: Request) -> Response:
 
 
 async def startup(request: Request) -> Response:
-    account = _web.enveloping_account_of(request)
     bundle = _bundle(request)
-    return JSONResponse({"Collection": gen.collections(account.content), **bundle.as_reply()})
+    return JSONResponse({"Collection": _collections(request), **bundle.as_reply()})
 
 
 async def allcollections(request: Request) -> Response:
-    account = _web.enveloping_account_of(request)
-    return JSONResponse({"Collection": gen.collections(account.content)})
+    return JSONResponse({"Collection": _collections(request)})
 
 
 async def eventdetail(request: Request) -> Response:
@@ -100,7 +113,8 @@ async def eventdetail(request: Request) -> Response:
     tz = _user_tz(request)
     guid = request.path_params["guid"]
     index = gen.index_of(spec, guid)
-    if index is not None:
+    log = _world(request).event_log
+    if index is not None and index not in log.deleted(account.apple_id):
         wanted = guid.partition("*")[2]  # "<master>*YYYYMMDDTHHMMSS": one occurrence
         occ = next(
             (
@@ -112,7 +126,7 @@ async def eventdetail(request: Request) -> Response:
         )
         if occ is not None:
             bundle = gen.new_bundle()
-            gen.add_occurrence(bundle, spec, occ, tz)
+            gen.add_occurrence(bundle, spec, occ, tz, log.edits(account.apple_id).get(index, 0))
             if bundle.events[0]["pGuid"] == request.path_params["pguid"]:
                 return JSONResponse(bundle.as_reply())
     return JSONResponse(

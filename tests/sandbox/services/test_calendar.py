@@ -4,7 +4,10 @@ from datetime import date, timedelta
 
 import pytest
 
+from cloudtap.sandbox.accounts.model import SandboxAccount
+from cloudtap.sandbox.services.content import events as gen
 from cloudtap.sandbox.services.content.rng import today
+from cloudtap.sandbox.world import SandboxWorld
 from tests.sandbox.services.conftest import ServiceClient
 
 PARAMS = {"lang": "en-us", "usertz": "America/Los_Angeles", "dsid": "20000001"}
@@ -108,3 +111,46 @@ async def test_the_ends_of_the_calendar_are_an_answer_not_an_error(
         reply = await client.get("/ca/events", params=params)
     assert reply.status_code == 200, reply.text
     assert isinstance(reply.json()["Event"], list)
+
+
+async def test_a_calendars_ctag_changes_with_its_events_only(
+    service_client: ServiceClient, world: SandboxWorld, account: SandboxAccount
+) -> None:
+    """CalDAV's getctag: the ctag of an event's calendar changes when the event is edited
+    or deleted; the other calendars' stay, and so does every ctag when nothing happens."""
+    spec = account.content
+    async with service_client("calendar") as client:
+
+        async def ctags() -> dict[str, str]:
+            reply = (await client.get("/ca/allcollections", params=PARAMS)).json()
+            return {c["guid"]: c["ctag"] for c in reply["Collection"]}
+
+        async def month_events() -> dict[str, dict[str, object]]:
+            reply = (await client.get("/ca/events", params=_month(today()))).json()
+            return {e["guid"]: e for e in reply["Event"]}
+
+        before, events = await ctags(), await month_events()
+        assert await ctags() == before
+        edited, deleted = [
+            i
+            for i in range(spec.events)
+            if gen.event_guid(spec, i) in events
+            and not events[gen.event_guid(spec, i)].get("recurrence")
+        ][:2]
+        world.edit_event(account.apple_id, edited)
+        after_edit = await ctags()
+        world.delete_event(account.apple_id, deleted)
+        after_delete, now = await ctags(), await month_events()
+        gone = await client.get(
+            f"/ca/eventdetail/{gen.calendar_guid(spec, gen.calendar_of(spec, deleted))}/"
+            f"{gen.event_guid(spec, deleted)}",
+            params=PARAMS,
+        )
+    home = gen.calendar_guid(spec, gen.calendar_of(spec, edited))
+    assert {g for g in before if before[g] != after_edit[g]} == {home}
+    bin_ = gen.calendar_guid(spec, gen.calendar_of(spec, deleted))
+    assert {g for g in before if after_edit[g] != after_delete[g]} == {bin_}
+    was, is_ = events[gen.event_guid(spec, edited)], now[gen.event_guid(spec, edited)]
+    assert is_["title"] == f"{was['title']} (edited)" and is_["etag"] != was["etag"]
+    assert gen.event_guid(spec, deleted) not in now and gone.status_code == 404
+    assert events[gen.event_guid(spec, edited)]["pGuid"] == home

@@ -12,8 +12,8 @@ invitees and alarms. :func:`source` gives an occurrence's values as the world kn
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
@@ -86,17 +86,26 @@ def calendar_guid(spec: ContentSpec, index: int) -> str:
     return item_uuid(spec.seed, "calendar", index)
 
 
-def ctag(spec: ContentSpec, index: int) -> str:
-    raw = f"{spec.seed}:{spec.events}:{index}:{today().isoformat()}".encode()
+def calendar_of(spec: ContentSpec, index: int) -> int:
+    """The calendar event ``index`` sits in: :func:`source`'s first draw."""
+    return item_rng(spec.seed, KIND + "-detail", index).randrange(len(CALENDARS))
+
+
+def ctag(spec: ContentSpec, index: int, marks: Mapping[int, str] | None = None) -> str:
+    """Calendar ``index``'s ctag: it changes whenever one of its events does (``marks``:
+    event index -> what happened to it), as CalDAV's getctag does, and stays otherwise
+    (the window's day aside: the generated events move with it)."""
+    mine = sorted((e, m) for e, m in (marks or {}).items() if calendar_of(spec, e) == index)
+    raw = f"{spec.seed}:{spec.events}:{index}:{today().isoformat()}:{mine}".encode()
     return "HwoQEgwAAA" + hashlib.sha1(raw).hexdigest()[:20]
 
 
-def collections(spec: ContentSpec) -> list[dict[str, Any]]:
+def collections(spec: ContentSpec, marks: Mapping[int, str] | None = None) -> list[dict[str, Any]]:
     return [
         {
             "guid": calendar_guid(spec, i),
-            "ctag": ctag(spec, i),
-            "etag": ctag(spec, i)[-10:],
+            "ctag": ctag(spec, i, marks),
+            "etag": ctag(spec, i, marks)[-10:],
             "title": title,
             "color": colour,
             "symbolicColor": "__custom__",
@@ -289,7 +298,7 @@ def source(spec: ContentSpec, occ: Occurrence) -> EventSource:
     rng = item_rng(spec.seed, KIND + "-detail", index)
     master = event_guid(spec, index)
     guid = master if occ.occurrence in (None, 0) else f"{master}*{occ.start:%Y%m%dT%H%M%S}"
-    calendar_index = rng.randrange(len(CALENDARS))
+    calendar_index = rng.randrange(len(CALENDARS))  # calendar_of's draw
     name = f"{rng.choice(words.FIRST_NAMES)} {rng.choice(words.LAST_NAMES)}"
     place = rng.choice(words.PLACES)
     title = rng.choice(words.EVENT_TITLES).format(name=name.split()[0], city=place[0])
@@ -340,16 +349,19 @@ def source(spec: ContentSpec, occ: Occurrence) -> EventSource:
 
 
 def add_occurrence(
-    bundle: EventBundle, spec: ContentSpec, occ: Occurrence, user_tz: ZoneInfo
+    bundle: EventBundle, spec: ContentSpec, occ: Occurrence, user_tz: ZoneInfo, edits: int = 0
 ) -> None:
     """Render one occurrence the way ``/ca/events`` does.
 
     ``startDate``/``endDate`` are wall-clock times in the event's zone ``tz``;
     ``localStartDate``/``localEndDate`` the same moments as wall-clock times in the
     request's ``usertz``. All-day events are floating: midnight-to-midnight dates, the end
-    exclusive, identical in both pairs.
+    exclusive, identical in both pairs. An event its owner edited ``edits`` times has
+    that in its title and etag.
     """
     src = source(spec, occ)
+    if edits:
+        src = replace(src, title=src.title + (" (edited)" if edits == 1 else f" (edited {edits})"))
     guid, master = src.guid, src.master
     local_start = src.start if src.all_day else src.start.astimezone(user_tz)
     local_end = src.end if src.all_day else src.end.astimezone(user_tz)
@@ -358,7 +370,7 @@ def add_occurrence(
     event: dict[str, Any] = {
         "guid": guid,
         "pGuid": src.calendar_guid,
-        "etag": f"C={src.index + 100}@U={master[:8].lower()}",
+        "etag": f"C={src.index + 100}@U={master[:8].lower()}" + (f"-E{edits}" if edits else ""),
         "title": src.title,
         "url": src.url,
         "tz": src.zone or FLOATING,
