@@ -2,9 +2,9 @@
 so after Apple ends a session for good, a new session's next poll of every data type
 resumes from them: ``incremental: true`` with its ``changes_since`` point, and nothing
 already published is published again. Types with a change feed (CloudKit's
-``changes/zone``, contacts' ``/co/changeset``) ask Apple only for it (requests counted at
-the sandbox's proxy); the others ask for the same whole listing and publish only what
-differs from the kept digests."""
+``changes/zone``, contacts' ``/co/changeset``, the calendars' ``ctag``s) ask Apple only
+for it (requests counted at the sandbox's proxy); the others ask for the same whole
+listing and publish only what differs from the kept digests."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from typing import Any
 
 from cloudtap.sandbox.contact_log import ContactLog
 from cloudtap.sandbox.proxy import Exchange
+from cloudtap.sandbox.services.content import events as event_content
 from cloudtap.sandbox.services.content.contacts import contact_id
 from tests.api.live_sandbox import LiveAPI, apple_id, live_api  # noqa: F401
 
@@ -30,9 +31,10 @@ WITH_FEED = [
     "cloudkit_safari.history",
     "mme_contacts.contacts",
     "icpl.albums",  # the zones' feed says whether anything changed (then listed again)
+    "mme_calendar.events",  # each calendar's ctag says whether it changed (then listed again)
 ]
-WITHOUT_FEED = ["mme_calendar.events", "fmip.devices"]
-FEEDS = ("/changes/zone", "/co/changeset")
+WITHOUT_FEED = ["fmip.devices"]
+FEEDS = ("/changes/zone", "/co/changeset", "/ca/allcollections")
 # Shared albums are no CloudKit zone's records and have no feed: a resumed album listing
 # lists them again (the list, then each album's photos) beside the zones' feed.
 SHARED_ALBUMS = ("/sharedstreams/webgetalbumslist", "/sharedstreams/webgetassets")
@@ -183,3 +185,49 @@ def test_a_changeset_refusing_the_kept_token_falls_back_to_the_whole_book(
     result, items = _result(poll)
     assert [c.path for c in calls][:2] == ["/co/changeset", "/co/startup"], calls
     assert (result["incremental"], items) == (True, [])  # the same book: nothing new
+
+
+def test_calendar_changes_after_a_new_session_come_from_the_changed_calendars(
+    live: LiveAPI,
+) -> None:
+    """Nothing changed: the new session's calendar poll asks only for the collections
+    (their ctags are the cursor's) and publishes nothing. Then the owner edits one event
+    and deletes another: the ctags of their calendars change, the window is listed again
+    (no public source shows /ca/events asked for one calendar), and exactly the edited
+    event and the deletion are published."""
+    calendar = "mme_calendar.events"
+    first = live.active_session(ACCOUNT)
+    _, listed = _result(_poll(live, first["id"], calendar)[0])
+    _end_for_good(live)
+    second = live.active_session(ACCOUNT)
+
+    poll, calls = _poll(live, second["id"], calendar, since=datetime.now(UTC).isoformat())
+    result, items = _result(poll)
+    assert [c.path for c in calls] == ["/ca/allcollections"]
+    assert (result["incremental"], items) == (True, [])
+
+    world = live.sandbox.world
+    spec = world.account(apple_id(ACCOUNT)).content  # type: ignore[union-attr]
+    by_guid = {item["event_guid"]: item for item in listed}
+    series = {guid.partition("*")[0] for guid in by_guid if "*" in guid}
+    indexes = [
+        i
+        for i in range(spec.events)
+        if event_content.event_guid(spec, i) in by_guid.keys() - series  # one-off events
+    ]
+    edited, deleted = indexes[0], indexes[1]
+    world.edit_event(apple_id(ACCOUNT), edited)
+    world.delete_event(apple_id(ACCOUNT), deleted)
+
+    poll, calls = _poll(live, second["id"], calendar, since=datetime.now(UTC).isoformat())
+    result, items = _result(poll)
+    body = json.loads(Path(result["url"].removeprefix("local://")).read_bytes())
+    # The ctags first, then the window listed again (its own collections request):
+    # Apple's /ca/events answers every calendar at once.
+    paths = [c.path for c in calls]
+    assert paths[:2] == ["/ca/allcollections"] * 2 and set(paths[2:]) == {"/ca/events"}, paths
+    assert result["incremental"] is True
+    was = by_guid[event_content.event_guid(spec, edited)]
+    [now] = items
+    assert now["id"] == was["id"] and now["title"] == f"{was['title']} (edited)"
+    assert body["deleted"] == [by_guid[event_content.event_guid(spec, deleted)]["id"]]

@@ -6,6 +6,10 @@ a floating event; dates, end exclusive, for all-day events), ``time_zone``, ``al
 ``recurrence``, ``attendees`` and ``alarms``. ``since``/``until`` name the UTC days whose
 events are listed (capped at ``MAX_PAST_YEARS`` back and ``MAX_FUTURE_YEARS`` ahead);
 without them the last ``DEFAULT_PAST_DAYS`` and the next ``DEFAULT_FUTURE_DAYS``.
+
+A listing reports each calendar's ``ctag`` for its cursor; a listing resumed from it asks
+only ``/ca/allcollections`` first (``changes``): the same ctags for the same calendars
+mean nothing changed, and nothing more is asked (see docs/apple-evidence.md, Calendar).
 """
 
 from __future__ import annotations
@@ -20,11 +24,13 @@ from cloudtap.icloud.connector import Filters, JSONDict
 from cloudtap.icloud.datatypes import calendar_moments as dates
 from cloudtap.icloud.datatypes.calendar_moments import EventZone
 from cloudtap.icloud.datatypes.common import stable_id
+from cloudtap.icloud.datatypes.listing_diff import FeedChanges
 from cloudtap.icloud.datatypes.stream import CursorSink
 from cloudtap.icloud.services import calendar as service
 
 DATA_TYPE = "mme_calendar.events"
 ITEM_TYPE = "mme_calendar.event"
+CTAGS_KEY = "ctags"  # the cursor's calendar guid -> ctag, as the listing found them
 DEFAULT_PAST_DAYS = 5 * 366
 DEFAULT_FUTURE_DAYS = 366
 ONE_DAY = timedelta(days=1)
@@ -167,7 +173,9 @@ async def fetch(
     client: AppleClient, filters: Filters, set_cursor: CursorSink
 ) -> AsyncIterator[JSONDict]:
     first, last = listed_days(filters.since, filters.until, datetime.now(UTC).date())
-    names = await service.calendars(client)
+    found = await service.calendars(client)
+    names = found.titles
+    set_cursor({CTAGS_KEY: found.ctags})
     seen: set[str] = set()
     rules: dict[str, dict[str, Any]] = {}
     async for batch in service.event_batches(client, first, last):
@@ -180,3 +188,18 @@ async def fetch(
                 continue  # an event spanning two ranges comes back in both
             seen.add(guid)
             yield to_item(event, batch, names)
+
+
+async def changes(client: AppleClient, cursor: JSONDict) -> FeedChanges | None:
+    """Nothing changed when every calendar's ctag is the cursor's (the same calendars, each
+    with a ctag): CalDAV's getctag, whose name Apple's web calendar uses, changes whenever
+    an event of its calendar is added, changed or deleted. Otherwise None: the window is
+    listed again and compared with the kept digests. No calendars at all is no answer
+    either, never read as "nothing changed"."""
+    kept = cursor.get(CTAGS_KEY)
+    if not isinstance(kept, dict) or not kept:
+        return None
+    now = (await service.calendars(client)).ctags
+    if not now or None in now.values() or now != kept:
+        return None
+    return FeedChanges(items=[], removed=[], cursor={CTAGS_KEY: now})

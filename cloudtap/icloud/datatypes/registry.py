@@ -66,11 +66,11 @@ DATA_TYPES: dict[str, Fetcher] = {
     icpl_photos.DATA_TYPE: _photos,
     # No change feed from Apple for these: changes since a whole listing are worked out
     # here (listing_diff), so a resumed listing publishes nothing twice. Contacts has a
-    # feed (/co/changeset), and the albums' zones one that says whether anything changed:
-    # asked first; the digests stay for when they give no answer.
+    # feed (/co/changeset), and the albums' zones and calendars' ctags one that says
+    # whether anything changed: asked first; the digests stay for when they give no answer.
     icpl_albums.DATA_TYPE: _albums,
     mme_contacts.DATA_TYPE: diffed(mme_contacts.fetch, mme_contacts.changes),
-    mme_calendar.DATA_TYPE: diffed(mme_calendar.fetch),
+    mme_calendar.DATA_TYPE: diffed(mme_calendar.fetch, mme_calendar.changes),
     mme_notes.DATA_TYPE: mme_notes.fetch,
     callkit_calls.DATA_TYPE: callkit_calls.fetch,
     cloudkit_safari.DATA_TYPE: cloudkit_safari.fetch,

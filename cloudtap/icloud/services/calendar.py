@@ -56,16 +56,23 @@ async def _get(client: AppleClient, url: str, params: dict[str, str]) -> dict[st
     return service_json(response, "calendar", "Calendar")
 
 
-async def calendars(client: AppleClient) -> dict[str, str]:
-    """Calendar guid -> title."""
+@dataclass(frozen=True)
+class Calendars:
+    """``/ca/allcollections``: each calendar's title and ``ctag`` (None when not sent)."""
+
+    titles: dict[str, str]
+    ctags: dict[str, str | None]
+
+
+async def calendars(client: AppleClient) -> Calendars:
     body = await _get(
         client, f"{_root(client)}/ca/allcollections", {"lang": "en-us", "usertz": USER_TZ}
     )
-    return {
-        str(c.get("guid")): str(c.get("title") or "")
-        for c in body.get("Collection") or []
-        if isinstance(c, dict)
-    }
+    found = [c for c in body.get("Collection") or [] if isinstance(c, dict)]
+    return Calendars(
+        titles={str(c.get("guid")): str(c.get("title") or "") for c in found},
+        ctags={str(c.get("guid")): str(c["ctag"]) if c.get("ctag") else None for c in found},
+    )
 
 
 def months(first: date, last: date) -> Iterator[tuple[date, date]]:
