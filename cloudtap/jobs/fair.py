@@ -6,7 +6,9 @@ takes a message runs the job whose turn it is: the organisation with the fewest 
 running, then the least recently served, then likewise the keys of one, oldest job
 first within a key. Long jobs give their worker up while another
 tenant waits (a files batch between files, :mod:`cloudtap.jobs.file_batches`), so a
-one-task poll waits for a file in flight, not for another tenant's backlog.
+one-task poll waits for a file in flight, not for another tenant's backlog; where a
+short lane keeps a thread free (:mod:`cloudtap.jobs.lanes`), only once the other job
+has waited longer than that thread takes to start it.
 
 A message whose job was already taken by an earlier one finds the next job or nothing;
 a job whose message was lost (a process died between the two writes) is given a message
@@ -18,6 +20,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Mapping
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -28,6 +31,7 @@ from cloudtap.jobs.queue import queue_for, task
 from cloudtap.store import fair_queue
 from cloudtap.store.db import transaction
 from cloudtap.store.fair_queue import Tenant
+from cloudtap.store.ids import utcnow
 from cloudtap.store.models import Poll, Session, Task
 
 log = logging.getLogger(__name__)
@@ -35,6 +39,11 @@ log = logging.getLogger(__name__)
 NEXT_JOB = "next"
 # How stale a running job's view of "does another tenant wait?" may be.
 OTHERS_CHECK_SECONDS = 0.05
+# With a short lane, the thread it keeps free takes another tenant's short job within
+# moments: a long job gives its worker up only for a job that waited longer than this
+# (a long one, or one every thread was too busy for). Handing a files batch over costs
+# writes, a new batch and new connections to Apple, all while the other job runs.
+YIELD_GRACE_SECONDS = 0.25
 
 # job name -> the table whose row its first argument names (which holds its tenant)
 _OWNED_BY: dict[str, type[Poll] | type[Task] | type[Session]] = {
@@ -131,7 +140,8 @@ def run_next(jobs: Mapping[str, Callable[..., None]]) -> None:
 
 
 class OthersWaiting:
-    """Whether another tenant has a job waiting, asked of the database at most every
+    """Whether another tenant has a job waiting (for longer than ``YIELD_GRACE_SECONDS``
+    where a short lane takes short jobs), asked of the database at most every
     ``OTHERS_CHECK_SECONDS`` (a running job asks between units of its work)."""
 
     def __init__(self, settings: Settings, tenant: Tenant) -> None:
@@ -142,6 +152,9 @@ class OthersWaiting:
     def __call__(self) -> bool:
         now = time.monotonic()
         if now - self._known[1] > OTHERS_CHECK_SECONDS:
+            grace = YIELD_GRACE_SECONDS if LANES.has_short_lane() else 0.0
+            queued_by = utcnow() - timedelta(seconds=grace)
             with transaction(self._settings.database_url) as db:
-                self._known = (fair_queue.others_waiting(db, self._tenant), now)
+                waiting = fair_queue.others_waiting(db, self._tenant, queued_by)
+            self._known = (waiting, now)
         return self._known[0]

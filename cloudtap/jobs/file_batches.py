@@ -46,6 +46,7 @@ from cloudtap.store import job_leases
 from cloudtap.store.db import transaction
 from cloudtap.store.ids import utcnow
 from cloudtap.store.models import Task
+from cloudtap.store.writer_gate import bulk_writes
 
 log = logging.getLogger(__name__)
 
@@ -103,6 +104,10 @@ class BatchLeases:
                 job_leases.postpone_many(db, Task, chunk, now, ttl)
 
     def _run(self) -> None:
+        with bulk_writes():
+            self._renew_until_stopped()
+
+    def _renew_until_stopped(self) -> None:
         while not self._stop.wait(self._settings.task_lease_seconds / 3):
             try:
                 self.beat()
@@ -121,7 +126,13 @@ class BatchLeases:
 
 
 def run_file_batch(poll_id: str, task_ids: list[str]) -> None:
+    # The batch's claims and settles let other jobs' and the API's writes go first
+    # (to_thread and asyncio tasks carry this context along).
+    with bulk_writes():
+        _run_file_batch(poll_id, task_ids)
 
+
+def _run_file_batch(poll_id: str, task_ids: list[str]) -> None:
     settings = get_settings()
     tenant = tenant_of(settings, "file_batch", poll_id)
     others_waiting = OthersWaiting(settings, tenant) if tenant is not None else _nobody

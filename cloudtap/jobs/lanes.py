@@ -23,12 +23,18 @@ class Lanes:
 
     def __init__(self, threads: int = 1) -> None:
         self._lock = threading.Lock()
+        self._threads = threads
         self._long_limit = max(1, threads - 1)
         self._long_running = 0
 
     def set_threads(self, threads: int) -> None:
         with self._lock:
+            self._threads = threads
             self._long_limit = max(1, threads - 1)
+
+    def has_short_lane(self) -> bool:
+        """Whether a thread is kept for short jobs (the process has more than one)."""
+        return self._threads > 1
 
     def try_reserve_long(self) -> bool:
         """Take a long-job slot if one is free (give it back with :meth:`release_long`)."""

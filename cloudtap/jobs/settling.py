@@ -1,10 +1,12 @@
 """Settling task runs: each run's outcome (a result, a throttled retry, or a failure)
 written under its own lease, with its events, in one transaction for many runs; a run
-that lost its lease publishes nothing."""
+that lost its lease publishes nothing. A files batch's settle commits early, between
+runs, when an urgent writer waits for SQLite (:mod:`cloudtap.store.writer_gate`)."""
 
 from __future__ import annotations
 
 import logging
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -28,6 +30,7 @@ from cloudtap.store.db import on_commit, transaction
 from cloudtap.store.ids import utcnow
 from cloudtap.store.models import Result, Session, Task
 from cloudtap.store.poll_errors import append_poll_error
+from cloudtap.store.writer_gate import urgent_writer_waiting
 from cloudtap.wire.results import serialize_result
 from cloudtap.wire.tasks import serialize_task
 
@@ -79,9 +82,13 @@ def finish_tasks(settings: Settings, outcomes: Sequence[Outcome]) -> None:
             # Apple itself throttled: the account's other tasks wait as long as this one.
             breaker_for(settings).trip(done.run.apple_id, wait)
         waits.append(wait)
-    with transaction(settings.database_url) as db:
-        for done, wait in zip(outcomes, waits, strict=True):
-            _settle(db, settings, done, wait)
+    unsettled = deque(zip(outcomes, waits, strict=True))
+    while unsettled:
+        with transaction(settings.database_url) as db:
+            while unsettled:
+                _settle(db, settings, *unsettled.popleft())
+                if urgent_writer_waiting():
+                    break  # each run is settled on its own: commit these, let it write
     for done in outcomes:
         run = done.run
         source_id, target = run.task.source_id, run.task.target or ""

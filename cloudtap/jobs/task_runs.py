@@ -7,6 +7,7 @@ stream what the connector yields into a result file. Settling the outcome is
 from __future__ import annotations
 
 import logging
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -37,6 +38,7 @@ from cloudtap.store import job_leases
 from cloudtap.store.db import transaction
 from cloudtap.store.ids import utcnow
 from cloudtap.store.models import Poll, Session, Source, Task
+from cloudtap.store.writer_gate import urgent_writer_waiting
 
 log = logging.getLogger(__name__)
 
@@ -228,11 +230,19 @@ def _claim(
 def start_tasks(settings: Settings, task_ids: Sequence[str], owner: str) -> list[TaskRun]:
     """Claim the pending ones of ``task_ids`` in one transaction (each on its own lease
     row, all with this ``owner``) and load what running them needs: those this worker
-    got, in order. Tasks of one session share its opened state and result store."""
-    with transaction(settings.database_url) as db:
-        shared = _SharedLoads(settings, db)
-        claimed = (_claim(settings, db, task_id, owner, shared) for task_id in task_ids)
-        runs = [run for run in claimed if run is not None]
+    got, in order. Tasks of one session share its opened state and result store. A
+    files batch commits early, between claims, when an urgent writer waits."""
+    runs: list[TaskRun] = []
+    unclaimed = deque(task_ids)
+    while unclaimed:
+        with transaction(settings.database_url) as db:
+            shared = _SharedLoads(settings, db)
+            while unclaimed:
+                run = _claim(settings, db, unclaimed.popleft(), owner, shared)
+                if run is not None:
+                    runs.append(run)
+                if urgent_writer_waiting():
+                    break  # each claim stands alone: commit these, let it write
     for run in runs:
         if run.reclaims and run.store is not None:
             # Earlier runs died mid-way: what they wrote is replaced, never added to.

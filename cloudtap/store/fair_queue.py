@@ -79,13 +79,17 @@ def waiting(db: DbSession) -> int:
     return int(db.scalar(query) or 0)
 
 
-def others_waiting(db: DbSession, tenant: Tenant) -> bool:
-    """Whether a job of another organisation, or another key of this one, is waiting."""
+def others_waiting(db: DbSession, tenant: Tenant, queued_by: datetime | None = None) -> bool:
+    """Whether a job of another organisation, or another key of this one, is waiting
+    (one queued at ``queued_by`` or earlier, if given)."""
     other = or_(
         QueuedJob.organisation_id != tenant.organisation_id,
         QueuedJob.key_id != tenant.key_id,
     )
-    return bool(db.scalar(select(exists().where(other, QueuedJob.running_until.is_(None)))))
+    waiting_jobs = and_(other, QueuedJob.running_until.is_(None))
+    if queued_by is not None:
+        waiting_jobs = and_(waiting_jobs, QueuedJob.date_created <= queued_by)
+    return bool(db.scalar(select(exists().where(waiting_jobs))))
 
 
 def _counts(rows: Any) -> dict[Tenant, int]:

@@ -4,6 +4,7 @@ keys of one, oldest first within a key; every job taken once, whoever takes it."
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 
 from sqlalchemy import func, select
 
@@ -102,6 +103,16 @@ def test_arguments_keep_their_bytes_and_others_waiting_sees_other_tenants(
     job = _take(database_url)
     assert job is not None
     assert (job.tenant, job.name, job.args) == (A1, "login", ["session", "key", b"\x00sealed\xff"])
+
+
+def test_others_waiting_can_ask_for_jobs_queued_by_a_moment(database_url: str) -> None:
+    upgrade(database_url)
+    with transaction(database_url) as db:
+        fair_queue.push(db, A1, "poll", ["just queued"])
+        queued = db.scalars(select(QueuedJob)).one().date_created
+        assert fair_queue.others_waiting(db, B, queued_by=queued)
+        assert not fair_queue.others_waiting(db, B, queued_by=queued - timedelta(seconds=1))
+        assert fair_queue.others_waiting(db, B)  # no moment given: every waiting job
 
 
 def test_workers_racing_take_every_job_once(database_url: str) -> None:
