@@ -28,6 +28,7 @@ KEPT_KEYS = frozenset(
         "comparator",
         "fieldName",
         "desiredKeys",
+        "desiredRecordTypes",
         "serverErrorCode",
         "errorCode",
         "reason",
@@ -102,6 +103,11 @@ _ENUM = re.compile(r"^[A-Z][A-Z_-]{0,47}[A-Z0-9]{1,8}$")
 _TIME_ZONE = re.compile(
     r"^(Africa|America|Antarctica|Asia|Atlantic|Australia|Europe|Indian|Pacific|Etc)/[A-Za-z_+-]+(/[A-Za-z_]+)?$|^(UTC|GMT)$"
 )
+# A record name that starts with its record type (Reminders' "Alarm/<uuid>"): clients
+# build such names from the type, so the type stays and the id is redacted.
+_TYPED_NAME = re.compile(r"^(?P<kind>[A-Z][A-Za-z]{1,40})/(?P<ident>[0-9A-Fa-f-]{8,})$")
+# Protocol words clients send as they are (iCloud Drive's root folder is "root").
+_PROTOCOL_WORDS = frozenset({"root"})
 # Composite ids ("<uuid>:<e-mail>", "<uuid>*<date>"): each part redacted by itself.
 _COMPOSITE = re.compile(r"([:*])")
 _UTI = re.compile(r"^(public|com|org|net|dyn)\.[A-Za-z0-9.-]+$")
@@ -246,6 +252,7 @@ class JsonRedactor:
             or _UTI.match(value)
             or _TIME_ZONE.match(value)
             or APPLE_HOSTS.match(value)  # a service's host name
+            or value in _PROTOCOL_WORDS
         ):
             self.names.kept.add(value)
             return value
@@ -259,6 +266,11 @@ class JsonRedactor:
             return self.names.filename(value)
         if key in ACCOUNT_NUMBER_KEYS:
             return self.names.shaped(value, "account number")
+        typed = _TYPED_NAME.match(value)
+        if typed:
+            made = f"{typed['kind']}/{self.names.shaped(typed['ident'], 'identifier')}"
+            self.names.produced.add(made)
+            return made
         if _COMPOSITE.search(value) and " " not in value:
             return self._composite(value, key)
         if key == "recordName" or key.endswith(("Id", "ID", "Guid", "guid")):

@@ -92,3 +92,21 @@ def test_signed_urls_are_replaced_and_apple_service_urls_kept() -> None:
     assert redact_url(query, names, lambda value, key: "X") == (
         "https://setup.icloud.com/setup/ws/1/validate?clientBuildNumber=2534Project66&dsid=X"
     )
+
+
+def test_what_clients_build_themselves_stays_so_a_replay_matches_their_calls() -> None:
+    """Reminders' ``Alarm/<uuid>`` names keep their type (clients build them from it),
+    the record types a client asks for and Drive's ``root`` folder stay as they are."""
+    redactor, _ = _redactor()
+    uuid = "0D4F1A52-7C3B-4E8E-9F21-6A1B2C3D4E5F"
+    out = redactor.document(
+        {
+            "records": [{"recordName": f"AlarmTrigger/{uuid}"}],
+            "zones": [{"desiredRecordTypes": ["Alarm", "Reminder"]}],
+            "drivewsid": "FOLDER::com.apple.CloudDocs::root",
+        }
+    )
+    kind, ident = out["records"][0]["recordName"].split("/")
+    assert kind == "AlarmTrigger" and ident != uuid and len(ident) == len(uuid)
+    assert out["zones"][0]["desiredRecordTypes"] == ["Alarm", "Reminder"]
+    assert out["drivewsid"] == "FOLDER::com.apple.CloudDocs::root"
