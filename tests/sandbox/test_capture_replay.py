@@ -1,0 +1,158 @@
+"""A capture of every data type of ``rich@``, replayed: cloudtap lists the same items of
+every data type from the replay account as from ``rich@`` itself, after the same
+redaction mapping; a call the capture never made gets the assumed error, not data."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cloudtap.capture.cassette import write_capture
+from cloudtap.capture.pseudonyms import Pseudonyms
+from cloudtap.capture.run import Bounds, capture
+from cloudtap.icloud.auth.flow import session_from_state
+from cloudtap.icloud.client.apple import AppleClient
+from cloudtap.icloud.client.connector import ICloudConnector
+from cloudtap.icloud.connector import Credentials, Filters, JSONDict, TransportOptions
+from cloudtap.sandbox.runtime import RunningSandbox
+from tests.support.sandbox import live_sandbox
+
+RICH = "rich@sandbox.cloudtap.dev"
+REPLAYED = "replay-capture-every-type@sandbox.cloudtap.dev"
+PASSWORD = "sandbox-password"
+MAX_ITEMS = 100
+# What differs legitimately, per data type: "id" hashes the record names the mapping
+# replaced; the rest are values the redaction rewrites as a whole (composite URLs, Drive
+# paths joined from names, encrypted note bodies, reminder colours), or that a capture
+# does not hold (an album's members). Every other key must be equal after the mapping.
+DIFFERS: dict[str, set[str]] = {
+    "mme_contacts.contacts": {"id", "uid", "files", "image", "records"},
+    "mme_calendar.events": {"id", "start", "end", "url", "event_guid"},
+    "mme_notes.notes": {"id", "body", "attachments", "inline"},
+    "fmip.devices": {"id", "product_type"},
+    "callkit.calls": {"id"},
+    "cloudkit_reminders.reminders": {
+        *("id", "color", "list_id", "title", "alarms", "url", "notes"),
+        *("parent_id", "recurrence"),
+        "due_date",  # the shifted moment read in its own zone may cross a DST change
+    },
+    "cloudkit_safari.history": {"id", "url"},
+    "icloud_drive.files": {"id", "files", "etag", "name", "path", "parent"},
+    "icpl.albums": {"id", "asset_count", "name", "parent"},
+}
+TYPES = list(DIFFERS)
+_ISO = re.compile(r"^\d{4}-\d{2}-\d{2}")
+
+
+@dataclass
+class Replayed:
+    names: Pseudonyms
+    rich: dict[str, list[JSONDict]]
+    replayed: dict[str, list[JSONDict]]
+    sandbox: RunningSandbox
+
+
+def _transport(sandbox: RunningSandbox) -> TransportOptions:
+    return TransportOptions(proxy_url=sandbox.proxy_url, ca_file=str(sandbox.ca_file))
+
+
+async def _login(sandbox: RunningSandbox, apple_id: str) -> JSONDict:
+    outcome = await ICloudConnector(_transport(sandbox)).login(
+        Credentials(apple_id, PASSWORD), None
+    )
+    assert outcome.state == "active" and outcome.session_state, outcome.error
+    return outcome.session_state
+
+
+async def _items(sandbox: RunningSandbox, apple_id: str) -> dict[str, list[JSONDict]]:
+    """The first ``MAX_ITEMS`` items of every data type, as the capture's bound lists."""
+    connector = ICloudConnector(_transport(sandbox))
+    state = await _login(sandbox, apple_id)
+    out: dict[str, list[JSONDict]] = {}
+    for data_type in TYPES:
+        listed: list[JSONDict] = []
+        async for item in connector.fetch_items(state, data_type, Filters()):
+            listed.append(item)
+            if len(listed) >= MAX_ITEMS:
+                break
+        out[data_type] = listed
+    return out
+
+
+@pytest.fixture(scope="module")
+def replayed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Replayed]:
+    folder = tmp_path_factory.mktemp("every-type")
+    names = Pseudonyms()
+    with live_sandbox(folder / "apple") as apple:
+        # 80 requests: the calendar's month windows reach this year's events.
+        result = asyncio.run(
+            capture(_transport(apple), RICH, PASSWORD, TYPES, Bounds(MAX_ITEMS, 80), str)
+        )
+        assert result.errors == {}
+        write_capture(result.exchanges, folder / "captures" / "capture_every_type.yml", names)
+        rich = asyncio.run(_items(apple, RICH))
+    with live_sandbox(
+        folder / "replay", settings={"CLOUDTAP_SANDBOX_CAPTURES": str(folder / "captures")}
+    ) as replay:
+        yield Replayed(names, rich, asyncio.run(_items(replay, REPLAYED)), replay)
+
+
+def _mapped(value: Any, names: Pseudonyms) -> Any:
+    """A value of rich@ as the capture's mapping writes it: pseudonyms, dates shifted."""
+    if isinstance(value, dict):
+        return {k: _mapped(v, names) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_mapped(v, names) for v in value]
+    if isinstance(value, str):
+        if value in names.mapping:
+            return names.mapping[value]
+        if _ISO.match(value):
+            day = datetime.strptime(value[:10], "%Y-%m-%d") + timedelta(days=names.shift_days)
+            return day.strftime("%Y-%m-%d") + value[10:]
+    return value
+
+
+@pytest.mark.parametrize("data_type", TYPES)
+def test_replayed_items_equal_rich_items_after_the_same_mapping(
+    replayed: Replayed, data_type: str
+) -> None:
+    rich = replayed.rich[data_type]
+    ours = replayed.replayed[data_type]
+    assert len(rich) > 0 and len(ours) == len(rich)
+    kept = DIFFERS[data_type]
+    compared = 0
+    for original, replay in zip(rich, ours, strict=True):
+        assert set(replay) == set(original)
+        expected = {k: v for k, v in _mapped(original, replayed.names).items() if k not in kept}
+        assert {k: v for k, v in replay.items() if k not in kept} == expected
+        compared += len(expected)
+    assert compared >= len(rich) * 2
+
+
+def test_the_replay_maps_personal_values_it_compares(replayed: Replayed) -> None:
+    """The comparison is not trivially equal: contacts' names were replaced."""
+    first = replayed.rich["mme_contacts.contacts"][0]
+    again = replayed.replayed["mme_contacts.contacts"][0]
+    assert first["first_name"] and again["first_name"] != first["first_name"]
+    assert again["first_name"] == replayed.names.mapping[first["first_name"]]
+
+
+def test_a_call_the_capture_never_made_gets_cloudkits_error(replayed: Replayed) -> None:
+    async def ask() -> tuple[int, JSONDict]:
+        session = session_from_state(await _login(replayed.sandbox, REPLAYED))
+        assert session is not None
+        async with AppleClient(_transport(replayed.sandbox), session) as client:
+            base = (client.session.service_url("ckdatabasews") or "").rstrip("/")
+            url = f"{base}/database/1/com.apple.notes/production/private/zones/list"
+            reply = await client.http.post(url, json={})
+            return reply.status_code, reply.json()
+
+    status, body = asyncio.run(ask())
+    assert status == 400 and body["serverErrorCode"] == "BAD_REQUEST"
