@@ -96,7 +96,6 @@ class SandboxApp:
             if part is not None:
                 self.world.changed(part)
 
-
     async def _replayed(self, host: str, scope: Scope, receive: Receive, send: Send) -> bool:
         """Answer a replayed capture's non-photo call from its exchanges; ``False`` for
         every other call (left to the emulated host)."""
