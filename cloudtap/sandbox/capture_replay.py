@@ -164,3 +164,20 @@ class CaptureReplay:
             )
             self._served[(session, key, best)] += 1
         return candidates[best]
+
+
+@lru_cache(maxsize=16)
+def captured_webservices(cassette: Path) -> dict[str, Any] | None:
+    """The ``webservices`` of the capture's ``accountLogin`` reply (``None``: none)."""
+    with open(cassette, encoding="utf-8") as handle:
+        document = yaml.load(handle, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    for interaction in (document or {}).get("interactions", []):
+        uri = str(interaction.get("request", {}).get("uri", ""))
+        if urlsplit(uri).path.endswith("/accountLogin"):
+            try:
+                reply = json.loads(_body_text(interaction.get("response", {})) or "{}")
+            except ValueError:
+                return None
+            services = reply.get("webservices") if isinstance(reply, dict) else None
+            return services if isinstance(services, dict) else None
+    return None

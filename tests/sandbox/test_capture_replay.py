@@ -5,13 +5,16 @@ redaction mapping; a call the capture never made gets the assumed error, not dat
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from cloudtap.capture.cassette import write_capture
 from cloudtap.capture.pseudonyms import Pseudonyms
@@ -20,6 +23,9 @@ from cloudtap.icloud.auth.flow import session_from_state
 from cloudtap.icloud.client.apple import AppleClient
 from cloudtap.icloud.client.connector import ICloudConnector
 from cloudtap.icloud.connector import Credentials, Filters, JSONDict, TransportOptions
+from cloudtap.sandbox.apple.account_json import partition_of, webservices
+from cloudtap.sandbox.hosts import service_url
+from cloudtap.sandbox.photos.replay import replay_accounts
 from cloudtap.sandbox.runtime import RunningSandbox
 from tests.support.sandbox import live_sandbox
 
@@ -27,6 +33,9 @@ RICH = "rich@sandbox.cloudtap.dev"
 REPLAYED = "replay-capture-every-type@sandbox.cloudtap.dev"
 PASSWORD = "sandbox-password"
 MAX_ITEMS = 100
+COMMITTED = (
+    Path(__file__).resolve().parents[1] / "fixtures" / "captures" / "capture_rich_every_type.yml"
+)
 # What differs legitimately, per data type: "id" hashes the record names the mapping
 # replaced; the rest are values the redaction rewrites as a whole (composite URLs, Drive
 # paths joined from names, encrypted note bodies, reminder colours), or that a capture
@@ -155,3 +164,23 @@ def test_a_call_the_capture_never_made_gets_cloudkits_error(replayed: Replayed) 
 
     status, body = asyncio.run(ask())
     assert status == 400 and body["serverErrorCode"] == "BAD_REQUEST"
+
+
+def test_account_login_offers_the_captured_services_on_the_replays_hosts(tmp_path: Path) -> None:
+    """accountLogin's webservices are the capture's (its keys and statuses), each URL on
+    the replay account's own partition: a service the captured account lacked is absent."""
+    document = yaml.safe_load(COMMITTED.read_text(encoding="utf-8"))
+    for interaction in document["interactions"]:
+        if "/accountLogin" in interaction["request"]["uri"]:
+            reply = json.loads(interaction["response"]["body"]["string"])
+            del reply["webservices"]["findme"]
+            reply["webservices"]["calendar"]["status"] = "inactive"
+            interaction["response"]["body"]["string"] = json.dumps(reply)
+    (tmp_path / "capture_edited.yml").write_text(yaml.safe_dump(document), encoding="utf-8")
+    account = replay_accounts(tmp_path)[0]
+    services = webservices(account)
+    assert "findme" not in services and services["calendar"]["status"] == "inactive"
+    partition = partition_of(account)
+    assert services["contacts"]["url"] == service_url("contacts", partition)
+    assert services["photos"]["uploadUrl"] == service_url("photosupload", partition)
+    assert "redacted" not in json.dumps(services)
