@@ -27,7 +27,9 @@ from cloudtap.sandbox.apple.account_json import partition_of, webservices
 from cloudtap.sandbox.hosts import service_url
 from cloudtap.sandbox.photos.replay import replay_accounts
 from cloudtap.sandbox.runtime import RunningSandbox
+from tests.sandbox.compat.conftest import PYICLOUD, run_driver
 from tests.support.sandbox import live_sandbox
+from tests.support.venvs import client_venv
 
 RICH = "rich@sandbox.cloudtap.dev"
 REPLAYED = "replay-capture-every-type@sandbox.cloudtap.dev"
@@ -61,6 +63,7 @@ _ISO = re.compile(r"^\d{4}-\d{2}-\d{2}")
 
 @dataclass
 class Replayed:
+    path: Path  # the capture file
     names: Pseudonyms
     rich: dict[str, list[JSONDict]]
     replayed: dict[str, list[JSONDict]]
@@ -104,12 +107,13 @@ def replayed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Replayed]:
             capture(_transport(apple), RICH, PASSWORD, TYPES, Bounds(MAX_ITEMS, 80), str)
         )
         assert result.errors == {}
-        write_capture(result.exchanges, folder / "captures" / "capture_every_type.yml", names)
+        path = folder / "captures" / "capture_every_type.yml"
+        write_capture(result.exchanges, path, names)
         rich = asyncio.run(_items(apple, RICH))
     with live_sandbox(
         folder / "replay", settings={"CLOUDTAP_SANDBOX_CAPTURES": str(folder / "captures")}
     ) as replay:
-        yield Replayed(names, rich, asyncio.run(_items(replay, REPLAYED)), replay)
+        yield Replayed(path, names, rich, asyncio.run(_items(replay, REPLAYED)), replay)
 
 
 def _mapped(value: Any, names: Pseudonyms) -> Any:
@@ -184,3 +188,41 @@ def test_account_login_offers_the_captured_services_on_the_replays_hosts(tmp_pat
     assert services["contacts"]["url"] == service_url("contacts", partition)
     assert services["photos"]["uploadUrl"] == service_url("photosupload", partition)
     assert "redacted" not in json.dumps(services)
+
+
+@pytest.fixture(scope="session")
+def pyicloud_venv() -> Path:
+    return client_venv("pyicloud", PYICLOUD)
+
+
+def _captured_root_names(path: Path) -> list[str]:
+    """The root folder's children in the capture's first Drive reply, as pyicloud names
+    them (``name.extension``)."""
+    document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    for interaction in document["interactions"]:
+        if interaction["request"]["uri"].split("?")[0].endswith("/retrieveItemDetailsInFolders"):
+            root = json.loads(interaction["response"]["body"]["string"])[0]
+            assert root["drivewsid"].endswith("::root")
+            return sorted(
+                f"{i['name']}.{i['extension']}" if "extension" in i else i["name"]
+                for i in root["items"]
+            )
+    raise AssertionError("no Drive call in the capture")
+
+
+@pytest.mark.compat
+def test_pyicloud_reads_the_replayed_drive(
+    pyicloud_venv: Path, replayed: Replayed, tmp_path: Path
+) -> None:
+    """pyicloud's own Drive call (the root folder, as it builds it) is matched to the
+    capture's; its contacts read ``/co/contacts``, which cloudtap never asks, so a
+    cloudtap capture cannot answer them (the replay answers what was captured)."""
+    seen = run_driver(
+        pyicloud_venv,
+        "pyicloud_drive_root.py",
+        [REPLAYED, PASSWORD, str(tmp_path / "cookies")],
+        replayed.sandbox,
+        tmp_path,
+    )
+    expected = _captured_root_names(replayed.path)
+    assert len(expected) >= 3 and seen["root"] == expected
