@@ -24,6 +24,7 @@ from cloudtap.icloud.client.apple import AppleClient
 from cloudtap.icloud.client.connector import ICloudConnector
 from cloudtap.icloud.connector import Credentials, Filters, JSONDict, TransportOptions
 from cloudtap.sandbox.apple.account_json import partition_of, webservices
+from cloudtap.sandbox.capture_replay import CaptureReplay, endpoint, selectors
 from cloudtap.sandbox.hosts import service_url
 from cloudtap.sandbox.photos.replay import replay_accounts
 from cloudtap.sandbox.runtime import RunningSandbox
@@ -226,3 +227,57 @@ def test_pyicloud_reads_the_replayed_drive(
     )
     expected = _captured_root_names(replayed.path)
     assert len(expected) >= 3 and seen["root"] == expected
+
+
+def _capture_of(tmp_path: Path, calls: list[tuple[str, str, str]]) -> Path:
+    """A capture file of ``(uri, request body, reply body)`` POSTs."""
+    interactions = [
+        {
+            "request": {"method": "POST", "uri": uri, "body": body},
+            "response": {
+                "status": {"code": 200, "message": ""},
+                "headers": {"Content-Type": ["application/json"]},
+                "body": {"string": reply},
+            },
+        }
+        for uri, body, reply in calls
+    ]
+    path = tmp_path / "capture_unit.yml"
+    path.write_text(yaml.safe_dump({"interactions": interactions}), encoding="utf-8")
+    return path
+
+
+def test_a_sync_token_picks_its_page_and_repeated_calls_come_back_in_captured_order(
+    tmp_path: Path,
+) -> None:
+    changes = "https://p66-ckdatabasews.icloud.com/database/1/com.apple.notes/production/private/changes/zone?clientId=X&dsid=1"
+    page = '{"zones":[{"zoneID":{"zoneName":"Notes"}%s}]}'
+    path = _capture_of(
+        tmp_path,
+        [
+            (changes, page % "", '{"page":1}'),
+            (changes, page % ',"syncToken":"T1"', '{"page":2}'),
+            ("https://p66-drivews.icloud.com/retrieveItemDetailsInFolders", "[]", '{"a":1}'),
+            ("https://p66-drivews.icloud.com/retrieveItemDetailsInFolders", "[]", '{"a":2}'),
+        ],
+    )
+    replay = CaptureReplay()
+    notes = ("POST", "ckdatabasews", "/database/1/com.apple.notes/production/private/changes/zone")
+
+    def body(key: tuple[str, str, str], query: str, sent: str, session: str = "s") -> bytes:
+        found = replay.answer(session, path, key, selectors(query, sent))
+        assert found is not None
+        return found.body
+
+    # The volatile parameters (another client id and dsid) do not matter.
+    assert body(notes, "clientId=Y&dsid=2", page % ',"syncToken":"T1"') == b'{"page":2}'
+    assert body(notes, "clientId=Y&dsid=2", page % "") == b'{"page":1}'
+    drive = ("POST", "drivews", "/retrieveItemDetailsInFolders")
+    assert [body(drive, "", "[]") for _ in range(3)] == [b'{"a":1}', b'{"a":2}', b'{"a":1}']
+    assert body(drive, "", "[]", session="other") == b'{"a":1}'
+    assert replay.answer("s", path, ("POST", "drivews", "/elsewhere"), frozenset()) is None
+    assert (
+        endpoint("POST", "p66-ckdatabasews.icloud.com", "/database/1/com.apple.photos.cloud/x")
+        is None
+    )
+    assert endpoint("POST", "idmsa.apple.com", "/appleauth/auth/signin/init") is None
