@@ -232,7 +232,8 @@ class JsonRedactor:
             return value
         moved = day + timedelta(days=self.names.shift_days)
         out = list(value)
-        out[0] = int(moved.strftime("%Y%m%d"))
+        made = moved.strftime("%Y%m%d")
+        out[0] = made if isinstance(value[0], str) else int(made)
         if len(out) >= 4:
             out[1], out[2], out[3] = moved.year, moved.month, moved.day
         self.names.summary["date"] += 1
@@ -311,8 +312,15 @@ class JsonRedactor:
 
 
 def _is_calendar_date(value: list[Any]) -> bool:
+    """``[20240105, 2024, 1, 5, ...]``; the calendar host sends the day as a string."""
+    if len(value) < 4:
+        return False
+    day, rest = value[0], value[1:]
+    if isinstance(day, str) and len(day) == 8 and day.isdigit():
+        day = int(day)
     return (
-        len(value) >= 4
-        and all(isinstance(v, int) and not isinstance(v, bool) for v in value)
-        and 19000101 <= value[0] <= 21001231
+        isinstance(day, int)
+        and not isinstance(day, bool)
+        and all(isinstance(v, int) and not isinstance(v, bool) for v in rest)
+        and 19000101 <= day <= 21001231
     )

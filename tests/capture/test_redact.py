@@ -110,3 +110,17 @@ def test_what_clients_build_themselves_stays_so_a_replay_matches_their_calls() -
     assert kind == "AlarmTrigger" and ident != uuid and len(ident) == len(uuid)
     assert out["zones"][0]["desiredRecordTypes"] == ["Alarm", "Reminder"]
     assert out["drivewsid"] == "FOLDER::com.apple.CloudDocs::root"
+
+
+def test_calendar_arrays_whose_day_is_a_string_are_shifted_too() -> None:
+    """Apple's calendar host sends ``["20231206", 2023, 12, 6, 16, 30, 990]`` (the day as
+    a string): shifted like the all-integer form, keeping the string."""
+    redactor, names = _redactor()
+    event = {
+        "startDate": ["20231206", 2023, 12, 6, 16, 30, 990],
+        "localEndDate": [20231207, 2023, 12, 7, 0, 45, 1395],
+    }
+    out = redactor.document({"Event": [event]})["Event"][0]
+    assert out["startDate"] == ["20230828", 2023, 8, 28, 16, 30, 990]
+    assert out["localEndDate"] == [20230829, 2023, 8, 29, 0, 45, 1395]
+    assert names.shift_days == -100
