@@ -9,9 +9,10 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 import yaml
@@ -58,9 +59,11 @@ DIFFERS: dict[str, set[str]] = {
     "icpl.albums": {"id", "asset_count", "name", "parent"},
 }
 TYPES = list(DIFFERS)
-# Moments read in their own zone: a date shifted across a DST change keeps its wall clock
-# but not its UTC offset, so only the wall clock is compared.
-WALL_CLOCK = {"start", "end", "due_date"}
+# Calendar times are wall clocks (Apple's date arrays): a day shifted across a DST change
+# keeps its wall clock, not its UTC offset. Reminders' due dates are instants (CloudKit
+# timestamps) read in their zone: the instant moves by whole days, the wall clock may not.
+WALL_CLOCK = {"start", "end"}
+INSTANTS = {"due_date"}
 _ISO = re.compile(r"^\d{4}-\d{2}-\d{2}")
 
 
@@ -103,7 +106,8 @@ async def _items(sandbox: RunningSandbox, apple_id: str) -> dict[str, list[JSOND
 @pytest.fixture(scope="module")
 def replayed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Replayed]:
     folder = tmp_path_factory.mktemp("every-type")
-    names = Pseudonyms()
+    # A fixed offset (runs repeat) of about five months: most dates cross a DST change.
+    names = Pseudonyms(shift_days=-150)
     with live_sandbox(folder / "apple") as apple:
         # 80 requests: the calendar's month windows reach this year's events.
         result = asyncio.run(
@@ -135,11 +139,23 @@ def _mapped(value: Any, names: Pseudonyms) -> Any:
 
 
 def _compared(item: JSONDict, kept: set[str]) -> dict[str, Any]:
-    return {
-        k: v[:19] if k in WALL_CLOCK and isinstance(v, str) else v
-        for k, v in item.items()
-        if k not in kept
-    }
+    out = {k: v for k, v in item.items() if k not in kept}
+    for key in WALL_CLOCK & set(out):
+        if isinstance(out[key], str):
+            out[key] = out[key][:19]
+    for key in INSTANTS & set(out):
+        if isinstance(out[key], str):
+            out[key] = _instant(out[key], item.get("time_zone"))
+    return out
+
+
+def _instant(text: str, zone: Any) -> datetime:
+    """A moment in UTC: a wall clock without an offset is read in the item's zone (UTC
+    when it names none)."""
+    moment = datetime.fromisoformat(text)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=ZoneInfo(zone) if isinstance(zone, str) else UTC)
+    return moment.astimezone(UTC)
 
 
 @pytest.mark.parametrize("data_type", TYPES)
@@ -154,6 +170,10 @@ def test_replayed_items_equal_rich_items_after_the_same_mapping(
     for original, replay in zip(rich, ours, strict=True):
         assert set(replay) == set(original)
         expected = _compared(_mapped(original, replayed.names), kept)
+        days = timedelta(days=replayed.names.shift_days)
+        for key in INSTANTS & set(expected):
+            if isinstance(original[key], str):
+                expected[key] = _instant(original[key], original.get("time_zone")) + days
         assert _compared(replay, kept) == expected
         compared += len(expected)
     assert compared >= len(rich) * 2
