@@ -116,8 +116,7 @@ class SandboxApp:
         wanted = selectors(scope.get("query_string", b"").decode("latin-1"), await request.body())
         found = self._replay.answer(session, library.cassette, key, wanted)
         if found is None:
-            status, body = unmatched(key[1])
-            response = Response(body, status, media_type="application/json")
+            response = unmatched(key[1])
         else:
             response = Response(found.body, found.status, headers=dict(found.headers))
         await response(scope, receive, send)

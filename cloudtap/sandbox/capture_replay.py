@@ -29,6 +29,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import yaml
+from starlette.responses import JSONResponse, Response
 
 from cloudtap.sandbox.hosts import parse_service_host
 
@@ -126,7 +127,7 @@ def recorded_calls(cassette: Path) -> dict[tuple[str, str, str], tuple[Recorded,
     return {key: tuple(found) for key, found in calls.items()}
 
 
-def unmatched(service: str) -> tuple[int, bytes]:
+def unmatched(service: str) -> Response:
     """The answer to a call the capture never made (assumed, see the module's doc)."""
     if service == "ckdatabasews":
         body = {
@@ -134,8 +135,8 @@ def unmatched(service: str) -> tuple[int, bytes]:
             "serverErrorCode": "BAD_REQUEST",
             "reason": "not in the replayed capture",
         }
-        return 400, json.dumps(body).encode()
-    return 404, b'{"error":"not in the replayed capture"}'
+        return JSONResponse(body, 400)
+    return JSONResponse({"error": "not in the replayed capture"}, 404)
 
 
 class CaptureReplay:
