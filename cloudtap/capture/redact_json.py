@@ -28,6 +28,7 @@ KEPT_KEYS = frozenset(
         "comparator",
         "fieldName",
         "desiredKeys",
+        "desiredRecordTypes",
         "serverErrorCode",
         "errorCode",
         "reason",
@@ -102,6 +103,11 @@ _ENUM = re.compile(r"^[A-Z][A-Z_-]{0,47}[A-Z0-9]{1,8}$")
 _TIME_ZONE = re.compile(
     r"^(Africa|America|Antarctica|Asia|Atlantic|Australia|Europe|Indian|Pacific|Etc)/[A-Za-z_+-]+(/[A-Za-z_]+)?$|^(UTC|GMT)$"
 )
+# A record name that starts with its record type (Reminders' "Alarm/<uuid>"): clients
+# build such names from the type, so the type stays and the id is redacted.
+_TYPED_NAME = re.compile(r"^(?P<kind>[A-Z][A-Za-z]{1,40})/(?P<ident>[0-9A-Fa-f-]{8,})$")
+# Protocol words clients send as they are (iCloud Drive's root folder is "root").
+_PROTOCOL_WORDS = frozenset({"root"})
 # Composite ids ("<uuid>:<e-mail>", "<uuid>*<date>"): each part redacted by itself.
 _COMPOSITE = re.compile(r"([:*])")
 _UTI = re.compile(r"^(public|com|org|net|dyn)\.[A-Za-z0-9.-]+$")
@@ -226,7 +232,8 @@ class JsonRedactor:
             return value
         moved = day + timedelta(days=self.names.shift_days)
         out = list(value)
-        out[0] = int(moved.strftime("%Y%m%d"))
+        made = moved.strftime("%Y%m%d")
+        out[0] = made if isinstance(value[0], str) else int(made)
         if len(out) >= 4:
             out[1], out[2], out[3] = moved.year, moved.month, moved.day
         self.names.summary["date"] += 1
@@ -246,6 +253,7 @@ class JsonRedactor:
             or _UTI.match(value)
             or _TIME_ZONE.match(value)
             or APPLE_HOSTS.match(value)  # a service's host name
+            or value in _PROTOCOL_WORDS
         ):
             self.names.kept.add(value)
             return value
@@ -259,6 +267,11 @@ class JsonRedactor:
             return self.names.filename(value)
         if key in ACCOUNT_NUMBER_KEYS:
             return self.names.shaped(value, "account number")
+        typed = _TYPED_NAME.match(value)
+        if typed:
+            made = f"{typed['kind']}/{self.names.shaped(typed['ident'], 'identifier')}"
+            self.names.produced.add(made)
+            return made
         if _COMPOSITE.search(value) and " " not in value:
             return self._composite(value, key)
         if key == "recordName" or key.endswith(("Id", "ID", "Guid", "guid")):
@@ -299,8 +312,15 @@ class JsonRedactor:
 
 
 def _is_calendar_date(value: list[Any]) -> bool:
+    """``[20240105, 2024, 1, 5, ...]``; the calendar host sends the day as a string."""
+    if len(value) < 4:
+        return False
+    day, rest = value[0], value[1:]
+    if isinstance(day, str) and len(day) == 8 and day.isdigit():
+        day = int(day)
     return (
-        len(value) >= 4
-        and all(isinstance(v, int) and not isinstance(v, bool) for v in value)
-        and 19000101 <= value[0] <= 21001231
+        isinstance(day, int)
+        and not isinstance(day, bool)
+        and all(isinstance(v, int) and not isinstance(v, bool) for v in rest)
+        and 19000101 <= day <= 21001231
     )

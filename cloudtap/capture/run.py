@@ -67,22 +67,49 @@ async def capture(
 ) -> CaptureResult:
     connector = ICloudConnector(transport)
     recorder = ExchangeRecorder()
-    counts: dict[str, int] = {}
-    failed: dict[str, str] = {}
     with recording(recorder):
         state = await login(connector, apple_id, password, ask_code)
         try:
-            for data_type in data_types:
-                recorder.limit = len(recorder.exchanges) + bounds.max_requests
-                try:
-                    counts[data_type] = await _list(connector, state, data_type, bounds)
-                except ICloudError as exc:
-                    counts[data_type] = 0
-                    failed[data_type] = exc.code
+            counts, failed = await _list_all(connector, state, data_types, bounds, recorder)
         finally:
             recorder.limit = None  # the logout is always recorded
             await connector.logout(state)
     return CaptureResult(recorder.exchanges, counts, failed)
+
+
+async def capture_session(
+    transport: TransportOptions,
+    state: JSONDict,
+    data_types: Sequence[str],
+    bounds: Bounds,
+) -> CaptureResult:
+    """The same listings on a live session (an API key's): no sign-in, and no logout,
+    which would end that session for its owner too."""
+    connector = ICloudConnector(transport)
+    recorder = ExchangeRecorder()
+    with recording(recorder):
+        counts, failed = await _list_all(connector, state, data_types, bounds, recorder)
+    return CaptureResult(recorder.exchanges, counts, failed)
+
+
+async def _list_all(
+    connector: ICloudConnector,
+    state: JSONDict,
+    data_types: Sequence[str],
+    bounds: Bounds,
+    recorder: ExchangeRecorder,
+) -> tuple[dict[str, int], dict[str, str]]:
+    counts: dict[str, int] = {}
+    failed: dict[str, str] = {}
+    for data_type in data_types:
+        recorder.limit = len(recorder.exchanges) + bounds.max_requests
+        try:
+            counts[data_type] = await _list(connector, state, data_type, bounds)
+        except ICloudError as exc:
+            counts[data_type] = 0
+            failed[data_type] = exc.code
+    recorder.limit = None
+    return counts, failed
 
 
 async def _list(

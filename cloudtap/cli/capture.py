@@ -8,7 +8,7 @@ import os
 import sys
 from contextlib import ExitStack
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -53,7 +53,9 @@ def _ask_code(step: str) -> str:
 
 
 def capture(
-    apple_id: str = typer.Argument(..., help="The Apple ID whose traffic is captured."),
+    apple_id: str | None = typer.Argument(
+        None, help="The Apple ID whose traffic is captured (or --session)."
+    ),
     to: Path = typer.Option(..., "--to", help="The capture file (capture_<name>.yml)."),
     data_types: str = typer.Option(
         DEFAULT_TYPES, "--data-types", help="Comma-separated data types to list."
@@ -65,13 +67,19 @@ def capture(
     password_env: str | None = typer.Option(
         None, "--password-env", help="Read the Apple password from this environment variable."
     ),
+    session: str | None = typer.Option(
+        None,
+        "--session",
+        help="Capture with an API key's live session (on the server: its database and "
+        "master key) instead of signing in; the session is not logged out.",
+    ),
 ) -> None:
     """List a few pages of your own iCloud data and write every Apple request and reply,
     redacted, to a capture file that `cloudtap sandbox serve --captures DIR` replays."""
     import httpx
 
     from cloudtap.capture.cassette import CAPTURE_PREFIX, write_capture
-    from cloudtap.capture.run import Bounds, CaptureFailed
+    from cloudtap.capture.run import Bounds, CaptureFailed, capture_session
     from cloudtap.capture.run import capture as run_capture
     from cloudtap.capture.scan import UnsafeCapture
     from cloudtap.icloud.connector import TransportOptions
@@ -80,18 +88,26 @@ def capture(
     if not to.name.startswith(CAPTURE_PREFIX) or to.suffix != ".yml":
         raise typer.BadParameter(f"--to: the file's name is {CAPTURE_PREFIX}<name>.yml")
     types = _data_types(data_types)
-    password = _password(apple_id, password_env)
+    bounds = Bounds(max_items, max_requests)
+    if (apple_id is None) == (session is None):
+        raise typer.BadParameter("give an Apple ID or --session, not both")
     with ExitStack() as stack:
-        if apple_id.endswith(SANDBOX_DOMAIN):
-            transport = _sandbox_transport(stack)
-        else:
-            transport = TransportOptions()
         try:
-            result = asyncio.run(
-                run_capture(
-                    transport, apple_id, password, types, Bounds(max_items, max_requests), _ask_code
+            if session is not None:
+                state, environment = _live_session(session)
+                sandbox = environment == "sandbox"
+                transport = _servers_sandbox() if sandbox else TransportOptions()
+                result = asyncio.run(capture_session(transport, state, types, bounds))
+            else:
+                assert apple_id is not None
+                password = _password(apple_id, password_env)
+                if apple_id.endswith(SANDBOX_DOMAIN):
+                    transport = _sandbox_transport(stack)
+                else:
+                    transport = TransportOptions()
+                result = asyncio.run(
+                    run_capture(transport, apple_id, password, types, bounds, _ask_code)
                 )
-            )
         except (CaptureFailed, ICloudError, httpx.HTTPError) as exc:
             # Nothing is written: the exchanges so far end with the process.
             typer.echo(f"cloudtap capture: {exc or type(exc).__name__}", err=True)
@@ -109,6 +125,29 @@ def capture(
     typer.echo("redacted (distinct values; dates, coordinates and bodies: each one):")
     for category, count in written.summary.items():
         typer.echo(f"  {category}: {count}")
+
+
+def _live_session(session_id: str) -> tuple[dict[str, Any], str]:
+    from cloudtap.cli.capture_session import SessionNotCapturable, live_session_state
+    from cloudtap.config import get_settings
+
+    try:
+        return live_session_state(get_settings(), session_id)
+    except SessionNotCapturable as exc:
+        typer.echo(f"cloudtap capture: {exc}", err=True)
+        raise typer.Exit(1) from None
+
+
+def _servers_sandbox() -> TransportOptions:
+    """The sandbox the server runs (its sessions live there), as its workers find it."""
+    from cloudtap.config import get_settings
+    from cloudtap.jobs.sandbox_endpoint import discover
+
+    found = discover(get_settings())
+    if found is None:
+        typer.echo("cloudtap capture: the server's sandbox is not running", err=True)
+        raise typer.Exit(1)
+    return found
 
 
 def _sandbox_transport(stack: ExitStack) -> TransportOptions:

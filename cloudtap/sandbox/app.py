@@ -7,14 +7,18 @@ host nobody serves gets a 502 as a proxy would answer, which makes gaps obvious.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from typing import Any
 
-from starlette.responses import PlainTextResponse
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from cloudtap.sandbox.accounts.model import ReplayLibrary
+from cloudtap.sandbox.capture_replay import CaptureReplay, endpoint, selectors, unmatched
 from cloudtap.sandbox.hosts import parse_service_host
-from cloudtap.sandbox.world import PHOTOS_EDITS, SIGN_INS, SandboxWorld
+from cloudtap.sandbox.world import PHOTOS_EDITS, SIGN_INS, WEB_SESSION_COOKIE, SandboxWorld
 
 AppFactory = Callable[[SandboxWorld], ASGIApp]
 
@@ -67,6 +71,7 @@ class SandboxApp:
         self.world = world
         self._hosts: dict[str, ASGIApp] = {h: f(world) for h, f in HOST_APPS.items()}
         self._services: dict[str, ASGIApp] = {s: f(world) for s, f in SERVICE_APPS.items()}
+        self._replay = CaptureReplay()
 
     def app_for_host(self, host: str) -> ASGIApp | None:
         host = host.split(":", 1)[0].lower().rstrip(".")
@@ -86,11 +91,37 @@ class SandboxApp:
             await response(scope, receive, send)
             return
         try:
-            await app(scope, receive, send)
+            if not await self._replayed(host, scope, receive, send):
+                await app(scope, receive, send)
         finally:
             part = _part_changed_in_place(host, scope.get("path", ""))
             if part is not None:
                 self.world.changed(part)
+
+    async def _replayed(self, host: str, scope: Scope, receive: Receive, send: Send) -> bool:
+        """Answer a replayed capture's non-photo call from its exchanges; ``False`` for
+        every other call (left to the emulated host)."""
+        key = endpoint(scope.get("method", "GET"), host, scope.get("path", ""))
+        if key is None:
+            return False
+        request = Request(scope, receive)
+        # Which web session asks (a digest: the token itself is never kept).
+        token = request.cookies.get(WEB_SESSION_COOKIE, "").strip('"')
+        session = hashlib.sha256(token.encode()).hexdigest()[:16]
+        account = self.world.account_for_cookies(request.cookies)
+        library = account.photos if account is not None else None
+        if not isinstance(library, ReplayLibrary) or not library.cassette.name.startswith(
+            "capture_"
+        ):
+            return False
+        wanted = selectors(scope.get("query_string", b"").decode("latin-1"), await request.body())
+        found = self._replay.answer(session, library.cassette, key, wanted)
+        if found is None:
+            response = unmatched(key[1])
+        else:
+            response = Response(found.body, found.status, headers=dict(found.headers))
+        await response(scope, receive, send)
+        return True
 
 
 def _part_changed_in_place(host: str, path: str) -> str | None:

@@ -92,3 +92,35 @@ def test_signed_urls_are_replaced_and_apple_service_urls_kept() -> None:
     assert redact_url(query, names, lambda value, key: "X") == (
         "https://setup.icloud.com/setup/ws/1/validate?clientBuildNumber=2534Project66&dsid=X"
     )
+
+
+def test_what_clients_build_themselves_stays_so_a_replay_matches_their_calls() -> None:
+    """Reminders' ``Alarm/<uuid>`` names keep their type (clients build them from it),
+    the record types a client asks for and Drive's ``root`` folder stay as they are."""
+    redactor, _ = _redactor()
+    uuid = "0D4F1A52-7C3B-4E8E-9F21-6A1B2C3D4E5F"
+    out = redactor.document(
+        {
+            "records": [{"recordName": f"AlarmTrigger/{uuid}"}],
+            "zones": [{"desiredRecordTypes": ["Alarm", "Reminder"]}],
+            "drivewsid": "FOLDER::com.apple.CloudDocs::root",
+        }
+    )
+    kind, ident = out["records"][0]["recordName"].split("/")
+    assert kind == "AlarmTrigger" and ident != uuid and len(ident) == len(uuid)
+    assert out["zones"][0]["desiredRecordTypes"] == ["Alarm", "Reminder"]
+    assert out["drivewsid"] == "FOLDER::com.apple.CloudDocs::root"
+
+
+def test_calendar_arrays_whose_day_is_a_string_are_shifted_too() -> None:
+    """Apple's calendar host sends ``["20231206", 2023, 12, 6, 16, 30, 990]`` (the day as
+    a string): shifted like the all-integer form, keeping the string."""
+    redactor, names = _redactor()
+    event = {
+        "startDate": ["20231206", 2023, 12, 6, 16, 30, 990],
+        "localEndDate": [20231207, 2023, 12, 7, 0, 45, 1395],
+    }
+    out = redactor.document({"Event": [event]})["Event"][0]
+    assert out["startDate"] == ["20230828", 2023, 8, 28, 16, 30, 990]
+    assert out["localEndDate"] == [20230829, 2023, 8, 29, 0, 45, 1395]
+    assert names.shift_days == -100

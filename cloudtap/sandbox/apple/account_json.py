@@ -11,7 +11,8 @@ import hashlib
 import uuid
 from typing import Any
 
-from cloudtap.sandbox.accounts.model import SandboxAccount
+from cloudtap.sandbox.accounts.model import ReplayLibrary, SandboxAccount
+from cloudtap.sandbox.capture_replay import captured_webservices
 from cloudtap.sandbox.hosts import SETUP, SETUP_CN, service_url
 
 # The webservices keys of every captured accountLogin/validate reply, in Apple's order.
@@ -102,6 +103,9 @@ def hsa_version(account: SandboxAccount) -> int:
 
 def webservices(account: SandboxAccount) -> dict[str, Any]:
     partition = partition_of(account)
+    captured = _captured_webservices(account)
+    if captured is not None:
+        return _on_partition(captured, partition, account.china)
     services: dict[str, Any] = {}
     for key in SERVICE_KEYS:
         if key in _EMPTY:
@@ -129,6 +133,28 @@ def webservices(account: SandboxAccount) -> dict[str, Any]:
         # and other public clients where listed (docs/apple-evidence.md, "Shared albums").
         url = service_url("sharedstreams", partition, account.china)
         services["sharedstreams"] = {"url": url, "status": "active"}
+    return services
+
+
+def _captured_webservices(account: SandboxAccount) -> dict[str, Any] | None:
+    """A replayed capture's own services (what the captured account had)."""
+    library = account.photos
+    if not isinstance(library, ReplayLibrary) or not library.cassette.name.startswith("capture_"):
+        return None
+    return captured_webservices(library.cassette)
+
+
+def _on_partition(captured: dict[str, Any], partition: int, china: bool) -> dict[str, Any]:
+    """The captured entries (keys, statuses, flags) with every URL on the replay
+    account's own hosts: the captured ones are another account's, or redacted."""
+    services: dict[str, Any] = {}
+    for key, entry in captured.items():
+        out = dict(entry) if isinstance(entry, dict) else {}
+        if "url" in out:
+            out["url"] = service_url(key, partition, china)
+        if "uploadUrl" in out:
+            out["uploadUrl"] = service_url("photosupload", partition, china)
+        services[key] = out
     return services
 
 

@@ -2,7 +2,8 @@
 files, contributed from real accounts) against the sandbox that replays it.
 
 For each one: the sandbox makes it an account; cloudtap lists exactly its captured
-assets; and every captured CloudKit call, sent again to that account, is answered with
+assets; and every captured service call (CloudKit, contacts, calendar, Find My, Drive),
+sent again to that account, is answered with
 every key of the captured reply at every depth, with a compatible JSON type. A capture
 of a shape we did not know fails here: then a fix, then a ledger line in
 ``docs/apple-evidence.md``.
@@ -15,7 +16,7 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, parse_qsl, urlsplit, urlunsplit
 
 import pytest
 import yaml
@@ -24,6 +25,8 @@ from cloudtap.icloud.auth.flow import session_from_state
 from cloudtap.icloud.client.apple import AppleClient
 from cloudtap.icloud.client.connector import ICloudConnector
 from cloudtap.icloud.connector import Credentials, Filters, JSONDict, TransportOptions
+from cloudtap.sandbox.capture_replay import PHOTOS_CONTAINER
+from cloudtap.sandbox.hosts import parse_service_host
 from cloudtap.sandbox.photos.replay import REPLAY_DOMAIN, REPLAY_PASSWORD, replay_asset_count
 from cloudtap.sandbox.runtime import RunningSandbox
 from tests.sandbox.conformance.shapes import compare_bodies
@@ -31,8 +34,9 @@ from tests.support.sandbox import live_sandbox
 
 CAPTURES = Path(__file__).resolve().parents[2] / "fixtures" / "captures"
 FILES = sorted(CAPTURES.glob("capture_*.yml"))
-# The calls a replay account answers from the capture itself (the photo library).
-REPLAYED_PATHS = ("/records/query", "/zones/list")
+# The photo library's calls a replay account answers from its rebuilt library; every
+# other service call is answered from the capture's own exchange (sandbox.capture_replay).
+PHOTO_PATHS = ("/records/query", "/zones/list")
 
 
 def _apple_id(path: Path) -> str:
@@ -44,10 +48,15 @@ def _calls(path: Path) -> list[dict[str, Any]]:
     return [
         i
         for i in document["interactions"]
-        if "ckdatabasews" in i["request"]["uri"]
-        and urlsplit(i["request"]["uri"]).path.endswith(REPLAYED_PATHS)
-        and i["response"]["status"]["code"] == 200
+        if _replayed(urlsplit(i["request"]["uri"])) and i["response"]["status"]["code"] == 200
     ]
+
+
+def _replayed(uri: SplitResult) -> bool:
+    service = parse_service_host(uri.hostname or "")
+    if service == "ckdatabasews" and PHOTOS_CONTAINER in uri.path:
+        return uri.path.endswith(PHOTO_PATHS)
+    return service is not None
 
 
 @pytest.fixture(scope="module")
@@ -95,11 +104,20 @@ def test_every_captured_reply_shape_is_the_sandboxs(sandbox: RunningSandbox, pat
         assert session is not None
         out = []
         async with AppleClient(transport, session) as client:
-            base = (client.session.service_url("ckdatabasews") or "").rstrip("/")
+            # The replay account's partition, not the captured account's.
+            ours = urlsplit(client.session.service_url("ckdatabasews") or "").hostname or ""
+            partition = ours.split("-", 1)[0]
             for call in calls:
                 uri = urlsplit(call["request"]["uri"])
-                body = json.loads(call["request"]["body"] or "{}")
-                reply = await client.service("POST", base + uri.path, json=body)
+                host = partition + "-" + (uri.hostname or "").split("-", 1)[1]
+                url = urlunsplit(("https", host, uri.path, "", ""))
+                body = call["request"]["body"]
+                reply = await client.service(
+                    call["request"]["method"],
+                    url,
+                    json=json.loads(body) if body else None,
+                    params=dict(parse_qsl(uri.query)),
+                )
                 out.append(reply.json())
         return out
 
