@@ -16,6 +16,7 @@ class Config:
     link_bytes_per_second: int = 20_000_000  # shared by every download
     api_clients: int = 32
     api_seconds: float = 10.0
+    soak_cycles: int = 30  # back-to-back listings of ``large_library`` in ``soak``
 
     def settings(self) -> dict[str, Any]:
         return asdict(self)
