@@ -19,6 +19,7 @@ import time
 import tracemalloc
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import psutil
 from fastapi.testclient import TestClient
@@ -43,7 +44,9 @@ def rss_mib() -> float:
     return psutil.Process().memory_info().rss / 2**20
 
 
-def _poll(client: TestClient, headers: dict[str, str], session: str, payload: dict) -> dict:
+def _poll(
+    client: TestClient, headers: dict[str, str], session: str, payload: dict[str, Any]
+) -> dict[str, Any]:
     poll = client.post(
         "/polls", json={"session": session, "payload": payload}, headers=headers
     ).json()
@@ -104,7 +107,10 @@ def main() -> None:
             stop_consumer(consumer)
             sandbox.close()
     assert first is not None
-    mine = [tracemalloc.Filter(False, "*/cloudtap/sandbox/*"), tracemalloc.Filter(False, "*tracemalloc*")]
+    mine = [
+        tracemalloc.Filter(False, "*/cloudtap/sandbox/*"),
+        tracemalloc.Filter(False, "*tracemalloc*"),
+    ]
     diff = last.filter_traces(mine).compare_to(first.filter_traces(mine), "traceback")
     print(f"\ngrown between the end of cycle 2 and of cycle {args.cycles}:")
     for stat in diff[: args.top]:
