@@ -89,12 +89,17 @@ def main() -> None:
         help="run only this scenario (repeatable; with what it needs: incremental-100k and "
         "rss-100k the 100k listing, api the download)",
     )  # fmt: skip
-    for knob in ("small_library", "large_library", "download_assets", "runs", "soak_cycles"):
+    counts = ("small_library", "large_library", "download_assets", "runs")
+    for knob in (*counts, "soak_cycles", "files_per_type"):
         parser.add_argument(f"--{knob.replace('_', '-')}", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--api-seconds", type=float, help=argparse.SUPPRESS)
     args = parser.parse_args()
     knobs = ("small_library", "large_library", "download_assets", "runs", "api_seconds")
-    overrides = {k: v for k in (*knobs, "soak_cycles") if (v := getattr(args, k)) is not None}
+    overrides = {
+        k: v
+        for k in (*knobs, "soak_cycles", "files_per_type")
+        if (v := getattr(args, k)) is not None
+    }
     config = replace(QUICK if args.quick else FULL, **overrides)
     started_at = dt.datetime.now(dt.UTC)
     started = time.perf_counter()

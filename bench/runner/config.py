@@ -17,6 +17,7 @@ class Config:
     api_clients: int = 32
     api_seconds: float = 10.0
     soak_cycles: int = 30  # back-to-back listings of ``large_library`` in ``soak``
+    files_per_type: int = 0  # ``files-mixed``: at most this many files of a type (0: all)
 
     def settings(self) -> dict[str, Any]:
         return asdict(self)

@@ -30,8 +30,11 @@ def _items(poll: dict[str, Any], data_type: str) -> list[dict[str, Any]]:
     return list(document["data"])
 
 
-def listed_files(api: CloudtapAPI, session: str) -> dict[str, dict[str, int | None]]:
-    """kind -> {file id: listed size (None when the listing gives none)}."""
+def listed_files(
+    api: CloudtapAPI, session: str, per_type: int = 0
+) -> dict[str, dict[str, int | None]]:
+    """kind -> {file id: listed size (None when the listing gives none)}, at most
+    ``per_type`` of each kind (0: all)."""
     _, poll = api.poll(session, {"data_types": LISTED})
     files: dict[str, dict[str, int | None]] = {kind: {} for kind in KINDS}
     for photo in _items(poll, "icpl.photos"):
@@ -41,6 +44,8 @@ def listed_files(api: CloudtapAPI, session: str) -> dict[str, dict[str, int | No
             files["contact image"][card["image"]["id"]] = None
     for note in _items(poll, "mme_notes.notes"):
         files["note attachment"] |= {a["file_id"]: a.get("size") for a in note["attachments"]}
+    if per_type:
+        files = {kind: dict(sorted(found.items())[:per_type]) for kind, found in files.items()}
     if not all(files.values()):
         raise RuntimeError(
             f"{ACCOUNT}@ lacks a file type: { {k: len(v) for k, v in files.items()} }"
@@ -70,8 +75,10 @@ def _megabytes(poll_sizes: dict[str, int | None]) -> float:
     return sum(size or 0 for size in poll_sizes.values()) / 1e6
 
 
-def files_mixed(name: str, runs: int, api: CloudtapAPI, session: str) -> list[Scenario]:
-    files = listed_files(api, session)
+def files_mixed(
+    name: str, runs: int, api: CloudtapAPI, session: str, per_type: int = 0
+) -> list[Scenario]:
+    files = listed_files(api, session, per_type)
     every = {file_id: size for sizes in files.values() for file_id, size in sizes.items()}
     # Each type against as many photo files in a poll of their own: a poll's fixed cost
     # (creating it, planning, settling, completing) is then shared by as many files.

@@ -277,7 +277,8 @@ class Bench:
     # --- every file type, memory over time ---------------------------------------------
 
     def files_mixed(self, name: str) -> list[Scenario]:
-        return files_mixed(name, self.config.runs, self.api, self._session("rich"))
+        session = self._session("rich")
+        return files_mixed(name, self.config.runs, self.api, session, self.config.files_per_type)
 
     def soak(self, name: str, library: str) -> Scenario:
         session = self._session(library)

@@ -12,7 +12,7 @@ from bench.runner.report import write_json
 
 TINY = Config(
     small_library=10, large_library=300, download_assets=1, runs=1, latency_ms=0,
-    link_bytes_per_second=0, soak_cycles=3,
+    link_bytes_per_second=0, soak_cycles=3, files_per_type=12,
 )  # fmt: skip
 
 
@@ -27,7 +27,8 @@ def test_files_mixed_and_soak_write_their_figures(tmp_path: Path) -> None:
 
     mixed = by_name["files-mixed"]
     assert mixed["metric"] == "ms per file" and len(mixed["cloudtap_runs"]) == 1
-    assert "200 contact images" in mixed["notes"][0]  # rich@'s, all of them, in one poll
+    # rich@'s files of each type, in one poll
+    assert "12 photos, 12 contact images, 12 note attachments" in mixed["notes"][0]
     for kind in ("contact-image", "note-attachment"):
         one = by_name[f"files-mixed-{kind}"]
         assert one["cloudtap_median"] > 0 and one["peer_median"] > 0
