@@ -26,7 +26,7 @@ RESULTS = REPO / "bench" / "results" / "latest.json"
 
 SCENARIOS = (
     "listing-10k", "listing-100k", "rss-100k", "incremental-100k", "download", "api", "fairness",
-    "drive-100k", "rss-drive-100k", "repeat-drive-100k",
+    "drive-100k", "rss-drive-100k", "repeat-drive-100k", "files-mixed", "soak",
 )  # fmt: skip
 # What a scenario needs run before it: the incremental poll starts where the 100k listing
 # ended, the API load reads the download poll; listing-100k and rss-100k are one run.
@@ -62,6 +62,10 @@ def run(config: Config, root: Path, only: set[str] | None = None) -> list[Scenar
             if "drive-100k" in wanted:
                 names = ("drive-100k", "rss-drive-100k", "repeat-drive-100k")
                 scenarios += bench.drive_listing(*names)
+            if "files-mixed" in wanted:
+                scenarios += bench.files_mixed("files-mixed")
+            if "soak" in wanted:
+                scenarios.append(bench.soak("soak", "bench-large"))
             if "fairness" in wanted:
                 scenarios.append(bench.fairness("fairness", "bench-small", "bench-large"))
             return scenarios
@@ -85,13 +89,15 @@ def main() -> None:
         help="run only this scenario (repeatable; with what it needs: incremental-100k and "
         "rss-100k the 100k listing, api the download)",
     )  # fmt: skip
-    for knob in ("small_library", "large_library", "download_assets", "runs"):
+    counts = ("small_library", "large_library", "download_assets", "runs")
+    for knob in (*counts, "soak_cycles", "files_per_type"):
         parser.add_argument(f"--{knob.replace('_', '-')}", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--api-seconds", type=float, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    knobs = ("small_library", "large_library", "download_assets", "runs", "api_seconds")
     overrides = {
         k: v
-        for k in ("small_library", "large_library", "download_assets", "runs", "api_seconds")
+        for k in (*knobs, "soak_cycles", "files_per_type")
         if (v := getattr(args, k)) is not None
     }
     config = replace(QUICK if args.quick else FULL, **overrides)

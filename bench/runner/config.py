@@ -16,6 +16,8 @@ class Config:
     link_bytes_per_second: int = 20_000_000  # shared by every download
     api_clients: int = 32
     api_seconds: float = 10.0
+    soak_cycles: int = 30  # back-to-back listings of ``large_library`` in ``soak``
+    files_per_type: int = 0  # ``files-mixed``: at most this many files of a type (0: all)
 
     def settings(self) -> dict[str, Any]:
         return asdict(self)

@@ -13,10 +13,12 @@ from bench.runner import bare, peers
 from bench.runner.api import CloudtapAPI
 from bench.runner.config import Config
 from bench.runner.fairness import fairness
+from bench.runner.files_mixed import files_mixed
 from bench.runner.load import load
 from bench.runner.memory import cpu_of, sampled_peak_rss
 from bench.runner.processes import SandboxProcess
 from bench.runner.report import Runs, Scenario
+from bench.runner.soak import soak
 from cloudtap.icloud.services.photos import PAGE_ASSETS, PAGE_CONCURRENCY
 from cloudtap.sandbox.accounts.scenarios import DOMAIN
 from tests.cli.serve_process import ServedAPI
@@ -273,6 +275,16 @@ class Bench:
             name, self.config.runs, self.sandbox, self.served, self.api,
             self._session(small_library), backlog_library,
         )  # fmt: skip
+
+    # --- every file type, memory over time ---------------------------------------------
+
+    def files_mixed(self, name: str) -> list[Scenario]:
+        session = self._session("rich")
+        return files_mixed(name, self.config.runs, self.api, session, self.config.files_per_type)
+
+    def soak(self, name: str, library: str) -> Scenario:
+        session = self._session(library)
+        return soak(name, self.config.soak_cycles, self.api, session, self.served.process.pid)
 
     # --- API ---------------------------------------------------------------------------
 

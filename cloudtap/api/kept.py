@@ -154,12 +154,21 @@ class KeptAnswers:
         with self._lock:
             old = self._answers.pop(key, None)
             self._bytes -= old.size if old is not None else 0
+            # Answers past their age bound are never served again: dropped, so a
+            # long-running server holds only the last second's (bench ``soak``). Kept in
+            # the order they were kept, so the stale ones are the first.
+            while self._answers:
+                first = next(iter(self._answers.values()))
+                if first.until > now and self._bytes + kept.size <= self.max_bytes:
+                    break
+                self._bytes -= self._answers.popitem(last=False)[1].size
             self._answers[key] = kept
             self._bytes += kept.size
-            while self._bytes > self.max_bytes:
-                _, dropped = self._answers.popitem(last=False)
-                self._bytes -= dropped.size
         return kept
+
+    @property
+    def kept_bytes(self) -> int:
+        return self._bytes
 
     def clear(self) -> None:
         with self._lock:

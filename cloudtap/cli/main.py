@@ -97,9 +97,11 @@ def serve(
         stop_sandbox,
     )
     from cloudtap.jobs.consumer import start_embedded_consumer, stop_consumer
+    from cloudtap.ops.allocator import limit_arenas
     from cloudtap.ops.gc_tuning import tune_for_server
     from cloudtap.ops.logs import configure_logging, json_logs
 
+    limit_arenas()  # before any thread starts (ops/allocator.py)
     configure_logging(verbose=verbose)
     settings = replace(checked_settings(), bind_url=bind_url(host, port))
     token = prepare_database(settings)
@@ -146,10 +148,12 @@ def worker(workers: int = typer.Option(2, help="Job threads.")) -> None:
     """
     from cloudtap.cli.runtime import describe_worker_sandbox
     from cloudtap.jobs.consumer import run_worker
+    from cloudtap.ops.allocator import limit_arenas
     from cloudtap.ops.gc_tuning import tune_for_server
     from cloudtap.ops.logs import configure_logging
     from cloudtap.store.migrate import upgrade
 
+    limit_arenas()  # before any thread starts (ops/allocator.py)
     configure_logging()
     settings = checked_settings()
     upgrade(settings.database_url)

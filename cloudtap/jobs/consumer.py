@@ -11,6 +11,7 @@ from cloudtap.jobs.lanes import LANES
 from cloudtap.jobs.queue import queue_for, wakeup_of
 from cloudtap.jobs.reclaim import LeaseSweeper
 from cloudtap.jobs.webhooks import install_webhook_delivery
+from cloudtap.ops.allocator import release_free_memory
 from cloudtap.publish.retention import RetentionSweeper
 
 # Idle workers back off to at most this delay, so a job enqueued by another process starts
@@ -20,13 +21,17 @@ MAX_IDLE_DELAY_SECONDS = 0.5
 
 class WakingWorker(Worker):
     """A worker that, finding the queue empty, sleeps until a job is enqueued in this
-    process (``Wakeup``) or its polling delay ends, whichever comes first."""
+    process (``Wakeup``) or its polling delay ends, whichever comes first. Idle after
+    running jobs, it first gives the memory they freed back (:mod:`ops.allocator`), so
+    a long-running process returns to its floor between polls."""
 
     delay: float
     default_delay: float
     max_delay: float
     backoff: float
+    task_count: int
     _seen = 0
+    _released_after = 0  # task_count when this worker last gave memory back
 
     def loop(self, now: object = None) -> None:
         wakeup = wakeup_of(self.huey)
@@ -35,6 +40,8 @@ class WakingWorker(Worker):
         super().loop(now)
 
     def sleep(self) -> None:
+        if self.task_count != self._released_after and release_free_memory():
+            self._released_after = self.task_count
         wakeup = wakeup_of(self.huey)
         if wakeup is None:
             super().sleep()

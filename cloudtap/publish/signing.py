@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -35,11 +36,38 @@ def _compute_signature(master_key: bytes, result_id: str, expires: int) -> str:
 
 
 # A poll's GET signs every result's link; links are stable within a minute (see
-# ``sign_download``), so repeated reads reuse the signature. Only links the server signs
-# (its own result ids) are cached: a checked link's id is the caller's and is never kept.
-@lru_cache(maxsize=65536)
-def _signature_for(master_key: bytes, result_id: str, expires: int) -> str:
-    return _compute_signature(master_key, result_id, expires)
+# ``sign_download``), so repeated reads reuse them. Only the current minute's are kept:
+# a link signed a minute ago has an older ``expires`` than any asked for now, and a
+# cache bounded by count alone filled with such dead links in a long-running server
+# (bench ``soak``). Only links the server signs (its own result ids) are kept: a
+# checked link's id is the caller's and is never kept.
+MAX_KEPT_LINKS = 65536
+
+
+class _MinuteLinks:
+    def __init__(self) -> None:
+        self._minute = -1
+        self._links: dict[tuple[bytes, str, str, int], SignedLink] = {}
+        self._lock = threading.Lock()
+
+    def get(self, master_key: bytes, result_id: str, base_url: str, expires: int) -> SignedLink:
+        key = (master_key, result_id, base_url, expires)
+        minute = int(time.time()) // 60
+        with self._lock:
+            if minute != self._minute or len(self._links) >= MAX_KEPT_LINKS:
+                self._minute, self._links = minute, {}
+            link = self._links.get(key)
+        if link is None:
+            link = _new_link(master_key, result_id, base_url, expires)
+            with self._lock:
+                self._links[key] = link
+        return link
+
+    def __len__(self) -> int:
+        return len(self._links)
+
+
+_KEPT_LINKS = _MinuteLinks()
 
 
 def sign_download(
@@ -48,12 +76,11 @@ def sign_download(
     ttl = settings.signed_url_ttl_seconds if ttl_seconds is None else ttl_seconds
     # Rounded up to the minute so repeated reads of a result return a stable link.
     expires = (int(time.time()) + ttl + 59) // 60 * 60
-    return _link(settings.master_key, result_id, base_url.rstrip("/"), expires)
+    return _KEPT_LINKS.get(settings.master_key, result_id, base_url.rstrip("/"), expires)
 
 
-@lru_cache(maxsize=65536)
-def _link(master_key: bytes, result_id: str, base_url: str, expires: int) -> SignedLink:
-    signature = _signature_for(master_key, result_id, expires)
+def _new_link(master_key: bytes, result_id: str, base_url: str, expires: int) -> SignedLink:
+    signature = _compute_signature(master_key, result_id, expires)
     # Nothing to escape: ``expires`` is a number, the signature urlsafe base64.
     return SignedLink(
         url=f"{base_url}/results/{result_id}/download?expires={expires}&signature={signature}",

@@ -39,7 +39,9 @@ class EncodedJson:
     keepable: bool = True
 
 
-_cache: OrderedDict[Hashable, EncodedJson] = OrderedDict()
+# (poll, links) -> (the fingerprint it was built at, the encoded list): one entry per
+# poll and links, so a list superseded by a new result is dropped, not left to age out.
+_cache: OrderedDict[Hashable, tuple[tuple[Any, ...], EncodedJson]] = OrderedDict()
 _cached_bytes = 0
 _lock = threading.Lock()
 
@@ -66,29 +68,33 @@ def encoded_results(
 ) -> EncodedJson:
     """The poll's result list (``build()``) encoded, from the cache while it still holds."""
     fingerprint = _fingerprint(db, poll_id)
-    key = (poll_id, fingerprint, links_key)
+    key = (poll_id, links_key)
     if fingerprint is not None:
         with _lock:
             hit = _cache.get(key)
-            if hit is not None:
+            if hit is not None and hit[0] == fingerprint:
                 _cache.move_to_end(key)
-                return hit
+                return hit[1]
     items = build()
     encoded = EncodedJson(orjson.dumps(items), len(items), keepable=fingerprint is not None)
     if fingerprint is not None and len(encoded.data) <= _MAX_BYTES // 4:
-        _keep(key, encoded)
+        _keep(key, fingerprint, encoded)
     return encoded
 
 
-def _keep(key: Hashable, encoded: EncodedJson) -> None:
+def cached_bytes() -> int:
+    return _cached_bytes
+
+
+def _keep(key: Hashable, fingerprint: tuple[Any, ...], encoded: EncodedJson) -> None:
     global _cached_bytes
     with _lock:
         old = _cache.pop(key, None)
-        _cached_bytes -= len(old.data) if old is not None else 0
-        _cache[key] = encoded
+        _cached_bytes -= len(old[1].data) if old is not None else 0
+        _cache[key] = (fingerprint, encoded)
         _cached_bytes += len(encoded.data)
         while _cached_bytes > _MAX_BYTES:
-            _, dropped = _cache.popitem(last=False)
+            _, (_, dropped) = _cache.popitem(last=False)
             _cached_bytes -= len(dropped.data)
 
 

@@ -262,3 +262,12 @@ def test_accepts_gzip(header: str | None, takes: bool) -> None:
 )
 def test_which_writes_move_the_generation(statement: str, rowcount: int, watched: bool) -> None:
     assert changes.writes_watched_rows(statement, rowcount) is watched
+
+
+def test_answers_past_their_age_are_dropped_not_left_to_fill_the_bound() -> None:
+    answers = KeptAnswers(seconds=0.0)  # every answer is stale as soon as it is kept
+    for poll in range(50):
+        answers.keep(("poll", poll), b"x" * 4096, changes.generation())
+    assert answers.get(("poll", 0)) is None
+    # Only the last one is held: the 49 stale ones went as new ones came.
+    assert 0 < answers.kept_bytes < 2 * 4096 + 1024

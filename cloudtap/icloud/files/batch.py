@@ -1,11 +1,13 @@
 """Many files of one account through one client.
 
 Every transfer borrows the same :class:`AppleClient`, so its keep-alive connections (and
-TLS tunnels) serve file after file. ``icpl://`` records are looked up many at a time:
-``records/lookup`` takes a list of record names (the listing's ``CPLMaster`` lookups use
-it the same way, see ``docs/apple-evidence.md``), read one chunk ahead of the transfers.
-A file its chunk did not resolve (a failed lookup, a record gone) is opened on its own,
-so its error is the same as when it is the only file.
+TLS tunnels) serve file after file. The files are found many at a time
+(:mod:`cloudtap.icloud.files.batch_chunks`: photo and note-attachment records looked up
+in lists, the contacts book read once for all its images), one chunk ahead of the
+transfers. A download URL that stopped working is refreshed for its whole chunk at once
+(one more lookup, not one per file). A file its chunk did not resolve (a failed lookup,
+a type without a batched form) is opened on its own, so its error is the same as when it
+is the only file.
 """
 
 from __future__ import annotations
@@ -15,27 +17,35 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
 
 from cloudtap.icloud import errors
 from cloudtap.icloud.client.apple import AppleClient
-from cloudtap.icloud.connector import FileInfo
-from cloudtap.icloud.files import icpl
-from cloudtap.icloud.files.registry import open_file
+from cloudtap.icloud.files.batch_chunks import Chunk, Verdict, plan
+from cloudtap.icloud.files.registry import current_url, open_file
 from cloudtap.icloud.files.stream import DownloadStream
-from cloudtap.icloud.services.photos import PhotosLibrary, PhotoZone
 
 log = logging.getLogger(__name__)
 
-# Record names per records/lookup: well under CloudKit's 200 records per operation.
-LOOKUP_BATCH = 100
 
+class _Resolved:
+    """What one chunk's latest lookup answered; ``generation`` counts its lookups."""
 
-@dataclass
-class _Chunk:
-    zone: PhotoZone
-    # (file id, ref) of each file, by record name
-    refs: dict[str, list[tuple[str, icpl.PhotoFileRef]]] = field(default_factory=dict)
+    def __init__(self, chunk: Chunk) -> None:
+        self.chunk = chunk
+        self.verdicts: dict[str, Verdict] = {}
+        self.generation = 0
+        self.failed = False
+        self.guard = asyncio.Lock()
+
+    async def look_up(self, client: AppleClient) -> None:
+        try:
+            self.verdicts = await self.chunk.resolve(client)
+            self.failed = False
+        except errors.ICloudError as exc:
+            # Each file is then looked up alone and gets its own verdict (e.g. throttled).
+            log.info("batch lookup of %d files failed: %s", len(self.chunk.file_ids), exc.code)
+            self.verdicts, self.failed = {}, True
+        self.generation += 1
 
 
 class FileBatch:
@@ -43,31 +53,10 @@ class FileBatch:
 
     def __init__(self, client: AppleClient, file_ids: Sequence[str]) -> None:
         self._client = client
-        self._chunks: list[_Chunk] = []
-        self._chunk_of: dict[str, int] = {}
-        self._found: dict[str, tuple[FileInfo, str]] = {}
+        chunks, self._chunk_of = plan(file_ids)
+        self._chunks = [_Resolved(chunk) for chunk in chunks]
         self._lookups: dict[int, asyncio.Task[None]] = {}
-        open_chunks: dict[tuple[str, str], int] = {}
-        for file_id in dict.fromkeys(file_ids):
-            if not file_id.startswith(icpl.SCHEME):
-                continue
-            try:
-                ref = icpl.PhotoFileRef.parse(file_id)
-            except errors.NotFound:
-                continue  # opened on its own, which reports it
-            key = (ref.scope, ref.zone_name)
-            index = open_chunks.get(key)
-            chunk = self._chunks[index] if index is not None else None
-            if chunk is None or (
-                ref.record_name not in chunk.refs and len(chunk.refs) >= LOOKUP_BATCH
-            ):
-                zone = PhotoZone(ref.scope, {"zoneName": ref.zone_name})
-                chunk, index = _Chunk(zone), len(self._chunks)
-                self._chunks.append(chunk)
-                open_chunks[key] = index
-            assert index is not None
-            chunk.refs.setdefault(ref.record_name, []).append((file_id, ref))
-            self._chunk_of[file_id] = index
+        self._opened: set[str] = set()
 
     @asynccontextmanager
     async def lend(self) -> AsyncIterator[AppleClient]:
@@ -76,44 +65,47 @@ class FileBatch:
 
     async def open(self, file_id: str) -> DownloadStream:
         index = self._chunk_of.get(file_id)
-        if index is not None:
+        # A file asked for twice is opened alone the second time: its first URL may be
+        # spent, and a chunk's answer is used once per file.
+        if index is not None and file_id not in self._opened:
+            self._opened.add(file_id)
             await self._looked_up(index)
-            found = self._found.pop(file_id, None)
-            if found is not None:
-                ref = icpl.PhotoFileRef.parse(file_id)
-                return DownloadStream(*found, self.lend, self._refresher(ref))
+            resolved = self._chunks[index]
+            verdict = resolved.verdicts.get(file_id)
+            if isinstance(verdict, errors.ICloudError):
+                raise verdict
+            if verdict is not None:
+                refresh = self._refresher(resolved, file_id, resolved.generation)
+                return DownloadStream(*verdict, self.lend, refresh)
         return await open_file(file_id, self.lend)
 
-    def _refresher(self, ref: icpl.PhotoFileRef) -> Callable[[AppleClient], Awaitable[str]]:
+    def _refresher(
+        self, resolved: _Resolved, file_id: str, generation: int
+    ) -> Callable[[AppleClient], Awaitable[str]]:
         async def refresh(client: AppleClient) -> str:
-            _, fresh = await icpl.locate(PhotosLibrary(client), ref)
-            return fresh
+            nonlocal generation
+            async with resolved.guard:
+                if resolved.generation == generation:  # no other file refreshed it yet
+                    await resolved.look_up(self._client)
+            generation = resolved.generation
+            if resolved.failed:
+                # The chunk's lookup failed: this file alone, as when it is the only one.
+                return await current_url(file_id, self.lend)
+            verdict = resolved.verdicts.get(file_id)
+            if isinstance(verdict, errors.ICloudError):
+                raise verdict
+            if verdict is None:
+                return await current_url(file_id, self.lend)
+            return verdict[1]
 
         return refresh
 
     async def _looked_up(self, index: int) -> None:
         for ahead in (index, index + 1):  # the next chunk is read while this one downloads
             if ahead < len(self._chunks) and ahead not in self._lookups:
-                self._lookups[ahead] = asyncio.create_task(self._lookup(self._chunks[ahead]))
+                lookup = self._chunks[ahead].look_up(self._client)
+                self._lookups[ahead] = asyncio.create_task(lookup)
         await asyncio.shield(self._lookups[index])
-
-    async def _lookup(self, chunk: _Chunk) -> None:
-        library = PhotosLibrary(self._client)
-        try:
-            records = await library.database(chunk.zone.scope).lookup(
-                chunk.zone.zone_id, list(chunk.refs)
-            )
-        except errors.ICloudError as exc:
-            # Each file is then looked up alone and gets its own verdict (e.g. throttled).
-            log.info("batch lookup of %d records failed: %s", len(chunk.refs), exc.code)
-            return
-        for record in records:
-            refs = chunk.refs.get(str(record.get("recordName")))
-            if not refs or not record.get("fields"):
-                continue
-            for file_id, ref in refs:
-                with contextlib.suppress(errors.NotFound):
-                    self._found[file_id] = icpl.describe(record, ref)
 
     async def aclose(self) -> None:
         for lookup in self._lookups.values():

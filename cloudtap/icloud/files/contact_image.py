@@ -1,7 +1,8 @@
 """``mme_contact_image://`` file ids: a contact's photo, found again by its contact id.
 
 Apple gives each card a ``photo.url``; the id keeps only the (stable) contact id, and
-opening it pages through the contacts until that card turns up.
+opening it reads the book again for that card's current URL (a batch of files reads it
+once for all of its images, :mod:`cloudtap.icloud.files.batch_chunks`).
 """
 
 from __future__ import annotations
@@ -38,14 +39,28 @@ class ContactImageRef:
         return cls(contact_id)
 
 
-async def locate(client: AppleClient, ref: ContactImageRef) -> tuple[FileInfo, str]:
+GONE = "that contact has no photo any more"
+
+
+def file_info(ref: ContactImageRef) -> FileInfo:
+    return FileInfo(file_id=ref.to_id(), size=None, extension="jpg", content_type="image/jpeg")
+
+
+async def photo_urls(client: AppleClient, contact_ids: set[str]) -> dict[str, str]:
+    """The photo URL of each of ``contact_ids`` that has one, from one read of the book
+    (the book is read whole either way: ``/co/contacts`` is asked with ``limit=0``)."""
+    found: dict[str, str] = {}
     async for card in contacts.contacts(client):
-        if str(card.get("contactId")) == ref.contact_id:
-            photo = card.get("photo")
-            if isinstance(photo, dict) and isinstance(photo.get("url"), str):
-                info = FileInfo(
-                    file_id=ref.to_id(), size=None, extension="jpg", content_type="image/jpeg"
-                )
-                return info, str(photo["url"])
-            break
-    raise errors.NotFound("that contact has no photo any more")
+        contact_id = str(card.get("contactId"))
+        photo = card.get("photo")
+        url = photo.get("url") if isinstance(photo, dict) else None
+        if contact_id in contact_ids and isinstance(url, str):
+            found[contact_id] = url
+    return found
+
+
+async def locate(client: AppleClient, ref: ContactImageRef) -> tuple[FileInfo, str]:
+    url = (await photo_urls(client, {ref.contact_id})).get(ref.contact_id)
+    if url is None:
+        raise errors.NotFound(GONE)
+    return file_info(ref), url

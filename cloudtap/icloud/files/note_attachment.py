@@ -150,30 +150,32 @@ async def lookup(database: CloudKitDatabase, names: list[str]) -> dict[str, Reco
     return found
 
 
-async def _media_asset(database: CloudKitDatabase, name: str) -> dict[str, Any] | None:
-    """The asset of a ``Media`` record. No public capture shows its fields, so (like
+async def media_assets(database: CloudKitDatabase, names: list[str]) -> dict[str, dict[str, Any]]:
+    """The asset token of each ``Media`` record among ``names``, looked up
+    ``LOOKUP_BATCH`` at a time. No public capture shows a Media record's fields, so (like
     pyicloud) any field holding an asset token will do."""
-    for record in await database.lookup(ZONE, [name]):
-        if record.get("serverErrorCode"):
-            continue
-        for field in (record.get("fields") or {}).values():
-            token = _token(field.get("value") if isinstance(field, dict) else None)
-            if token:
-                return token
-    return None
+    found: dict[str, dict[str, Any]] = {}
+    for start in range(0, len(names), LOOKUP_BATCH):
+        for record in await database.lookup(ZONE, names[start : start + LOOKUP_BATCH]):
+            if record.get("serverErrorCode"):
+                continue
+            for field in (record.get("fields") or {}).values():
+                token = _token(field.get("value") if isinstance(field, dict) else None)
+                if token:
+                    found[str(record.get("recordName"))] = token
+                    break
+    return found
 
 
-async def locate(database: CloudKitDatabase, ref: NoteAttachmentRef) -> tuple[FileInfo, str]:
-    record = (await lookup(database, [ref.record_name])).get(ref.record_name)
-    if record is None:
-        raise errors.NotFound("that note attachment no longer exists")
-    found = facts(record)
+def file_of(
+    ref: NoteAttachmentRef, found: AttachmentFacts, media: dict[str, Any] | None
+) -> tuple[FileInfo, str]:
+    """The file's facts and download URL from its record's facts (and, for one whose
+    bytes are in a ``Media`` record, that record's asset token)."""
     url, size = found.url, found.size
-    if url is None and found.media:
-        token = await _media_asset(database, found.media)
-        if token:
-            url = str(token["downloadURL"])
-            size = token["size"] if isinstance(token.get("size"), int) else size
+    if url is None and media:
+        url = str(media["downloadURL"])
+        size = media["size"] if isinstance(media.get("size"), int) else size
     if url is None:
         # Links, tables, hashtags: Notes keeps no file for them.
         raise errors.UnsupportedFile("this note attachment has no downloadable file")
@@ -185,3 +187,17 @@ async def locate(database: CloudKitDatabase, ref: NoteAttachmentRef) -> tuple[Fi
         content_type=content_type or "application/octet-stream",
     )
     return info, url
+
+
+GONE = "that note attachment no longer exists"
+
+
+async def locate(database: CloudKitDatabase, ref: NoteAttachmentRef) -> tuple[FileInfo, str]:
+    record = (await lookup(database, [ref.record_name])).get(ref.record_name)
+    if record is None:
+        raise errors.NotFound(GONE)
+    found = facts(record)
+    media = None
+    if found.url is None and found.media:
+        media = (await media_assets(database, [found.media])).get(found.media)
+    return file_of(ref, found, media)

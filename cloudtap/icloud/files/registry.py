@@ -89,6 +89,12 @@ _OPENERS = {
 }
 
 
+async def current_url(file_id: str, open_client: ClientFactory) -> str:
+    """A fresh download URL of one file, found on its own."""
+    stream = await open_file(file_id, open_client)
+    return stream.url
+
+
 async def open_file(file_id: str, open_client: ClientFactory) -> DownloadStream:
     for scheme, opener in _OPENERS.items():
         if file_id.startswith(scheme):

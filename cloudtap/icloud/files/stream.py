@@ -43,6 +43,11 @@ class DownloadStream:
         self._open_client = open_client
         self._refresh_url = refresh_url
 
+    @property
+    def url(self) -> str:
+        """Where the bytes are fetched from (until a refresh replaces it)."""
+        return self._url
+
     def __repr__(self) -> str:
         return f"DownloadStream({self.info.file_id!r}, size={self.info.size})"
 
