@@ -63,6 +63,9 @@ class SandboxWorld:
     consents: ConsentBook = field(default_factory=ConsentBook)
     # Contacts added, edited or deleted since the world was built (test hooks below).
     contact_log: ContactLog = field(default_factory=ContactLog)
+    # Shared-album photos removed since the world was built: (dsid, album guid, position
+    # in the generated album). Test hook below.
+    shared_photo_removals: set[tuple[str, str, int]] = field(default_factory=set)
     # Accounts given a web session since the world was built, and those whose owner has
     # changed the password since (``SandboxAccount.password_changes``).
     _had_session: set[str] = field(default_factory=set)
@@ -137,6 +140,19 @@ class SandboxWorld:
     def delete_contact(self, apple_id: str, index: int) -> None:
         """Test hook: the owner deletes a contact."""
         self.contact_log.record(apple_id, index, "deleted")
+
+    def remove_shared_photo(self, apple_id: str, album_guid: str, position: int) -> None:
+        """Test hook: a contributor removes a photo (its generated position) from a shared
+        album; the album's later photos move up one place."""
+        account = self.accounts[apple_id.strip().lower()]
+        with self._lock:
+            self.shared_photo_removals.add((account.dsid, album_guid, position))
+
+    def restore_shared_photo(self, apple_id: str, album_guid: str, position: int) -> None:
+        """Test hook: undoes ``remove_shared_photo`` (a test leaves the world as it was)."""
+        account = self.accounts[apple_id.strip().lower()]
+        with self._lock:
+            self.shared_photo_removals.discard((account.dsid, album_guid, position))
 
     def password_changed(self, account: SandboxAccount) -> bool:
         """Whether ``account``'s old password no longer works. A ``password_changes``

@@ -20,6 +20,7 @@ from typing import Literal
 from cloudtap.sandbox.accounts.model import GeneratedLibrary, SandboxAccount
 from cloudtap.sandbox.photos import generator
 from cloudtap.sandbox.photos.generator import AssetSpec
+from cloudtap.sandbox.world import SandboxWorld
 
 DAY_MS = 24 * 3600 * 1000
 # A content token's index for photo ``j`` of the account's album ``a``: a * ALBUM_STRIDE + j.
@@ -68,7 +69,10 @@ class SharedStream:
     @property
     def ctag(self) -> str:
         """Changes whenever the album's content does (assumed: Apple's ``albumctag``)."""
-        parts = [(p.spec.asset_name, p.added_ms, len(p.comments)) for p in self.photos]
+        return self.ctag_of(self.photos)
+
+    def ctag_of(self, photos: tuple[SharedPhoto, ...]) -> str:
+        parts = [(p.spec.asset_name, p.added_ms, len(p.comments)) for p in photos]
         return "FT;" + uuid.uuid5(uuid.NAMESPACE_OID, repr((self.guid, parts))).hex[:12]
 
 
@@ -157,6 +161,19 @@ def shared_streams(account: SandboxAccount) -> tuple[SharedStream, ...]:
             )
         )
     return tuple(streams)
+
+
+def listed_photos(
+    world: SandboxWorld, account: SandboxAccount, stream: SharedStream
+) -> list[tuple[int, SharedPhoto]]:
+    """The album's photos still in it (none removed by ``world.remove_shared_photo``),
+    each with its generated position (its content token's, which removals do not move)."""
+    removed = {p for d, g, p in world.shared_photo_removals if (d, g) == (account.dsid, stream.guid)}
+    return [(j, photo) for j, photo in enumerate(stream.photos) if j not in removed]
+
+
+def listed_ctag(world: SandboxWorld, account: SandboxAccount, stream: SharedStream) -> str:
+    return stream.ctag_of(tuple(photo for _, photo in listed_photos(world, account, stream)))
 
 
 def stream_photo(account: SandboxAccount, token_index: int) -> SharedPhoto | None:
