@@ -168,7 +168,9 @@ def listed_photos(
 ) -> list[tuple[int, SharedPhoto]]:
     """The album's photos still in it (none removed by ``world.remove_shared_photo``),
     each with its generated position (its content token's, which removals do not move)."""
-    removed = {p for d, g, p in world.shared_photo_removals if (d, g) == (account.dsid, stream.guid)}
+    removed = {
+        p for d, g, p in world.shared_photo_removals if (d, g) == (account.dsid, stream.guid)
+    }
     return [(j, photo) for j, photo in enumerate(stream.photos) if j not in removed]
 
 

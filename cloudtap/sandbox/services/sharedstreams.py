@@ -185,7 +185,9 @@ def sharedstreams_app(world: SandboxWorld) -> ASGIApp:
     async def albums_list(request: Request) -> Response:
         account = _owner_checked(request)
         await _web.json_body(request)
-        listed = [album_json(account, s, listed_ctag(world, account, s)) for s in shared_streams(account)]
+        listed = [
+            album_json(account, s, listed_ctag(world, account, s)) for s in shared_streams(account)
+        ]
         return JSONResponse({"albums": listed})
 
     async def asset_count(request: Request) -> Response:
