@@ -66,6 +66,9 @@ class SandboxWorld:
     # Shared-album photos removed since the world was built: (dsid, album guid, position
     # in the generated album). Test hook below.
     shared_photo_removals: set[tuple[str, str, int]] = field(default_factory=set)
+    # Comments the account holder added to shared-album photos: (dsid, album guid,
+    # generated position, text). Test hook below.
+    shared_comments_added: list[tuple[str, str, int, str]] = field(default_factory=list)
     # Accounts given a web session since the world was built, and those whose owner has
     # changed the password since (``SandboxAccount.password_changes``).
     _had_session: set[str] = field(default_factory=set)
@@ -153,6 +156,22 @@ class SandboxWorld:
         account = self.accounts[apple_id.strip().lower()]
         with self._lock:
             self.shared_photo_removals.discard((account.dsid, album_guid, position))
+
+    def comment_shared_photo(
+        self, apple_id: str, album_guid: str, position: int, text: str
+    ) -> None:
+        """Test hook: the account holder comments on a shared album's photo."""
+        account = self.accounts[apple_id.strip().lower()]
+        with self._lock:
+            self.shared_comments_added.append((account.dsid, album_guid, position, text))
+
+    def uncomment_shared_photo(self, apple_id: str, album_guid: str, position: int) -> None:
+        """Test hook: the comments ``comment_shared_photo`` added to that photo go again."""
+        dsid = self.accounts[apple_id.strip().lower()].dsid
+        with self._lock:
+            self.shared_comments_added[:] = [
+                c for c in self.shared_comments_added if c[:3] != (dsid, album_guid, position)
+            ]
 
     def password_changed(self, account: SandboxAccount) -> bool:
         """Whether ``account``'s old password no longer works. A ``password_changes``

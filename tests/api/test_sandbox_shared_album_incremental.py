@@ -64,5 +64,17 @@ def test_a_later_shared_album_poll_returns_only_what_was_added_or_removed(live: 
     gained, _ = poll(_now())
     assert [p["id"] for p in gained["data"]] == [ids[0]] and not gained.get("deleted")
 
+    # The account holder comments on the second photo: only that photo comes again.
+    live.sandbox.world.comment_shared_photo(apple_id("rich"), family.guid, 1, "Lovely 🌅")
+    try:
+        commented, _ = poll(_now())
+    finally:
+        live.sandbox.world.uncomment_shared_photo(apple_id("rich"), family.guid, 1)
+    assert [p["id"] for p in commented["data"]] == [ids[1]] and not commented.get("deleted")
+    assert [c["text"] for c in commented["data"][0]["comments"]] == ["Lovely 🌅"]
+    uncommented, _ = poll(_now())
+    assert [p["id"] for p in uncommented["data"]] == [ids[1]]
+    assert uncommented["data"][0]["comments"] == []
+
     again, _ = poll()  # without `since`: the whole album, the cursor does not narrow it
     assert [p["id"] for p in again["data"]] == ids

@@ -171,7 +171,35 @@ def listed_photos(
     removed = {
         p for d, g, p in world.shared_photo_removals if (d, g) == (account.dsid, stream.guid)
     }
-    return [(j, photo) for j, photo in enumerate(stream.photos) if j not in removed]
+    added = [
+        (p, text)
+        for d, g, p, text in world.shared_comments_added
+        if (d, g) == (account.dsid, stream.guid)
+    ]
+    return [
+        (j, _with_comments(account, stream.guid, j, photo, [t for p, t in added if p == j]))
+        for j, photo in enumerate(stream.photos)
+        if j not in removed
+    ]
+
+
+def _with_comments(
+    account: SandboxAccount, guid: str, position: int, photo: SharedPhoto, texts: list[str]
+) -> SharedPhoto:
+    """The photo with the holder's comments added by ``world.comment_shared_photo``."""
+    if not texts:
+        return photo
+    later = photo.comments[-1].created_ms if photo.comments else photo.added_ms
+    extra = tuple(
+        SharedComment(
+            guid=str(uuid.uuid5(uuid.NAMESPACE_URL, f"{guid}:added:{position}:{n}")).upper(),
+            author=holder(account),
+            text=text,
+            created_ms=later + (n + 1) * 60_000,
+        )
+        for n, text in enumerate(texts)
+    )
+    return SharedPhoto(photo.spec, photo.contributor, photo.added_ms, photo.comments + extra)
 
 
 def listed_ctag(world: SandboxWorld, account: SandboxAccount, stream: SharedStream) -> str:
