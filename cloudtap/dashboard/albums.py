@@ -17,6 +17,7 @@ from cloudtap.dashboard.visitor import Visitor
 
 MARKER = "dashboard_album_photos_for"
 MAX_ROWS = 500
+MAX_NAMES = 20  # contributors shown per shared album
 MAX_DEPTH = 16  # folders nest; a parent cycle in a hostile result stops here
 
 
@@ -28,6 +29,8 @@ class AlbumRow:
     depth: int
     asset_count: int | None
     has_photos: bool  # a folder holds albums, not photos
+    owner: str | None = None  # a shared album's
+    contributors: tuple[str, ...] = ()  # a shared album's, in order of first contribution
 
 
 def album_rows(items: list[dict[str, Any]]) -> list[AlbumRow]:
@@ -51,9 +54,15 @@ def album_rows(items: list[dict[str, Any]]) -> list[AlbumRow]:
                 depth=depth(item.get("parent")),
                 asset_count=count if isinstance(count, int) else None,
                 has_photos=item.get("kind") != "folder",
+                owner=str(item["owner"]) if item.get("owner") else None,
+                contributors=_names(item.get("contributors")),
             )
         )
     return rows
+
+
+def _names(value: Any) -> tuple[str, ...]:
+    return tuple(str(n) for n in value[:MAX_NAMES] if n) if isinstance(value, list) else ()
 
 
 def _tag(result_id: str, album_id: str) -> str:

@@ -66,6 +66,12 @@ class SandboxWorld:
     contact_log: ContactLog = field(default_factory=ContactLog)
     # Calendar events edited or deleted since the world was built (test hooks below).
     event_log: EventLog = field(default_factory=EventLog)
+    # Shared-album photos removed since the world was built: (dsid, album guid, position
+    # in the generated album). Test hook below.
+    shared_photo_removals: set[tuple[str, str, int]] = field(default_factory=set)
+    # Comments the account holder added to shared-album photos: (dsid, album guid,
+    # generated position, text). Test hook below.
+    shared_comments_added: list[tuple[str, str, int, str]] = field(default_factory=list)
     # Accounts given a web session since the world was built, and those whose owner has
     # changed the password since (``SandboxAccount.password_changes``).
     _had_session: set[str] = field(default_factory=set)
@@ -148,6 +154,35 @@ class SandboxWorld:
     def delete_event(self, apple_id: str, index: int) -> None:
         """Test hook: the owner deletes an event (a whole series, for a recurring one)."""
         self.event_log.delete(apple_id, index)
+
+    def remove_shared_photo(self, apple_id: str, album_guid: str, position: int) -> None:
+        """Test hook: a contributor removes a photo (its generated position) from a shared
+        album; the album's later photos move up one place."""
+        account = self.accounts[apple_id.strip().lower()]
+        with self._lock:
+            self.shared_photo_removals.add((account.dsid, album_guid, position))
+
+    def restore_shared_photo(self, apple_id: str, album_guid: str, position: int) -> None:
+        """Test hook: undoes ``remove_shared_photo`` (a test leaves the world as it was)."""
+        account = self.accounts[apple_id.strip().lower()]
+        with self._lock:
+            self.shared_photo_removals.discard((account.dsid, album_guid, position))
+
+    def comment_shared_photo(
+        self, apple_id: str, album_guid: str, position: int, text: str
+    ) -> None:
+        """Test hook: the account holder comments on a shared album's photo."""
+        account = self.accounts[apple_id.strip().lower()]
+        with self._lock:
+            self.shared_comments_added.append((account.dsid, album_guid, position, text))
+
+    def uncomment_shared_photo(self, apple_id: str, album_guid: str, position: int) -> None:
+        """Test hook: the comments ``comment_shared_photo`` added to that photo go again."""
+        dsid = self.accounts[apple_id.strip().lower()].dsid
+        with self._lock:
+            self.shared_comments_added[:] = [
+                c for c in self.shared_comments_added if c[:3] != (dsid, album_guid, position)
+            ]
 
     def password_changed(self, account: SandboxAccount) -> bool:
         """Whether ``account``'s old password no longer works. A ``password_changes``

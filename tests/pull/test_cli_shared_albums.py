@@ -99,3 +99,35 @@ def test_a_photos_pull_brings_every_shared_album_beside_the_date_tree(
     again = run_pull(_env(pull_sandbox, tmp_path), *args)
     assert again.returncode == 0, again.stderr
     assert ": 0 files fetched" in again.stdout
+
+
+def test_a_photo_removed_from_a_shared_album_fetches_nothing_and_is_recorded_deleted(
+    pull_sandbox: PullSandbox, tmp_path: Path
+) -> None:
+    """Every later photo moves up one place when the first goes: their files keep their
+    ids (they name the photo, not its place), so the next pull fetches none of them."""
+    root = tmp_path / "copy"
+    account = pull_sandbox.account(PLAIN)
+    family = shared_streams(account)[0]
+    args = (
+        PLAIN, "--to", str(root), "--password-env", "RICH_PASSWORD",
+        "--data-types", "icpl.photos", "--album", family.name,
+    )  # fmt: skip
+    done = run_pull(_env(pull_sandbox, tmp_path), *args)
+    assert done.returncode == 0, done.stderr
+    expected = _expected(pull_sandbox.world, account.dsid, family)
+    folder = root / "shared-albums" / family.name
+    assert _held(folder) == expected
+
+    pull_sandbox.world.remove_shared_photo(PLAIN, family.guid, 0)
+    try:
+        again = run_pull(_env(pull_sandbox, tmp_path), *args)
+    finally:
+        pull_sandbox.world.restore_shared_photo(PLAIN, family.guid, 0)
+    assert again.returncode == 0, again.stderr
+    assert ": 0 files fetched" in again.stdout, again.stdout
+    manifest = json.loads((root / "manifest.json").read_text())
+    entry = manifest["data_types"]["icpl.shared_albums"]
+    assert len(entry["deleted"]) == 1
+    assert entry["count"] == len(family.photos) - 1
+    assert _held(folder) == expected  # the removed photo's file is kept until asked

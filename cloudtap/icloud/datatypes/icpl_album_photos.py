@@ -7,8 +7,10 @@ lists every asked-for album holding it. A user album is looked up first, so an i
 no album is an error, not an empty listing.
 
 A shared album (kind ``shared``) is read through ``sharedstreams`` after the others, its
-photos with ``contributor`` and ``comments`` (``icpl_shared_albums``); a poll naming one
-is whole every time and leaves no cursor. Otherwise a whole listing (no dates) leaves a
+photos with ``contributor`` and ``comments`` (``icpl_shared_albums``); a poll naming
+shared albums only has a cursor of its own (``icpl_shared_album_photos``: digests, as
+Apple gives them no feed); one mixing them with library albums is whole every time and
+leaves no cursor. Otherwise a whole listing (no dates) leaves a
 cursor: each zone's sync token, taken first, and each
 album's members. A later poll from it returns only what the albums gained or lost
 (``icpl_album_changes``): one request when nothing changed.
@@ -23,6 +25,7 @@ from cloudtap.icloud.connector import Filters, JSONDict
 from cloudtap.icloud.datatypes.icpl_album_changes import membership, zone_changes, zone_tokens
 from cloudtap.icloud.datatypes.icpl_albums import SHARED_LIBRARY_COUNT, AlbumRef
 from cloudtap.icloud.datatypes.icpl_photos import item_id, to_item, within
+from cloudtap.icloud.datatypes.icpl_shared_album_photos import fetch_shared
 from cloudtap.icloud.datatypes.icpl_shared_albums import photo_items
 from cloudtap.icloud.datatypes.stream import CursorSink, removed
 from cloudtap.icloud.services import shared_streams
@@ -138,8 +141,12 @@ async def fetch_albums(
     ``removed`` for those no longer in any of them."""
     every = {album_id: AlbumRef.parse(album_id) for album_id in dict.fromkeys(filters.albums)}
     shared = {a: r for a, r in every.items() if r.kind == "shared"}
+    if shared and len(shared) == len(every):
+        async for item in fetch_shared(library.client, shared, filters, set_cursor):
+            yield item
+        return
     if shared:
-        # Shared albums have no change feed: such a poll is whole and leaves no cursor.
+        # Mixed with library albums (each kind its own cursor): whole, and no cursor.
         rest = {a: r for a, r in every.items() if r.kind != "shared"}
         async for item in _listed(library, rest, filters, {}):
             yield item

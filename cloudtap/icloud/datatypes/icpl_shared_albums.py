@@ -100,7 +100,7 @@ def file_entries(guid: str, photo: SharedPhoto) -> list[JSONDict]:
             if not isinstance(res, dict):
                 continue
             extension, data_type = uti_extension(field_value(holder, prefix + "FileType"))
-            ref = SharedPhotoFileRef(guid, str(holder.get("recordName")), prefix, photo.position)
+            ref = SharedPhotoFileRef(guid, str(holder.get("recordName")), prefix)
             files.append(
                 {
                     "id": ref.to_id(),

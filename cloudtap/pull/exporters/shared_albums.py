@@ -45,7 +45,8 @@ def album_folders(albums: list[Item]) -> dict[str, str]:
 
 
 def resource_letter(file_id: str) -> str | None:
-    """``icpl_shared://<base64url of guid, record, letter, position>`` → the letter."""
+    """``icpl_shared://<base64url of guid, record, letter>`` → the letter (ids of an
+    earlier version add the photo's position)."""
     payload = file_id.removeprefix(SCHEME)
     if payload == file_id:
         return None
@@ -53,7 +54,7 @@ def resource_letter(file_id: str) -> str | None:
         parts = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)).decode().split("\n")
     except (binascii.Error, UnicodeDecodeError):
         return None
-    return parts[2] if len(parts) == 4 else None
+    return parts[2] if len(parts) in (3, 4) else None
 
 
 def wanted(item: Item) -> list[Wanted]:

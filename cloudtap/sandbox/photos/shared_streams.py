@@ -20,6 +20,7 @@ from typing import Literal
 from cloudtap.sandbox.accounts.model import GeneratedLibrary, SandboxAccount
 from cloudtap.sandbox.photos import generator
 from cloudtap.sandbox.photos.generator import AssetSpec
+from cloudtap.sandbox.world import SandboxWorld
 
 DAY_MS = 24 * 3600 * 1000
 # A content token's index for photo ``j`` of the account's album ``a``: a * ALBUM_STRIDE + j.
@@ -68,7 +69,10 @@ class SharedStream:
     @property
     def ctag(self) -> str:
         """Changes whenever the album's content does (assumed: Apple's ``albumctag``)."""
-        parts = [(p.spec.asset_name, p.added_ms, len(p.comments)) for p in self.photos]
+        return self.ctag_of(self.photos)
+
+    def ctag_of(self, photos: tuple[SharedPhoto, ...]) -> str:
+        parts = [(p.spec.asset_name, p.added_ms, len(p.comments)) for p in photos]
         return "FT;" + uuid.uuid5(uuid.NAMESPACE_OID, repr((self.guid, parts))).hex[:12]
 
 
@@ -157,6 +161,49 @@ def shared_streams(account: SandboxAccount) -> tuple[SharedStream, ...]:
             )
         )
     return tuple(streams)
+
+
+def listed_photos(
+    world: SandboxWorld, account: SandboxAccount, stream: SharedStream
+) -> list[tuple[int, SharedPhoto]]:
+    """The album's photos still in it (none removed by ``world.remove_shared_photo``),
+    each with its generated position (its content token's, which removals do not move)."""
+    removed = {
+        p for d, g, p in world.shared_photo_removals if (d, g) == (account.dsid, stream.guid)
+    }
+    added = [
+        (p, text)
+        for d, g, p, text in world.shared_comments_added
+        if (d, g) == (account.dsid, stream.guid)
+    ]
+    return [
+        (j, _with_comments(account, stream.guid, j, photo, [t for p, t in added if p == j]))
+        for j, photo in enumerate(stream.photos)
+        if j not in removed
+    ]
+
+
+def _with_comments(
+    account: SandboxAccount, guid: str, position: int, photo: SharedPhoto, texts: list[str]
+) -> SharedPhoto:
+    """The photo with the holder's comments added by ``world.comment_shared_photo``."""
+    if not texts:
+        return photo
+    later = photo.comments[-1].created_ms if photo.comments else photo.added_ms
+    extra = tuple(
+        SharedComment(
+            guid=str(uuid.uuid5(uuid.NAMESPACE_URL, f"{guid}:added:{position}:{n}")).upper(),
+            author=holder(account),
+            text=text,
+            created_ms=later + (n + 1) * 60_000,
+        )
+        for n, text in enumerate(texts)
+    )
+    return SharedPhoto(photo.spec, photo.contributor, photo.added_ms, photo.comments + extra)
+
+
+def listed_ctag(world: SandboxWorld, account: SandboxAccount, stream: SharedStream) -> str:
+    return stream.ctag_of(tuple(photo for _, photo in listed_photos(world, account, stream)))
 
 
 def stream_photo(account: SandboxAccount, token_index: int) -> SharedPhoto | None:

@@ -42,6 +42,8 @@ from cloudtap.sandbox.photos.shared_streams import (
     SharedComment,
     SharedPhoto,
     SharedStream,
+    listed_ctag,
+    listed_photos,
     shared_streams,
 )
 from cloudtap.sandbox.photos.urls import ContentRef, download_url
@@ -59,11 +61,13 @@ def album_location(account: SandboxAccount) -> str:
     return f"{host}/{account.dsid}/sharedstreams/"
 
 
-def album_json(account: SandboxAccount, stream: SharedStream) -> dict[str, Any]:
+def album_json(
+    account: SandboxAccount, stream: SharedStream, ctag: str | None = None
+) -> dict[str, Any]:
     return {
         "albumguid": stream.guid,
         "albumlocation": album_location(account),
-        "albumctag": stream.ctag,
+        "albumctag": ctag or stream.ctag,
         "ownerdsid": stream.owner.dsid,
         # Assumed: the owner's names, as the public webstream names its owner.
         "ownerfirstname": stream.owner.first_name,
@@ -181,12 +185,15 @@ def sharedstreams_app(world: SandboxWorld) -> ASGIApp:
     async def albums_list(request: Request) -> Response:
         account = _owner_checked(request)
         await _web.json_body(request)
-        return JSONResponse({"albums": [album_json(account, s) for s in shared_streams(account)]})
+        listed = [
+            album_json(account, s, listed_ctag(world, account, s)) for s in shared_streams(account)
+        ]
+        return JSONResponse({"albums": listed})
 
     async def asset_count(request: Request) -> Response:
         account = _owner_checked(request)
         stream = _stream(account, await _web.json_body(request))
-        return JSONResponse({"albumassetcount": len(stream.photos)})
+        return JSONResponse({"albumassetcount": len(listed_photos(world, account, stream))})
 
     async def assets(request: Request) -> Response:
         account = _owner_checked(request)
@@ -194,10 +201,11 @@ def sharedstreams_app(world: SandboxWorld) -> ASGIApp:
         stream = _stream(account, body)
         first = _bound(body, "offset", 0)
         end = _bound(body, "limit", first + 100)
-        end = min(end, first + MAX_PAGE, len(stream.photos))
+        photos = listed_photos(world, account, stream)
+        end = min(end, first + MAX_PAGE, len(photos))
         out: list[Record] = []
-        for position in range(first, end):
-            out += photo_records(account, stream, position, stream.photos[position])
+        for generated, photo in photos[first:end]:
+            out += photo_records(account, stream, generated, photo)
         return JSONResponse({"records": out})
 
     app = _web.service_app(

@@ -126,6 +126,6 @@ async def test_a_shared_album_no_longer_shared_is_not_found(sandbox: RunningSand
     gone = AlbumRef("private", SHARED_STREAMS, "shared", "NO-SUCH-GUID").to_id()
     with pytest.raises(errors.NotFound):
         await items(connector, state, "icpl.photos", Filters(albums=(gone,)))
-    missing = SharedPhotoFileRef("NO-SUCH-GUID", "rec", "resOriginal", 0).to_id()
+    missing = SharedPhotoFileRef("NO-SUCH-GUID", "rec", "resOriginal").to_id()
     with pytest.raises(errors.NotFound):
         await download(connector, state, missing)

@@ -15,8 +15,8 @@ from cloudtap.pull.exporters.shared_albums import (
 )
 
 
-def _file_id(record: str, letter: str, position: int = 0) -> str:
-    raw = "\n".join(("GUID", record, letter, str(position))).encode()
+def _file_id(record: str, letter: str) -> str:
+    raw = "\n".join(("GUID", record, letter)).encode()
     return "icpl_shared://" + base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
