@@ -26,7 +26,7 @@ RESULTS = REPO / "bench" / "results" / "latest.json"
 
 SCENARIOS = (
     "listing-10k", "listing-100k", "rss-100k", "incremental-100k", "download", "api", "fairness",
-    "drive-100k", "rss-drive-100k", "repeat-drive-100k",
+    "drive-100k", "rss-drive-100k", "repeat-drive-100k", "api-mix",
 )  # fmt: skip
 # What a scenario needs run before it: the incremental poll starts where the 100k listing
 # ended, the API load reads the download poll; listing-100k and rss-100k are one run.
@@ -62,6 +62,8 @@ def run(config: Config, root: Path, only: set[str] | None = None) -> list[Scenar
             if "drive-100k" in wanted:
                 names = ("drive-100k", "rss-drive-100k", "repeat-drive-100k")
                 scenarios += bench.drive_listing(*names)
+            if "api-mix" in wanted:
+                scenarios += bench.api_mix("api-mix", "bench-small")
             if "fairness" in wanted:
                 scenarios.append(bench.fairness("fairness", "bench-small", "bench-large"))
             return scenarios
@@ -88,10 +90,18 @@ def main() -> None:
     for knob in ("small_library", "large_library", "download_assets", "runs"):
         parser.add_argument(f"--{knob.replace('_', '-')}", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--api-seconds", type=float, help=argparse.SUPPRESS)
+    parser.add_argument("--api-clients", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     overrides = {
         k: v
-        for k in ("small_library", "large_library", "download_assets", "runs", "api_seconds")
+        for k in (
+            "small_library",
+            "large_library",
+            "download_assets",
+            "runs",
+            "api_seconds",
+            "api_clients",
+        )
         if (v := getattr(args, k)) is not None
     }
     config = replace(QUICK if args.quick else FULL, **overrides)
