@@ -17,6 +17,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 import cloudtap.app
 from cloudtap.api.auth import Caller, authenticate
+from cloudtap.api.errors import install_error_handlers
 from cloudtap.config import Settings, get_settings
 from cloudtap.store.db import transaction
 from cloudtap.store.models import Organisation
@@ -27,6 +28,7 @@ BARE_PATH = "/bench/bare"
 def bare_app(settings: Settings) -> FastAPI:
     app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
     app.state.settings = settings
+    install_error_handlers(app)  # a refused token gets the API's 401, not a 500
 
     @app.get(BARE_PATH)
     def bare(caller: Caller = Depends(authenticate)) -> dict[str, Any]:

@@ -9,7 +9,8 @@ What ricloud-py 3.2.0 sends (``ricloud/requests.py``, ``ricloud/resources/abase.
 with no Content-Type; ``await_response`` then refreshes the poll (``GET /polls/<id>``)
 while it is ``pending`` or ``processing``; its results are listed and each one fetched.
 
-One client's cycle (``_cycle``): create a poll; while it processes, read it and make the
+One client's cycle (``Client.cycle``), at least one whole one per client however short
+the run: create a poll; while it processes, read it and make the
 other reads a service makes meanwhile (its organisation, its session, its recent polls,
 its events), one after another with no think time (ricloud-py sleeps 1 s between
 refreshes: that only spreads the same requests out); once it settles, list its results
@@ -172,7 +173,7 @@ class Client:
         poll_id = poll["id"]
         while poll["state"] in ("pending", "processing"):
             if time.perf_counter() >= until:
-                return
+                raise UnexpectedAnswer(f"poll {poll_id} still {poll['state']} at the deadline")
             poll = (await self._timed(_poll_kind, "GET", f"/polls/{poll_id}")).json()
             await self._timed(ORGANISATION, "GET", "/organisation")
             await self._timed(SESSION, "GET", f"/sessions/{self.session}")
@@ -194,10 +195,15 @@ def _poll_kind(answer: Answer) -> str:
     return POLL_SETTLED if settled else POLL_PROCESSING
 
 
+# However short the run, each client completes one whole cycle, within this bound.
+FIRST_CYCLE_SECONDS = 120.0
+
+
 async def _replay(client: Client, until: float) -> None:
     try:
+        await client.cycle(until + FIRST_CYCLE_SECONDS)
         while time.perf_counter() < until:
-            await client.cycle(until)
+            await client.cycle(until + FIRST_CYCLE_SECONDS)
     finally:
         client.connection.close()
 
