@@ -16,6 +16,7 @@ from cloudtap.extras import require
 from cloudtap.store import changes
 from cloudtap.store.file_identity import FileIdentity
 from cloudtap.store.sqlite_wal import enable_wal
+from cloudtap.store.sqlite_writer import serialize_writers
 
 _engines: dict[str, Engine] = {}
 _identities: dict[str, FileIdentity] = {}
@@ -26,6 +27,7 @@ _lock = threading.Lock()
 # threads of ``serve``; more than that overflow.
 POOL_SIZE = 48
 POOL_OVERFLOW = 32
+BUSY_TIMEOUT_SECONDS = 10.0
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -33,7 +35,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     enable_wal(cursor)
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_SECONDS * 1000)}")
     cursor.close()
 
 
@@ -53,6 +55,7 @@ def _create(url: str) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         if path and path != ":memory:":
             _watch_file(engine, url, Path(path))
+            serialize_writers(engine, BUSY_TIMEOUT_SECONDS)
     else:
         if url.startswith("postgresql"):
             require("psycopg")  # one line naming the [postgres] extra, not an ImportError
