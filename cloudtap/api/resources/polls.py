@@ -51,7 +51,7 @@ from cloudtap.ops import logs
 from cloudtap.store import changes
 from cloudtap.store.db import on_commit
 from cloudtap.store.models import Poll, Session, Source, Subscription
-from cloudtap.wire.polls import serialize_poll
+from cloudtap.wire.polls import serialize_poll, serialize_polls
 
 router = APIRouter(tags=["polls"])
 
@@ -175,6 +175,7 @@ def list_polls(
         lambda db, p: serialize_poll(db, p, signer(request)),
         filters=filters,
         extra=extra,
+        serialize_page=lambda db, rows: serialize_polls(db, rows, signer(request)),
     )
 
 
