@@ -57,7 +57,8 @@ def serialize_polls(db: DbSession, rows: list[Poll], sign: Signer | None = None)
         for poll_id, task_id, state in db.execute(
             select(Task.poll_id, Task.id, Task.state).where(Task.poll_id.in_(ids)).order_by(Task.pk)
         ):
-            tasks[poll_id].setdefault(state, []).append(task_id)
+            if poll_id is not None:  # the IN above: never None
+                tasks[poll_id].setdefault(state, []).append(task_id)
         for result in db.execute(
             select_result_rows()
             .where(Result.poll_id.in_(ids), Result.state != "expired")

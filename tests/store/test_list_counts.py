@@ -38,7 +38,7 @@ def test_a_keys_list_count_reads_a_covering_index(tmp_path: Path, model: type[Ba
     try:
         with transaction(url) as db:
             scope = environment_scope(model, org.id, "sandbox")
-            list_scoped(db, model, org.id, limit=20, scope=scope)  # type: ignore[type-var]
+            list_scoped(db, model, org.id, limit=20, scope=scope)
     finally:
         event.remove(engine, "before_cursor_execute", seen)
         dispose_all()
