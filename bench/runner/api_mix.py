@@ -11,8 +11,9 @@ Each run measures, on the same ``serve``:
   (a key may have ``MAX_OPEN_POLLS`` polls open); the polls it created are what
   ``GET /polls/{id} (processing)`` then reads while the jobs work through them.
 
-A kind meets the target when its req/s alone is at least half the bare endpoint's and
-its p99 is under 50 ms both alone and in the mix.
+The server's CPU per request of each phase is recorded too (steadier than req/s when
+other work shares the machine). A kind meets the target when its req/s alone is at least
+half the bare endpoint's and its p99 is under 50 ms both alone and in the mix.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import os
 import statistics
 import time
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -30,6 +32,7 @@ from bench.runner import mix as m
 from bench.runner.api import CloudtapAPI
 from bench.runner.bench_serve import BARE_PATH
 from bench.runner.config import Config
+from bench.runner.memory import cpu_of
 from bench.runner.report import Runs, Scenario
 from tests.cli.serve_process import ServedAPI
 
@@ -115,22 +118,42 @@ def _processing_share(api: CloudtapAPI, polls: list[str]) -> float:
 def _one_run(
     config: Config, served: ServedAPI, api: CloudtapAPI, sessions: list[str]
 ) -> tuple[m.Kind, dict[str, m.Kind], dict[str, m.Kind], dict[str, float]]:
+    """(bare, the mix, each kind alone, notes: burst polls still open, and the server's
+    CPU per request of the bare endpoint and of each kind alone, ``cpu:<kind>``)."""
     clients, seconds = config.api_clients, config.api_seconds
     url, token = served.url, served.token
-    bare = m.alone(url, token, "GET", [BARE_PATH], clients, seconds)
+    notes: dict[str, float] = {}
+
+    def measured(kind: str, run: Callable[[], m.Kind]) -> m.Kind:
+        with cpu_of(served) as cpu:
+            figures = run()
+        notes[f"cpu:{kind}"] = cpu.seconds * 1000 / max(figures.requests, 1)
+        return figures
+
+    bare = measured(BARE, lambda: m.alone(url, token, "GET", [BARE_PATH], clients, seconds))
     mixed = m.mix(url, token, sessions, PAYLOAD, clients, seconds)
     _wait(lambda: _open_polls(api) == 0, 300, "the mix's polls did not settle")
     alone: dict[str, m.Kind] = {}
     for kind, (method, targets) in _targets(api, sessions).items():
-        alone[kind] = m.alone(url, token, method, targets, clients, seconds)
-    alone[m.CREATE], burst = _burst(served, sessions[0], clients)
-    before = _processing_share(api, burst)
-    alone[m.POLL_PROCESSING] = m.alone(
-        url, token, "GET", [f"/polls/{p}" for p in burst], clients, seconds
+        alone[kind] = measured(
+            kind, partial(m.alone, url, token, method, targets, clients, seconds)
+        )
+    burst: list[str] = []
+
+    def create() -> m.Kind:
+        figures, created = _burst(served, sessions[0], clients)
+        burst.extend(created)
+        return figures
+
+    alone[m.CREATE] = measured(m.CREATE, create)
+    notes["processing_before"] = _processing_share(api, burst)
+    alone[m.POLL_PROCESSING] = measured(
+        m.POLL_PROCESSING,
+        lambda: m.alone(url, token, "GET", [f"/polls/{p}" for p in burst], clients, seconds),
     )
-    after = _processing_share(api, burst)
+    notes["processing_after"] = _processing_share(api, burst)
     _wait(lambda: _settled(api, burst), 600, "the burst's polls did not settle")
-    return bare, mixed, alone, {"processing_before": before, "processing_after": after}
+    return bare, mixed, alone, notes
 
 
 def api_mix(
@@ -140,16 +163,23 @@ def api_mix(
     bare = Runs([r[0].requests_per_second for r in runs])
     bare_p99 = Runs([r[0].p99_ms for r in runs])
     load = "/".join(f"{v:.1f}" for v in os.getloadavg())
-    processing = [r[3] for r in runs]
+    processing = [{k: r[3][k] for k in ("processing_before", "processing_after")} for r in runs]
     scenarios = []
     for kind in m.KINDS:
         rate = Runs([r[2][kind].requests_per_second for r in runs])
         p99_alone = Runs([r[2][kind].p99_ms for r in runs])
         p99_mix = Runs([r[1][kind].p99_ms for r in runs])
         ratio = rate.median / bare.median if bare.median else 0.0
+        cpu = Runs([r[3][f"cpu:{kind}"] for r in runs])
+        bare_cpu = Runs([r[3][f"cpu:{BARE}"] for r in runs])
         details: dict[str, Any] = {
             "kind": kind,
             "ratio_vs_bare": round(ratio, 3),
+            # The server's CPU per request, bare's over this kind's: steadier than req/s
+            # on a shared machine (includes the job threads' work where the kind makes it).
+            "cpu_ms_per_request": [round(r[3][f"cpu:{kind}"], 3) for r in runs],
+            "bare_cpu_ms_per_request": [round(r[3][f"cpu:{BARE}"], 3) for r in runs],
+            "cpu_ratio_vs_bare": round(bare_cpu.median / cpu.median, 3) if cpu.median else 0,
             "p99_ms": round(max(p99_alone.median, p99_mix.median), 2),
             "alone": [r[2][kind].as_json() for r in runs],
             "mix": [r[1][kind].as_json() for r in runs],
@@ -160,7 +190,8 @@ def api_mix(
             f"{Runs([r[1][kind].requests_per_second for r in runs]).text()} req/s, p50 "
             f"{Runs([r[1][kind].p50_ms for r in runs]).text()} ms, p99 {p99_mix.text()} ms; "
             f"bare endpoint {bare.text()} req/s, p99 {bare_p99.text()} ms; "
-            f"{ratio:.2f}x the bare endpoint"
+            f"{ratio:.2f}x the bare endpoint; server CPU per request {cpu.text()} ms "
+            f"(bare {bare_cpu.text()} ms)"
         ]
         if kind == m.POLL_PROCESSING:
             share = statistics.median(p["processing_before"] for p in processing)

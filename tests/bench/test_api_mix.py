@@ -53,6 +53,8 @@ def test_api_mix_reports_every_request_kind_against_the_bare_endpoint(tmp_path: 
         assert details["p99_ms"] >= details["alone"][0]["p50_ms"] > 0
         assert isinstance(scenario["met"], bool)
         assert details["bare"][0]["requests"] > 0
+        assert details["cpu_ms_per_request"][0] > 0 and details["bare_cpu_ms_per_request"][0] > 0
+        assert details["cpu_ratio_vs_bare"] > 0
     # The mix replayed whole cycles: polls read while processing, then settled, their
     # results listed and fetched, the other reads made meanwhile.
     for kind in mix.KINDS:
