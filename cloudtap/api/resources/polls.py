@@ -338,8 +338,7 @@ async def _refresh(caller: Caller, poll_id: str, request: Request, key: Hashable
 
 def kept_answer(caller: Caller, poll_id: str, request: Request) -> Response | None:
     """The poll's kept answer as ``request`` takes it, if one holds (settled: no wait);
-    answered on the event loop, no database, no thread. Also the fast path's
-    (``cloudtap.api.fastpath``), which skips routing for it."""
+    answered on the event loop, no database, no thread."""
     key = _answer_key(caller, poll_id, request)
     kept = answers.get(key)
     if kept is None:
