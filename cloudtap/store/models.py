@@ -94,7 +94,8 @@ class Source(_Owned, Base):
     key_id: Mapped[str | None] = mapped_column(String(36), default=None)
     type: Mapped[str] = mapped_column(String(50))
     identifier: Mapped[str] = mapped_column(String(500))
-    parent_id: Mapped[str | None] = mapped_column(String(36), default=None)
+    # Indexed: every session read lists its source's children.
+    parent_id: Mapped[str | None] = mapped_column(String(36), default=None, index=True)
     state: Mapped[str] = mapped_column(String(20), default="unvalidated")
     # Non-secret facts the connector reported (e.g. full name).
     account: Mapped[JSONValue] = mapped_column(default=dict)

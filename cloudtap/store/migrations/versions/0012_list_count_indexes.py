@@ -1,5 +1,6 @@
 """indexes on (organisation_id, key_id) of events and polls: a list's total_count, asked on
-every GET /events and GET /polls, read from the index alone
+every GET /events and GET /polls, read from the index alone; on sources.parent_id: every
+session read lists its source's children
 
 Revision ID: 0012
 Revises: 0011
@@ -18,8 +19,10 @@ depends_on = None
 def upgrade() -> None:
     op.create_index("ix_events_organisation_key", "events", ["organisation_id", "key_id"])
     op.create_index("ix_polls_organisation_key", "polls", ["organisation_id", "key_id"])
+    op.create_index("ix_sources_parent_id", "sources", ["parent_id"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_sources_parent_id", table_name="sources")
     op.drop_index("ix_polls_organisation_key", table_name="polls")
     op.drop_index("ix_events_organisation_key", table_name="events")
