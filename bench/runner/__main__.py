@@ -26,7 +26,7 @@ RESULTS = REPO / "bench" / "results" / "latest.json"
 
 SCENARIOS = (
     "listing-10k", "listing-100k", "rss-100k", "incremental-100k", "download", "api", "fairness",
-    "drive-100k", "rss-drive-100k", "repeat-drive-100k", "files-mixed", "soak",
+    "drive-100k", "rss-drive-100k", "repeat-drive-100k", "files-mixed", "soak", "api-mix",
 )  # fmt: skip
 # What a scenario needs run before it: the incremental poll starts where the 100k listing
 # ended, the API load reads the download poll; listing-100k and rss-100k are one run.
@@ -66,6 +66,8 @@ def run(config: Config, root: Path, only: set[str] | None = None) -> list[Scenar
                 scenarios += bench.files_mixed("files-mixed")
             if "soak" in wanted:
                 scenarios.append(bench.soak("soak", "bench-large"))
+            if "api-mix" in wanted:
+                scenarios += bench.api_mix("api-mix", "bench-small")
             if "fairness" in wanted:
                 scenarios.append(bench.fairness("fairness", "bench-small", "bench-large"))
             return scenarios
@@ -93,11 +95,12 @@ def main() -> None:
     for knob in (*counts, "soak_cycles", "files_per_type"):
         parser.add_argument(f"--{knob.replace('_', '-')}", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--api-seconds", type=float, help=argparse.SUPPRESS)
+    parser.add_argument("--api-clients", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     knobs = ("small_library", "large_library", "download_assets", "runs", "api_seconds")
     overrides = {
         k: v
-        for k in (*knobs, "soak_cycles", "files_per_type")
+        for k in (*knobs, "api_clients", "soak_cycles", "files_per_type")
         if (v := getattr(args, k)) is not None
     }
     config = replace(QUICK if args.quick else FULL, **overrides)

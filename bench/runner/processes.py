@@ -83,5 +83,7 @@ def cloudtap_server(data_dir: Path, sandbox: SandboxProcess) -> Iterator[ServedA
     # `api` measures throughput, not the per-key abuse limit (100/s by default), which
     # would answer it 429s.
     env["CLOUDTAP_RATE_LIMIT_PER_SECOND"] = "0"
-    with served_api(data_dir, extra_env=env) as api:
+    # The bench's launcher: cloudtap's own app plus api-mix's bare endpoint.
+    launcher = [sys.executable, "-m", "bench.runner.bench_serve"]
+    with served_api(data_dir, extra_env=env, command=launcher) as api:
         yield api

@@ -44,6 +44,7 @@ class Scenario:
     met: bool
     bare: Runs | None = None
     notes: list[str] = field(default_factory=list)
+    details: dict[str, Any] | None = None  # a scenario's own figures (api-mix: per kind)
 
     @property
     def ratio(self) -> float | None:
@@ -70,6 +71,7 @@ class Scenario:
             "target": self.target,
             "met": self.met,
             "notes": self.notes,
+            **({"details": self.details} if self.details is not None else {}),
         }
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from bench.runner import bare, peers
 from bench.runner.api import CloudtapAPI
+from bench.runner.api_mix import api_mix
 from bench.runner.config import Config
 from bench.runner.fairness import fairness
 from bench.runner.files_mixed import files_mixed
@@ -327,3 +328,6 @@ class Bench:
         )  # fmt: skip
         scenario.met = (scenario.ratio or 0) >= 0.5 and Runs(p99s).median < 50
         return scenario
+
+    def api_mix(self, name: str, library: str) -> list[Scenario]:
+        return api_mix(name, self.config, self.served, self.api, [self._session(library)])

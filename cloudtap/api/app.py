@@ -7,7 +7,6 @@ from fastapi import FastAPI
 from cloudtap.api.audit_trail import AuditTrail
 from cloudtap.api.body import JsonBodyMiddleware
 from cloudtap.api.errors import DatabaseUnavailableMiddleware, install_error_handlers
-from cloudtap.api.fastpath import KeptPollAnswers
 from cloudtap.api.idempotency import IdempotencyMiddleware
 from cloudtap.api.openapi_spec import install_openapi
 from cloudtap.api.operations.endpoints import RequestObserver, install_operations
@@ -67,9 +66,6 @@ def create_api(settings: Settings | None = None) -> FastAPI:
         app.include_router(module.router)
     install_error_handlers(app)
     install_openapi(app)
-    # Innermost, just in front of the router: a kept poll answer skips routing and
-    # dependency solving; every middleware below still sees the request.
-    app.add_middleware(KeptPollAnswers, router=app.router)
     # Inside idempotency: a replayed answer is not a second action.
     app.add_middleware(AuditTrail, settings=settings)
     # Inside the body cap: a replayed POST was a body of an allowed size.

@@ -105,20 +105,6 @@ def _key_for(database_url: str, token_hash: str) -> _KnownKey | None:
     return found
 
 
-def remembered_caller(request: Request) -> Caller | None:
-    """The caller if its token names a key remembered now, else None: the fast path of a
-    kept answer (``cloudtap.api.fastpath``) then leaves the request to ``authenticate``,
-    which looks the key up or answers the 401."""
-    token = _token_from(request.headers.get("authorization"))
-    if token is None:
-        return None
-    settings = settings_of(request)
-    key = _remembered((settings.database_url, hash_token(token)))
-    if key is None:
-        return None
-    return Caller(key.organisation_id, key.key_id, key.environment, settings)
-
-
 async def authenticate(request: Request) -> Caller:
     # Async so a remembered key costs no hop to the thread pool; a lookup still runs there.
     header = request.headers.get("authorization")

@@ -164,8 +164,11 @@ def list_resource(
     *,
     filters: dict[str, Any] | None = None,
     extra: list[Any] | None = None,
+    serialize_page: Callable[[DbSession, list[Row]], list[Any]] | None = None,
 ) -> dict[str, Any]:
-    """One page of the caller's objects of ``model``, in ricloud's list shape."""
+    """One page of the caller's objects of ``model``, in ricloud's list shape.
+    ``serialize_page``: the whole page at once, when its objects' parts are best read
+    together (instead of ``serialize`` for each)."""
     with unit_of_work(caller) as db:
         page = paged(
             lambda **kw: list_scoped(
@@ -179,6 +182,9 @@ def list_resource(
             ),
             params,
         )
+        if serialize_page is not None:
+            data = iter(serialize_page(db, list(page.items)))
+            return list_out(page, request, lambda _row: next(data))
         return list_out(page, request, lambda row: serialize(db, row))
 
 

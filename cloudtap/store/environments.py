@@ -103,22 +103,26 @@ def config_of_key(
     Without a key (``None``) the organisation's default, whatever its environment (what
     the organisation's own state reports); an unknown key has none.
     """
+    storage = model is StorageConfig
+    org_default = (
+        Organisation.storage_config_default if storage else Organisation.webhook_config_default
+    )
     environment: str | None = None
     config_id: str | None = None
+    # Columns in one statement, not the key's and the organisation's rows one by one:
+    # every poll created and every GET /organisation asks this.
     if key_id is not None:
-        key = db.scalars(
-            select(Key).where(Key.id == key_id, Key.organisation_id == organisation_id)
+        key_config = Key.storage_config_id if storage else Key.webhook_config_id
+        found_key = db.execute(
+            select(Key.environment, key_config, org_default)
+            .join(Organisation, Organisation.id == Key.organisation_id)
+            .where(Key.id == key_id, Key.organisation_id == organisation_id)
         ).first()
-        if key is None:
+        if found_key is None:
             return None
-        environment = key.environment
-        config_id = key.storage_config_id if model is StorageConfig else key.webhook_config_id
-    if config_id is None:
-        org = db.scalars(select(Organisation).where(Organisation.id == organisation_id)).first()
-        if org is not None:
-            config_id = (
-                org.storage_config_default if model is StorageConfig else org.webhook_config_default
-            )
+        environment, config_id = found_key[0], found_key[1] or found_key[2]
+    else:
+        config_id = db.scalar(select(org_default).where(Organisation.id == organisation_id))
     if config_id is None:
         return None
     conditions = [model.id == config_id, model.organisation_id == organisation_id]

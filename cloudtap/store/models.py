@@ -94,7 +94,8 @@ class Source(_Owned, Base):
     key_id: Mapped[str | None] = mapped_column(String(36), default=None)
     type: Mapped[str] = mapped_column(String(50))
     identifier: Mapped[str] = mapped_column(String(500))
-    parent_id: Mapped[str | None] = mapped_column(String(36), default=None)
+    # Indexed: every session read lists its source's children.
+    parent_id: Mapped[str | None] = mapped_column(String(36), default=None, index=True)
     state: Mapped[str] = mapped_column(String(20), default="unvalidated")
     # Non-secret facts the connector reported (e.g. full name).
     account: Mapped[JSONValue] = mapped_column(default=dict)
@@ -163,6 +164,8 @@ class _Leased:
 
 class Poll(_Leased, _Owned, Base):
     __tablename__ = "polls"
+    # A list's count (every GET /polls) from the index alone.
+    __table_args__ = (Index("ix_polls_organisation_key", "organisation_id", "key_id"),)
 
     key_id: Mapped[str | None] = mapped_column(String(36), default=None)
     user_id: Mapped[str] = mapped_column(String(36), index=True)
@@ -229,6 +232,8 @@ class Result(_Owned, Base):
 
 class Event(_Owned, Base):
     __tablename__ = "events"
+    # A list's count (every GET /events) from the index alone, not ~1 KB rows.
+    __table_args__ = (Index("ix_events_organisation_key", "organisation_id", "key_id"),)
 
     key_id: Mapped[str | None] = mapped_column(String(36), default=None)
     type: Mapped[str] = mapped_column(String(50), index=True)

@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Hashable
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session as DbSession
 
 from cloudtap.store.ids import isoformat
-from cloudtap.store.models import Poll, Result
-from cloudtap.wire.encoded import EncodedJson, encoded_results, tasks_by_state
+from cloudtap.store.models import Poll, Result, Task
+from cloudtap.wire.encoded import TASK_STATES, EncodedJson, encoded_results, tasks_by_state
 from cloudtap.wire.results import Signer, select_result_rows, serialize_result
 
 
@@ -36,7 +37,6 @@ def serialize_poll(
     its results come as one ``EncodedJson`` (see ``cloudtap.wire.encoded``), which only
     ``json_response`` writes; without it, as dicts."""
     by_state = tasks_by_state(db, row.id)
-    has_tasks = any(by_state.values())
     results: list[dict[str, Any]] | EncodedJson
     if links_key is None:
         results = _results(db, row.id, sign)
@@ -44,6 +44,37 @@ def serialize_poll(
     else:
         results = encoded_results(db, row.id, links_key, lambda: _results(db, row.id, sign))
         count = results.items
+    return _poll_object(row, by_state, results, count)
+
+
+def serialize_polls(db: DbSession, rows: list[Poll], sign: Signer | None = None) -> list[Any]:
+    """A page of polls as ``serialize_poll`` gives each, their tasks and results read in
+    one query each for the whole page (not two per poll)."""
+    ids = [row.id for row in rows]
+    tasks: dict[str, dict[str, list[str]]] = {i: {s: [] for s in TASK_STATES} for i in ids}
+    results: dict[str, list[dict[str, Any]]] = {i: [] for i in ids}
+    if ids:
+        for poll_id, task_id, state in db.execute(
+            select(Task.poll_id, Task.id, Task.state).where(Task.poll_id.in_(ids)).order_by(Task.pk)
+        ):
+            if poll_id is not None:  # the IN above: never None
+                tasks[poll_id].setdefault(state, []).append(task_id)
+        for result in db.execute(
+            select_result_rows()
+            .where(Result.poll_id.in_(ids), Result.state != "expired")
+            .order_by(Result.pk)
+        ):
+            results[result.poll_id].append(serialize_result(result, sign))
+    return [_poll_object(row, tasks[row.id], results[row.id], len(results[row.id])) for row in rows]
+
+
+def _poll_object(
+    row: Poll,
+    by_state: dict[str, list[str]],
+    results: list[dict[str, Any]] | EncodedJson,
+    count: int,
+) -> dict[str, Any]:
+    has_tasks = any(by_state.values())
     errors = [_error_item(e) for e in row.errors or []]
     return {
         "id": row.id,

@@ -69,14 +69,24 @@ def served_api(
     extra_env: dict[str, str] | None = None,
     expect_token: bool = True,
     extra_args: tuple[str, ...] = (),
+    command: list[str] | None = None,
 ) -> Iterator[ServedAPI]:
+    """``command``: what runs instead of ``cloudtap`` (the bench's launcher)."""
     port = free_port()
     env = cloudtap_env(data_dir, extra_env)
     log_path = data_dir.parent / f"serve-{port}.log"  # beside, not inside, the data dir
     data_dir.mkdir(parents=True, exist_ok=True)
     with open(log_path, "w") as log:
         process = subprocess.Popen(
-            [*cloudtap_command(), "serve", "--host", "127.0.0.1", "--port", str(port), *extra_args],
+            [
+                *(command or cloudtap_command()),
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                *extra_args,
+            ],
             cwd=REPO,
             env=env,
             stdout=log,

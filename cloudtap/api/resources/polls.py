@@ -51,7 +51,7 @@ from cloudtap.ops import logs
 from cloudtap.store import changes
 from cloudtap.store.db import on_commit
 from cloudtap.store.models import Poll, Session, Source, Subscription
-from cloudtap.wire.polls import serialize_poll
+from cloudtap.wire.polls import serialize_poll, serialize_polls
 
 router = APIRouter(tags=["polls"])
 
@@ -175,6 +175,7 @@ def list_polls(
         lambda db, p: serialize_poll(db, p, signer(request)),
         filters=filters,
         extra=extra,
+        serialize_page=lambda db, rows: serialize_polls(db, rows, signer(request)),
     )
 
 
@@ -337,8 +338,7 @@ async def _refresh(caller: Caller, poll_id: str, request: Request, key: Hashable
 
 def kept_answer(caller: Caller, poll_id: str, request: Request) -> Response | None:
     """The poll's kept answer as ``request`` takes it, if one holds (settled: no wait);
-    answered on the event loop, no database, no thread. Also the fast path's
-    (``cloudtap.api.fastpath``), which skips routing for it."""
+    answered on the event loop, no database, no thread."""
     key = _answer_key(caller, poll_id, request)
     kept = answers.get(key)
     if kept is None:
