@@ -13,6 +13,7 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import replace
+from functools import partial
 
 from bench.runner import bare
 from bench.runner.api import CloudtapAPI
@@ -54,6 +55,14 @@ def _done(backlog: CloudtapAPI, polls: list[str]) -> tuple[int, int]:
     return finished, completed
 
 
+def _started(backlog: CloudtapAPI, polls: list[str]) -> bool:
+    return _done(backlog, polls)[0] > 0
+
+
+def _finished(backlog: CloudtapAPI, polls: list[str]) -> bool:
+    return _done(backlog, polls) == (BACKLOG_POLLS * FILES_PER_POLL, len(polls))
+
+
 def _wait(condition: Callable[[], bool], timeout: float, what: str) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -81,15 +90,12 @@ def fairness(
             body = {"session": backlog_session, "payload": {"files": files}}
             posted = [backlog.http.post("/polls", json=body) for _ in range(BACKLOG_POLLS)]
             polls = [reply.json()["id"] for reply in posted]
-            _wait(lambda p=polls: _done(backlog, p)[0] > 0, 120, "A's backlog did not start")
+            _wait(partial(_started, backlog, polls), 120, "A's backlog did not start")
             seconds, _ = api.poll(small_session, SMALL_POLL)
             finished, _ = _done(backlog, polls)
             under.append(seconds)
             left.append(BACKLOG_POLLS * FILES_PER_POLL - finished)
-            _wait(
-                lambda p=polls: _done(backlog, p) == (BACKLOG_POLLS * FILES_PER_POLL, len(p)),
-                600, "A's backlog did not complete",
-            )  # fmt: skip
+            _wait(partial(_finished, backlog, polls), 600, "A's backlog did not complete")
     finally:
         backlog.close()
     scenario = Scenario(

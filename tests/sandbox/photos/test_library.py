@@ -6,12 +6,12 @@ from typing import Any
 
 import pytest
 
-from cloudtap.sandbox.photos.counts import photo_count
 from cloudtap.sandbox.accounts.model import GeneratedLibrary
 from cloudtap.sandbox.accounts.scenarios import scenario_account
 from cloudtap.sandbox.cloudkit.context import state_of
 from cloudtap.sandbox.cloudkit.replies import ReplyCache
 from cloudtap.sandbox.photos import generator
+from cloudtap.sandbox.photos.counts import photo_count
 from cloudtap.sandbox.photos.library import GeneratedSource
 from cloudtap.sandbox.world import SandboxWorld
 from tests.sandbox.photos.support import PHOTOS, client_for, count, list_query
