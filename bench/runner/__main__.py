@@ -14,8 +14,10 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+from bench.runner.accounts import STEM, many_accounts
 from bench.runner.api import CloudtapAPI
 from bench.runner.config import FULL, QUICK, Config
+from bench.runner.million import million_listing
 from bench.runner.processes import REPO, cloudtap_server, sandbox_process
 from bench.runner.provenance import LoadSampler, kept_name, provenance
 from bench.runner.report import Scenario, table, write_json
@@ -27,7 +29,9 @@ RESULTS = REPO / "bench" / "results" / "latest.json"
 SCENARIOS = (
     "listing-10k", "listing-100k", "rss-100k", "incremental-100k", "download", "api", "fairness",
     "drive-100k", "rss-drive-100k", "repeat-drive-100k", "files-mixed", "soak", "api-mix",
+    "listing-1m", "accounts-100",
 )  # fmt: skip
+MILLION = "photos-1m"  # the scenario account; another size lists a generated bench-1m@
 # What a scenario needs run before it: the incremental poll starts where the 100k listing
 # ended, the API load reads the download poll; listing-100k and rss-100k are one run.
 NEEDS = {"incremental-100k": {"listing-100k"}, "api": {"download"}, "rss-100k": {"listing-100k"}}
@@ -41,8 +45,12 @@ def run(config: Config, root: Path, only: set[str] | None = None) -> list[Scenar
         "CLOUDTAP_SANDBOX_LINK_BPS": str(config.link_bytes_per_second),
     }
     libraries = {"bench-small": config.small_library, "bench-large": config.large_library}
+    million = MILLION if config.million_library == 1_000_000 else "bench-1m"
+    if million != MILLION and "listing-1m" in wanted:
+        libraries[million] = config.million_library
+    numbered = (STEM, config.account_assets, config.accounts) if "accounts-100" in wanted else None
     with (
-        sandbox_process(root / "sandbox", knobs, libraries) as sandbox,
+        sandbox_process(root / "sandbox", knobs, libraries, numbered) as sandbox,
         cloudtap_server(root / "cloudtap", sandbox) as served,
     ):
         api = CloudtapAPI(served)
@@ -68,6 +76,14 @@ def run(config: Config, root: Path, only: set[str] | None = None) -> list[Scenar
                 scenarios.append(bench.soak("soak", "bench-large"))
             if "api-mix" in wanted:
                 scenarios += bench.api_mix("api-mix", "bench-small")
+            if "listing-1m" in wanted:
+                scenarios += million_listing(
+                    config.runs, config.latency_ms, sandbox, served, api, million
+                )
+            if "accounts-100" in wanted:
+                scenarios += many_accounts(
+                    config.runs, config.accounts, config.account_assets, sandbox, api, root
+                )
             if "fairness" in wanted:
                 scenarios.append(bench.fairness("fairness", "bench-small", "bench-large"))
             return scenarios
@@ -89,19 +105,20 @@ def main() -> None:
     parser.add_argument(
         "--only", action="append", choices=SCENARIOS, metavar="NAME",
         help="run only this scenario (repeatable; with what it needs: incremental-100k and "
-        "rss-100k the 100k listing, api the download)",
+        "rss-100k the 100k listing, api the download; listing-1m also reports rss-1m and "
+        "repeat-1m, accounts-100 also accounts-100-workers)",
     )  # fmt: skip
-    counts = ("small_library", "large_library", "download_assets", "runs")
-    for knob in (*counts, "soak_cycles", "files_per_type"):
+    knobs = (
+        "small_library", "large_library", "download_assets", "runs", "million_library",
+        "accounts", "account_assets", "soak_cycles", "files_per_type",
+    )  # fmt: skip
+    for knob in knobs:
         parser.add_argument(f"--{knob.replace('_', '-')}", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--api-seconds", type=float, help=argparse.SUPPRESS)
     parser.add_argument("--api-clients", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    knobs = ("small_library", "large_library", "download_assets", "runs", "api_seconds")
     overrides = {
-        k: v
-        for k in (*knobs, "api_clients", "soak_cycles", "files_per_type")
-        if (v := getattr(args, k)) is not None
+        k: v for k in (*knobs, "api_seconds", "api_clients") if (v := getattr(args, k)) is not None
     }
     config = replace(QUICK if args.quick else FULL, **overrides)
     started_at = dt.datetime.now(dt.UTC)

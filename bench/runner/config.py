@@ -12,6 +12,9 @@ class Config:
     large_library: int  # assets of the ``listing-100k`` / ``incremental`` / ``rss`` library
     download_assets: int  # newest assets whose originals (and live videos) ``download`` fetches
     runs: int
+    million_library: int = 1_000_000  # assets of ``listing-1m`` (``photos-1m@`` at a million)
+    accounts: int = 100  # accounts of ``accounts-100``
+    account_assets: int = 1_000  # assets of each of them
     latency_ms: int = 50  # added to every Apple request, as a real round trip
     link_bytes_per_second: int = 20_000_000  # shared by every download
     api_clients: int = 32
@@ -25,5 +28,6 @@ class Config:
 
 FULL = Config(small_library=10_000, large_library=100_000, download_assets=500, runs=3)
 QUICK = Config(
-    small_library=1_000, large_library=5_000, download_assets=100, runs=3, api_seconds=3.0
-)
+    small_library=1_000, large_library=5_000, download_assets=100, runs=3, api_seconds=3.0,
+    million_library=20_000, accounts=20, account_assets=200,
+)  # fmt: skip

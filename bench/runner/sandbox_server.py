@@ -5,7 +5,9 @@ scenario accounts plus ``<NAME>@sandbox.cloudtap.dev`` with a generated library 
 assets, fault knobs from the usual ``CLOUDTAP_SANDBOX_*`` environment. Prints
 ``proxy <url>`` and ``ca <path>``, then answers one line per stdin line:
 ``requests <unix time>`` → how many requests it served that started at or after then;
-``paths <unix time>`` → their hosts and paths, on one line.
+``paths <unix time>`` → their hosts and paths, on one line;
+``cloudkit <apple id> ...`` → how many CloudKit requests each of those accounts made.
+A spec ``NAME-###:COUNT:N`` stands for N accounts ``NAME-000`` … of COUNT assets each.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from dataclasses import replace
 from cloudtap.config import get_settings
 from cloudtap.sandbox.accounts.model import GeneratedLibrary
 from cloudtap.sandbox.accounts.scenarios import DOMAIN, scenario_account
+from cloudtap.sandbox.cloudkit.server import CLOUDKIT_TALLY
 from cloudtap.sandbox.runtime import WEB_SESSION_TTL, sandbox_accounts, start_sandbox
 from cloudtap.sandbox.world import SandboxWorld
 
@@ -24,14 +27,13 @@ def main(libraries: list[str]) -> None:
     settings = get_settings()
     accounts = sandbox_accounts(settings)
     template = scenario_account("photos-10k", settings.sandbox_seed)
-    for spec in libraries:
-        name, count = spec.split(":")
+    for name, count in _expanded(libraries):
         accounts.append(
             replace(
                 template,
                 apple_id=f"{name}@{DOMAIN}",
                 dsid=str(10_000_000_000 + len(accounts)),
-                photos=GeneratedLibrary(count=int(count), seed=len(accounts)),
+                photos=GeneratedLibrary(count=count, seed=len(accounts)),
             )
         )
     world = SandboxWorld.with_accounts(accounts, seed=settings.sandbox_seed)
@@ -49,8 +51,24 @@ def main(libraries: list[str]) -> None:
                 since = float(argument)
                 paths = [f"{e.host}{e.path}" for e in sandbox.exchanges() if e.started >= since]
                 print(" ".join(paths), flush=True)
+            elif command == "cloudkit":
+                counts = [world.tally.count(a, CLOUDKIT_TALLY) for a in argument.split()]
+                print(" ".join(map(str, counts)), flush=True)
     finally:
         sandbox.close()
+
+
+def _expanded(libraries: list[str]) -> list[tuple[str, int]]:
+    """``NAME:COUNT`` as is; ``NAME-###:COUNT:N`` as N numbered accounts."""
+    out: list[tuple[str, int]] = []
+    for spec in libraries:
+        name, count, *many = spec.split(":")
+        if many:
+            stem = name.removesuffix("###")
+            out += [(f"{stem}{i:03d}", int(count)) for i in range(int(many[0]))]
+        else:
+            out.append((name, int(count)))
+    return out
 
 
 if __name__ == "__main__":

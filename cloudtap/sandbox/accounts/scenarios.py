@@ -136,6 +136,8 @@ _SCENARIOS: list[tuple[str, str, str, dict[str, Any]]] = [
     ("terms", "terms-update", "Terry", {"terms_update": True, "photos": ("lib", 5, 0)}),
     ("photos-10k", "large-library-10k", "Tina", {"photos": ("lib", 10_000, 0)}),
     ("photos-100k", "large-library-100k", "Hugo", {"photos": ("lib", 100_000, 0)}),
+    # A million assets, built page by page on demand (issue 23's listing-1m).
+    ("photos-1m", "large-library-1m", "Milo", {"photos": ("lib", 1_000_000, 0)}),
     (
         "rich",
         "rich-content",

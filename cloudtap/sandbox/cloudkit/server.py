@@ -305,6 +305,10 @@ OPERATIONS: dict[str, Callable[[_Call], JsonDict | bytes]] = {
 }
 
 
+# The ``world.tally`` name of a CloudKit request that reached an account.
+CLOUDKIT_TALLY = "ckdatabasews"
+
+
 # The PCS cookie an ADP account's browser needs per container (rclone PR #9448 names
 # Photos for Photos; the others are assumed from the cookie names).
 _PCS_COOKIE_OF_CONTAINER = {
@@ -334,6 +338,8 @@ def _make_endpoint(world: SandboxWorld) -> Callable[[Request], Awaitable[Respons
         if account is None:
             # Apple's edge answers a missing or expired web session with 421.
             return _error("AUTHENTICATION_REQUIRED", "Authentication required for Account.", 421)
+        # Counted per account, so a benchmark can show each account's requests stay bounded.
+        world.tally.add(account.apple_id, CLOUDKIT_TALLY)
         container = CONTAINERS.get(params["container"])
         if account.adp and not _pcs_opened(account, params["container"], request):
             return _error("ACCESS_DENIED", "private db access disabled for this account", 403)

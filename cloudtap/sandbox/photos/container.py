@@ -71,6 +71,10 @@ VISIBLE_LISTS = {
     "CPLAssetAndMasterByAssetDate",
 }
 ALBUM_LISTS = {"CPLContainerRelationLiveByAssetDate", "CPLContainerRelationLiveByPosition"}
+# Largest library whose query answers the sandbox keeps: a 100k listing's pages take
+# ~55 MB of the 256 MiB reply cache (cloudkit/replies.py), so 250k fit with room for a
+# second client's other ``desiredKeys``; ``photos-1m@`` is built page by page every time.
+KEPT_LIBRARY_ASSETS = 250_000
 
 
 def owner_of(account: SandboxAccount) -> str:
@@ -253,8 +257,13 @@ class PhotosContainer:
         self, account: SandboxAccount, database: Database, zone: Zone
     ) -> Hashable | None:
         """A zone's query answers change only with its source (immutable) and its edits,
-        and every edit (``records/modify``) bumps the edits' version."""
-        return (self._source(account, database, zone), _edits(account, zone).version)
+        and every edit (``records/modify``) bumps the edits' version. A library too large
+        for the reply cache is not kept: its listing would evict its own pages before a
+        second pass asked for them again, holding the cache's whole budget for nothing."""
+        source = self._source(account, database, zone)
+        if source.size() > KEPT_LIBRARY_ASSETS:
+            return None
+        return (source, _edits(account, zone).version)
 
     def query(
         self, account: SandboxAccount, database: Database, zone: Zone, body: dict[str, Any]
