@@ -45,11 +45,16 @@ def test_a_page_of_polls_costs_the_same_queries_for_2_polls_as_for_6(
     assert all(p["state"] == "completed" for p in polls)
     counts = []
     for limit in (2, 6):
-        with counted_selects(settings) as statements:
-            page = client.get(f"/polls?limit={limit}", headers=tenant.headers)
-        assert page.status_code == 200
-        assert len(page.json()["data"]) == limit
-        counts.append(len(statements))
+        # The engine's other users (the job and sweeper threads) only ever add queries
+        # to a count: the least of three is the request's own.
+        seen = []
+        for _ in range(3):
+            with counted_selects(settings) as statements:
+                page = client.get(f"/polls?limit={limit}", headers=tenant.headers)
+            assert page.status_code == 200
+            assert len(page.json()["data"]) == limit
+            seen.append(len(statements))
+        counts.append(min(seen))
     assert counts[0] == counts[1], counts
     # Each poll as GET /polls/{id} answers it: the same tasks and results.
     listed = {

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from cloudtap.config import set_settings
-from cloudtap.icloud.files import batch
+from cloudtap.icloud.files import batch_chunks
 from cloudtap.sandbox import faults
 from cloudtap.sandbox.accounts.model import FaultSpec
 from tests.api.live_sandbox import LiveAPI, apple_id, live_api  # noqa: F401
@@ -49,7 +49,7 @@ def test_file_poll_under_throttling_completes_every_task(
     assert len(file_ids) == FILES
     # A batch looks records up 100 at a time: one record per lookup here, so that the
     # throttle (which counts the account's CloudKit calls) is reached with 8 files.
-    monkeypatch.setattr(batch, "LOOKUP_BATCH", 1)
+    monkeypatch.setattr(batch_chunks, "PHOTO_LOOKUP", 1)
     _throttle(live, "rich", per_window=2)
     with caplog.at_level(logging.INFO, logger="cloudtap.jobs.settling"):
         poll = live.poll(session["id"], {"files": file_ids})
