@@ -263,6 +263,13 @@ class JsonRedactor:
             return self.names.email(value)
         if _ISO.match(value):
             return self._iso(value)
+        if value.isdigit() and (_DATE_KEY.search(key) or _DATE_KEY.search(field_name)):
+            # Epoch seconds or milliseconds in a string (shared streams' creationDate).
+            shifted = self._shift(int(value))
+            if shifted != int(value):
+                made = str(int(shifted))
+                self.names.produced.add(made)
+                return made
         if key in FILENAME_KEYS or field_name in FILENAME_KEYS:
             return self.names.filename(value)
         if key in ACCOUNT_NUMBER_KEYS:

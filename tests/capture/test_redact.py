@@ -124,3 +124,10 @@ def test_calendar_arrays_whose_day_is_a_string_are_shifted_too() -> None:
     assert out["startDate"] == ["20230828", 2023, 8, 28, 16, 30, 990]
     assert out["localEndDate"] == [20230829, 2023, 8, 29, 0, 45, 1395]
     assert names.shift_days == -100
+
+
+def test_epoch_dates_spelled_as_strings_are_shifted_not_scrambled() -> None:
+    """Shared streams send ``creationDate`` as epoch milliseconds in a string."""
+    redactor, _ = _redactor()
+    out = redactor.document({"attributes": {"creationDate": "1780000000000"}})
+    assert out["attributes"]["creationDate"] == str(1_780_000_000_000 - 100 * 86_400_000)

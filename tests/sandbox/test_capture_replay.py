@@ -311,3 +311,11 @@ def test_a_sync_token_picks_its_page_and_repeated_calls_come_back_in_captured_or
         is None
     )
     assert endpoint("POST", "idmsa.apple.com", "/appleauth/auth/signin/init") is None
+
+
+def test_a_dsid_in_the_path_is_volatile_as_in_the_query() -> None:
+    """Shared streams put the dsid in the path: the replay account's own dsid (not the
+    captured pseudonym) must find the captured call."""
+    captured = endpoint("POST", "p66-sharedstreams.icloud.com", "/24878179598/sharedstreams/x")
+    asked = endpoint("POST", "p79-sharedstreams.icloud.com", "/46494121982/sharedstreams/x")
+    assert captured is not None and captured == asked
