@@ -11,10 +11,12 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+import unicodedata
 from datetime import datetime, timedelta
 from typing import Any
 
 from cloudtap.capture.pseudonyms import Pseudonyms
+from cloudtap.capture.redact_note import redact_note_body
 from cloudtap.capture.redact_url import APPLE_HOSTS, redact_url
 
 # Values that are protocol, not person: kept as they are.
@@ -60,6 +62,7 @@ KEPT_KEYS = frozenset(
         "shortId",
         "country",
         "region",
+        "extension",  # a file's extension says its type (file names keep it too)
     }
 )
 SECRET_KEYS = frozenset(
@@ -95,7 +98,13 @@ COORDINATE_KEYS = frozenset(
     {"latitude", "longitude", "lat", "lng", "lon", "altitude", "horizontalAccuracy"}
 )
 # Keys whose string values are file names (their extension kept).
-FILENAME_KEYS = frozenset({"filename", "fileName", "name_with_extension", "filenameEnc"})
+FILENAME_KEYS = frozenset(
+    {"filename", "fileName", "Filename", "name_with_extension", "filenameEnc"}
+)
+_MIN_NEEDLE_CHARS = 6
+_NOT_TEXT = frozenset({"Cc", "Cn", "Co", "Cs"})
+# CloudKit fields holding a note's protobuf body (redacted inside, see redact_note).
+NOTE_BODY_KEYS = frozenset({"TextDataEncrypted"})
 # ALL-CAPS words joined by "_" or "-", digits only at the end: ACCESS_DENIED,
 # NEEDS-ACTION, INT64 (never an upper-case uuid, whose digits sit inside).
 _ENUM = re.compile(r"^[A-Z][A-Z_-]{0,47}[A-Z0-9]{1,8}$")
@@ -163,7 +172,9 @@ class JsonRedactor:
         kind = value["type"]
         out = dict(value)
         inner = value["value"]
-        if kind in ("ENCRYPTED_BYTES", "BYTES") and isinstance(inner, str):
+        if name in NOTE_BODY_KEYS and isinstance(inner, str):
+            out["value"] = self._note_body(inner, name)
+        elif kind in ("ENCRYPTED_BYTES", "BYTES") and isinstance(inner, str):
             out["value"] = self._encoded(inner, name)
         elif kind == "TIMESTAMP" and isinstance(inner, int | float):
             out["value"] = self._shift(inner)
@@ -184,22 +195,52 @@ class JsonRedactor:
             decoded = data.decode("utf-8")
         except UnicodeDecodeError:
             decoded = None
-        if decoded is not None and decoded.isprintable():
+        personal = True
+        if decoded is not None and _is_text(decoded):
             replaced = (
-                self.names.filename(decoded)
-                if name in FILENAME_KEYS
-                else self.string(decoded, name, name)
+                self.names.filename(decoded) if name in FILENAME_KEYS else self.lines(decoded, name)
             )
             made = base64.b64encode(replaced.encode()).decode()
+            # The base64 of a short text (" = 39") is found by chance inside the base64
+            # of other, redacted texts: only a text of some length is worth a scan needle.
+            personal = sum(char.isalnum() for char in decoded) >= _MIN_NEEDLE_CHARS
         else:
             if text not in self.names.mapping:
                 self.names.summary["encrypted bytes"] += 1
             made = base64.b64encode(self.names.raw_bytes(data, name)).decode()
             self.names.mapping[text] = made
         self.names.produced.add(made)
-        if len(text) >= 8:
+        if len(text) >= 8 and personal:
             self.names.originals.add(text)
         return made
+
+    def _note_body(self, text: str, name: str) -> str:
+        """A note's protobuf body redacted inside (see ``redact_note``); bytes that are
+        no note body are replaced as any other encrypted field."""
+        try:
+            data = base64.b64decode(text, validate=True)
+        except (binascii.Error, ValueError):
+            return self._encoded(text, name)
+        redacted = redact_note_body(
+            data, lambda piece: self.string(piece, name, name), self._identifier
+        )
+        if redacted is None:
+            return self._encoded(text, name)
+        self.names.summary["note body"] += 1
+        made = base64.b64encode(redacted).decode()
+        self.names.produced.add(made)
+        self.names.originals.add(text)
+        return made
+
+    def _identifier(self, value: str) -> str:
+        return self.string(value, "recordName", "recordName")
+
+    def lines(self, text: str, name: str) -> str:
+        """Text of several lines (a table, a note body) redacted line by line, so a line
+        maps alike wherever it appears."""
+        return "\n".join(
+            self.string(line, name, name) if line else line for line in text.split("\n")
+        )
 
     def _number(self, value: float, key: str, field_name: str) -> float:
         if key in COORDINATE_KEYS or field_name in COORDINATE_KEYS:
@@ -290,6 +331,7 @@ class JsonRedactor:
         made = "".join(
             part if _COMPOSITE.fullmatch(part) else self.string(part, key) for part in parts
         )
+        self.names.mapping[value] = made  # the whole maps alike wherever it appears
         self.names.produced.add(made)
         self.names.originals.add(value)
         return made
@@ -316,6 +358,12 @@ class JsonRedactor:
 
     def url(self, value: str) -> str:
         return redact_url(value, self.names, self.string)
+
+
+def _is_text(decoded: str) -> bool:
+    """Text (line breaks, tabs, thin spaces and joiners allowed), not binary that decoded
+    by chance: no control, private-use or unassigned characters."""
+    return all(char in "\n\t" or unicodedata.category(char) not in _NOT_TEXT for char in decoded)
 
 
 def _is_calendar_date(value: list[Any]) -> bool:

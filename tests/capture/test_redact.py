@@ -86,12 +86,14 @@ def test_signed_urls_are_replaced_and_apple_service_urls_kept() -> None:
     signed = "https://cvws.icloud-content.com/B/AWcAAAAxNTc4/${f}?o=AWcA&e=1900000000&s=Q2ONo1"
     made = redact_url(signed, names, lambda value, key: "x")
     assert made.startswith("https://redacted.example.com/") and "AWcA" not in made
+    assert names.mapping[signed] == made  # one link, one stand-in, wherever it appears
     base = "https://p66-ckdatabasews.icloud.com:443"
     assert redact_url(base, names, lambda value, key: "x") == base
     query = "https://setup.icloud.com/setup/ws/1/validate?clientBuildNumber=2534Project66&dsid=157"
     assert redact_url(query, names, lambda value, key: "X") == (
         "https://setup.icloud.com/setup/ws/1/validate?clientBuildNumber=2534Project66&dsid=X"
     )
+    assert names.mapping[query].endswith("&dsid=X")
 
 
 def test_what_clients_build_themselves_stays_so_a_replay_matches_their_calls() -> None:

@@ -46,19 +46,22 @@ COMMITTED = (
 # does not hold (an album's members). Every other key must be equal after the mapping.
 DIFFERS: dict[str, set[str]] = {
     "mme_contacts.contacts": {"id", "uid", "files", "image", "records"},
-    "mme_calendar.events": {"id", "url", "event_guid"},
-    "mme_notes.notes": {"id", "body", "attachments", "inline"},
+    "mme_calendar.events": {"id"},
+    "mme_notes.notes": {"id"},
     "fmip.devices": {"id", "product_type"},
     "callkit.calls": {"id"},
     "cloudkit_reminders.reminders": {
         *("id", "color", "list_id", "title", "alarms", "url", "notes"),
         *("parent_id", "recurrence"),
     },
-    "cloudkit_safari.history": {"id", "url"},
+    "cloudkit_safari.history": {"id"},
     "icloud_drive.files": {"id", "files", "etag", "name", "path", "parent"},
     "icpl.albums": {"id", "asset_count", "name", "parent"},
 }
 TYPES = list(DIFFERS)
+# Item keys whose values the redaction keeps (a file's extension says its type), even
+# where the same word was free text elsewhere in the capture and got a pseudonym.
+KEPT = {"extension"}
 # Calendar times are wall clocks (Apple's date arrays): a day shifted across a DST change
 # keeps its wall clock, not its UTC offset. Reminders' due dates are instants (CloudKit
 # timestamps) read in their zone: the instant moves by whole days, the wall clock may not.
@@ -126,12 +129,23 @@ def replayed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Replayed]:
 def _mapped(value: Any, names: Pseudonyms) -> Any:
     """A value of rich@ as the capture's mapping writes it: pseudonyms, dates shifted."""
     if isinstance(value, dict):
-        return {k: _mapped(v, names) for k, v in value.items()}
+        return {k: v if k in KEPT else _mapped(v, names) for k, v in value.items()}
     if isinstance(value, list):
         return [_mapped(v, names) for v in value]
     if isinstance(value, str):
         if value in names.mapping:
             return names.mapping[value]
+        if "\n" in value:  # a note body: redacted line by line
+            return "\n".join(_mapped(line, names) for line in value.split("\n"))
+        for cut in range(1, len(value)):
+            # A note line with an inline attachment's text (a calculation's result)
+            # after the mark: the text before it and the attachment's text map apart.
+            head, tail = value[:cut], value[cut:]
+            if head in names.mapping and tail in names.mapping:
+                return names.mapping[head] + names.mapping[tail]
+        scheme, sep, ident = value.partition("://")
+        if sep and ident in names.mapping:  # a file id cloudtap builds from a record name
+            return f"{scheme}{sep}{names.mapping[ident]}"
         if _ISO.match(value):
             day = datetime.strptime(value[:10], "%Y-%m-%d") + timedelta(days=names.shift_days)
             return day.strftime("%Y-%m-%d") + value[10:]
