@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 import re
 import unicodedata
 from datetime import datetime, timedelta
 from typing import Any
 
 from cloudtap.capture.pseudonyms import Pseudonyms
+from cloudtap.capture.redact_document import redact_document
 from cloudtap.capture.redact_note import redact_note_body
 from cloudtap.capture.redact_url import APPLE_HOSTS, redact_url
 
@@ -62,6 +64,9 @@ KEPT_KEYS = frozenset(
         "shortId",
         "country",
         "region",
+        "ckSymbolicColorName",
+        "freq",  # a recurrence's frequency: an enumeration
+        "frequency",
         "extension",  # a file's extension says its type (file names keep it too)
     }
 )
@@ -105,6 +110,10 @@ _MIN_NEEDLE_CHARS = 6
 _NOT_TEXT = frozenset({"Cc", "Cn", "Co", "Cs"})
 # CloudKit fields holding a note's protobuf body (redacted inside, see redact_note).
 NOTE_BODY_KEYS = frozenset({"TextDataEncrypted"})
+# CloudKit fields holding a Reminders CRDT document (see redact_document).
+DOCUMENT_KEYS = frozenset({"TitleDocument", "NotesDocument"})
+# A colour (Reminders' lists): a display choice, not a person.
+_COLOUR = re.compile(r"^#[0-9A-Fa-f]{6}([0-9A-Fa-f]{2})?$")
 # ALL-CAPS words joined by "_" or "-", digits only at the end: ACCESS_DENIED,
 # NEEDS-ACTION, INT64 (never an upper-case uuid, whose digits sit inside).
 _ENUM = re.compile(r"^[A-Z][A-Z_-]{0,47}[A-Z0-9]{1,8}$")
@@ -174,6 +183,8 @@ class JsonRedactor:
         inner = value["value"]
         if name in NOTE_BODY_KEYS and isinstance(inner, str):
             out["value"] = self._note_body(inner, name)
+        elif name in DOCUMENT_KEYS and isinstance(inner, str):
+            out["value"] = self._document(inner, name)
         elif kind in ("ENCRYPTED_BYTES", "BYTES") and isinstance(inner, str):
             out["value"] = self._encoded(inner, name)
         elif kind == "TIMESTAMP" and isinstance(inner, int | float):
@@ -227,6 +238,21 @@ class JsonRedactor:
         if redacted is None:
             return self._encoded(text, name)
         self.names.summary["note body"] += 1
+        made = base64.b64encode(redacted).decode()
+        self.names.produced.add(made)
+        self.names.originals.add(text)
+        return made
+
+    def _document(self, text: str, name: str) -> str:
+        """A Reminders CRDT document redacted inside (see ``redact_document``)."""
+        try:
+            data = base64.b64decode(text, validate=True)
+        except (binascii.Error, ValueError):
+            return self._encoded(text, name)
+        redacted = redact_document(data, lambda found: self.lines(found, name))
+        if redacted is None:
+            return self._encoded(text, name)
+        self.names.summary["text document"] += 1
         made = base64.b64encode(redacted).decode()
         self.names.produced.add(made)
         self.names.originals.add(text)
@@ -295,9 +321,13 @@ class JsonRedactor:
             or _TIME_ZONE.match(value)
             or APPLE_HOSTS.match(value)  # a service's host name
             or value in _PROTOCOL_WORDS
+            or _COLOUR.match(value)
         ):
             self.names.kept.add(value)
             return value
+        if value[0] in "{[" and isinstance(nested := _json(value), dict | list):
+            # JSON inside a string (a list's Color, its ReminderIDs): redacted as JSON.
+            return json.dumps(self._value(nested, key, field_name))
         if key in URL_KEYS or value.startswith(("http://", "https://")):
             return self.url(value)
         if _EMAIL.match(value):
@@ -318,6 +348,7 @@ class JsonRedactor:
         typed = _TYPED_NAME.match(value)
         if typed:
             made = f"{typed['kind']}/{self.names.shaped(typed['ident'], 'identifier')}"
+            self.names.mapping[value] = made
             self.names.produced.add(made)
             return made
         if _COMPOSITE.search(value) and " " not in value:
@@ -358,6 +389,13 @@ class JsonRedactor:
 
     def url(self, value: str) -> str:
         return redact_url(value, self.names, self.string)
+
+
+def _json(value: str) -> Any:
+    try:
+        return json.loads(value)
+    except ValueError:
+        return None
 
 
 def _is_text(decoded: str) -> bool:

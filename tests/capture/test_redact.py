@@ -133,3 +133,9 @@ def test_epoch_dates_spelled_as_strings_are_shifted_not_scrambled() -> None:
     redactor, _ = _redactor()
     out = redactor.document({"attributes": {"creationDate": "1780000000000"}})
     assert out["attributes"]["creationDate"] == str(1_780_000_000_000 - 100 * 86_400_000)
+
+
+def test_a_recurrence_frequency_is_an_enumeration_kept() -> None:
+    redactor, _ = _redactor()
+    out = redactor.document({"recurrence": {"freq": "weekly", "frequency": "daily"}})
+    assert out["recurrence"] == {"freq": "weekly", "frequency": "daily"}
