@@ -102,6 +102,8 @@ ACCOUNT_NUMBER_KEYS = frozenset({"dsid", "prsId", "personId", "dsPrsId"})
 COORDINATE_KEYS = frozenset(
     {"latitude", "longitude", "lat", "lng", "lon", "altitude", "horizontalAccuracy"}
 )
+# Keys whose string values are Drive paths (folders/name.extension).
+PATH_KEYS = frozenset({"restorePath"})
 # Keys whose string values are file names (their extension kept).
 FILENAME_KEYS = frozenset(
     {"filename", "fileName", "Filename", "name_with_extension", "filenameEnc"}
@@ -343,6 +345,8 @@ class JsonRedactor:
                 return made
         if key in FILENAME_KEYS or field_name in FILENAME_KEYS:
             return self.names.filename(value)
+        if key in PATH_KEYS:
+            return self._path(value)
         if key in ACCOUNT_NUMBER_KEYS:
             return self.names.shaped(value, "account number")
         typed = _TYPED_NAME.match(value)
@@ -356,6 +360,21 @@ class JsonRedactor:
         if key == "recordName" or key.endswith(("Id", "ID", "Guid", "guid")):
             return self.names.shaped(value, "identifier")
         return self.names.shaped(value, "free text")
+
+    def _path(self, value: str) -> str:
+        """A Drive path: each folder as its name is mapped, the file's stem likewise and
+        its extension kept, so the path agrees with the names it is joined from."""
+        *folders, last = value.split("/")
+        stem, dot, extension = last.rpartition(".")
+        tail = (
+            f"{self.string(stem, 'name')}.{extension}"
+            if dot and stem
+            else self.string(last, "name")
+        )
+        made = "/".join([*(self.string(f, "name") if f else f for f in folders), tail])
+        self.names.mapping[value] = made
+        self.names.produced.add(made)
+        return made
 
     def _composite(self, value: str, key: str) -> str:
         parts = _COMPOSITE.split(value)

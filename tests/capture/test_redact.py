@@ -139,3 +139,10 @@ def test_a_recurrence_frequency_is_an_enumeration_kept() -> None:
     redactor, _ = _redactor()
     out = redactor.document({"recurrence": {"freq": "weekly", "frequency": "daily"}})
     assert out["recurrence"] == {"freq": "weekly", "frequency": "daily"}
+
+
+def test_a_restore_path_maps_each_folder_and_keeps_the_extension() -> None:
+    redactor, _ = _redactor()
+    folder, name = redactor.document([{"name": "Documents"}, {"name": "old draft"}])
+    out = redactor.document({"restorePath": "Documents/old draft.txt"})
+    assert out["restorePath"] == f"{folder['name']}/{name['name']}.txt"
