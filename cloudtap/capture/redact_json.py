@@ -19,6 +19,7 @@ from typing import Any
 from cloudtap.capture.pseudonyms import Pseudonyms
 from cloudtap.capture.redact_document import redact_document
 from cloudtap.capture.redact_note import redact_note_body
+from cloudtap.capture.redact_plist import redact_date_components
 from cloudtap.capture.redact_url import APPLE_HOSTS, redact_url
 
 # Values that are protocol, not person: kept as they are.
@@ -28,6 +29,7 @@ KEPT_KEYS = frozenset(
         "zoneName",
         "zoneType",
         "type",
+        "Type",  # Reminders' AlarmTrigger Type (Date, Location): an enumeration
         "itemType",
         "comparator",
         "fieldName",
@@ -114,6 +116,8 @@ _NOT_TEXT = frozenset({"Cc", "Cn", "Co", "Cs"})
 NOTE_BODY_KEYS = frozenset({"TextDataEncrypted"})
 # CloudKit fields holding a Reminders CRDT document (see redact_document).
 DOCUMENT_KEYS = frozenset({"TitleDocument", "NotesDocument"})
+# CloudKit fields holding an archived NSDateComponents (see redact_plist).
+DATE_COMPONENTS_KEYS = frozenset({"DateComponentsData"})
 # A colour (Reminders' lists): a display choice, not a person.
 _COLOUR = re.compile(r"^#[0-9A-Fa-f]{6}([0-9A-Fa-f]{2})?$")
 # ALL-CAPS words joined by "_" or "-", digits only at the end: ACCESS_DENIED,
@@ -187,6 +191,8 @@ class JsonRedactor:
             out["value"] = self._note_body(inner, name)
         elif name in DOCUMENT_KEYS and isinstance(inner, str):
             out["value"] = self._document(inner, name)
+        elif name in DATE_COMPONENTS_KEYS and isinstance(inner, str):
+            out["value"] = self._date_components(inner, name)
         elif kind in ("ENCRYPTED_BYTES", "BYTES") and isinstance(inner, str):
             out["value"] = self._encoded(inner, name)
         elif kind == "TIMESTAMP" and isinstance(inner, int | float):
@@ -255,6 +261,23 @@ class JsonRedactor:
         if redacted is None:
             return self._encoded(text, name)
         self.names.summary["text document"] += 1
+        made = base64.b64encode(redacted).decode()
+        self.names.produced.add(made)
+        self.names.originals.add(text)
+        return made
+
+    def _date_components(self, text: str, name: str) -> str:
+        """A date alarm's archived components, its day shifted (see ``redact_plist``)."""
+        try:
+            data = base64.b64decode(text, validate=True)
+        except (binascii.Error, ValueError):
+            return self._encoded(text, name)
+        redacted = redact_date_components(
+            data, self.names.shift_days, lambda found: self.string(found, name, name)
+        )
+        if redacted is None:
+            return self._encoded(text, name)
+        self.names.summary["date"] += 1
         made = base64.b64encode(redacted).decode()
         self.names.produced.add(made)
         self.names.originals.add(text)
