@@ -50,7 +50,7 @@ def _shift_day(components: dict[str, Any], shift_days: int) -> bool:
     """Moves ``NS.year``/``NS.month``/``NS.day`` when all three are there; False when
     they make no date (the archive is then not trusted)."""
     year, month, day = (components.get(f"NS.{k}") for k in ("year", "month", "day"))
-    if not all(isinstance(v, int) for v in (year, month, day)):
+    if not (isinstance(year, int) and isinstance(month, int) and isinstance(day, int)):
         return True
     try:
         moved = date(year, month, day) + timedelta(days=shift_days)
