@@ -59,8 +59,9 @@ DIFFERS: dict[str, set[str]] = {
     },
 }
 TYPES = list(DIFFERS)
-# Item keys whose values the redaction keeps (a file's extension says its type), even
-# where the same word was free text elsewhere in the capture and got a pseudonym.
+# Item keys whose values the redaction keeps (protocol: a file's extension, a recurrence's
+# frequency, a record's type, Find My's device class, an IANA zone), even where the same
+# word was free text elsewhere in the capture and got a pseudonym.
 KEPT = {"extension", "frequency", "type", "product_type", "time_zone"}
 DRIVE = "icloud_drive://"
 # Albums whose names cloudtap gives itself (smart albums, the Shared Library): the
@@ -286,6 +287,15 @@ def test_the_replay_maps_personal_values_it_compares(replayed: Replayed) -> None
     again = replayed.replayed["mme_contacts.contacts"][0]
     assert first["first_name"] and again["first_name"] != first["first_name"]
     assert again["first_name"] == replayed.names.mapping[first["first_name"]]
+    bodies = [
+        (rich["body"], ours["body"])
+        for rich, ours in zip(
+            replayed.rich["mme_notes.notes"], replayed.replayed["mme_notes.notes"], strict=True
+        )
+        if rich["body"]
+    ]
+    # Note bodies come back as text of the same shape, never the original words.
+    assert bodies and all(ours and ours != rich and len(ours) == len(rich) for rich, ours in bodies)
 
 
 def test_a_call_the_capture_never_made_gets_cloudkits_error(replayed: Replayed) -> None:
