@@ -10,11 +10,16 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 import re
+import unicodedata
 from datetime import datetime, timedelta
 from typing import Any
 
 from cloudtap.capture.pseudonyms import Pseudonyms
+from cloudtap.capture.redact_document import redact_document
+from cloudtap.capture.redact_note import redact_note_body
+from cloudtap.capture.redact_plist import redact_date_components
 from cloudtap.capture.redact_url import APPLE_HOSTS, redact_url
 
 # Values that are protocol, not person: kept as they are.
@@ -24,6 +29,7 @@ KEPT_KEYS = frozenset(
         "zoneName",
         "zoneType",
         "type",
+        "Type",  # Reminders' AlarmTrigger Type (Date, Location): an enumeration
         "itemType",
         "comparator",
         "fieldName",
@@ -60,6 +66,10 @@ KEPT_KEYS = frozenset(
         "shortId",
         "country",
         "region",
+        "ckSymbolicColorName",
+        "freq",  # a recurrence's frequency: an enumeration
+        "frequency",
+        "extension",  # a file's extension says its type (file names keep it too)
     }
 )
 SECRET_KEYS = frozenset(
@@ -94,8 +104,22 @@ ACCOUNT_NUMBER_KEYS = frozenset({"dsid", "prsId", "personId", "dsPrsId"})
 COORDINATE_KEYS = frozenset(
     {"latitude", "longitude", "lat", "lng", "lon", "altitude", "horizontalAccuracy"}
 )
+# Keys whose string values are Drive paths (folders/name.extension).
+PATH_KEYS = frozenset({"restorePath"})
 # Keys whose string values are file names (their extension kept).
-FILENAME_KEYS = frozenset({"filename", "fileName", "name_with_extension", "filenameEnc"})
+FILENAME_KEYS = frozenset(
+    {"filename", "fileName", "Filename", "name_with_extension", "filenameEnc"}
+)
+_MIN_NEEDLE_CHARS = 6
+_NOT_TEXT = frozenset({"Cc", "Cn", "Co", "Cs"})
+# CloudKit fields holding a note's protobuf body (redacted inside, see redact_note).
+NOTE_BODY_KEYS = frozenset({"TextDataEncrypted"})
+# CloudKit fields holding a Reminders CRDT document (see redact_document).
+DOCUMENT_KEYS = frozenset({"TitleDocument", "NotesDocument"})
+# CloudKit fields holding an archived NSDateComponents (see redact_plist).
+DATE_COMPONENTS_KEYS = frozenset({"DateComponentsData"})
+# A colour (Reminders' lists): a display choice, not a person.
+_COLOUR = re.compile(r"^#[0-9A-Fa-f]{6}([0-9A-Fa-f]{2})?$")
 # ALL-CAPS words joined by "_" or "-", digits only at the end: ACCESS_DENIED,
 # NEEDS-ACTION, INT64 (never an upper-case uuid, whose digits sit inside).
 _ENUM = re.compile(r"^[A-Z][A-Z_-]{0,47}[A-Z0-9]{1,8}$")
@@ -163,7 +187,13 @@ class JsonRedactor:
         kind = value["type"]
         out = dict(value)
         inner = value["value"]
-        if kind in ("ENCRYPTED_BYTES", "BYTES") and isinstance(inner, str):
+        if name in NOTE_BODY_KEYS and isinstance(inner, str):
+            out["value"] = self._note_body(inner, name)
+        elif name in DOCUMENT_KEYS and isinstance(inner, str):
+            out["value"] = self._document(inner, name)
+        elif name in DATE_COMPONENTS_KEYS and isinstance(inner, str):
+            out["value"] = self._date_components(inner, name)
+        elif kind in ("ENCRYPTED_BYTES", "BYTES") and isinstance(inner, str):
             out["value"] = self._encoded(inner, name)
         elif kind == "TIMESTAMP" and isinstance(inner, int | float):
             out["value"] = self._shift(inner)
@@ -184,22 +214,84 @@ class JsonRedactor:
             decoded = data.decode("utf-8")
         except UnicodeDecodeError:
             decoded = None
-        if decoded is not None and decoded.isprintable():
+        personal = True
+        if decoded is not None and _is_text(decoded):
             replaced = (
-                self.names.filename(decoded)
-                if name in FILENAME_KEYS
-                else self.string(decoded, name, name)
+                self.names.filename(decoded) if name in FILENAME_KEYS else self.lines(decoded, name)
             )
             made = base64.b64encode(replaced.encode()).decode()
+            # The base64 of a short text (" = 39") is found by chance inside the base64
+            # of other, redacted texts: only a text of some length is worth a scan needle.
+            personal = sum(char.isalnum() for char in decoded) >= _MIN_NEEDLE_CHARS
         else:
             if text not in self.names.mapping:
                 self.names.summary["encrypted bytes"] += 1
             made = base64.b64encode(self.names.raw_bytes(data, name)).decode()
             self.names.mapping[text] = made
         self.names.produced.add(made)
-        if len(text) >= 8:
+        if len(text) >= 8 and personal:
             self.names.originals.add(text)
         return made
+
+    def _note_body(self, text: str, name: str) -> str:
+        """A note's protobuf body redacted inside (see ``redact_note``); bytes that are
+        no note body are replaced as any other encrypted field."""
+        try:
+            data = base64.b64decode(text, validate=True)
+        except (binascii.Error, ValueError):
+            return self._encoded(text, name)
+        redacted = redact_note_body(
+            data, lambda piece: self.string(piece, name, name), self._identifier
+        )
+        if redacted is None:
+            return self._encoded(text, name)
+        self.names.summary["note body"] += 1
+        made = base64.b64encode(redacted).decode()
+        self.names.produced.add(made)
+        self.names.originals.add(text)
+        return made
+
+    def _document(self, text: str, name: str) -> str:
+        """A Reminders CRDT document redacted inside (see ``redact_document``)."""
+        try:
+            data = base64.b64decode(text, validate=True)
+        except (binascii.Error, ValueError):
+            return self._encoded(text, name)
+        redacted = redact_document(data, lambda found: self.lines(found, name))
+        if redacted is None:
+            return self._encoded(text, name)
+        self.names.summary["text document"] += 1
+        made = base64.b64encode(redacted).decode()
+        self.names.produced.add(made)
+        self.names.originals.add(text)
+        return made
+
+    def _date_components(self, text: str, name: str) -> str:
+        """A date alarm's archived components, its day shifted (see ``redact_plist``)."""
+        try:
+            data = base64.b64decode(text, validate=True)
+        except (binascii.Error, ValueError):
+            return self._encoded(text, name)
+        redacted = redact_date_components(
+            data, self.names.shift_days, lambda found: self.string(found, name, name)
+        )
+        if redacted is None:
+            return self._encoded(text, name)
+        self.names.summary["date"] += 1
+        made = base64.b64encode(redacted).decode()
+        self.names.produced.add(made)
+        self.names.originals.add(text)
+        return made
+
+    def _identifier(self, value: str) -> str:
+        return self.string(value, "recordName", "recordName")
+
+    def lines(self, text: str, name: str) -> str:
+        """Text of several lines (a table, a note body) redacted line by line, so a line
+        maps alike wherever it appears."""
+        return "\n".join(
+            self.string(line, name, name) if line else line for line in text.split("\n")
+        )
 
     def _number(self, value: float, key: str, field_name: str) -> float:
         if key in COORDINATE_KEYS or field_name in COORDINATE_KEYS:
@@ -254,22 +346,36 @@ class JsonRedactor:
             or _TIME_ZONE.match(value)
             or APPLE_HOSTS.match(value)  # a service's host name
             or value in _PROTOCOL_WORDS
+            or _COLOUR.match(value)
         ):
             self.names.kept.add(value)
             return value
+        if value[0] in "{[" and isinstance(nested := _json(value), dict | list):
+            # JSON inside a string (a list's Color, its ReminderIDs): redacted as JSON.
+            return json.dumps(self._value(nested, key, field_name))
         if key in URL_KEYS or value.startswith(("http://", "https://")):
             return self.url(value)
         if _EMAIL.match(value):
             return self.names.email(value)
         if _ISO.match(value):
             return self._iso(value)
+        if value.isdigit() and (_DATE_KEY.search(key) or _DATE_KEY.search(field_name)):
+            # Epoch seconds or milliseconds in a string (shared streams' creationDate).
+            shifted = self._shift(int(value))
+            if shifted != int(value):
+                made = str(int(shifted))
+                self.names.produced.add(made)
+                return made
         if key in FILENAME_KEYS or field_name in FILENAME_KEYS:
             return self.names.filename(value)
+        if key in PATH_KEYS:
+            return self._path(value)
         if key in ACCOUNT_NUMBER_KEYS:
             return self.names.shaped(value, "account number")
         typed = _TYPED_NAME.match(value)
         if typed:
             made = f"{typed['kind']}/{self.names.shaped(typed['ident'], 'identifier')}"
+            self.names.mapping[value] = made
             self.names.produced.add(made)
             return made
         if _COMPOSITE.search(value) and " " not in value:
@@ -278,11 +384,27 @@ class JsonRedactor:
             return self.names.shaped(value, "identifier")
         return self.names.shaped(value, "free text")
 
+    def _path(self, value: str) -> str:
+        """A Drive path: each folder as its name is mapped, the file's stem likewise and
+        its extension kept, so the path agrees with the names it is joined from."""
+        *folders, last = value.split("/")
+        stem, dot, extension = last.rpartition(".")
+        tail = (
+            f"{self.string(stem, 'name')}.{extension}"
+            if dot and stem
+            else self.string(last, "name")
+        )
+        made = "/".join([*(self.string(f, "name") if f else f for f in folders), tail])
+        self.names.mapping[value] = made
+        self.names.produced.add(made)
+        return made
+
     def _composite(self, value: str, key: str) -> str:
         parts = _COMPOSITE.split(value)
         made = "".join(
             part if _COMPOSITE.fullmatch(part) else self.string(part, key) for part in parts
         )
+        self.names.mapping[value] = made  # the whole maps alike wherever it appears
         self.names.produced.add(made)
         self.names.originals.add(value)
         return made
@@ -309,6 +431,19 @@ class JsonRedactor:
 
     def url(self, value: str) -> str:
         return redact_url(value, self.names, self.string)
+
+
+def _json(value: str) -> Any:
+    try:
+        return json.loads(value)
+    except ValueError:
+        return None
+
+
+def _is_text(decoded: str) -> bool:
+    """Text (line breaks, tabs, thin spaces and joiners allowed), not binary that decoded
+    by chance: no control, private-use or unassigned characters."""
+    return all(char in "\n\t" or unicodedata.category(char) not in _NOT_TEXT for char in decoded)
 
 
 def _is_calendar_date(value: list[Any]) -> bool:

@@ -44,6 +44,7 @@ def redact_url(value: str, names: Pseudonyms, param: ParamRedactor) -> str:
     if not is_apple_host(parts.netloc):
         path = urlsplit(names.shaped(value, "url")).path.lstrip("/")
         made = f"https://{STAND_IN_HOST}/{path}"
+        names.mapping[value] = made  # the same link maps alike wherever it appears
         names.produced.add(made)
         return made
     if not parts.query and "/" not in parts.path.strip("/"):
@@ -53,7 +54,10 @@ def redact_url(value: str, names: Pseudonyms, param: ParamRedactor) -> str:
         for k, v in parse_qsl(parts.query, keep_blank_values=True)
     ]
     path = "/".join(_path_segment(s, names) for s in parts.path.split("/"))
-    return urlunsplit((parts.scheme, parts.netloc, path, urlencode(query), ""))
+    made = urlunsplit((parts.scheme, parts.netloc, path, urlencode(query), ""))
+    if made != value:
+        names.mapping[value] = made
+    return made
 
 
 def _path_segment(segment: str, names: Pseudonyms) -> str:

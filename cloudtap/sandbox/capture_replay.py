@@ -8,7 +8,8 @@ then the most equal *selectors* (the query parameters and body values that choos
 data: CloudKit zone, record type, record names, continuation markers, sync tokens,
 Drive folder ids), then the one this account was served least often, in captured order
 (a walk the client drives itself, as the calendar's month windows, is answered in the
-order it was captured). Volatile parameters (client build, client id, dsid) are ignored.
+order it was captured). Volatile parameters (client build, client id, dsid, in the query
+or as a path segment) are ignored.
 
 A call with no recorded exchange of that method, host and path gets the error Apple
 would give for a call it does not serve: assumed (docs/apple-evidence.md): CloudKit's
@@ -18,6 +19,7 @@ would give for a call it does not serve: assumed (docs/apple-evidence.md): Cloud
 from __future__ import annotations
 
 import json
+import re
 import threading
 import uuid
 from collections import Counter
@@ -50,6 +52,9 @@ _SELECTORS = frozenset(
     }
 )
 _KEPT_HEADERS = ("content-type",)
+# A path segment that is an account number (shared streams' ``/<dsid>/sharedstreams/``):
+# volatile as the query's dsid, the replay account's own is not the captured pseudonym.
+_DSID_SEGMENT = re.compile(r"(?<=/)\d{6,}(?=/|$)")
 
 
 @dataclass(frozen=True)
@@ -96,7 +101,7 @@ def endpoint(method: str, host: str, path: str) -> tuple[str, str, str] | None:
     service = parse_service_host(host.split(":", 1)[0].lower())
     if service is None or PHOTOS_CONTAINER in path:
         return None
-    return method.upper(), service, path
+    return method.upper(), service, _DSID_SEGMENT.sub("{dsid}", path)
 
 
 @lru_cache(maxsize=16)

@@ -86,12 +86,14 @@ def test_signed_urls_are_replaced_and_apple_service_urls_kept() -> None:
     signed = "https://cvws.icloud-content.com/B/AWcAAAAxNTc4/${f}?o=AWcA&e=1900000000&s=Q2ONo1"
     made = redact_url(signed, names, lambda value, key: "x")
     assert made.startswith("https://redacted.example.com/") and "AWcA" not in made
+    assert names.mapping[signed] == made  # one link, one stand-in, wherever it appears
     base = "https://p66-ckdatabasews.icloud.com:443"
     assert redact_url(base, names, lambda value, key: "x") == base
     query = "https://setup.icloud.com/setup/ws/1/validate?clientBuildNumber=2534Project66&dsid=157"
     assert redact_url(query, names, lambda value, key: "X") == (
         "https://setup.icloud.com/setup/ws/1/validate?clientBuildNumber=2534Project66&dsid=X"
     )
+    assert names.mapping[query].endswith("&dsid=X")
 
 
 def test_what_clients_build_themselves_stays_so_a_replay_matches_their_calls() -> None:
@@ -124,3 +126,23 @@ def test_calendar_arrays_whose_day_is_a_string_are_shifted_too() -> None:
     assert out["startDate"] == ["20230828", 2023, 8, 28, 16, 30, 990]
     assert out["localEndDate"] == [20230829, 2023, 8, 29, 0, 45, 1395]
     assert names.shift_days == -100
+
+
+def test_epoch_dates_spelled_as_strings_are_shifted_not_scrambled() -> None:
+    """Shared streams send ``creationDate`` as epoch milliseconds in a string."""
+    redactor, _ = _redactor()
+    out = redactor.document({"attributes": {"creationDate": "1780000000000"}})
+    assert out["attributes"]["creationDate"] == str(1_780_000_000_000 - 100 * 86_400_000)
+
+
+def test_a_recurrence_frequency_is_an_enumeration_kept() -> None:
+    redactor, _ = _redactor()
+    out = redactor.document({"recurrence": {"freq": "weekly", "frequency": "daily"}})
+    assert out["recurrence"] == {"freq": "weekly", "frequency": "daily"}
+
+
+def test_a_restore_path_maps_each_folder_and_keeps_the_extension() -> None:
+    redactor, _ = _redactor()
+    folder, name = redactor.document([{"name": "Documents"}, {"name": "old draft"}])
+    out = redactor.document({"restorePath": "Documents/old draft.txt"})
+    assert out["restorePath"] == f"{folder['name']}/{name['name']}.txt"

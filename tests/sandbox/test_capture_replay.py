@@ -5,6 +5,8 @@ redaction mapping; a call the capture never made gets the assumed error, not dat
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import json
 import re
 from collections.abc import Iterator
@@ -24,6 +26,7 @@ from cloudtap.icloud.auth.flow import session_from_state
 from cloudtap.icloud.client.apple import AppleClient
 from cloudtap.icloud.client.connector import ICloudConnector
 from cloudtap.icloud.connector import Credentials, Filters, JSONDict, TransportOptions
+from cloudtap.icloud.datatypes.common import stable_id
 from cloudtap.sandbox.apple.account_json import partition_of, webservices
 from cloudtap.sandbox.capture_replay import CaptureReplay, endpoint, selectors
 from cloudtap.sandbox.hosts import service_url
@@ -40,31 +43,39 @@ MAX_ITEMS = 100
 COMMITTED = (
     Path(__file__).resolve().parents[1] / "fixtures" / "captures" / "capture_rich_every_type.yml"
 )
-# What differs legitimately, per data type: "id" hashes the record names the mapping
-# replaced; the rest are values the redaction rewrites as a whole (composite URLs, Drive
-# paths joined from names, encrypted note bodies, reminder colours), or that a capture
-# does not hold (an album's members). Every other key must be equal after the mapping.
+# What the comparison leaves out, per data type, each for its reason. Everything else
+# must be equal after the mapping (pseudonyms, dates shifted, ids hashed from them).
 DIFFERS: dict[str, set[str]] = {
-    "mme_contacts.contacts": {"id", "uid", "files", "image", "records"},
-    "mme_calendar.events": {"id", "url", "event_guid"},
-    "mme_notes.notes": {"id", "body", "attachments", "inline"},
-    "fmip.devices": {"id", "product_type"},
-    "callkit.calls": {"id"},
-    "cloudkit_reminders.reminders": {
-        *("id", "color", "list_id", "title", "alarms", "url", "notes"),
-        *("parent_id", "recurrence"),
+    "mme_contacts.contacts": set(),
+    "mme_calendar.events": set(),
+    "mme_notes.notes": set(),
+    "fmip.devices": set(),
+    "callkit.calls": set(),
+    "cloudkit_reminders.reminders": set(),
+    "cloudkit_safari.history": set(),
+    "icloud_drive.files": set(),
+    "icpl.albums": {
+        "asset_count",  # the replayed library holds the captured photos, not the members
     },
-    "cloudkit_safari.history": {"id", "url"},
-    "icloud_drive.files": {"id", "files", "etag", "name", "path", "parent"},
-    "icpl.albums": {"id", "asset_count", "name", "parent"},
 }
 TYPES = list(DIFFERS)
+# Item keys whose values the redaction keeps (protocol: a file's extension, a recurrence's
+# frequency, a record's type, Find My's device class, an IANA zone), even where the same
+# word was free text elsewhere in the capture and got a pseudonym.
+KEPT = {"extension", "frequency", "type", "product_type", "time_zone"}
+DRIVE = "icloud_drive://"
+# Albums whose names cloudtap gives itself (smart albums, the Shared Library): the
+# replay keeps them.
+NAMED_BY_CLOUDTAP = {"smart", "library"}
+# The kinds of ``stable_id(kind, record name)`` cloudtap's items carry.
+HASHED_KINDS = ("note", "call", "contact", "visit", "fmip", "reminder", "reminder_list", "event")
 # Calendar times are wall clocks (Apple's date arrays): a day shifted across a DST change
 # keeps its wall clock, not its UTC offset. Reminders' due dates are instants (CloudKit
 # timestamps) read in their zone: the instant moves by whole days, the wall clock may not.
 WALL_CLOCK = {"start", "end"}
 INSTANTS = {"due_date"}
 _ISO = re.compile(r"^\d{4}-\d{2}-\d{2}")
+_EXTENSION = re.compile(r"^[a-z][a-z0-9]{0,15}$")
 
 
 @dataclass
@@ -123,19 +134,100 @@ def replayed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Replayed]:
         yield Replayed(path, names, rich, asyncio.run(_items(replay, REPLAYED)), replay)
 
 
-def _mapped(value: Any, names: Pseudonyms) -> Any:
-    """A value of rich@ as the capture's mapping writes it: pseudonyms, dates shifted."""
+def _hashed_ids(names: Pseudonyms) -> dict[str, str]:
+    """cloudtap's ids hashed from a record name (``stable_id(kind, name)``), each to the
+    id it hashes from the name's pseudonym: how a replayed id follows from rich@'s."""
+    return {
+        stable_id(kind, original): stable_id(kind, made)
+        for original, made in names.mapping.items()
+        for kind in HASHED_KINDS
+    }
+
+
+def _mapped(value: Any, names: Pseudonyms, ids: dict[str, str] | None = None) -> Any:
+    """A value of rich@ as the capture's mapping writes it: pseudonyms, dates shifted,
+    ids hashed from the pseudonyms."""
+    ids = _hashed_ids(names) if ids is None else ids
     if isinstance(value, dict):
-        return {k: _mapped(v, names) for k, v in value.items()}
+        return {k: v if k in KEPT else _mapped(v, names, ids) for k, v in value.items()}
     if isinstance(value, list):
-        return [_mapped(v, names) for v in value]
+        return [_mapped(v, names, ids) for v in value]
     if isinstance(value, str):
+        stem, dot, extension = value.rpartition(".")
+        if dot and stem in names.mapping and _EXTENSION.match(extension):
+            # A file name: Apple sends Drive's name and extension apart, and a name
+            # with its extension maps its stem (the extension is kept).
+            return f"{names.mapping[stem]}.{extension}"
         if value in names.mapping:
             return names.mapping[value]
+        if value in ids:
+            return ids[value]
+        if "\n" in value:  # a note body: redacted line by line
+            return "\n".join(_mapped(line, names, ids) for line in value.split("\n"))
+        for cut in range(1, len(value)):
+            # A note line with an inline attachment's text (a calculation's result)
+            # after the mark: the text before it and the attachment's text map apart.
+            head, tail = value[:cut], value[cut:]
+            if head in names.mapping and tail in names.mapping:
+                return names.mapping[head] + names.mapping[tail]
+        scheme, sep, ident = value.partition("://")
+        if scheme == "icloud_drive" and sep:
+            return DRIVE + _drive_file_id(ident, names)
+        if sep and (inner := _mapped(ident, names, ids)) != ident:
+            return f"{scheme}{sep}{inner}"  # a file id cloudtap builds from a record name
+        if "/" in value:  # a Drive path: its folder and file names, each mapped
+            return "/".join(_mapped(part, names, ids) for part in value.split("/"))
+        decoded = _base64_text(value)
+        if decoded in names.mapping:  # a contact's uid: its contact id in base64
+            return base64.b64encode(names.mapping[decoded].encode()).decode()
+        album = _album_id(value, names)
+        if album is not None:
+            return album
         if _ISO.match(value):
             day = datetime.strptime(value[:10], "%Y-%m-%d") + timedelta(days=names.shift_days)
             return day.strftime("%Y-%m-%d") + value[10:]
     return value
+
+
+def _drive_file_id(body: str, names: Pseudonyms) -> str:
+    """``<zone>:<docwsid>:<size>:<extension>:<content etag>`` (URL-safe base64): the
+    document id, the etag and a sharing owner's record name are the capture's
+    pseudonyms, the rest is kept."""
+    raw = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)).decode()
+    parts = raw.split(":")
+    for at in (1, 4, 5):
+        if at < len(parts):
+            parts[at] = names.mapping.get(parts[at], parts[at])
+    return base64.urlsafe_b64encode(":".join(parts).encode()).decode().rstrip("=")
+
+
+def _album_id(value: str, names: Pseudonyms) -> str | None:
+    """An album id (URL-safe base64 of ``:``-joined parts: kind, zone, scope, record
+    name) with its zone's and record's pseudonyms, as the replay's id; ``None`` for
+    anything else."""
+    try:
+        raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode()
+    except (binascii.Error, ValueError):
+        return None
+    if ":" not in raw:
+        return None
+    parts = [_zone_or_name(part, names) for part in raw.split(":")]
+    made = ":".join(parts)
+    return base64.urlsafe_b64encode(made.encode()).decode().rstrip("=") if made != raw else None
+
+
+def _zone_or_name(part: str, names: Pseudonyms) -> str:
+    kind, dash, ident = part.partition("-")
+    if dash and kind.endswith("Sync") and ident in names.mapping:
+        return f"{kind}-{names.mapping[ident]}"  # SharedSync-<uuid>: its kind kept
+    return names.mapping.get(part, part)
+
+
+def _base64_text(value: str) -> str | None:
+    try:
+        return base64.b64decode(value, validate=True).decode("utf-8")
+    except (binascii.Error, ValueError):
+        return None
 
 
 def _compared(item: JSONDict, kept: set[str]) -> dict[str, Any]:
@@ -143,6 +235,11 @@ def _compared(item: JSONDict, kept: set[str]) -> dict[str, Any]:
     for key in WALL_CLOCK & set(out):
         if isinstance(out[key], str):
             out[key] = out[key][:19]
+    if isinstance(out.get("alarms"), list):  # a date alarm is a wall clock in its zone
+        out["alarms"] = [
+            {**a, "date": a["date"][:19]} if isinstance(a.get("date"), str) else a
+            for a in out["alarms"]
+        ]
     for key in INSTANTS & set(out):
         if isinstance(out[key], str):
             out[key] = _instant(out[key], item.get("time_zone"))
@@ -166,10 +263,15 @@ def test_replayed_items_equal_rich_items_after_the_same_mapping(
     ours = replayed.replayed[data_type]
     assert len(rich) > 0 and len(ours) == len(rich)
     kept = DIFFERS[data_type]
+    ids = _hashed_ids(replayed.names)
     compared = 0
     for original, replay in zip(rich, ours, strict=True):
         assert set(replay) == set(original)
-        expected = _compared(_mapped(original, replayed.names), kept)
+        expected = _compared(_mapped(original, replayed.names, ids), kept)
+        if original.get("kind") in NAMED_BY_CLOUDTAP:
+            expected["name"] = original["name"]
+        if original.get("kind") == "smart":  # its id is made of its name
+            expected["id"] = original["id"]
         days = timedelta(days=replayed.names.shift_days)
         for key in INSTANTS & set(expected):
             if isinstance(original[key], str):
@@ -185,6 +287,15 @@ def test_the_replay_maps_personal_values_it_compares(replayed: Replayed) -> None
     again = replayed.replayed["mme_contacts.contacts"][0]
     assert first["first_name"] and again["first_name"] != first["first_name"]
     assert again["first_name"] == replayed.names.mapping[first["first_name"]]
+    bodies = [
+        (rich["body"], ours["body"])
+        for rich, ours in zip(
+            replayed.rich["mme_notes.notes"], replayed.replayed["mme_notes.notes"], strict=True
+        )
+        if rich["body"]
+    ]
+    # Note bodies come back as text of the same shape, never the original words.
+    assert bodies and all(ours and ours != rich and len(ours) == len(rich) for rich, ours in bodies)
 
 
 def test_a_call_the_capture_never_made_gets_cloudkits_error(replayed: Replayed) -> None:
@@ -311,3 +422,11 @@ def test_a_sync_token_picks_its_page_and_repeated_calls_come_back_in_captured_or
         is None
     )
     assert endpoint("POST", "idmsa.apple.com", "/appleauth/auth/signin/init") is None
+
+
+def test_a_dsid_in_the_path_is_volatile_as_in_the_query() -> None:
+    """Shared streams put the dsid in the path: the replay account's own dsid (not the
+    captured pseudonym) must find the captured call."""
+    captured = endpoint("POST", "p66-sharedstreams.icloud.com", "/24878179598/sharedstreams/x")
+    asked = endpoint("POST", "p79-sharedstreams.icloud.com", "/46494121982/sharedstreams/x")
+    assert captured is not None and captured == asked

@@ -44,7 +44,7 @@ _SCHEMA: dict[str, list[tuple[str, int, int, int, str | None]]] = {
 
 
 @cache
-def _store_class() -> Any:
+def store_class() -> Any:
     file_proto = descriptor_pb2.FileDescriptorProto(
         name="cloudtap_icloud_notes.proto", package=_PACKAGE, syntax="proto2"
     )
@@ -84,7 +84,7 @@ class NoteBody:
         return "".join(out)
 
 
-def _inflate(blob: bytes) -> bytes:
+def inflate(blob: bytes) -> bytes:
     if blob[:2] == b"\x1f\x8b":
         return gzip.decompress(blob)
     try:
@@ -96,7 +96,7 @@ def _inflate(blob: bytes) -> bytes:
 def decode_body(blob: bytes) -> NoteBody | None:
     """The note's plain text and attachment references, or ``None`` if unreadable."""
     try:
-        store = _store_class().FromString(_inflate(blob))
+        store = store_class().FromString(inflate(blob))
     except (DecodeError, OSError, EOFError, zlib.error):
         return None
     note = store.document.note
