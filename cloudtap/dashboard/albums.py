@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cloudtap.api.resources import polls
+from cloudtap.dashboard import derived_polls
 from cloudtap.dashboard.calls import run
 from cloudtap.dashboard.visitor import Visitor
 
@@ -65,19 +66,9 @@ def _names(value: Any) -> tuple[str, ...]:
     return tuple(str(n) for n in value[:MAX_NAMES] if n) if isinstance(value, list) else ()
 
 
-def _tag(result_id: str, album_id: str) -> str:
-    return f"{result_id}:{album_id}"
-
-
 def photo_polls(visitor: Visitor, session_id: str, result_id: str) -> dict[str, dict[str, Any]]:
     """album id → the photos poll made for it from this albums result."""
-    listed = run(visitor, polls.list_polls, session=session_id, limit=1000)
-    found: dict[str, dict[str, Any]] = {}
-    for poll in listed["data"]:
-        tag = str((poll.get("payload") or {}).get(MARKER) or "")
-        if tag.startswith(f"{result_id}:"):
-            found.setdefault(tag.split(":", 1)[1], poll)
-    return found
+    return derived_polls.made_from(visitor, session_id, MARKER, result_id)
 
 
 def request_photos(
@@ -90,7 +81,7 @@ def request_photos(
     payload = {
         "data_types": ["icpl.photos"],
         "filters": {"albums": [album_id]},
-        MARKER: _tag(result_id, album_id),
+        MARKER: derived_polls.tag(result_id, album_id),
     }
     return run(visitor, polls.create_poll, body={"session": session_id, "payload": payload})
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cloudtap.api.resources import polls
+from cloudtap.dashboard import derived_polls
 from cloudtap.dashboard.calls import run
 from cloudtap.dashboard.visitor import Visitor
 
@@ -102,19 +103,9 @@ def file_item(items: list[dict[str, Any]], item_id: str) -> Entry | None:
     return entry if entry is not None and entry.file_id else None
 
 
-def _tag(result_id: str, item_id: str) -> str:
-    return f"{result_id}:{item_id}"
-
-
 def file_polls(visitor: Visitor, session_id: str, result_id: str) -> dict[str, dict[str, Any]]:
     """item id → the files poll made for it from this Drive result."""
-    listed = run(visitor, polls.list_polls, session=session_id, limit=1000)
-    found: dict[str, dict[str, Any]] = {}
-    for poll in listed["data"]:
-        tag = str((poll.get("payload") or {}).get(MARKER) or "")
-        if tag.startswith(f"{result_id}:"):
-            found.setdefault(tag.split(":", 1)[1], poll)
-    return found
+    return derived_polls.made_from(visitor, session_id, MARKER, result_id)
 
 
 def request_file(visitor: Visitor, session_id: str, result_id: str, entry: Entry) -> dict[str, Any]:
@@ -122,7 +113,7 @@ def request_file(visitor: Visitor, session_id: str, result_id: str, entry: Entry
     known = file_polls(visitor, session_id, result_id).get(entry.id)
     if known is not None:
         return known
-    payload = {"files": [entry.file_id], MARKER: _tag(result_id, entry.id)}
+    payload = {"files": [entry.file_id], MARKER: derived_polls.tag(result_id, entry.id)}
     return run(visitor, polls.create_poll, body={"session": session_id, "payload": payload})
 
 
