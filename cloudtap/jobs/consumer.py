@@ -40,7 +40,14 @@ class WakingWorker(Worker):
         super().loop(now)
 
     def sleep(self) -> None:
-        if self.task_count != self._released_after and release_free_memory():
+        # Not while a files batch runs on another thread: a full collection and a trim
+        # hold the GIL and malloc's locks for tens of milliseconds, which the next short
+        # job (another tenant's poll) would wait out; the batch's own end frees it later.
+        if (
+            self.task_count != self._released_after
+            and not LANES.long_running()
+            and release_free_memory()
+        ):
             self._released_after = self.task_count
         wakeup = wakeup_of(self.huey)
         if wakeup is None:

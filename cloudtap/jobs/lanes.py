@@ -44,6 +44,11 @@ class Lanes:
             self._long_running += 1
             return True
 
+    def long_running(self) -> bool:
+        """Whether a long job runs on one of this process's threads now."""
+        with self._lock:
+            return self._long_running > 0
+
     def release_long(self) -> None:
         with self._lock:
             self._long_running = max(0, self._long_running - 1)

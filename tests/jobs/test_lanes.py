@@ -31,3 +31,12 @@ def test_the_consumer_resizes_the_lanes() -> None:
     lanes = Lanes()
     lanes.set_threads(2)
     assert [lanes.try_reserve_long() for _ in range(2)] == [True, False]
+
+
+def test_a_long_job_running_is_known_until_released() -> None:
+    lanes = Lanes(threads=2)
+    assert not lanes.long_running()
+    assert lanes.try_reserve_long()
+    assert lanes.long_running()
+    lanes.release_long()
+    assert not lanes.long_running()
