@@ -4,7 +4,9 @@ Pseudonyms are keyed by a random secret made for each capture and never written,
 pseudonym cannot be turned back into its original by trying candidates (an 11-digit
 DSID would otherwise fall to a brute force). Each keeps its original's length and
 character classes (upper, lower, digit, the rest kept), so length classes, formats and
-structure survive; e-mail addresses become ``…@example.com``.
+structure survive; a letter outside ASCII (a Cyrillic or CJK name) becomes another letter
+of its own Unicode block and case, so the script survives and the name does not;
+e-mail addresses become ``…@example.com``.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import secrets
 import string
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import cache
 
 EMAIL_DOMAIN = "example.com"
 _UPPER, _LOWER, _DIGITS = string.ascii_uppercase, string.ascii_lowercase, string.digits
@@ -85,6 +88,9 @@ class Pseudonyms:
                 out.append(_LOWER[byte % 26])
             elif char in _DIGITS:
                 out.append(_DIGITS[byte % 10])
+            elif char.isalpha() and not char.isascii():
+                pool = _letters_like(char)
+                out.append(pool[byte % len(pool)])
             else:
                 out.append(char)
         return "".join(out)
@@ -127,3 +133,19 @@ class Pseudonyms:
         while len(stream) < len(data):
             stream += self._stream(stream.hex(), salt)
         return stream[: len(data)]
+
+
+@cache
+def _letters_like(char: str) -> str:
+    """The letters of ``char``'s 256-code-point block with its case (Cyrillic stays
+    Cyrillic, kana stays kana): a stand-in of the same script and UTF-8 length."""
+    block = ord(char) & ~0xFF
+    same = "".join(
+        c
+        for c in map(chr, range(block, block + 0x100))
+        if c.isalpha()
+        and c.isupper() == char.isupper()
+        and c.islower() == char.islower()
+        and len(c.encode()) == len(char.encode())
+    )
+    return same or char

@@ -354,7 +354,9 @@ class JsonRedactor:
             # JSON inside a string (a list's Color, its ReminderIDs): redacted as JSON.
             return json.dumps(self._value(nested, key, field_name))
         if key in URL_KEYS or value.startswith(("http://", "https://")):
-            return self.url(value)
+            # A record field's own value is the person's (a page visited, a link), not
+            # a service URL of the protocol; an asset's downloadURL inside it is.
+            return self.url(value, content=bool(field_name) and key == field_name)
         if _EMAIL.match(value):
             return self.names.email(value)
         if _ISO.match(value):
@@ -429,8 +431,8 @@ class JsonRedactor:
         self.names.produced.add(made)
         return made
 
-    def url(self, value: str) -> str:
-        return redact_url(value, self.names, self.string)
+    def url(self, value: str, content: bool = False) -> str:
+        return redact_url(value, self.names, self.string, content)
 
 
 def _json(value: str) -> Any:

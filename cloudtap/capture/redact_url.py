@@ -1,6 +1,8 @@
 """Redaction of URLs: Apple's own service URLs keep their host and path (protocol) and
 lose their query values; any other URL (a signed download URL, a link to elsewhere) is
-replaced whole by a stand-in on ``redacted.example.com``."""
+replaced whole by a stand-in on ``redacted.example.com``, and so is any URL that is a
+person's content (a visited page, a note's link card), even one on an Apple host: its
+path says what the person read."""
 
 from __future__ import annotations
 
@@ -39,9 +41,9 @@ def is_apple_host(host: str) -> bool:
     return bool(APPLE_HOSTS.match(host.lower()))
 
 
-def redact_url(value: str, names: Pseudonyms, param: ParamRedactor) -> str:
+def redact_url(value: str, names: Pseudonyms, param: ParamRedactor, content: bool = False) -> str:
     parts = urlsplit(value)
-    if not is_apple_host(parts.netloc):
+    if content or not is_apple_host(parts.netloc):
         path = urlsplit(names.shaped(value, "url")).path.lstrip("/")
         made = f"https://{STAND_IN_HOST}/{path}"
         names.mapping[value] = made  # the same link maps alike wherever it appears

@@ -146,3 +146,24 @@ def test_a_restore_path_maps_each_folder_and_keeps_the_extension() -> None:
     folder, name = redactor.document([{"name": "Documents"}, {"name": "old draft"}])
     out = redactor.document({"restorePath": "Documents/old draft.txt"})
     assert out["restorePath"] == f"{folder['name']}/{name['name']}.txt"
+
+
+def test_a_name_in_another_script_is_replaced_by_letters_of_that_script() -> None:
+    _, names = _redactor()
+    made = names.shaped("Лена Иванова", "free text")
+    assert made != "Лена Иванова" and len(made) == len("Лена Иванова")
+    assert not {"Лена", "Иванова"} & set(made.split(" "))
+    assert made[4] == " " and all("\u0400" <= c <= "\u04ff" for c in made.replace(" ", ""))
+    assert made[0].isupper() and made[1:4].islower()
+
+
+def test_a_url_in_a_record_field_loses_its_path_even_on_an_apple_host() -> None:
+    redactor, _ = _redactor()
+    page = "https://developer.apple.com/wiki/Lighthouse"
+    service = "https://p66-ckdatabasews.icloud.com/database/1/com.apple.notes"
+    reply = {"webservices": {"notes": {"url": service}}, "records": [{"fields": {
+        "url": {"value": page, "type": "STRING"}}}]}  # fmt: skip
+    out = redactor.document(reply)
+    assert out["webservices"]["notes"]["url"] == service
+    visited = out["records"][0]["fields"]["url"]["value"]
+    assert visited.startswith("https://redacted.example.com/") and "Lighthouse" not in visited
