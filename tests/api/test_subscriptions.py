@@ -54,7 +54,9 @@ def test_a_subscription_polls_every_interval_until_deleted(
         time.sleep(0.2)
     assert all(p["subscription"] == sub["id"] and p["session"] == session["id"] for p in polls)
     created = sorted(p["date_created"] for p in polls)
-    assert len(set(created)) == len(created)  # successive runs, not one burst
+    # Successive runs, not one burst: three moments at least (a run a loaded machine
+    # started late may share its second, as the API writes dates, with the next one).
+    assert len(set(created)) >= 3, created
     current = client.get(f"/subscriptions/{sub['id']}", headers=tenant.headers).json()
     assert current["state"] == "active" and current["date_last_poll"] is not None
     by_requestor = client.get(
