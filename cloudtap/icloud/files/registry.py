@@ -7,11 +7,12 @@ notes, ``icloud_drive://`` iCloud Drive files.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 
 from cloudtap.icloud import errors
 from cloudtap.icloud.client.apple import AppleClient
+from cloudtap.icloud.connector import FileInfo
 from cloudtap.icloud.files import contact_image, drive_file, icpl, note_attachment, shared_photo
 from cloudtap.icloud.files.stream import DownloadStream
 from cloudtap.icloud.services.cloudkit import CloudKitDatabase
@@ -56,28 +57,28 @@ async def open_note_attachment(file_id: str, open_client: ClientFactory) -> Down
     return DownloadStream(info, url, open_client, refresh)
 
 
-async def open_drive_file(file_id: str, open_client: ClientFactory) -> DownloadStream:
-    ref = drive_file.DriveFileRef.parse(file_id)
+async def _open_located(
+    locate: Callable[[AppleClient], Awaitable[tuple[FileInfo, str]]], open_client: ClientFactory
+) -> DownloadStream:
+    """A file whose facts and URL one call finds, and whose fresh URL the same call gives."""
     async with open_client() as client:
-        info, url = await drive_file.locate(client, ref)
+        info, url = await locate(client)
 
     async def refresh(client: AppleClient) -> str:
-        _, fresh = await drive_file.locate(client, ref)
+        _, fresh = await locate(client)
         return fresh
 
     return DownloadStream(info, url, open_client, refresh)
+
+
+async def open_drive_file(file_id: str, open_client: ClientFactory) -> DownloadStream:
+    ref = drive_file.DriveFileRef.parse(file_id)
+    return await _open_located(lambda client: drive_file.locate(client, ref), open_client)
 
 
 async def open_shared_photo(file_id: str, open_client: ClientFactory) -> DownloadStream:
     ref = shared_photo.SharedPhotoFileRef.parse(file_id)
-    async with open_client() as client:
-        info, url = await shared_photo.locate(client, ref)
-
-    async def refresh(client: AppleClient) -> str:
-        _, fresh = await shared_photo.locate(client, ref)
-        return fresh
-
-    return DownloadStream(info, url, open_client, refresh)
+    return await _open_located(lambda client: shared_photo.locate(client, ref), open_client)
 
 
 _OPENERS = {
