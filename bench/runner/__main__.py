@@ -14,7 +14,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from bench.runner.accounts import STEM, many_accounts
+from bench.runner.accounts import STEM, many_accounts, scaled_out_services
 from bench.runner.api import CloudtapAPI
 from bench.runner.config import FULL, QUICK, Config
 from bench.runner.million import million_listing
@@ -40,6 +40,8 @@ NEEDS |= {"rss-drive-100k": {"drive-100k"}, "repeat-drive-100k": {"drive-100k"}}
 
 def run(config: Config, root: Path, only: set[str] | None = None) -> list[Scenario]:
     wanted = set(SCENARIOS) if only is None else only.union(*(NEEDS.get(n, set()) for n in only))
+    if "accounts-100" in wanted:
+        scaled_out_services()
     knobs = {
         "CLOUDTAP_SANDBOX_LATENCY_MS": str(config.latency_ms),
         "CLOUDTAP_SANDBOX_LINK_BPS": str(config.link_bytes_per_second),

@@ -132,14 +132,21 @@ async def _bare_at_once(sandbox: SandboxProcess, ids: list[str]) -> Round:
     )
 
 
-@contextmanager
-def _scaled_out(root: Path, sandbox: SandboxProcess) -> Iterator[CloudtapAPI]:
+def scaled_out_services() -> tuple[str, str]:
+    """PostgreSQL's and Redis's URLs, refused at once (a run checks this before its first
+    scenario, not after twenty minutes of others)."""
     postgres, redis = os.environ.get(POSTGRES_ENV), os.environ.get(REDIS_ENV)
     if not postgres or not redis:
         raise RuntimeError(
             f"accounts-100 needs PostgreSQL and Redis: {POSTGRES_ENV} and {REDIS_ENV} are "
-            "set by `source scripts/services`"
+            "set by `source scripts/services` (bench/run sources it when it runs accounts-100)"
         )
+    return postgres, redis
+
+
+@contextmanager
+def _scaled_out(root: Path, sandbox: SandboxProcess) -> Iterator[CloudtapAPI]:
+    postgres, redis = scaled_out_services()
     queue = f"{redis}?queue=cloudtap-bench-{uuid.uuid4().hex[:8]}"
     with (
         contextmanager(fresh_postgres_database)(postgres) as database,
