@@ -9,8 +9,10 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import shutil
+import sys
 import tempfile
 import time
+import traceback
 from dataclasses import replace
 from pathlib import Path
 
@@ -38,8 +40,17 @@ NEEDS = {"incremental-100k": {"listing-100k"}, "api": {"download"}, "rss-100k": 
 NEEDS |= {"rss-drive-100k": {"drive-100k"}, "repeat-drive-100k": {"drive-100k"}}
 
 
-def run(config: Config, root: Path, only: set[str] | None = None) -> list[Scenario]:
-    wanted = set(SCENARIOS) if only is None else only.union(*(NEEDS.get(n, set()) for n in only))
+def wanted_scenarios(only: set[str] | None) -> set[str]:
+    """The scenarios a run makes: ``only`` and what they need, or every one."""
+    return set(SCENARIOS) if only is None else only.union(*(NEEDS.get(n, set()) for n in only))
+
+
+def run(
+    config: Config, root: Path, only: set[str] | None = None, into: list[Scenario] | None = None
+) -> list[Scenario]:
+    """Runs the scenarios, appending each result to ``into`` as it is made (so a run that
+    fails part-way still has what it finished)."""
+    wanted = wanted_scenarios(only)
     if "accounts-100" in wanted:
         scaled_out_services()
     knobs = {
@@ -58,7 +69,7 @@ def run(config: Config, root: Path, only: set[str] | None = None) -> list[Scenar
         api = CloudtapAPI(served)
         try:
             bench = Bench(config, sandbox, served, api, root)
-            scenarios: list[Scenario] = []
+            scenarios: list[Scenario] = [] if into is None else into
             if "listing-10k" in wanted:
                 scenarios.append(bench.listing("listing-10k", "bench-small"))
             if "listing-100k" in wanted:
@@ -125,11 +136,22 @@ def main() -> None:
     config = replace(QUICK if args.quick else FULL, **overrides)
     started_at = dt.datetime.now(dt.UTC)
     started = time.perf_counter()
+    only = set(args.only) if args.only else None
+    scenarios: list[Scenario] = []
+    failure: dict[str, str | list[str]] | None = None
     with (
         LoadSampler() as load,
         tempfile.TemporaryDirectory(prefix="cloudtap-bench-") as tmp,
     ):
-        scenarios = run(config, Path(tmp), set(args.only) if args.only else None)
+        try:
+            run(config, Path(tmp), only, scenarios)
+        except Exception as error:  # the finished scenarios are still written, marked failed
+            traceback.print_exc()
+            made = {s.name for s in scenarios}
+            failure = {
+                "error": f"{type(error).__name__}: {error}",
+                "not_finished": sorted(wanted_scenarios(only) - made),
+            }
     settings = {
         **config.settings(),
         "quick": args.quick,
@@ -137,13 +159,16 @@ def main() -> None:
         "wall_seconds": round(time.perf_counter() - started, 1),
     }
     origin = provenance(REPO, started_at, load)
-    write_json(args.output, settings, scenarios, origin)
+    write_json(args.output, settings, scenarios, origin, failure)
     if args.output.resolve() != RESULTS.resolve():
         shutil.copyfile(args.output, RESULTS)  # latest.json is always the last run
     if args.keep:
         shutil.copyfile(args.output, RESULTS.parent / kept_name(origin["commit"], args.quick))
     print(table(scenarios))
     print(f"\n{'quick' if args.quick else 'full'} run, {settings['wall_seconds']} s; {origin}")
+    if failure is not None:
+        print(f"FAILED: {failure['error']}; not finished: {failure['not_finished']}")
+        sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -98,12 +98,15 @@ def write_json(
     settings: dict[str, Any],
     scenarios: list[Scenario],
     provenance: dict[str, Any],
+    failure: dict[str, Any] | None = None,
 ) -> None:
-    """``provenance``: commit, date, machine and load (``bench.runner.provenance``)."""
+    """``provenance``: commit, date, machine and load (``bench.runner.provenance``);
+    ``failure``: the error that ended the run early and the scenarios it left unfinished."""
     path.parent.mkdir(parents=True, exist_ok=True)
     document = {
         "provenance": provenance,
         "settings": settings,
         "scenarios": [s.as_json() for s in scenarios],
+        **({"failed": failure} if failure is not None else {}),
     }
     path.write_text(json.dumps(document, indent=2) + "\n")

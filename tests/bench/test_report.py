@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from bench.runner.report import Runs, Scenario, table, write_json
 
 FIELDS = {
@@ -44,3 +46,27 @@ def test_table_shows_median_and_range_per_scenario() -> None:
     row = "| listing-100k | seconds | 11.0 (10.0-12.0) | icloudpd 1.32.3 | 33.0 (30.0-36.0)"
     assert row in text
     assert text.count("\n| ") == 3  # one row per scenario, under the head
+
+
+def test_a_run_that_fails_part_way_still_writes_what_it_finished(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import bench.runner.__main__ as runner
+
+    def run_then_fail(config: object, root: Path, only: object, into: list[Scenario]) -> None:
+        into.append(_scenarios()[2])
+        raise RuntimeError("the sandbox went away")
+
+    monkeypatch.setattr(runner, "run", run_then_fail)
+    monkeypatch.setattr(runner, "RESULTS", tmp_path / "latest.json")
+    out = tmp_path / "run.json"
+    monkeypatch.setattr("sys.argv", ["bench/run", "--quick", "--output", str(out)])
+    with pytest.raises(SystemExit) as exited:
+        runner.main()
+    assert exited.value.code == 1
+    document = json.loads(out.read_text())
+    assert [s["name"] for s in document["scenarios"]] == ["rss-100k"]
+    assert document["failed"]["error"] == "RuntimeError: the sandbox went away"
+    assert "rss-100k" not in document["failed"]["not_finished"]
+    assert "listing-1m" in document["failed"]["not_finished"]
+    assert json.loads((tmp_path / "latest.json").read_text()) == document
