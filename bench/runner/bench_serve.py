@@ -5,7 +5,8 @@ no other route) doing what every authenticated request must do, the same
 ``authenticate`` and one indexed read (the caller's organisation by primary key) on the
 same database engine. ``GET /bench/heap`` says where the process's memory sits
 (``heap_probe.py``; ``POST /bench/heap/mark`` starts tracemalloc, then
-``GET /bench/heap?grown=N`` lists what was allocated since and is still alive).
+``GET /bench/heap?grown=N`` lists what was allocated since and is still alive;
+``POST /bench/heap/garbage`` collects and says what only cycles had kept).
 They exist only in this bench launcher, never in ``cloudtap serve``:
 ``python -m bench.runner.bench_serve serve ...`` takes ``cloudtap``'s own arguments.
 """
@@ -19,7 +20,7 @@ from sqlalchemy import select
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 import cloudtap.app
-from bench.runner.heap_probe import TRACED, heap_report
+from bench.runner.heap_probe import TRACED, cyclic_garbage, heap_report
 from cloudtap.api.auth import Caller, authenticate
 from cloudtap.api.errors import install_error_handlers
 from cloudtap.config import Settings, get_settings
@@ -47,6 +48,10 @@ def bare_app(settings: Settings) -> FastAPI:
     @app.get(HEAP_PATH)
     def heap(grown: int = 0, caller: Caller = Depends(authenticate)) -> dict[str, Any]:
         return {**heap_report(), "grown": TRACED.since_mark(grown)}
+
+    @app.post(HEAP_PATH + "/garbage")
+    def garbage(caller: Caller = Depends(authenticate)) -> dict[str, Any]:
+        return cyclic_garbage()
 
     @app.post(HEAP_PATH + "/mark")
     def mark(caller: Caller = Depends(authenticate)) -> dict[str, bool]:

@@ -86,6 +86,29 @@ def _pymalloc() -> dict[str, float]:
     }
 
 
+def cyclic_garbage(top: int = 15) -> dict[str, Any]:
+    """What a full collection finds unreachable now (garbage only cycles kept alive),
+    by type, with pymalloc's blocks in use before and after: how much of the heap was
+    waiting for the collector rather than in use."""
+    before = _pymalloc()["in_use"]
+    counts = gc.get_count()
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        gc.collect()
+        types = Counter(type(o).__name__ for o in gc.garbage)
+    finally:
+        gc.garbage.clear()
+        gc.set_debug(0)
+    gc.collect()  # now frees what DEBUG_SAVEALL kept
+    return {
+        "pymalloc_in_use_before": before,
+        "pymalloc_in_use_after": _pymalloc()["in_use"],
+        "gc_counts_before": counts,
+        "garbage": sum(types.values()),
+        "types": types.most_common(top),
+    }
+
+
 def heap_report(top_types: int = 40) -> dict[str, Any]:
     gc.collect()
     objects = gc.get_objects()

@@ -71,9 +71,6 @@ def _create(url: str) -> Engine:
             # and all) on the next request: keep one per thread that may use one.
             pool_size=POOL_SIZE,
             max_overflow=POOL_OVERFLOW,
-            # The connection returned last goes out first: a few warm connections do
-            # the work and the rest stay idle, instead of every one filling its caches.
-            pool_use_lifo=True,
         )
         event.listen(engine, "connect", _sqlite_pragmas)
         if path and path != ":memory:":

@@ -46,12 +46,3 @@ def test_a_connection_keeps_at_most_its_bound_of_prepared_statements(engine: Eng
         kept = _live_statements() - before
     assert 0 < kept <= STATEMENT_CACHE
 
-
-def test_the_connection_returned_last_is_handed_out_first(engine: Engine) -> None:
-    with engine.connect() as first, engine.connect() as second:
-        first_raw = first.connection.dbapi_connection
-        second_raw = second.connection.dbapi_connection
-    # ``second`` went back first, ``first`` last: a FIFO pool would hand out ``second``.
-    with engine.connect() as again:
-        assert again.connection.dbapi_connection is first_raw
-    assert first_raw is not second_raw
