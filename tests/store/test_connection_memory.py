@@ -45,4 +45,3 @@ def test_a_connection_keeps_at_most_its_bound_of_prepared_statements(engine: Eng
             assert connection.exec_driver_sql(f"SELECT {n}").scalar() == n
         kept = _live_statements() - before
     assert 0 < kept <= STATEMENT_CACHE
-
