@@ -66,8 +66,9 @@ import ctypes, sys
 from cloudtap.ops import allocator
 if sys.argv[1] == "fixed":
     assert allocator.fix_mmap_threshold()
+FIELDS = "arena ordblks smblks hblks hblkhd usmblks fsmblks uordblks fordblks keepcost"
 class Info(ctypes.Structure):
-    _fields_ = [(n, ctypes.c_size_t) for n in "arena ordblks smblks hblks hblkhd usmblks fsmblks uordblks fordblks keepcost".split()]
+    _fields_ = [(n, ctypes.c_size_t) for n in FIELDS.split()]
 mallinfo2 = ctypes.CDLL(None).mallinfo2
 mallinfo2.restype = Info
 large = bytes(8 * 2**20)
