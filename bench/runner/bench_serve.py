@@ -3,7 +3,11 @@
 ``GET /bench/bare`` is the yardstick of ``api-mix``: a bare FastAPI app (no middleware,
 no other route) doing what every authenticated request must do, the same
 ``authenticate`` and one indexed read (the caller's organisation by primary key) on the
-same database engine. It exists only in this bench launcher, never in ``cloudtap serve``:
+same database engine. ``GET /bench/heap`` says where the process's memory sits
+(``heap_probe.py``; ``POST /bench/heap/mark`` starts tracemalloc, then
+``GET /bench/heap?grown=N`` lists what was allocated since and is still alive;
+``POST /bench/heap/garbage`` collects and says what only cycles had kept).
+They exist only in this bench launcher, never in ``cloudtap serve``:
 ``python -m bench.runner.bench_serve serve ...`` takes ``cloudtap``'s own arguments.
 """
 
@@ -16,6 +20,7 @@ from sqlalchemy import select
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 import cloudtap.app
+from bench.runner.heap_probe import TRACED, cyclic_garbage, heap_report
 from cloudtap.api.auth import Caller, authenticate
 from cloudtap.api.errors import install_error_handlers
 from cloudtap.config import Settings, get_settings
@@ -23,6 +28,7 @@ from cloudtap.store.db import transaction
 from cloudtap.store.models import Organisation
 
 BARE_PATH = "/bench/bare"
+HEAP_PATH = "/bench/heap"
 
 
 def bare_app(settings: Settings) -> FastAPI:
@@ -39,18 +45,30 @@ def bare_app(settings: Settings) -> FastAPI:
             ).scalar_one()
         return {"organisation": caller.organisation_id, "name": name}
 
+    @app.get(HEAP_PATH)
+    def heap(grown: int = 0, caller: Caller = Depends(authenticate)) -> dict[str, Any]:
+        return {**heap_report(), "grown": TRACED.since_mark(grown)}
+
+    @app.post(HEAP_PATH + "/garbage")
+    def garbage(caller: Caller = Depends(authenticate)) -> dict[str, Any]:
+        return cyclic_garbage()
+
+    @app.post(HEAP_PATH + "/mark")
+    def mark(caller: Caller = Depends(authenticate)) -> dict[str, bool]:
+        return {"tracing": TRACED.mark()}
+
     return app
 
 
 class WithBareEndpoint:
-    """``BARE_PATH`` to the bare app; everything else (lifespan too) to cloudtap's."""
+    """``/bench/...`` to the bare app; everything else (lifespan too) to cloudtap's."""
 
     def __init__(self, api: ASGIApp, bare: ASGIApp) -> None:
         self.api = api
         self.bare = bare
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"] == BARE_PATH:
+        if scope["type"] == "http" and scope["path"].startswith("/bench/"):
             await self.bare(scope, receive, send)
         else:
             await self.api(scope, receive, send)

@@ -10,7 +10,11 @@ assets, with no Python object left behind: ``bench/soak_tracemalloc.py``).
 a full garbage collection first frees what cycles still hold. ``serve`` and ``worker``
 also keep malloc to ``ARENAS`` arenas (as ``MALLOC_ARENA_MAX`` would, unless that is
 set): Python threads take turns under the GIL, so more arenas bring little speed and
-scatter the same memory over more places.
+scatter the same memory over more places. They also fix malloc's mmap threshold at
+``MMAP_THRESHOLD_BYTES`` (unless ``MALLOC_MMAP_THRESHOLD_`` is set): glibc otherwise raises
+it to the size of each large block freed (up to 32 MiB), after which reply bodies, pages
+and encoded result lists of a few hundred KiB are carved from the heap, where what
+outlives them pins the pages around them; mapped on their own, they go back whole.
 """
 
 from __future__ import annotations
@@ -29,7 +33,12 @@ log = logging.getLogger(__name__)
 # At most one release per this many seconds, whichever thread asks.
 MIN_INTERVAL_SECONDS = 1.0
 ARENAS = 2
-_M_ARENA_MAX = -8  # mallopt's parameter number in glibc's malloc.h
+_M_ARENA_MAX = -8  # mallopt's parameter numbers in glibc's malloc.h
+_M_MMAP_THRESHOLD = -3
+# Blocks this large or larger get their own mapping, returned to the system when freed:
+# glibc's initial threshold (128 KiB) doubled, so a listing page's parsed pieces and
+# short strings stay on the heap, while whole bodies and encoded lists do not.
+MMAP_THRESHOLD_BYTES = 256 * 1024
 
 
 def _libc() -> ctypes.CDLL | None:
@@ -44,12 +53,21 @@ def _libc() -> ctypes.CDLL | None:
 
 def limit_arenas(arenas: int = ARENAS) -> bool:
     """Call before threads start. False where there is no glibc or the environment
-    already chose (``MALLOC_ARENA_MAX``)."""
-    libc = _libc()
-    mallopt = getattr(libc, "mallopt", None)
-    if mallopt is None or os.environ.get("MALLOC_ARENA_MAX"):
+    already chose (``MALLOC_ARENA_MAX``). Fixes the mmap threshold too."""
+    fix_mmap_threshold()
+    return _mallopt(_M_ARENA_MAX, arenas, "MALLOC_ARENA_MAX")
+
+
+def fix_mmap_threshold(threshold: int = MMAP_THRESHOLD_BYTES) -> bool:
+    """False where there is no glibc or the environment already chose."""
+    return _mallopt(_M_MMAP_THRESHOLD, threshold, "MALLOC_MMAP_THRESHOLD_")
+
+
+def _mallopt(parameter: int, value: int, variable: str) -> bool:
+    mallopt = getattr(_libc(), "mallopt", None)
+    if mallopt is None or os.environ.get(variable):
         return False
-    return bool(mallopt(_M_ARENA_MAX, arenas))
+    return bool(mallopt(parameter, value))
 
 
 def _load_trim() -> Callable[[int], int] | None:

@@ -40,3 +40,6 @@ def test_files_mixed_and_soak_write_their_figures(tmp_path: Path) -> None:
     assert len(after) == TINY.soak_cycles and all(rss > 0 for rss in after)
     assert soak["met"] == (abs(after[-1] / after[0] - 1) <= 0.10)
     assert "3 cycles of a 285-asset listing" in soak["notes"][0]
+    # serve's own account of its memory after each cycle, from GET /bench/heap
+    [heaps] = [n for n in soak["notes"] if "pymalloc arenas" in n]
+    assert heaps.count(";") == TINY.soak_cycles - 1

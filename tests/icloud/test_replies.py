@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Callable
 
 import httpx
@@ -10,7 +11,12 @@ import orjson
 import pytest
 
 from cloudtap.icloud import errors
-from cloudtap.icloud.replies import json_body, raise_for_common, require_json_object
+from cloudtap.icloud.replies import (
+    json_body,
+    raise_for_common,
+    require_json_object,
+    take_json_body,
+)
 
 
 def _reply(status: int, body: bytes, **headers: str) -> httpx.Response:
@@ -51,3 +57,21 @@ def test_throttling_still_raises_with_retry_after() -> None:
     with pytest.raises(errors.RateLimited) as raised:
         raise_for_common(_reply(503, b"{}", **{"Retry-After": "7"}))
     assert raised.value.info == {"retry_after_seconds": 7}
+
+
+def test_the_last_reader_takes_the_body_and_the_reply_keeps_none_of_it() -> None:
+    # A reply lives until the garbage collector finds its cycle with its stream: a
+    # parsed page kept with it lived as long (bench ``soak``).
+    reply = _reply(200, b'{"records": [{"recordName": "a"}]}')
+    checked = json_body(reply)  # an earlier check parsed it: kept for the next reader
+    body = take_json_body(reply)
+    assert body is checked and body == {"records": [{"recordName": "a"}]}
+    del checked
+    assert sys.getrefcount(body) == 2  # ``body`` and getrefcount's argument: no cache
+    assert json_body(reply) == body and json_body(reply) is not body  # parsed anew
+
+
+def test_a_body_not_yet_parsed_is_taken_without_being_kept() -> None:
+    reply = _reply(200, b"[1, 2]")
+    body = take_json_body(reply)
+    assert body == [1, 2] and sys.getrefcount(body) == 2

@@ -18,7 +18,7 @@ from typing import Any
 
 from cloudtap.icloud import errors
 from cloudtap.icloud.client.apple import AppleClient
-from cloudtap.icloud.replies import json_body, raise_for_common
+from cloudtap.icloud.replies import raise_for_common, take_json_body
 from cloudtap.icloud.services.cloudkit import Record, field_value
 
 SERVICE = "sharedstreams"
@@ -60,7 +60,7 @@ async def _post(client: AppleClient, url: str, body: dict[str, Any]) -> dict[str
         raise errors.NotFound("that shared album is no longer shared with this account")
     if response.status_code >= 400:
         raise errors.AppleUnavailable(f"shared albums answered HTTP {response.status_code}")
-    reply = json_body(response)
+    reply = take_json_body(response)
     if not isinstance(reply, dict):
         raise errors.AppleUnavailable("shared albums answered something other than an object")
     return reply
