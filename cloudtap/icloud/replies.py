@@ -46,6 +46,15 @@ def json_body(response: httpx.Response) -> Any:
     return None if found is _UNPARSABLE else found
 
 
+def take_json_body(response: httpx.Response) -> Any:
+    """``json_body``, handed over: the parse is no longer kept with the reply. httpx's
+    replies sit in reference cycles, freed only by a cyclic collection, and a kept
+    ~20,000-object page would wait for one (and make young collections walk it)."""
+    body = json_body(response)
+    _parsed.pop(response, None)
+    return body
+
+
 def service_error_codes(body: Any) -> list[str]:
     if not isinstance(body, dict):
         return []

@@ -18,7 +18,7 @@ from typing import Any, Literal
 from cloudtap.icloud import errors
 from cloudtap.icloud.auth.pcs import web_access_state
 from cloudtap.icloud.client.apple import AppleClient, access_denied
-from cloudtap.icloud.replies import json_body, raise_for_common
+from cloudtap.icloud.replies import raise_for_common, take_json_body
 
 Scope = Literal["private", "shared"]
 # Seconds between tries of a CloudKit call answered ACCESS_DENIED while web access is on
@@ -71,7 +71,7 @@ class CloudKitDatabase:
             if access_denied(response):
                 raise errors.AccessDenied("Apple answered ACCESS_DENIED")
             raise_for_common(response)
-            reply = json_body(response)
+            reply = take_json_body(response)
             if isinstance(reply, dict) and response.status_code < 400:
                 return reply
             if response.status_code < 400 and attempt == 0:
