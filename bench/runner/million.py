@@ -86,9 +86,13 @@ def counted_items(path: Path) -> int:
 
 def million_listing(
     runs: int, latency_ms: int, sandbox: SandboxProcess, served: ServedAPI, api: CloudtapAPI,
-    library: str,
+    library: str, assets: int,
 ) -> list[Scenario]:  # fmt: skip
     apple_id = f"{library}@{DOMAIN}"
+    if assets <= KEPT_LIBRARY_ASSETS:
+        # Pages the sandbox keeps: built once, untimed, so the first timed run (cloudtap's)
+        # does not pay for building what the bare client after it gets from the cache.
+        asyncio.run(bare.timed_listing(sandbox.proxy_url, sandbox.ca_file, apple_id))
     session = api.login(apple_id)
     ours, limit, peaks, cpu_ms, first_bytes = [], [], [], [], []
     items, result_mb = 0, 0.0
@@ -127,6 +131,7 @@ def million_listing(
         session, {"data_types": ["icpl.photos"], "filters": {"since": since}}
     )
     repeat_requests = sandbox.requests_since(again)
+    repeat_paths = sandbox.paths_since(again)
     [result] = repeat["results"]["data"]
     repeat_items = counted_items(Path(result["url"].removeprefix("local://")))
     pages = -(-items // PAGE_ASSETS)
@@ -164,6 +169,6 @@ def million_listing(
             target="1 Apple request, nothing new", met=repeat_requests <= 1 and not repeat_items,
             notes=[f"no-change poll (since = the end of the last listing): "
                    f"{repeat_seconds:.2f} s from POST /polls to completed, "
-                   f"{repeat_items} items"],
+                   f"{repeat_items} items; asked: {', '.join(repeat_paths) or 'nothing'}"],
         ),
     ]  # fmt: skip
