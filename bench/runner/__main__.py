@@ -91,8 +91,9 @@ def run(
                 scenarios += bench.api_mix("api-mix", "bench-small")
             if "listing-1m" in wanted:
                 scenarios += million_listing(
-                    config.runs, config.latency_ms, sandbox, served, api, million
-                )
+                    config.runs, config.latency_ms, sandbox, served, api, million,
+                    config.million_library,
+                )  # fmt: skip
             if "accounts-100" in wanted:
                 scenarios += many_accounts(
                     config.runs, config.accounts, config.account_assets, sandbox, api, root

@@ -42,7 +42,8 @@ log = logging.getLogger(__name__)
 TASK_INFO, TASK_DATA, TASK_FILE = "icloud.info", "icloud.data", "icloud.file"
 _OPEN_STATES = ("pending", "processing")
 # A poll checks (and renews) the Apple web session first unless the session was used
-# this recently: a quick follow-up poll then costs only its own requests.
+# this recently (our choice, not Apple's: tasks renew an ended session themselves): a
+# quick follow-up poll then costs only its own requests.
 SESSION_CHECK_INTERVAL = timedelta(minutes=5)
 
 Target = tuple[str, str]  # (task type, info type / data type / file id)
@@ -84,12 +85,14 @@ def complete_if_done(settings: Settings, poll_id: str) -> None:
 
 
 def _used_recently(db: DbSession, poll: Poll) -> bool:
-    """Whether another poll of this session started within ``SESSION_CHECK_INTERVAL``."""
-    latest = db.scalar(
-        select(func.max(Poll.date_started)).where(
-            Poll.session_id == poll.session_id, Poll.id != poll.id
-        )
-    )
+    """Whether another poll of this session started or ended within
+    ``SESSION_CHECK_INTERVAL``: a listing of a million photos runs for half an hour and
+    uses the session until its last page, so its end counts as a use, not its start."""
+    others = (Poll.session_id == poll.session_id, Poll.id != poll.id)
+    started, ended = db.execute(
+        select(func.max(Poll.date_started), func.max(Poll.date_completed)).where(*others)
+    ).one()
+    latest = max((m for m in (started, ended) if m is not None), default=None)
     return latest is not None and latest >= utcnow() - SESSION_CHECK_INTERVAL
 
 

@@ -6,15 +6,20 @@ from __future__ import annotations
 import itertools
 import json
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import update
 
+from cloudtap.jobs.polls import SESSION_CHECK_INTERVAL
 from cloudtap.sandbox.accounts.model import GeneratedLibrary
 from cloudtap.sandbox.photos import generator
 from cloudtap.sandbox.proxy import Exchange
+from cloudtap.store.db import transaction
+from cloudtap.store.ids import utcnow
+from cloudtap.store.models import Poll
 from tests.api.live_sandbox import LiveAPI, apple_id, live_api  # noqa: F401
 
 
@@ -96,3 +101,17 @@ def test_since_after_318_uploads_on_a_10k_library_returns_exactly_them(live: Liv
     assert got == sorted((a.filename, _uploaded(a.added_date_ms)) for a in world[:318])
     queries = [c for c in calls if c.path.endswith("/records/query")]
     assert len(queries) <= 6, [(c.method, c.path) for c in calls]  # 4 pages, not 100
+
+
+def test_a_no_change_repeat_after_a_long_listing_is_one_request(live: LiveAPI) -> None:
+    """A listing that ran longer than the session-check interval (a million photos take
+    half an hour) used the session until it completed: its no-change repeat right after
+    asks Apple only for the zone's changes, with no session check before it."""
+    session = live.active_session("no2fa")
+    first, _ = _photos_poll(live, session["id"])
+    started_long_ago = utcnow() - SESSION_CHECK_INTERVAL - timedelta(minutes=1)
+    with transaction(live.settings.database_url) as db:
+        db.execute(update(Poll).where(Poll.id == first["id"]).values(date_started=started_long_ago))
+    repeat, calls = _photos_poll(live, session["id"], since=_now())
+    assert _items(repeat) == []
+    assert [c.path.rsplit("/", 2)[-2:] for c in calls] == [["changes", "zone"]], calls

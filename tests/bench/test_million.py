@@ -28,6 +28,7 @@ def test_listing_1m_reports_time_rss_streaming_and_the_repeat(tmp_path: Path) ->
     # An unchanged library: the repeat asks Apple once and publishes nothing.
     assert repeat["cloudtap_runs"] == [1.0] and repeat["met"] is True
     assert "0 items" in repeat["notes"][0]
+    assert repeat["notes"][0].endswith("/changes/zone"), repeat["notes"][0]
 
 
 def test_items_are_counted_across_chunk_edges(tmp_path: Path) -> None:

@@ -154,15 +154,24 @@ class AppleClient:
             except RetryableStatus as exc:
                 return exc.response
 
-        response = await send()
+        response = unbound(await send())
         if response.status_code in SESSION_ENDED_STATUS and self.refresher is not None:
             await self.refresher(self)
-            response = await send()
+            response = unbound(await send())
         if response.status_code in SESSION_ENDED_STATUS:
             if access_denied(response):
                 raise errors.AccessDenied("Apple answered ACCESS_DENIED")
             raise errors.SessionExpired("Apple ended the web session")
         return response
+
+
+def unbound(response: httpx.Response) -> httpx.Response:
+    """The read reply without httpx's stream wrapper, which points back at the reply: that
+    cycle kept each reply (a CloudKit page is ~380 KB) until a cyclic collection, which a
+    listing's few cyclic objects seldom trigger; without it the reply goes with its last
+    reference. The body is the same bytes object, not a copy."""
+    response.stream = httpx.ByteStream(response.content)
+    return response
 
 
 def access_denied(response: httpx.Response) -> bool:

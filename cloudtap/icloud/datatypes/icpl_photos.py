@@ -22,7 +22,7 @@ from typing import Any
 
 from cloudtap.icloud.connector import Filters, JSONDict
 from cloudtap.icloud.datatypes.stream import CursorSink, removed, warning
-from cloudtap.icloud.files.icpl import PhotoFileRef
+from cloudtap.icloud.files.icpl import file_id, id_prefix
 from cloudtap.icloud.files.uti import uti_extension
 from cloudtap.icloud.services.cloudkit import Record, Scope, field_value
 from cloudtap.icloud.services.photos import (
@@ -98,6 +98,8 @@ def asset_item_id(zone: PhotoZone, record_name: Any) -> str:
 
 
 def _int(value: Any) -> int | None:
+    if type(value) is int:  # what Apple sends: no exception machinery for it
+        return value
     try:
         return int(value)
     except (TypeError, ValueError):
@@ -114,43 +116,55 @@ def _fields(record: Record) -> dict[str, Any]:
     return fields if isinstance(fields, dict) else {}
 
 
+# Each published resource's field names, spelled once: (resource, Res, FileType, Width,
+# Height).
+_RESOURCE_FIELDS = tuple(
+    (p, f"{p}Res", f"{p}FileType", f"{p}Width", f"{p}Height") for p in PUBLISHED_RESOURCES
+)
+
+
 def file_entries(assets: AssetRecords) -> list[JSONDict]:
     # Plain loops and each record's fields looked up once: this runs for every asset.
     # Each resource is listed from every record that holds it: the master's copy (the
     # original's) first, then the asset's own (an edit's renditions, e.g. its resJPEGMed),
     # so an edit never hides the original's renditions.
-    holders = ((assets.master, _fields(assets.master)), (assets.asset, _fields(assets.asset)))
-    scope, zone_name = assets.zone.scope, assets.zone.name
+    master, asset = assets.master, assets.asset
+    holders = (
+        (str(master.get("recordName")), _fields(master)),
+        (str(asset.get("recordName")), _fields(asset)),
+    )
+    prefix = id_prefix(assets.zone.scope, assets.zone.name)
     files: list[JSONDict] = []
-    for prefix in PUBLISHED_RESOURCES:
-        key = prefix + "Res"
-        for holder, fields in holders:
-            res = _value(fields, key)
+    for resource, res_key, type_key, width_key, height_key in _RESOURCE_FIELDS:
+        for record_name, fields in holders:
+            # Most records hold few of the resources: the miss costs one lookup, no call.
+            field = fields.get(res_key)
+            res = field.get("value") if isinstance(field, dict) else None
             if not isinstance(res, dict):
                 continue
-            extension, data_type = uti_extension(_value(fields, prefix + "FileType"))
-            ref = PhotoFileRef(scope, zone_name, str(holder.get("recordName")), prefix)
+            extension, data_type = uti_extension(_value(fields, type_key))
             files.append(
                 {
-                    "id": ref.to_id(),
+                    "id": file_id(prefix, record_name, resource),
                     "data_type": data_type,
                     "extension": extension,
                     "size": _int(res.get("size")),
-                    "width": _int(_value(fields, prefix + "Width")),
-                    "height": _int(_value(fields, prefix + "Height")),
+                    "width": _int(_value(fields, width_key)),
+                    "height": _int(_value(fields, height_key)),
                 }
             )
     return files
 
 
 def to_item(assets: AssetRecords) -> JSONDict:
+    fields = _fields(assets.asset)
     return {
         "id": item_id(assets),
         "data_type": ITEM_TYPE,
         "filename": decode_filename(assets.master) or fallback_filename(assets.master),
         "files": file_entries(assets),
-        "date_created": iso_datetime(field_value(assets.asset, "assetDate")),
-        "date_uploaded": iso_datetime(field_value(assets.asset, "addedDate")),
+        "date_created": iso_datetime(_value(fields, "assetDate")),
+        "date_uploaded": iso_datetime(_value(fields, "addedDate")),
     }
 
 

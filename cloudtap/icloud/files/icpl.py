@@ -36,6 +36,25 @@ RESOURCE_CODES = {
 _RESOURCES_BY_CODE = {code: name for name, code in RESOURCE_CODES.items()}
 
 
+# base64's URL-safe alphabet, applied to the standard encoding in one ``translate``.
+_URL_SAFE = bytes.maketrans(b"+/", b"-_")
+
+
+def id_prefix(scope: Scope, zone_name: str) -> str:
+    """What every file id of one zone starts its encoded text with (``p:P:``)."""
+    return (
+        f"{'p' if scope == 'private' else 's'}:{'P' if zone_name == PRIMARY_ZONE else zone_name}:"
+    )
+
+
+def file_id(prefix: str, record_name: str, resource: str) -> str:
+    """The id of one resource of one record; ``prefix`` from ``id_prefix``. A listing
+    makes several per asset, so this is one encode, not a dataclass and four calls."""
+    raw = f"{prefix}{record_name}:{RESOURCE_CODES[resource]}".encode()
+    encoded = binascii.b2a_base64(raw, newline=False).translate(_URL_SAFE)
+    return SCHEME + encoded.decode("ascii").rstrip("=")
+
+
 @dataclass(frozen=True)
 class PhotoFileRef:
     scope: Scope
@@ -44,10 +63,7 @@ class PhotoFileRef:
     resource: str  # e.g. "resOriginal"
 
     def to_id(self) -> str:
-        scope = "p" if self.scope == "private" else "s"
-        zone = "P" if self.zone_name == PRIMARY_ZONE else self.zone_name
-        raw = ":".join((scope, zone, self.record_name, RESOURCE_CODES[self.resource]))
-        return SCHEME + base64.urlsafe_b64encode(raw.encode("utf-8")).decode("ascii").rstrip("=")
+        return file_id(id_prefix(self.scope, self.zone_name), self.record_name, self.resource)
 
     @classmethod
     def parse(cls, file_id: str) -> PhotoFileRef:
