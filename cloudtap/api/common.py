@@ -19,7 +19,7 @@ from cloudtap.api.auth import Caller
 from cloudtap.api.errors import ApiError, not_found
 from cloudtap.store.db import transaction
 from cloudtap.store.environments import environment_scope
-from cloudtap.store.listing import Page, Row, UnknownCursor, get_scoped, list_scoped
+from cloudtap.store.listing import Page, Row, UnknownCursor, get_in_environment, list_scoped
 from cloudtap.wire.encoded import EncodedJson
 
 T = TypeVar("T")
@@ -111,7 +111,7 @@ def caller_scope(model: type[Row], caller: Caller) -> list[Any]:
 def find_scoped(db: DbSession, model: type[Row], caller: Caller, object_id: str) -> Row | None:
     """The caller's object, else None. Every lookup by a caller-given id goes through here:
     another organisation's or another environment's object does not exist."""
-    return get_scoped(db, model, caller.organisation_id, object_id, caller_scope(model, caller))
+    return get_in_environment(db, model, caller.organisation_id, caller.environment, object_id)
 
 
 def load_scoped(

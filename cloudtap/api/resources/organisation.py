@@ -18,12 +18,13 @@ from cloudtap.api.limits import MAX_CONFIG_BYTES, MAX_ID_LENGTH, MAX_NAME_LENGTH
 from cloudtap.api.resources.permissions import PermissionsOut, serialize_permissions
 from cloudtap.api.resources.storage_configs import StorageConfigOut, serialize_storage_config
 from cloudtap.api.resources.webhook_configs import WebhookConfigOut
+from cloudtap.api.routing import WireRoute
 from cloudtap.api.shared import default_of, may_choose_defaults
 from cloudtap.store.ids import isoformat
 from cloudtap.store.models import Organisation, Permissions, StorageConfig, WebhookConfig
 from cloudtap.wire.webhook_configs import serialize_webhook_config
 
-router = APIRouter(tags=["organisation"])
+router = APIRouter(tags=["organisation"], route_class=WireRoute)
 
 
 class OrganisationOut(BaseModel):

@@ -27,6 +27,7 @@ from cloudtap.api.common import (
     unit_of_work,
 )
 from cloudtap.api.errors import ApiError, invalid_parameter, not_found
+from cloudtap.api.routing import WireRoute
 from cloudtap.config import Settings
 from cloudtap.publish.s3 import S3Error
 from cloudtap.publish.signing import SignedLink, check_signature, sign_download
@@ -36,7 +37,7 @@ from cloudtap.store.ids import isoformat, utcnow
 from cloudtap.store.models import Result
 from cloudtap.wire.results import Signer, cached_isoformat, serialize_result
 
-router = APIRouter(tags=["results"])
+router = APIRouter(tags=["results"], route_class=WireRoute)
 
 HIDDEN_BY_DEFAULT = ("consumed", "expired")
 

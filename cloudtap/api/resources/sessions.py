@@ -36,6 +36,7 @@ from cloudtap.api.resources.sources import (
     source_within_limits,
     user_of,
 )
+from cloudtap.api.routing import WireRoute
 from cloudtap.api.scopes import require_scopes
 from cloudtap.api.waits import wait_until_settled
 from cloudtap.icloud.connector import Credentials
@@ -47,7 +48,7 @@ from cloudtap.store.models import Session, Source
 from cloudtap.store.removal import Removed, delete_polls_of_session
 from cloudtap.wire.sessions import serialize_session
 
-router = APIRouter(tags=["sessions"])
+router = APIRouter(tags=["sessions"], route_class=WireRoute)
 
 UNSETTLED = ("pending",)
 
