@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Generic, TypeVar
 
 import orjson
@@ -105,9 +106,18 @@ def unit_of_work(caller: Caller) -> Iterator[DbSession]:
         yield db
 
 
+# Built once per (model, organisation, environment): a result's scope is two subqueries,
+# and building them cost more than running them on every GET /results. SQL expressions
+# are immutable, so one may serve every request; bounded, as the memory of a long-running
+# ``serve`` must not grow with the organisations it has seen.
+@lru_cache(maxsize=256)
+def _environment_scope(model: type[Row], organisation_id: str, environment: str) -> tuple[Any, ...]:
+    return tuple(environment_scope(model, organisation_id, environment))
+
+
 def caller_scope(model: type[Row], caller: Caller) -> list[Any]:
     """What the caller may see of ``model`` beyond its organisation: its environment."""
-    return environment_scope(model, caller.organisation_id, caller.environment)
+    return list(_environment_scope(model, caller.organisation_id, caller.environment))
 
 
 def find_scoped(db: DbSession, model: type[Row], caller: Caller, object_id: str) -> Row | None:
