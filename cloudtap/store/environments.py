@@ -16,10 +16,12 @@ is of the key's environment.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import Executable, bindparam, or_, select
 from sqlalchemy.orm import Session as DbSession
+from sqlalchemy.sql.elements import BindParameter
 
 from cloudtap.store.models import (
     Base,
@@ -103,30 +105,58 @@ def config_of_key(
     Without a key (``None``) the organisation's default, whatever its environment (what
     the organisation's own state reports); an unknown key has none.
     """
-    storage = model is StorageConfig
-    org_default = (
-        Organisation.storage_config_default if storage else Organisation.webhook_config_default
-    )
+    statements = _CONFIG_OF_KEY[model]
     environment: str | None = None
     config_id: str | None = None
+    values = {"key_id": key_id, "organisation_id": organisation_id}
     # Columns in one statement, not the key's and the organisation's rows one by one:
     # every poll created and every GET /organisation asks this.
     if key_id is not None:
-        key_config = Key.storage_config_id if storage else Key.webhook_config_id
-        found_key = db.execute(
-            select(Key.environment, key_config, org_default)
-            .join(Organisation, Organisation.id == Key.organisation_id)
-            .where(Key.id == key_id, Key.organisation_id == organisation_id)
-        ).first()
+        found_key = db.execute(statements.key, values).first()
         if found_key is None:
             return None
         environment, config_id = found_key[0], found_key[1] or found_key[2]
     else:
-        config_id = db.scalar(select(org_default).where(Organisation.id == organisation_id))
+        config_id = db.scalar(statements.organisation_default, values)
     if config_id is None:
         return None
-    conditions = [model.id == config_id, model.organisation_id == organisation_id]
-    if environment is not None:
-        conditions.append(model.environment == environment)
-    found = db.scalars(select(model).where(*conditions)).first()
+    config = statements.config if environment is not None else statements.config_any_environment
+    values = {
+        "config_id": config_id,
+        "organisation_id": organisation_id,
+        "environment": environment,
+    }
+    found = db.scalars(config, values).first()
     return found if isinstance(found, (StorageConfig, WebhookConfig)) else None
+
+
+@dataclass(frozen=True)
+class _ConfigStatements:
+    """``config_of_key``'s statements for one model, built once, values bound per call."""
+
+    key: Executable
+    organisation_default: Executable
+    config: Executable
+    config_any_environment: Executable
+
+
+def _config_statements(model: type[StorageConfig] | type[WebhookConfig]) -> _ConfigStatements:
+    storage = model is StorageConfig
+    org_default = (
+        Organisation.storage_config_default if storage else Organisation.webhook_config_default
+    )
+    key_config = Key.storage_config_id if storage else Key.webhook_config_id
+    key_id: BindParameter[str] = bindparam("key_id")
+    organisation_id: BindParameter[str] = bindparam("organisation_id")
+    owned = [model.id == bindparam("config_id"), model.organisation_id == organisation_id]
+    return _ConfigStatements(
+        key=select(Key.environment, key_config, org_default)
+        .join(Organisation, Organisation.id == Key.organisation_id)
+        .where(Key.id == key_id, Key.organisation_id == organisation_id),
+        organisation_default=select(org_default).where(Organisation.id == organisation_id),
+        config=select(model).where(*owned, model.environment == bindparam("environment")),
+        config_any_environment=select(model).where(*owned),
+    )
+
+
+_CONFIG_OF_KEY = {model: _config_statements(model) for model in (StorageConfig, WebhookConfig)}

@@ -59,6 +59,10 @@ class FileIdentity:
         if recorded is None:
             return
         now = self._now()
+        if now == recorded:
+            # The path names the held file, so it has a link: no second system call
+            # (each lets another thread take the GIL) on every connection checkout.
+            return
         held_links = os.fstat(self._held).st_nlink if self._held is not None else 1
         if now is None or held_links == 0:
             raise DatabaseFileChanged(f"the database file {self.path.name} was deleted")

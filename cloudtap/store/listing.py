@@ -10,9 +10,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import Session as DbSession
+from sqlalchemy.sql.elements import BindParameter
 
+from cloudtap.store.environments import environment_scope
 from cloudtap.store.models import Base
 
 Row = TypeVar("Row", bound=Base)
@@ -47,6 +49,41 @@ def get_scoped(
         column.id == object_id, column.organisation_id == organisation_id, *scope
     )
     return db.scalars(stmt).first()
+
+
+# One lookup statement per model, its values bound at each call: building a statement
+# (and its ORM compile state) costs more than running it on an indexed column, and
+# every by-id request (GET /sessions/{id}, /polls/{id}, ...) makes one.
+_BY_ID_IN_ENVIRONMENT: dict[type[Base], Select[Any]] = {}
+_ID: BindParameter[str] = bindparam("scoped_object_id")
+_ORGANISATION: BindParameter[str] = bindparam("scoped_organisation_id")
+_ENVIRONMENT: BindParameter[str] = bindparam("scoped_environment")
+
+
+def _by_id_in_environment(model: type[Base]) -> Select[Any]:
+    statement = _BY_ID_IN_ENVIRONMENT.get(model)
+    if statement is None:
+        column: Any = model
+        # The environment's conditions (subqueries for most models) hold bound values too.
+        scope = environment_scope(model, _ORGANISATION, _ENVIRONMENT)  # type: ignore[arg-type]
+        statement = select(model).where(
+            column.id == _ID, column.organisation_id == _ORGANISATION, *scope
+        )
+        _BY_ID_IN_ENVIRONMENT[model] = statement
+    return statement
+
+
+def get_in_environment(
+    db: DbSession, model: type[Row], organisation_id: str, environment: str, object_id: str
+) -> Row | None:
+    """``get_scoped`` with ``environment_scope(model, organisation_id, environment)``."""
+    values = {
+        "scoped_object_id": object_id,
+        "scoped_organisation_id": organisation_id,
+        "scoped_environment": environment,
+    }
+    found: Row | None = db.scalars(_by_id_in_environment(model), values).first()
+    return found
 
 
 def list_scoped(

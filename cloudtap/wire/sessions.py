@@ -4,19 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session as DbSession
 
 from cloudtap.store.ids import isoformat
 from cloudtap.store.models import Session, Source
 
+# Built once, values bound per call: every GET /sessions/{id} runs both.
+_SOURCE_BY_ID = select(Source).where(Source.id == bindparam("source_id"))
+_CHILDREN = select(Source).where(Source.parent_id == bindparam("parent_id")).order_by(Source.pk)
+
 
 def serialize_source(db: DbSession, row: Source, depth: int = 0) -> dict[str, Any]:
-    children = (
-        list(db.scalars(select(Source).where(Source.parent_id == row.id).order_by(Source.pk)))
-        if depth < 1
-        else []
-    )
+    children = list(db.scalars(_CHILDREN, {"parent_id": row.id})) if depth < 1 else []
     return {
         "id": row.id,
         "resource": "source",
@@ -37,7 +37,7 @@ def serialize_source(db: DbSession, row: Source, depth: int = 0) -> dict[str, An
 
 
 def serialize_session(db: DbSession, row: Session) -> dict[str, Any]:
-    source = db.scalars(select(Source).where(Source.id == row.source_id)).first()
+    source = db.scalars(_SOURCE_BY_ID, {"source_id": row.source_id}).first()
     assert source is not None
     return {
         "id": row.id,

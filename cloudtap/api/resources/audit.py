@@ -16,11 +16,12 @@ from sqlalchemy import select
 from cloudtap.api.auth import Caller, authenticate
 from cloudtap.api.common import ListOut, ListParams, list_out, list_params, paged, unit_of_work
 from cloudtap.api.errors import not_found
+from cloudtap.api.routing import WireRoute
 from cloudtap.store.ids import isoformat
 from cloudtap.store.listing import list_scoped
 from cloudtap.store.models import AuditEntry
 
-router = APIRouter(tags=["audit"])
+router = APIRouter(tags=["audit"], route_class=WireRoute)
 
 
 class AuditEntryOut(BaseModel):

@@ -17,11 +17,12 @@ from cloudtap.api.common import (
     unit_of_work,
 )
 from cloudtap.api.errors import not_found
+from cloudtap.api.routing import WireRoute
 from cloudtap.store.db import on_commit
 from cloudtap.store.models import Event
 from cloudtap.wire.events import serialize_event
 
-router = APIRouter(tags=["events"])
+router = APIRouter(tags=["events"], route_class=WireRoute)
 
 
 class EventOut(BaseModel):

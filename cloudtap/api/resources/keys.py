@@ -18,13 +18,14 @@ from cloudtap.api.common import (
     unit_of_work,
 )
 from cloudtap.api.errors import invalid_parameter
+from cloudtap.api.routing import WireRoute
 from cloudtap.store.accounts import issue_key, rotate_key, set_key_state
 from cloudtap.store.environments import environment_scope
 from cloudtap.store.ids import isoformat
 from cloudtap.store.listing import get_scoped
 from cloudtap.store.models import Key, StorageConfig, WebhookConfig
 
-router = APIRouter(tags=["keys"])
+router = APIRouter(tags=["keys"], route_class=WireRoute)
 
 
 class KeyOut(BaseModel):

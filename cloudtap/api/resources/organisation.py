@@ -7,23 +7,26 @@ from typing import Any
 
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session as DbSession
+from sqlalchemy.sql.elements import BindParameter
 
 from cloudtap.api.auth import Caller, authenticate
-from cloudtap.api.common import ListOut, caller_scope, find_scoped, unit_of_work
+from cloudtap.api.common import ListOut, find_scoped, unit_of_work
 from cloudtap.api.configured import unusable_config
 from cloudtap.api.errors import ApiError, invalid_parameter, not_found
 from cloudtap.api.limits import MAX_CONFIG_BYTES, MAX_ID_LENGTH, MAX_NAME_LENGTH
 from cloudtap.api.resources.permissions import PermissionsOut, serialize_permissions
 from cloudtap.api.resources.storage_configs import StorageConfigOut, serialize_storage_config
 from cloudtap.api.resources.webhook_configs import WebhookConfigOut
+from cloudtap.api.routing import WireRoute
 from cloudtap.api.shared import default_of, may_choose_defaults
+from cloudtap.store.environments import environment_scope
 from cloudtap.store.ids import isoformat
 from cloudtap.store.models import Organisation, Permissions, StorageConfig, WebhookConfig
 from cloudtap.wire.webhook_configs import serialize_webhook_config
 
-router = APIRouter(tags=["organisation"])
+router = APIRouter(tags=["organisation"], route_class=WireRoute)
 
 
 class OrganisationOut(BaseModel):
@@ -79,21 +82,37 @@ def _default_id(
     return config.id if config is not None else None
 
 
+_ORGANISATION: BindParameter[str] = bindparam("organisation_id")
+_ENVIRONMENT: BindParameter[str] = bindparam("environment")
+# Built once, values bound per call: GET /organisation is asked again and again.
+_STORAGE_CONFIGS = (
+    select(StorageConfig)
+    .where(
+        StorageConfig.organisation_id == _ORGANISATION,
+        *environment_scope(StorageConfig, _ORGANISATION, _ENVIRONMENT),  # type: ignore[arg-type]
+    )
+    .order_by(StorageConfig.pk.desc())
+)
+_WEBHOOK_CONFIGS = (
+    select(WebhookConfig)
+    .where(
+        WebhookConfig.organisation_id == _ORGANISATION,
+        *environment_scope(WebhookConfig, _ORGANISATION, _ENVIRONMENT),  # type: ignore[arg-type]
+    )
+    .order_by(WebhookConfig.pk.desc())
+)
+_PERMISSIONS = (
+    select(Permissions).where(Permissions.organisation_id == _ORGANISATION).order_by(Permissions.pk)
+)
+_BY_ID = select(Organisation).where(Organisation.id == _ORGANISATION)
+
+
 def serialize_organisation(db: DbSession, org: Organisation, caller: Caller) -> dict[str, Any]:
     # The caller's environment's configs only, like /configs/storage and /configs/webhook.
-    storage = db.scalars(
-        select(StorageConfig)
-        .where(StorageConfig.organisation_id == org.id, *caller_scope(StorageConfig, caller))
-        .order_by(StorageConfig.pk.desc())
-    )
-    webhooks = db.scalars(
-        select(WebhookConfig)
-        .where(WebhookConfig.organisation_id == org.id, *caller_scope(WebhookConfig, caller))
-        .order_by(WebhookConfig.pk.desc())
-    )
-    permissions = db.scalars(
-        select(Permissions).where(Permissions.organisation_id == org.id).order_by(Permissions.pk)
-    ).first()
+    values = {"organisation_id": org.id, "environment": caller.environment}
+    storage = db.scalars(_STORAGE_CONFIGS, values)
+    webhooks = db.scalars(_WEBHOOK_CONFIGS, values)
+    permissions = db.scalars(_PERMISSIONS, values).first()
     return {
         "id": org.id,
         "resource": "organisation",
@@ -118,7 +137,7 @@ def serialize_organisation(db: DbSession, org: Organisation, caller: Caller) -> 
 
 
 def _load(db: DbSession, caller: Caller) -> Organisation:
-    org = db.scalars(select(Organisation).where(Organisation.id == caller.organisation_id)).first()
+    org = db.scalars(_BY_ID, {"organisation_id": caller.organisation_id}).first()
     if org is None:
         raise not_found("organisation")
     return org

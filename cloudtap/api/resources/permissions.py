@@ -21,11 +21,12 @@ from cloudtap.api.common import (
     unit_of_work,
 )
 from cloudtap.api.errors import not_found
+from cloudtap.api.routing import WireRoute
 from cloudtap.api.scopes import Limit
 from cloudtap.store.ids import isoformat
 from cloudtap.store.models import Permissions
 
-router = APIRouter(tags=["permissions"])
+router = APIRouter(tags=["permissions"], route_class=WireRoute)
 
 
 class PermissionsOut(BaseModel):

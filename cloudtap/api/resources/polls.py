@@ -44,6 +44,7 @@ from cloudtap.api.limits import (
     MAX_TYPE_LENGTH,
 )
 from cloudtap.api.resources.results import ResultOut, links_key, signer
+from cloudtap.api.routing import WireRoute
 from cloudtap.api.scopes import poll_scopes, require_scopes
 from cloudtap.api.waits import wait_until_settled
 from cloudtap.jobs.poll_filters import InvalidFilter, filters_of
@@ -53,7 +54,7 @@ from cloudtap.store.db import on_commit
 from cloudtap.store.models import Poll, Session, Source, Subscription
 from cloudtap.wire.polls import serialize_poll, serialize_polls
 
-router = APIRouter(tags=["polls"])
+router = APIRouter(tags=["polls"], route_class=WireRoute)
 
 UNSETTLED = ("pending", "processing")
 

@@ -14,7 +14,7 @@ from typing import Any
 from fastapi import APIRouter, Body, Depends, Query, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session as DbSession
 
 from cloudtap.api.auth import Caller, authenticate, settings_of
@@ -27,6 +27,7 @@ from cloudtap.api.common import (
     unit_of_work,
 )
 from cloudtap.api.errors import ApiError, invalid_parameter, not_found
+from cloudtap.api.routing import WireRoute
 from cloudtap.config import Settings
 from cloudtap.publish.s3 import S3Error
 from cloudtap.publish.signing import SignedLink, check_signature, sign_download
@@ -36,7 +37,7 @@ from cloudtap.store.ids import isoformat, utcnow
 from cloudtap.store.models import Result
 from cloudtap.wire.results import Signer, cached_isoformat, serialize_result
 
-router = APIRouter(tags=["results"])
+router = APIRouter(tags=["results"], route_class=WireRoute)
 
 HIDDEN_BY_DEFAULT = ("consumed", "expired")
 
@@ -231,6 +232,10 @@ def ack_result_get(
     return _ack(result_id, request, caller)
 
 
+# Built once, its value bound per call: every signed link's download runs it.
+_RESULT_BY_ID = select(Result).where(Result.id == bindparam("result_id"))
+
+
 @router.get(
     "/results/{result_id}/download",
     response_class=StreamingResponse,
@@ -247,7 +252,7 @@ def download_result(
     if not check_signature(settings, result_id, expires, signature):
         raise ApiError(403, "invalid-signature", "The link is invalid or has expired.")
     with transaction(settings.database_url) as db:
-        row = db.scalars(select(Result).where(Result.id == result_id)).first()
+        row = db.scalars(_RESULT_BY_ID, {"result_id": result_id}).first()
         if row is None or row.state == "expired":
             raise not_found("result", result_id)
         storage, location, size, kind = row.storage, row.location, row.size, row.type

@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
@@ -36,6 +35,7 @@ from cloudtap.api.resources.sources import (
     source_within_limits,
     user_of,
 )
+from cloudtap.api.routing import WireRoute, in_thread
 from cloudtap.api.scopes import require_scopes
 from cloudtap.api.waits import wait_until_settled
 from cloudtap.icloud.connector import Credentials
@@ -47,7 +47,7 @@ from cloudtap.store.models import Session, Source
 from cloudtap.store.removal import Removed, delete_polls_of_session
 from cloudtap.wire.sessions import serialize_session
 
-router = APIRouter(tags=["sessions"])
+router = APIRouter(tags=["sessions"], route_class=WireRoute)
 
 UNSETTLED = ("pending",)
 
@@ -178,9 +178,9 @@ async def create_session_route(
     body: SessionCreate, request: Request, caller: Caller = Depends(authenticate)
 ) -> Any:
     wait = await_seconds(request, caller.settings.await_cap_seconds)
-    session_id = await run_in_threadpool(_insert_session, body, caller)
+    session_id = await in_thread(_insert_session, body, caller)
     await wait_until_settled(caller.settings.database_url, Session, session_id, UNSETTLED, wait)
-    out = await run_in_threadpool(_session_out, caller, session_id)
+    out = await in_thread(_session_out, caller, session_id)
     return JSONResponse(out, status_code=201)
 
 
@@ -190,10 +190,10 @@ async def retrieve_session_route(
 ) -> dict[str, Any]:
     wait = await_seconds(request, caller.settings.await_cap_seconds)
     if wait > 0:  # without a wait, _session_out's own lookup answers the 404
-        if await run_in_threadpool(state_of, caller, Session, session_id) is None:
+        if await in_thread(state_of, caller, Session, session_id) is None:
             raise not_found("session", session_id)
         await wait_until_settled(caller.settings.database_url, Session, session_id, UNSETTLED, wait)
-    return await run_in_threadpool(_session_out, caller, session_id)
+    return await in_thread(_session_out, caller, session_id)
 
 
 @router.delete("/sessions/{session_id}", response_model=SessionOut)

@@ -25,6 +25,7 @@ from cloudtap.api.common import (
     unit_of_work,
 )
 from cloudtap.api.errors import invalid_parameter
+from cloudtap.api.routing import WireRoute
 from cloudtap.api.scopes import count_limits, limit_exceeded, require_scopes
 from cloudtap.store.accounts import (
     find_source,
@@ -35,7 +36,7 @@ from cloudtap.store.accounts import (
 from cloudtap.store.models import Source, User
 from cloudtap.wire.sessions import serialize_source
 
-router = APIRouter(tags=["sources"])
+router = APIRouter(tags=["sources"], route_class=WireRoute)
 
 SourceType = Literal["icloud.account", "mocks.mock"]
 SOURCE_TYPES = ("icloud.account", "mocks.mock")

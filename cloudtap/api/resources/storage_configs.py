@@ -22,6 +22,7 @@ from cloudtap.api.common import (
 )
 from cloudtap.api.errors import ApiError, invalid_parameter
 from cloudtap.api.resources.tasks import TaskOut, create_config_test_task
+from cloudtap.api.routing import WireRoute
 from cloudtap.api.shared import takes_the_default
 from cloudtap.config import Settings
 from cloudtap.crypto.sealing import Sealer
@@ -33,7 +34,7 @@ from cloudtap.publish.stores import credentials_context, s3_guard
 from cloudtap.store.ids import isoformat
 from cloudtap.store.models import Key, Organisation, Result, StorageConfig
 
-router = APIRouter(tags=["configs"])
+router = APIRouter(tags=["configs"], route_class=WireRoute)
 
 STORAGE_SCHEMES = ("local", "file", "s3", "gs")
 

@@ -25,12 +25,13 @@ from cloudtap.api.common import (
 from cloudtap.api.configured import require_configured
 from cloudtap.api.errors import invalid_parameter
 from cloudtap.api.resources.polls import PollPayload, active_session_and_source
+from cloudtap.api.routing import WireRoute
 from cloudtap.api.scopes import poll_scopes, require_scopes
 from cloudtap.store.db import on_commit
 from cloudtap.store.ids import isoformat, utcnow
 from cloudtap.store.models import Session, Subscription
 
-router = APIRouter(tags=["subscriptions"])
+router = APIRouter(tags=["subscriptions"], route_class=WireRoute)
 
 # ricloud's default: one poll a day.
 DEFAULT_INTERVAL_SECONDS = 24 * 3600

@@ -19,11 +19,12 @@ from cloudtap.api.common import (
 )
 from cloudtap.api.errors import ApiError, not_found
 from cloudtap.api.resources.results import signer
+from cloudtap.api.routing import WireRoute
 from cloudtap.store.db import on_commit
 from cloudtap.store.models import Task
 from cloudtap.wire.tasks import serialize_task
 
-router = APIRouter(tags=["tasks"])
+router = APIRouter(tags=["tasks"], route_class=WireRoute)
 
 
 class TaskOut(BaseModel):

@@ -22,13 +22,14 @@ from cloudtap.api.common import (
     unit_of_work,
 )
 from cloudtap.api.errors import ApiError, invalid_parameter
+from cloudtap.api.routing import WireRoute
 from cloudtap.publish.cleanup import delete_stored_results
 from cloudtap.store.accounts import get_or_create_user, identifier_taken
 from cloudtap.store.ids import isoformat
 from cloudtap.store.models import User
 from cloudtap.store.removal import delete_user
 
-router = APIRouter(tags=["users"])
+router = APIRouter(tags=["users"], route_class=WireRoute)
 
 
 class UserOut(BaseModel):

@@ -23,13 +23,14 @@ from cloudtap.api.common import (
 )
 from cloudtap.api.errors import invalid_parameter
 from cloudtap.api.resources.tasks import TaskOut, create_config_test_task
+from cloudtap.api.routing import WireRoute
 from cloudtap.api.shared import takes_the_default
 from cloudtap.config import Settings
 from cloudtap.publish.webhooks.ssrf import UnsafeWebhookURL, WebhookURLGuard
 from cloudtap.store.models import Key, Organisation, WebhookConfig
 from cloudtap.wire.webhook_configs import serialize_webhook_config
 
-router = APIRouter(tags=["configs"])
+router = APIRouter(tags=["configs"], route_class=WireRoute)
 
 
 class WebhookConfigOut(BaseModel):
