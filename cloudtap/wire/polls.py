@@ -47,6 +47,12 @@ def serialize_poll(
     return _poll_object(row, by_state, results, count)
 
 
+def serialize_new_poll(row: Poll) -> dict[str, Any]:
+    """A poll just written in this unit of work, as ``serialize_poll`` would read it back:
+    it has no tasks or results yet, so nothing is read."""
+    return _poll_object(row, {state: [] for state in TASK_STATES}, [], 0)
+
+
 def serialize_polls(db: DbSession, rows: list[Poll], sign: Signer | None = None) -> list[Any]:
     """A page of polls as ``serialize_poll`` gives each, their tasks and results read in
     one query each for the whole page (not two per poll)."""
