@@ -5,13 +5,33 @@ from __future__ import annotations
 from collections.abc import Hashable
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.orm import Session as DbSession
 
 from cloudtap.store.ids import isoformat
 from cloudtap.store.models import Poll, Result, Task
 from cloudtap.wire.encoded import TASK_STATES, EncodedJson, encoded_results, tasks_by_state
 from cloudtap.wire.results import Signer, select_result_rows, serialize_result
+
+PollFields = Poll | Row[Any]  # an object, or a row of POLL_COLUMNS: the same attributes
+
+
+# What a poll object shows: a page of polls is read as plain rows of these.
+POLL_COLUMNS = (
+    Poll.id,
+    Poll.organisation_id,
+    Poll.key_id,
+    Poll.user_id,
+    Poll.source_id,
+    Poll.session_id,
+    Poll.subscription_id,
+    Poll.payload,
+    Poll.errors,
+    Poll.state,
+    Poll.date_created,
+    Poll.date_started,
+    Poll.date_completed,
+)
 
 
 def _error_item(error: dict[str, Any]) -> dict[str, Any]:
@@ -53,9 +73,10 @@ def serialize_new_poll(row: Poll) -> dict[str, Any]:
     return _poll_object(row, {state: [] for state in TASK_STATES}, [], 0)
 
 
-def serialize_polls(db: DbSession, rows: list[Poll], sign: Signer | None = None) -> list[Any]:
-    """A page of polls as ``serialize_poll`` gives each, their tasks and results read in
-    one query each for the whole page (not two per poll)."""
+def serialize_polls(db: DbSession, rows: list[PollFields], sign: Signer | None = None) -> list[Any]:
+    """A page of polls (objects, or rows of ``POLL_COLUMNS``) as ``serialize_poll`` gives
+    each, their tasks and results read in one query each for the whole page (not two
+    per poll)."""
     ids = [row.id for row in rows]
     tasks: dict[str, dict[str, list[str]]] = {i: {s: [] for s in TASK_STATES} for i in ids}
     results: dict[str, list[dict[str, Any]]] = {i: [] for i in ids}
@@ -75,7 +96,7 @@ def serialize_polls(db: DbSession, rows: list[Poll], sign: Signer | None = None)
 
 
 def _poll_object(
-    row: Poll,
+    row: PollFields,
     by_state: dict[str, list[str]],
     results: list[dict[str, Any]] | EncodedJson,
     count: int,
