@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Hashable
 from typing import Any
 
-from sqlalchemy import Row, select
+from sqlalchemy import Row, bindparam, select
 from sqlalchemy.orm import Session as DbSession
 
 from cloudtap.store.ids import isoformat
@@ -40,13 +40,27 @@ def _error_item(error: dict[str, Any]) -> dict[str, Any]:
     return {"resource": "task", "id": error.get("task"), **error}
 
 
+# Built once, bound per read: building a statement costs more than running it here.
+_POLL_RESULTS = (
+    select_result_rows()
+    .where(Result.poll_id == bindparam("poll"), Result.state != "expired")
+    .order_by(Result.pk)
+)
+_PAGE_TASKS = (
+    select(Task.poll_id, Task.id, Task.state)
+    .where(Task.poll_id.in_(bindparam("polls", expanding=True)))
+    .order_by(Task.pk)
+)
+_PAGE_RESULTS = (
+    select_result_rows()
+    .where(Result.poll_id.in_(bindparam("polls", expanding=True)), Result.state != "expired")
+    .order_by(Result.pk)
+)
+
+
 def _results(db: DbSession, poll_id: str, sign: Signer | None) -> list[dict[str, Any]]:
     # Plain rows, not ORM objects: a files poll has a result per file.
-    rows = db.execute(
-        select_result_rows()
-        .where(Result.poll_id == poll_id, Result.state != "expired")
-        .order_by(Result.pk)
-    ).all()
+    rows = db.execute(_POLL_RESULTS, {"poll": poll_id}).all()
     return [serialize_result(r, sign) for r in rows]
 
 
@@ -81,16 +95,10 @@ def serialize_polls(db: DbSession, rows: list[PollFields], sign: Signer | None =
     tasks: dict[str, dict[str, list[str]]] = {i: {s: [] for s in TASK_STATES} for i in ids}
     results: dict[str, list[dict[str, Any]]] = {i: [] for i in ids}
     if ids:
-        for poll_id, task_id, state in db.execute(
-            select(Task.poll_id, Task.id, Task.state).where(Task.poll_id.in_(ids)).order_by(Task.pk)
-        ):
+        for poll_id, task_id, state in db.execute(_PAGE_TASKS, {"polls": ids}):
             if poll_id is not None:  # the IN above: never None
                 tasks[poll_id].setdefault(state, []).append(task_id)
-        for result in db.execute(
-            select_result_rows()
-            .where(Result.poll_id.in_(ids), Result.state != "expired")
-            .order_by(Result.pk)
-        ):
+        for result in db.execute(_PAGE_RESULTS, {"polls": ids}):
             results[result.poll_id].append(serialize_result(result, sign))
     return [_poll_object(row, tasks[row.id], results[row.id], len(results[row.id])) for row in rows]
 
