@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Hashable, Sequence
 from typing import Any
 
 from sqlalchemy import Row, bindparam, select
@@ -87,7 +87,9 @@ def serialize_new_poll(row: Poll) -> dict[str, Any]:
     return _poll_object(row, {state: [] for state in TASK_STATES}, [], 0)
 
 
-def serialize_polls(db: DbSession, rows: list[PollFields], sign: Signer | None = None) -> list[Any]:
+def serialize_polls(
+    db: DbSession, rows: Sequence[PollFields], sign: Signer | None = None
+) -> list[Any]:
     """A page of polls (objects, or rows of ``POLL_COLUMNS``) as ``serialize_poll`` gives
     each, their tasks and results read in one query each for the whole page (not two
     per poll)."""
