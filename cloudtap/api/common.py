@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
@@ -176,11 +176,13 @@ def list_resource(
     *,
     filters: dict[str, Any] | None = None,
     extra: list[Any] | None = None,
-    serialize_page: Callable[[DbSession, list[Row]], list[Any]] | None = None,
+    serialize_page: Callable[[DbSession, list[Any]], list[Any]] | None = None,
+    columns: Sequence[Any] = (),
 ) -> dict[str, Any]:
     """One page of the caller's objects of ``model``, in ricloud's list shape.
     ``serialize_page``: the whole page at once, when its objects' parts are best read
-    together (instead of ``serialize`` for each)."""
+    together (instead of ``serialize`` for each). ``columns``: what the serializers
+    read, as plain rows (see ``list_scoped``)."""
     with unit_of_work(caller) as db:
         page = paged(
             lambda **kw: list_scoped(
@@ -190,6 +192,7 @@ def list_resource(
                 filters=filters,
                 extra=extra,
                 scope=caller_scope(model, caller),
+                columns=columns,
                 **kw,
             ),
             params,

@@ -6,10 +6,13 @@ organisation's (or key's) backlog never holds another's jobs behind it.
 
 from __future__ import annotations
 
+from sqlalchemy.orm import Session as DbSession
+
 from cloudtap.config import Settings
 from cloudtap.icloud.connector import Credentials
-from cloudtap.jobs.fair import enqueue_fairly
+from cloudtap.jobs.fair import enqueue_fairly, enqueue_fairly_in
 from cloudtap.jobs.vault import seal_credentials
+from cloudtap.store.fair_queue import Tenant
 
 
 def enqueue_login(settings: Settings, session_id: str, credentials: Credentials) -> None:
@@ -24,6 +27,14 @@ def enqueue_logout(settings: Settings, session_id: str, key_id: str, blob: bytes
 
 def enqueue_poll(settings: Settings, poll_id: str) -> None:
     enqueue_fairly(settings, "poll", poll_id)
+
+
+def enqueue_new_poll(
+    db: DbSession, settings: Settings, poll_id: str, organisation_id: str, key_id: str | None
+) -> None:
+    """Queues a poll being created in ``db``'s unit of work (``POST /polls``): one
+    transaction for the poll and its job."""
+    enqueue_fairly_in(db, settings, Tenant(organisation_id, key_id or ""), "poll", poll_id)
 
 
 def enqueue_task(settings: Settings, task_id: str) -> None:

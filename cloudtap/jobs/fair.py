@@ -24,12 +24,13 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session as DbSession
 
 from cloudtap.config import Settings, get_settings
 from cloudtap.jobs.lanes import LANES, LONG_JOBS
 from cloudtap.jobs.queue import queue_for, task
 from cloudtap.store import fair_queue
-from cloudtap.store.db import transaction
+from cloudtap.store.db import on_commit, transaction
 from cloudtap.store.fair_queue import Tenant
 from cloudtap.store.ids import utcnow
 from cloudtap.store.models import Poll, Session, Task
@@ -77,6 +78,16 @@ def enqueue_fairly(settings: Settings, name: str, *args: Any) -> None:
     with transaction(settings.database_url) as db:
         fair_queue.push(db, tenant, name, list(args))
     task(settings, NEXT_JOB)()
+
+
+def enqueue_fairly_in(
+    db: DbSession, settings: Settings, tenant: Tenant, name: str, *args: Any
+) -> None:
+    """Queue job ``name`` for ``tenant`` in the caller's unit of work: its row commits
+    with the rows the job works on (never one without the other), with no transaction or
+    tenant lookup of its own; the message that wakes a worker goes once it commits."""
+    fair_queue.push(db, tenant, name, list(args))
+    on_commit(db, lambda: task(settings, NEXT_JOB)())
 
 
 def wake_lost_jobs(settings: Settings) -> int:

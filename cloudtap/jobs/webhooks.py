@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session as DbSession
 
 from cloudtap.config import Settings, get_settings
 from cloudtap.jobs.queue import task
+from cloudtap.jobs.webhook_targets import any_webhook_config
 from cloudtap.ops.metrics import WEBHOOK_DELIVERIES
 from cloudtap.publish.events import add_batch_listener
 from cloudtap.publish.webhooks.delivery import DeliveryAttempt, deliver
@@ -185,8 +186,11 @@ def enqueue_delivery(event_id: str) -> None:
 
 
 def enqueue_deliveries(event_ids: list[str]) -> None:
-    """Events listener: one job for the first attempts of a commit's events."""
+    """Events listener: one job for the first attempts of a commit's events (none while
+    no webhook config exists: the job would find nowhere to deliver them)."""
 
+    if not any_webhook_config(get_settings().database_url):
+        return
     if len(event_ids) == 1:
         enqueue_delivery(event_ids[0])
         return

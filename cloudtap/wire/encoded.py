@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import case, func, select
+from sqlalchemy import bindparam, case, func, select
 from sqlalchemy.orm import Session as DbSession
 
 from cloudtap.store.models import Result, Task
@@ -46,17 +46,25 @@ _cached_bytes = 0
 _lock = threading.Lock()
 
 
+# Built once, bound per read (every read of a poll asks these; building costs more).
+_RESULTS_AGGREGATE = select(
+    func.count(),
+    func.min(Result.pk),
+    func.max(Result.pk),
+    func.sum(case((Result.state == "consumed", 1), else_=0)),
+    func.count(Result.storage_config_id),
+).where(Result.poll_id == bindparam("poll"), Result.state != "expired")
+_TASKS_AGGREGATE = select(
+    func.count(), func.max(Task.pk), func.group_concat(Task.state, ",")
+).where(Task.poll_id == bindparam("poll"))
+_TASK_ROWS = (
+    select(Task.pk, Task.id, Task.state).where(Task.poll_id == bindparam("poll")).order_by(Task.pk)
+)
+
+
 def _fingerprint(db: DbSession, poll_id: str) -> tuple[Any, ...] | None:
     """The aggregate above, or None when a result has a storage config (not kept)."""
-    row = db.execute(
-        select(
-            func.count(),
-            func.min(Result.pk),
-            func.max(Result.pk),
-            func.sum(case((Result.state == "consumed", 1), else_=0)),
-            func.count(Result.storage_config_id),
-        ).where(Result.poll_id == poll_id, Result.state != "expired")
-    ).one()
+    row = db.execute(_RESULTS_AGGREGATE, {"poll": poll_id}).one()
     count, first, last, consumed, with_config = row
     if with_config:
         return None
@@ -110,20 +118,12 @@ def tasks_by_state(db: DbSession, poll_id: str) -> dict[str, list[str]]:
     are keyed by what their own rows give, so a change between the two reads is a miss."""
     sqlite = db.get_bind().dialect.name == "sqlite"  # group_concat is SQLite's
     if sqlite:
-        fingerprint = tuple(
-            db.execute(
-                select(func.count(), func.max(Task.pk), func.group_concat(Task.state, ",")).where(
-                    Task.poll_id == poll_id
-                )
-            ).one()
-        )
+        fingerprint = tuple(db.execute(_TASKS_AGGREGATE, {"poll": poll_id}).one())
         with _lock:
             kept = _tasks.get(poll_id)
             if kept is not None and kept[0] == fingerprint:
                 return {state: list(ids) for state, ids in kept[1].items()}
-    rows = db.execute(
-        select(Task.pk, Task.id, Task.state).where(Task.poll_id == poll_id).order_by(Task.pk)
-    ).all()
+    rows = db.execute(_TASK_ROWS, {"poll": poll_id}).all()
     by_state: dict[str, list[str]] = {state: [] for state in TASK_STATES}
     for _pk, task_id, state in rows:
         by_state.setdefault(state, []).append(task_id)

@@ -2,16 +2,36 @@
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Hashable, Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Row, bindparam, select
 from sqlalchemy.orm import Session as DbSession
 
 from cloudtap.store.ids import isoformat
 from cloudtap.store.models import Poll, Result, Task
 from cloudtap.wire.encoded import TASK_STATES, EncodedJson, encoded_results, tasks_by_state
 from cloudtap.wire.results import Signer, select_result_rows, serialize_result
+
+PollFields = Poll | Row[Any]  # an object, or a row of POLL_COLUMNS: the same attributes
+
+
+# What a poll object shows: a page of polls is read as plain rows of these.
+POLL_COLUMNS = (
+    Poll.id,
+    Poll.organisation_id,
+    Poll.key_id,
+    Poll.user_id,
+    Poll.source_id,
+    Poll.session_id,
+    Poll.subscription_id,
+    Poll.payload,
+    Poll.errors,
+    Poll.state,
+    Poll.date_created,
+    Poll.date_started,
+    Poll.date_completed,
+)
 
 
 def _error_item(error: dict[str, Any]) -> dict[str, Any]:
@@ -20,13 +40,27 @@ def _error_item(error: dict[str, Any]) -> dict[str, Any]:
     return {"resource": "task", "id": error.get("task"), **error}
 
 
+# Built once, bound per read: building a statement costs more than running it here.
+_POLL_RESULTS = (
+    select_result_rows()
+    .where(Result.poll_id == bindparam("poll"), Result.state != "expired")
+    .order_by(Result.pk)
+)
+_PAGE_TASKS = (
+    select(Task.poll_id, Task.id, Task.state)
+    .where(Task.poll_id.in_(bindparam("polls", expanding=True)))
+    .order_by(Task.pk)
+)
+_PAGE_RESULTS = (
+    select_result_rows()
+    .where(Result.poll_id.in_(bindparam("polls", expanding=True)), Result.state != "expired")
+    .order_by(Result.pk)
+)
+
+
 def _results(db: DbSession, poll_id: str, sign: Signer | None) -> list[dict[str, Any]]:
     # Plain rows, not ORM objects: a files poll has a result per file.
-    rows = db.execute(
-        select_result_rows()
-        .where(Result.poll_id == poll_id, Result.state != "expired")
-        .order_by(Result.pk)
-    ).all()
+    rows = db.execute(_POLL_RESULTS, {"poll": poll_id}).all()
     return [serialize_result(r, sign) for r in rows]
 
 
@@ -47,29 +81,32 @@ def serialize_poll(
     return _poll_object(row, by_state, results, count)
 
 
-def serialize_polls(db: DbSession, rows: list[Poll], sign: Signer | None = None) -> list[Any]:
-    """A page of polls as ``serialize_poll`` gives each, their tasks and results read in
-    one query each for the whole page (not two per poll)."""
+def serialize_new_poll(row: Poll) -> dict[str, Any]:
+    """A poll just written in this unit of work, as ``serialize_poll`` would read it back:
+    it has no tasks or results yet, so nothing is read."""
+    return _poll_object(row, {state: [] for state in TASK_STATES}, [], 0)
+
+
+def serialize_polls(
+    db: DbSession, rows: Sequence[PollFields], sign: Signer | None = None
+) -> list[Any]:
+    """A page of polls (objects, or rows of ``POLL_COLUMNS``) as ``serialize_poll`` gives
+    each, their tasks and results read in one query each for the whole page (not two
+    per poll)."""
     ids = [row.id for row in rows]
     tasks: dict[str, dict[str, list[str]]] = {i: {s: [] for s in TASK_STATES} for i in ids}
     results: dict[str, list[dict[str, Any]]] = {i: [] for i in ids}
     if ids:
-        for poll_id, task_id, state in db.execute(
-            select(Task.poll_id, Task.id, Task.state).where(Task.poll_id.in_(ids)).order_by(Task.pk)
-        ):
+        for poll_id, task_id, state in db.execute(_PAGE_TASKS, {"polls": ids}):
             if poll_id is not None:  # the IN above: never None
                 tasks[poll_id].setdefault(state, []).append(task_id)
-        for result in db.execute(
-            select_result_rows()
-            .where(Result.poll_id.in_(ids), Result.state != "expired")
-            .order_by(Result.pk)
-        ):
+        for result in db.execute(_PAGE_RESULTS, {"polls": ids}):
             results[result.poll_id].append(serialize_result(result, sign))
     return [_poll_object(row, tasks[row.id], results[row.id], len(results[row.id])) for row in rows]
 
 
 def _poll_object(
-    row: Poll,
+    row: PollFields,
     by_state: dict[str, list[str]],
     results: list[dict[str, Any]] | EncodedJson,
     count: int,

@@ -204,3 +204,35 @@ def test_an_address_no_longer_allowed_is_refused_at_delivery(
         [test_event] = client.get("/events", headers=tenant.headers).json()["data"]
         [attempt] = test_event["attempts"]
         assert attempt["status_code"] is None and "private or reserved" in attempt["error"]
+
+
+def test_no_delivery_job_is_queued_while_no_config_could_receive_it(
+    client: TestClient, tenant: Tenant, fake_connector: FakeConnector
+) -> None:
+    """Each commit that records events queued a delivery job even with no webhook config
+    anywhere (api-mix: several per poll, each reading its events to deliver nothing).
+    Without a config the events stay pending, as before; once one is saved, the next
+    commit's events are queued for delivery."""
+    from cloudtap.jobs.consumer import start_embedded_consumer, stop_consumer
+    from cloudtap.jobs.queue import queue_for
+
+    settings = get_settings()
+    consumer = start_embedded_consumer(settings, workers=1)
+    try:  # the login job runs; from here on, queued jobs stay in the queue to be counted
+        session = create_session(client, tenant, create_user(client, tenant)["id"])
+    finally:
+        stop_consumer(consumer)
+    queue = queue_for(settings)
+    body = {"session": session["id"], "payload": {"data_types": ["fmip.devices"]}}
+
+    def queued_by_a_poll() -> int:
+        before = queue.pending_count()
+        assert client.post("/polls", json=body, headers=tenant.headers).status_code == 201
+        return int(queue.pending_count() - before)
+
+    assert queued_by_a_poll() == 1  # its job's message only
+    created = client.get("/events", params={"action": "created"}, headers=tenant.headers)
+    assert [e["state"] for e in created.json()["data"]] == ["pending"]
+    with WebhookReceiver() as receiver:
+        create_webhook_config(client, tenant, receiver.url)
+        assert queued_by_a_poll() == 2  # and the delivery of its "created" event
