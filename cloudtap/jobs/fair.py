@@ -45,6 +45,11 @@ OTHERS_CHECK_SECONDS = 0.05
 # writes, a new batch and new connections to Apple, all while the other job runs.
 YIELD_GRACE_SECONDS = 0.25
 
+# A short job of another tenant queued this recently (and still waiting or running)
+# makes a running files batch pause its transfers (:mod:`cloudtap.jobs.making_way`); one
+# running longer than this (a big listing) shares the process with the batch as before.
+SHORT_JOB_SECONDS = 2.0
+
 # job name -> the table whose row its first argument names (which holds its tenant)
 _OWNED_BY: dict[str, type[Poll] | type[Task] | type[Session]] = {
     "login": Session,
@@ -137,6 +142,15 @@ def run_next(jobs: Mapping[str, Callable[..., None]]) -> None:
                 # this one frees takes it.
 
                 task(settings, NEXT_JOB)()
+
+
+def others_short_job_active(settings: Settings, tenant: Tenant) -> bool:
+    """Whether another tenant's short job (not a files batch), queued within
+    ``SHORT_JOB_SECONDS``, waits or runs: a batch of ``tenant`` then makes way for it."""
+    now = utcnow()
+    since = now - timedelta(seconds=SHORT_JOB_SECONDS)
+    with transaction(settings.database_url) as db:
+        return fair_queue.others_active(db, tenant, now, since, LONG_JOBS)
 
 
 class OthersWaiting:
