@@ -9,6 +9,7 @@ from __future__ import annotations
 from cloudtap.config import Settings
 from cloudtap.icloud.connector import Credentials
 from cloudtap.jobs.fair import enqueue_fairly
+from cloudtap.jobs.lanes import FILES_POLL
 from cloudtap.jobs.vault import seal_credentials
 
 
@@ -22,8 +23,10 @@ def enqueue_logout(settings: Settings, session_id: str, key_id: str, blob: bytes
     enqueue_fairly(settings, "logout", session_id, key_id, blob)
 
 
-def enqueue_poll(settings: Settings, poll_id: str) -> None:
-    enqueue_fairly(settings, "poll", poll_id)
+def enqueue_poll(settings: Settings, poll_id: str, files: int = 0) -> None:
+    """A poll's planning; that of a poll of many files (a task row and an event each,
+    seconds for thousands) runs where files batches run, off the short lane."""
+    enqueue_fairly(settings, FILES_POLL if files > 1 else "poll", poll_id)
 
 
 def enqueue_task(settings: Settings, task_id: str) -> None:

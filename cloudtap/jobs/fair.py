@@ -26,7 +26,7 @@ from typing import Any
 from sqlalchemy import select
 
 from cloudtap.config import Settings, get_settings
-from cloudtap.jobs.lanes import LANES, LONG_JOBS
+from cloudtap.jobs.lanes import FILES_POLL, LANES, LONG_JOBS
 from cloudtap.jobs.queue import queue_for, task
 from cloudtap.store import fair_queue
 from cloudtap.store.db import transaction
@@ -55,6 +55,7 @@ _OWNED_BY: dict[str, type[Poll] | type[Task] | type[Session]] = {
     "login": Session,
     "logout": Session,
     "poll": Poll,
+    FILES_POLL: Poll,
     "file_batch": Poll,
     "task": Task,
     "config_test": Task,

@@ -253,7 +253,8 @@ def _insert_poll(body: PollCreate, caller: Caller) -> str:
         db.flush()
         poll_id, settings = poll.id, caller.settings
         emit(db, poll.organisation_id, poll.key_id, "poll", "created", serialize_poll(db, poll))
-        on_commit(db, lambda: enqueue_poll(settings, poll_id))
+        files = len(payload.files or [])
+        on_commit(db, lambda: enqueue_poll(settings, poll_id, files))
     return poll_id
 
 
