@@ -314,6 +314,9 @@ class _Pipeline:
                 # Let a few more finish: one commit (and one queue write for their
                 # events) then settles them all; not while the worker is wanted elsewhere.
                 await asyncio.sleep(SETTLE_WAIT_SECONDS)
+            # Not while making way: the settle's writes would hold SQLite's one writer
+            # (and the GIL) while the other tenant's job writes (bounded by the pause).
+            await self.way.clear()
             done, self.finished = self.finished, []
             try:
                 await asyncio.to_thread(finish_tasks, self.settings, done)

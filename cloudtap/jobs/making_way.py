@@ -5,8 +5,9 @@ A one-task poll of another organisation (or key) runs on the short lane's free t
 cores: the batch's transfers (TLS, hashing, writes and the event loop that drives them,
 on the same GIL) slow every step of it, and Apple's side (the sandbox, on the same
 machine) serves the batch's downloads beside it. So while such a job waits or runs, the
-batch starts no file and reads no further byte of the files in flight: their
-connections stay open, and TCP holds the rest at the sender.
+batch starts no file, reads no further byte of the files in flight (their connections
+stay open, and TCP holds the rest at the sender) and settles none (its writes would take
+SQLite's one writer from that job's).
 
 Bounded, so the batch always progresses: a pause lasts at most ``MAX_PAUSE_SECONDS``,
 and after one the batch runs at least ``MIN_RUN_SECONDS`` before it pauses again (at
