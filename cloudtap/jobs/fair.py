@@ -27,6 +27,7 @@ from sqlalchemy import select
 
 from cloudtap.config import Settings, get_settings
 from cloudtap.jobs.lanes import FILES_POLL, LANES, LONG_JOBS
+from cloudtap.jobs.making_way import notice_short_job
 from cloudtap.jobs.queue import queue_for, task
 from cloudtap.store import fair_queue
 from cloudtap.store.db import transaction
@@ -82,6 +83,8 @@ def enqueue_fairly(settings: Settings, name: str, *args: Any) -> None:
         return
     with transaction(settings.database_url) as db:
         fair_queue.push(db, tenant, name, list(args))
+    if name not in LONG_JOBS:
+        notice_short_job()  # this process's batches of other tenants make way at once
     task(settings, NEXT_JOB)()
 
 

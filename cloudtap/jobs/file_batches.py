@@ -43,7 +43,7 @@ from cloudtap.jobs.locks import lock_provider_for
 from cloudtap.jobs.making_way import MakingWay
 from cloudtap.jobs.polls import complete_if_done
 from cloudtap.jobs.settling import Outcome, finish_tasks
-from cloudtap.jobs.task_runs import TaskRun, ready_connector, start_tasks, store_file
+from cloudtap.jobs.task_runs import TaskRun, claim_while, ready_connector, store_file
 from cloudtap.publish.store import StoredObject
 from cloudtap.store import job_leases
 from cloudtap.store.db import transaction
@@ -93,6 +93,12 @@ class BatchLeases:
     def done(self, task_id: str) -> None:
         with self._guard:
             self._held.pop(task_id, None)
+
+    def untake(self, task_id: str) -> None:
+        """Not claimed after all: waiting again (postponed by the next beats)."""
+        with self._guard:
+            self._held.pop(task_id, None)
+            self._waiting.add(task_id)
 
     def beat(self) -> None:
         with self._guard:
@@ -270,14 +276,21 @@ class _Pipeline:
         owner = new_owner()
         for task_id in group:
             self.leases.take(task_id, owner)
+        left: list[str] = []
         try:
-            runs = await asyncio.to_thread(start_tasks, self.settings, group, owner)
+            # Stops claiming while the batch makes way: the rest are claimed later.
+            runs, left = await asyncio.to_thread(
+                claim_while, self.settings, group, owner, self.way.is_clear
+            )
         except Exception as exc:  # a database blip: the sweeper requeues them
             log.warning("claiming file tasks failed: %s", type(exc).__name__)
             runs = []
         finally:
             self.claiming = None
-        got = {run.task_id for run in runs}
+        for task_id in reversed(left):
+            self.unclaimed.appendleft(task_id)
+            self.leases.untake(task_id)
+        got = {run.task_id for run in runs}.union(left)
         for task_id in group:
             if task_id not in got:
                 self.leases.done(task_id)

@@ -21,8 +21,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +31,31 @@ log = logging.getLogger(__name__)
 CHECK_SECONDS = 0.05
 MAX_PAUSE_SECONDS = 0.5
 MIN_RUN_SECONDS = 0.5
+
+# The batches watching in this process, woken at once when a short job is queued here
+# (``notice_short_job``) instead of at their next look.
+_watching: dict[MakingWay, asyncio.AbstractEventLoop] = {}
+_watching_guard = threading.Lock()
+
+
+def notice_short_job() -> None:
+    """A tenant's short job was just queued in this process: every batch looks now."""
+    with _watching_guard:
+        watching = list(_watching.items())
+    for way, loop in watching:
+        with contextlib.suppress(RuntimeError):  # its loop just closed: nothing to wake
+            loop.call_soon_threadsafe(way.wake)
+
+
+@contextlib.contextmanager
+def _registered(way: MakingWay) -> Iterator[None]:
+    with _watching_guard:
+        _watching[way] = asyncio.get_running_loop()
+    try:
+        yield
+    finally:
+        with _watching_guard:
+            _watching.pop(way, None)
 
 
 class MakingWay:
@@ -43,9 +69,14 @@ class MakingWay:
         self._clear = asyncio.Event()
         self._clear.set()
         self._stop = asyncio.Event()
+        self._woken = asyncio.Event()
         self._paused_since: float | None = None
         self._no_pause_until = float("-inf")
         self.pauses = 0
+
+    def is_clear(self) -> bool:
+        """Whether the batch may go on (asked from its claiming thread too)."""
+        return self._clear.is_set()
 
     async def clear(self) -> None:
         """Returns at once unless the batch is pausing for another tenant's job."""
@@ -69,15 +100,22 @@ class MakingWay:
             self._clear.set()
 
     async def watch(self) -> None:
-        """Looks until :meth:`stop`, then lets the batch's transfers go."""
-        while not self._stop.is_set():
-            await self.look()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stop.wait(), CHECK_SECONDS)
+        """Looks until :meth:`stop` (every ``CHECK_SECONDS``, or at once when woken),
+        then lets the batch's transfers go."""
+        with _registered(self):
+            while not self._stop.is_set():
+                await self.look()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._woken.wait(), CHECK_SECONDS)
+                self._woken.clear()
         self._clear.set()
+
+    def wake(self) -> None:
+        self._woken.set()
 
     def stop(self) -> None:
         self._stop.set()
+        self._woken.set()
         self._clear.set()
 
     async def _asked(self) -> bool:

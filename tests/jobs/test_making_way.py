@@ -5,8 +5,10 @@ pauses are bounded and it finishes every file."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,6 +19,7 @@ from cloudtap.config import Settings
 from cloudtap.jobs import fair, making_way
 from cloudtap.jobs.file_batches import run_file_batch
 from cloudtap.jobs.lanes import LANES
+from cloudtap.jobs.making_way import MakingWay
 from cloudtap.store import fair_queue
 from cloudtap.store.db import transaction
 from cloudtap.store.models import Poll, QueuedJob, Result, Task
@@ -125,3 +128,28 @@ def test_a_tenant_alone_never_pauses(settings: Settings, caplog: pytest.LogCaptu
 
     assert _paused(caplog, poll_id) == 0
     assert _stored_once(settings, poll_id)[1] == "completed"
+
+
+def test_a_short_job_queued_in_this_process_wakes_the_batches_at_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Batches look only every hour here: a pause can only come from the wake-up.
+    monkeypatch.setattr(making_way, "CHECK_SECONDS", 3600.0)
+    others = threading.Event()  # what the fair queue would answer
+
+    async def scenario() -> bool:
+        way = MakingWay(others.is_set, "poll-a")
+        watching = asyncio.create_task(way.watch())
+        await way.look()  # nothing of others' yet: the batch goes on
+        assert way.is_clear()
+        others.set()  # another tenant's short job is queued in this process ...
+        await asyncio.to_thread(making_way.notice_short_job)
+        deadline = time.monotonic() + 30
+        while way.is_clear() and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)  # ... and the watcher looks at once, not in an hour
+        paused = not way.is_clear()
+        way.stop()
+        await watching
+        return paused
+
+    assert asyncio.run(scenario())
