@@ -27,7 +27,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session as DbSession
 
 from cloudtap.config import Settings, get_settings
-from cloudtap.jobs.lanes import LANES, LONG_JOBS
+from cloudtap.jobs.lanes import FILES_POLL, LANES, LONG_JOBS
+from cloudtap.jobs.making_way import notice_short_job
 from cloudtap.jobs.queue import queue_for, task
 from cloudtap.store import fair_queue
 from cloudtap.store.db import on_commit, transaction
@@ -46,11 +47,17 @@ OTHERS_CHECK_SECONDS = 0.05
 # writes, a new batch and new connections to Apple, all while the other job runs.
 YIELD_GRACE_SECONDS = 0.25
 
+# A short job of another tenant queued this recently (and still waiting or running)
+# makes a running files batch pause its transfers (:mod:`cloudtap.jobs.making_way`); one
+# running longer than this (a big listing) shares the process with the batch as before.
+SHORT_JOB_SECONDS = 2.0
+
 # job name -> the table whose row its first argument names (which holds its tenant)
 _OWNED_BY: dict[str, type[Poll] | type[Task] | type[Session]] = {
     "login": Session,
     "logout": Session,
     "poll": Poll,
+    FILES_POLL: Poll,
     "file_batch": Poll,
     "task": Task,
     "config_test": Task,
@@ -77,6 +84,8 @@ def enqueue_fairly(settings: Settings, name: str, *args: Any) -> None:
         return
     with transaction(settings.database_url) as db:
         fair_queue.push(db, tenant, name, list(args))
+    if name not in LONG_JOBS:
+        notice_short_job()  # this process's batches of other tenants make way at once
     task(settings, NEXT_JOB)()
 
 
@@ -87,7 +96,14 @@ def enqueue_fairly_in(
     with the rows the job works on (never one without the other), with no transaction or
     tenant lookup of its own; the message that wakes a worker goes once it commits."""
     fair_queue.push(db, tenant, name, list(args))
-    on_commit(db, lambda: task(settings, NEXT_JOB)())
+    short = name not in LONG_JOBS
+
+    def wake() -> None:
+        if short:
+            notice_short_job()  # as enqueue_fairly: other tenants' batches make way
+        task(settings, NEXT_JOB)()
+
+    on_commit(db, wake)
 
 
 def wake_lost_jobs(settings: Settings) -> int:
@@ -148,6 +164,15 @@ def run_next(jobs: Mapping[str, Callable[..., None]]) -> None:
                 # this one frees takes it.
 
                 task(settings, NEXT_JOB)()
+
+
+def others_short_job_active(settings: Settings, tenant: Tenant) -> bool:
+    """Whether another tenant's short job (not a files batch), queued within
+    ``SHORT_JOB_SECONDS``, waits or runs: a batch of ``tenant`` then makes way for it."""
+    now = utcnow()
+    since = now - timedelta(seconds=SHORT_JOB_SECONDS)
+    with transaction(settings.database_url) as db:
+        return fair_queue.others_active(db, tenant, now, since, LONG_JOBS)
 
 
 class OthersWaiting:

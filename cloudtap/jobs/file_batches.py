@@ -13,7 +13,8 @@ While another tenant's job waits its turn (:mod:`jobs.fair`), a batch that has r
 ``MIN_TURN_SECONDS`` and started at least one file stops starting transfers, gives its
 claimed but unstarted tasks back (pending, postponed), lets the transfers in flight
 finish, and queues the rest of its files as a new batch behind the waiting job: its
-worker is free within a file.
+worker is free within a file. While another tenant's short job is queued or running, the
+batch pauses its transfers for a bounded while (:mod:`jobs.making_way`).
 """
 
 from __future__ import annotations
@@ -23,24 +24,26 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, contextmanager
 from datetime import timedelta
+from functools import partial
 from typing import Any, Protocol
 
 from sqlalchemy import select
 
 from cloudtap.config import Settings, get_settings
-from cloudtap.icloud.connector import Connector, FileStream
+from cloudtap.icloud.connector import Connector, FileInfo, FileStream
 from cloudtap.jobs.breaker import AccountBreaker
 from cloudtap.jobs.dispatch import enqueue_file_batch
-from cloudtap.jobs.fair import OthersWaiting, tenant_of
+from cloudtap.jobs.fair import OthersWaiting, others_short_job_active, tenant_of
 from cloudtap.jobs.heartbeat import new_owner
 from cloudtap.jobs.job_errors import task_error
 from cloudtap.jobs.locks import lock_provider_for
+from cloudtap.jobs.making_way import MakingWay
 from cloudtap.jobs.polls import complete_if_done
 from cloudtap.jobs.settling import Outcome, finish_tasks
-from cloudtap.jobs.task_runs import TaskRun, ready_connector, start_tasks, store_file
+from cloudtap.jobs.task_runs import TaskRun, claim_while, ready_connector, store_file
 from cloudtap.publish.store import StoredObject
 from cloudtap.store import job_leases
 from cloudtap.store.db import transaction
@@ -91,6 +94,12 @@ class BatchLeases:
         with self._guard:
             self._held.pop(task_id, None)
 
+    def untake(self, task_id: str) -> None:
+        """Not claimed after all: waiting again (postponed by the next beats)."""
+        with self._guard:
+            self._held.pop(task_id, None)
+            self._waiting.add(task_id)
+
     def beat(self) -> None:
         with self._guard:
             waiting, held = list(self._waiting), list(self._held.items())
@@ -136,8 +145,11 @@ def _run_file_batch(poll_id: str, task_ids: list[str]) -> None:
     settings = get_settings()
     tenant = tenant_of(settings, "file_batch", poll_id)
     others_waiting = OthersWaiting(settings, tenant) if tenant is not None else _nobody
+    others_short = partial(others_short_job_active, settings, tenant) if tenant else _nobody
     with BatchLeases(settings, task_ids).running() as leases:
-        rest = asyncio.run(_run(settings, task_ids, leases, others_waiting))
+        rest = asyncio.run(
+            _run(settings, task_ids, leases, others_waiting, MakingWay(others_short, poll_id))
+        )
     if rest:
         enqueue_file_batch(settings, poll_id, rest)  # behind the job that waited
         return
@@ -164,13 +176,20 @@ async def _run(
     task_ids: list[str],
     leases: BatchLeases,
     others_waiting: Callable[[], bool],
+    way: MakingWay,
 ) -> list[str]:
     """Runs the batch; the ids of the tasks it left for later (it gave its turn up)."""
     targets = await asyncio.to_thread(_targets, settings, task_ids)
-    async with _Openers(targets) as openers:
-        slots = max(1, lock_provider_for(settings).downloads_per_account)
-        pipeline = _Pipeline(settings, task_ids, leases, openers, slots, others_waiting)
-        return await pipeline.run()
+    await way.look()  # a batch started beside another tenant's short job starts no file
+    watching = asyncio.create_task(way.watch())
+    try:
+        async with _Openers(targets) as openers:
+            slots = max(1, lock_provider_for(settings).downloads_per_account)
+            pipeline = _Pipeline(settings, task_ids, leases, openers, slots, others_waiting, way)
+            return await pipeline.run()
+    finally:
+        way.stop()
+        await watching
 
 
 class _Pipeline:
@@ -186,8 +205,10 @@ class _Pipeline:
         openers: _Openers,
         slots: int,
         others_waiting: Callable[[], bool],
+        way: MakingWay,
     ) -> None:
         self.settings = settings
+        self.way = way
         self.unclaimed = deque(task_ids)
         self.leases = leases
         self.openers = openers
@@ -236,6 +257,7 @@ class _Pipeline:
         """The next claimed run (None once all are); the next group is claimed ahead,
         while the transfers still have a few, so they never wait for a claim."""
         while True:
+            await self.way.clear()  # no new file while another tenant's short job runs
             if await self._turn_is_over():
                 if self.claiming is not None:
                     await asyncio.wait({self.claiming})  # its runs are given back
@@ -254,14 +276,21 @@ class _Pipeline:
         owner = new_owner()
         for task_id in group:
             self.leases.take(task_id, owner)
+        left: list[str] = []
         try:
-            runs = await asyncio.to_thread(start_tasks, self.settings, group, owner)
+            # Stops claiming while the batch makes way: the rest are claimed later.
+            runs, left = await asyncio.to_thread(
+                claim_while, self.settings, group, owner, self.way.is_clear
+            )
         except Exception as exc:  # a database blip: the sweeper requeues them
             log.warning("claiming file tasks failed: %s", type(exc).__name__)
             runs = []
         finally:
             self.claiming = None
-        got = {run.task_id for run in runs}
+        for task_id in reversed(left):
+            self.unclaimed.appendleft(task_id)
+            self.leases.untake(task_id)
+        got = {run.task_id for run in runs}.union(left)
         for task_id in group:
             if task_id not in got:
                 self.leases.done(task_id)
@@ -275,7 +304,7 @@ class _Pipeline:
                 kind, error = "bin", None
                 try:
                     stored, kind = await _download(
-                        self.settings, run, self.openers, slot, self.breaker
+                        self.settings, run, self.openers, slot, self.breaker, self.way
                     )
                 except Exception as exc:
                     error = task_error(run.task_id, exc)
@@ -298,6 +327,9 @@ class _Pipeline:
                 # Let a few more finish: one commit (and one queue write for their
                 # events) then settles them all; not while the worker is wanted elsewhere.
                 await asyncio.sleep(SETTLE_WAIT_SECONDS)
+            # Not while making way: the settle's writes would hold SQLite's one writer
+            # (and the GIL) while the other tenant's job writes (bounded by the pause).
+            await self.way.clear()
             done, self.finished = self.finished, []
             try:
                 await asyncio.to_thread(finish_tasks, self.settings, done)
@@ -321,7 +353,12 @@ def _give_back(settings: Settings, runs: Sequence[TaskRun]) -> None:
 
 
 async def _download(
-    settings: Settings, run: TaskRun, openers: _Openers, slot: _HeldSlot, breaker: _BreakerView
+    settings: Settings,
+    run: TaskRun,
+    openers: _Openers,
+    slot: _HeldSlot,
+    breaker: _BreakerView,
+    way: MakingWay,
 ) -> tuple[StoredObject, str]:
     connector = ready_connector(settings, run, breaker.is_open)
     assert run.store is not None and run.state is not None
@@ -332,7 +369,21 @@ async def _download(
     else:
         await slot.take(opener)
         stream = await opener.open(target, slot_held=True)
-    return await store_file(run.store, run.task, stream)
+    return await store_file(run.store, run.task, _Paced(stream, way))
+
+
+class _Paced:
+    """A file's stream that reads no further chunk while the batch makes way."""
+
+    def __init__(self, stream: FileStream, way: MakingWay) -> None:
+        self.info: FileInfo = stream.info
+        self._stream = stream
+        self._way = way
+
+    async def iter_bytes(self, offset: int = 0) -> AsyncIterator[bytes]:
+        async for chunk in self._stream.iter_bytes(offset):
+            yield chunk
+            await self._way.clear()
 
 
 class _BreakerView:

@@ -4,8 +4,10 @@ A files batch holds its thread for minutes and gives it up only between files (a
 the transfers in flight end), so a one-task poll of another tenant arriving while every
 thread runs a batch would still wait for a batch's in-flight files, twice (its planning,
 then its task). With ``threads - 1`` threads at most running long jobs, one thread is
-always free for short ones (logins, poll planning, info and data tasks). A process with
-one thread has no lane to keep: its long jobs take it, as before.
+always free for short ones (logins, poll planning, info and data tasks). The planning of
+a poll of many files is a long job too (a task row and an event per file: another
+tenant's one-task poll would wait it out on the short lane). A process with one thread
+has no lane to keep: its long jobs take it, as before.
 
 The count is per process (each consumer knows its own threads); a deployment of many
 workers keeps one short lane in each.
@@ -15,7 +17,9 @@ from __future__ import annotations
 
 import threading
 
-LONG_JOBS = frozenset({"file_batch"})
+# A files poll's planning: it writes a task row and an event per file.
+FILES_POLL = "files_poll"
+LONG_JOBS = frozenset({"file_batch", FILES_POLL})
 
 
 class Lanes:

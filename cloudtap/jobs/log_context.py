@@ -24,6 +24,7 @@ _FIRST_ARGUMENT: dict[str, contextvars.ContextVar[str | None]] = {
     "cloudtap.login": logs.session_id,
     "cloudtap.logout": logs.session_id,
     "cloudtap.poll": logs.poll_id,
+    "cloudtap.files_poll": logs.poll_id,
     "cloudtap.file_batch": logs.poll_id,
     "cloudtap.task": logs.task_id,
 }

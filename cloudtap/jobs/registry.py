@@ -12,6 +12,7 @@ from collections.abc import Callable
 from cloudtap.jobs.config_tests import run_config_test
 from cloudtap.jobs.fair import NEXT_JOB, run_next
 from cloudtap.jobs.file_batches import run_file_batch
+from cloudtap.jobs.lanes import FILES_POLL
 from cloudtap.jobs.log_context import with_log_context
 from cloudtap.jobs.login import run_login, run_logout
 from cloudtap.jobs.polls import run_poll
@@ -28,6 +29,8 @@ TENANT_JOBS: dict[str, Callable[..., None]] = {
     "login": run_login,
     "logout": run_logout,
     "poll": run_poll,
+    # A files poll's planning, in the long jobs' lane (see jobs/lanes.py).
+    FILES_POLL: run_poll,
     "task": run_task,
     # A poll's file tasks, a few transfers at a time (see jobs/file_batches.py).
     "file_batch": run_file_batch,

@@ -232,22 +232,34 @@ def start_tasks(settings: Settings, task_ids: Sequence[str], owner: str) -> list
     row, all with this ``owner``) and load what running them needs: those this worker
     got, in order. Tasks of one session share its opened state and result store. A
     files batch commits early, between claims, when an urgent writer waits."""
+    return claim_while(settings, task_ids, owner, _always)[0]
+
+
+def _always() -> bool:
+    return True
+
+
+def claim_while(
+    settings: Settings, task_ids: Sequence[str], owner: str, keep_claiming: Callable[[], bool]
+) -> tuple[list[TaskRun], list[str]]:
+    """:func:`start_tasks`, stopping between claims once ``keep_claiming`` says no (a
+    batch making way for another tenant's job): the runs, and the ids not tried."""
     runs: list[TaskRun] = []
     unclaimed = deque(task_ids)
-    while unclaimed:
+    while unclaimed and keep_claiming():
         with transaction(settings.database_url) as db:
             shared = _SharedLoads(settings, db)
             while unclaimed:
                 run = _claim(settings, db, unclaimed.popleft(), owner, shared)
                 if run is not None:
                     runs.append(run)
-                if urgent_writer_waiting():
+                if urgent_writer_waiting() or not keep_claiming():
                     break  # each claim stands alone: commit these, let it write
     for run in runs:
         if run.reclaims and run.store is not None:
             # Earlier runs died mid-way: what they wrote is replaced, never added to.
             discard_partials(run.store, _key_stem(run.task))
-    return runs
+    return runs, list(unclaimed)
 
 
 def _account_of(db: DbSession, task: Task) -> str | None:

@@ -186,16 +186,51 @@ def enqueue_delivery(event_id: str) -> None:
 
 
 def enqueue_deliveries(event_ids: list[str]) -> None:
-    """Events listener: one job for the first attempts of a commit's events (none while
-    no webhook config exists: the job would find nowhere to deliver them)."""
+    """Events listener: one job for the first attempts of a commit's events, of those
+    with somewhere to go. A job for events no config receives would find nothing to do,
+    after the queue write and a turn of a job thread (the short lane's, which another
+    tenant's poll waits for behind it: a files poll records events with every commit).
+    While no config exists at all (known without a query for a second), none is asked."""
 
-    if not any_webhook_config(get_settings().database_url):
+    settings = get_settings()
+    if not any_webhook_config(settings.database_url):
+        return
+    event_ids = _with_receiver(settings, event_ids)
+    if not event_ids:
         return
     if len(event_ids) == 1:
         enqueue_delivery(event_ids[0])
         return
     for start in range(0, len(event_ids), EVENTS_PER_JOB):
         task(get_settings(), "deliver_events")(event_ids[start : start + EVENTS_PER_JOB])
+
+
+def _with_receiver(settings: Settings, event_ids: list[str]) -> list[str]:
+    """Those of ``event_ids`` whose key (or organisation) has a webhook config now; a
+    config's test event always (its delivery finds the config under test)."""
+    with transaction(settings.database_url) as db:
+        rows = db.execute(
+            select(Event.id, Event.organisation_id, Event.key_id, Event.type, Event.action).where(
+                Event.id.in_(event_ids)
+            )
+        ).tuples()
+        received: dict[tuple[str, str | None], bool] = {}
+        kept: set[str] = set()
+        for event_id, organisation_id, key_id, type_, action in rows:
+            if (type_, action) == ("webhook_config", "test"):
+                kept.add(event_id)
+                continue
+            scope = (organisation_id, key_id)
+            if scope not in received:
+                config = (
+                    None
+                    if key_id is None
+                    else config_of_key(db, WebhookConfig, organisation_id, key_id)
+                )
+                received[scope] = config is not None
+            if received[scope]:
+                kept.add(event_id)
+    return [event_id for event_id in event_ids if event_id in kept]
 
 
 def run_deliveries(event_ids: list[str]) -> None:

@@ -92,6 +92,26 @@ def others_waiting(db: DbSession, tenant: Tenant, queued_by: datetime | None = N
     return bool(db.scalar(select(exists().where(waiting_jobs))))
 
 
+def others_active(
+    db: DbSession,
+    tenant: Tenant,
+    now: datetime,
+    queued_since: datetime,
+    kinds_left_out: frozenset[str],
+) -> bool:
+    """Whether another organisation's (or another key's) job, of a kind not in
+    ``kinds_left_out``, queued at ``queued_since`` or later, is waiting or running."""
+    other = or_(
+        QueuedJob.organisation_id != tenant.organisation_id,
+        QueuedJob.key_id != tenant.key_id,
+    )
+    active = or_(QueuedJob.running_until.is_(None), QueuedJob.running_until > now)
+    found = and_(other, active, QueuedJob.date_created >= queued_since)
+    if kinds_left_out:
+        found = and_(found, QueuedJob.name.not_in(kinds_left_out))
+    return bool(db.scalar(select(exists().where(found))))
+
+
 def _counts(rows: Any) -> dict[Tenant, int]:
     return {Tenant(org, key): int(count) for org, key, count in rows}
 

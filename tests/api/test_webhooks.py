@@ -13,10 +13,15 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from cloudtap.app import create_app
-from cloudtap.config import get_settings, set_settings
+from cloudtap.config import Settings, get_settings, set_settings
+from cloudtap.jobs.queue import queue_for
+from cloudtap.publish.events import emit
 from cloudtap.publish.webhooks.signature import verify
+from cloudtap.store.db import transaction
+from cloudtap.store.models import Key
 from tests.api.conftest import Tenant
 from tests.api.helpers import create_session, create_user, wait_for
 from tests.cli.serve_process import free_port
@@ -236,3 +241,38 @@ def test_no_delivery_job_is_queued_while_no_config_could_receive_it(
     with WebhookReceiver() as receiver:
         create_webhook_config(client, tenant, receiver.url)
         assert queued_by_a_poll() == 2  # and the delivery of its "created" event
+
+
+def _queued_deliveries(settings: Settings) -> list[Any]:
+    """The webhook delivery jobs waiting on the job queue (nothing runs them here)."""
+    return [
+        queued
+        for queued in queue_for(settings).pending()
+        if queued.name in ("cloudtap.deliver_event", "cloudtap.deliver_events")
+    ]
+
+
+def _record_event(settings: Settings, tenant: Tenant) -> str:
+    with transaction(settings.database_url) as db:
+        key_id = db.scalars(
+            select(Key.id).where(Key.organisation_id == tenant.organisation_id)
+        ).one()
+        return emit(db, tenant.organisation_id, key_id, "poll", "created", {}).id
+
+
+def test_events_nobody_receives_queue_no_delivery_job(
+    client: TestClient, tenant: Tenant, other_tenant: Tenant
+) -> None:
+    settings = get_settings()
+    with WebhookReceiver() as receiver:
+        create_webhook_config(client, tenant, receiver.url)
+    before = len(_queued_deliveries(settings))
+    # The organisation without a webhook config: its event is kept, no job queued for it
+    # (a files poll records events with every commit; each job would take a job thread).
+    unreceived = _record_event(settings, other_tenant)
+    assert len(_queued_deliveries(settings)) == before
+    assert event(client, other_tenant, unreceived)["state"] == "pending"
+    # The organisation with one: its event's first attempt is queued.
+    received = _record_event(settings, tenant)
+    [queued] = _queued_deliveries(settings)[before:]
+    assert queued.args[0] in (received, [received])

@@ -16,7 +16,7 @@ from sqlalchemy import event, func, select
 from cloudtap.config import Settings
 from cloudtap.icloud.errors import ServiceDisabled
 from cloudtap.jobs.settling import Outcome, finish_tasks
-from cloudtap.jobs.task_runs import start_tasks
+from cloudtap.jobs.task_runs import claim_while, start_tasks
 from cloudtap.store import fair_queue
 from cloudtap.store.db import engine_for, transaction
 from cloudtap.store.fair_queue import Tenant
@@ -119,3 +119,16 @@ def test_outside_a_batch_one_transaction_settles_them_all(settings: Settings) ->
         event.remove(engine, "after_cursor_execute", urgent.on_update)
     urgent.thread.join(DEADLINE)
     assert urgent.saw == [TASKS]
+
+
+def test_a_claim_stops_between_tasks_once_its_batch_makes_way(settings: Settings) -> None:
+    task_ids = _tasks(settings)
+    answers = iter([True, False])  # another tenant's job arrives after the first claim
+
+    runs, left = claim_while(settings, task_ids, "batch-owner", lambda: next(answers, False))
+
+    assert [run.task_id for run in runs] == task_ids[:1]
+    assert left == task_ids[1:]  # not tried: still pending, no owner, claimed later
+    with transaction(settings.database_url) as db:
+        rows = db.execute(select(Task.state, Task.lease_owner).where(Task.id.in_(left)))
+        assert set(rows.tuples()) == {("pending", None)}

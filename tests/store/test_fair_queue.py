@@ -140,3 +140,31 @@ def test_jobs_of_an_excluded_kind_are_passed_over_and_stay_waiting(database_url:
         assert fair_queue.take_next(db, excluding=frozenset({"file_batch"})) is None
         assert fair_queue.waiting(db) == 1
     assert _drain(database_url) == ["batch"]
+
+
+def test_others_active_sees_another_tenants_recent_short_job_waiting_or_running(
+    database_url: str,
+) -> None:
+    upgrade(database_url)
+    long_kinds = frozenset({"file_batch"})
+    with transaction(database_url) as db:
+        fair_queue.push(db, A1, "file_batch", ["poll", []])
+        fair_queue.push(db, B, "poll", ["small"])
+        queued = max(db.scalars(select(QueuedJob.date_created)))
+        now, earlier = queued, queued - timedelta(seconds=1)
+        # B's short job waits: A's keys see it; B never sees its own, nor A's batch.
+        assert fair_queue.others_active(db, A1, now, earlier, long_kinds)
+        assert fair_queue.others_active(db, A2, now, earlier, long_kinds)
+        assert not fair_queue.others_active(db, B, now, earlier, long_kinds)
+        # Queued before the moment asked about: no longer counted.
+        assert not fair_queue.others_active(db, A1, now, queued + timedelta(seconds=1), long_kinds)
+    with transaction(database_url) as db:
+        taken = fair_queue.take_next(db, excluding=long_kinds)  # the short lane takes it
+    assert taken is not None and taken.tenant == B
+    with transaction(database_url) as db:
+        assert fair_queue.others_active(db, A1, now, earlier, long_kinds)  # running
+        lapsed = now + timedelta(days=1)  # its worker died: the lease ran out
+        assert not fair_queue.others_active(db, A1, lapsed, earlier, long_kinds)
+    _finish(database_url, taken)
+    with transaction(database_url) as db:
+        assert not fair_queue.others_active(db, A1, now, earlier, long_kinds)  # it ended

@@ -260,7 +260,8 @@ def _insert_poll(body: PollCreate, caller: Caller) -> tuple[str, dict[str, Any]]
         # New: no tasks or results to read. The event is written with the job's row.
         out = serialize_new_poll(poll)
         emit(db, poll.organisation_id, poll.key_id, "poll", "created", out, flush=False)
-        enqueue_new_poll(db, caller.settings, poll.id, poll.organisation_id, poll.key_id)
+        files = len(payload.files or [])
+        enqueue_new_poll(db, caller.settings, poll.id, poll.organisation_id, poll.key_id, files)
         return poll.id, out
 
 
