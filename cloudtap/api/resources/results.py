@@ -41,6 +41,8 @@ from cloudtap.wire.results import Signer, cached_isoformat, serialize_result
 router = APIRouter(tags=["results"], route_class=WireRoute)
 
 HIDDEN_BY_DEFAULT = ("consumed", "expired")
+# A constant: a list's statements are kept per its conditions (``list_in_environment``).
+_NOT_HIDDEN = (Result.state.not_in(HIDDEN_BY_DEFAULT),)
 
 
 class SignedUrlOut(BaseModel):
@@ -163,7 +165,7 @@ def list_results(
     caller: Caller = Depends(authenticate),
 ) -> Response:
     filters = {"task_id": task, "poll_id": poll, "state": state}
-    extra = [] if state else [Result.state.not_in(HIDDEN_BY_DEFAULT)]
+    extra = () if state else _NOT_HIDDEN
     sign = signer(request)
     page = list_resource(
         request,
