@@ -36,7 +36,7 @@ from cloudtap.publish.stores import load_config, open_for_read, presigned_url
 from cloudtap.store.db import transaction
 from cloudtap.store.ids import isoformat, utcnow
 from cloudtap.store.models import Result
-from cloudtap.wire.results import Signer, cached_isoformat, serialize_result
+from cloudtap.wire.results import RESULT_COLUMNS, Signer, cached_isoformat, serialize_result
 
 router = APIRouter(tags=["results"], route_class=WireRoute)
 
@@ -175,6 +175,7 @@ def list_results(
         lambda db, r: serialize_result(r, sign),
         filters=filters,
         extra=extra,
+        columns=RESULT_COLUMNS,
     )
     # Built as the response model says (tests/api/test_list_answers.py): validating
     # and re-encoding a page of objects through it costs more than building it.
