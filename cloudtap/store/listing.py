@@ -227,7 +227,8 @@ def list_in_environment(
 ) -> Page[Any]:
     """``list_scoped`` with ``scope=environment_scope(model, organisation_id, environment)``
     through statements prepared once per shape (``list_statements``): the same rows, the
-    same count, the same cursors. ``extra``: module-level conditions (see above)."""
+    same count, the same cursors. ``extra``: module-level conditions (see above). Reads
+    what is flushed (counts and plain rows skip the session's autoflush)."""
     given = {name: value for name, value in (filters or {}).items() if value is not None}
     statements = list_statements(model, tuple(given), extra, columns)
     values: dict[str, Any] = {
@@ -235,15 +236,19 @@ def list_in_environment(
         "scoped_environment": environment,
         **{_filter_value(name): value for name, value in given.items()},
     }
-    total = db.scalar(statements.count, values) or 0
+    # Counts, cursors and plain rows through the connection itself: the ORM session's
+    # execution layer costs as much again as running them (objects need the session).
+    # Fine for a read in a unit of work of its own, as every list is: nothing unflushed.
+    connection = db.connection()
+    total = connection.scalar(statements.count, values) or 0
 
     def cursor_pk(parameter: str, object_id: str) -> int:
-        pk = db.scalar(statements.cursor, {**values, "list_cursor_id": object_id})
+        pk = connection.scalar(statements.cursor, {**values, "list_cursor_id": object_id})
         if pk is None:
             raise UnknownCursor(parameter)
         return int(pk)
 
-    fetch: Any = db.execute if columns else db.scalars
+    fetch: Any = connection.execute if columns else db.scalars
     if before_id is not None:
         bound = {**values, "list_cursor_pk": cursor_pk("before_id", before_id)}
         rows = list(fetch(statements.before, {**bound, "list_limit": limit + 1}))

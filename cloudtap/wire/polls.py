@@ -92,15 +92,17 @@ def serialize_polls(
 ) -> list[Any]:
     """A page of polls (objects, or rows of ``POLL_COLUMNS``) as ``serialize_poll`` gives
     each, their tasks and results read in one query each for the whole page (not two
-    per poll)."""
+    per poll). Read through the connection (no autoflush, no ORM execution layer): for a
+    page read in a unit of work of its own, as ``GET /polls`` does."""
     ids = [row.id for row in rows]
     tasks: dict[str, dict[str, list[str]]] = {i: {s: [] for s in TASK_STATES} for i in ids}
     results: dict[str, list[dict[str, Any]]] = {i: [] for i in ids}
     if ids:
-        for poll_id, task_id, state in db.execute(_PAGE_TASKS, {"polls": ids}):
+        connection = db.connection()
+        for poll_id, task_id, state in connection.execute(_PAGE_TASKS, {"polls": ids}):
             if poll_id is not None:  # the IN above: never None
                 tasks[poll_id].setdefault(state, []).append(task_id)
-        for result in db.execute(_PAGE_RESULTS, {"polls": ids}):
+        for result in connection.execute(_PAGE_RESULTS, {"polls": ids}):
             results[result.poll_id].append(serialize_result(result, sign))
     return [_poll_object(row, tasks[row.id], results[row.id], len(results[row.id])) for row in rows]
 
