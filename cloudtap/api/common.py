@@ -7,7 +7,6 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any, Generic, TypeVar
 
 import orjson
@@ -19,8 +18,13 @@ from sqlalchemy.orm import Session as DbSession
 from cloudtap.api.auth import Caller
 from cloudtap.api.errors import ApiError, not_found
 from cloudtap.store.db import transaction
-from cloudtap.store.environments import environment_scope
-from cloudtap.store.listing import Page, Row, UnknownCursor, get_in_environment, list_scoped
+from cloudtap.store.listing import (
+    Page,
+    Row,
+    UnknownCursor,
+    get_in_environment,
+    list_in_environment,
+)
 from cloudtap.wire.encoded import EncodedJson
 
 T = TypeVar("T")
@@ -106,20 +110,6 @@ def unit_of_work(caller: Caller) -> Iterator[DbSession]:
         yield db
 
 
-# Built once per (model, organisation, environment): a result's scope is two subqueries,
-# and building them cost more than running them on every GET /results. SQL expressions
-# are immutable, so one may serve every request; bounded, as the memory of a long-running
-# ``serve`` must not grow with the organisations it has seen.
-@lru_cache(maxsize=256)
-def _environment_scope(model: type[Row], organisation_id: str, environment: str) -> tuple[Any, ...]:
-    return tuple(environment_scope(model, organisation_id, environment))
-
-
-def caller_scope(model: type[Row], caller: Caller) -> list[Any]:
-    """What the caller may see of ``model`` beyond its organisation: its environment."""
-    return list(_environment_scope(model, caller.organisation_id, caller.environment))
-
-
 def find_scoped(db: DbSession, model: type[Row], caller: Caller, object_id: str) -> Row | None:
     """The caller's object, else None. Every lookup by a caller-given id goes through here:
     another organisation's or another environment's object does not exist."""
@@ -175,23 +165,24 @@ def list_resource(
     serialize: Callable[[DbSession, Row], Any],
     *,
     filters: dict[str, Any] | None = None,
-    extra: list[Any] | None = None,
+    extra: Sequence[Any] = (),
     serialize_page: Callable[[DbSession, list[Any]], list[Any]] | None = None,
     columns: Sequence[Any] = (),
 ) -> dict[str, Any]:
     """One page of the caller's objects of ``model``, in ricloud's list shape.
     ``serialize_page``: the whole page at once, when its objects' parts are best read
     together (instead of ``serialize`` for each). ``columns``: what the serializers
-    read, as plain rows (see ``list_scoped``)."""
+    read, as plain rows. ``extra``: module-level conditions, its statements are kept
+    (see ``list_in_environment``)."""
     with unit_of_work(caller) as db:
         page = paged(
-            lambda **kw: list_scoped(
+            lambda **kw: list_in_environment(
                 db,
                 model,
                 caller.organisation_id,
+                caller.environment,
                 filters=filters,
                 extra=extra,
-                scope=caller_scope(model, caller),
                 columns=columns,
                 **kw,
             ),

@@ -8,10 +8,9 @@ from typing import Any
 from sqlalchemy import Row, bindparam, select
 from sqlalchemy.orm import Session as DbSession
 
-from cloudtap.store.ids import isoformat
 from cloudtap.store.models import Poll, Result, Task
 from cloudtap.wire.encoded import TASK_STATES, EncodedJson, encoded_results, tasks_by_state
-from cloudtap.wire.results import Signer, select_result_rows, serialize_result
+from cloudtap.wire.results import Signer, cached_isoformat, select_result_rows, serialize_result
 
 PollFields = Poll | Row[Any]  # an object, or a row of POLL_COLUMNS: the same attributes
 
@@ -92,15 +91,18 @@ def serialize_polls(
 ) -> list[Any]:
     """A page of polls (objects, or rows of ``POLL_COLUMNS``) as ``serialize_poll`` gives
     each, their tasks and results read in one query each for the whole page (not two
-    per poll)."""
+    per poll). Read through the connection (no autoflush, no ORM execution layer): for a
+    page read in a unit of work of its own, as ``GET /polls`` does."""
     ids = [row.id for row in rows]
     tasks: dict[str, dict[str, list[str]]] = {i: {s: [] for s in TASK_STATES} for i in ids}
     results: dict[str, list[dict[str, Any]]] = {i: [] for i in ids}
     if ids:
-        for poll_id, task_id, state in db.execute(_PAGE_TASKS, {"polls": ids}):
+        connection = db.connection()
+        # Fetched at once, not row by row: a page of polls has a few tasks each.
+        for poll_id, task_id, state in connection.execute(_PAGE_TASKS, {"polls": ids}).all():
             if poll_id is not None:  # the IN above: never None
                 tasks[poll_id].setdefault(state, []).append(task_id)
-        for result in db.execute(_PAGE_RESULTS, {"polls": ids}):
+        for result in connection.execute(_PAGE_RESULTS, {"polls": ids}).all():
             results[result.poll_id].append(serialize_result(result, sign))
     return [_poll_object(row, tasks[row.id], results[row.id], len(results[row.id])) for row in rows]
 
@@ -141,7 +143,8 @@ def _poll_object(
         "state": row.state,
         # ricloud's samples read poll.error; a poll itself only fails when its session does.
         "error": errors[0].get("error") if errors and not has_tasks else None,
-        "date_created": isoformat(row.date_created),
-        "date_started": isoformat(row.date_started),
-        "date_completed": isoformat(row.date_completed),
+        # The same dates on every read of a page: formatted once (bounded cache).
+        "date_created": cached_isoformat(row.date_created),
+        "date_started": cached_isoformat(row.date_started),
+        "date_completed": cached_isoformat(row.date_completed),
     }

@@ -47,3 +47,24 @@ def test_list_answers_are_what_their_response_models_give(
     listed = client.get("/polls?limit=20", headers=tenant.headers).json()["data"]
     assert {p["id"] for p in listed} == {p["id"] for p in polls}
     assert all(p["results"]["data"][0]["signed_url"]["url"] for p in listed)
+
+
+def test_listed_events_and_results_are_each_as_read_alone(
+    client: TestClient, tenant: Tenant, worker: FakeConnector
+) -> None:
+    """Lists read plain rows, a read by id the object: the same item either way."""
+    session = create_session(client, tenant, create_user(client, tenant)["id"])
+    poll = create_poll(client, tenant, session["id"], {"data_types": ["icpl.photos"]})
+    pages = {"events": "/events?limit=20", "results": f"/results?poll={poll['id']}"}
+    for kind, url in pages.items():
+        listed = client.get(url, headers=tenant.headers).json()["data"]
+        assert listed, url
+        for item in listed:
+            alone = client.get(f"/{kind}/{item['id']}", headers=tenant.headers)
+            assert alone.status_code == 200, alone.text
+            # A signed link's expiry moves on at a minute's turn: its target must not.
+            one, other = alone.json(), dict(item)
+            link, listed_link = one.pop("signed_url", None), other.pop("signed_url", None)
+            assert one == other
+            if kind == "results":
+                assert link["url"].split("?")[0] == listed_link["url"].split("?")[0]

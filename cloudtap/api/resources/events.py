@@ -22,7 +22,7 @@ from cloudtap.api.errors import not_found
 from cloudtap.api.routing import WireRoute
 from cloudtap.store.db import on_commit
 from cloudtap.store.models import Event
-from cloudtap.wire.events import serialize_event
+from cloudtap.wire.events import EVENT_COLUMNS, serialize_event
 
 router = APIRouter(tags=["events"], route_class=WireRoute)
 
@@ -56,7 +56,13 @@ def list_events(
 ) -> Response:
     filters = {"type": type, "action": action, "state": state, "key_id": key}
     page = list_resource(
-        request, caller, params, Event, lambda _db, row: serialize_event(row), filters=filters
+        request,
+        caller,
+        params,
+        Event,
+        lambda _db, row: serialize_event(row),
+        filters=filters,
+        columns=EVENT_COLUMNS,
     )
     # Built as the response model says (tests/api/test_list_answers.py): validating
     # and re-encoding a page of objects through it costs more than building it.

@@ -145,6 +145,13 @@ def _load(db: DbSession, caller: Caller, poll_id: str) -> Poll:
     return load_scoped(db, Poll, caller, poll_id, "poll")
 
 
+# Constants: a list's statements are kept per its conditions (``list_in_environment``).
+_BY_REQUESTOR: dict[str | None, tuple[Any, ...]] = {
+    "subscription": (Poll.subscription_id.is_not(None),),
+    "user": (Poll.subscription_id.is_(None),),
+}
+
+
 @router.get("/polls", response_model=ListOut[PollOut])
 def list_polls(
     request: Request,
@@ -162,11 +169,7 @@ def list_polls(
         "source_id": source,
         "state": state,
     }
-    extra: list[Any] = []
-    if requestor == "subscription":
-        extra.append(Poll.subscription_id.is_not(None))
-    elif requestor == "user":
-        extra.append(Poll.subscription_id.is_(None))
+    extra = _BY_REQUESTOR.get(requestor, ())
     page = list_resource(
         request,
         caller,

@@ -36,11 +36,13 @@ from cloudtap.publish.stores import load_config, open_for_read, presigned_url
 from cloudtap.store.db import transaction
 from cloudtap.store.ids import isoformat, utcnow
 from cloudtap.store.models import Result
-from cloudtap.wire.results import Signer, cached_isoformat, serialize_result
+from cloudtap.wire.results import RESULT_COLUMNS, Signer, cached_isoformat, serialize_result
 
 router = APIRouter(tags=["results"], route_class=WireRoute)
 
 HIDDEN_BY_DEFAULT = ("consumed", "expired")
+# A constant: a list's statements are kept per its conditions (``list_in_environment``).
+_NOT_HIDDEN = (Result.state.not_in(HIDDEN_BY_DEFAULT),)
 
 
 class SignedUrlOut(BaseModel):
@@ -163,7 +165,7 @@ def list_results(
     caller: Caller = Depends(authenticate),
 ) -> Response:
     filters = {"task_id": task, "poll_id": poll, "state": state}
-    extra = [] if state else [Result.state.not_in(HIDDEN_BY_DEFAULT)]
+    extra = () if state else _NOT_HIDDEN
     sign = signer(request)
     page = list_resource(
         request,
@@ -173,6 +175,7 @@ def list_results(
         lambda db, r: serialize_result(r, sign),
         filters=filters,
         extra=extra,
+        columns=RESULT_COLUMNS,
     )
     # Built as the response model says (tests/api/test_list_answers.py): validating
     # and re-encoding a page of objects through it costs more than building it.

@@ -1,0 +1,146 @@
+"""Python calls and thread CPU per request of the list reads, in process (issue 23).
+
+A loaded 2-core machine makes the ``api-mix`` wall-clock figures swing by 2x between runs;
+this counts what does not: the server's Python function calls per request (cProfile
+around the ASGI app only, the client left out) and SQL statements, with each request's
+thread hop run inline so everything happens in this thread (thread CPU: the least of 5 x
+30 requests). Polls run on the tests' fake connector; one is set back to ``processing``.
+
+    PYTHONPATH=. .venv/bin/python bench/api_calls_in_process.py [--profile events]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import os
+import pstats
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from concurrent.futures import Executor, Future
+from pathlib import Path
+from typing import Any
+
+import httpx
+from fastapi.testclient import TestClient
+from sqlalchemy import event, text
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from cloudtap.api import routing
+from cloudtap.app import create_app
+from cloudtap.config import get_settings, set_settings
+from cloudtap.jobs.connectors import set_connector_factory
+from cloudtap.jobs.consumer import start_embedded_consumer, stop_consumer
+from cloudtap.store.accounts import create_organisation, issue_key
+from cloudtap.store.db import engine_for, transaction
+from cloudtap.store.migrate import upgrade
+from tests.api.conftest import Tenant
+from tests.api.helpers import create_poll, create_session, create_user
+from tests.jobs.fake_connector import FakeConnector
+
+HEADERS = {
+    "Ricloud-Await": "0",
+    "User-Agent": "ricloud-py/3.2.0",
+    "Accept-Encoding": "gzip, deflate",
+    "Accept": "*/*",
+}
+
+
+class InlineExecutor(Executor):
+    """Runs a request's handler in the calling thread, so cProfile sees all of it."""
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        future: Future[Any] = Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as exc:  # handed to the awaiting request, as a pool would
+            future.set_exception(exc)
+        return future
+
+
+def _prepare(client: TestClient, tenant: Tenant) -> dict[str, str]:
+    session = create_session(client, tenant, create_user(client, tenant)["id"])
+    payload = {"data_types": ["icpl.photos"], "info_types": ["account"]}
+    polls = [create_poll(client, tenant, session["id"], payload)["id"] for _ in range(22)]
+    with transaction(get_settings().database_url) as db:
+        db.execute(
+            text("UPDATE polls SET state = 'processing', date_completed = NULL WHERE id = :id"),
+            {"id": polls[-1]},
+        )
+    return {
+        "GET /results?poll=": f"/results?poll={polls[0]}",
+        "GET /events": "/events",
+        "GET /polls?limit=20": "/polls?limit=20",
+        "GET /polls/{id} (processing)": f"/polls/{polls[-1]}",
+        "GET /organisation": "/organisation",
+    }
+
+
+async def _measure(app: Any, tenant: Tenant, paths: dict[str, str], profile: str | None) -> None:
+    profiler: list[cProfile.Profile] = []
+
+    async def profiled(scope: Any, receive: Any, send: Any) -> None:
+        for p in profiler:
+            p.enable()
+        try:
+            await app(scope, receive, send)
+        finally:
+            for p in profiler:
+                p.disable()
+
+    statements: list[str] = []
+    engine = engine_for(get_settings().database_url)
+    event.listen(engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+    headers = {**tenant.headers, **HEADERS}
+    transport = httpx.ASGITransport(app=profiled)
+    async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
+        print("| request kind | Python calls | SQL statements | thread CPU, ms |")
+        print("|---|---|---|---|")
+        for kind, path in paths.items():
+            best = float("inf")
+            for _ in range(5):
+                start = time.thread_time()
+                for _ in range(30):
+                    answer = await client.get(path, headers=headers)
+                    assert answer.status_code == 200, answer.text
+                best = min(best, (time.thread_time() - start) / 30)
+            statements.clear()
+            profiler.append(cProfile.Profile())
+            for _ in range(20):
+                await client.get(path, headers=headers)
+            stats = pstats.Stats(profiler.pop())
+            calls, count = stats.total_calls / 20, len(statements) / 20  # type: ignore[attr-defined]
+            print(f"| `{kind}` | {calls:,.0f} | {count:.0f} | {best * 1000:.2f} |")
+            if profile and profile in kind:
+                stats.sort_stats("cumulative").print_stats(50)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--profile", help="print the profile of the kind naming this")
+    args = parser.parse_args()
+    os.environ["CLOUDTAP_DATA_DIR"] = tempfile.mkdtemp(prefix="cloudtap-calls-")
+    os.environ["CLOUDTAP_RATE_LIMIT_PER_SECOND"] = "0"
+    set_settings(None)
+    settings = get_settings()
+    upgrade(settings.database_url)
+    with transaction(settings.database_url) as db:
+        organisation = create_organisation(db, "Bench")
+        tenant = Tenant(organisation.id, issue_key(db, organisation.id, "sandbox").token)
+    set_connector_factory(lambda _environment: FakeConnector())
+    consumer = start_embedded_consumer(settings, workers=2)
+    try:
+        with TestClient(create_app(settings)) as client:
+            paths = _prepare(client, tenant)
+            routing._pool = InlineExecutor()  # type: ignore[assignment]
+            asyncio.run(_measure(client.app, tenant, paths, args.profile))
+    finally:
+        stop_consumer(consumer)
+
+
+if __name__ == "__main__":
+    main()
