@@ -140,7 +140,8 @@ def run_next(jobs: Mapping[str, Callable[..., None]]) -> None:
     finally:
         with transaction(settings.database_url) as db:
             fair_queue.finish(db, taken)
-            left_waiting = fair_queue.waiting(db)
+            # Only a long job's end may owe a passed-over job its message (below).
+            left_waiting = long_slot and fair_queue.waiting(db)
         if long_slot:
             LANES.release_long()
             if left_waiting:
