@@ -16,11 +16,12 @@ from __future__ import annotations
 import base64
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     ColumnElement,
     Select,
+    Table,
     and_,
     bindparam,
     case,
@@ -33,7 +34,6 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as DbSession
-from sqlalchemy.orm import aliased
 
 from cloudtap.store.ids import utcnow
 from cloudtap.store.models import QueuedJob, TenantTurn
@@ -109,9 +109,10 @@ def _counts(rows: Any) -> dict[Tenant, int]:
     return {Tenant(org, key): int(count) for org, key, count in rows}
 
 
-_Q, _T = QueuedJob.__table__.c, TenantTurn.__table__.c
+_QUEUE, _TURNS = cast(Table, QueuedJob.__table__), cast(Table, TenantTurn.__table__)
+_Q, _T = _QUEUE.c, _TURNS.c
 _NOW = bindparam("now", type_=QueuedJob.running_until.type)
-_TURNS_OF = aliased(TenantTurn.__table__)
+_TURNS_OF = _TURNS.alias()
 
 
 def _tenants_statement(excluding: frozenset[str]) -> Select[Any]:
@@ -144,16 +145,16 @@ def _tenants_statement(excluding: frozenset[str]) -> Select[Any]:
 
 # Built once per set of excluded kinds (the consumer uses two: none, the long jobs).
 _TENANTS: dict[frozenset[str], Select[Any]] = {}
-_FORGET_LAPSED = delete(QueuedJob.__table__).where(_Q.running_until <= _NOW)
+_FORGET_LAPSED = delete(_QUEUE).where(_Q.running_until <= _NOW)
 _TAKE = (
-    update(QueuedJob.__table__)
+    update(_QUEUE)
     .where(_Q.pk == bindparam("taken_pk"), _Q.running_until.is_(None))
     .values(running_until=bindparam("until", type_=QueuedJob.running_until.type))
     .returning(_Q.name, _Q.args)
 )
 _LATEST_TURN = select(func.coalesce(func.max(_T.served), 0)).scalar_subquery()
 _SERVED = (
-    update(TenantTurn.__table__)
+    update(_TURNS)
     .where(_T.organisation_id == bindparam("org"), _T.key_id == bindparam("key"))
     .values(served=_LATEST_TURN + 1)
 )
@@ -236,7 +237,7 @@ def take_next(
     return None
 
 
-_FINISH = delete(QueuedJob.__table__).where(_Q.pk == bindparam("pk"))
+_FINISH = delete(_QUEUE).where(_Q.pk == bindparam("pk"))
 
 
 def finish(db: DbSession, job: TakenJob) -> None:
