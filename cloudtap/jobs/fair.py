@@ -90,6 +90,12 @@ def enqueue_fairly_in(
     on_commit(db, lambda: task(settings, NEXT_JOB)())
 
 
+def wake_workers(settings: Settings, jobs: int) -> None:
+    """One message per job queued (after the unit of work that queued them commits)."""
+    for _ in range(jobs):
+        task(settings, NEXT_JOB)()
+
+
 def wake_lost_jobs(settings: Settings) -> int:
     """One message per waiting job, when the huey queue holds none: their messages
     were lost. Returns how many were sent."""
@@ -98,8 +104,7 @@ def wake_lost_jobs(settings: Settings) -> int:
         return 0
     with transaction(settings.database_url) as db:
         count = fair_queue.waiting(db)
-    for _ in range(count):
-        task(settings, NEXT_JOB)()
+    wake_workers(settings, count)
     return count
 
 

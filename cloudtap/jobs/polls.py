@@ -23,14 +23,15 @@ from cloudtap.crypto.sealing import SealError
 from cloudtap.icloud.connector import Connector
 from cloudtap.icloud.errors import AdpEnabled, ICloudError, RateLimited, SessionExpired
 from cloudtap.jobs.connectors import connector_for
-from cloudtap.jobs.dispatch import enqueue_file_batch, enqueue_task
+from cloudtap.jobs.fair import wake_workers
 from cloudtap.jobs.heartbeat import Heartbeat, new_owner
 from cloudtap.jobs.job_errors import InternalError, WorkerLost
 from cloudtap.jobs.session_state import expire_session, open_session_state
 from cloudtap.jobs.vault import seal_state, session_context
 from cloudtap.publish.events import emit
-from cloudtap.store import job_leases
+from cloudtap.store import fair_queue, job_leases
 from cloudtap.store.db import on_commit, transaction
+from cloudtap.store.fair_queue import Tenant
 from cloudtap.store.ids import utcnow
 from cloudtap.store.models import Poll, Session, Source, Task
 from cloudtap.store.poll_errors import append_poll_error
@@ -207,16 +208,17 @@ def _new_tasks(db: DbSession, poll: Poll, source_type: str, targets: list[Target
     return tasks
 
 
-def _enqueue(settings: Settings, poll_id: str, tasks: list[Task]) -> None:
-    """Queue the poll's tasks: its files as one batch job (a few transfers at a time
-    over one client), the others one job each."""
+def _task_jobs(poll_id: str, tasks: list[Task]) -> list[tuple[str, list[Any]]]:
+    """The jobs that run the poll's tasks: its files as one batch job (a few transfers at
+    a time over one client), the others one job each."""
     files = [task.id for task in tasks if task.type == TASK_FILE]
     batched = set(files) if len(files) > 1 else set()
-    for task in tasks:
-        if task.id not in batched:
-            enqueue_task(settings, task.id)
+    jobs: list[tuple[str, list[Any]]] = [
+        ("task", [task.id]) for task in tasks if task.id not in batched
+    ]
     if batched:
-        enqueue_file_batch(settings, poll_id, files)
+        jobs.append(("file_batch", [poll_id, files]))
+    return jobs
 
 
 def _record(settings: Settings, claimed: ClaimedPoll, plan: Plan) -> list[Task] | None:
@@ -236,11 +238,15 @@ def _record(settings: Settings, claimed: ClaimedPoll, plan: Plan) -> list[Task] 
         elif plan.refreshed is not None:
             sealed = seal_state(settings, session_context(session.id), plan.refreshed)
             session.state_sealed, session.state_key_id = sealed.blob, sealed.key_id
-        tasks: list[Task] = []
+        jobs: list[tuple[str, list[Any]]] = []
         # Registered before the tasks' events, so the work is queued ahead of their
         # webhook deliveries (a free worker takes the batch, not 500 first attempts).
-        on_commit(db, lambda: _enqueue(settings, claimed.poll_id, tasks))
-        tasks += _new_tasks(db, poll, claimed.reach[1], plan.targets)
+        on_commit(db, lambda: wake_workers(settings, len(jobs)))
+        tasks = _new_tasks(db, poll, claimed.reach[1], plan.targets)
+        # The tasks' jobs commit with them: no transaction or tenant lookup of their own.
+        jobs += _task_jobs(claimed.poll_id, tasks)
+        if jobs:
+            fair_queue.push_many(db, Tenant(poll.organisation_id, poll.key_id or ""), jobs)
     return tasks
 
 

@@ -75,13 +75,19 @@ def _decode(value: Any) -> Any:
 
 
 def push(db: DbSession, tenant: Tenant, name: str, args: list[Any]) -> None:
-    db.add(
+    push_many(db, tenant, [(name, args)])
+
+
+def push_many(db: DbSession, tenant: Tenant, jobs: list[tuple[str, list[Any]]]) -> None:
+    """Queue ``tenant``'s jobs (name, arguments) in one flush."""
+    db.add_all(
         QueuedJob(
             organisation_id=tenant.organisation_id,
             key_id=tenant.key_id,
             name=name,
             args=_encode(list(args)),
         )
+        for name, args in jobs
     )
     db.flush()
 
