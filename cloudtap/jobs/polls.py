@@ -3,8 +3,9 @@
 A poll is claimed under a lease, planned outside any transaction (the connector may ask
 Apple whether the session still works), then its tasks and their events are written in
 one transaction that also gives the lease up. A poll is ``completed`` once none of its
-tasks is left pending or processing (:func:`complete_if_done`); the check runs after each
-task's own commit, so the last task to finish always sees the others done.
+tasks is left pending or processing (:func:`complete_in`); the check runs in each task's
+settling unit of work, after its settle, with the poll's row locked on PostgreSQL, so the
+last task to finish always sees the others done.
 """
 
 from __future__ import annotations
@@ -13,9 +14,9 @@ import asyncio
 import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Table, bindparam, exists, func, select, update
 from sqlalchemy.orm import Session as DbSession
 
 from cloudtap.config import Settings, get_settings
@@ -67,22 +68,41 @@ def plan_targets(payload: dict[str, Any], connector: Connector) -> list[Target]:
     return targets
 
 
+_POLLS = cast(Table, Poll.__table__)
+# Built once: run after every task's settle. On PostgreSQL the poll's row is locked
+# first, so of two tasks settling at once the later sees the earlier's commit (each
+# statement reads what was committed when it started); SQLite has one writer anyway.
+_LOCK_POLL = select(_POLLS.c.id).where(_POLLS.c.id == bindparam("poll_id")).with_for_update()
+_COMPLETE = (
+    update(_POLLS)
+    .where(
+        _POLLS.c.id == bindparam("poll_id"),
+        _POLLS.c.state != "completed",
+        ~exists().where(Task.poll_id == bindparam("poll_id"), Task.state.in_(_OPEN_STATES)),
+    )
+    .values(state="completed", date_completed=bindparam("now", type_=Poll.date_completed.type))
+)
+_POLL_AFRESH = (
+    select(Poll).where(Poll.id == bindparam("poll_id")).execution_options(populate_existing=True)
+)
+
+
+def complete_in(db: DbSession, poll_id: str) -> None:
+    """Complete the poll in ``db``'s unit of work if none of its tasks is left open,
+    with its ``poll.completed`` event; call it after the unit of work settled a task."""
+    params = {"poll_id": poll_id}
+    if db.get_bind().dialect.name == "postgresql":
+        db.execute(_LOCK_POLL, params)
+    changed = db.execute(_COMPLETE, {**params, "now": utcnow()})
+    if getattr(changed, "rowcount", 0):
+        poll = db.scalars(_POLL_AFRESH, params).one()
+        data = serialize_poll(db, poll)
+        emit(db, poll.organisation_id, poll.key_id, "poll", "completed", data)
+
+
 def complete_if_done(settings: Settings, poll_id: str) -> None:
     with transaction(settings.database_url) as db:
-        open_tasks = db.scalar(
-            select(func.count()).where(Task.poll_id == poll_id, Task.state.in_(_OPEN_STATES))
-        )
-        if open_tasks:
-            return
-        changed = db.execute(
-            update(Poll)
-            .where(Poll.id == poll_id, Poll.state != "completed")
-            .values(state="completed", date_completed=utcnow())
-        )
-        if getattr(changed, "rowcount", 0):
-            poll = db.scalars(select(Poll).where(Poll.id == poll_id)).one()
-            data = serialize_poll(db, poll)
-            emit(db, poll.organisation_id, poll.key_id, "poll", "completed", data)
+        complete_in(db, poll_id)
 
 
 def _used_recently(db: DbSession, poll: Poll) -> bool:
@@ -112,6 +132,7 @@ class ClaimedPoll:
 
     poll_id: str
     owner: str
+    poll: Poll  # as read under the lease (detached): what its tasks copy
     reach: tuple[str, str]  # the session's (environment, source type)
     payload: dict[str, Any]
     recently_used: bool
@@ -152,6 +173,7 @@ def _claim(settings: Settings, poll_id: str, owner: str) -> ClaimedPoll | None:
         return ClaimedPoll(
             poll_id=poll_id,
             owner=owner,
+            poll=poll,
             reach=(session.environment, _source_type(db, session)),
             payload=dict(poll.payload or {}),
             recently_used=_used_recently(db, poll),
@@ -221,6 +243,10 @@ def _task_jobs(poll_id: str, tasks: list[Task]) -> list[tuple[str, list[Any]]]:
     return jobs
 
 
+def _session_of(db: DbSession, poll: Poll) -> Session:
+    return db.scalars(select(Session).where(Session.id == poll.session_id)).one()
+
+
 def _record(settings: Settings, claimed: ClaimedPoll, plan: Plan) -> list[Task] | None:
     """Give the lease up with the plan's outcome: the tasks and their events, the
     renewed Apple state, or the poll's failure. None if the lease was lost."""
@@ -228,14 +254,15 @@ def _record(settings: Settings, claimed: ClaimedPoll, plan: Plan) -> list[Task] 
         if not job_leases.settle(db, Poll, claimed.poll_id, claimed.owner):
             log.warning("poll %s was taken back while it was planned", claimed.poll_id)
             return None
-        poll = db.scalars(select(Poll).where(Poll.id == claimed.poll_id)).one()
-        session = db.scalars(select(Session).where(Session.id == poll.session_id)).one()
+        # The poll as claimed: what its tasks copy from it does not change.
+        poll = claimed.poll
         if isinstance(plan.failure, SessionExpired):
-            expire_session(db, session)
+            expire_session(db, _session_of(db, poll))
             _fail_poll(db, poll, plan.failure.code, "The session has expired.")
         elif plan.failure is not None:
             _fail_poll(db, poll, plan.failure.code, str(plan.failure))
         elif plan.refreshed is not None:
+            session = _session_of(db, poll)
             sealed = seal_state(settings, session_context(session.id), plan.refreshed)
             session.state_sealed, session.state_key_id = sealed.blob, sealed.key_id
         jobs: list[tuple[str, list[Any]]] = []
