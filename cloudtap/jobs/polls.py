@@ -105,14 +105,21 @@ def complete_if_done(settings: Settings, poll_id: str) -> None:
         complete_in(db, poll_id)
 
 
+# Built once, bound per read (a poll's claim reads each).
+_POLL = select(Poll).where(Poll.id == bindparam("row_id"))
+_SESSION = select(Session).where(Session.id == bindparam("row_id"))
+_SOURCE_TYPE = select(Source.type).where(Source.id == bindparam("row_id"))
+_SESSION_USED = select(func.max(Poll.date_started), func.max(Poll.date_completed)).where(
+    Poll.session_id == bindparam("session_id"), Poll.id != bindparam("poll_id")
+)
+
+
 def _used_recently(db: DbSession, poll: Poll) -> bool:
     """Whether another poll of this session started or ended within
     ``SESSION_CHECK_INTERVAL``: a listing of a million photos runs for half an hour and
     uses the session until its last page, so its end counts as a use, not its start."""
-    others = (Poll.session_id == poll.session_id, Poll.id != poll.id)
-    started, ended = db.execute(
-        select(func.max(Poll.date_started), func.max(Poll.date_completed)).where(*others)
-    ).one()
+    params = {"session_id": poll.session_id, "poll_id": poll.id}
+    started, ended = db.execute(_SESSION_USED, params).one()
     latest = max((m for m in (started, ended) if m is not None), default=None)
     return latest is not None and latest >= utcnow() - SESSION_CHECK_INTERVAL
 
@@ -122,7 +129,7 @@ def _fail_poll(db: DbSession, poll: Poll, error: str, message: str) -> None:
 
 
 def _source_type(db: DbSession, session: Session) -> str:
-    found = db.scalars(select(Source.type).where(Source.id == session.source_id)).first()
+    found = db.scalars(_SOURCE_TYPE, {"row_id": session.source_id}).first()
     return found or "icloud.account"
 
 
@@ -153,7 +160,7 @@ def _claim(settings: Settings, poll_id: str, owner: str) -> ClaimedPoll | None:
     Planning commits its tasks and gives the lease up at once, so a poll taken back
     from a dead worker has no tasks yet: it is simply planned again."""
     with transaction(settings.database_url) as db:
-        poll = db.scalars(select(Poll).where(Poll.id == poll_id)).first()
+        poll = db.scalars(_POLL, {"row_id": poll_id}).first()
         if poll is None or poll.state != "pending":
             return None
         if not job_leases.claim(db, Poll, poll_id, owner, settings.task_lease_seconds):
@@ -163,7 +170,7 @@ def _claim(settings: Settings, poll_id: str, owner: str) -> ClaimedPoll | None:
             _fail_poll(db, poll, WorkerLost.code, "Workers died while planning this poll.")
             on_commit(db, lambda: complete_if_done(settings, poll_id))
             return None
-        session = db.scalars(select(Session).where(Session.id == poll.session_id)).one()
+        session = db.scalars(_SESSION, {"row_id": poll.session_id}).one()
         try:
             state: dict[str, Any] | None = open_session_state(settings, session)
         except (SessionExpired, SealError):
@@ -244,7 +251,7 @@ def _task_jobs(poll_id: str, tasks: list[Task]) -> list[tuple[str, list[Any]]]:
 
 
 def _session_of(db: DbSession, poll: Poll) -> Session:
-    return db.scalars(select(Session).where(Session.id == poll.session_id)).one()
+    return db.scalars(_SESSION, {"row_id": poll.session_id}).one()
 
 
 def _record(settings: Settings, claimed: ClaimedPoll, plan: Plan) -> list[Task] | None:
