@@ -106,6 +106,12 @@ def enqueue_fairly_in(
     on_commit(db, wake)
 
 
+def wake_workers(settings: Settings, jobs: int) -> None:
+    """One message per job queued (after the unit of work that queued them commits)."""
+    for _ in range(jobs):
+        task(settings, NEXT_JOB)()
+
+
 def wake_lost_jobs(settings: Settings) -> int:
     """One message per waiting job, when the huey queue holds none: their messages
     were lost. Returns how many were sent."""
@@ -114,8 +120,7 @@ def wake_lost_jobs(settings: Settings) -> int:
         return 0
     with transaction(settings.database_url) as db:
         count = fair_queue.waiting(db)
-    for _ in range(count):
-        task(settings, NEXT_JOB)()
+    wake_workers(settings, count)
     return count
 
 
@@ -156,7 +161,8 @@ def run_next(jobs: Mapping[str, Callable[..., None]]) -> None:
     finally:
         with transaction(settings.database_url) as db:
             fair_queue.finish(db, taken)
-            left_waiting = fair_queue.waiting(db)
+            # Only a long job's end may owe a passed-over job its message (below).
+            left_waiting = long_slot and fair_queue.waiting(db)
         if long_slot:
             LANES.release_long()
             if left_waiting:

@@ -12,7 +12,7 @@ import functools
 from collections.abc import Callable
 from typing import Any, ParamSpec, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from cloudtap.config import get_settings
 from cloudtap.ops import logs
@@ -30,10 +30,13 @@ _FIRST_ARGUMENT: dict[str, contextvars.ContextVar[str | None]] = {
 }
 
 
+_POLL_OF_TASK = select(Task.poll_id).where(Task.id == bindparam("task_id"))
+
+
 def _poll_of_task(task_id: str) -> str | None:
     try:
         with transaction(get_settings().database_url) as db:
-            return db.scalar(select(Task.poll_id).where(Task.id == task_id))
+            return db.scalar(_POLL_OF_TASK, {"task_id": task_id})
     except Exception:  # a log field must never fail the job
         return None
 

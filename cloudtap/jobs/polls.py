@@ -3,8 +3,9 @@
 A poll is claimed under a lease, planned outside any transaction (the connector may ask
 Apple whether the session still works), then its tasks and their events are written in
 one transaction that also gives the lease up. A poll is ``completed`` once none of its
-tasks is left pending or processing (:func:`complete_if_done`); the check runs after each
-task's own commit, so the last task to finish always sees the others done.
+tasks is left pending or processing (:func:`complete_in`); the check runs in each task's
+settling unit of work, after its settle, with the poll's row locked on PostgreSQL, so the
+last task to finish always sees the others done.
 """
 
 from __future__ import annotations
@@ -13,9 +14,9 @@ import asyncio
 import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Table, bindparam, exists, func, select, update
 from sqlalchemy.orm import Session as DbSession
 
 from cloudtap.config import Settings, get_settings
@@ -23,14 +24,15 @@ from cloudtap.crypto.sealing import SealError
 from cloudtap.icloud.connector import Connector
 from cloudtap.icloud.errors import AdpEnabled, ICloudError, RateLimited, SessionExpired
 from cloudtap.jobs.connectors import connector_for
-from cloudtap.jobs.dispatch import enqueue_file_batch, enqueue_task
+from cloudtap.jobs.fair import wake_workers
 from cloudtap.jobs.heartbeat import Heartbeat, new_owner
 from cloudtap.jobs.job_errors import InternalError, WorkerLost
 from cloudtap.jobs.session_state import expire_session, open_session_state
 from cloudtap.jobs.vault import seal_state, session_context
 from cloudtap.publish.events import emit
-from cloudtap.store import job_leases
+from cloudtap.store import fair_queue, job_leases
 from cloudtap.store.db import on_commit, transaction
+from cloudtap.store.fair_queue import Tenant
 from cloudtap.store.ids import utcnow
 from cloudtap.store.models import Poll, Session, Source, Task
 from cloudtap.store.poll_errors import append_poll_error
@@ -66,32 +68,58 @@ def plan_targets(payload: dict[str, Any], connector: Connector) -> list[Target]:
     return targets
 
 
+_POLLS = cast(Table, Poll.__table__)
+# Built once: run after every task's settle. On PostgreSQL the poll's row is locked
+# first, so of two tasks settling at once the later sees the earlier's commit (each
+# statement reads what was committed when it started); SQLite has one writer anyway.
+_LOCK_POLL = select(_POLLS.c.id).where(_POLLS.c.id == bindparam("poll_id")).with_for_update()
+_COMPLETE = (
+    update(_POLLS)
+    .where(
+        _POLLS.c.id == bindparam("poll_id"),
+        _POLLS.c.state != "completed",
+        ~exists().where(Task.poll_id == bindparam("poll_id"), Task.state.in_(_OPEN_STATES)),
+    )
+    .values(state="completed", date_completed=bindparam("now", type_=Poll.date_completed.type))
+)
+_POLL_AFRESH = (
+    select(Poll).where(Poll.id == bindparam("poll_id")).execution_options(populate_existing=True)
+)
+
+
+def complete_in(db: DbSession, poll_id: str) -> None:
+    """Complete the poll in ``db``'s unit of work if none of its tasks is left open,
+    with its ``poll.completed`` event; call it after the unit of work settled a task."""
+    params = {"poll_id": poll_id}
+    if db.get_bind().dialect.name == "postgresql":
+        db.execute(_LOCK_POLL, params)
+    changed = db.execute(_COMPLETE, {**params, "now": utcnow()})
+    if getattr(changed, "rowcount", 0):
+        poll = db.scalars(_POLL_AFRESH, params).one()
+        data = serialize_poll(db, poll)
+        emit(db, poll.organisation_id, poll.key_id, "poll", "completed", data)
+
+
 def complete_if_done(settings: Settings, poll_id: str) -> None:
     with transaction(settings.database_url) as db:
-        open_tasks = db.scalar(
-            select(func.count()).where(Task.poll_id == poll_id, Task.state.in_(_OPEN_STATES))
-        )
-        if open_tasks:
-            return
-        changed = db.execute(
-            update(Poll)
-            .where(Poll.id == poll_id, Poll.state != "completed")
-            .values(state="completed", date_completed=utcnow())
-        )
-        if getattr(changed, "rowcount", 0):
-            poll = db.scalars(select(Poll).where(Poll.id == poll_id)).one()
-            data = serialize_poll(db, poll)
-            emit(db, poll.organisation_id, poll.key_id, "poll", "completed", data)
+        complete_in(db, poll_id)
+
+
+# Built once, bound per read (a poll's claim reads each).
+_POLL = select(Poll).where(Poll.id == bindparam("row_id"))
+_SESSION = select(Session).where(Session.id == bindparam("row_id"))
+_SOURCE_TYPE = select(Source.type).where(Source.id == bindparam("row_id"))
+_SESSION_USED = select(func.max(Poll.date_started), func.max(Poll.date_completed)).where(
+    Poll.session_id == bindparam("session_id"), Poll.id != bindparam("poll_id")
+)
 
 
 def _used_recently(db: DbSession, poll: Poll) -> bool:
     """Whether another poll of this session started or ended within
     ``SESSION_CHECK_INTERVAL``: a listing of a million photos runs for half an hour and
     uses the session until its last page, so its end counts as a use, not its start."""
-    others = (Poll.session_id == poll.session_id, Poll.id != poll.id)
-    started, ended = db.execute(
-        select(func.max(Poll.date_started), func.max(Poll.date_completed)).where(*others)
-    ).one()
+    params = {"session_id": poll.session_id, "poll_id": poll.id}
+    started, ended = db.execute(_SESSION_USED, params).one()
     latest = max((m for m in (started, ended) if m is not None), default=None)
     return latest is not None and latest >= utcnow() - SESSION_CHECK_INTERVAL
 
@@ -101,7 +129,7 @@ def _fail_poll(db: DbSession, poll: Poll, error: str, message: str) -> None:
 
 
 def _source_type(db: DbSession, session: Session) -> str:
-    found = db.scalars(select(Source.type).where(Source.id == session.source_id)).first()
+    found = db.scalars(_SOURCE_TYPE, {"row_id": session.source_id}).first()
     return found or "icloud.account"
 
 
@@ -111,6 +139,7 @@ class ClaimedPoll:
 
     poll_id: str
     owner: str
+    poll: Poll  # as read under the lease (detached): what its tasks copy
     reach: tuple[str, str]  # the session's (environment, source type)
     payload: dict[str, Any]
     recently_used: bool
@@ -131,7 +160,7 @@ def _claim(settings: Settings, poll_id: str, owner: str) -> ClaimedPoll | None:
     Planning commits its tasks and gives the lease up at once, so a poll taken back
     from a dead worker has no tasks yet: it is simply planned again."""
     with transaction(settings.database_url) as db:
-        poll = db.scalars(select(Poll).where(Poll.id == poll_id)).first()
+        poll = db.scalars(_POLL, {"row_id": poll_id}).first()
         if poll is None or poll.state != "pending":
             return None
         if not job_leases.claim(db, Poll, poll_id, owner, settings.task_lease_seconds):
@@ -141,7 +170,7 @@ def _claim(settings: Settings, poll_id: str, owner: str) -> ClaimedPoll | None:
             _fail_poll(db, poll, WorkerLost.code, "Workers died while planning this poll.")
             on_commit(db, lambda: complete_if_done(settings, poll_id))
             return None
-        session = db.scalars(select(Session).where(Session.id == poll.session_id)).one()
+        session = db.scalars(_SESSION, {"row_id": poll.session_id}).one()
         try:
             state: dict[str, Any] | None = open_session_state(settings, session)
         except (SessionExpired, SealError):
@@ -151,6 +180,7 @@ def _claim(settings: Settings, poll_id: str, owner: str) -> ClaimedPoll | None:
         return ClaimedPoll(
             poll_id=poll_id,
             owner=owner,
+            poll=poll,
             reach=(session.environment, _source_type(db, session)),
             payload=dict(poll.payload or {}),
             recently_used=_used_recently(db, poll),
@@ -207,16 +237,21 @@ def _new_tasks(db: DbSession, poll: Poll, source_type: str, targets: list[Target
     return tasks
 
 
-def _enqueue(settings: Settings, poll_id: str, tasks: list[Task]) -> None:
-    """Queue the poll's tasks: its files as one batch job (a few transfers at a time
-    over one client), the others one job each."""
+def _task_jobs(poll_id: str, tasks: list[Task]) -> list[tuple[str, list[Any]]]:
+    """The jobs that run the poll's tasks: its files as one batch job (a few transfers at
+    a time over one client), the others one job each."""
     files = [task.id for task in tasks if task.type == TASK_FILE]
     batched = set(files) if len(files) > 1 else set()
-    for task in tasks:
-        if task.id not in batched:
-            enqueue_task(settings, task.id)
+    jobs: list[tuple[str, list[Any]]] = [
+        ("task", [task.id]) for task in tasks if task.id not in batched
+    ]
     if batched:
-        enqueue_file_batch(settings, poll_id, files)
+        jobs.append(("file_batch", [poll_id, files]))
+    return jobs
+
+
+def _session_of(db: DbSession, poll: Poll) -> Session:
+    return db.scalars(_SESSION, {"row_id": poll.session_id}).one()
 
 
 def _record(settings: Settings, claimed: ClaimedPoll, plan: Plan) -> list[Task] | None:
@@ -226,21 +261,26 @@ def _record(settings: Settings, claimed: ClaimedPoll, plan: Plan) -> list[Task] 
         if not job_leases.settle(db, Poll, claimed.poll_id, claimed.owner):
             log.warning("poll %s was taken back while it was planned", claimed.poll_id)
             return None
-        poll = db.scalars(select(Poll).where(Poll.id == claimed.poll_id)).one()
-        session = db.scalars(select(Session).where(Session.id == poll.session_id)).one()
+        # The poll as claimed: what its tasks copy from it does not change.
+        poll = claimed.poll
         if isinstance(plan.failure, SessionExpired):
-            expire_session(db, session)
+            expire_session(db, _session_of(db, poll))
             _fail_poll(db, poll, plan.failure.code, "The session has expired.")
         elif plan.failure is not None:
             _fail_poll(db, poll, plan.failure.code, str(plan.failure))
         elif plan.refreshed is not None:
+            session = _session_of(db, poll)
             sealed = seal_state(settings, session_context(session.id), plan.refreshed)
             session.state_sealed, session.state_key_id = sealed.blob, sealed.key_id
-        tasks: list[Task] = []
+        jobs: list[tuple[str, list[Any]]] = []
         # Registered before the tasks' events, so the work is queued ahead of their
         # webhook deliveries (a free worker takes the batch, not 500 first attempts).
-        on_commit(db, lambda: _enqueue(settings, claimed.poll_id, tasks))
-        tasks += _new_tasks(db, poll, claimed.reach[1], plan.targets)
+        on_commit(db, lambda: wake_workers(settings, len(jobs)))
+        tasks = _new_tasks(db, poll, claimed.reach[1], plan.targets)
+        # The tasks' jobs commit with them: no transaction or tenant lookup of their own.
+        jobs += _task_jobs(claimed.poll_id, tasks)
+        if jobs:
+            fair_queue.push_many(db, Tenant(poll.organisation_id, poll.key_id or ""), jobs)
     return tasks
 
 

@@ -12,14 +12,14 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session as DbSession
 
 from cloudtap.config import Settings
 from cloudtap.icloud.errors import ICloudError, SessionExpired
 from cloudtap.jobs.breaker import AccountCoolingDown
 from cloudtap.jobs.cursors import keep_cursor
-from cloudtap.jobs.polls import TASK_DATA
+from cloudtap.jobs.polls import TASK_DATA, complete_if_done, complete_in
 from cloudtap.jobs.session_state import expire_session
 from cloudtap.jobs.task_runs import TaskRun, breaker_for, load_task
 from cloudtap.jobs.throttling import schedule_task_retry, throttle_wait
@@ -35,6 +35,10 @@ from cloudtap.wire.results import serialize_result
 from cloudtap.wire.tasks import serialize_task
 
 log = logging.getLogger(__name__)
+
+_TASK_AFRESH = (
+    select(Task).where(Task.id == bindparam("task_id")).execution_options(populate_existing=True)
+)
 
 
 @dataclass
@@ -82,19 +86,34 @@ def finish_tasks(settings: Settings, outcomes: Sequence[Outcome]) -> None:
             # Apple itself throttled: the account's other tasks wait as long as this one.
             breaker_for(settings).trip(done.run.apple_id, wait)
         waits.append(wait)
+    # A poll is completed in the settle's own unit of work, unless a listing's cursor is
+    # kept after it: then once it is, so a completed poll's next one finds the cursor.
+    cursors = [done for done in outcomes if _keeps_cursor(done)]
     unsettled = deque(zip(outcomes, waits, strict=True))
     while unsettled:
         with transaction(settings.database_url) as db:
+            settled: set[str] = set()
             while unsettled:
-                _settle(db, settings, *unsettled.popleft())
+                done, wait = unsettled.popleft()
+                _settle(db, settings, done, wait)
+                settled.add(done.run.poll_id)
                 if urgent_writer_waiting():
                     break  # each run is settled on its own: commit these, let it write
-    for done in outcomes:
+            if not cursors:
+                for poll_id in sorted(settled):
+                    complete_in(db, poll_id)
+    for done in cursors:
         run = done.run
-        source_id, target = run.task.source_id, run.task.target or ""
-        if done.stored is not None and run.resume.left is not None and source_id:
-            key = run.resume.key or target  # an album listing's cursor apart from the library's
-            keep_cursor(settings, source_id, key, run.resume.left, run.listing_started)
+        key = run.resume.key or run.task.target or ""  # an album listing's apart
+        assert run.task.source_id is not None and run.resume.left is not None
+        keep_cursor(settings, run.task.source_id, key, run.resume.left, run.listing_started)
+    for poll_id in sorted({done.run.poll_id for done in cursors}):
+        complete_if_done(settings, poll_id)
+
+
+def _keeps_cursor(done: Outcome) -> bool:
+    run = done.run
+    return done.stored is not None and run.resume.left is not None and bool(run.task.source_id)
 
 
 def _lease_outcome(settings: Settings, done: Outcome, wait: float | None) -> dict[str, Any]:
@@ -134,7 +153,9 @@ def _publish(db: DbSession, settings: Settings, run: TaskRun, stored: StoredObje
     db.add(result)
     db.flush()
     emit(db, task.organisation_id, task.key_id, "result", "created", serialize_result(result))
-    emit(db, task.organisation_id, task.key_id, "task", "succeeded", serialize_task(db, task))
+    # A task succeeds once, with this result: nothing else of it to read.
+    data = serialize_task(db, task, results=[result])
+    emit(db, task.organisation_id, task.key_id, "task", "succeeded", data)
 
 
 def _record_failure(db: DbSession, error: ICloudError, task: Task, session: Session) -> None:
@@ -158,10 +179,10 @@ def _settle(db: DbSession, settings: Settings, done: Outcome, wait: float | None
         if stored is not None and run.store is not None and not _published(db, stored):
             run.store.delete(stored.location)
         return
-    loaded = load_task(db, run.task_id)
-    if loaded is None:
+    # Read afresh (its row was just settled): what its events show.
+    task = db.scalars(_TASK_AFRESH, {"task_id": run.task_id}).first()
+    if task is None:
         return
-    task, _, session = loaded
     if stored is not None:
         _publish(db, settings, run, stored, done.kind, task)
     elif wait is not None:
@@ -171,7 +192,9 @@ def _settle(db: DbSession, settings: Settings, done: Outcome, wait: float | None
         on_commit(db, lambda: schedule_task_retry(settings, *retry))
     else:
         assert done.error is not None
-        _record_failure(db, done.error, task, session)
+        loaded = load_task(db, run.task_id)
+        if loaded is not None:
+            _record_failure(db, done.error, task, loaded[2])
 
 
 def _published(db: DbSession, stored: StoredObject) -> bool:

@@ -1,5 +1,5 @@
 """The task job: claim one task, run it under its lease (a heartbeat renews it), settle
-its outcome, and complete its poll if it was the last."""
+its outcome, completing its poll in the same transaction if it was the last."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from cloudtap.config import get_settings
 from cloudtap.icloud.errors import ICloudError
 from cloudtap.jobs.heartbeat import Heartbeat, new_owner
 from cloudtap.jobs.job_errors import task_error
-from cloudtap.jobs.polls import complete_if_done
 from cloudtap.jobs.settling import finish_task
 from cloudtap.jobs.task_runs import produce, ready_connector, start_task
 from cloudtap.publish.store import StoredObject
@@ -36,5 +35,5 @@ def run_task(task_id: str, attempt: int = 0, waited: float = 0.0) -> None:
             )
     except Exception as exc:
         error = task_error(task_id, exc)
+    # Completes the poll too if this task was its last.
     finish_task(settings, run, stored, kind, error, attempt, waited)
-    complete_if_done(settings, run.poll_id)

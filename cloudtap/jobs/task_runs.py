@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import PurePosixPath
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session as DbSession
 
 from cloudtap.config import Settings
@@ -104,18 +104,23 @@ async def store_file(
 _LOADED = "cloudtap.task_runs.loaded"
 
 
+# Built once, bound per read: every task's claim (and settle) reads these.
+_TASK = select(Task).where(Task.id == bindparam("row_id"))
+_POLL = select(Poll).where(Poll.id == bindparam("row_id"))
+_SESSION = select(Session).where(Session.id == bindparam("row_id"))
+_ACCOUNT = select(Source.identifier).where(Source.id == bindparam("row_id"))
+
+
 def load_task(db: DbSession, task_id: str) -> tuple[Task, Poll, Session] | None:
-    task = db.scalars(select(Task).where(Task.id == task_id)).first()
+    task = db.scalars(_TASK, {"row_id": task_id}).first()
     if task is None or task.poll_id is None:
         return None
     # Tasks of one poll share these: a batch reads them once per transaction.
     known: dict[tuple[type[Any], str | None], Any] = db.info.setdefault(_LOADED, {})
     if (Poll, task.poll_id) not in known:
-        known[Poll, task.poll_id] = db.scalars(select(Poll).where(Poll.id == task.poll_id)).first()
+        known[Poll, task.poll_id] = db.scalars(_POLL, {"row_id": task.poll_id}).first()
     if (Session, task.session_id) not in known:
-        known[Session, task.session_id] = db.scalars(
-            select(Session).where(Session.id == task.session_id)
-        ).first()
+        known[Session, task.session_id] = db.scalars(_SESSION, {"row_id": task.session_id}).first()
     poll, session = known[Poll, task.poll_id], known[Session, task.session_id]
     if poll is None or session is None:
         return None
@@ -265,7 +270,7 @@ def claim_while(
 def _account_of(db: DbSession, task: Task) -> str | None:
     if not task.source_id:
         return None
-    return db.scalars(select(Source.identifier).where(Source.id == task.source_id)).first()
+    return db.scalars(_ACCOUNT, {"row_id": task.source_id}).first()
 
 
 def breaker_for(settings: Settings) -> AccountBreaker:

@@ -16,9 +16,22 @@ from __future__ import annotations
 import base64
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, and_, delete, exists, func, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    Table,
+    and_,
+    bindparam,
+    case,
+    delete,
+    exists,
+    func,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as DbSession
 
@@ -62,13 +75,19 @@ def _decode(value: Any) -> Any:
 
 
 def push(db: DbSession, tenant: Tenant, name: str, args: list[Any]) -> None:
-    db.add(
+    push_many(db, tenant, [(name, args)])
+
+
+def push_many(db: DbSession, tenant: Tenant, jobs: list[tuple[str, list[Any]]]) -> None:
+    """Queue ``tenant``'s jobs (name, arguments) in one flush."""
+    db.add_all(
         QueuedJob(
             organisation_id=tenant.organisation_id,
             key_id=tenant.key_id,
             name=name,
             args=_encode(list(args)),
         )
+        for name, args in jobs
     )
     db.flush()
 
@@ -116,53 +135,92 @@ def _counts(rows: Any) -> dict[Tenant, int]:
     return {Tenant(org, key): int(count) for org, key, count in rows}
 
 
+_QUEUE, _TURNS = cast(Table, QueuedJob.__table__), cast(Table, TenantTurn.__table__)
+_Q, _T = _QUEUE.c, _TURNS.c
+_NOW = bindparam("now", type_=QueuedJob.running_until.type)
+_TURNS_OF = _TURNS.alias()
+
+
+def _tenants_statement(excluding: frozenset[str]) -> Select[Any]:
+    """Per tenant with a queued row: its oldest waiting job (of a kind not in
+    ``excluding``), its running and lapsed jobs, and how recently it and its
+    organisation were served; one read where it took three (each built per call)."""
+    waiting: ColumnElement[bool] = _Q.running_until.is_(None)
+    if excluding:
+        waiting = and_(waiting, _Q.name.not_in(sorted(excluding)))
+    key_served = (
+        select(_T.served)
+        .where(_T.organisation_id == _Q.organisation_id, _T.key_id == _Q.key_id)
+        .scalar_subquery()
+    )
+    org_served = (
+        select(func.max(_TURNS_OF.c.served))
+        .where(_TURNS_OF.c.organisation_id == _Q.organisation_id)
+        .scalar_subquery()
+    )
+    return select(
+        _Q.organisation_id,
+        _Q.key_id,
+        func.min(case((waiting, _Q.pk))),
+        func.sum(case((_Q.running_until > _NOW, 1), else_=0)),
+        func.sum(case((_Q.running_until <= _NOW, 1), else_=0)),
+        func.coalesce(key_served, 0),
+        func.coalesce(org_served, 0),
+    ).group_by(_Q.organisation_id, _Q.key_id)
+
+
+# Built once per set of excluded kinds (the consumer uses two: none, the long jobs).
+_TENANTS: dict[frozenset[str], Select[Any]] = {}
+_FORGET_LAPSED = delete(_QUEUE).where(_Q.running_until <= _NOW)
+_TAKE = (
+    update(_QUEUE)
+    .where(_Q.pk == bindparam("taken_pk"), _Q.running_until.is_(None))
+    .values(running_until=bindparam("until", type_=QueuedJob.running_until.type))
+    .returning(_Q.name, _Q.args)
+)
+_LATEST_TURN = select(func.coalesce(func.max(_T.served), 0)).scalar_subquery()
+_SERVED = (
+    update(_TURNS)
+    .where(_T.organisation_id == bindparam("org"), _T.key_id == bindparam("key"))
+    .values(served=_LATEST_TURN + 1)
+)
+
+
 def _fairest(
     db: DbSession, now: datetime, excluding: frozenset[str] = frozenset()
 ) -> tuple[Tenant, int] | None:
     """The tenant whose turn it is, and the pk of its oldest waiting job (of a kind not
-    in ``excluding``)."""
-    tenant_columns = (QueuedJob.organisation_id, QueuedJob.key_id)
-    waiting_jobs: ColumnElement[bool] = QueuedJob.running_until.is_(None)
-    if excluding:
-        waiting_jobs = and_(waiting_jobs, QueuedJob.name.not_in(excluding))
-    oldest = _counts(
-        db.execute(
-            select(*tenant_columns, func.min(QueuedJob.pk))
-            .where(waiting_jobs)
-            .group_by(*tenant_columns)
-        ).tuples()
-    )
+    in ``excluding``). Jobs whose worker died without ending them are forgotten."""
+    statement = _TENANTS.get(excluding)
+    if statement is None:
+        statement = _TENANTS.setdefault(excluding, _tenants_statement(excluding))
+    rows = db.execute(statement, {"now": now}).all()
+    if any(row[4] for row in rows):
+        # Lapsed rows no longer count as running (the read above); drop them.
+        db.execute(_FORGET_LAPSED, {"now": now})
+    oldest: dict[Tenant, int] = {}
+    key_running: dict[Tenant, int] = {}
+    key_served: dict[Tenant, int] = {}
+    org_running: dict[str, int] = {}
+    org_served: dict[str, int] = {}
+    for org, key, first_waiting, running, _lapsed, served, served_in_org in rows:
+        tenant = Tenant(org, key)
+        if first_waiting is not None:
+            oldest[tenant] = int(first_waiting)
+        key_running[tenant] = int(running)
+        key_served[tenant] = int(served)
+        org_running[org] = org_running.get(org, 0) + int(running)
+        org_served[org] = int(served_in_org)
     if not oldest:
         return None
-    key_running = _counts(
-        db.execute(
-            select(*tenant_columns, func.count())
-            .where(QueuedJob.running_until > now)
-            .group_by(*tenant_columns)
-        ).tuples()
-    )
-    organisations = {tenant.organisation_id for tenant in oldest}
-    key_served = _counts(
-        db.execute(
-            select(TenantTurn.organisation_id, TenantTurn.key_id, TenantTurn.served).where(
-                TenantTurn.organisation_id.in_(organisations)
-            )
-        ).tuples()
-    )
-    org_running: dict[str, int] = {}
-    for tenant, count in key_running.items():
-        org_running[tenant.organisation_id] = org_running.get(tenant.organisation_id, 0) + count
-    org_served: dict[str, int] = {}
-    for tenant, served in key_served.items():
-        org_served[tenant.organisation_id] = max(org_served.get(tenant.organisation_id, 0), served)
 
     def turn(tenant: Tenant) -> tuple[int, int, int, int, int]:
         org = tenant.organisation_id
         return (
-            org_running.get(org, 0),
-            org_served.get(org, 0),
-            key_running.get(tenant, 0),
-            key_served.get(tenant, 0),
+            org_running[org],
+            org_served[org],
+            key_running[tenant],
+            key_served[tenant],
             oldest[tenant],
         )
 
@@ -171,18 +229,11 @@ def _fairest(
 
 
 def _served(db: DbSession, tenant: Tenant) -> None:
-    latest = int(db.scalar(select(func.max(TenantTurn.served))) or 0)
-    changed = db.execute(
-        update(TenantTurn)
-        .where(
-            TenantTurn.organisation_id == tenant.organisation_id,
-            TenantTurn.key_id == tenant.key_id,
-        )
-        .values(served=latest + 1)
-        .execution_options(synchronize_session=False)
-    )
+    params = {"org": tenant.organisation_id, "key": tenant.key_id}
+    changed = db.execute(_SERVED, params, execution_options={"synchronize_session": False})
     if getattr(changed, "rowcount", 0):
         return
+    latest = int(db.scalar(select(func.max(TenantTurn.served))) or 0)
     try:
         with db.begin_nested():  # a worker serving the same new tenant may insert first
             db.add(TenantTurn(organisation_id=tenant.organisation_id, key_id=tenant.key_id,
@@ -198,33 +249,23 @@ def take_next(
     seconds unless :func:`finish` ends it first) and return it; None if none waits.
     Jobs named in ``excluding`` are left waiting (the caller has no slot for them)."""
     now = utcnow()
-    # Jobs whose worker died without ending them no longer count as running.
-    db.execute(
-        delete(QueuedJob)
-        .where(QueuedJob.running_until <= now)
-        .execution_options(synchronize_session=False)
-    )
+    until = now + timedelta(seconds=running_for)
     for _ in range(_TAKE_ATTEMPTS):
         found = _fairest(db, now, excluding)
         if found is None:
             return None
         tenant, pk = found
-        row = db.execute(select(QueuedJob.name, QueuedJob.args).where(QueuedJob.pk == pk)).first()
-        taken = db.execute(
-            update(QueuedJob)
-            .where(QueuedJob.pk == pk, QueuedJob.running_until.is_(None))
-            .values(running_until=now + timedelta(seconds=running_for))
-            .execution_options(synchronize_session=False)
-        )
-        if row is None or not getattr(taken, "rowcount", 0):
+        row = db.execute(_TAKE, {"taken_pk": pk, "until": until}).first()
+        if row is None:
             continue  # another worker took it first
         _served(db, tenant)
         return TakenJob(tenant, str(row[0]), list(_decode(row[1] or [])), pk)
     return None
 
 
+_FINISH = delete(_QUEUE).where(_Q.pk == bindparam("pk"))
+
+
 def finish(db: DbSession, job: TakenJob) -> None:
     """The job ended: it no longer counts as running."""
-    db.execute(
-        delete(QueuedJob).where(QueuedJob.pk == job.pk).execution_options(synchronize_session=False)
-    )
+    db.execute(_FINISH, {"pk": job.pk})

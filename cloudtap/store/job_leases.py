@@ -13,10 +13,11 @@ Expiries are compared with the workers' clocks, which must agree within a few se
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy import Table, Update, and_, bindparam, exists, or_, select, update
 from sqlalchemy.orm import Session as DbSession
+from sqlalchemy.sql.elements import ClauseElement
 
 from cloudtap.store.ids import utcnow
 from cloudtap.store.models import Poll, Task
@@ -28,21 +29,41 @@ def _changed(result: Any) -> bool:
     return bool(getattr(result, "rowcount", 0))
 
 
+# Claims and settles run for every poll and task: their statements are built once per
+# model (and set of written columns) and bound per call.
+_CLAIMS: dict[str, Update] = {}
+_SETTLES: dict[tuple[str, tuple[str, ...]], Update] = {}
+
+
+def _table(model: Leased) -> Table:
+    return cast(Table, model.__table__)
+
+
+def _claim_statement(model: Leased) -> Update:
+    table = _table(model)
+    found = _CLAIMS.get(table.name)
+    if found is None:
+        c = table.c
+        found = _CLAIMS.setdefault(
+            table.name,
+            update(table)
+            .where(c.id == bindparam("row_id"), c.state == "pending")
+            .values(
+                state="processing",
+                date_started=bindparam("now", type_=c.date_started.type),
+                lease_owner=bindparam("owner", type_=c.lease_owner.type),
+                lease_expires=bindparam("until", type_=c.lease_expires.type),
+            ),
+        )
+    return found
+
+
 def claim(db: DbSession, model: Leased, row_id: str, owner: str, ttl: float) -> bool:
     """Take a pending row for this worker; False if someone else has (or had) it."""
     now = utcnow()
+    params = {"row_id": row_id, "now": now, "owner": owner}
     return _changed(
-        db.execute(
-            update(model)
-            .where(model.id == row_id, model.state == "pending")
-            .values(
-                state="processing",
-                date_started=now,
-                lease_owner=owner,
-                lease_expires=now + timedelta(seconds=ttl),
-            )
-            .execution_options(synchronize_session=False)
-        )
+        db.execute(_claim_statement(model), {**params, "until": now + timedelta(seconds=ttl)})
     )
 
 
@@ -58,19 +79,42 @@ def renew(db: DbSession, model: Leased, row_id: str, owner: str, ttl: float) -> 
     )
 
 
+def _settle_statement(model: Leased, columns: tuple[str, ...]) -> Update:
+    table = _table(model)
+    found = _SETTLES.get((table.name, columns))
+    if found is None:
+        c = table.c
+        written = {name: bindparam(f"set_{name}", type_=c[name].type) for name in columns}
+        found = _SETTLES.setdefault(
+            (table.name, columns),
+            update(table)
+            .where(
+                c.id == bindparam("row_id"),
+                c.state == "processing",
+                c.lease_owner == bindparam("owner"),
+            )
+            .values(written),
+        )
+    return found
+
+
 def settle(db: DbSession, model: Leased, row_id: str, owner: str, **values: Any) -> bool:
     """Give the lease up, writing ``values`` in the same UPDATE; False (and nothing
     written) if it had lapsed and was taken back meanwhile. On PostgreSQL the UPDATE
     locks the row until commit, so a concurrent reclaim sees the settled state."""
     values = {"lease_owner": None, "lease_expires": None, **values}
-    return _changed(
-        db.execute(
-            update(model)
-            .where(model.id == row_id, model.state == "processing", model.lease_owner == owner)
-            .values(**values)
-            .execution_options(synchronize_session=False)
+    if any(isinstance(value, ClauseElement) for value in values.values()):
+        return _changed(
+            db.execute(
+                update(model)
+                .where(model.id == row_id, model.state == "processing", model.lease_owner == owner)
+                .values(**values)
+                .execution_options(synchronize_session=False)
+            )
         )
-    )
+    statement = _settle_statement(model, tuple(sorted(values)))
+    params = {f"set_{name}": value for name, value in values.items()}
+    return _changed(db.execute(statement, {**params, "row_id": row_id, "owner": owner}))
 
 
 def expired(db: DbSession, model: Leased, now: datetime, limit: int) -> list[str]:
