@@ -94,9 +94,14 @@ def _burst(served: ServedAPI, session: str, clients: int) -> tuple[m.Kind, list[
 
 
 def _targets(api: CloudtapAPI, sessions: list[str]) -> dict[str, tuple[str, list[str]]]:
-    """What each read kind alone asks for: settled polls of the mix, their results."""
-    polls = api.http.get("/polls", params={"state": "completed", "limit": 20}).json()["data"]
-    ids = [p["id"] for p in polls]
+    """What each read kind alone asks for: settled polls of the mix, their results. Only
+    polls of the mix's own kind: in a run of every scenario the organisation's newest
+    settled polls are otherwise other scenarios' (files polls of 77 results each)."""
+    listed = api.http.get("/polls", params={"state": "completed", "limit": 100}).json()["data"]
+    ids = [p["id"] for p in listed if p["payload"].get("data_types") == PAYLOAD["data_types"]]
+    ids = ids[:20]
+    if not ids:
+        raise RuntimeError("api-mix: none of the mix's polls completed")
     results = [api.http.get("/results", params={"poll": p}).json()["data"][0] for p in ids]
     links = [urlsplit(r["signed_url"]["url"]) for r in results]
     return {
