@@ -6,56 +6,23 @@ twice, the poll read back, its tenant looked up again to queue its job)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
-
 from fastapi.testclient import TestClient
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from cloudtap.config import Settings
 from cloudtap.jobs.consumer import start_embedded_consumer, stop_consumer
-from cloudtap.store.db import engine_for, transaction
+from cloudtap.store.db import transaction
 from cloudtap.store.models import Event, QueuedJob
 from tests.api.conftest import Tenant
 from tests.api.helpers import create_session, create_user
 from tests.jobs.fake_connector import FakeConnector
+from tests.support.statements import counted_statements
 
 # Auth and audit (the common path) plus the session, scopes, storage config and
 # open-poll checks, the poll, its event and its queued job: none per task or result;
 # and, at most once a second, the events listener's look for any webhook config
 # (cloudtap.jobs.webhook_targets), which a slow run meets more than once.
 MAX_CREATE_STATEMENTS = 11
-
-
-@dataclass
-class Seen:
-    statements: list[str] = field(default_factory=list)
-    written: bool = False  # since the last commit
-    write_commits: int = 0  # commits of transactions that wrote (reads commit too)
-
-
-@contextmanager
-def counted(settings: Settings) -> Iterator[Seen]:
-    seen = Seen()
-
-    def statement(*args: object) -> None:
-        text = str(args[2])
-        seen.statements.append(text)
-        seen.written |= text.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE"))
-
-    def commit(*_args: object) -> None:
-        seen.write_commits += seen.written
-        seen.written = False
-
-    engine = engine_for(settings.database_url)
-    event.listen(engine, "before_cursor_execute", statement)
-    event.listen(engine, "commit", commit)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", statement)
-        event.remove(engine, "commit", commit)
 
 
 def test_creating_a_poll_is_one_transaction_of_a_fixed_few_statements(
@@ -70,7 +37,7 @@ def test_creating_a_poll_is_one_transaction_of_a_fixed_few_statements(
     headers = {**tenant.headers, "Ricloud-Await": "0", "User-Agent": "ricloud-py/3.2.0"}
     created = []
     for _ in range(3):
-        with counted(settings) as seen:
+        with counted_statements(settings) as seen:
             answer = client.post("/polls", json=body, headers=headers)
         assert answer.status_code == 201, answer.text
         created.append(answer.json())

@@ -7,22 +7,18 @@ completion in a transaction of its own)."""
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
-
 from fastapi.testclient import TestClient
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from cloudtap.config import Settings
 from cloudtap.jobs.consumer import start_embedded_consumer, stop_consumer
 from cloudtap.jobs.queue import queue_for
-from cloudtap.store.db import engine_for, transaction
+from cloudtap.store.db import transaction
 from cloudtap.store.models import Event, QueuedJob, Result
 from tests.api.conftest import Tenant
 from tests.api.helpers import create_session, create_user
 from tests.jobs.fake_connector import FakeConnector
+from tests.support.statements import counted_statements
 
 # Two fair turns (take 3, end 1 each), the poll's claim (5) and plan (4: its lease, its
 # task, the task's event and job), the task's claim (6), its settle (5: lease, task,
@@ -33,41 +29,6 @@ MAX_JOB_STATEMENTS = (37, 35)
 # settled with the poll's completion (2).
 MAX_WRITE_COMMITS = 8
 MAX_COMMITS = 9  # and the task's poll looked up for its log lines
-
-
-@dataclass
-class Seen:
-    statements: list[str] = field(default_factory=list)
-    commits: int = 0
-    write_commits: int = 0
-    written: bool = False
-
-
-@contextmanager
-def counted_in_this_thread(settings: Settings) -> Iterator[Seen]:
-    """Statements and commits this thread makes (the jobs run here, as a worker's do)."""
-    seen, me = Seen(), threading.get_ident()
-
-    def statement(*args: object) -> None:
-        if threading.get_ident() == me:
-            text = str(args[2])
-            seen.statements.append(text)
-            seen.written |= text.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE"))
-
-    def commit(*_args: object) -> None:
-        if threading.get_ident() == me:
-            seen.commits += 1
-            seen.write_commits += seen.written
-            seen.written = False
-
-    engine = engine_for(settings.database_url)
-    event.listen(engine, "before_cursor_execute", statement)
-    event.listen(engine, "commit", commit)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", statement)
-        event.remove(engine, "commit", commit)
 
 
 def _run_queued_jobs(settings: Settings) -> int:
@@ -93,7 +54,7 @@ def test_a_small_polls_jobs_take_a_fixed_few_statements_and_commits(
         answer = client.post("/polls", json=body, headers=headers)
         assert answer.status_code == 201, answer.text
         poll_id = answer.json()["id"]
-        with counted_in_this_thread(settings) as seen:
+        with counted_statements(settings, this_thread_only=True) as seen:
             messages = _run_queued_jobs(settings)
         assert messages == 2  # the poll's turn, then its task's
         assert len(seen.statements) <= budget, "\n".join(seen.statements)
