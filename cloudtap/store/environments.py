@@ -54,8 +54,12 @@ def _made_by_key(column: Any) -> Callable[[str, str], list[Any]]:
 
 
 def _source(org: str, env: str) -> list[Any]:
-    users = select(User.id).where(User.organisation_id == org, *_made_by_key(User.key_id)(org, env))
-    return [Source.user_id.in_(users)]
+    # Its own user by id (correlated), not a list of every user of the organisation (a
+    # service with a user per customer would build thousands per request): see _result.
+    user = select(User.id).where(
+        User.id == Source.user_id, User.organisation_id == org, User.key_id.in_(_keys(org, env))
+    )
+    return [user.exists()]
 
 
 def _result(org: str, env: str) -> list[Any]:

@@ -1,4 +1,4 @@
-"""A result's environment is found from its own task or poll (by id), not from a list of
+"""A result's environment is found from its own task or poll (by id), and a source's from its own user, not from a list of every task or user of the organisation: as ``task_id IN (SELECT ... every task)`` SQLite built that
 every task of the organisation: as ``task_id IN (SELECT ... every task)`` SQLite built that
 list for each ``GET /results?poll=``, whose cost then grew with all the organisation had
 ever polled (the bench's ``api-mix`` after ``files-mixed``: 8 ms of CPU, 1.5 ms on a new
@@ -13,12 +13,12 @@ from sqlalchemy import create_engine
 from cloudtap.api.resources.results import _NOT_HIDDEN
 from cloudtap.store.listing import _filter_value, list_statements
 from cloudtap.store.migrate import upgrade
-from cloudtap.store.models import Result
+from cloudtap.store.models import Result, Source
 
 
 def _plan(database_url: str, statement: object) -> list[str]:
     engine = create_engine(database_url)
-    values = {
+    values: dict[str, object] = {
         "scoped_organisation_id": "org",
         "scoped_environment": "sandbox",
         _filter_value("poll_id"): "poll",
@@ -45,3 +45,16 @@ def test_a_polls_results_are_scoped_through_their_own_task_and_poll(tmp_path: Pa
         assert "SEARCH polls USING INDEX ix_polls_id (id=?)" in plan, plan
         assert not [step for step in plan if step.startswith(("SCAN tasks", "SCAN polls"))]
         assert not [step for step in plan if "tasks USING INDEX ix_tasks_organisation" in step]
+
+
+def test_a_sources_user_is_looked_up_by_id(tmp_path: Path) -> None:
+    """The same for sources: each one's own user, not a list of the organisation's users
+    (a service with a user per customer would build thousands for each request)."""
+    database_url = f"sqlite:///{tmp_path / 'plan.db'}"
+    upgrade(database_url)
+    statements = list_statements(Source, (), (), ())
+    for statement in (statements.count, statements.newest):
+        plan = _plan(database_url, statement)
+        assert "SEARCH users USING INDEX ix_users_id (id=?)" in plan, plan
+        assert not [step for step in plan if "users USING INDEX ix_users_organisation" in step]
+        assert not [step for step in plan if step.startswith("SCAN users")], plan
