@@ -1,8 +1,8 @@
-"""A result's environment is found from its own task or poll (by id), and a source's from its own user, not from a list of every task or user of the organisation: as ``task_id IN (SELECT ... every task)`` SQLite built that
-every task of the organisation: as ``task_id IN (SELECT ... every task)`` SQLite built that
-list for each ``GET /results?poll=``, whose cost then grew with all the organisation had
-ever polled (the bench's ``api-mix`` after ``files-mixed``: 8 ms of CPU, 1.5 ms on a new
-organisation)."""
+"""A result's environment is found from its own task or poll (by id), and a source's from
+its own user, not from a list of every task or user of the organisation: as ``task_id IN
+(SELECT ... every task)`` SQLite built that list for each ``GET /results?poll=``, whose
+cost then grew with all the organisation had ever polled (the bench's ``api-mix`` after
+``files-mixed``: 8 ms of CPU, 1.5 ms on a new organisation)."""
 
 from __future__ import annotations
 
