@@ -66,3 +66,36 @@ def test_a_planted_secret_is_caught_and_nothing_is_written(
     assert refused.value.findings
     assert PLANTED not in str(refused.value)  # the message never repeats the secret
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_chance_collision_is_drawn_again_and_a_real_leak_never_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A random pseudonym or date shift can equal another original by chance (a full
+    run met one): without pseudonyms given, the capture is redacted again with a fresh
+    draw; a planted secret is found in every draw and nothing is written."""
+    from cloudtap.capture import cassette
+    from cloudtap.capture.scan import Finding
+
+    draws: list[Pseudonyms] = []
+    real_check = cassette.check
+
+    def unlucky_first_draw(interactions: list[dict[str, object]], names: Pseudonyms) -> None:
+        draws.append(names)
+        if len(draws) == 1:
+            raise UnsafeCapture([Finding("response body", "an original value", "ab******")])
+        real_check(interactions, names)
+
+    monkeypatch.setattr(cassette, "check", unlucky_first_draw)
+    path = tmp_path / "capture_redrawn.yml"
+    written = write_capture([_exchange({"reason": "not found", "records": []})], path)
+    assert path.exists() and written.interactions == 1
+    assert len(draws) == 2 and draws[0] is not draws[1]
+    assert draws[0].shift_days != draws[1].shift_days or draws[0].key != draws[1].key
+
+    monkeypatch.setattr(cassette, "check", real_check)
+    leaked = tmp_path / "leak"
+    leaked.mkdir()
+    with pytest.raises(UnsafeCapture):
+        write_capture([_exchange({"reason": f"retry with {PLANTED}"})], leaked / "capture.yml")
+    assert list(leaked.iterdir()) == []
