@@ -84,9 +84,7 @@ def enqueue_fairly(settings: Settings, name: str, *args: Any) -> None:
         return
     with transaction(settings.database_url) as db:
         fair_queue.push(db, tenant, name, list(args))
-    if name not in LONG_JOBS:
-        notice_short_job()  # this process's batches of other tenants make way at once
-    task(settings, NEXT_JOB)()
+    _queued(settings, name)
 
 
 def enqueue_fairly_in(
@@ -96,14 +94,15 @@ def enqueue_fairly_in(
     with the rows the job works on (never one without the other), with no transaction or
     tenant lookup of its own; the message that wakes a worker goes once it commits."""
     fair_queue.push(db, tenant, name, list(args))
-    short = name not in LONG_JOBS
+    on_commit(db, lambda: _queued(settings, name))
 
-    def wake() -> None:
-        if short:
-            notice_short_job()  # as enqueue_fairly: other tenants' batches make way
-        task(settings, NEXT_JOB)()
 
-    on_commit(db, wake)
+def _queued(settings: Settings, name: str) -> None:
+    """Once job ``name``'s row is committed: a short one has this process's batches of
+    other tenants make way at once; a worker is woken for it."""
+    if name not in LONG_JOBS:
+        notice_short_job()
+    task(settings, NEXT_JOB)()
 
 
 def wake_workers(settings: Settings, jobs: int) -> None:
