@@ -5,6 +5,7 @@ organisation or environment never answers with another's rows."""
 from __future__ import annotations
 
 import pytest
+from sqlalchemy.orm import Session as DbSession
 
 from cloudtap.store.accounts import create_organisation, get_or_create_user, issue_key
 from cloudtap.store.db import transaction
@@ -19,7 +20,16 @@ from cloudtap.store.listing import (
     list_statements,
 )
 from cloudtap.store.migrate import upgrade
-from cloudtap.store.models import Key, User
+from cloudtap.store.models import Key, Organisation, User
+
+
+def _two_organisations(db: DbSession) -> tuple[Organisation, Organisation, Key, Key, Key]:
+    """Acme with a sandbox and a live key, Globex with a sandbox key."""
+    acme, globex = create_organisation(db, "Acme"), create_organisation(db, "Globex")
+    sandbox = issue_key(db, acme.id, "sandbox").key
+    live = issue_key(db, acme.id, "live").key
+    other = issue_key(db, globex.id, "sandbox").key
+    return acme, globex, sandbox, live, other
 
 
 def test_lookups_in_turn_see_only_their_own_organisation_and_environment(
@@ -27,10 +37,7 @@ def test_lookups_in_turn_see_only_their_own_organisation_and_environment(
 ) -> None:
     upgrade(database_url)
     with transaction(database_url) as db:
-        acme, globex = create_organisation(db, "Acme"), create_organisation(db, "Globex")
-        sandbox = issue_key(db, acme.id, "sandbox").key
-        live = issue_key(db, acme.id, "live").key
-        other = issue_key(db, globex.id, "sandbox").key
+        acme, globex, sandbox, live, other = _two_organisations(db)
         user, _ = get_or_create_user(db, acme.id, "u1", sandbox.id)
         ids = (acme.id, globex.id, sandbox.id, live.id, other.id, user.id)
     acme_id, globex_id, sandbox_id, live_id, other_id, user_id = ids
@@ -55,10 +62,7 @@ def test_lists_through_prepared_statements_see_only_their_own_caller(
     cursor is that caller's alone, and the same as ``list_scoped`` with the caller's scope."""
     upgrade(database_url)
     with transaction(database_url) as db:
-        acme, globex = create_organisation(db, "Acme"), create_organisation(db, "Globex")
-        sandbox = issue_key(db, acme.id, "sandbox").key
-        live = issue_key(db, acme.id, "live").key
-        other = issue_key(db, globex.id, "sandbox").key
+        acme, globex, sandbox, live, other = _two_organisations(db)
         for n in range(5):
             get_or_create_user(db, acme.id, f"sandbox-{n}", sandbox.id)
         for n in range(3):
