@@ -30,14 +30,15 @@ from sqlalchemy import event, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.runner.bench_serve import create_app_with_bare_endpoint
 from cloudtap.api import routing
-from cloudtap.app import create_app
 from cloudtap.config import get_settings, set_settings
 from cloudtap.jobs.connectors import set_connector_factory
 from cloudtap.jobs.consumer import start_embedded_consumer, stop_consumer
 from cloudtap.store.accounts import create_organisation, issue_key
 from cloudtap.store.db import engine_for, transaction
 from cloudtap.store.migrate import upgrade
+from cloudtap.store.models import Event, Poll, Result, Task
 from tests.api.conftest import Tenant
 from tests.api.helpers import create_poll, create_session, create_user
 from tests.jobs.fake_connector import FakeConnector
@@ -62,16 +63,39 @@ class InlineExecutor(Executor):
         return future
 
 
-def _prepare(client: TestClient, tenant: Tenant) -> dict[str, str]:
+# Copied to give the organisation a past; ids (and references to copied rows) get a suffix.
+_HISTORY_TABLES = (Poll, Task, Result, Event)
+_COPIED_REFERENCES = {"id", "poll_id", "task_id", "parent_id"}
+
+
+def _copy_history(db: Any, copies: int) -> None:
+    """Every poll, task, result and event copied ``copies`` times, older than the originals:
+    an organisation with a past, whose requests' cost must not grow with it."""
+    for n in range(copies):
+        for model in _HISTORY_TABLES:
+            table: Any = model.__table__
+            names = [c.name for c in table.columns if c.name != "pk"]
+            values = [f"{c} || '-h{n}'" if c in _COPIED_REFERENCES else c for c in names]
+            db.execute(
+                text(
+                    f"INSERT INTO {table.name} ({', '.join(names)}) "
+                    f"SELECT {', '.join(values)} FROM {table.name} WHERE id NOT LIKE '%-h%'"
+                )
+            )
+
+
+def _prepare(client: TestClient, tenant: Tenant, history: int) -> dict[str, str]:
     session = create_session(client, tenant, create_user(client, tenant)["id"])
     payload = {"data_types": ["icpl.photos"], "info_types": ["account"]}
     polls = [create_poll(client, tenant, session["id"], payload)["id"] for _ in range(22)]
     with transaction(get_settings().database_url) as db:
+        _copy_history(db, history)
         db.execute(
             text("UPDATE polls SET state = 'processing', date_completed = NULL WHERE id = :id"),
             {"id": polls[-1]},
         )
     return {
+        "bare authenticated endpoint": "/bench/bare",
         "GET /results?poll=": f"/results?poll={polls[0]}",
         "GET /events": "/events",
         "GET /polls?limit=20": "/polls?limit=20",
@@ -122,6 +146,12 @@ async def _measure(app: Any, tenant: Tenant, paths: dict[str, str], profile: str
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--profile", help="print the profile of the kind naming this")
+    parser.add_argument(
+        "--history",
+        type=int,
+        default=0,
+        help="copies of every poll, task, result and event, as if made before (default 0)",
+    )
     args = parser.parse_args()
     os.environ["CLOUDTAP_DATA_DIR"] = tempfile.mkdtemp(prefix="cloudtap-calls-")
     os.environ["CLOUDTAP_RATE_LIMIT_PER_SECOND"] = "0"
@@ -134,8 +164,8 @@ def main() -> None:
     set_connector_factory(lambda _environment: FakeConnector())
     consumer = start_embedded_consumer(settings, workers=2)
     try:
-        with TestClient(create_app(settings)) as client:
-            paths = _prepare(client, tenant)
+        with TestClient(create_app_with_bare_endpoint(settings)) as client:
+            paths = _prepare(client, tenant, args.history)
             routing._pool = InlineExecutor()  # type: ignore[assignment]
             asyncio.run(_measure(client.app, tenant, paths, args.profile))
     finally:

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session as DbSession
 from sqlalchemy.sql.elements import BindParameter
 
 from cloudtap.store.environments import environment_scope
+from cloudtap.store.kept_counts import KEPT_MODELS, CountStatements, count_statements, kept_total
 from cloudtap.store.models import Base
 
 Row = TypeVar("Row", bound=Base)
@@ -156,6 +157,8 @@ class ListStatements:
     before: Select[Any]
     # What the key's ids name; kept so that they stay this shape's own.
     held: tuple[Any, ...]
+    # An unfiltered list of a table that grows with history: its count is kept on SQLite.
+    kept: CountStatements | None = None
 
 
 _LIST_SHAPES: OrderedDict[tuple[Any, ...], ListStatements] = OrderedDict()
@@ -181,6 +184,9 @@ def _build_list_statements(
         *extra,
     ]
     page = (select(*columns) if columns else select(model)).where(*conditions)
+    # Only a list whose rows never leave it but by deletion: filters and ``extra`` may
+    # name a column that changes (a poll's state).
+    keeps = model in KEPT_MODELS and not filter_names and not extra
     return ListStatements(
         count=select(func.count()).select_from(model).where(*conditions),
         cursor=select(column.pk).where(column.id == _CURSOR_ID, *visible),
@@ -188,6 +194,7 @@ def _build_list_statements(
         after=page.where(column.pk < _CURSOR_PK).order_by(column.pk.desc()).limit(_LIMIT),
         before=page.where(column.pk > _CURSOR_PK).order_by(column.pk.asc()).limit(_LIMIT),
         held=(extra, columns),
+        kept=count_statements(model, conditions) if keeps else None,
     )
 
 
@@ -240,7 +247,11 @@ def list_in_environment(
     # execution layer costs as much again as running them (objects need the session).
     # Fine for a read in a unit of work of its own, as every list is: nothing unflushed.
     connection = db.connection()
-    total = connection.scalar(statements.count, values) or 0
+    if statements.kept is not None and connection.dialect.name == "sqlite":
+        where = (connection.engine.url, model, organisation_id, environment)
+        total = kept_total(connection, statements.kept, values, where)
+    else:
+        total = connection.scalar(statements.count, values) or 0
 
     def cursor_pk(parameter: str, object_id: str) -> int:
         pk = connection.scalar(statements.cursor, {**values, "list_cursor_id": object_id})

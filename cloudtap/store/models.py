@@ -278,6 +278,17 @@ class Permissions(_Owned, Base):
     scopes: Mapped[JSONValue] = mapped_column(default=dict)
 
 
+class ListDeletions(Base):
+    """One row: how many rows were ever deleted from the tables whose lists grow with
+    history (SQLite triggers count them, migration 0013). A kept list count taken at
+    another value counts again (``store/kept_counts.py``)."""
+
+    __tablename__ = "list_deletions"
+
+    pk: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    deleted: Mapped[int] = mapped_column(Integer)
+
+
 class ListingCursor(Base):
     """Where the last listing of one data type of one source left off (sync tokens).
 
