@@ -140,7 +140,7 @@ async def _measure(app: Any, tenant: Tenant, paths: dict[str, str], profile: str
             calls, count = stats.total_calls / 20, len(statements) / 20  # type: ignore[attr-defined]
             print(f"| `{kind}` | {calls:,.0f} | {count:.0f} | {best * 1000:.2f} |")
             if profile and profile in kind:
-                stats.sort_stats("cumulative").print_stats(50)
+                stats.sort_stats(os.environ.get("SORT", "cumulative")).print_stats(50)
 
 
 def main() -> None:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import orjson
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session as DbSession
 from sqlalchemy.orm import sessionmaker
@@ -36,6 +38,16 @@ POOL_OVERFLOW = 32
 # the page cache is reset whenever another connection wrote (WAL), so more buys little.
 STATEMENT_CACHE = 64
 PAGE_CACHE_KIB = 256
+
+
+def _json_column(text: str | bytes) -> Any:
+    """A JSON column's value, read with orjson: many times faster than the standard
+    library, and every list read decodes one or more per row (a page of 20 polls, 40).
+    What orjson refuses (``NaN``, integers beyond 64 bits) the standard library reads."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -72,6 +84,7 @@ def _create(url: str) -> Engine:
             # and all) on the next request: keep one per thread that may use one.
             pool_size=POOL_SIZE,
             max_overflow=POOL_OVERFLOW,
+            json_deserializer=_json_column,
         )
         event.listen(engine, "connect", _sqlite_pragmas)
         if path and path != ":memory:":
@@ -80,7 +93,13 @@ def _create(url: str) -> Engine:
         if url.startswith("postgresql"):
             require("psycopg")  # one line naming the [postgres] extra, not an ImportError
         # A server's connections are a shared resource: a smaller standing pool.
-        engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=POOL_OVERFLOW)
+        engine = create_engine(
+            url,
+            pool_pre_ping=True,
+            pool_size=10,
+            max_overflow=POOL_OVERFLOW,
+            json_deserializer=_json_column,
+        )
     changes.watch(engine)  # what kept API answers check (cloudtap.store.changes)
     return engine
 
