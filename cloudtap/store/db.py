@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -40,14 +41,21 @@ STATEMENT_CACHE = 64
 PAGE_CACHE_KIB = 256
 
 
+# 19 digits in a row may be an integer beyond 64 bits, which orjson would read as a float.
+_LONG_NUMBER = re.compile(r"\d{19}")
+
+
 def _json_column(text: str | bytes) -> Any:
     """A JSON column's value, read with orjson: many times faster than the standard
     library, and every list read decodes one or more per row (a page of 20 polls, 40).
-    What orjson refuses (``NaN``, integers beyond 64 bits) the standard library reads."""
-    try:
-        return orjson.loads(text)
-    except orjson.JSONDecodeError:
-        return json.loads(text)
+    What orjson would read differently or refuses (a long integer, ``NaN``; a poll's
+    free-form payload may hold them) the standard library reads."""
+    if _LONG_NUMBER.search(text if isinstance(text, str) else text.decode()) is None:
+        try:
+            return orjson.loads(text)
+        except orjson.JSONDecodeError:
+            pass
+    return json.loads(text)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -1,5 +1,6 @@
-"""JSON columns are read with orjson (``store/db.py``), and what orjson refuses to read
-(an integer beyond 64 bits, ``NaN``) still reads as the standard library wrote it."""
+"""JSON columns are read with orjson (``store/db.py``), and what orjson would read
+differently (an integer beyond 64 bits, which it makes a float) or refuses (``NaN``)
+still reads as the standard library wrote it."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from cloudtap.store.models import Event
 def test_json_columns_read_back_what_was_written(database_url: str) -> None:
     upgrade(database_url)
     ordinary = {"devices": [{"id": "a", "battery": 0.5, "ok": True, "none": None}], "n": 3}
-    unusual = {"big": 2**70, "negative": -(2**65)}
+    unusual = {"big": 2**70 + 1, "negative": -(2**65) - 3, "id": 10**18 + 7, "f": 1e300}
     with transaction(database_url) as db:
         org = create_organisation(db, "Acme")
         for data in (ordinary, unusual):
