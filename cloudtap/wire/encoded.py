@@ -90,6 +90,55 @@ def encoded_results(
     return encoded
 
 
+# The same aggregate for a page of polls at once, one row per poll that has results.
+_PAGE_RESULTS_AGGREGATE = (
+    select(
+        Result.poll_id,
+        func.count(),
+        func.min(Result.pk),
+        func.max(Result.pk),
+        func.sum(case((Result.state == "consumed", 1), else_=0)),
+        func.count(Result.storage_config_id),
+    )
+    .where(Result.poll_id.in_(bindparam("polls", expanding=True)), Result.state != "expired")
+    .group_by(Result.poll_id)
+)
+_NO_RESULTS = (0, None, None, None)  # what ``_fingerprint`` gives a poll without results
+
+
+def encoded_page_results(
+    db: DbSession,
+    poll_ids: list[str],
+    links_key: Hashable,
+    build: Callable[[list[str]], dict[str, list[Any]]],
+) -> dict[str, EncodedJson]:
+    """``encoded_results`` for a page of polls: their fingerprints in one query, and
+    ``build(poll_ids)`` (their result lists, by poll) asked only for the polls not kept.
+    A page of files polls lists every result of each; read again, it costs the
+    aggregate, not hundreds of signed links."""
+    fingerprints: dict[str, tuple[Any, ...] | None] = dict.fromkeys(poll_ids, _NO_RESULTS)
+    rows = db.connection().execute(_PAGE_RESULTS_AGGREGATE, {"polls": poll_ids})
+    for poll_id, count, first, last, consumed, with_config in rows:
+        fingerprints[poll_id] = None if with_config else (count, first, last, consumed)
+    found: dict[str, EncodedJson] = {}
+    with _lock:
+        for poll_id in poll_ids:
+            hit = _cache.get((poll_id, links_key))
+            if hit is not None and hit[0] == fingerprints[poll_id]:
+                _cache.move_to_end((poll_id, links_key))
+                found[poll_id] = hit[1]
+    missing = [poll_id for poll_id in poll_ids if poll_id not in found]
+    built = build(missing) if missing else {}
+    for poll_id in missing:
+        items = built.get(poll_id, [])
+        fingerprint = fingerprints[poll_id]
+        encoded = EncodedJson(orjson.dumps(items), len(items), keepable=fingerprint is not None)
+        if fingerprint is not None and len(encoded.data) <= _MAX_BYTES // 4:
+            _keep((poll_id, links_key), fingerprint, encoded)
+        found[poll_id] = encoded
+    return found
+
+
 def cached_bytes() -> int:
     return _cached_bytes
 

@@ -9,7 +9,13 @@ from sqlalchemy import Row, bindparam, select
 from sqlalchemy.orm import Session as DbSession
 
 from cloudtap.store.models import Poll, Result, Task
-from cloudtap.wire.encoded import TASK_STATES, EncodedJson, encoded_results, tasks_by_state
+from cloudtap.wire.encoded import (
+    TASK_STATES,
+    EncodedJson,
+    encoded_page_results,
+    encoded_results,
+    tasks_by_state,
+)
 from cloudtap.wire.results import Signer, cached_isoformat, select_result_rows, serialize_result
 
 PollFields = Poll | Row[Any]  # an object, or a row of POLL_COLUMNS: the same attributes
@@ -87,24 +93,39 @@ def serialize_new_poll(row: Poll) -> dict[str, Any]:
 
 
 def serialize_polls(
-    db: DbSession, rows: Sequence[PollFields], sign: Signer | None = None
+    db: DbSession,
+    rows: Sequence[PollFields],
+    sign: Signer | None = None,
+    links_key: Hashable | None = None,
 ) -> list[Any]:
     """A page of polls (objects, or rows of ``POLL_COLUMNS``) as ``serialize_poll`` gives
     each, their tasks and results read in one query each for the whole page (not two
     per poll). Read through the connection (no autoflush, no ORM execution layer): for a
-    page read in a unit of work of its own, as ``GET /polls`` does."""
+    page read in a unit of work of its own, as ``GET /polls`` does. With ``links_key``
+    each poll's results come as ``EncodedJson``, kept as ``serialize_poll`` keeps them."""
     ids = [row.id for row in rows]
     tasks: dict[str, dict[str, list[str]]] = {i: {s: [] for s in TASK_STATES} for i in ids}
-    results: dict[str, list[dict[str, Any]]] = {i: [] for i in ids}
-    if ids:
-        connection = db.connection()
-        # Fetched at once, not row by row: a page of polls has a few tasks each.
-        for poll_id, task_id, state in connection.execute(_PAGE_TASKS, {"polls": ids}).all():
-            if poll_id is not None:  # the IN above: never None
-                tasks[poll_id].setdefault(state, []).append(task_id)
-        for result in connection.execute(_PAGE_RESULTS, {"polls": ids}).all():
+    if not ids:
+        return []
+    connection = db.connection()
+    # Fetched at once, not row by row: a page of polls has a few tasks each.
+    for poll_id, task_id, state in connection.execute(_PAGE_TASKS, {"polls": ids}).all():
+        if poll_id is not None:  # the IN above: never None
+            tasks[poll_id].setdefault(state, []).append(task_id)
+
+    def results_of(poll_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+        results: dict[str, list[dict[str, Any]]] = {i: [] for i in poll_ids}
+        for result in connection.execute(_PAGE_RESULTS, {"polls": poll_ids}).all():
             results[result.poll_id].append(serialize_result(result, sign))
-    return [_poll_object(row, tasks[row.id], results[row.id], len(results[row.id])) for row in rows]
+        return results
+
+    if links_key is None:
+        plain = results_of(ids)
+        return [_poll_object(row, tasks[row.id], plain[row.id], len(plain[row.id])) for row in rows]
+    encoded = encoded_page_results(db, ids, links_key, results_of)
+    return [
+        _poll_object(row, tasks[row.id], encoded[row.id], encoded[row.id].items) for row in rows
+    ]
 
 
 def _poll_object(

@@ -178,7 +178,9 @@ def list_polls(
         lambda db, p: serialize_poll(db, p, signer(request)),
         filters=filters,
         extra=extra,
-        serialize_page=lambda db, rows: serialize_polls(db, rows, signer(request)),
+        serialize_page=lambda db, rows: serialize_polls(
+            db, rows, signer(request), links_key(request)
+        ),
         columns=POLL_COLUMNS,
     )
     # Built as the response model says (tests/api/test_list_answers.py): validating
