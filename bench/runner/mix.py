@@ -24,6 +24,7 @@ than the server it measures.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import gzip
 import json
 import statistics
@@ -124,14 +125,20 @@ class Kind:
     requests_per_second: float
     p50_ms: float
     p99_ms: float
+    # The mean answer body in bytes (decoded, were it gzipped), where measured: what a
+    # request's work depends on (a page of files polls lists every result).
+    mean_bytes: float | None = None
 
     def as_json(self) -> dict[str, float]:
-        return {
+        figures = {
             "requests": self.requests,
             "requests_per_second": round(self.requests_per_second, 1),
             "p50_ms": round(self.p50_ms, 2),
             "p99_ms": round(self.p99_ms, 2),
         }
+        if self.mean_bytes is not None:
+            figures["mean_bytes"] = round(self.mean_bytes)
+        return figures
 
 
 def summary(latencies: list[float], seconds: float) -> Kind:
@@ -262,11 +269,14 @@ def alone(
     over ``targets``) back to back, every answer checked."""
     headers = {**RICLOUD_HEADERS, "Authorization": f"Token {token}"}
     turn = iter(range(1 << 62))
+    sizes: list[int] = []
 
     async def request(connection: Connection) -> None:
         target = targets[next(turn) % len(targets)]
         answer = await connection.request(method, target, headers, body)
         if answer.status != expect:
             raise UnexpectedAnswer(f"{method} {target}: {answer.status} {answer.body[:300]!r}")
+        sizes.append(len(answer.body))
 
-    return asyncio.run(_hammer(url, request, clients, seconds))
+    figures = asyncio.run(_hammer(url, request, clients, seconds))
+    return dataclasses.replace(figures, mean_bytes=statistics.fmean(sizes) if sizes else None)
