@@ -26,9 +26,9 @@ _identities: dict[str, FileIdentity] = {}
 _makers: dict[str, sessionmaker[DbSession]] = {}
 _lock = threading.Lock()
 
-# The API's request threads (cloudtap.api.routing's 40; anyio's, for the rest, are
-# rarely busy at the same time) plus the job and sweeper threads of ``serve``; more
-# than that overflow.
+# The API's request threads (cloudtap.api.routing's 8, anyio's 40 for the rest, rarely
+# busy at the same time) plus the job and sweeper threads of ``serve``; more than that
+# overflow.
 POOL_SIZE = 48
 POOL_OVERFLOW = 32
 # What each pooled SQLite connection may keep. At SQLite's and sqlite3's defaults (a
