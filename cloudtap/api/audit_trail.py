@@ -16,9 +16,9 @@ from typing import Any
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from cloudtap.api.auth import key_of_token, remembered_key_of_token
 from cloudtap.api.scope_token import scope_token
 from cloudtap.config import Settings
-from cloudtap.store.accounts import key_for_token
 from cloudtap.store.audit import append
 from cloudtap.store.db import transaction
 
@@ -90,7 +90,12 @@ class AuditTrail:
         if token is None or scope["method"] not in _METHODS:
             await self.app(scope, receive, send)
             return
-        actor = await run_in_threadpool(self._actor, token)
+        # The key as authentication remembers it (no query, no thread) when it was used
+        # in the last second; looked up before the request either way, so that a request
+        # deleting its own key is still recorded as that key's.
+        actor = remembered_key_of_token(self.settings.database_url, token)
+        if actor is None:
+            actor = await run_in_threadpool(self._actor, token)
         if actor is None:
             await self.app(scope, receive, send)
             return
@@ -127,9 +132,7 @@ class AuditTrail:
         await run_in_threadpool(self._record, actor, action, object_type, object_id, details)
 
     def _actor(self, token: str) -> tuple[str, str, str] | None:
-        with transaction(self.settings.database_url) as db:
-            key = key_for_token(db, token)
-            return None if key is None else (key.organisation_id, key.id, key.environment)
+        return key_of_token(self.settings.database_url, token)
 
     @staticmethod
     def _created_id(answer: bytes, object_type: str, actor: tuple[str, str, str]) -> str | None:

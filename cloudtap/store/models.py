@@ -21,12 +21,22 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from cloudtap.store.ids import new_id, utcnow
 
 JSONValue = dict[str, Any]
+
+
+# The states in which a poll is open and a login in progress (each key has a limit).
+OPEN_POLL_STATES = ("pending", "processing")
+PENDING_SESSION_STATES = ("pending",)
+
+
+def _states_sql(states: tuple[str, ...]) -> str:
+    return "state IN (" + ", ".join(f"'{state}'" for state in states) + ")"
 
 
 class Base(DeclarativeBase):
@@ -110,6 +120,16 @@ class Source(_Owned, Base):
 
 class Session(_Owned, Base):
     __tablename__ = "sessions"
+    __table_args__ = (
+        # A key's logins in progress, counted at every POST /sessions (its limit).
+        Index(
+            "ix_sessions_open_by_key",
+            "key_id",
+            "state",
+            sqlite_where=text(_states_sql(PENDING_SESSION_STATES)),
+            postgresql_where=text(_states_sql(PENDING_SESSION_STATES)),
+        ),
+    )
 
     key_id: Mapped[str | None] = mapped_column(String(36), default=None)
     user_id: Mapped[str] = mapped_column(
@@ -164,8 +184,18 @@ class _Leased:
 
 class Poll(_Leased, _Owned, Base):
     __tablename__ = "polls"
-    # A list's count (every GET /polls) from the index alone.
-    __table_args__ = (Index("ix_polls_organisation_key", "organisation_id", "key_id"),)
+    __table_args__ = (
+        # A list's count (every GET /polls) from the index alone.
+        Index("ix_polls_organisation_key", "organisation_id", "key_id"),
+        # A key's open polls, counted at every POST /polls (its limit): from these alone.
+        Index(
+            "ix_polls_open_by_key",
+            "key_id",
+            "state",
+            sqlite_where=text(_states_sql(OPEN_POLL_STATES)),
+            postgresql_where=text(_states_sql(OPEN_POLL_STATES)),
+        ),
+    )
 
     key_id: Mapped[str | None] = mapped_column(String(36), default=None)
     user_id: Mapped[str] = mapped_column(String(36), index=True)
