@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine
 
-from cloudtap.api.concurrency import in_flight_statement
+from cloudtap.store.in_flight import in_flight_statement
 from cloudtap.store.migrate import upgrade
 from cloudtap.store.models import Poll, Session
 
