@@ -35,8 +35,10 @@ OPEN_POLL_STATES = ("pending", "processing")
 PENDING_SESSION_STATES = ("pending",)
 
 
-def _states_sql(states: tuple[str, ...]) -> str:
-    return "state IN (" + ", ".join(f"'{state}'" for state in states) + ")"
+def _open_by_key(name: str, states: tuple[str, ...]) -> Index:
+    """A partial index of a key's objects in ``states``: what its per-key limit counts."""
+    where = text("state IN (" + ", ".join(f"'{state}'" for state in states) + ")")
+    return Index(name, "key_id", "state", sqlite_where=where, postgresql_where=where)
 
 
 class Base(DeclarativeBase):
@@ -122,13 +124,7 @@ class Session(_Owned, Base):
     __tablename__ = "sessions"
     __table_args__ = (
         # A key's logins in progress, counted at every POST /sessions (its limit).
-        Index(
-            "ix_sessions_open_by_key",
-            "key_id",
-            "state",
-            sqlite_where=text(_states_sql(PENDING_SESSION_STATES)),
-            postgresql_where=text(_states_sql(PENDING_SESSION_STATES)),
-        ),
+        _open_by_key("ix_sessions_open_by_key", PENDING_SESSION_STATES),
     )
 
     key_id: Mapped[str | None] = mapped_column(String(36), default=None)
@@ -188,13 +184,7 @@ class Poll(_Leased, _Owned, Base):
         # A list's count (every GET /polls) from the index alone.
         Index("ix_polls_organisation_key", "organisation_id", "key_id"),
         # A key's open polls, counted at every POST /polls (its limit): from these alone.
-        Index(
-            "ix_polls_open_by_key",
-            "key_id",
-            "state",
-            sqlite_where=text(_states_sql(OPEN_POLL_STATES)),
-            postgresql_where=text(_states_sql(OPEN_POLL_STATES)),
-        ),
+        _open_by_key("ix_polls_open_by_key", OPEN_POLL_STATES),
     )
 
     key_id: Mapped[str | None] = mapped_column(String(36), default=None)
