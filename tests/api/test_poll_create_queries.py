@@ -19,10 +19,10 @@ from tests.jobs.fake_connector import FakeConnector
 from tests.support.statements import counted_statements
 
 # Auth (the audit trail's actor comes from the keys authentication remembers) plus the
-# session, scopes, storage config and
-# open-poll checks, the poll, its event and its queued job: none per task or result;
-# and, at most once a second, the events listener's look for any webhook config
-# (cloudtap.jobs.webhook_targets), which a slow run meets more than once.
+# session, scopes, storage config and open-poll checks, the poll, its event and its
+# queued job: none per task or result; and, at most once a second, the events
+# listener's look for any webhook config (cloudtap.jobs.webhook_targets), which a slow
+# run meets more than once.
 MAX_CREATE_STATEMENTS = 10
 
 
