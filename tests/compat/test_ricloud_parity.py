@@ -233,6 +233,7 @@ session = ricloud.Session.create(
 await_response(session)
 poll = ricloud.Poll.create(session=session.id, payload={"info_types": ["*"]})
 await_response(poll)
+seen["before"] = time.time()
 result = ricloud.Result.retrieve(poll.results[0]["id"])
 seen["now"] = time.time()
 seen["signed"] = result.signed_url
@@ -259,8 +260,10 @@ def test_signed_url_settings_and_publish_source_files_are_honoured(
     folder = fresh_api.data_dir.resolve() / "results" / "signed"
     seen = run_python(venv, fresh_api, tmp_path, SIGNED_URLS, args=(str(folder),))
     expires = datetime.fromisoformat(seen["signed"]["date_expires"].replace("Z", "+00:00"))
-    # 120 s asked; links are rounded up to the next whole minute.
-    assert 120 <= expires.timestamp() - seen["now"] <= 180
+    # 120 s asked; links are rounded up to the next whole minute. Signed between the two
+    # clock readings (a run signing at hh:mm:59.9 read "now" in the next minute).
+    assert 120 <= expires.timestamp() - seen["before"]
+    assert expires.timestamp() - seen["now"] <= 180
     assert seen["signed"]["url"].startswith(fresh_api.url)
     assert httpx.get(seen["signed"]["url"], timeout=30).status_code == 200
     assert seen["unsigned"] is None
