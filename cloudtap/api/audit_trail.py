@@ -93,9 +93,10 @@ class AuditTrail:
         # The key as authentication remembers it (no query, no thread) when it was used
         # in the last second; looked up before the request either way, so that a request
         # deleting its own key is still recorded as that key's.
-        actor = remembered_key_of_token(self.settings.database_url, token)
+        database_url = self.settings.database_url
+        actor = remembered_key_of_token(database_url, token)
         if actor is None:
-            actor = await run_in_threadpool(self._actor, token)
+            actor = await run_in_threadpool(key_of_token, database_url, token)
         if actor is None:
             await self.app(scope, receive, send)
             return
@@ -130,9 +131,6 @@ class AuditTrail:
             object_id = self._created_id(b"".join(answer), object_type, actor)
         details: dict[str, Any] = {"fields": _field_names(b"".join(request_body))}
         await run_in_threadpool(self._record, actor, action, object_type, object_id, details)
-
-    def _actor(self, token: str) -> tuple[str, str, str] | None:
-        return key_of_token(self.settings.database_url, token)
 
     @staticmethod
     def _created_id(answer: bytes, object_type: str, actor: tuple[str, str, str]) -> str | None:

@@ -90,18 +90,20 @@ def _remembered(cache_key: tuple[str, str]) -> _KnownKey | None:
     return known if known is not None and known.until > time.monotonic() else None
 
 
+def _identity(found: _KnownKey | None) -> tuple[str, str, str] | None:
+    return None if found is None else (found.organisation_id, found.key_id, found.environment)
+
+
 def key_of_token(database_url: str, token: str) -> tuple[str, str, str] | None:
     """(organisation, key, environment) of an active key's token: remembered as
     ``authenticate`` remembers it, else looked up (it queries: call it off the loop)."""
     token_hash = hash_token(token)
-    found = _remembered((database_url, token_hash)) or _key_for(database_url, token_hash)
-    return None if found is None else (found.organisation_id, found.key_id, found.environment)
+    return _identity(_remembered((database_url, token_hash)) or _key_for(database_url, token_hash))
 
 
 def remembered_key_of_token(database_url: str, token: str) -> tuple[str, str, str] | None:
     """``key_of_token`` if the key is remembered, without a query; else None."""
-    found = _remembered((database_url, hash_token(token)))
-    return None if found is None else (found.organisation_id, found.key_id, found.environment)
+    return _identity(_remembered((database_url, hash_token(token))))
 
 
 def _key_for(database_url: str, token_hash: str) -> _KnownKey | None:

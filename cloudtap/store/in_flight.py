@@ -8,17 +8,20 @@ from typing import Any
 from sqlalchemy import bindparam, func, select, text
 from sqlalchemy.orm import Session as DbSession
 
-from cloudtap.store.models import OPEN_POLL_STATES, PENDING_SESSION_STATES, Poll, Session
+from cloudtap.store.models import (
+    OPEN_POLL_STATES,
+    PENDING_SESSION_STATES,
+    Poll,
+    Session,
+    states_in,
+)
 
 
 def in_flight_statement(model: type[Poll] | type[Session], states: tuple[str, ...]) -> Any:
     """Counts a key's (``key_id``) objects in ``states``. The states are written into the
     SQL as the partial index of open objects names them, which is what lets SQLite count
     from that index alone: bound values could be any states, for all it knows."""
-    listed = ", ".join(f"'{state}'" for state in states)
-    return select(func.count()).where(
-        model.key_id == bindparam("key_id"), text(f"{model.__tablename__}.state IN ({listed})")
-    )
+    return select(func.count()).where(model.key_id == bindparam("key_id"), text(states_in(states)))
 
 
 _OPEN_POLLS = in_flight_statement(Poll, OPEN_POLL_STATES)

@@ -35,9 +35,15 @@ OPEN_POLL_STATES = ("pending", "processing")
 PENDING_SESSION_STATES = ("pending",)
 
 
+def states_in(states: tuple[str, ...]) -> str:
+    """``state IN ('a', 'b')``, the states written out: the condition of a partial index
+    of them, which a query must repeat as written for SQLite to use that index."""
+    return "state IN (" + ", ".join(f"'{state}'" for state in states) + ")"
+
+
 def _open_by_key(name: str, states: tuple[str, ...]) -> Index:
     """A partial index of a key's objects in ``states``: what its per-key limit counts."""
-    where = text("state IN (" + ", ".join(f"'{state}'" for state in states) + ")")
+    where = text(states_in(states))
     return Index(name, "key_id", "state", sqlite_where=where, postgresql_where=where)
 
 

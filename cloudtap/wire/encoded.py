@@ -47,13 +47,24 @@ _lock = threading.Lock()
 
 
 # Built once, bound per read (every read of a poll asks these; building costs more).
-_RESULTS_AGGREGATE = select(
+# What a poll's kept result list is checked against: its results' count, first and last
+# row, how many are consumed, and how many live in a storage config (then never kept).
+_AGGREGATE = (
     func.count(),
     func.min(Result.pk),
     func.max(Result.pk),
     func.sum(case((Result.state == "consumed", 1), else_=0)),
     func.count(Result.storage_config_id),
-).where(Result.poll_id == bindparam("poll"), Result.state != "expired")
+)
+_LISTED = Result.state != "expired"
+_RESULTS_AGGREGATE = select(*_AGGREGATE).where(Result.poll_id == bindparam("poll"), _LISTED)
+# The same for a page of polls at once, one row per poll that has results.
+_PAGE_RESULTS_AGGREGATE = (
+    select(Result.poll_id, *_AGGREGATE)
+    .where(Result.poll_id.in_(bindparam("polls", expanding=True)), _LISTED)
+    .group_by(Result.poll_id)
+)
+_NO_RESULTS = (0, None, None, None)  # the fingerprint of a poll without results
 _TASKS_AGGREGATE = select(
     func.count(), func.max(Task.pk), func.group_concat(Task.state, ",")
 ).where(Task.poll_id == bindparam("poll"))
@@ -62,13 +73,35 @@ _TASK_ROWS = (
 )
 
 
+def _as_fingerprint(
+    count: int, first: int | None, last: int | None, consumed: int | None, with_config: int
+) -> tuple[Any, ...] | None:
+    """The aggregate as a fingerprint, or None when a result has a storage config."""
+    return None if with_config else (count, first, last, consumed)
+
+
 def _fingerprint(db: DbSession, poll_id: str) -> tuple[Any, ...] | None:
-    """The aggregate above, or None when a result has a storage config (not kept)."""
-    row = db.execute(_RESULTS_AGGREGATE, {"poll": poll_id}).one()
-    count, first, last, consumed, with_config = row
-    if with_config:
+    return _as_fingerprint(*db.execute(_RESULTS_AGGREGATE, {"poll": poll_id}).one())
+
+
+def _kept(key: Hashable, fingerprint: tuple[Any, ...] | None) -> EncodedJson | None:
+    """The list kept under ``key`` if it was built at ``fingerprint``."""
+    if fingerprint is None:
         return None
-    return (count, first, last, consumed)
+    with _lock:
+        hit = _cache.get(key)
+        if hit is None or hit[0] != fingerprint:
+            return None
+        _cache.move_to_end(key)
+        return hit[1]
+
+
+def _encoded(key: Hashable, fingerprint: tuple[Any, ...] | None, items: list[Any]) -> EncodedJson:
+    """``items`` encoded, and kept under ``key`` when it may be (and is not too big)."""
+    encoded = EncodedJson(orjson.dumps(items), len(items), keepable=fingerprint is not None)
+    if fingerprint is not None and len(encoded.data) <= _MAX_BYTES // 4:
+        _keep(key, fingerprint, encoded)
+    return encoded
 
 
 def encoded_results(
@@ -77,33 +110,8 @@ def encoded_results(
     """The poll's result list (``build()``) encoded, from the cache while it still holds."""
     fingerprint = _fingerprint(db, poll_id)
     key = (poll_id, links_key)
-    if fingerprint is not None:
-        with _lock:
-            hit = _cache.get(key)
-            if hit is not None and hit[0] == fingerprint:
-                _cache.move_to_end(key)
-                return hit[1]
-    items = build()
-    encoded = EncodedJson(orjson.dumps(items), len(items), keepable=fingerprint is not None)
-    if fingerprint is not None and len(encoded.data) <= _MAX_BYTES // 4:
-        _keep(key, fingerprint, encoded)
-    return encoded
-
-
-# The same aggregate for a page of polls at once, one row per poll that has results.
-_PAGE_RESULTS_AGGREGATE = (
-    select(
-        Result.poll_id,
-        func.count(),
-        func.min(Result.pk),
-        func.max(Result.pk),
-        func.sum(case((Result.state == "consumed", 1), else_=0)),
-        func.count(Result.storage_config_id),
-    )
-    .where(Result.poll_id.in_(bindparam("polls", expanding=True)), Result.state != "expired")
-    .group_by(Result.poll_id)
-)
-_NO_RESULTS = (0, None, None, None)  # what ``_fingerprint`` gives a poll without results
+    hit = _kept(key, fingerprint)
+    return hit if hit is not None else _encoded(key, fingerprint, build())
 
 
 def encoded_page_results(
@@ -118,24 +126,18 @@ def encoded_page_results(
     aggregate, not hundreds of signed links."""
     fingerprints: dict[str, tuple[Any, ...] | None] = dict.fromkeys(poll_ids, _NO_RESULTS)
     rows = db.connection().execute(_PAGE_RESULTS_AGGREGATE, {"polls": poll_ids})
-    for poll_id, count, first, last, consumed, with_config in rows:
-        fingerprints[poll_id] = None if with_config else (count, first, last, consumed)
+    for poll_id, *aggregate in rows:
+        fingerprints[poll_id] = _as_fingerprint(*aggregate)
     found: dict[str, EncodedJson] = {}
-    with _lock:
-        for poll_id in poll_ids:
-            hit = _cache.get((poll_id, links_key))
-            if hit is not None and hit[0] == fingerprints[poll_id]:
-                _cache.move_to_end((poll_id, links_key))
-                found[poll_id] = hit[1]
+    for poll_id in poll_ids:
+        hit = _kept((poll_id, links_key), fingerprints[poll_id])
+        if hit is not None:
+            found[poll_id] = hit
     missing = [poll_id for poll_id in poll_ids if poll_id not in found]
     built = build(missing) if missing else {}
     for poll_id in missing:
-        items = built.get(poll_id, [])
-        fingerprint = fingerprints[poll_id]
-        encoded = EncodedJson(orjson.dumps(items), len(items), keepable=fingerprint is not None)
-        if fingerprint is not None and len(encoded.data) <= _MAX_BYTES // 4:
-            _keep((poll_id, links_key), fingerprint, encoded)
-        found[poll_id] = encoded
+        key = (poll_id, links_key)
+        found[poll_id] = _encoded(key, fingerprints[poll_id], built.get(poll_id, []))
     return found
 
 
